@@ -1,0 +1,61 @@
+/**
+ * The engine's seam: what callers (CLI, workers, benchmarks) see of a model.
+ * Frames are RGB24, row-major, top-left origin, one Uint8Array per frame of width*height*3 bytes.
+ */
+
+export interface Clip {
+  width: number;
+  height: number;
+  fps: number;
+  frames: Uint8Array[];
+}
+
+export interface GenerateRequest {
+  prompt: string;
+  negativePrompt?: string;
+  /** Seed of the first take; take i uses seed + i. */
+  seed: number;
+  steps?: number;
+  guidance?: number;
+  frames?: number;
+  /** Number of takes rendered together in one batched run. */
+  variations?: number;
+  scheduler?: 'ddim' | 'dpmpp-2m';
+  /** Image-to-video: a still (any size; resized to the model's size) and how much to change it (0..1]. */
+  image?: { frame: Clip; strength: number };
+  /** Extension: continue this clip; its last `overlap` frames are kept as known frames. */
+  extend?: { clip: Clip; overlap: number };
+  /** Steps (1-based) after which a preview is decoded; default: about four evenly spaced. */
+  previewSteps?: number[];
+}
+
+export interface PreviewEvent {
+  step: number;
+  totalSteps: number;
+  /** One decoded preview clip per take, of the predicted clean video at this step. */
+  takes: Clip[];
+}
+
+export interface StepEvent {
+  step: number;
+  totalSteps: number;
+}
+
+export interface GenerateOptions {
+  signal?: AbortSignal;
+  onStep?: (e: StepEvent) => void;
+  onPreview?: (e: PreviewEvent) => void | Promise<void>;
+}
+
+export interface GenerateResult {
+  /** One clip per take, in seed order, at the model's native size. */
+  takes: { seed: number; clip: Clip }[];
+  timingsMs: { total: number; encodePrompt: number; denoise: number; decode: number };
+}
+
+export interface VideoModel {
+  readonly name: string;
+  readonly defaults: { frames: number; width: number; height: number; fps: number; steps: number; guidance: number; outputSize: number };
+  generate(request: GenerateRequest, options?: GenerateOptions): Promise<GenerateResult>;
+  dispose(): Promise<void>;
+}

@@ -1,0 +1,326 @@
+"""shapes-v1 networks: a small position-aware text encoder and a factorised (2+1)D pixel UNet.
+
+Both are written with plain ops (matmul / softmax / conv2d / reshape) so they export cleanly
+to ONNX opset 17 and run fast in onnxruntime on a CPU. Inside the denoiser activations use
+the layout [B*F, C, H, W]: spatial work is then an ordinary Conv2d (the best-optimised CPU
+kernel), and temporal work reshapes to [B, C, F, H*W] for a (3,1) Conv2d over frames.
+"""
+import math
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+FRAMES = 16
+SIZE = 32
+MAX_LEN = 16
+TEXT_DIM = 64
+
+
+# ----------------------------------------------------------------------------------------
+# Shared pieces
+# ----------------------------------------------------------------------------------------
+
+def sinusoidal(x, dim, max_period=10000.0):
+    """[N] float -> [N, dim] sin/cos features (the usual diffusion timestep embedding)."""
+    half = dim // 2
+    freqs = torch.exp(-math.log(max_period) * torch.arange(half, dtype=torch.float32) / half)
+    args = x.float()[:, None] * freqs[None]
+    return torch.cat([torch.cos(args), torch.sin(args)], dim=-1)
+
+
+class SelfAttention(nn.Module):
+    """Multi-head attention on [N, L, D] with an optional additive mask [N, 1, 1, L].
+    Hand-written rather than nn.MultiheadAttention so export never hits a fused fast path."""
+
+    def __init__(self, dim, heads):
+        super().__init__()
+        self.heads = heads
+        self.qkv = nn.Linear(dim, dim * 3)
+        self.proj = nn.Linear(dim, dim)
+
+    def forward(self, x, mask=None):
+        n, l, d = x.shape
+        h = self.heads
+        q, k, v = self.qkv(x).reshape(n, l, 3, h, d // h).permute(2, 0, 3, 1, 4)
+        att = (q @ k.transpose(-1, -2)) * (1.0 / math.sqrt(d // h))
+        if mask is not None:
+            att = att + mask
+        out = att.softmax(-1) @ v  # [N, h, L, d/h]
+        return self.proj(out.transpose(1, 2).reshape(n, l, d))
+
+
+# ----------------------------------------------------------------------------------------
+# Text encoder
+# ----------------------------------------------------------------------------------------
+
+class TextLayer(nn.Module):
+    def __init__(self, dim, heads, ff):
+        super().__init__()
+        self.norm1 = nn.LayerNorm(dim)
+        self.attn = SelfAttention(dim, heads)
+        self.norm2 = nn.LayerNorm(dim)
+        self.ff = nn.Sequential(nn.Linear(dim, ff), nn.GELU(), nn.Linear(ff, dim))
+
+    def forward(self, x, mask):
+        x = x + self.attn(self.norm1(x), mask)
+        return x + self.ff(self.norm2(x))
+
+
+class TextEncoder(nn.Module):
+    """input_ids int64 [B, 16] -> last_hidden_state float32 [B, 16, 64].
+
+    Learned position embeddings make it order-aware, which is what lets "a blue circle on a
+    red background" differ from "a red circle on a blue background". Pad positions (id 0)
+    are masked as keys and their outputs are zeroed, except position 0, which is always kept
+    so an empty prompt still has one finite, learned "null" vector to attend to."""
+
+    def __init__(self, vocab_size, dim=TEXT_DIM, layers=3, heads=4, ff=128, max_len=MAX_LEN):
+        super().__init__()
+        self.tok = nn.Embedding(vocab_size, dim)
+        self.pos = nn.Parameter(torch.randn(max_len, dim) * 0.02)
+        self.layers = nn.ModuleList([TextLayer(dim, heads, ff) for _ in range(layers)])
+        self.norm = nn.LayerNorm(dim)
+        nn.init.normal_(self.tok.weight, std=0.02)
+
+    def forward(self, input_ids):
+        first = torch.arange(MAX_LEN, device=input_ids.device) == 0  # [L]
+        keep = (input_ids != 0) | first[None]  # [B, L] True = real token (or position 0)
+        mask = (~keep).float()[:, None, None, :] * -1e4
+        x = self.tok(input_ids) + self.pos[None]
+        for layer in self.layers:
+            x = layer(x, mask)
+        return self.norm(x) * keep.float()[..., None]
+
+
+# ----------------------------------------------------------------------------------------
+# Denoiser
+# ----------------------------------------------------------------------------------------
+
+def group_norm(ch):
+    return nn.GroupNorm(8, ch)
+
+
+class ResBlock(nn.Module):
+    """FiLM-conditioned residual block: spatial 3x3 conv then temporal k=3 conv over frames.
+    FiLM parameters come from a per-(sample, frame) conditioning vector, so the block knows
+    the timestep, the prompt and which frame it is working on."""
+
+    def __init__(self, ch, cond_dim):
+        super().__init__()
+        self.norm1 = group_norm(ch)
+        self.film = nn.Linear(cond_dim, ch * 2)
+        self.conv_s = nn.Conv2d(ch, ch, 3, padding=1)
+        self.norm2 = group_norm(ch)
+        self.conv_t = nn.Conv2d(ch, ch, (3, 1), padding=(1, 0))
+        # Zero-init the last conv so every block starts as the identity (stable early training).
+        nn.init.zeros_(self.conv_t.weight)
+        nn.init.zeros_(self.conv_t.bias)
+        nn.init.zeros_(self.film.weight)
+        nn.init.zeros_(self.film.bias)
+
+    def forward(self, x, cond):
+        # x [B*F, C, H, W]; cond [B*F, cond_dim]
+        scale, shift = self.film(cond)[:, :, None, None].chunk(2, dim=1)
+        h = self.norm1(x) * (1 + scale) + shift
+        h = self.conv_s(F.silu(h))
+        h = F.silu(self.norm2(h))
+        c, hh, ww = h.shape[1], h.shape[2], h.shape[3]
+        h = h.reshape(-1, FRAMES, c, hh * ww).transpose(1, 2)  # [B, C, F, HW]
+        h = self.conv_t(h)
+        h = h.transpose(1, 2).reshape(-1, c, hh, ww)
+        return x + h
+
+
+class TemporalAttention(nn.Module):
+    """Self-attention across the 16 frames at every spatial position (cheap at 8x8)."""
+
+    def __init__(self, ch, heads=4):
+        super().__init__()
+        self.norm = group_norm(ch)
+        self.attn = SelfAttention(ch, heads)
+        nn.init.zeros_(self.attn.proj.weight)
+        nn.init.zeros_(self.attn.proj.bias)
+
+    def forward(self, x):
+        c, hh, ww = x.shape[1], x.shape[2], x.shape[3]
+        h = self.norm(x).reshape(-1, FRAMES, c, hh * ww).permute(0, 3, 1, 2)  # [B, HW, F, C]
+        h = h.reshape(-1, FRAMES, c)
+        h = self.attn(h).reshape(-1, hh * ww, FRAMES, c).permute(0, 2, 3, 1)  # [B, F, C, HW]
+        return x + h.reshape(-1, c, hh, ww)
+
+
+class SpaceTimeAttention(nn.Module):
+    """Full self-attention over all frames x positions at 4x4 (256 tokens): lets the network
+    agree on one object and one trajectory for the whole clip."""
+
+    def __init__(self, ch, hw, heads=4):
+        super().__init__()
+        self.norm = group_norm(ch)
+        self.pos = nn.Parameter(torch.randn(1, 1, ch, hw * hw) * 0.02)
+        self.attn = SelfAttention(ch, heads)
+        nn.init.zeros_(self.attn.proj.weight)
+        nn.init.zeros_(self.attn.proj.bias)
+
+    def forward(self, x):
+        c, hh, ww = x.shape[1], x.shape[2], x.shape[3]
+        h = self.norm(x).reshape(-1, FRAMES, c, hh * ww) + self.pos
+        h = h.permute(0, 1, 3, 2).reshape(-1, FRAMES * hh * ww, c)  # [B, F*HW, C]
+        h = self.attn(h).reshape(-1, FRAMES, hh * ww, c).permute(0, 1, 3, 2)
+        return x + h.reshape(-1, c, hh, ww)
+
+
+class TextPool(nn.Module):
+    """Attention-pool the text states with a few learned queries into one vector.
+    Rows that are exactly zero (pads zeroed by the text encoder) are masked out."""
+
+    def __init__(self, dim=TEXT_DIM, queries=4, out_dim=256):
+        super().__init__()
+        self.q = nn.Parameter(torch.randn(queries, dim) * 0.02)
+        self.k = nn.Linear(dim, dim)
+        self.v = nn.Linear(dim, dim)
+        self.out = nn.Linear(queries * dim, out_dim)
+
+    def forward(self, enc):
+        pad = (enc.abs().sum(-1) == 0).float()[:, None, :] * -1e4  # [B, 1, L]
+        att = (self.q[None] @ self.k(enc).transpose(1, 2)) / math.sqrt(enc.shape[-1]) + pad
+        pooled = att.softmax(-1) @ self.v(enc)  # [B, Q, D]
+        return self.out(pooled.reshape(pooled.shape[0], -1))
+
+
+class Denoiser(nn.Module):
+    """sample [B,3,16,32,32], timestep [B] (0..999 float), encoder_hidden_states [B,16,64]
+    -> v-prediction [B,3,16,32,32].
+
+    32x32x3 is folded to 16x16x12 (space-to-depth) so the widest level is cheap; levels are
+    16x16 (c1), 8x8 (c2, + temporal attention) and 4x4 (c3, + space-time attention)."""
+
+    def __init__(self, c1=32, c2=96, c3=128, cond_dim=256):
+        super().__init__()
+        self.time_mlp = nn.Sequential(nn.Linear(128, cond_dim), nn.SiLU(), nn.Linear(cond_dim, cond_dim))
+        self.text_pool = TextPool(out_dim=cond_dim)
+        self.frame_mlp = nn.Linear(64, cond_dim)
+        self.cond_out = nn.Linear(cond_dim, cond_dim)
+        # Absolute frame position f/(F-1), fixed: tells each frame where it is in the clip.
+        self.register_buffer("frame_emb", sinusoidal(torch.linspace(0, 1, FRAMES) * 100.0, 64),
+                             persistent=False)
+
+        self.conv_in = nn.Conv2d(12, c1, 3, padding=1)
+        self.down1 = ResBlock(c1, cond_dim)
+        self.pool1 = nn.Conv2d(c1, c2, 3, stride=2, padding=1)
+        self.down2 = ResBlock(c2, cond_dim)
+        self.tattn2 = TemporalAttention(c2)
+        self.pool2 = nn.Conv2d(c2, c3, 3, stride=2, padding=1)
+        self.mid1 = ResBlock(c3, cond_dim)
+        self.mid_attn = SpaceTimeAttention(c3, SIZE // 8)
+        self.mid2 = ResBlock(c3, cond_dim)
+        self.unpool2 = nn.Conv2d(c3, c2, 1)
+        self.up2 = ResBlock(c2, cond_dim)
+        self.tattn2_up = TemporalAttention(c2)
+        self.unpool1 = nn.Conv2d(c2, c1, 1)
+        self.up1 = ResBlock(c1, cond_dim)
+        self.norm_out = group_norm(c1)
+        self.conv_out = nn.Conv2d(c1, 12, 3, padding=1)
+        nn.init.zeros_(self.conv_out.weight)
+        nn.init.zeros_(self.conv_out.bias)
+
+    def conditioning(self, timestep, enc):
+        """One conditioning vector per (sample, frame): [B*F, cond_dim]."""
+        g = self.time_mlp(sinusoidal(timestep, 128)) + self.text_pool(enc)  # [B, D]
+        fr = self.frame_mlp(self.frame_emb)  # [F, D]
+        c = F.silu(g[:, None, :] + fr[None])  # [B, F, D]
+        return F.silu(self.cond_out(c)).reshape(-1, c.shape[-1])
+
+    def forward(self, sample, timestep, encoder_hidden_states):
+        cond = self.conditioning(timestep, encoder_hidden_states)
+        # BCFHW -> [B*F, 3, 32, 32] -> space-to-depth -> [B*F, 12, 16, 16]
+        x = sample.permute(0, 2, 1, 3, 4).reshape(-1, 3, SIZE // 2, 2, SIZE // 2, 2)
+        x = x.permute(0, 1, 3, 5, 2, 4).reshape(-1, 12, SIZE // 2, SIZE // 2)
+
+        h1 = self.down1(self.conv_in(x), cond)
+        h2 = self.tattn2(self.down2(self.pool1(h1), cond))
+        h = self.mid2(self.mid_attn(self.mid1(self.pool2(h2), cond)), cond)
+        # Upsample with a cheap 1x1 projection then nearest-neighbour, skip by addition.
+        h = F.interpolate(self.unpool2(h), scale_factor=2.0, mode="nearest") + h2
+        h = self.tattn2_up(self.up2(h, cond))
+        h = F.interpolate(self.unpool1(h), scale_factor=2.0, mode="nearest") + h1
+        h = self.up1(h, cond)
+        h = self.conv_out(F.silu(self.norm_out(h)))
+
+        # depth-to-space back to [B*F, 3, 32, 32] -> BCFHW
+        h = h.reshape(-1, 3, 2, 2, SIZE // 2, SIZE // 2).permute(0, 1, 4, 2, 5, 3)
+        h = h.reshape(-1, FRAMES, 3, SIZE, SIZE).permute(0, 2, 1, 3, 4)
+        return h
+
+
+def count_params(m):
+    return sum(p.numel() for p in m.parameters())
+
+
+def count_macs(model, *inputs):
+    """Multiply-accumulates of convs, linears and attention matmuls (forward hooks)."""
+    macs = [0]
+
+    def conv_hook(mod, inp, out):
+        k = mod.weight[0].numel()  # in/groups * kh * kw
+        macs[0] += out.numel() * k
+
+    def lin_hook(mod, inp, out):
+        macs[0] += out.numel() * mod.in_features
+
+    def attn_hook(mod, inp, out):
+        n, l, d = inp[0].shape
+        macs[0] += 2 * n * l * l * d
+
+    hooks = []
+    for mod in model.modules():
+        if isinstance(mod, nn.Conv2d):
+            hooks.append(mod.register_forward_hook(conv_hook))
+        elif isinstance(mod, nn.Linear):
+            hooks.append(mod.register_forward_hook(lin_hook))
+        elif isinstance(mod, SelfAttention):
+            hooks.append(mod.register_forward_hook(attn_hook))
+    with torch.no_grad():
+        model(*inputs)
+    for h in hooks:
+        h.remove()
+    return macs[0]
+
+
+if __name__ == "__main__":
+    # Quick benchmark: params, MACs, eager forward time at batch 2 on 2 threads.
+    import sys
+    import time
+    torch.set_num_threads(2)
+    kw = {}
+    if len(sys.argv) > 1:
+        kw = dict(zip(["c1", "c2", "c3"], map(int, sys.argv[1:4])))
+    te, dn = TextEncoder(64), Denoiser(**kw)
+    ids = torch.randint(0, 64, (2, MAX_LEN))
+    ids[1] = 0
+    x = torch.randn(2, 3, FRAMES, SIZE, SIZE)
+    t = torch.tensor([999.0, 10.0])
+    enc = te(ids)
+    print("text params", count_params(te), "denoiser params", count_params(dn))
+    print("denoiser GMAC @B2: %.3f" % (count_macs(dn, x, t, enc) / 1e9))
+    with torch.no_grad():
+        for _ in range(3):
+            dn(x, t, enc)
+        t0 = time.time()
+        for _ in range(10):
+            dn(x, t, enc)
+    print("forward B2: %.1f ms" % ((time.time() - t0) / 10 * 1000))
+    opt = torch.optim.AdamW(list(dn.parameters()) + list(te.parameters()), lr=1e-3)
+    for bs in (8, 16, 32):
+        xb = torch.randn(bs, 3, FRAMES, SIZE, SIZE)
+        ib = torch.randint(0, 64, (bs, MAX_LEN))
+        tb = torch.rand(bs) * 999
+        for i in range(4):
+            if i == 1:
+                t0 = time.time()
+            loss = (dn(xb, tb, te(ib)) - xb).pow(2).mean()
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        dt = (time.time() - t0) / 3
+        print("train step B%d: %.3f s  (%.1f samples/s)" % (bs, dt, bs / dt))

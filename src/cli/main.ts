@@ -1,0 +1,40 @@
+import { isDailiesError } from '../errors.ts';
+
+/**
+ * `dailies <command>`: each subcommand lives in its own module, imported only when used so that
+ * `dailies generate` never loads discord.js and `dailies bot` never loads onnxruntime.
+ * A subcommand returns its exit code; a DailiesError becomes one clear line on stderr.
+ */
+type Subcommand = { describe: string; load: () => Promise<(argv: string[]) => Promise<number>> };
+
+const subcommands: Record<string, Subcommand> = {
+  // one line per subcommand: name -> module exporting `run(argv): Promise<number>`
+};
+
+function usage(): string {
+  const lines = Object.entries(subcommands).map(([name, s]) => `  ${name.padEnd(12)} ${s.describe}`);
+  return ['Usage: dailies <command> [options]', '', 'Commands:', ...lines, '', 'Run `dailies <command> --help` for its options.'].join('\n');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    console.log(usage());
+    return name ? 0 : 2;
+  }
+  const sub = subcommands[name];
+  if (!sub) {
+    console.error(`Unknown command "${name}"; run \`dailies --help\` to see the commands.`);
+    return 2;
+  }
+  try {
+    const run = await sub.load();
+    return await run(rest);
+  } catch (error) {
+    if (isDailiesError(error)) {
+      console.error(`error: ${error.message}`);
+      return 1;
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,125 @@
+/**
+ * The chat seam. Every platform (local web chat, Discord, Slack) implements `ChatAdapter`;
+ * the core only ever sees these types, never discord.js or Bolt. Everything here is plain data
+ * that survives JSON (thread references are stored in Redis and carried in job payloads).
+ */
+
+export type Platform = 'local' | 'discord' | 'slack';
+
+/** Where a session lives. `threadId` is the platform's thread (Discord thread channel, Slack thread_ts, local thread id). */
+export interface ThreadRef {
+  platform: Platform;
+  channelId: string;
+  threadId: string;
+}
+
+export interface MessageRef {
+  thread: ThreadRef;
+  messageId: string;
+}
+
+export interface ChatUser {
+  id: string;
+  name: string;
+  /** Platform moderator (Discord Manage Messages, Slack workspace admin): may finalize/cancel any session. */
+  canModerate?: boolean;
+}
+
+/**
+ * A button. `action` is the server-side action key (<= 100 chars, Discord's custom_id cap);
+ * it names state kept on the server, so buttons keep working after a restart.
+ */
+export interface Button {
+  action: string;
+  label: string;
+  style?: 'primary' | 'secondary' | 'success' | 'danger';
+  disabled?: boolean;
+}
+
+/** A file to upload with a message; `path` is a local file the adapter reads. */
+export interface OutgoingAttachment {
+  kind: 'preview' | 'final';
+  path: string;
+  filename: string;
+  contentType: string;
+  bytes: number;
+}
+
+export interface OutgoingMessage {
+  text: string;
+  attachments?: OutgoingAttachment[];
+  /** Rows of buttons (Discord: <= 5 rows of <= 5). */
+  buttons?: Button[][];
+}
+
+/** A file a user attached; adapters fetch only from their platform's own hosts. */
+export interface IncomingAttachment {
+  url: string;
+  filename: string;
+  contentType?: string;
+  bytes?: number;
+}
+
+interface EventBase {
+  /** The platform's id for this delivery (interaction id, Slack trigger/event id, local request id): the same id twice is one event. */
+  id: string;
+  platform: Platform;
+  user: ChatUser;
+  receivedAt: number;
+}
+
+export interface CommandEvent extends EventBase {
+  kind: 'command';
+  channelId: string;
+  /** Set when the command was typed inside a session thread. */
+  thread?: ThreadRef;
+  name: string;
+  /** Raw options as the platform delivered them; commands validate them with zod. */
+  options: Record<string, unknown>;
+  attachments?: IncomingAttachment[];
+}
+
+export interface ReplyEvent extends EventBase {
+  kind: 'reply';
+  thread: ThreadRef;
+  text: string;
+  attachments?: IncomingAttachment[];
+}
+
+export interface ActionEvent extends EventBase {
+  kind: 'action';
+  thread: ThreadRef;
+  /** The `Button.action` that was clicked, or a modal's action with its submitted `values`. */
+  action: string;
+  values?: Record<string, string>;
+}
+
+export type ChatEvent = CommandEvent | ReplyEvent | ActionEvent;
+
+/** What the core answers to an event; adapters turn it into the platform's response. */
+export interface EventOutcome {
+  /** The session thread the event created or touched. */
+  thread?: ThreadRef;
+  /** Shown only to the acting user (Discord/Slack ephemeral); one sentence for refusals. */
+  ephemeral?: string;
+  /** A refusal or error: stable code plus a one-sentence human message. */
+  error?: { code: string; message: string };
+  /** Ask the adapter to open an edit form pre-filled with these values (Discord/Slack modal). */
+  openForm?: { action: string; title: string; fields: { id: string; label: string; value: string; multiline?: boolean }[] };
+}
+
+export type ChatEventHandler = (event: ChatEvent) => Promise<EventOutcome>;
+
+export interface ChatAdapter {
+  readonly platform: Platform;
+  /** Largest attachment this platform accepts (Discord: the interaction's attachment_size_limit, 10 MiB default). */
+  readonly maxUploadBytes: number;
+  /** Connect and start delivering events to `handler`. Acknowledge the platform first (within its deadline, Discord/Slack 3 s), then call the handler. */
+  start(handler: ChatEventHandler): Promise<void>;
+  stop(): Promise<void>;
+  /** Post the session's first message for a command and open a thread on it. */
+  startThread(origin: CommandEvent, message: OutgoingMessage): Promise<{ thread: ThreadRef; message: MessageRef }>;
+  post(thread: ThreadRef, message: OutgoingMessage): Promise<MessageRef>;
+  /** Edit in place (progress messages, vote tallies). Attachments are not changed by edits. */
+  edit(ref: MessageRef, message: OutgoingMessage): Promise<void>;
+}

@@ -1,0 +1,88 @@
+import type { ThreadRef } from '../core/chat-adapter.ts';
+
+/**
+ * The job seam between the bot side (commands, delivery) and the worker pool. The BullMQ
+ * implementation lives in this folder; the core sees only these types.
+ */
+
+/** A stored file (video, preview, input image) in the ArtifactStore. */
+export interface ArtifactRef {
+  key: string;
+  bytes: number;
+  contentType: string;
+}
+
+export interface RenderRequest {
+  prompt: string;
+  negativePrompt: string;
+  seed: number;
+  takes: number;
+  steps?: number;
+  guidance?: number;
+  frames?: number;
+  /** draft: model defaults; final: more steps and a smoother frame rate. */
+  quality: 'draft' | 'final';
+  image?: { artifact: ArtifactRef; strength: number };
+  extend?: { artifact: ArtifactRef; overlap: number };
+}
+
+/** Job payload, versioned: workers validate it again (zod) before running. */
+export interface RenderJob {
+  v: 1;
+  jobId: string;
+  sessionId: string;
+  /** Prompt version (1-based) this job renders. */
+  version: number;
+  userId: string;
+  /** Fair-share key of the channel, e.g. "discord:123". */
+  channelKey: string;
+  thread: ThreadRef;
+  request: RenderRequest;
+  model?: string;
+}
+
+export interface TakeResult {
+  index: number;
+  seed: number;
+  video: ArtifactRef;
+  preview: ArtifactRef;
+}
+
+export type JobEvent =
+  | { type: 'queued'; jobId: string; position: number; etaMs: number | null }
+  | { type: 'started'; jobId: string; workerId: string; attempt: number }
+  | { type: 'progress'; jobId: string; step: number; totalSteps: number }
+  | { type: 'preview'; jobId: string; step: number; totalSteps: number; previews: ArtifactRef[] }
+  | { type: 'completed'; jobId: string; takes: TakeResult[]; timingsMs: Record<string, number> }
+  | { type: 'failed'; jobId: string; error: { code: string; message: string }; willRetry: boolean }
+  | { type: 'cancelled'; jobId: string };
+
+export type JobState = 'waiting' | 'active' | 'completed' | 'failed' | 'cancelled' | 'unknown';
+
+export interface JobStatus {
+  state: JobState;
+  /** 1-based place in line among waiting jobs (fair-share order), null unless waiting. */
+  position: number | null;
+  etaMs: number | null;
+}
+
+export interface JobQueue {
+  /** Admits a job (per-person cap enforced here; a refusal is a DailiesError 'rate_limited'). */
+  enqueue(job: RenderJob): Promise<JobStatus>;
+  /** Cancels a waiting job, or signals the worker running it to stop at its next step. */
+  cancel(jobId: string): Promise<boolean>;
+  status(jobId: string): Promise<JobStatus>;
+  /** Subscribe to events of all jobs; returns an unsubscribe function. */
+  onEvent(listener: (event: JobEvent) => void): () => void;
+  close(): Promise<void>;
+}
+
+export interface ArtifactStore {
+  putFile(key: string, sourcePath: string, contentType: string): Promise<ArtifactRef>;
+  putBuffer(key: string, data: Uint8Array, contentType: string): Promise<ArtifactRef>;
+  /** A local file path for reading (downloads to a cache first for remote stores). */
+  localPath(ref: ArtifactRef): Promise<string>;
+  /** An address a browser can load (the local web chat serves the store's directory). */
+  publicUrl(ref: ArtifactRef): string;
+  delete(key: string): Promise<void>;
+}
