@@ -17,5 +17,8 @@ export function createScheduler(name: SchedulerName, config: SchedulerConfig, op
       return new DdimScheduler(config, options);
     case 'dpmpp-2m':
       return new DpmSolverMultistepScheduler(config);
+    default:
+      // Names can arrive from requests and manifests as plain strings.
+      throw new Error(`unknown scheduler: ${String(name)}`);
   }
 }
