@@ -1,0 +1,250 @@
+/**
+ * Clips to shareable files: an H.264 MP4 for a take, an animated image that chat clients show
+ * inline, and a smaller re-encode for chat platforms with low upload caps.
+ * Every output is written atomically and fitted to a byte budget (see size-ladder.ts).
+ */
+import { copyFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import type { Clip } from '../../models/engine/types.ts';
+import { DailiesError } from '../errors.ts';
+import { writeAtomically } from './atomic-file.ts';
+import { assertClip } from './clip-check.ts';
+import { listEncoders, probeMedia, runFfmpeg } from './ffmpeg.ts';
+import { restrictedInputArgs, VIDEO_DEMUXERS } from './input-formats.ts';
+import { fitShortSide, scaleFilter, upscaleFlags, type ScaleFlags } from './scaling.ts';
+import { fitToBudget, type Rung } from './size-ladder.ts';
+
+export type EncodeQuality = 'draft' | 'standard' | 'finalize';
+
+export interface EncodeOptions {
+  /** Final location; nothing appears there unless the whole encode succeeds. */
+  path: string;
+  /** Short side of the output in pixels; pass the model's `outputSize`. Default 256. */
+  size?: number;
+  /** Default 'standard'. 'finalize' also smooths motion (see `smoothFps`). */
+  quality?: EncodeQuality;
+  /** Starting x264 CRF instead of the quality level's (lower is better, 18 is near-transparent). */
+  crf?: number;
+  /**
+   * Motion-interpolates up to this frame rate (ffmpeg minterpolate, motion-compensated). Default
+   * 24 for 'finalize' and off otherwise: it is by far the slowest filter in the chain (tens of
+   * milliseconds per output frame at 256 px, several times the rest). Never lowers the clip's
+   * own frame rate.
+   */
+  smoothFps?: number | false;
+  /** Byte budget; default 10 MiB. */
+  maxBytes?: number;
+  /** Upscaling filter; default nearest-neighbour for sources of at most 64 px, else lanczos. */
+  scaling?: ScaleFlags;
+  signal?: AbortSignal;
+}
+
+export interface PreviewOptions {
+  path: string;
+  /** Short side in pixels; default 256. */
+  size?: number;
+  quality?: EncodeQuality;
+  /** Byte budget; default 2 MiB. */
+  maxBytes?: number;
+  scaling?: ScaleFlags;
+  /** 'auto' (default) picks WebP when this ffmpeg has libwebp, else GIF. */
+  format?: 'auto' | 'webp' | 'gif';
+  signal?: AbortSignal;
+}
+
+export interface EncodeResult {
+  /** Absolute path of the finished file. */
+  path: string;
+  bytes: number;
+  width: number;
+  height: number;
+  frames: number;
+  contentType: 'video/mp4' | 'image/webp' | 'image/gif';
+  /** Encodes it took to fit the budget: 1 when the first fit, 0 when nothing was re-encoded. */
+  attempts: number;
+}
+
+export const DEFAULT_SIZE = 256;
+export const DEFAULT_VIDEO_MAX_BYTES = 10 * 1024 * 1024;
+export const DEFAULT_PREVIEW_MAX_BYTES = 2 * 1024 * 1024;
+
+const BASE_CRF: Record<EncodeQuality, number> = { draft: 28, standard: 23, finalize: 18 };
+// +6 CRF roughly halves H.264's bitrate, so each ladder step is a real saving.
+const CRF_STEP = 6;
+// A re-encode for an upload cap starts a notch below 'standard': the caller already knows
+// the original is too big, so the first attempt should usually be the last.
+const REENCODE_CRF = 26;
+const SMOOTH_FPS = 24;
+const WEBP_QUALITY: Record<EncodeQuality, number> = { draft: 60, standard: 75, finalize: 85 };
+const WEBP_QUALITY_STEP = 25;
+const GIF_COLOURS = [256, 96, 32] as const;
+
+export async function encodeVideo(clip: Clip, opts: EncodeOptions): Promise<EncodeResult> {
+  assertClip(clip);
+  const quality = opts.quality ?? 'standard';
+  const baseCrf = opts.crf ?? BASE_CRF[quality];
+  const smoothFps = opts.smoothFps ?? (quality === 'finalize' ? SMOOTH_FPS : false);
+  const interpolateTo = smoothFps !== false && smoothFps > clip.fps ? smoothFps : undefined;
+  const flags = opts.scaling ?? upscaleFlags(clip.width, clip.height);
+  const size = checkSize(opts.size ?? DEFAULT_SIZE);
+
+  return writeAtomically(opts.path, async (tmp) => {
+    let dims = { width: 0, height: 0 };
+    const fit = await fitToBudget(tmp, opts.maxBytes ?? DEFAULT_VIDEO_MAX_BYTES, 'video', async (rung) => {
+      dims = fitShortSide(clip.width, clip.height, size * rung.scale);
+      const filters = [h264Scale(dims, flags)];
+      const outputArgs: string[] = [];
+      if (interpolateTo) {
+        // After the upscale: motion search works on 16 px blocks, too coarse for a 32 px source.
+        // minterpolate stops at the last input frame's timestamp, which would shorten the clip by
+        // one source frame; two cloned frames give it a tail to interpolate, and -frames:v trims
+        // the output back to the original duration.
+        filters.push('tpad=stop_mode=clone:stop=2', `minterpolate=fps=${interpolateTo}:mi_mode=mci`);
+        outputArgs.push('-frames:v', String(Math.round((clip.frames.length * interpolateTo) / clip.fps)));
+      }
+      outputArgs.push(...h264Args(filters, crfFor(baseCrf, rung)));
+      await runFfmpeg({ input: { frames: clip }, outputArgs, output: tmp, signal: opts.signal });
+    });
+    const frames = interpolateTo ? ((await probeMedia(tmp)).video?.frames ?? 0) : clip.frames.length;
+    return { path: path.resolve(opts.path), bytes: fit.bytes, ...dims, frames, contentType: 'video/mp4', attempts: fit.attempts } as const;
+  });
+}
+
+/**
+ * Animated preview. WebP when this ffmpeg build has libwebp: full colour and typically a
+ * fraction of a GIF's size, and Discord, Slack and browsers all animate it. GIF otherwise,
+ * with a palette computed from this clip (palettegen/paletteuse), since GIF's 256 colours
+ * are too few for a fixed palette.
+ */
+export async function encodePreview(clip: Clip, opts: PreviewOptions): Promise<EncodeResult> {
+  assertClip(clip);
+  const quality = opts.quality ?? 'standard';
+  const format = opts.format === 'webp' || opts.format === 'gif' ? opts.format : await previewFormat();
+  const webpEncoder = format === 'webp' ? await webpEncoderName() : undefined;
+  if (format === 'webp' && !webpEncoder) {
+    throw new DailiesError('missing_dependency', 'This ffmpeg has no libwebp encoder; install an ffmpeg built with libwebp, or ask for a GIF preview.');
+  }
+  const flags = opts.scaling ?? upscaleFlags(clip.width, clip.height);
+  const size = checkSize(opts.size ?? DEFAULT_SIZE);
+
+  return writeAtomically(opts.path, async (tmp) => {
+    let dims = { width: 0, height: 0 };
+    const fit = await fitToBudget(tmp, opts.maxBytes ?? DEFAULT_PREVIEW_MAX_BYTES, 'preview', async (rung) => {
+      dims = fitShortSide(clip.width, clip.height, size * rung.scale);
+      const scale = scaleFilter(dims.width, dims.height, flags);
+      const outputArgs = webpEncoder
+        ? webpArgs(scale, webpEncoder, Math.max(5, WEBP_QUALITY[quality] - WEBP_QUALITY_STEP * rung.qualityStep))
+        : gifArgs(scale, GIF_COLOURS[rung.qualityStep], flags === 'neighbor');
+      await runFfmpeg({ input: { frames: clip }, outputArgs, output: tmp, signal: opts.signal });
+    });
+    const contentType = format === 'webp' ? 'image/webp' : 'image/gif';
+    return { path: path.resolve(opts.path), bytes: fit.bytes, ...dims, frames: clip.frames.length, contentType, attempts: fit.attempts } as const;
+  });
+}
+
+/**
+ * Re-encodes an MP4 to fit a chat platform's upload cap (e.g. Discord's attachment size
+ * limit), which may be lower than our own budget. A file that already fits is copied as is,
+ * since every re-encode loses quality.
+ */
+export async function reencodeToFit(
+  inputPath: string,
+  maxBytes: number,
+  outPath: string,
+  opts: { signal?: AbortSignal } = {},
+): Promise<EncodeResult> {
+  const inputArgs = restrictedInputArgs(VIDEO_DEMUXERS);
+  const probe = await probeMedia(inputPath, inputArgs).catch((cause: unknown) => {
+    if (cause instanceof DailiesError) throw cause;
+    throw notAVideo(inputPath, cause);
+  });
+  const video = probe.video;
+  if (!video || video.width < 1 || video.height < 1) throw notAVideo(inputPath);
+  // ffmpeg applies a display-matrix rotation while decoding, so the output is the rotated size.
+  const rotated = Math.abs(video.rotation) % 180 === 90;
+  const source = rotated ? { width: video.height, height: video.width } : { width: video.width, height: video.height };
+  const inputBytes = (await stat(inputPath)).size;
+
+  if (inputBytes <= maxBytes) {
+    if (path.resolve(inputPath) !== path.resolve(outPath)) await writeAtomically(outPath, (tmp) => copyFile(inputPath, tmp));
+    return { path: path.resolve(outPath), bytes: inputBytes, ...source, frames: video.frames ?? 0, contentType: 'video/mp4', attempts: 0 };
+  }
+
+  const shortSide = Math.min(source.width, source.height);
+  return writeAtomically(outPath, async (tmp) => {
+    let dims = source;
+    const fit = await fitToBudget(tmp, maxBytes, 'video', async (rung) => {
+      dims = fitShortSide(source.width, source.height, shortSide * rung.scale);
+      await runFfmpeg({
+        input: { path: inputPath, args: inputArgs },
+        outputArgs: h264Args([h264Scale(dims, 'lanczos')], crfFor(REENCODE_CRF, rung)),
+        output: tmp,
+        signal: opts.signal,
+      });
+    });
+    const frames = (await probeMedia(tmp)).video?.frames ?? 0;
+    return { path: path.resolve(outPath), bytes: fit.bytes, ...dims, frames, contentType: 'video/mp4', attempts: fit.attempts } as const;
+  });
+}
+
+function notAVideo(file: string, cause?: unknown): DailiesError {
+  return new DailiesError('bad_input', `The file "${path.basename(file)}" is not a video ffmpeg can read; use an MP4.`, { cause });
+}
+
+function checkSize(size: number): number {
+  if (!Number.isFinite(size) || size < 16) {
+    throw new DailiesError('internal', `An output size of ${size} px is invalid; pass a short side of at least 16 pixels.`);
+  }
+  return size;
+}
+
+function crfFor(base: number, rung: Rung): number {
+  return Math.min(51, base + CRF_STEP * rung.qualityStep);
+}
+
+/**
+ * Scales and converts to yuv420p in one step with an explicit BT.709 matrix, which the output
+ * is tagged with: untagged video leaves players guessing, and they guess differently.
+ */
+function h264Scale(dims: { width: number; height: number }, flags: ScaleFlags): string {
+  return `${scaleFilter(dims.width, dims.height, flags, ['out_color_matrix=bt709', 'out_range=tv'])},format=yuv420p`;
+}
+
+function h264Args(filters: string[], crf: number): string[] {
+  return [
+    '-an',
+    '-vf', filters.join(','),
+    '-c:v', 'libx264',
+    '-preset', 'medium',
+    '-crf', String(crf),
+    '-pix_fmt', 'yuv420p',
+    '-colorspace', 'bt709',
+    '-color_primaries', 'bt709',
+    '-color_trc', 'bt709',
+    '-color_range', 'tv',
+    // moov before mdat, so chat clients and browsers can start playing before the download ends.
+    '-movflags', '+faststart',
+    '-f', 'mp4',
+  ];
+}
+
+function webpArgs(scale: string, encoder: string, quality: number): string[] {
+  return ['-an', '-vf', scale, '-c:v', encoder, '-quality', String(quality), '-loop', '0', '-f', 'webp'];
+}
+
+function gifArgs(scale: string, colours: number, pixelArt: boolean): string[] {
+  // Dithering would speckle the flat areas of pixel art; photos-like output needs it to avoid banding.
+  const dither = pixelArt ? 'none' : 'sierra2_4a';
+  const graph = `${scale},split[a][b];[a]palettegen=max_colors=${colours}[p];[b][p]paletteuse=dither=${dither}`;
+  return ['-an', '-vf', graph, '-loop', '0', '-f', 'gif'];
+}
+
+async function previewFormat(): Promise<'webp' | 'gif'> {
+  return (await webpEncoderName()) ? 'webp' : 'gif';
+}
+
+/** libwebp_anim diffs consecutive frames, so it beats plain libwebp on animations; either works. */
+async function webpEncoderName(): Promise<string | undefined> {
+  const encoders = await listEncoders();
+  return ['libwebp_anim', 'libwebp'].find((name) => encoders.has(name));
+}

@@ -1,0 +1,17 @@
+export {
+  encodeVideo,
+  encodePreview,
+  reencodeToFit,
+  DEFAULT_SIZE,
+  DEFAULT_VIDEO_MAX_BYTES,
+  DEFAULT_PREVIEW_MAX_BYTES,
+  type EncodeQuality,
+  type EncodeOptions,
+  type PreviewOptions,
+  type EncodeResult,
+} from './encode.ts';
+export { decodeImage, decodeClip, resizeClip, DEFAULT_MAX_PIXELS, type DecodeOptions, type DecodeClipOptions, type ResizeOptions } from './decode.ts';
+export { ensureFfmpeg, type FfmpegTools } from './ffmpeg.ts';
+export { SIZE_LADDER, type Rung } from './size-ladder.ts';
+export type { ScaleFlags } from './scaling.ts';
+export { FfmpegEncoder, type VideoEncoder } from './video-encoder.ts';

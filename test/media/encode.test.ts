@@ -1,0 +1,182 @@
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeClip, encodePreview, encodeVideo, FfmpegEncoder, reencodeToFit, type VideoEncoder } from '../../src/media/index.ts';
+import { BACKGROUND, SQUARE, ffprobe, movingSquare, mp4TopLevelBoxes, near, pixel, tempDir, webpChunks } from './helpers.ts';
+
+let dir: string;
+let cleanup: () => Promise<void>;
+beforeAll(async () => ({ dir, cleanup } = await tempDir()));
+afterAll(() => cleanup());
+
+/** A fresh empty directory per test, so "no files left" checks see only that test's output. */
+async function outDir(name: string): Promise<string> {
+  const { mkdir } = await import('node:fs/promises');
+  const d = path.join(dir, name);
+  await mkdir(d, { recursive: true });
+  return d;
+}
+
+describe('encodeVideo', () => {
+  it('writes a faststart H.264 MP4 upscaled to 256 px that decodes back to the same picture', async () => {
+    const clip = movingSquare();
+    const out = path.join(await outDir('mp4'), 'take.mp4');
+    const result = await encodeVideo(clip, { path: out });
+
+    expect(result).toMatchObject({ path: out, width: 256, height: 256, frames: 16, contentType: 'video/mp4', attempts: 1 });
+    expect(result.bytes).toBe((await stat(out)).size);
+
+    const probe = await ffprobe(out);
+    const video = probe.streams[0]!;
+    expect(video).toMatchObject({ codec_name: 'h264', pix_fmt: 'yuv420p', width: 256, height: 256, avg_frame_rate: '8/1' });
+    expect(Number(video.nb_read_frames)).toBe(16);
+
+    const boxes = await mp4TopLevelBoxes(out);
+    expect(boxes.get('moov')).toBeDefined();
+    expect(boxes.get('mdat')).toBeDefined();
+    expect(boxes.get('moov')!).toBeLessThan(boxes.get('mdat')!);
+
+    const back = await decodeClip(out);
+    expect(back).toMatchObject({ width: 256, height: 256, fps: 8 });
+    expect(back.frames).toHaveLength(16);
+    // Frame 5: the square spans source x 5..12, y 12..19, i.e. 40..103 x 96..159 at 8x.
+    expect(pixel(back, 5, 72, 128)).toSatisfy((p: number[]) => near(p, SQUARE, 24));
+    expect(pixel(back, 5, 200, 40)).toSatisfy((p: number[]) => near(p, BACKGROUND, 24));
+    // Nearest-neighbour upscale keeps the square's edge hard: one pixel outside is background.
+    expect(pixel(back, 5, 72, 90)).toSatisfy((p: number[]) => near(p, BACKGROUND, 40));
+  });
+
+  it('smooths a finalize render to 24 fps without changing its duration', async () => {
+    const out = path.join(await outDir('finalize'), 'final.mp4');
+    const result = await encodeVideo(movingSquare(), { path: out, quality: 'finalize' });
+    expect(result.frames).toBe(48);
+    const video = (await ffprobe(out)).streams[0]!;
+    expect(video.avg_frame_rate).toBe('24/1');
+    expect(Number(video.nb_read_frames)).toBe(48);
+  });
+
+  it('walks down the size ladder when the first encode is over budget', async () => {
+    const clip = movingSquare({ noise: 40 });
+    const d = await outDir('ladder');
+    const first = await encodeVideo(clip, { path: path.join(d, 'first.mp4') });
+    expect(first.attempts).toBe(1);
+
+    const maxBytes = first.bytes - 1;
+    const fitted = await encodeVideo(clip, { path: path.join(d, 'fitted.mp4'), maxBytes });
+    expect(fitted.attempts).toBeGreaterThan(1);
+    expect(fitted.bytes).toBeLessThanOrEqual(maxBytes);
+    expect((await stat(fitted.path)).size).toBe(fitted.bytes);
+    expect((await readdir(d)).sort()).toEqual(['first.mp4', 'fitted.mp4']);
+  });
+
+  it('fails with one clear sentence and leaves no files when even the last rung is too big', async () => {
+    const d = await outDir('too-small');
+    const error = await encodeVideo(movingSquare({ noise: 40 }), { path: path.join(d, 'x.mp4'), maxBytes: 500 }).catch((e: unknown) => e);
+    expect(error).toMatchObject({
+      name: 'DailiesError',
+      code: 'bad_input',
+      message: expect.stringMatching(/^The video is still [\d.]+ KiB at the lowest quality and size, over the 500 bytes limit; render fewer frames or raise the limit\.$/),
+    });
+    expect(await readdir(d)).toEqual([]);
+  });
+
+  it('kills ffmpeg and leaves no files when aborted mid-encode', async () => {
+    const d = await outDir('abort');
+    // Big enough to take seconds (motion interpolation at 512 px), so the abort lands mid-run.
+    const clip = movingSquare({ width: 64, height: 64, frames: 48, noise: 40 });
+    const controller = new AbortController();
+    // Abort once ffmpeg has opened its (temporary) output: the encode is provably under way.
+    const watcher = setInterval(() => {
+      if (readdirSync(d).some((f) => f.includes('.tmp-'))) controller.abort();
+    }, 5);
+    const started = performance.now();
+    const error = await encodeVideo(clip, { path: path.join(d, 'x.mp4'), quality: 'finalize', size: 512, signal: controller.signal })
+      .catch((e: unknown) => e)
+      .finally(() => clearInterval(watcher));
+    expect(controller.signal.aborted).toBe(true);
+    expect(error).toMatchObject({ code: 'cancelled' });
+    expect(performance.now() - started).toBeLessThan(15_000);
+    expect(await readdir(d)).toEqual([]);
+    expect(ffmpegWritingInto(d)).toEqual([]);
+  });
+
+  it('refuses to start when already aborted', async () => {
+    const d = await outDir('pre-abort');
+    const error = await encodeVideo(movingSquare(), { path: path.join(d, 'x.mp4'), signal: AbortSignal.abort() }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'cancelled' });
+    expect(await readdir(d)).toEqual([]);
+  });
+});
+
+describe('encodePreview', () => {
+  it('writes an animated WebP under the 2 MiB default budget', async () => {
+    const out = path.join(await outDir('webp'), 'preview.webp');
+    const result = await encodePreview(movingSquare({ noise: 10 }), { path: out });
+    expect(result).toMatchObject({ contentType: 'image/webp', width: 256, height: 256, frames: 16, attempts: 1 });
+    expect(result.bytes).toBeLessThanOrEqual(2 * 1024 * 1024);
+    const head = await readFile(out);
+    expect(head.toString('latin1', 0, 4)).toBe('RIFF');
+    expect(head.toString('latin1', 8, 12)).toBe('WEBP');
+    const chunks = await webpChunks(out);
+    expect(chunks).toContain('ANIM');
+    expect(chunks.filter((c) => c === 'ANMF')).toHaveLength(16);
+  });
+
+  it('writes a GIF with a per-clip palette when asked', async () => {
+    const out = path.join(await outDir('gif'), 'preview.gif');
+    const result = await encodePreview(movingSquare(), { path: out, format: 'gif' });
+    expect(result).toMatchObject({ contentType: 'image/gif', width: 256, height: 256, frames: 16 });
+    expect(readFileSync(out).toString('latin1', 0, 6)).toBe('GIF89a');
+    const video = (await ffprobe(out)).streams[0]!;
+    expect(video).toMatchObject({ codec_name: 'gif', width: 256, height: 256 });
+    expect(Number(video.nb_read_frames)).toBe(16);
+    const back = await decodeClip(out);
+    expect(pixel(back, 5, 72, 128)).toSatisfy((p: number[]) => near(p, SQUARE, 8));
+  });
+
+  it('shrinks a preview to fit a small budget', async () => {
+    const d = await outDir('webp-small');
+    const clip = movingSquare({ noise: 40 });
+    const first = await encodePreview(clip, { path: path.join(d, 'a.webp') });
+    const fitted = await encodePreview(clip, { path: path.join(d, 'b.webp'), maxBytes: Math.floor(first.bytes * 0.6) });
+    expect(fitted.attempts).toBeGreaterThan(1);
+    expect(fitted.bytes).toBeLessThanOrEqual(first.bytes * 0.6);
+  });
+});
+
+describe('reencodeToFit', () => {
+  it('re-encodes an MP4 under a lower upload cap, and copies one that already fits', async () => {
+    const d = await outDir('reencode');
+    const encoder: VideoEncoder = new FfmpegEncoder();
+    const original = await encoder.encodeVideo(movingSquare({ noise: 40 }), { path: path.join(d, 'original.mp4'), quality: 'finalize' });
+
+    const cap = Math.floor(original.bytes / 2);
+    const smaller = await encoder.reencodeToFit(original.path, cap, path.join(d, 'small.mp4'));
+    expect(smaller.bytes).toBeLessThanOrEqual(cap);
+    expect(smaller.attempts).toBeGreaterThanOrEqual(1);
+    expect(smaller.frames).toBe(48);
+    const video = (await ffprobe(smaller.path)).streams[0]!;
+    expect(video).toMatchObject({ codec_name: 'h264', pix_fmt: 'yuv420p' });
+    expect((await mp4TopLevelBoxes(smaller.path)).get('moov')!).toBeLessThan((await mp4TopLevelBoxes(smaller.path)).get('mdat')!);
+
+    const copy = await encoder.reencodeToFit(original.path, original.bytes, path.join(d, 'copy.mp4'));
+    expect(copy).toMatchObject({ attempts: 0, bytes: original.bytes, width: 256, height: 256 });
+    expect((await readdir(d)).sort()).toEqual(['copy.mp4', 'original.mp4', 'small.mp4']);
+  });
+});
+
+/** Live ffmpeg processes whose command line mentions `dir` (Linux only; empty elsewhere). */
+function ffmpegWritingInto(dir: string): string[] {
+  if (!existsSync('/proc')) return [];
+  return readdirSync('/proc')
+    .filter((pid) => /^\d+$/.test(pid))
+    .flatMap((pid) => {
+      try {
+        const cmd = readFileSync(`/proc/${pid}/cmdline`, 'latin1');
+        return cmd.includes('ffmpeg') && cmd.includes(dir) ? [pid] : [];
+      } catch {
+        return [];
+      }
+    });
+}
