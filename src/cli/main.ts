@@ -9,6 +9,7 @@ type Subcommand = { describe: string; load: () => Promise<(argv: string[]) => Pr
 
 const subcommands: Record<string, Subcommand> = {
   // one line per subcommand: name -> module exporting `run(argv): Promise<number>`
+  generate: { describe: 'render a prompt to video files', load: async () => (await import('./generate.ts')).run },
 };
 
 function usage(): string {

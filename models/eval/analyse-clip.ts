@@ -1,0 +1,180 @@
+import type { Clip } from '../engine/types.ts';
+
+/**
+ * Reads back what a built-in-model clip shows, from pixels alone: background colour, object
+ * colour, shape, motion and flicker. The eval compares this with what the prompt asked for, so
+ * it must not know the prompt. Works on the model's native frames (32x32) or any upscaled size.
+ */
+
+export interface Vocabulary {
+  colours: Record<string, [number, number, number]>;
+  shapes: string[];
+  motions: string[];
+  synonyms: Record<string, string>;
+}
+
+export interface ClipReading {
+  background: string;
+  object: string | null;
+  shape: string | null;
+  motion: string;
+  /** Mean absolute change of background pixels between consecutive frames, 0..255. */
+  flicker: number;
+  /** Object pixels per frame (after background removal), for debugging. */
+  areas: number[];
+}
+
+type Rgb = [number, number, number];
+
+/** Pixels further than this from the background colour (Euclidean RGB) count as object. */
+const OBJECT_DISTANCE = 60;
+/** Centroid travel (in fractions of the frame) that counts as moving. */
+const MOVE_FRACTION = 0.12;
+/** Last/first area ratio beyond which the object is growing (or below 1/x, shrinking). */
+const GROW_RATIO = 1.6;
+
+export function nearestColour(palette: Record<string, Rgb>, rgb: Rgb): string {
+  let best = '';
+  let bestD = Infinity;
+  for (const [name, c] of Object.entries(palette)) {
+    const d = (c[0] - rgb[0]) ** 2 + (c[1] - rgb[1]) ** 2 + (c[2] - rgb[2]) ** 2;
+    if (d < bestD) {
+      bestD = d;
+      best = name;
+    }
+  }
+  return best;
+}
+
+function pixel(frame: Uint8Array, i: number): Rgb {
+  return [frame[i * 3]!, frame[i * 3 + 1]!, frame[i * 3 + 2]!];
+}
+
+function median(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  return s.length ? s[Math.floor(s.length / 2)]! : 0;
+}
+
+/** The background is what the border shows most: the palette colour most border pixels are nearest to. */
+function readBackground(clip: Clip, palette: Record<string, Rgb>): { name: string; rgb: Rgb } {
+  const votes = new Map<string, number>();
+  const { width: w, height: h } = clip;
+  for (const frame of clip.frames) {
+    for (let x = 0; x < w; x++) {
+      for (const y of [0, h - 1]) {
+        const n = nearestColour(palette, pixel(frame, y * w + x));
+        votes.set(n, (votes.get(n) ?? 0) + 1);
+      }
+    }
+    for (let y = 1; y < h - 1; y++) {
+      for (const x of [0, w - 1]) {
+        const n = nearestColour(palette, pixel(frame, y * w + x));
+        votes.set(n, (votes.get(n) ?? 0) + 1);
+      }
+    }
+  }
+  const name = [...votes.entries()].sort((a, b) => b[1] - a[1])[0]![0];
+  // Measure against the rendered background, not the palette entry, so a slightly off
+  // background does not turn into "object" pixels everywhere.
+  const samples: Rgb[] = [];
+  const first = clip.frames[0]!;
+  for (let x = 0; x < w; x++) samples.push(pixel(first, x));
+  const rgb: Rgb = [median(samples.map((s) => s[0])), median(samples.map((s) => s[1])), median(samples.map((s) => s[2]))];
+  const pal = palette[name]!;
+  const near = Math.hypot(rgb[0] - pal[0], rgb[1] - pal[1], rgb[2] - pal[2]) < OBJECT_DISTANCE;
+  return { name, rgb: near ? rgb : pal };
+}
+
+/** Shape from how much of its bounding box the object fills: square ~1, circle ~pi/4, triangle ~1/2. */
+function readShape(mask: Uint8Array, w: number, h: number): string | null {
+  let minX = w, minY = h, maxX = -1, maxY = -1, count = 0;
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      if (!mask[y * w + x]) continue;
+      count++;
+      minX = Math.min(minX, x);
+      maxX = Math.max(maxX, x);
+      minY = Math.min(minY, y);
+      maxY = Math.max(maxY, y);
+    }
+  }
+  if (count < 4) return null;
+  const fill = count / ((maxX - minX + 1) * (maxY - minY + 1));
+  if (fill > 0.89) return 'square';
+  if (fill > 0.64) return 'circle';
+  return 'triangle';
+}
+
+export function analyseClip(clip: Clip, vocabulary: Vocabulary): ClipReading {
+  const palette = vocabulary.colours;
+  const { width: w, height: h } = clip;
+  const bg = readBackground(clip, palette);
+
+  // Object pixels: far from the background colour in each frame.
+  const masks: Uint8Array[] = [];
+  const objectPixels: Rgb[] = [];
+  const centroids: { x: number; y: number; n: number }[] = [];
+  for (const frame of clip.frames) {
+    const mask = new Uint8Array(w * h);
+    let sx = 0, sy = 0, n = 0;
+    for (let i = 0; i < w * h; i++) {
+      const p = pixel(frame, i);
+      if (Math.hypot(p[0] - bg.rgb[0], p[1] - bg.rgb[1], p[2] - bg.rgb[2]) > OBJECT_DISTANCE) {
+        mask[i] = 1;
+        sx += i % w;
+        sy += Math.floor(i / w);
+        n++;
+        objectPixels.push(p);
+      }
+    }
+    masks.push(mask);
+    centroids.push({ x: n ? sx / n : NaN, y: n ? sy / n : NaN, n });
+  }
+  const areas = centroids.map((c) => c.n);
+
+  const object = objectPixels.length
+    ? nearestColour(palette, [
+        median(objectPixels.map((p) => p[0])),
+        median(objectPixels.map((p) => p[1])),
+        median(objectPixels.map((p) => p[2])),
+      ])
+    : null;
+
+  // Shape from the frame where the object is largest (least clipped by motion or small size).
+  const largest = areas.indexOf(Math.max(...areas));
+  const shape = readShape(masks[largest]!, w, h);
+
+  const motion = readMotion(centroids, w, h);
+
+  // Flicker: background pixels (outside the object in both frames) changing between frames.
+  let diff = 0, counted = 0;
+  for (let f = 1; f < clip.frames.length; f++) {
+    const a = clip.frames[f - 1]!, b = clip.frames[f]!;
+    for (let i = 0; i < w * h; i++) {
+      if (masks[f - 1]![i] || masks[f]![i]) continue;
+      diff += (Math.abs(a[i * 3]! - b[i * 3]!) + Math.abs(a[i * 3 + 1]! - b[i * 3 + 1]!) + Math.abs(a[i * 3 + 2]! - b[i * 3 + 2]!)) / 3;
+      counted++;
+    }
+  }
+  return { background: bg.name, object, shape, motion, flicker: counted ? diff / counted : 0, areas };
+}
+
+function readMotion(centroids: { x: number; y: number; n: number }[], w: number, h: number): string {
+  const seen = centroids.filter((c) => c.n > 0);
+  if (seen.length < 2) return 'still';
+  const quarter = Math.max(1, Math.floor(seen.length / 4));
+  const mean = (cs: typeof seen, k: 'x' | 'y' | 'n') => cs.reduce((s, c) => s + c[k], 0) / cs.length;
+  const head = seen.slice(0, quarter);
+  const tail = seen.slice(-quarter);
+  const ratio = mean(tail, 'n') / Math.max(1, mean(head, 'n'));
+  const dx = (mean(tail, 'x') - mean(head, 'x')) / w;
+  const dy = (mean(tail, 'y') - mean(head, 'y')) / h;
+  // Translation first: a shape entering or leaving the frame also changes area.
+  if (Math.max(Math.abs(dx), Math.abs(dy)) >= MOVE_FRACTION) {
+    if (Math.abs(dx) >= Math.abs(dy)) return dx < 0 ? 'left' : 'right';
+    return dy < 0 ? 'up' : 'down';
+  }
+  if (ratio >= GROW_RATIO) return 'growing';
+  if (ratio <= 1 / GROW_RATIO) return 'shrinking';
+  return 'still';
+}
