@@ -9,6 +9,8 @@ type Subcommand = { describe: string; load: () => Promise<(argv: string[]) => Pr
 
 const subcommands: Record<string, Subcommand> = {
   // one line per subcommand: name -> module exporting `run(argv): Promise<number>`
+  eval: { describe: 'measure prompt adherence of the built-in model', load: async () => (await import('../../models/eval/run-eval.ts')).run },
+  bench: { describe: 'time the engine (per step, per clip, batched takes, torch vs onnxruntime)', load: async () => (await import('../../models/bench/run-bench.ts')).run },
   generate: { describe: 'render a prompt to video files', load: async () => (await import('./generate.ts')).run },
 };
 

@@ -1,0 +1,150 @@
+import { execFile } from 'node:child_process';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { promisify } from 'node:util';
+import { z } from 'zod';
+import { DailiesError, describeZodIssues } from '../../src/errors.ts';
+import { encodePreview, encodeVideo } from '../../src/media/index.ts';
+import { builtinModelDir, loadModel } from '../engine/load-model.ts';
+import { OnnxSession, floatTensor } from '../engine/ort.ts';
+import type { VideoModel } from '../engine/types.ts';
+
+/**
+ * `npm run bench`: speed of the engine on the built-in model. Figures are medians of warm runs;
+ * comparisons are printed as ratios because this machine is shared and noisy.
+ *   1. one take, default steps, including MP4 + preview encoding (target <= 1.5 s on 2 cores)
+ *   2. per denoiser step
+ *   3. 4 takes in one batch vs 4 sequential runs (target >= 2x throughput)
+ *   4. the same denoiser in PyTorch eager vs onnxruntime
+ */
+
+const Args = z.object({
+  model: z.string().optional(),
+  runs: z.coerce.number().int().min(1).max(100).default(5),
+  out: z.string().default('bench-results/engine.json'),
+  torch: z.boolean().default(true),
+});
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const PROMPT = 'a red circle moving left on a black background';
+
+async function timeClip(model: VideoModel, dir: string, seed: number) {
+  const t0 = performance.now();
+  const result = await model.generate({ prompt: PROMPT, seed });
+  const t1 = performance.now();
+  const clip = result.takes[0]!.clip;
+  await Promise.all([
+    encodeVideo(clip, { path: join(dir, `${seed}.mp4`), size: model.defaults.outputSize }),
+    encodePreview(clip, { path: join(dir, `${seed}.webp`), size: model.defaults.outputSize }),
+  ]);
+  const t2 = performance.now();
+  return { render: t1 - t0, encode: t2 - t1, total: t2 - t0, denoise: result.timingsMs.denoise };
+}
+
+async function timeOrtForward(modelDir: string, batch: number, runs: number): Promise<number> {
+  const session = await OnnxSession.open(join(modelDir, 'denoiser.onnx'), 'denoiser', { threads: 2 });
+  try {
+    const n = batch * 3 * 16 * 32 * 32;
+    const sample = floatTensor(Float32Array.from({ length: n }, (_, i) => Math.sin(i)), [batch, 3, 16, 32, 32]);
+    const timestep = floatTensor(new Float32Array(batch).fill(500), [batch]);
+    const text = floatTensor(Float32Array.from({ length: batch * 16 * 64 }, (_, i) => Math.cos(i)), [batch, 16, 64]);
+    const times: number[] = [];
+    for (let i = 0; i < runs + 3; i++) {
+      const t0 = performance.now();
+      await session.run({ sample, timestep, encoder_hidden_states: text }, ['out_sample']);
+      if (i >= 3) times.push(performance.now() - t0);
+    }
+    return median(times);
+  } finally {
+    await session.dispose();
+  }
+}
+
+async function timeTorchForward(batch: number, runs: number): Promise<{ median_ms: number; torch: string } | null> {
+  const script = fileURLToPath(new URL('./torch_forward.py', import.meta.url));
+  try {
+    const { stdout } = await promisify(execFile)('/usr/bin/python3', [script, String(batch), String(runs), '2'], { timeout: 300_000 });
+    return JSON.parse(stdout.trim().split('\n').at(-1)!);
+  } catch {
+    return null; // python3-torch not installed: the comparison is skipped, as documented
+  }
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const { values } = parseArgs({ args: argv, options: { model: { type: 'string' }, runs: { type: 'string' }, out: { type: 'string' }, 'no-torch': { type: 'boolean' } } });
+  const parsed = Args.safeParse({ ...values, torch: !values['no-torch'] });
+  if (!parsed.success) throw new DailiesError('bad_input', `${describeZodIssues('Option', parsed.error.issues)} Run \`npm run bench -- --runs 5\`.`);
+  const args = parsed.data;
+  const modelDir = resolve(args.model ?? builtinModelDir());
+  const dir = await mkdtemp(join(tmpdir(), 'dailies-bench-'));
+  const loadStart = performance.now();
+  const model = await loadModel(modelDir, { threads: 2 });
+  const loadMs = performance.now() - loadStart;
+  try {
+    // 1 + 2. Warm single takes.
+    await timeClip(model, dir, 0);
+    const clips = [];
+    for (let i = 1; i <= args.runs; i++) clips.push(await timeClip(model, dir, i));
+    const steps = model.defaults.steps;
+
+    // 3. Batched vs sequential takes.
+    const batchedTimes: number[] = [];
+    const sequentialTimes: number[] = [];
+    for (let r = 0; r < Math.max(2, Math.ceil(args.runs / 2)); r++) {
+      let t0 = performance.now();
+      await model.generate({ prompt: PROMPT, seed: 100 + r, variations: 4 });
+      batchedTimes.push(performance.now() - t0);
+      t0 = performance.now();
+      for (let i = 0; i < 4; i++) await model.generate({ prompt: PROMPT, seed: 100 + r + i });
+      sequentialTimes.push(performance.now() - t0);
+    }
+
+    // 4. Same network, two runtimes.
+    const ortMs = await timeOrtForward(modelDir, 2, 10);
+    const torch = args.torch ? await timeTorchForward(2, 10) : null;
+
+    const result = {
+      model: model.name,
+      machine: { cpus: (await import('node:os')).cpus().length, node: process.version },
+      loadMs,
+      clip: {
+        steps,
+        totalMs: median(clips.map((c) => c.total)),
+        renderMs: median(clips.map((c) => c.render)),
+        encodeMs: median(clips.map((c) => c.encode)),
+        perStepMs: median(clips.map((c) => c.denoise / steps)),
+        targetMs: 1500,
+      },
+      takes4: {
+        batchedMs: median(batchedTimes),
+        sequentialMs: median(sequentialTimes),
+        throughputRatio: median(sequentialTimes) / median(batchedTimes),
+        target: 2,
+      },
+      forwardBatch2: { ortMs, torchMs: torch?.median_ms ?? null, torchOverOrt: torch ? torch.median_ms / ortMs : null, torchVersion: torch?.torch ?? null },
+    };
+    const f = (x: number) => x.toFixed(0);
+    console.log(`\nEngine benchmark: ${result.model}, ${result.machine.cpus} CPUs, ${args.runs} warm runs (medians)\n`);
+    console.log('| measure | value |\n| --- | --- |');
+    console.log(`| model load | ${f(loadMs)} ms |`);
+    console.log(`| one take, ${steps} steps, incl. encoding | ${f(result.clip.totalMs)} ms (target <= 1500) |`);
+    console.log(`|   of which render / encode | ${f(result.clip.renderMs)} / ${f(result.clip.encodeMs)} ms |`);
+    console.log(`| per denoiser step (batch 2, CFG) | ${result.clip.perStepMs.toFixed(1)} ms |`);
+    console.log(`| 4 takes batched / 4 sequential | ${f(result.takes4.batchedMs)} / ${f(result.takes4.sequentialMs)} ms |`);
+    console.log(`| batched throughput ratio | ${result.takes4.throughputRatio.toFixed(2)}x (target >= 2x) |`);
+    console.log(`| denoiser forward, batch 2: onnxruntime | ${result.forwardBatch2.ortMs.toFixed(1)} ms |`);
+    if (torch) console.log(`| same in PyTorch ${torch.torch} eager | ${torch.median_ms.toFixed(1)} ms (${result.forwardBatch2.torchOverOrt!.toFixed(2)}x onnxruntime) |`);
+    else console.log('| PyTorch eager | skipped (python3-torch not found) |');
+    const out = resolve(args.out);
+    await mkdir(dirname(out), { recursive: true });
+    await writeFile(out, JSON.stringify(result, null, 2));
+    console.log(`\nwrote ${out}`);
+    return 0;
+  } finally {
+    await model.dispose();
+    await rm(dir, { recursive: true, force: true });
+  }
+}

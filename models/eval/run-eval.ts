@@ -1,0 +1,121 @@
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
+import { DailiesError, describeZodIssues } from '../../src/errors.ts';
+import { builtinModelDir, loadModel } from '../engine/load-model.ts';
+import { analyseClip, type Vocabulary } from './analyse-clip.ts';
+import { heldOutPrompts, type EvalCase } from './held-out-prompts.ts';
+
+/**
+ * `npm run eval`: prompt adherence of the built-in model, read back from the pixels of what it
+ * renders (colour, background, shape, motion, flicker). Prints a table and writes JSON.
+ */
+
+const Args = z.object({
+  model: z.string().optional(),
+  count: z.coerce.number().int().min(1).max(1000).default(60),
+  prompts: z.string().optional(),
+  steps: z.coerce.number().int().min(1).max(200).optional(),
+  guidance: z.coerce.number().min(0).max(30).optional(),
+  seed: z.coerce.number().int().min(0).default(1000),
+  out: z.string().default('bench-results/eval.json'),
+});
+
+const CaseFile = z.array(
+  z.object({
+    prompt: z.string().min(1),
+    expect: z.object({ colour: z.string(), shape: z.string(), background: z.string(), motion: z.string() }),
+  }),
+);
+
+export interface EvalSummary {
+  model: string;
+  cases: number;
+  accuracy: { colour: number; background: number; motion: number; shape: number; all: number };
+  meanFlicker: number;
+  msPerClip: number;
+  failures: { prompt: string; expected: EvalCase['expect']; read: Record<string, unknown> }[];
+}
+
+export async function evaluate(modelDir: string, cases: EvalCase[], opts: { seed: number; steps?: number; guidance?: number }): Promise<EvalSummary> {
+  const vocabulary = JSON.parse(await readFile(join(builtinModelDir(), 'vocabulary.json'), 'utf8')) as Vocabulary;
+  const model = await loadModel(modelDir);
+  const hits = { colour: 0, background: 0, motion: 0, shape: 0, all: 0 };
+  let flicker = 0;
+  const failures: EvalSummary['failures'] = [];
+  const started = performance.now();
+  try {
+    for (const [i, c] of cases.entries()) {
+      const result = await model.generate({
+        prompt: c.prompt,
+        seed: opts.seed + i,
+        ...(opts.steps !== undefined && { steps: opts.steps }),
+        ...(opts.guidance !== undefined && { guidance: opts.guidance }),
+      });
+      const read = analyseClip(result.takes[0]!.clip, vocabulary);
+      const ok = {
+        colour: read.object === c.expect.colour,
+        background: read.background === c.expect.background,
+        motion: read.motion === c.expect.motion,
+        shape: read.shape === c.expect.shape,
+      };
+      for (const k of ['colour', 'background', 'motion', 'shape'] as const) if (ok[k]) hits[k]++;
+      if (ok.colour && ok.background && ok.motion && ok.shape) hits.all++;
+      else failures.push({ prompt: c.prompt, expected: c.expect, read: { colour: read.object, background: read.background, motion: read.motion, shape: read.shape } });
+      flicker += read.flicker;
+    }
+  } finally {
+    await model.dispose();
+  }
+  const n = cases.length;
+  return {
+    model: model.name,
+    cases: n,
+    accuracy: {
+      colour: hits.colour / n,
+      background: hits.background / n,
+      motion: hits.motion / n,
+      shape: hits.shape / n,
+      all: hits.all / n,
+    },
+    meanFlicker: flicker / n,
+    msPerClip: (performance.now() - started) / n,
+    failures,
+  };
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      model: { type: 'string' }, count: { type: 'string' }, prompts: { type: 'string' }, steps: { type: 'string' },
+      guidance: { type: 'string' }, seed: { type: 'string' }, out: { type: 'string' },
+    },
+  });
+  const parsed = Args.safeParse(values);
+  if (!parsed.success) throw new DailiesError('bad_input', `${describeZodIssues('Option', parsed.error.issues)} Run \`npm run eval -- --count 60\` style options.`);
+  const args = parsed.data;
+  let cases = heldOutPrompts(args.count);
+  if (args.prompts) {
+    const file = CaseFile.safeParse(JSON.parse(await readFile(args.prompts, 'utf8')));
+    if (!file.success) throw new DailiesError('bad_input', `${describeZodIssues(args.prompts, file.error.issues)} Each entry needs a prompt and expect {colour, shape, background, motion}.`);
+    cases = file.data;
+  }
+  const summary = await evaluate(args.model ?? builtinModelDir(), cases, args);
+  const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+  console.log(`\nAdherence of ${summary.model} on ${summary.cases} held-out prompts\n`);
+  console.log('| measure | value |\n| --- | --- |');
+  console.log(`| object colour | ${pct(summary.accuracy.colour)} |`);
+  console.log(`| background colour | ${pct(summary.accuracy.background)} |`);
+  console.log(`| motion | ${pct(summary.accuracy.motion)} |`);
+  console.log(`| shape | ${pct(summary.accuracy.shape)} |`);
+  console.log(`| all four right | ${pct(summary.accuracy.all)} |`);
+  console.log(`| mean background flicker (0-255) | ${summary.meanFlicker.toFixed(2)} |`);
+  console.log(`| ms per clip (render only) | ${summary.msPerClip.toFixed(0)} |`);
+  const out = resolve(args.out);
+  await mkdir(dirname(out), { recursive: true });
+  await writeFile(out, JSON.stringify(summary, null, 2));
+  console.log(`\nwrote ${out}`);
+  return 0;
+}

@@ -1,0 +1,85 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import type { Clip } from '../../models/engine/types.ts';
+import { analyseClip, type Vocabulary } from '../../models/eval/analyse-clip.ts';
+import { heldOutPrompts } from '../../models/eval/held-out-prompts.ts';
+
+const vocabulary = JSON.parse(readFileSync(new URL('../../models/shapes-v1/vocabulary.json', import.meta.url), 'utf8')) as Vocabulary;
+
+/** Draws the clips the eval must read back, independently of the training renderer. */
+function draw(shape: string, colour: string, background: string, motion: string, size = 32, frames = 16): Clip {
+  const fg = vocabulary.colours[colour]!;
+  const bg = vocabulary.colours[background]!;
+  const out: Uint8Array[] = [];
+  for (let f = 0; f < frames; f++) {
+    const t = f / (frames - 1);
+    let cx = size / 2, cy = size / 2, r = 5;
+    if (motion === 'left') cx = size / 2 + 8 - 16 * t;
+    if (motion === 'right') cx = size / 2 - 8 + 16 * t;
+    if (motion === 'up') cy = size / 2 + 8 - 16 * t;
+    if (motion === 'down') cy = size / 2 - 8 + 16 * t;
+    if (motion === 'growing') r = 2.5 + 5 * t;
+    if (motion === 'shrinking') r = 7.5 - 5 * t;
+    const frame = new Uint8Array(size * size * 3);
+    for (let y = 0; y < size; y++) {
+      for (let x = 0; x < size; x++) {
+        const dx = x + 0.5 - cx, dy = y + 0.5 - cy;
+        const frac = (dy + r) / (2 * r);
+        const inside =
+          shape === 'circle' ? dx * dx + dy * dy <= r * r
+          : shape === 'square' ? Math.abs(dx) <= r && Math.abs(dy) <= r
+          : frac >= 0 && frac <= 1 && Math.abs(dx) <= frac * r;
+        frame.set(inside ? fg : bg, (y * size + x) * 3);
+      }
+    }
+    out.push(frame);
+  }
+  return { width: size, height: size, fps: 8, frames: out };
+}
+
+describe('analyseClip', () => {
+  const cases: [string, string, string, string][] = [
+    ['circle', 'red', 'black', 'left'],
+    ['square', 'blue', 'yellow', 'right'],
+    ['triangle', 'green', 'white', 'up'],
+    ['circle', 'pink', 'gray', 'down'],
+    ['square', 'orange', 'purple', 'growing'],
+    ['circle', 'cyan', 'blue', 'shrinking'],
+    ['triangle', 'white', 'black', 'still'],
+  ];
+  for (const [shape, colour, background, motion] of cases) {
+    it(`reads a ${colour} ${shape} ${motion} on ${background}`, () => {
+      const r = analyseClip(draw(shape, colour, background, motion), vocabulary);
+      expect({ shape: r.shape, colour: r.object, background: r.background, motion: r.motion }).toEqual({ shape, colour, background, motion });
+      expect(r.flicker).toBe(0);
+    });
+  }
+
+  it('measures background flicker', () => {
+    const clip = draw('circle', 'red', 'black', 'still');
+    clip.frames.forEach((f, i) => {
+      if (i % 2) for (let p = 0; p < 32 * 3; p++) f[p] = Math.min(255, f[p]! + 25); // first row flashes, staying nearer the background than the object
+    });
+    expect(analyseClip(clip, vocabulary).flicker).toBeGreaterThan(0.5);
+  });
+
+  it('reports no object on an empty clip', () => {
+    const clip = draw('circle', 'red', 'black', 'still');
+    clip.frames = clip.frames.map(() => new Uint8Array(32 * 32 * 3).fill(15));
+    const r = analyseClip(clip, vocabulary);
+    expect(r.object).toBeNull();
+    expect(r.background).toBe('black');
+  });
+});
+
+describe('heldOutPrompts', () => {
+  it('is reproducible, covers every motion and includes colour-swapped pairs', () => {
+    const a = heldOutPrompts(60);
+    expect(a).toEqual(heldOutPrompts(60));
+    expect(a).toHaveLength(60);
+    expect(new Set(a.map((c) => c.expect.motion)).size).toBe(7);
+    const swapped = a.filter((c, i) => i > 0 && c.expect.colour === a[i - 1]!.expect.background && c.expect.background === a[i - 1]!.expect.colour);
+    expect(swapped.length).toBeGreaterThan(5);
+    for (const c of a) expect(c.expect.colour).not.toBe(c.expect.background);
+  });
+});
