@@ -59,6 +59,13 @@ export const VaeDecoderSpec = OnnxComponent.extend({
   frameBatch: z.number().int().positive().default(8),
 });
 
+/** Encodes pixels to latents: image-to-video and extension of latent models need it. */
+export const VaeEncoderSpec = OnnxComponent.extend({
+  /** `image` takes [N,3,H,W] in [-1,1]; `latent` gives [N,C,h,w], or [N,2C,h,w] mean then log-variance. */
+  inputs: z.object({ image: TensorSpec }),
+  outputs: z.object({ latent: TensorSpec }),
+});
+
 export const TokenizerSpec = z.discriminatedUnion('kind', [
   /** A Hugging Face `tokenizer.json` (+ optional `tokenizer_config.json`). */
   z.object({
@@ -77,6 +84,8 @@ export const TokenizerSpec = z.discriminatedUnion('kind', [
     vocab: FileRef,
     merges: FileRef,
     maxLength: z.number().int().positive().default(77),
+    /** CLIP pads with `<|endoftext|>`; OpenCLIP-based folders (e.g. Stable Diffusion 2's) pad with `!`. */
+    padToken: z.string().min(1).default('<|endoftext|>'),
   }),
 ]);
 export type TokenizerSpec = z.infer<typeof TokenizerSpec>;
@@ -90,6 +99,8 @@ export const SchedulerConfig = z.object({
   timestepSpacing: z.enum(['leading', 'trailing', 'linspace']).default('leading'),
   /** Offset added to "leading" timesteps (Stable Diffusion style configs use 1). */
   stepsOffset: z.number().int().nonnegative().default(0),
+  /** DDIM's last step lands on alpha_cumprod = 1 (true, diffusers' default) or on alpha_cumprod[0] (ModelScope, SD). */
+  setAlphaToOne: z.boolean().default(true),
   /** The solver used unless a request names another. */
   default: z.enum(['ddim', 'dpmpp-2m']).default('dpmpp-2m'),
 });
@@ -118,6 +129,7 @@ export const ModelManifest = z.object({
     textEncoder: TextEncoderSpec,
     denoiser: DenoiserSpec,
     vaeDecoder: VaeDecoderSpec.optional(),
+    vaeEncoder: VaeEncoderSpec.optional(),
   }),
   tokenizer: TokenizerSpec,
   scheduler: SchedulerConfig,

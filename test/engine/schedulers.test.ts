@@ -44,6 +44,7 @@ function config(over: Partial<SchedulerConfig> & { betaSchedule?: Schedule } = {
     predictionType: 'epsilon',
     timestepSpacing: 'leading',
     stepsOffset: 0,
+    setAlphaToOne: true,
     default: 'dpmpp-2m',
     ...over,
   };

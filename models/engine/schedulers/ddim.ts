@@ -31,7 +31,7 @@ export class DdimScheduler implements Scheduler {
     options: DdimOptions = {},
   ) {
     this.table = alphasCumprod(config);
-    this.finalAlphaCumprod = (options.setAlphaToOne ?? true) ? 1 : this.table[0]!;
+    this.finalAlphaCumprod = (options.setAlphaToOne ?? config.setAlphaToOne ?? true) ? 1 : this.table[0]!;
   }
 
   get timesteps(): readonly number[] {

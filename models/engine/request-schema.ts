@@ -1,0 +1,125 @@
+import { z } from 'zod';
+import { DailiesError } from '../../src/errors.ts';
+import type { ModelManifest } from './manifest.ts';
+import type { Clip, GenerateRequest } from './types.ts';
+
+/*
+ * Stage 1 of the pipeline: a GenerateRequest checked against one model's limits, with every
+ * default filled in. Messages name the field and the allowed range, because they go straight
+ * back to the person who typed the command.
+ */
+
+export interface ResolvedRequest {
+  prompt: string;
+  negativePrompt: string;
+  seed: number;
+  steps: number;
+  guidance: number;
+  frames: number;
+  variations: number;
+  scheduler: 'ddim' | 'dpmpp-2m';
+  image?: { frame: Clip; strength: number };
+  extend?: { clip: Clip; overlap: number };
+  /** 1-based steps after which to preview, ascending; undefined: the default spacing. */
+  previewSteps?: number[];
+}
+
+export const MAX_PROMPT = 1000;
+const MAX_SEED = 2 ** 32 - 1;
+const MAX_SIDE = 4096;
+
+const got = (v: unknown): string => (typeof v === 'number' || typeof v === 'string' ? JSON.stringify(v) : typeof v);
+
+function whole(min: number, max: number) {
+  const msg = (v: unknown) => `must be a whole number from ${min} to ${max} (got ${got(v)})`;
+  return z.number({ error: (iss) => msg(iss.input) }).refine((v) => Number.isInteger(v) && v >= min && v <= max, { error: (iss) => msg(iss.input) });
+}
+
+function between(min: number, max: number) {
+  const msg = (v: unknown) => `must be a number from ${min} to ${max} (got ${got(v)})`;
+  return z.number({ error: (iss) => msg(iss.input) }).refine((v) => Number.isFinite(v) && v >= min && v <= max, { error: (iss) => msg(iss.input) });
+}
+
+const ClipSchema = z
+  .object({
+    width: whole(1, MAX_SIDE),
+    height: whole(1, MAX_SIDE),
+    fps: z.number({ error: 'must be a positive number' }).positive({ error: 'must be a positive number' }),
+    frames: z.array(z.instanceof(Uint8Array, { error: 'must be RGB24 bytes (Uint8Array)' }), { error: 'must be a list of frames' }).min(1, { error: 'must hold at least one frame' }),
+  })
+  .superRefine((clip, ctx) => {
+    const bytes = clip.width * clip.height * 3;
+    clip.frames.forEach((f, i) => {
+      if (f.length !== bytes) ctx.addIssue({ code: 'custom', path: ['frames', i], message: `must hold width*height*3 = ${bytes} bytes (got ${f.length})` });
+    });
+  });
+
+function requestSchema(m: ModelManifest) {
+  const L = m.limits;
+  return z
+    .object({
+      prompt: z
+        .string({ error: 'must be text' })
+        .max(MAX_PROMPT, { error: (iss) => `must be at most ${MAX_PROMPT} characters (got ${String((iss.input as string).length)})` })
+        .refine((s) => s.trim().length > 0, { error: `must not be blank; describe the video in 1 to ${MAX_PROMPT} characters` }),
+      negativePrompt: z.string({ error: 'must be text' }).max(MAX_PROMPT, { error: `must be at most ${MAX_PROMPT} characters` }).optional(),
+      seed: whole(0, MAX_SEED),
+      steps: whole(L.steps.min, L.steps.max).optional(),
+      guidance: between(L.guidance.min, L.guidance.max).optional(),
+      frames: whole(L.frames.min, L.frames.max).optional(),
+      variations: whole(L.variations.min, L.variations.max).optional(),
+      scheduler: z.enum(['ddim', 'dpmpp-2m'], { error: 'must be "ddim" or "dpmpp-2m"' }).optional(),
+      image: z
+        .object({
+          frame: ClipSchema,
+          strength: z.number({ error: 'must be a number above 0 and at most 1' }).refine((v) => v > 0 && v <= 1, { error: (iss) => `must be above 0 and at most 1 (got ${got(iss.input)})` }),
+        })
+        .optional(),
+      extend: z.object({ clip: ClipSchema, overlap: whole(1, L.frames.max - 1) }).optional(),
+      previewSteps: z.array(whole(1, L.steps.max), { error: 'must be a list of step numbers' }).optional(),
+    })
+    .superRefine((r, ctx) => {
+      const frames = r.frames ?? m.defaults.frames;
+      const steps = r.steps ?? m.defaults.steps;
+      if (r.image && r.extend) ctx.addIssue({ code: 'custom', path: ['image'], message: 'cannot be combined with extend; start from an image or continue a clip, not both' });
+      if (r.extend && r.extend.overlap >= frames) {
+        ctx.addIssue({ code: 'custom', path: ['extend', 'overlap'], message: `must be less than frames (${frames}) so the extension adds new frames (got ${r.extend.overlap})` });
+      }
+      if (r.extend && r.extend.overlap > r.extend.clip.frames.length) {
+        ctx.addIssue({ code: 'custom', path: ['extend', 'overlap'], message: `must not exceed the clip's ${r.extend.clip.frames.length} frames (got ${r.extend.overlap})` });
+      }
+      const late = r.previewSteps?.find((s) => s > steps);
+      if (late !== undefined) ctx.addIssue({ code: 'custom', path: ['previewSteps'], message: `must be steps from 1 to ${steps} (got ${late})` });
+    });
+}
+
+/** Validates `request` for model `m`, or throws DailiesError('bad_input') with one sentence. */
+export function checkRequest(request: GenerateRequest, m: ModelManifest): ResolvedRequest {
+  const parsed = requestSchema(m).safeParse(request);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const field = issue.path.map(String).join('.') || 'request';
+    throw new DailiesError('bad_input', `${field} ${issue.message.replace(/\.$/, '')}.`);
+  }
+  const r = parsed.data;
+  const steps = r.steps ?? m.defaults.steps;
+  return {
+    prompt: r.prompt,
+    negativePrompt: r.negativePrompt ?? m.defaults.negativePrompt,
+    seed: r.seed,
+    steps,
+    guidance: r.guidance ?? m.defaults.guidance,
+    frames: r.frames ?? m.defaults.frames,
+    variations: r.variations ?? Math.max(1, m.limits.variations.min),
+    scheduler: r.scheduler ?? m.scheduler.default,
+    ...(r.image ? { image: { frame: r.image.frame as Clip, strength: r.image.strength } } : {}),
+    ...(r.extend ? { extend: { clip: r.extend.clip as Clip, overlap: r.extend.overlap } } : {}),
+    ...(r.previewSteps ? { previewSteps: [...new Set(r.previewSteps)].sort((a, b) => a - b) } : {}),
+  };
+}
+
+/** About four evenly spaced steps before the last (the final result follows anyway). */
+export function defaultPreviewSteps(totalSteps: number): number[] {
+  const picks = [1, 2, 3, 4].map((k) => Math.round((totalSteps * k) / 5)).filter((s) => s >= 1 && s < totalSteps);
+  return [...new Set(picks)];
+}

@@ -1,0 +1,87 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { loadModel } from '../../models/engine/load-model.ts';
+import type { PreviewEvent, VideoModel } from '../../models/engine/types.ts';
+import { CPU, makeClip, maxAbsDiff, meanAbsDiff, rejection, TINY_LATENT_CLIP, TINY_LATENT_JSON } from './engine-fixtures.ts';
+
+// tiny-latent: diffusers layout, 4-channel latents at 1/8 size, UNet weights in external data,
+// int64 timestep of shape [1]. Both variants share weights; only the tokenizer files differ.
+const models: VideoModel[] = [];
+afterAll(async () => Promise.all(models.map((m) => m.dispose())));
+const open = async (dir: string) => {
+  const m = await loadModel(dir, CPU);
+  models.push(m);
+  return m;
+};
+
+describe.each([
+  ['CLIP slow tokenizer files, linear preview map', TINY_LATENT_CLIP, 4],
+  ['tokenizer.json, VAE previews', TINY_LATENT_JSON, 32],
+])('latent pipeline with %s', (_name, dir, previewSize) => {
+  it('decodes frames at 8x the latent size and previews at the requested steps', async () => {
+    const model = await open(dir);
+    const previews: PreviewEvent[] = [];
+    const steps: number[] = [];
+    const r = await model.generate(
+      { prompt: 'a red circle moving left', seed: 9, steps: 4, frames: 5, variations: 2, previewSteps: [1, 3] },
+      { onStep: (e) => steps.push(e.step), onPreview: (p) => void previews.push(p) },
+    );
+    expect(steps).toEqual([1, 2, 3, 4]);
+    expect(r.takes).toHaveLength(2);
+    for (const take of r.takes) {
+      expect(take.clip).toMatchObject({ width: 32, height: 32, fps: 8 });
+      // 5 frames with frameBatch 3 (clip-slow) exercises a partial last decoder chunk.
+      expect(take.clip.frames).toHaveLength(5);
+      take.clip.frames.forEach((f) => expect(f.length).toBe(32 * 32 * 3));
+    }
+    expect(previews.map((p) => p.step)).toEqual([1, 3]);
+    for (const p of previews) {
+      expect(p.takes).toHaveLength(2);
+      expect(p.takes[0]).toMatchObject({ width: previewSize, height: previewSize });
+      expect(p.takes[0]!.frames).toHaveLength(5);
+    }
+  });
+
+  it('renders take i of a batch as seed + i rendered alone', async () => {
+    const model = await open(dir);
+    const batch = await model.generate({ prompt: 'a blue square', seed: 30, variations: 2 });
+    const alone = await model.generate({ prompt: 'a blue square', seed: 31 });
+    batch.takes[1]!.clip.frames.forEach((f, i) => expect(maxAbsDiff(f, alone.takes[0]!.clip.frames[i]!)).toBeLessThanOrEqual(1));
+    expect(meanAbsDiff(batch.takes[0]!.clip.frames[0]!, batch.takes[1]!.clip.frames[0]!)).toBeGreaterThan(5);
+  });
+
+  it('skips the unconditional half when guidance is at most 1, which changes the result', async () => {
+    const model = await open(dir);
+    const a = await model.generate({ prompt: 'a blue square', seed: 2, guidance: 1 });
+    const b = await model.generate({ prompt: 'a blue square', seed: 2, guidance: 5 });
+    expect(Buffer.concat(a.takes[0]!.clip.frames).equals(Buffer.concat(b.takes[0]!.clip.frames))).toBe(false);
+  });
+});
+
+describe('latent pipeline across tokenizer variants', () => {
+  it('renders identical videos from the slow files and from tokenizer.json', async () => {
+    const [slow, fast] = await Promise.all([open(TINY_LATENT_CLIP), open(TINY_LATENT_JSON)]);
+    const request = { prompt: "A Yellow STAR, spinning quickly! (zebra's)", seed: 4, steps: 2 };
+    const a = await slow.generate(request);
+    const b = await fast.generate(request);
+    expect(Buffer.concat(a.takes[0]!.clip.frames).equals(Buffer.concat(b.takes[0]!.clip.frames))).toBe(true);
+  });
+
+  it('starts from an image through the VAE encoder when the folder has one', async () => {
+    const model = await open(TINY_LATENT_JSON);
+    const image = makeClip(20, 20, 1, (_f, x, y, c) => (x * 12 + y * 5 + c * 70) % 256);
+    const r = await model.generate({ prompt: 'a red circle', seed: 1, steps: 4, image: { frame: image, strength: 0.5 } });
+    expect(r.takes[0]!.clip.frames).toHaveLength(4);
+    const extended = await model.generate({ prompt: 'a red circle', seed: 1, steps: 4, extend: { clip: r.takes[0]!.clip, overlap: 1 } });
+    expect(extended.takes[0]!.clip.frames).toHaveLength(4);
+  });
+
+  it('explains that a latent model without a VAE encoder cannot start from an image', async () => {
+    const model = await open(TINY_LATENT_CLIP);
+    const image = makeClip(32, 32, 1, () => 128);
+    const e = await rejection(model.generate({ prompt: 'a red circle', seed: 1, image: { frame: image, strength: 0.5 } }));
+    expect(e.code).toBe('bad_input');
+    expect(e.message).toBe(
+      'Model tiny-latent-clip-slow has no VAE encoder, so it cannot start from an image or extend a clip; drop the image/extend option or use a model folder with vae_encoder/model.onnx.',
+    );
+  });
+});

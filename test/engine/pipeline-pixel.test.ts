@@ -1,0 +1,152 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadModel } from '../../models/engine/load-model.ts';
+import { chwToRgb, rgbToChw } from '../../models/engine/pixels.ts';
+import type { GenerateResult, PreviewEvent, VideoModel } from '../../models/engine/types.ts';
+import { CPU, makeClip, maxAbsDiff, meanAbsDiff, rejection, TINY_PIXEL, TINY_PIXEL_FP16 } from './engine-fixtures.ts';
+
+// tiny-pixel: random weights, pixel space, 4 frames of 16x16, BFCHW, float32 timestep per row.
+let model: VideoModel;
+beforeAll(async () => {
+  model = await loadModel(TINY_PIXEL, CPU);
+});
+afterAll(async () => model.dispose());
+
+const bytes = (r: GenerateResult) => Buffer.concat(r.takes.flatMap((t) => t.clip.frames));
+
+describe('pixel-space pipeline', () => {
+  it('renders the same bytes for the same seed and settings', async () => {
+    const request = { prompt: 'a red circle moving left', seed: 11, steps: 3, guidance: 3 };
+    const a = await model.generate(request);
+    const b = await model.generate(request);
+    expect(a.takes).toHaveLength(1);
+    expect(a.takes[0]!.clip).toMatchObject({ width: 16, height: 16, fps: 8 });
+    expect(a.takes[0]!.clip.frames).toHaveLength(4);
+    expect(bytes(a).equals(bytes(b))).toBe(true);
+    expect(bytes(a).equals(bytes(await model.generate({ ...request, seed: 12 })))).toBe(false);
+    expect(bytes(a).equals(bytes(await model.generate({ ...request, prompt: 'a blue square' })))).toBe(false);
+  });
+
+  it('renders take i of a batch as seed + i rendered alone', async () => {
+    const batch = await model.generate({ prompt: 'a green triangle', seed: 20, variations: 3, guidance: 2 });
+    expect(batch.takes.map((t) => t.seed)).toEqual([20, 21, 22]);
+    const alone = await model.generate({ prompt: 'a green triangle', seed: 22, guidance: 2 });
+    batch.takes[2]!.clip.frames.forEach((f, i) => expect(maxAbsDiff(f, alone.takes[0]!.clip.frames[i]!)).toBeLessThanOrEqual(1));
+    // The comparison means something only if takes differ from each other.
+    expect(meanAbsDiff(batch.takes[0]!.clip.frames[0]!, batch.takes[2]!.clip.frames[0]!)).toBeGreaterThan(10);
+  });
+
+  it('keeps an image-to-video result close to the image at low strength, and less so at high strength', async () => {
+    const image = makeClip(12, 12, 1, (_f, x, y, c) => (c === 0 ? 200 : c === 1 ? x * 20 : y * 20));
+    const target = chwToRgb(rgbToChw(image.frames[0]!, 12, 12, 16, 16), 16, 16);
+    const distance = async (strength: number) => {
+      const r = await model.generate({ prompt: 'a red circle', seed: 3, steps: 10, image: { frame: image, strength } });
+      expect(r.takes[0]!.clip.frames).toHaveLength(4);
+      return Math.max(...r.takes[0]!.clip.frames.map((f) => meanAbsDiff(f, target)));
+    };
+    const low = await distance(0.1);
+    const high = await distance(1);
+    expect(low).toBeLessThan(3);
+    expect(high).toBeGreaterThan(30);
+  });
+
+  it('extends a clip: the first overlap frames are the last frames of the given clip', async () => {
+    const clip = makeClip(16, 16, 5, (f, x, y, c) => (f * 40 + x * 7 + y * 3 + c * 50) % 256);
+    const previews: PreviewEvent[] = [];
+    const r = await model.generate(
+      { prompt: 'a red circle', seed: 5, frames: 4, variations: 2, extend: { clip, overlap: 2 }, previewSteps: [1] },
+      { onPreview: (p) => void previews.push(p) },
+    );
+    // Previews show the clean known frames, not their noised copies in the running sample.
+    expect(maxAbsDiff(previews[0]!.takes[1]!.frames[0]!, clip.frames[3]!)).toBeLessThanOrEqual(1);
+    for (const take of r.takes) {
+      expect(take.clip.frames).toHaveLength(4);
+      expect(maxAbsDiff(take.clip.frames[0]!, clip.frames[3]!)).toBeLessThanOrEqual(1);
+      expect(maxAbsDiff(take.clip.frames[1]!, clip.frames[4]!)).toBeLessThanOrEqual(1);
+      expect(meanAbsDiff(take.clip.frames[2]!, clip.frames[4]!)).toBeGreaterThan(10);
+    }
+  });
+
+  it('previews the predicted clean video at the requested steps', async () => {
+    const previews: PreviewEvent[] = [];
+    const steps: number[] = [];
+    await model.generate({ prompt: 'a red circle', seed: 1, steps: 5, variations: 2, previewSteps: [2, 4] }, { onStep: (e) => steps.push(e.step), onPreview: (p) => void previews.push(p) });
+    expect(steps).toEqual([1, 2, 3, 4, 5]);
+    expect(previews.map((p) => [p.step, p.totalSteps, p.takes.length])).toEqual([
+      [2, 5, 2],
+      [4, 5, 2],
+    ]);
+    expect(previews[0]!.takes[0]).toMatchObject({ width: 16, height: 16 });
+    expect(previews[0]!.takes[0]!.frames).toHaveLength(4);
+  });
+
+  it('previews the predicted clean video, which at the last step is the result itself', async () => {
+    const previews: PreviewEvent[] = [];
+    const r = await model.generate({ prompt: 'a red circle', seed: 8, steps: 3, previewSteps: [3] }, { onPreview: (p) => void previews.push(p) });
+    expect(previews).toHaveLength(1);
+    previews[0]!.takes[0]!.frames.forEach((f, i) => expect(maxAbsDiff(f, r.takes[0]!.clip.frames[i]!)).toBe(0));
+  });
+
+  it('guides as uncond + g * (cond - uncond), with the negative prompt as uncond', async () => {
+    const base = { seed: 6, steps: 3 };
+    const condOnly = await model.generate({ ...base, prompt: 'a red circle', guidance: 1 });
+    const barelyGuided = await model.generate({ ...base, prompt: 'a red circle', negativePrompt: 'a blue square', guidance: 1.001 });
+    const negativeOnly = await model.generate({ ...base, prompt: 'a blue square', guidance: 1 });
+    condOnly.takes[0]!.clip.frames.forEach((f, i) => {
+      expect(maxAbsDiff(f, barelyGuided.takes[0]!.clip.frames[i]!)).toBeLessThanOrEqual(2);
+      expect(meanAbsDiff(f, negativeOnly.takes[0]!.clip.frames[i]!)).toBeGreaterThan(5);
+    });
+  });
+
+  it('previews about four times by default and not at all when asked for none', async () => {
+    const at: number[] = [];
+    await model.generate({ prompt: 'a red circle', seed: 1, steps: 10 }, { onPreview: (p) => void at.push(p.step) });
+    expect(at).toEqual([2, 4, 6, 8]);
+    const none: number[] = [];
+    await model.generate({ prompt: 'a red circle', seed: 1, steps: 3, previewSteps: [] }, { onPreview: (p) => void none.push(p.step) });
+    expect(none).toEqual([]);
+  });
+
+  it('stops with "cancelled" when aborted after step 2, and reports no further step', async () => {
+    const controller = new AbortController();
+    const steps: number[] = [];
+    const e = await rejection(
+      model.generate({ prompt: 'a red circle', seed: 1, steps: 6 }, {
+        signal: controller.signal,
+        onStep: (s) => {
+          steps.push(s.step);
+          if (s.step === 2) controller.abort();
+        },
+      }),
+    );
+    expect(e.code).toBe('cancelled');
+    expect(e.message).toBe('The generation was cancelled before it finished; start it again to get a video.');
+    expect(steps).toEqual([1, 2]);
+  });
+
+  it('does not start when the signal is already aborted', async () => {
+    const steps: number[] = [];
+    const e = await rejection(model.generate({ prompt: 'a red circle', seed: 1 }, { signal: AbortSignal.abort(), onStep: (s) => void steps.push(s.step) }));
+    expect(e.code).toBe('cancelled');
+    expect(steps).toEqual([]);
+  });
+
+  it('reports timings for each stage', async () => {
+    const r = await model.generate({ prompt: 'a red circle', seed: 1, steps: 2 });
+    const t = r.timingsMs;
+    expect(t.total).toBeGreaterThan(0);
+    expect(t.encodePrompt + t.denoise + t.decode).toBeCloseTo(t.total, 5);
+  });
+});
+
+describe('float16 graphs', () => {
+  it('feeds and reads float16 tensors, matching the float32 model to half precision', async () => {
+    const half = await loadModel(TINY_PIXEL_FP16, CPU);
+    const request = { prompt: 'a red circle', seed: 2, steps: 3 };
+    const a = await half.generate(request);
+    await half.dispose();
+    await half.dispose();
+    expect((await rejection(half.generate(request))).code).toBe('unavailable');
+    const b = await model.generate(request);
+    a.takes[0]!.clip.frames.forEach((f, i) => expect(meanAbsDiff(f, b.takes[0]!.clip.frames[i]!)).toBeLessThan(1.5));
+  });
+});

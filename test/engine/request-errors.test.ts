@@ -1,0 +1,64 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ModelManifest } from '../../models/engine/manifest.ts';
+import { checkRequest, defaultPreviewSteps } from '../../models/engine/request-schema.ts';
+import type { GenerateRequest } from '../../models/engine/types.ts';
+import { DailiesError } from '../../src/errors.ts';
+import { makeClip, TINY_PIXEL } from './engine-fixtures.ts';
+
+// Limits of tiny-pixel: frames 2..8, steps 1..20, guidance 0..10, variations 1..4; 16x16.
+const manifest = ModelManifest.parse(JSON.parse(readFileSync(join(TINY_PIXEL, 'model.json'), 'utf8')));
+const ok: GenerateRequest = { prompt: 'a red circle', seed: 1 };
+
+function message(request: Record<string, unknown>): string {
+  try {
+    checkRequest({ ...ok, ...request } as GenerateRequest, manifest);
+  } catch (e) {
+    expect(e).toBeInstanceOf(DailiesError);
+    expect((e as DailiesError).code).toBe('bad_input');
+    return (e as DailiesError).message;
+  }
+  throw new Error('expected the request to be rejected');
+}
+
+describe('request checks', () => {
+  it('fills defaults from the manifest', () => {
+    expect(checkRequest(ok, manifest)).toEqual({ prompt: 'a red circle', negativePrompt: '', seed: 1, steps: 4, guidance: 4, frames: 4, variations: 1, scheduler: 'ddim' });
+  });
+
+  it.each([
+    [{ prompt: '   ' }, 'prompt must not be blank; describe the video in 1 to 1000 characters.'],
+    [{ prompt: 'x'.repeat(1001) }, 'prompt must be at most 1000 characters (got 1001).'],
+    [{ prompt: 42 }, 'prompt must be text.'],
+    [{ steps: 50 }, 'steps must be a whole number from 1 to 20 (got 50).'],
+    [{ steps: 2.5 }, 'steps must be a whole number from 1 to 20 (got 2.5).'],
+    [{ frames: 1 }, 'frames must be a whole number from 2 to 8 (got 1).'],
+    [{ guidance: 11 }, 'guidance must be a number from 0 to 10 (got 11).'],
+    [{ variations: 5 }, 'variations must be a whole number from 1 to 4 (got 5).'],
+    [{ seed: -1 }, 'seed must be a whole number from 0 to 4294967295 (got -1).'],
+    [{ scheduler: 'euler' }, 'scheduler must be "ddim" or "dpmpp-2m".'],
+    [{ previewSteps: [2, 9] }, 'previewSteps must be steps from 1 to 4 (got 9).'],
+  ])('rejects %j', (request, expected) => {
+    expect(message(request)).toBe(expected);
+  });
+
+  it('rejects bad image and extension requests', () => {
+    const still = makeClip(8, 8, 1, () => 0);
+    expect(message({ image: { frame: still, strength: 0 } })).toBe('image.strength must be above 0 and at most 1 (got 0).');
+    expect(message({ image: { frame: { ...still, frames: [new Uint8Array(10)] }, strength: 0.5 } })).toBe('image.frame.frames.0 must hold width*height*3 = 192 bytes (got 10).');
+    expect(message({ image: { frame: { ...still, frames: [] }, strength: 0.5 } })).toBe('image.frame.frames must hold at least one frame.');
+    const clip = makeClip(16, 16, 3, () => 0);
+    expect(message({ extend: { clip, overlap: 4 }, frames: 4 })).toBe('extend.overlap must be less than frames (4) so the extension adds new frames (got 4).');
+    expect(message({ extend: { clip: makeClip(16, 16, 1, () => 0), overlap: 2 } })).toBe("extend.overlap must not exceed the clip's 1 frames (got 2).");
+    expect(message({ extend: { clip, overlap: 1 }, image: { frame: still, strength: 0.5 } })).toBe(
+      'image cannot be combined with extend; start from an image or continue a clip, not both.',
+    );
+  });
+
+  it('spaces default previews before the last step', () => {
+    expect(defaultPreviewSteps(25)).toEqual([5, 10, 15, 20]);
+    expect(defaultPreviewSteps(4)).toEqual([1, 2, 3]);
+    expect(defaultPreviewSteps(1)).toEqual([]);
+  });
+});
