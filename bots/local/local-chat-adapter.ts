@@ -1,0 +1,308 @@
+import { randomBytes } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import type {
+  Button,
+  ChatAdapter,
+  ChatEvent,
+  ChatEventHandler,
+  CommandEvent,
+  EventOutcome,
+  MessageRef,
+  OutgoingMessage,
+  ThreadRef,
+} from '../../src/core/chat-adapter.ts';
+import { DailiesError, isDailiesError } from '../../src/errors.ts';
+import { defaultActionMatcher, type ActionMatcher } from './action-match.ts';
+import { ArtifactFiles } from './artifact-files.ts';
+import { DEFAULT_COMMAND_HELP, formatCommandLine, type CommandHelp } from './command-line.ts';
+import { LocalChatStore, type StoredAttachment, type StoredMessage, type StoredThread } from './local-store.ts';
+
+/** What the core lends the local chat besides the event handler; each may be set after start. */
+export interface LocalChatHooks {
+  /** Session summary shown atop a thread (GET /api/threads/<id> `session`); null when unknown. */
+  describeSession?: (thread: ThreadRef) => Promise<unknown>;
+  /** Command list for the page's autocomplete and for parsing typed lines. */
+  commandHelp?: () => CommandHelp[] | Promise<CommandHelp[]>;
+  /** Turns "vote for take 2" into one of the core's button keys. */
+  matchAction?: ActionMatcher;
+}
+
+export interface LocalChatAdapterOptions {
+  redis: Redis;
+  /** Files are served from here as /artifacts/<key>: use the ArtifactStore's directory. */
+  artifactsDir: string;
+  /** Redis key prefix; tests use a random one. Default "dailies:local:". */
+  prefix?: string;
+  /** Default 25 MiB. */
+  maxUploadBytes?: number;
+  /** Events kept per channel/thread for resuming live views. Default 1000. */
+  eventLogSize?: number;
+  /** Created when missing. Default ["general", "studio"]. */
+  defaultChannels?: string[];
+  /** Display name of the bot's own messages. Default "dailies". */
+  botName?: string;
+  hooks?: LocalChatHooks;
+  logger?: Pick<Console, 'warn' | 'error'>;
+  now?: () => number;
+}
+
+export const LOCAL_MAX_UPLOAD_BYTES = 25 * 1024 * 1024;
+/** Discord's limits, enforced here so the core cannot rely on more than every platform allows. */
+export const BUTTON_LIMITS = { rows: 5, perRow: 5, actionLength: 100, labelLength: 80 } as const;
+/** Slack's message text limit, the larger of the two platforms. */
+export const MESSAGE_TEXT_MAX = 40_000;
+
+const CHANNEL_ID = /^[a-z0-9][a-z0-9-]{0,31}$/;
+const OBJECT_ID = /^[A-Za-z0-9_-]{1,64}$/;
+
+export function isChannelId(id: string): boolean {
+  return CHANNEL_ID.test(id);
+}
+
+export function isObjectId(id: string): boolean {
+  return OBJECT_ID.test(id);
+}
+
+function newId(kind: 't' | 'm'): string {
+  return `${kind}_${randomBytes(9).toString('base64url')}`;
+}
+
+function checkMessage(message: OutgoingMessage): void {
+  if (typeof message.text !== 'string' || message.text.length > MESSAGE_TEXT_MAX) {
+    throw new DailiesError('bad_input', `A message's text must be a string of at most ${MESSAGE_TEXT_MAX} characters.`);
+  }
+  const rows = message.buttons ?? [];
+  if (rows.length > BUTTON_LIMITS.rows || rows.some((r) => r.length > BUTTON_LIMITS.perRow)) {
+    throw new DailiesError('bad_input', `A message holds at most ${BUTTON_LIMITS.rows} rows of ${BUTTON_LIMITS.perRow} buttons.`);
+  }
+  const seen = new Set<string>();
+  for (const b of rows.flat()) {
+    if (!b.action || b.action.length > BUTTON_LIMITS.actionLength || seen.has(b.action)) {
+      throw new DailiesError('bad_input', `Button actions must be unique within a message and 1 to ${BUTTON_LIMITS.actionLength} characters long.`);
+    }
+    if (!b.label || b.label.length > BUTTON_LIMITS.labelLength) {
+      throw new DailiesError('bad_input', `Button labels must be 1 to ${BUTTON_LIMITS.labelLength} characters long.`);
+    }
+    seen.add(b.action);
+  }
+}
+
+function cleanButtons(rows: Button[][] | undefined): Button[][] {
+  return (rows ?? [])
+    .filter((row) => row.length > 0)
+    .map((row) =>
+      row.map((b) => {
+        const out: Button = { action: b.action, label: b.label };
+        if (b.style) out.style = b.style;
+        if (b.disabled) out.disabled = true;
+        return out;
+      }),
+    );
+}
+
+/**
+ * The local web chat as a ChatAdapter: the reference implementation of the chat seam. Messages,
+ * threads and channels live in Redis; every post and edit is published, in order and numbered per
+ * thread, to the page's live streams. The platform side (the HTTP API, or a test driver) hands
+ * events in through `deliver`.
+ */
+export class LocalChatAdapter implements ChatAdapter {
+  readonly platform = 'local' as const;
+  readonly maxUploadBytes: number;
+  readonly store: LocalChatStore;
+  readonly files: ArtifactFiles;
+  readonly hooks: LocalChatHooks;
+  readonly bot: { id: string; name: string; bot: true };
+  private readonly defaultChannels: string[];
+  private readonly logger: Pick<Console, 'warn' | 'error'>;
+  private readonly now: () => number;
+  private handler: ChatEventHandler | null = null;
+  private opened: Promise<void> | null = null;
+  private readonly queues = new Map<string, Promise<unknown>>();
+
+  constructor(options: LocalChatAdapterOptions) {
+    this.maxUploadBytes = options.maxUploadBytes ?? LOCAL_MAX_UPLOAD_BYTES;
+    this.logger = options.logger ?? console;
+    this.now = options.now ?? Date.now;
+    this.store = new LocalChatStore({
+      redis: options.redis,
+      prefix: options.prefix ?? 'dailies:local:',
+      eventLogSize: options.eventLogSize ?? 1000,
+      logger: this.logger,
+    });
+    this.files = new ArtifactFiles(options.artifactsDir);
+    this.hooks = options.hooks ?? {};
+    this.bot = { id: 'dailies', name: options.botName ?? 'dailies', bot: true };
+    this.defaultChannels = options.defaultChannels ?? ['general', 'studio'];
+    for (const id of this.defaultChannels) {
+      if (!isChannelId(id)) throw new DailiesError('bad_input', `Channel name "${id}" must be lower-case letters, digits and dashes.`);
+    }
+  }
+
+  /** Connects the live event stream and creates the default channels; reading works without a handler. */
+  open(): Promise<void> {
+    this.opened ??= (async () => {
+      await this.store.open();
+      for (const id of this.defaultChannels) await this.store.ensureChannel(id, this.now());
+    })().catch((error: unknown) => {
+      this.opened = null;
+      throw error;
+    });
+    return this.opened;
+  }
+
+  async start(handler: ChatEventHandler): Promise<void> {
+    await this.open();
+    this.handler = handler;
+  }
+
+  async stop(): Promise<void> {
+    this.handler = null;
+    this.opened = null;
+    await this.store.close();
+  }
+
+  /** True between start and stop: events reach the core. */
+  get running(): boolean {
+    return this.handler !== null;
+  }
+
+  async startThread(origin: CommandEvent, message: OutgoingMessage): Promise<{ thread: ThreadRef; message: MessageRef }> {
+    if (origin.platform !== 'local') throw new DailiesError('bad_input', `A ${origin.platform} command cannot open a local chat thread.`);
+    checkMessage(message);
+    const channel = await this.store.getChannel(origin.channelId);
+    if (!channel) throw new DailiesError('not_found', `There is no local chat channel #${origin.channelId}.`);
+    const threadId = newId('t');
+    const messageId = newId('m');
+    const prompt = origin.options['prompt'];
+    const title = (typeof prompt === 'string' && prompt.trim() ? prompt : message.text.split('\n')[0] ?? '').trim().slice(0, 100) || `/${origin.name}`;
+    const now = this.now();
+    const thread: StoredThread = { id: threadId, channelId: channel.id, rootMessageId: messageId, title, createdAt: now, createdBy: { id: origin.user.id, name: origin.user.name } };
+    // Attachments first: a refused file must not leave a thread without its root behind.
+    const stored = await this.buildMessage(messageId, channel.id, threadId, true, message, now);
+    stored.invocation = { userId: origin.user.id, userName: origin.user.name, command: formatCommandLine(origin.name, origin.options, await this.commandHelp()) };
+    // The thread exists before its root is announced, so a page reacting to the root can open it.
+    await this.store.createThread(thread);
+    await this.store.writeMessage('post', stored);
+    const ref: ThreadRef = { platform: 'local', channelId: channel.id, threadId };
+    return { thread: ref, message: { thread: ref, messageId } };
+  }
+
+  /**
+   * Writes to one thread run one at a time in call order, so the thread shows messages in the
+   * order the core posted them (a slow attachment copy cannot let a later post overtake it) and
+   * edits never work from a stale copy of the message.
+   */
+  private inOrder<T>(threadId: string, write: () => Promise<T>): Promise<T> {
+    const run = (this.queues.get(threadId) ?? Promise.resolve()).catch(() => undefined).then(write);
+    this.queues.set(threadId, run);
+    const forget = () => {
+      if (this.queues.get(threadId) === run) this.queues.delete(threadId);
+    };
+    run.then(forget, forget);
+    return run;
+  }
+
+  async post(thread: ThreadRef, message: OutgoingMessage): Promise<MessageRef> {
+    checkMessage(message);
+    return this.inOrder(String(thread?.threadId), async () => {
+      const stored = await this.requireThread(thread);
+      const messageId = newId('m');
+      const now = this.now();
+      const built = await this.buildMessage(messageId, stored.channelId, stored.id, false, message, now);
+      const [written] = await this.store.writeMessage('post', built);
+      if (written) await this.store.appendThreadUpdate(stored.channelId, { id: stored.id, replies: written.count - 1, lastActivityAt: now });
+      return { thread: { platform: 'local', channelId: stored.channelId, threadId: stored.id }, messageId };
+    });
+  }
+
+  async edit(ref: MessageRef, message: OutgoingMessage): Promise<void> {
+    checkMessage(message);
+    return this.inOrder(String(ref?.thread?.threadId), () => this.applyEdit(ref, message));
+  }
+
+  private async applyEdit(ref: MessageRef, message: OutgoingMessage): Promise<void> {
+    await this.requireThread(ref.thread);
+    const current = isObjectId(ref.messageId) ? await this.store.getMessage(ref.messageId) : null;
+    if (!current || current.threadId !== ref.thread.threadId) {
+      throw new DailiesError('not_found', 'The message to edit does not exist in that local chat thread.');
+    }
+    const next: StoredMessage = { ...current, text: message.text, buttons: cleanButtons(message.buttons), editedAt: this.now(), rev: current.rev + 1 };
+    try {
+      await this.store.writeMessage('edit', next);
+    } catch (error) {
+      if (error instanceof Error && error.message.startsWith('NOT_FOUND')) throw new DailiesError('not_found', 'The message to edit no longer exists.');
+      throw error;
+    }
+  }
+
+  /**
+   * Hands a platform event to the core and returns its outcome. Never throws: a failing handler
+   * becomes an error outcome for the acting user, and the adapter keeps serving.
+   */
+  async deliver(event: ChatEvent): Promise<EventOutcome> {
+    const handler = this.handler;
+    if (!handler) return { error: { code: 'unavailable', message: 'The bot is not running right now; try again in a moment.' } };
+    try {
+      return (await handler(event)) ?? {};
+    } catch (error) {
+      if (isDailiesError(error)) return { error: { code: error.code, message: error.message } };
+      this.logger.error(`local chat: the handler failed on ${event.kind} ${event.id}`, error);
+      return { error: { code: 'internal', message: 'Something went wrong on our side; please try again.' } };
+    }
+  }
+
+  async commandHelp(): Promise<CommandHelp[]> {
+    try {
+      return (await this.hooks.commandHelp?.()) ?? DEFAULT_COMMAND_HELP;
+    } catch (error) {
+      this.logger.warn('local chat: commandHelp failed; using the built-in list', error);
+      return DEFAULT_COMMAND_HELP;
+    }
+  }
+
+  get matchAction(): ActionMatcher {
+    return this.hooks.matchAction ?? defaultActionMatcher;
+  }
+
+  async createChannel(id: string) {
+    if (!isChannelId(id)) throw new DailiesError('bad_input', 'A channel name is 1 to 32 lower-case letters, digits and dashes, starting with a letter or digit.');
+    return this.store.ensureChannel(id, this.now());
+  }
+
+  threadRef(thread: StoredThread): ThreadRef {
+    return { platform: 'local', channelId: thread.channelId, threadId: thread.id };
+  }
+
+  async findThread(threadId: string): Promise<StoredThread | null> {
+    return isObjectId(threadId) ? this.store.getThread(threadId) : null;
+  }
+
+  private async requireThread(ref: ThreadRef): Promise<StoredThread> {
+    if (ref?.platform !== 'local') throw new DailiesError('bad_input', 'That thread belongs to another chat platform.');
+    const thread = await this.findThread(ref.threadId);
+    if (!thread || thread.channelId !== ref.channelId) throw new DailiesError('not_found', 'That local chat thread does not exist.');
+    return thread;
+  }
+
+  private async buildMessage(id: string, channelId: string, threadId: string, root: boolean, message: OutgoingMessage, now: number): Promise<StoredMessage> {
+    const attachments: StoredAttachment[] = [];
+    for (const a of message.attachments ?? []) {
+      const { key, bytes } = await this.files.adopt(a, id, this.maxUploadBytes);
+      attachments.push({ kind: a.kind, key, filename: a.filename, contentType: a.contentType, bytes });
+    }
+    return {
+      id,
+      channelId,
+      threadId,
+      root,
+      author: { ...this.bot },
+      text: message.text,
+      attachments,
+      buttons: cleanButtons(message.buttons),
+      createdAt: now,
+      editedAt: null,
+      rev: 0,
+    };
+  }
+}

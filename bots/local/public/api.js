@@ -1,0 +1,29 @@
+// The JSON API (documented in bots/local/API.md). Every call resolves to { ok, status, body };
+// failures carry body.error = { code, message } with a sentence fit to show as is.
+
+export async function request(method, path, body) {
+  let response;
+  try {
+    response = await fetch(path, {
+      method,
+      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch {
+    return failure(0, 'unavailable', 'The server cannot be reached; check that dailies is running.');
+  }
+  let json = null;
+  try {
+    json = await response.json();
+  } catch {
+    // an empty or non-JSON body
+  }
+  if (json && typeof json === 'object') return { ok: response.ok, status: response.status, body: json };
+  return response.ok ? { ok: true, status: response.status, body: {} } : failure(response.status, 'internal', `The server answered with status ${response.status}.`);
+}
+
+function failure(status, code, message) {
+  return { ok: false, status, body: { error: { code, message } } };
+}
+
+export const enc = encodeURIComponent;
