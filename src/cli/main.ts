@@ -11,6 +11,8 @@ const subcommands: Record<string, Subcommand> = {
   // one line per subcommand: name -> module exporting `run(argv): Promise<number>`
   eval: { describe: 'measure prompt adherence of the built-in model', load: async () => (await import('../../models/eval/run-eval.ts')).run },
   bench: { describe: 'time the engine (per step, per clip, batched takes, torch vs onnxruntime)', load: async () => (await import('../../models/bench/run-bench.ts')).run },
+  worker: { describe: 'run a render worker (one per GPU: --device N)', load: async () => (await import('../../workers/cli.ts')).run },
+  'bench-pool': { describe: 'measure the worker pool (ack latency, enqueue-to-start, fairness, overhead)', load: async () => (await import('../queue/bench/pool-bench.ts')).run },
   generate: { describe: 'render a prompt to video files', load: async () => (await import('./generate.ts')).run },
 };
 

@@ -1,0 +1,345 @@
+import { Queue, QueueEvents } from 'bullmq';
+import { Redis, type RedisOptions } from 'ioredis';
+import { DailiesError, isDailiesError } from '../errors.ts';
+import { FairShare, type FairMode } from './fair-share.ts';
+import type { JobEvent, JobQueue, JobStatus, RenderJob } from './job-queue.ts';
+import { decodeFailure, isProgressPayload, type RenderResult } from './job-wire.ts';
+import { estimateFinishAll, estimateFinishMs, PoolStats } from './pool-stats.ts';
+import { QueueKeys } from './queue-keys.ts';
+import { redisClientOptions } from './redis-options.ts';
+import { parseRenderJob } from './render-job-schema.ts';
+
+export interface BullmqJobQueueOptions {
+  /** Where Redis is; see `redisOptionsFromUrl`. */
+  redis: RedisOptions;
+  /** Default 'renders'. Workers must use the same name and prefix. */
+  queueName?: string;
+  /** BullMQ key prefix, default 'dailies'. */
+  prefix?: string;
+  /** Waiting + running renders one person may have, default 3. */
+  perPersonCap?: number;
+  /** 'fair' (default) or 'fifo', plain arrival order (kept for comparison in benchmarks). */
+  mode?: FairMode;
+  /** Tries per job, default 3; only transient failures use them. */
+  attempts?: number;
+  /** Delay before the first retry, doubled for each further one; default 5 s. */
+  backoffMs?: number;
+  /** How long finished jobs stay readable through `status`, default 7 days. */
+  retainFinishedMs?: number;
+  /**
+   * Emit 'queued' for every waiting job whose place in line changed (recomputed at most every
+   * `positionDebounceMs` after starts, finishes and arrivals), not only for new arrivals.
+   * Default true.
+   */
+  positionUpdates?: boolean;
+  positionDebounceMs?: number;
+  onError?: (error: Error) => void;
+}
+
+export interface QueuedPlace {
+  jobId: string;
+  position: number;
+  etaMs: number | null;
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+const JOB_NAME = 'render';
+
+/**
+ * The bot side of the worker pool on BullMQ. Every bot process may create one; they share all
+ * state through Redis, and each receives the events of every job (deduplicate deliveries with
+ * `completedOnce`).
+ */
+export class BullmqJobQueue implements JobQueue {
+  readonly keys: QueueKeys;
+  readonly fair: FairShare;
+  readonly stats: PoolStats;
+  private readonly queue: Queue<RenderJob, RenderResult>;
+  private readonly redis: Redis;
+  private readonly cap: number;
+  private readonly attempts: number;
+  private readonly backoffMs: number;
+  private readonly retainSeconds: number;
+  private readonly positionUpdates: boolean;
+  private readonly positionDebounceMs: number;
+  private readonly onError: (error: Error) => void;
+  private readonly listeners = new Set<(event: JobEvent) => void>();
+  private events: QueueEvents | undefined;
+  private lastPlaces = new Map<string, number>();
+  // Jobs a worker holds, per the event stream: a place computed just before a job started must
+  // not be announced after its 'started'.
+  private readonly taken = new Set<string>();
+  private positionTimer: NodeJS.Timeout | undefined;
+  private positionsRunning: Promise<void> | undefined;
+  private closed = false;
+
+  constructor(private readonly options: BullmqJobQueueOptions) {
+    const queueName = options.queueName ?? 'renders';
+    const prefix = options.prefix ?? 'dailies';
+    this.keys = new QueueKeys(prefix, queueName);
+    this.cap = options.perPersonCap ?? 3;
+    this.attempts = options.attempts ?? 3;
+    this.backoffMs = options.backoffMs ?? 5_000;
+    this.retainSeconds = Math.round((options.retainFinishedMs ?? 7 * DAY_MS) / 1000);
+    this.positionUpdates = options.positionUpdates ?? true;
+    this.positionDebounceMs = options.positionDebounceMs ?? 200;
+    this.onError = options.onError ?? ((error) => console.warn(`[queue] ${error.message}`));
+    this.queue = new Queue(queueName, { connection: redisClientOptions(options.redis, 'producer'), prefix });
+    this.queue.on('error', this.onError);
+    this.redis = new Redis(redisClientOptions(options.redis, 'producer'));
+    this.redis.on('error', this.onError);
+    this.fair = new FairShare(this.redis, this.keys, { mode: options.mode ?? 'fair' });
+    this.stats = new PoolStats(this.redis, this.keys);
+  }
+
+  async enqueue(job: RenderJob): Promise<JobStatus> {
+    const payload = parseRenderJob(job);
+    const admitted = await this.reachable(() => this.fair.admit(payload, this.cap));
+    if (admitted.kind === 'capped') {
+      throw new DailiesError(
+        'rate_limited',
+        `You already have ${this.cap} renders waiting or running; wait for one to finish or /cancel one.`,
+      );
+    }
+    if (admitted.kind === 'duplicate') return this.status(payload.jobId);
+    try {
+      // A job id that was cancelled and removed earlier starts afresh.
+      await this.redis.del(this.keys.cancelFlag(payload.jobId));
+      await this.queue.add(JOB_NAME, payload, {
+        jobId: payload.jobId,
+        priority: admitted.band,
+        attempts: this.attempts,
+        backoff: { type: 'exponential', delay: this.backoffMs },
+        removeOnComplete: { age: this.retainSeconds },
+        removeOnFail: { age: this.retainSeconds },
+      });
+    } catch (error) {
+      await this.fair.settle(payload.jobId, { forget: true }).catch(() => {});
+      throw this.unavailable(error);
+    }
+    // Bands may have moved between admission and the add (another job finished meanwhile).
+    await this.reachable(() => this.fair.settle(payload.jobId));
+    return this.status(payload.jobId);
+  }
+
+  async cancel(jobId: string): Promise<boolean> {
+    return this.reachable(async () => {
+      // The flag first: a worker that picks the job up from here on sees it before rendering,
+      // which closes the race between "still waiting" and "just started".
+      await this.redis.set(this.keys.cancelFlag(jobId), '1', 'PX', DAY_MS);
+      const state = await this.queue.getJobState(jobId);
+      if (state === 'waiting' || state === 'prioritized' || state === 'delayed') {
+        if ((await this.queue.remove(jobId)) === 1) {
+          await this.fair.settle(jobId, { forget: true });
+          return true;
+        }
+      } else if (state !== 'active') {
+        await this.redis.del(this.keys.cancelFlag(jobId));
+        return false;
+      }
+      // Active (or it became active while we looked): the worker running it aborts its render.
+      await this.redis.publish(this.keys.cancelChannel, jobId);
+      return true;
+    });
+  }
+
+  async status(jobId: string): Promise<JobStatus> {
+    return this.reachable(async () => {
+      const [where, slots, average] = await Promise.all([
+        this.fair.locate(jobId),
+        this.stats.liveSlots(),
+        this.stats.averageDurationMs(),
+      ]);
+      const now = Date.now();
+      if (where.state === 'waiting' || where.state === 'delayed') {
+        const elapsed = where.activeStartedAt.filter((t) => t > 0).map((t) => now - t);
+        const etaMs = average !== null && slots > 0 ? estimateFinishMs(where.position ?? 1, elapsed, slots, average) : null;
+        return { state: 'waiting', position: where.position, etaMs };
+      }
+      if (where.state === 'active') {
+        const etaMs = average !== null && where.startedAt ? Math.max(Math.round(average - (now - where.startedAt)), 0) : null;
+        return { state: 'active', position: null, etaMs };
+      }
+      return this.finishedStatus(jobId);
+    });
+  }
+
+  /** Every waiting job in the order workers will take them, with ETAs. */
+  async waitingOrder(): Promise<QueuedPlace[]> {
+    const [snapshot, slots, average] = await Promise.all([
+      this.fair.snapshot(),
+      this.stats.liveSlots(),
+      this.stats.averageDurationMs(),
+    ]);
+    const now = Date.now();
+    const elapsed = snapshot.activeStartedAt.filter((t) => t > 0).map((t) => now - t);
+    const etas = average !== null && slots > 0 ? estimateFinishAll(snapshot.waiting.length, elapsed, slots, average) : [];
+    return snapshot.waiting.map((jobId, i) => ({ jobId, position: i + 1, etaMs: etas[i] ?? null }));
+  }
+
+  /**
+   * True exactly once per (jobId, part) across all bot processes: call it right before posting
+   * a job's final result, so a completion seen by several processes (or redelivered after a
+   * reconnect) is posted once. At-most-once: a process that claims and then crashes before
+   * posting leaves the post undone.
+   */
+  async completedOnce(jobId: string, part = 'final'): Promise<boolean> {
+    const claimed = await this.redis.set(this.keys.delivered(jobId, part), '1', 'PX', 7 * DAY_MS, 'NX');
+    return claimed === 'OK';
+  }
+
+  onEvent(listener: (event: JobEvent) => void): () => void {
+    this.listeners.add(listener);
+    this.startEvents();
+    return () => {
+      this.listeners.delete(listener);
+    };
+  }
+
+  /** Resolves once the event stream is being read (events before that are not delivered). */
+  async eventsReady(): Promise<void> {
+    await this.startEvents().waitUntilReady();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearTimeout(this.positionTimer);
+    await this.positionsRunning?.catch(() => {});
+    await this.events?.close();
+    await this.queue.close();
+    await this.redis.quit().catch(() => this.redis.disconnect());
+  }
+
+  private startEvents(): QueueEvents {
+    if (this.events) return this.events;
+    const events = new QueueEvents(this.keys.queueName, { connection: this.options.redis, prefix: this.keys.prefix });
+    events.on('error', this.onError);
+    events.on('waiting', ({ jobId }) => {
+      this.taken.delete(jobId);
+      this.placesChanged(jobId);
+    });
+    events.on('active', ({ jobId }) => {
+      this.taken.add(jobId);
+      this.placesChanged();
+    });
+    events.on('delayed', () => this.placesChanged());
+    events.on('removed', ({ jobId }) => {
+      this.taken.delete(jobId);
+      this.emit({ type: 'cancelled', jobId });
+      this.placesChanged();
+    });
+    events.on('progress', ({ jobId, data }) => this.onProgress(jobId, data));
+    events.on('completed', ({ jobId, returnvalue }) => {
+      this.taken.delete(jobId);
+      const result = returnvalue as unknown as RenderResult | null;
+      this.emit({ type: 'completed', jobId, takes: result?.takes ?? [], timingsMs: result?.timingsMs ?? {} });
+    });
+    events.on('failed', ({ jobId, failedReason }) => {
+      this.taken.delete(jobId);
+      const error = decodeFailure(failedReason);
+      if (error.code === 'cancelled') this.emit({ type: 'cancelled', jobId });
+      else this.emit({ type: 'failed', jobId, error, willRetry: false });
+      this.placesChanged();
+    });
+    this.events = events;
+    return events;
+  }
+
+  private onProgress(jobId: string, data: unknown): void {
+    if (!isProgressPayload(data)) return;
+    switch (data.kind) {
+      case 'started':
+        this.emit({ type: 'started', jobId, workerId: data.workerId, attempt: data.attempt });
+        break;
+      case 'step':
+        this.emit({ type: 'progress', jobId, step: data.step, totalSteps: data.totalSteps });
+        break;
+      case 'preview':
+        this.emit({ type: 'preview', jobId, step: data.step, totalSteps: data.totalSteps, previews: data.previews });
+        break;
+      case 'retrying':
+        this.emit({ type: 'failed', jobId, error: { code: data.code, message: data.message }, willRetry: true });
+        break;
+    }
+  }
+
+  private placesChanged(arrived?: string): void {
+    if (this.closed) return;
+    if (!this.positionUpdates) {
+      if (arrived) void this.emitQueued(arrived);
+      return;
+    }
+    if (this.positionTimer) return;
+    this.positionTimer = setTimeout(() => {
+      this.positionTimer = undefined;
+      // One recomputation at a time; changes during it schedule the next.
+      this.positionsRunning = (this.positionsRunning ?? Promise.resolve()).then(() => this.emitPlaces()).catch(this.onError);
+    }, this.positionDebounceMs);
+  }
+
+  private async emitQueued(jobId: string): Promise<void> {
+    try {
+      const status = await this.status(jobId);
+      if (status.state === 'waiting' && status.position !== null && !this.taken.has(jobId)) {
+        this.emit({ type: 'queued', jobId, position: status.position, etaMs: status.etaMs });
+      }
+    } catch (error) {
+      this.onError(error as Error);
+    }
+  }
+
+  private async emitPlaces(): Promise<void> {
+    if (this.closed) return;
+    const places = await this.waitingOrder();
+    const next = new Map<string, number>();
+    for (const place of places) {
+      if (this.taken.has(place.jobId)) continue;
+      next.set(place.jobId, place.position);
+      if (this.lastPlaces.get(place.jobId) !== place.position) {
+        this.emit({ type: 'queued', jobId: place.jobId, position: place.position, etaMs: place.etaMs });
+      }
+    }
+    this.lastPlaces = next;
+  }
+
+  private emit(event: JobEvent): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(event);
+      } catch (error) {
+        this.onError(error as Error);
+      }
+    }
+  }
+
+  private async finishedStatus(jobId: string): Promise<JobStatus> {
+    const job = await this.queue.getJob(jobId);
+    if (!job) {
+      const cancelled = (await this.redis.exists(this.keys.cancelFlag(jobId))) === 1;
+      return { state: cancelled ? 'cancelled' : 'unknown', position: null, etaMs: null };
+    }
+    if (!job.finishedOn) return { state: 'waiting', position: null, etaMs: null };
+    if (job.failedReason) {
+      const cancelled = decodeFailure(job.failedReason).code === 'cancelled';
+      return { state: cancelled ? 'cancelled' : 'failed', position: null, etaMs: null };
+    }
+    return { state: 'completed', position: null, etaMs: null };
+  }
+
+  private async reachable<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (error) {
+      throw this.unavailable(error);
+    }
+  }
+
+  private unavailable(error: unknown): Error {
+    if (isDailiesError(error)) return error;
+    return new DailiesError('unavailable', 'The render queue is not reachable right now; try again in a minute.', {
+      retryable: true,
+      cause: error,
+    });
+  }
+}

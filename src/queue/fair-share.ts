@@ -1,0 +1,431 @@
+import type { Redis } from 'ioredis';
+import { LuaScript } from './lua-script.ts';
+import type { QueueKeys } from './queue-keys.ts';
+
+/**
+ * Fair share on open-source BullMQ, which has no groups: every waiting job carries a BullMQ
+ * priority ("band") derived from who else is waiting, and BullMQ serves the lowest band first,
+ * first-in-first-out within a band.
+ *
+ *   userRank     k for the k-th outstanding (waiting or running) job of its owner, by enqueue order
+ *   channelRank  its place in its channel when the channel's jobs are sorted by (userRank, enqueue
+ *                order), i.e. the channel's own round robin over its people
+ *   band         max(userRank, channelRank)
+ *
+ * So a person's second job waits behind everyone's first, someone who already has a render
+ * running waits behind someone who has none, and a busy channel's tenth job waits behind a
+ * quiet channel's first, whatever the number of people in the busy one.
+ *
+ * Why priorities and not a dispatcher of our own (per-user lists fed into BullMQ round robin as
+ * workers free up): the jobs stay in BullMQ the whole time, so its atomic fetch, locks,
+ * stalled-job recovery, retries and events keep working unchanged on any number of workers and
+ * machines, with no extra process or leader to keep alive and no window in which a job has left
+ * our list but is not yet in BullMQ's. The price is that bands change when jobs come and go:
+ * the scripts below rewrite them atomically on every enqueue and every finish, touching only the
+ * channels whose bands can change (the job's own and those of its owner's other jobs). The score
+ * BullMQ sorts by is `priority * 2^32 + counter`; a rewrite keeps the counter, so a job keeps its
+ * place among equals. A band is at most the number of outstanding jobs in its channel, far below
+ * BullMQ's ceiling of 2^21 - 1 (and clamped to it). A rewrite costs a few Redis calls per
+ * outstanding job of the channels involved; with the per-person cap that stays small.
+ *
+ * Jobs recovered from a dead worker and jobs handed back at shutdown re-enter BullMQ's plain
+ * wait list or the front of their band respectively, so interrupted work resumes first.
+ *
+ * Bookkeeping heals itself: a job that finished without its worker reporting it (the worker was
+ * killed after BullMQ recorded the result) is pruned the next time its owner or channel is
+ * looked at, by checking BullMQ's own job hash. A fresh reservation whose BullMQ job is not
+ * written yet is given `reservationGraceMs` before it counts as abandoned.
+ *
+ * These scripts read BullMQ's `prioritized` sorted set and job hashes directly, as BullMQ's own
+ * scripts do; the integration tests pin that layout (bullmq 5).
+ */
+
+export interface FairJob {
+  jobId: string;
+  userId: string;
+  channelKey: string;
+  /** Enqueue order. */
+  seq: number;
+}
+
+export type FairMode = 'fair' | 'fifo';
+
+/** BullMQ's highest priority value. */
+export const MAX_BAND = 2_097_151;
+
+/**
+ * The bands of all outstanding jobs, as the Lua scripts compute them (the reference the tests
+ * compare Redis against). In 'fifo' mode every job is band 1, which leaves plain arrival order.
+ */
+export function computeBands(outstanding: readonly FairJob[], mode: FairMode = 'fair'): Map<string, number> {
+  const bands = new Map<string, number>();
+  if (mode === 'fifo') {
+    for (const job of outstanding) bands.set(job.jobId, 1);
+    return bands;
+  }
+  const userRank = new Map<string, number>();
+  for (const jobs of groupBy(outstanding, (j) => j.userId).values()) {
+    jobs.sort((a, b) => a.seq - b.seq).forEach((job, i) => userRank.set(job.jobId, i + 1));
+  }
+  for (const jobs of groupBy(outstanding, (j) => j.channelKey).values()) {
+    jobs.sort((a, b) => userRank.get(a.jobId)! - userRank.get(b.jobId)! || a.seq - b.seq);
+    jobs.forEach((job, i) => bands.set(job.jobId, Math.min(Math.max(userRank.get(job.jobId)!, i + 1), MAX_BAND)));
+  }
+  return bands;
+}
+
+/** The order in which BullMQ would start `waiting`, given the bands of all outstanding jobs. */
+export function dispatchOrder(waiting: readonly FairJob[], bands: ReadonlyMap<string, number>): FairJob[] {
+  return [...waiting].sort((a, b) => bands.get(a.jobId)! - bands.get(b.jobId)! || a.seq - b.seq);
+}
+
+function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const k = key(item);
+    const group = groups.get(k);
+    if (group) group.push(item);
+    else groups.set(k, [item]);
+  }
+  return groups;
+}
+
+// Shared by admit and settle. Expects KEYS[1] fair:jobs, KEYS[2] BullMQ's prioritized set,
+// ARGV[1] key base, ARGV[2] now (ms), ARGV[3] reservation grace (ms), ARGV[4] 'fair' | 'fifo', or
+// '' for the mode the producers last stored (workers settle jobs without knowing the mode).
+// Keys built from ARGV[1] (all under the queue's prefix): <base><jobId> (BullMQ job hash),
+// <base>fair:u:<userId> and <base>fair:c:<channelKey> (sorted sets of jobIds by enqueue seq),
+// <base>fair:mode (string).
+const PRELUDE = `
+local rcall = redis.call
+local fairJobsKey = KEYS[1]
+local prioritizedKey = KEYS[2]
+local base = ARGV[1]
+local now = tonumber(ARGV[2])
+local graceMs = tonumber(ARGV[3])
+local mode = ARGV[4]
+if mode == '' then mode = rcall('GET', base .. 'fair:mode') or 'fair' end
+local fifo = mode == 'fifo'
+local MAX_BAND = ${MAX_BAND}
+local BAND = 4294967296
+
+local function userKey(u) return base .. 'fair:u:' .. u end
+local function channelKey(c) return base .. 'fair:c:' .. c end
+
+local function entryOf(jobId)
+  local raw = rcall('HGET', fairJobsKey, jobId)
+  if raw then return cjson.decode(raw) end
+  return nil
+end
+
+-- Finished (BullMQ wrote finishedOn), removed, or a reservation whose add never happened.
+local function isSettled(jobId, entry)
+  local jobKey = base .. jobId
+  if rcall('EXISTS', jobKey) == 0 then
+    return now - tonumber(entry.t) > graceMs
+  end
+  return rcall('HEXISTS', jobKey, 'finishedOn') == 1
+end
+
+local pending, todo, bandOf = {}, {}, {}
+local function markDirty(c)
+  if not pending[c] then
+    pending[c] = true
+    todo[#todo + 1] = c
+  end
+end
+
+local function markUserChannels(u)
+  for _, id in ipairs(rcall('ZRANGE', userKey(u), 0, -1)) do
+    local e = entryOf(id)
+    if e then markDirty(e.c) end
+  end
+end
+
+local function forget(jobId, entry)
+  rcall('HDEL', fairJobsKey, jobId)
+  rcall('ZREM', userKey(entry.u), jobId)
+  rcall('ZREM', channelKey(entry.c), jobId)
+  markDirty(entry.c)
+  -- The owner's later jobs move up a rank, which changes bands in their channels too.
+  markUserChannels(entry.u)
+end
+
+local checkedUsers = {}
+local function pruneUser(u)
+  if checkedUsers[u] then return end
+  checkedUsers[u] = true
+  for _, id in ipairs(rcall('ZRANGE', userKey(u), 0, -1)) do
+    local e = entryOf(id)
+    if not e then
+      rcall('ZREM', userKey(u), id)
+    elseif isSettled(id, e) then
+      forget(id, e)
+    end
+  end
+end
+
+local function applyBand(jobId, band)
+  local jobKey = base .. jobId
+  if rcall('EXISTS', jobKey) == 0 then return end
+  local score = rcall('ZSCORE', prioritizedKey, jobId)
+  if score then
+    score = tonumber(score)
+    -- Keep BullMQ's counter (the low 32 bits) so the job keeps its place among equals.
+    local newScore = band * BAND + (score % BAND)
+    if newScore ~= score then
+      rcall('ZADD', prioritizedKey, string.format('%.0f', newScore), jobId)
+    end
+  end
+  -- Retries and promotions re-add the job with this field, so they land in the current band.
+  -- Written only when it changes: every write is replicated and appended to the AOF.
+  if tonumber(rcall('HGET', jobKey, 'priority')) ~= band then
+    rcall('HSET', jobKey, 'priority', band)
+  end
+end
+
+local function rebalance(c)
+  local ck = channelKey(c)
+  for _, id in ipairs(rcall('ZRANGE', ck, 0, -1)) do
+    local e = entryOf(id)
+    if e then pruneUser(e.u) else rcall('ZREM', ck, id) end
+  end
+  local raw = rcall('ZRANGE', ck, 0, -1, 'WITHSCORES')
+  local jobs = {}
+  for i = 1, #raw, 2 do
+    local e = entryOf(raw[i])
+    if e then
+      local rank = rcall('ZRANK', userKey(e.u), raw[i])
+      if rank then jobs[#jobs + 1] = { id = raw[i], seq = tonumber(raw[i + 1]), rank = rank + 1 } end
+    end
+  end
+  table.sort(jobs, function(a, b)
+    if a.rank ~= b.rank then return a.rank < b.rank end
+    return a.seq < b.seq
+  end)
+  for i, j in ipairs(jobs) do
+    local band = 1
+    if not fifo then band = math.min(math.max(j.rank, i), MAX_BAND) end
+    bandOf[j.id] = band
+    applyBand(j.id, band)
+  end
+end
+
+local function drain()
+  local i = 1
+  while i <= #todo do
+    local c = todo[i]
+    pending[c] = nil
+    rebalance(c)
+    i = i + 1
+  end
+end
+`;
+
+const ADMIT = new LuaScript(`--[[
+  Admits a job into fair-share bookkeeping just before it is added to BullMQ: refuses it when
+  its owner is at the cap, reserves it, and recomputes the bands of its channel.
+  KEYS[1] fair:jobs (hash jobId -> {u, c, s, t})
+  KEYS[2] BullMQ prioritized (sorted set)
+  KEYS[3] fair:seq (counter)
+  ARGV[1] key base, ARGV[2] now ms, ARGV[3] reservation grace ms, ARGV[4] 'fair' | 'fifo' (stored
+  in <base>fair:mode for settle), ARGV[5] jobId, ARGV[6] userId, ARGV[7] channelKey, ARGV[8] cap
+  Returns {1, band, outstanding} admitted, {0, 0, 0} already known, {-1, 0, outstanding} at cap.
+]]
+${PRELUDE}
+local jobId, userId, channel, cap = ARGV[5], ARGV[6], ARGV[7], tonumber(ARGV[8])
+if ARGV[4] ~= '' then rcall('SET', base .. 'fair:mode', ARGV[4]) end
+if rcall('EXISTS', base .. jobId) == 1 or rcall('HEXISTS', fairJobsKey, jobId) == 1 then
+  return {0, 0, 0}
+end
+pruneUser(userId)
+local outstanding = rcall('ZCARD', userKey(userId))
+if outstanding >= cap then
+  drain()
+  return {-1, 0, outstanding}
+end
+local seq = rcall('INCR', KEYS[3])
+rcall('HSET', fairJobsKey, jobId, cjson.encode({u = userId, c = channel, s = seq, t = now}))
+rcall('ZADD', userKey(userId), seq, jobId)
+rcall('ZADD', channelKey(channel), seq, jobId)
+markDirty(channel)
+drain()
+return {1, bandOf[jobId] or 1, outstanding + 1}
+`);
+
+const SETTLE = new LuaScript(`--[[
+  Called when a job was added, finished, failed for good or was removed: forgets it if it is no
+  longer outstanding and recomputes the bands of every channel that can change.
+  KEYS[1] fair:jobs, KEYS[2] BullMQ prioritized
+  ARGV[1] key base, ARGV[2] now ms, ARGV[3] reservation grace ms, ARGV[4] mode or '' (stored one)
+  ARGV[5] jobId, ARGV[6] '1' to forget it whatever BullMQ says (it was removed)
+  Returns 1 if the job was known, 0 if not.
+]]
+${PRELUDE}
+local jobId = ARGV[5]
+local e = entryOf(jobId)
+if not e then return 0 end
+if ARGV[6] == '1' or isSettled(jobId, e) then forget(jobId, e) end
+markDirty(e.c)
+pruneUser(e.u)
+markUserChannels(e.u)
+drain()
+return 1
+`);
+
+const LOCATE = new LuaScript(`--[[
+  Where one job is, in BullMQ's real fetch order: the wait list (stalled and requeued jobs,
+  taken from its right end) comes before the prioritized set.
+  KEYS[1] wait, KEYS[2] paused, KEYS[3] prioritized, KEYS[4] delayed, KEYS[5] active
+  ARGV[1] key base, ARGV[2] jobId
+  Returns {state, position (-1 if none), processedOn of this job or 0, processedOn of each active job...}
+  state: 'waiting' | 'delayed' (position it will take when its backoff ends) | 'active' | 'other'
+]]
+local rcall = redis.call
+local base, jobId = ARGV[1], ARGV[2]
+local waitLen, pausedLen = rcall('LLEN', KEYS[1]), rcall('LLEN', KEYS[2])
+local state, position, since = 'other', -1, 0
+if rcall('ZSCORE', KEYS[3], jobId) then
+  state, position = 'waiting', waitLen + pausedLen + rcall('ZRANK', KEYS[3], jobId) + 1
+else
+  local idx = rcall('LPOS', KEYS[1], jobId)
+  if idx then
+    state, position = 'waiting', waitLen - idx
+  else
+    idx = rcall('LPOS', KEYS[2], jobId)
+    if idx then
+      state, position = 'waiting', waitLen + pausedLen - idx
+    elseif rcall('ZSCORE', KEYS[4], jobId) then
+      state = 'delayed'
+      local band = tonumber(rcall('HGET', base .. jobId, 'priority')) or 0
+      position = waitLen + pausedLen + 1
+      if band > 0 then
+        position = position + rcall('ZCOUNT', KEYS[3], '-inf', string.format('%.0f', (band + 1) * 4294967296 - 1))
+      end
+    elseif rcall('LPOS', KEYS[5], jobId) then
+      state = 'active'
+      since = tonumber(rcall('HGET', base .. jobId, 'processedOn')) or 0
+    end
+  end
+end
+local out = {state, position, since}
+for _, id in ipairs(rcall('LRANGE', KEYS[5], 0, -1)) do
+  out[#out + 1] = tonumber(rcall('HGET', base .. id, 'processedOn')) or 0
+end
+return out
+`);
+
+const SNAPSHOT = new LuaScript(`--[[
+  Every waiting job in BullMQ's fetch order, and when each active job started.
+  KEYS[1] wait, KEYS[2] paused, KEYS[3] prioritized, KEYS[4] active
+  ARGV[1] key base
+  Returns {{jobId...}, {processedOn...}}
+]]
+local rcall = redis.call
+local ids = {}
+for _, key in ipairs({KEYS[1], KEYS[2]}) do
+  local list = rcall('LRANGE', key, 0, -1)
+  for i = #list, 1, -1 do
+    if string.sub(list[i], 1, 2) ~= '0:' then ids[#ids + 1] = list[i] end
+  end
+end
+for _, id in ipairs(rcall('ZRANGE', KEYS[3], 0, -1)) do ids[#ids + 1] = id end
+local active = {}
+for _, id in ipairs(rcall('LRANGE', KEYS[4], 0, -1)) do
+  active[#active + 1] = tonumber(rcall('HGET', ARGV[1] .. id, 'processedOn')) or 0
+end
+return {ids, active}
+`);
+
+export type AdmitResult =
+  | { kind: 'admitted'; band: number; outstanding: number }
+  | { kind: 'duplicate' }
+  | { kind: 'capped'; outstanding: number };
+
+export interface JobLocation {
+  state: 'waiting' | 'delayed' | 'active' | 'other';
+  /** 1-based place in fetch order; null unless waiting or delayed. */
+  position: number | null;
+  /** When this job started, if active (ms since epoch). */
+  startedAt: number | null;
+  /** When each active job started (ms since epoch; 0 if unknown). */
+  activeStartedAt: number[];
+}
+
+export interface FairShareOptions {
+  /** Set by producers (and stored in Redis); workers leave it out and follow the stored one. */
+  mode?: FairMode;
+  /** How long a reservation may wait for its BullMQ job before it counts as abandoned. */
+  reservationGraceMs?: number;
+}
+
+/** The Redis side of fair share: admission with a per-person cap, band upkeep, positions. */
+export class FairShare {
+  readonly mode: FairMode | undefined;
+  private readonly graceMs: number;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: QueueKeys,
+    options: FairShareOptions = {},
+  ) {
+    this.mode = options.mode;
+    this.graceMs = options.reservationGraceMs ?? 60_000;
+  }
+
+  async admit(job: { jobId: string; userId: string; channelKey: string }, cap: number): Promise<AdmitResult> {
+    if (!this.mode) throw new Error('FairShare.admit needs a mode (producers set it)');
+    const [status, band, outstanding] = (await ADMIT.run(
+      this.redis,
+      [this.keys.fairJobs, this.keys.bull('prioritized'), this.keys.fairSeq],
+      [...this.commonArgs(), job.jobId, job.userId, job.channelKey, cap],
+    )) as [number, number, number];
+    if (status === 1) return { kind: 'admitted', band, outstanding };
+    if (status === 0) return { kind: 'duplicate' };
+    return { kind: 'capped', outstanding };
+  }
+
+  /** Re-derives bands after `jobId` was added, finished or (with `forget`) removed. Idempotent. */
+  async settle(jobId: string, options: { forget?: boolean } = {}): Promise<void> {
+    await SETTLE.run(
+      this.redis,
+      [this.keys.fairJobs, this.keys.bull('prioritized')],
+      [...this.commonArgs(), jobId, options.forget ? '1' : '0'],
+    );
+  }
+
+  async locate(jobId: string): Promise<JobLocation> {
+    const k = this.keys;
+    const [state, position, since, ...active] = (await LOCATE.run(
+      this.redis,
+      [k.bull('wait'), k.bull('paused'), k.bull('prioritized'), k.bull('delayed'), k.bull('active')],
+      [k.base, jobId],
+    )) as [JobLocation['state'], number, number, ...number[]];
+    return {
+      state,
+      position: position > 0 ? position : null,
+      startedAt: state === 'active' && since > 0 ? since : null,
+      activeStartedAt: active.map(Number),
+    };
+  }
+
+  /** All waiting jobs in fetch order, and when each active job started. */
+  async snapshot(): Promise<{ waiting: string[]; activeStartedAt: number[] }> {
+    const k = this.keys;
+    const [waiting, active] = (await SNAPSHOT.run(
+      this.redis,
+      [k.bull('wait'), k.bull('paused'), k.bull('prioritized'), k.bull('active')],
+      [k.base],
+    )) as [string[], number[]];
+    return { waiting, activeStartedAt: active.map(Number) };
+  }
+
+  /** Outstanding job ids of one person, oldest first (finished ones may linger until the next settle). */
+  async outstanding(userId: string): Promise<string[]> {
+    return this.redis.zrange(this.keys.user(userId), 0, -1);
+  }
+
+  private commonArgs(): (string | number)[] {
+    return [this.keys.base, Date.now(), this.graceMs, this.mode ?? ''];
+  }
+}

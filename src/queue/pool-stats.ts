@@ -1,0 +1,90 @@
+import type { Redis } from 'ioredis';
+import type { QueueKeys } from './queue-keys.ts';
+
+/**
+ * Shared numbers the queue needs for ETAs: how many render slots are alive right now (every
+ * worker process heartbeats its slot count) and how long recent renders took.
+ *
+ * Heartbeats rather than BullMQ's `getWorkers()` (CLIENT LIST): they count slots, not
+ * connections, and work on hosted Redis where CLIENT LIST is often forbidden.
+ */
+export class PoolStats {
+  static readonly SAMPLES = 20;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: QueueKeys,
+  ) {}
+
+  /** Marks `workerId` alive with `slots` render slots until `ttlMs` from now. */
+  async heartbeat(workerId: string, slots: number, ttlMs: number): Promise<void> {
+    await this.redis
+      .multi()
+      .zadd(this.keys.workers, Date.now() + ttlMs, workerId)
+      .hset(this.keys.workerSlots, workerId, slots)
+      .exec();
+  }
+
+  async leave(workerId: string): Promise<void> {
+    await this.redis.multi().zrem(this.keys.workers, workerId).hdel(this.keys.workerSlots, workerId).exec();
+  }
+
+  async liveSlots(): Promise<number> {
+    const now = Date.now();
+    const expired = await this.redis.zrangebyscore(this.keys.workers, '-inf', now);
+    if (expired.length) {
+      await this.redis.multi().zrem(this.keys.workers, ...expired).hdel(this.keys.workerSlots, ...expired).exec();
+    }
+    const live = await this.redis.zrangebyscore(this.keys.workers, `(${now}`, '+inf');
+    if (!live.length) return 0;
+    const slots = await this.redis.hmget(this.keys.workerSlots, ...live);
+    return slots.reduce((sum, s) => sum + (Number(s) || 1), 0);
+  }
+
+  async recordDuration(ms: number): Promise<void> {
+    if (!Number.isFinite(ms) || ms < 0) return;
+    await this.redis
+      .multi()
+      .lpush(this.keys.durations, Math.round(ms))
+      .ltrim(this.keys.durations, 0, PoolStats.SAMPLES - 1)
+      .exec();
+  }
+
+  /** Mean of the last SAMPLES render durations, or null before the first one finished. */
+  async averageDurationMs(): Promise<number | null> {
+    const samples = (await this.redis.lrange(this.keys.durations, 0, -1)).map(Number).filter(Number.isFinite);
+    if (!samples.length) return null;
+    return samples.reduce((a, b) => a + b, 0) / samples.length;
+  }
+}
+
+/**
+ * Milliseconds until the job at `position` (1-based) in line finishes, simulating `slots`
+ * workers that each take `averageMs` per job: every slot frees when its current job should end
+ * (never before now), and each job ahead takes the slot that frees first.
+ */
+export function estimateFinishMs(position: number, activeElapsedMs: number[], slots: number, averageMs: number): number {
+  return estimateFinishAll(Math.max(1, position), activeElapsedMs, slots, averageMs).at(-1)!;
+}
+
+/** ETAs for positions 1..count in one pass (the same simulation, reused). */
+export function estimateFinishAll(count: number, activeElapsedMs: number[], slots: number, averageMs: number): number[] {
+  const width = Math.max(1, slots, activeElapsedMs.length);
+  const free = Array.from({ length: width }, (_, i) => {
+    const elapsed = activeElapsedMs[i];
+    return elapsed === undefined ? 0 : Math.max(averageMs - elapsed, 0);
+  });
+  const out: number[] = [];
+  for (let k = 0; k < count; k++) {
+    const i = argMin(free);
+    out.push(Math.round(free[i]! + averageMs));
+    free[i] = free[i]! + averageMs;
+  }
+  return out;
+}
+
+function argMin(values: number[]): number {
+  let best = 0;
+  for (let i = 1; i < values.length; i++) if (values[i]! < values[best]!) best = i;
+  return best;
+}

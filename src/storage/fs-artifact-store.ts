@@ -1,0 +1,98 @@
+import { randomBytes } from 'node:crypto';
+import { copyFile, mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { DailiesError } from '../errors.ts';
+import type { ArtifactRef, ArtifactStore } from '../queue/job-queue.ts';
+
+export interface FsArtifactStoreOptions {
+  /** Directory of the store; default `$ARTIFACTS_DIR`, else `.artifacts/` under the working directory. */
+  root?: string;
+  /** URL path the local web chat serves the directory under; default '/artifacts'. */
+  publicPrefix?: string;
+}
+
+// Keys are relative paths of plain segments. Segments may not start with '.', which rules out
+// '.' and '..' and keeps keys apart from this store's temporary files (they start with '.').
+const SEGMENT = /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}$/;
+const MAX_KEY = 512;
+
+/**
+ * Artifacts (videos, previews, input images) as files in one directory, shared by the bot and
+ * every worker on the same machine or network filesystem.
+ *
+ * Writes go to a temporary sibling and are renamed into place, so a reader (a chat upload, the
+ * web chat) sees a whole file or none. Nothing is fsynced: every artifact can be rendered again,
+ * and a power loss costs at worst that.
+ *
+ * Workers on other machines need a shared store. An S3-compatible one (MinIO, R2, S3) implements
+ * the same calls: putFile/putBuffer as PutObject (multipart for large files), localPath as a GET
+ * into a local cache directory keyed by the object's ETag, publicUrl as a presigned GET or CDN
+ * URL, delete as DeleteObject. Keys here are already valid object names, so nothing else changes.
+ */
+export class FsArtifactStore implements ArtifactStore {
+  readonly root: string;
+  private readonly publicPrefix: string;
+
+  constructor(options: FsArtifactStoreOptions = {}) {
+    this.root = path.resolve(options.root ?? process.env.ARTIFACTS_DIR ?? '.artifacts');
+    this.publicPrefix = (options.publicPrefix ?? '/artifacts').replace(/\/+$/, '');
+  }
+
+  async putFile(key: string, sourcePath: string, contentType: string): Promise<ArtifactRef> {
+    const target = this.pathOf(key);
+    await this.atomically(target, (tmp) => copyFile(sourcePath, tmp));
+    return { key, bytes: (await stat(target)).size, contentType };
+  }
+
+  async putBuffer(key: string, data: Uint8Array, contentType: string): Promise<ArtifactRef> {
+    await this.atomically(this.pathOf(key), (tmp) => writeFile(tmp, data));
+    return { key, bytes: data.byteLength, contentType };
+  }
+
+  async localPath(ref: ArtifactRef): Promise<string> {
+    const file = this.pathOf(ref.key);
+    try {
+      await stat(file);
+    } catch (cause) {
+      throw new DailiesError('not_found', `The file "${ref.key}" is no longer stored; attach it again.`, { cause });
+    }
+    return file;
+  }
+
+  publicUrl(ref: ArtifactRef): string {
+    return `${this.publicPrefix}/${this.segments(ref.key).map(encodeURIComponent).join('/')}`;
+  }
+
+  async delete(key: string): Promise<void> {
+    await rm(this.pathOf(key), { force: true });
+  }
+
+  /** The absolute path of `key`; throws DailiesError('bad_input') for keys that could escape the root. */
+  pathOf(key: string): string {
+    return path.join(this.root, ...this.segments(key));
+  }
+
+  private segments(key: string): string[] {
+    const parts = key.split('/');
+    if (key.length > MAX_KEY || !parts.every((p) => SEGMENT.test(p))) {
+      throw new DailiesError(
+        'bad_input',
+        `The artifact key "${key.slice(0, 80)}" is not allowed; use letters, digits, ".", "-" and "_" in "/"-separated parts that do not start with ".".`,
+      );
+    }
+    return parts;
+  }
+
+  private async atomically(target: string, write: (tmp: string) => Promise<void>): Promise<void> {
+    await mkdir(path.dirname(target), { recursive: true });
+    // A sibling, so the rename stays on one filesystem and is atomic.
+    const tmp = path.join(path.dirname(target), `.${path.basename(target)}.tmp-${randomBytes(6).toString('hex')}`);
+    try {
+      await write(tmp);
+      await rename(tmp, target);
+    } catch (error) {
+      await rm(tmp, { force: true });
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,267 @@
+/**
+ * Render job processor.
+ *
+ * Payload: RenderJob v1 (src/queue/render-job-schema.ts), parsed again here because the worker
+ *   may be older or newer than the bot that enqueued it; a payload that does not parse fails at
+ *   once (UnrecoverableError) and is never retried.
+ * Retries: 3 attempts with exponential backoff (set at enqueue), used only by transient failures:
+ *   DailiesError.retryable, engine-thread crashes, ffmpeg and file errors. bad_input,
+ *   policy_refused, model_invalid and cancelled fail at once. A job whose worker died is re-run
+ *   by BullMQ's stalled-job check (once), and a job interrupted by shutdown goes back to the
+ *   front of its band without using an attempt.
+ * Idempotency key: jobId. Every attempt writes the same artifact keys (renders/<jobId>/...), so a
+ *   re-run overwrites instead of adding files, and the final post is claimed once per jobId
+ *   (BullmqJobQueue.completedOnce).
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { UnrecoverableError, WaitingError } from 'bullmq';
+import type { Clip, GenerateRequest, PreviewEvent, VideoModel } from '../models/engine/types.ts';
+import { DailiesError, isDailiesError } from '../src/errors.ts';
+import type { ArtifactRef, ArtifactStore, RenderJob, TakeResult } from '../src/queue/job-queue.ts';
+import { encodeFailure, type ProgressPayload, type RenderResult } from '../src/queue/job-wire.ts';
+import { parseRenderJob } from '../src/queue/render-job-schema.ts';
+import type { LeasedModel } from './model-pool.ts';
+import type { RenderMedia } from './render-media.ts';
+
+/** The parts of a BullMQ Job the processor uses (a BullMQ Job is one). */
+export interface RenderJobHandle {
+  id?: string | undefined;
+  data: unknown;
+  attemptsMade: number;
+  opts: { attempts?: number | undefined };
+  timestamp: number;
+  processedOn?: number | undefined;
+  updateProgress(progress: ProgressPayload): Promise<void>;
+  moveToWait(token?: string): Promise<unknown>;
+}
+
+export interface RenderProcessorDeps {
+  workerId: string;
+  acquireModel(): Promise<LeasedModel>;
+  media: RenderMedia;
+  store: ArtifactStore;
+  /** Whether a cancel flag is set (the fallback when the pub/sub cancel message was missed). */
+  isCancelRequested(jobId: string): Promise<boolean>;
+  /** Least time between progress events; chat platforms rate-limit the edits they cause. Default 500 ms. */
+  progressIntervalMs?: number;
+  /** Least time between cancel-flag checks during a render. Default 1 s. */
+  cancelPollMs?: number;
+  log?: (line: string) => void;
+}
+
+/** Abort reasons: a person's /cancel, or the worker shutting down (the job goes back in line). */
+export const CANCEL_REASON = 'cancelled';
+export const SHUTDOWN_REASON = 'shutdown';
+
+// "final: more steps" (job-queue.ts): twice the model's default when the request names no count.
+const FINAL_STEP_FACTOR = 2;
+
+export class RenderProcessor {
+  private readonly progressIntervalMs: number;
+  private readonly cancelPollMs: number;
+  private readonly log: (line: string) => void;
+
+  constructor(private readonly deps: RenderProcessorDeps) {
+    this.progressIntervalMs = deps.progressIntervalMs ?? 500;
+    this.cancelPollMs = deps.cancelPollMs ?? 1_000;
+    this.log = deps.log ?? ((line) => console.error(line));
+  }
+
+  async process(job: RenderJobHandle, token: string | undefined, signal: AbortSignal | undefined): Promise<RenderResult> {
+    let payload: RenderJob;
+    try {
+      payload = parseRenderJob(job.data);
+    } catch (error) {
+      throw new UnrecoverableError(encodeFailure('bad_input', (error as Error).message));
+    }
+    const local = new AbortController();
+    const abort = signal ? AbortSignal.any([signal, local.signal]) : local.signal;
+    try {
+      if (await this.deps.isCancelRequested(payload.jobId)) local.abort(CANCEL_REASON);
+      if (abort.aborted) throw abort.reason;
+      await job.updateProgress({ kind: 'started', workerId: this.deps.workerId, attempt: job.attemptsMade + 1 });
+      return await this.render(job, payload, abort, local);
+    } catch (error) {
+      throw await this.failure(job, token, payload.jobId, error, abort);
+    }
+  }
+
+  private async render(job: RenderJobHandle, payload: RenderJob, signal: AbortSignal, local: AbortController): Promise<RenderResult> {
+    const started = Date.now();
+    const timings: Record<string, number> = {};
+    if (job.processedOn) timings.queueWait = job.processedOn - job.timestamp;
+    const tmp = await mkdtemp(path.join(os.tmpdir(), `dailies-${payload.jobId}-`));
+    const lease = await this.deps.acquireModel();
+    try {
+      const model = lease.model;
+      if (payload.model && payload.model !== model.name) {
+        throw new DailiesError(
+          'model_invalid',
+          `This worker pool renders with "${model.name}", not "${payload.model}"; pick that model or start workers for the other one.`,
+        );
+      }
+      let t = Date.now();
+      const request = await this.generateRequest(payload, model, signal);
+      timings.inputs = Date.now() - t;
+
+      const previews = this.previewPublisher(job, payload, model, tmp, signal);
+      const onStep = this.stepReporter(job, payload.jobId, local);
+      t = Date.now();
+      const result = await model.generate(request, { signal, onStep, onPreview: previews.push });
+      timings.generate = Date.now() - t;
+      Object.assign(timings, { encodePrompt: result.timingsMs.encodePrompt, denoise: result.timingsMs.denoise, decode: result.timingsMs.decode });
+      lease.release();
+      await previews.drain();
+
+      t = Date.now();
+      const takes: TakeResult[] = [];
+      for (const [index, take] of result.takes.entries()) {
+        signal.throwIfAborted();
+        takes.push(await this.storeTake(payload, model, index, take, tmp, signal));
+      }
+      timings.encode = Date.now() - t;
+      timings.total = Date.now() - started;
+      return { takes, timingsMs: timings };
+    } finally {
+      lease.release();
+      await rm(tmp, { recursive: true, force: true });
+    }
+  }
+
+  private async generateRequest(payload: RenderJob, model: VideoModel, signal: AbortSignal): Promise<GenerateRequest> {
+    const r = payload.request;
+    const request: GenerateRequest = {
+      prompt: r.prompt,
+      seed: r.seed,
+      variations: r.takes,
+    };
+    if (r.negativePrompt) request.negativePrompt = r.negativePrompt;
+    const steps = r.steps ?? (r.quality === 'final' ? model.defaults.steps * FINAL_STEP_FACTOR : undefined);
+    if (steps !== undefined) request.steps = steps;
+    if (r.guidance !== undefined) request.guidance = r.guidance;
+    if (r.frames !== undefined) request.frames = r.frames;
+    if (r.image) {
+      const file = await this.deps.store.localPath(r.image.artifact);
+      request.image = { frame: await this.deps.media.decodeImage(file, { signal }), strength: r.image.strength };
+    }
+    if (r.extend) {
+      const file = await this.deps.store.localPath(r.extend.artifact);
+      request.extend = { clip: await this.deps.media.decodeClip(file, { signal }), overlap: r.extend.overlap };
+    }
+    return request;
+  }
+
+  /** Step events become throttled job progress; each also polls the cancel flag now and then. */
+  private stepReporter(job: RenderJobHandle, jobId: string, local: AbortController): (e: { step: number; totalSteps: number }) => void {
+    let lastSent = 0;
+    let lastPoll = Date.now();
+    return ({ step, totalSteps }) => {
+      const now = Date.now();
+      if (step === totalSteps || now - lastSent >= this.progressIntervalMs) {
+        lastSent = now;
+        job.updateProgress({ kind: 'step', step, totalSteps }).catch((e: Error) => this.log(`[worker] progress of ${jobId}: ${e.message}`));
+      }
+      if (now - lastPoll >= this.cancelPollMs) {
+        lastPoll = now;
+        this.deps
+          .isCancelRequested(jobId)
+          .then((yes) => yes && local.abort(CANCEL_REASON))
+          .catch(() => {});
+      }
+    };
+  }
+
+  /**
+   * Previews are encoded one at a time off the step loop. When the engine gets ahead, only the
+   * newest waiting preview is kept: a stale picture is worth less than keeping up.
+   */
+  private previewPublisher(job: RenderJobHandle, payload: RenderJob, model: VideoModel, tmp: string, signal: AbortSignal) {
+    let next: PreviewEvent | undefined;
+    let running: Promise<void> | undefined;
+    const publish = async (event: PreviewEvent) => {
+      const previews: ArtifactRef[] = [];
+      for (const [i, clip] of event.takes.entries()) {
+        const out = await this.deps.media.encodePreview(clip, {
+          path: path.join(tmp, `preview-${event.step}-${i}`),
+          size: model.defaults.outputSize,
+          quality: 'draft',
+          signal,
+        });
+        previews.push(await this.deps.store.putFile(`renders/${payload.jobId}/preview-s${event.step}-t${i}.${extension(out.contentType)}`, out.path, out.contentType));
+      }
+      await job.updateProgress({ kind: 'preview', step: event.step, totalSteps: event.totalSteps, previews });
+    };
+    const pump = async () => {
+      while (next && !signal.aborted) {
+        const event = next;
+        next = undefined;
+        await publish(event).catch((e: Error) => this.log(`[worker] preview of ${payload.jobId} at step ${event.step}: ${e.message}`));
+      }
+      running = undefined;
+    };
+    return {
+      push: (event: PreviewEvent) => {
+        next = event;
+        running ??= pump();
+      },
+      drain: async () => {
+        await running;
+      },
+    };
+  }
+
+  private async storeTake(payload: RenderJob, model: VideoModel, index: number, take: { seed: number; clip: Clip }, tmp: string, signal: AbortSignal): Promise<TakeResult> {
+    const size = model.defaults.outputSize;
+    const base = `renders/${payload.jobId}/take-${index}`;
+    const video = await this.deps.media.encodeVideo(take.clip, {
+      path: path.join(tmp, `take-${index}.mp4`),
+      size,
+      quality: payload.request.quality === 'final' ? 'finalize' : 'standard',
+      signal,
+    });
+    const preview = await this.deps.media.encodePreview(take.clip, { path: path.join(tmp, `take-${index}-preview`), size, signal });
+    return {
+      index,
+      seed: take.seed,
+      video: await this.deps.store.putFile(`${base}.${extension(video.contentType)}`, video.path, video.contentType),
+      preview: await this.deps.store.putFile(`${base}-preview.${extension(preview.contentType)}`, preview.path, preview.contentType),
+    };
+  }
+
+  /** Maps an error to what BullMQ should do with the attempt. */
+  private async failure(job: RenderJobHandle, token: string | undefined, jobId: string, error: unknown, signal: AbortSignal): Promise<Error> {
+    if (signal.aborted && signal.reason === SHUTDOWN_REASON) {
+      // Back in line without using an attempt; WaitingError tells BullMQ we moved it ourselves.
+      try {
+        await job.moveToWait(token);
+        this.log(`[worker] ${jobId} interrupted by shutdown; back in the queue`);
+        return new WaitingError();
+      } catch (moveError) {
+        this.log(`[worker] ${jobId} could not be requeued (${(moveError as Error).message}); the stalled-job check will`);
+        return new Error(encodeFailure('unavailable', 'The worker shut down during the render; it will be tried again.'));
+      }
+    }
+    if (signal.aborted || (isDailiesError(error) && error.code === 'cancelled')) {
+      return new UnrecoverableError(encodeFailure('cancelled', 'The render was cancelled.'));
+    }
+    if (isDailiesError(error) && !error.retryable) {
+      return new UnrecoverableError(encodeFailure(error.code, error.message));
+    }
+    const willRetry = job.attemptsMade + 1 < (job.opts.attempts ?? 1);
+    const code = isDailiesError(error) ? error.code : 'internal';
+    const message = isDailiesError(error)
+      ? error.message
+      : willRetry
+        ? 'The render failed on a worker; trying again.'
+        : 'The render failed on a worker several times; try again later or with different settings.';
+    this.log(`[worker] ${jobId} attempt ${job.attemptsMade + 1} failed: ${(error as Error)?.stack ?? String(error)}`);
+    if (willRetry) await job.updateProgress({ kind: 'retrying', code, message }).catch(() => {});
+    return new Error(encodeFailure(code, message));
+  }
+}
+
+function extension(contentType: string): string {
+  return { 'video/mp4': 'mp4', 'image/webp': 'webp', 'image/gif': 'gif' }[contentType] ?? 'bin';
+}

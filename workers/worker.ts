@@ -1,0 +1,163 @@
+import { Worker, type Job } from 'bullmq';
+import { Redis, type RedisOptions } from 'ioredis';
+import type { VideoModel } from '../models/engine/types.ts';
+import { FairShare } from '../src/queue/fair-share.ts';
+import type { ArtifactStore, RenderJob } from '../src/queue/job-queue.ts';
+import type { RenderResult } from '../src/queue/job-wire.ts';
+import { PoolStats } from '../src/queue/pool-stats.ts';
+import { QueueKeys } from '../src/queue/queue-keys.ts';
+import { redisClientOptions } from '../src/queue/redis-options.ts';
+import { ModelPool } from './model-pool.ts';
+import { CANCEL_REASON, RenderProcessor, SHUTDOWN_REASON } from './render-processor.ts';
+import type { RenderMedia } from './render-media.ts';
+
+export interface RenderWorkerOptions {
+  redis: RedisOptions;
+  /** Must match the bot's BullmqJobQueue; defaults 'renders' and 'dailies'. */
+  queueName?: string;
+  prefix?: string;
+  /** Shown in 'started' events and BullMQ's worker list, e.g. "gpu-box:gpu1:4242". */
+  workerId: string;
+  /** Render slots: jobs run at the same time, each with its own model. Default 1. */
+  concurrency?: number;
+  /** Builds one slot's model; use ThreadedVideoModel.start for anything CPU-bound. */
+  createModel: () => Promise<VideoModel>;
+  media: RenderMedia;
+  store: ArtifactStore;
+  /** BullMQ lock; renewed every half of it. Default 30 s. */
+  lockDurationMs?: number;
+  /** How often this worker looks for jobs whose worker died. Default 30 s. */
+  stalledIntervalMs?: number;
+  /** Recoveries before a job that keeps killing its worker fails. Default 1. */
+  maxStalledCount?: number;
+  heartbeatMs?: number;
+  progressIntervalMs?: number;
+  log?: (line: string) => void;
+}
+
+/**
+ * One worker process's share of the pool: takes render jobs from BullMQ, one per slot, and keeps
+ * the pool's shared bookkeeping (fair-share bands, heartbeats, durations) up to date.
+ */
+export class RenderWorker {
+  readonly keys: QueueKeys;
+  private readonly redis: Redis;
+  private readonly subscriber: Redis;
+  private readonly fair: FairShare;
+  private readonly stats: PoolStats;
+  private readonly models: ModelPool;
+  private readonly log: (line: string) => void;
+  private worker: Worker<RenderJob, RenderResult> | undefined;
+  private heartbeat: NodeJS.Timeout | undefined;
+  private closing: Promise<void> | undefined;
+  private running = 0;
+
+  constructor(private readonly options: RenderWorkerOptions) {
+    this.keys = new QueueKeys(options.prefix ?? 'dailies', options.queueName ?? 'renders');
+    this.log = options.log ?? ((line) => console.error(line));
+    const clientOptions = redisClientOptions(options.redis, 'worker');
+    this.redis = new Redis(clientOptions);
+    this.subscriber = new Redis(clientOptions);
+    for (const client of [this.redis, this.subscriber]) client.on('error', (e: Error) => this.log(`[worker] redis: ${e.message}`));
+    this.fair = new FairShare(this.redis, this.keys);
+    this.stats = new PoolStats(this.redis, this.keys);
+    this.models = new ModelPool(options.createModel, options.concurrency ?? 1);
+  }
+
+  get id(): string {
+    return this.options.workerId;
+  }
+
+  /** Loads the models, then starts taking jobs. Resolves with the (first) model for logging. */
+  async start(): Promise<VideoModel> {
+    const model = await this.models.warm();
+    const o = this.options;
+    const slots = o.concurrency ?? 1;
+    const processor = new RenderProcessor({
+      workerId: o.workerId,
+      acquireModel: () => this.models.acquire(),
+      media: o.media,
+      store: o.store,
+      isCancelRequested: async (jobId) => (await this.redis.exists(this.keys.cancelFlag(jobId))) === 1,
+      progressIntervalMs: o.progressIntervalMs,
+      log: this.log,
+    });
+
+    this.subscriber.on('message', (_channel: string, jobId: string) => {
+      if (this.worker?.cancelJob(jobId, CANCEL_REASON)) this.log(`[worker] ${jobId} cancel requested`);
+    });
+    await this.subscriber.subscribe(this.keys.cancelChannel);
+
+    const beat = () => this.stats.heartbeat(o.workerId, slots, 3 * (o.heartbeatMs ?? 5_000)).catch(() => {});
+    await beat();
+    this.heartbeat = setInterval(beat, o.heartbeatMs ?? 5_000);
+
+    // Three parameters: BullMQ passes an AbortSignal only to processors that declare one
+    // (it checks the function's length).
+    const worker = new Worker<RenderJob, RenderResult>(
+      this.keys.queueName,
+      async (job, token, signal) => {
+        this.running++;
+        try {
+          return await processor.process(job, token, signal);
+        } finally {
+          this.running--;
+        }
+      },
+      {
+        connection: o.redis,
+        prefix: this.keys.prefix,
+        name: o.workerId,
+        concurrency: slots,
+        lockDuration: o.lockDurationMs ?? 30_000,
+        stalledInterval: o.stalledIntervalMs ?? 30_000,
+        maxStalledCount: o.maxStalledCount ?? 1,
+        autorun: false,
+      },
+    );
+    worker.on('error', (e) => this.log(`[worker] ${e.message}`));
+    worker.on('completed', (job) => void this.finished(job, true));
+    worker.on('failed', (job) => job && void this.finished(job, false));
+    this.worker = worker;
+    void worker.run().catch((e: Error) => this.log(`[worker] stopped: ${e.message}`));
+    await worker.waitUntilReady();
+    return model;
+  }
+
+  /** Jobs this process is rendering right now. */
+  get activeJobs(): number {
+    return this.running;
+  }
+
+  /**
+   * Stops taking jobs and lets running ones finish for up to `graceMs`; renders still running
+   * then are interrupted and go back to the front of their band for another worker.
+   */
+  close(graceMs = 30_000): Promise<void> {
+    this.closing ??= (async () => {
+      clearInterval(this.heartbeat);
+      if (this.worker) {
+        const worker = this.worker;
+        const timer = setTimeout(() => {
+          if (this.activeJobs) this.log(`[worker] ${this.activeJobs} render(s) still running after ${graceMs} ms; requeueing`);
+          worker.cancelAllJobs(SHUTDOWN_REASON);
+        }, graceMs);
+        await worker.close();
+        clearTimeout(timer);
+      }
+      await this.stats.leave(this.options.workerId).catch(() => {});
+      await this.models.close();
+      await Promise.allSettled([this.redis.quit(), this.subscriber.quit()]);
+    })();
+    return this.closing;
+  }
+
+  private async finished(job: Job<RenderJob, RenderResult>, completed: boolean): Promise<void> {
+    try {
+      if (completed && job.finishedOn && job.processedOn) await this.stats.recordDuration(job.finishedOn - job.processedOn);
+      if (job.id) await this.fair.settle(job.id);
+    } catch (error) {
+      this.log(`[worker] bookkeeping after ${job.id}: ${(error as Error).message}`);
+    }
+  }
+}
