@@ -1,0 +1,28 @@
+import type { CommandDefinition } from '../src/core/command-context.ts';
+import { cancelCommand } from './cancel.ts';
+import { extendCommand } from './extend.ts';
+import { finalizeCommand } from './finalize.ts';
+import { helpCommand } from './help.ts';
+import { historyCommand } from './history.ts';
+import { refineCommand } from './refine.ts';
+import { statusCommand } from './status.ts';
+import { varyCommand } from './vary.ts';
+import { videoCommand } from './video.ts';
+
+/** Every chat command, in the order help lists them; adapters register these names with their platform. */
+export const commands: readonly CommandDefinition[] = [
+  videoCommand,
+  refineCommand,
+  varyCommand,
+  extendCommand,
+  finalizeCommand,
+  statusCommand,
+  cancelCommand,
+  historyCommand,
+  helpCommand,
+];
+
+export function findCommand(name: string, registry: readonly CommandDefinition[] = commands): CommandDefinition | undefined {
+  const wanted = typeof name === 'string' ? name.trim().replace(/^\//, '').toLowerCase() : '';
+  return registry.find((c) => c.name === wanted);
+}

@@ -1,0 +1,76 @@
+import { z } from 'zod';
+import { DailiesError } from '../src/errors.ts';
+import { MAX_PROMPT_CHARS, charCount, cleanText, hasLoneSurrogate } from '../src/core/text.ts';
+
+/**
+ * Option schemas shared by the commands. Platforms send numbers as strings (Slack always,
+ * the local chat sometimes), so numbers are coerced — but only from numbers and numeric-looking
+ * strings: `z.coerce` alone would turn `[5]` into 5 and `true` into 1. Every failure message is
+ * one sentence naming the option and what it accepts, whatever was wrong with the value.
+ */
+
+function emptyToUndefined(value: unknown): unknown {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value === 'string' && value.trim() === '') return undefined;
+  return value;
+}
+
+function numericOnly(value: unknown): unknown {
+  const v = emptyToUndefined(value);
+  if (v === undefined || typeof v === 'number') return v;
+  if (typeof v === 'string' && v.length <= 40) return v.trim();
+  return Number.NaN;
+}
+
+export function intOption(name: string, min: number, max: number) {
+  const error = `${name} must be a whole number from ${min} to ${max}.`;
+  return z.preprocess(numericOnly, z.coerce.number({ error }).int({ error }).min(min, { error }).max(max, { error }).optional());
+}
+
+export function numberOption(name: string, min: number, max: number) {
+  const error = `${name} must be a number from ${min} to ${max}.`;
+  return z.preprocess(numericOnly, z.coerce.number({ error }).min(min, { error }).max(max, { error }).optional());
+}
+
+/** Free text: checked for broken UTF-16, cleaned (NFC, whitespace collapsed), then measured in characters. */
+export function textOption(name: string, min: number, max: number = MAX_PROMPT_CHARS) {
+  const error = min > 0 ? `${name} must be text of ${min} to ${max} characters.` : `${name} must be text of at most ${max} characters.`;
+  return z
+    .string({ error })
+    // Bounds the work of cleaning a pathological value before it is measured properly.
+    .max(max * 8, { error })
+    .refine((s) => !hasLoneSurrogate(s), { error: `${name} contains broken characters (unpaired UTF-16 surrogates); retype it.` })
+    .transform(cleanText)
+    .refine((s) => charCount(s) >= min && charCount(s) <= max, { error });
+}
+
+export function optionalText(name: string, max: number = MAX_PROMPT_CHARS) {
+  return z.preprocess((v) => (v === undefined || v === null ? undefined : v), textOption(name, 0, max).optional());
+}
+
+const ATTACHMENT_ERROR = 'image must be an attached image file.';
+const attachment = z.object(
+  {
+    url: z.string({ error: ATTACHMENT_ERROR }).min(1, { error: ATTACHMENT_ERROR }).max(2048, { error: ATTACHMENT_ERROR }),
+    filename: z.string({ error: ATTACHMENT_ERROR }).max(512, { error: ATTACHMENT_ERROR }),
+    contentType: z.string({ error: ATTACHMENT_ERROR }).max(200, { error: ATTACHMENT_ERROR }).optional(),
+    bytes: z.number({ error: ATTACHMENT_ERROR }).nonnegative({ error: ATTACHMENT_ERROR }).optional(),
+  },
+  { error: ATTACHMENT_ERROR },
+);
+
+export function attachmentOption() {
+  return z.preprocess(emptyToUndefined, attachment.optional());
+}
+
+/** The raw options object itself: platforms always send one, but fuzzed input may not. */
+export function optionsObject<T extends z.ZodRawShape>(shape: T) {
+  return z.preprocess((v) => (v === undefined || v === null ? {} : v), z.object(shape, { error: 'The command options must be a set of named values.' }));
+}
+
+/** The first problem as the user-facing sentence; zod's own texts only for shapes we did not label. */
+export function optionsError(command: string, error: z.ZodError): DailiesError {
+  const issue = error.issues[0];
+  const message = issue?.message && !issue.message.startsWith('Invalid') ? issue.message : `/${command}: ${issue?.path.map(String).join('.') || 'options'} ${issue?.message ?? 'is invalid'}.`;
+  return new DailiesError('bad_input', message.endsWith('.') ? message : `${message}.`);
+}

@@ -1,0 +1,227 @@
+import { DailiesError } from '../errors.ts';
+import type { ActionEvent, ChatAdapter, ChatEvent, ChatEventHandler, CommandEvent, EventOutcome, Platform, ReplyEvent, ThreadRef } from './chat-adapter.ts';
+import type { JobQueue } from '../queue/job-queue.ts';
+import type { SessionStore } from '../storage/session-store.ts';
+import { allowAllPolicy, type PromptPolicy } from '../safety/prompt-policy.ts';
+import type { RateLimiter } from '../safety/rate-limit.ts';
+import { commands as defaultCommands, findCommand } from '../../commands/index.ts';
+import { optionsError, textOption } from '../../commands/options.ts';
+import { parseAction, type ParsedAction } from './actions.ts';
+import type { CommandContext, CommandDefinition, CoreServices, ImageIntake } from './command-context.ts';
+import type { Delivery } from './delivery.ts';
+import { errorOutcome } from './outcome.ts';
+import { requireManager } from './permissions.ts';
+import { parseRefinement } from './refine-grammar.ts';
+import { refineSession } from './refine-flow.ts';
+import type { Session } from './session.ts';
+import { currentVersion } from './session-state.ts';
+import { cancelJobs, extendTake, finalizeTake, varyTake } from './take-flow.ts';
+import { isExpired } from './vote-round.ts';
+import { DEFAULT_CONFIG, adapterDirectory, consoleLogger, randomIds, systemClock, type AdapterDirectory, type Clock, type CoreConfig, type IdSource, type Logger } from './runtime.ts';
+
+/**
+ * The dispatcher. Every chat event goes: dedupe (event id, SET NX) -> route (command by name,
+ * reply through the refinement grammar, button by its action key) -> policy -> store -> queue ->
+ * answer. It answers with an EventOutcome and never throws; slow platform work after the answer
+ * (progress messages, previews, takes) is delivery's, not awaited here, so acks stay fast.
+ */
+
+export interface CoreDeps {
+  store: SessionStore;
+  queue: JobQueue;
+  adapters: AdapterDirectory | Partial<Record<Platform, ChatAdapter>> | readonly ChatAdapter[];
+  delivery: Pick<Delivery, 'track' | 'roundChanged'>;
+  policy?: PromptPolicy;
+  rateLimiter?: RateLimiter | null;
+  /** Needed for /video with an image; without it such requests are refused with one sentence. */
+  images?: ImageIntake | null;
+  clock?: Clock;
+  ids?: IdSource;
+  log?: Logger;
+  config?: Partial<CoreConfig>;
+  commands?: readonly CommandDefinition[];
+}
+
+export type Core = ChatEventHandler & { readonly commands: readonly CommandDefinition[] };
+
+const formPrompt = textOption('prompt', 1);
+const formNegative = textOption('negative', 0);
+
+export function createCore(deps: CoreDeps): Core {
+  const registry = deps.commands ?? defaultCommands;
+  const services: CoreServices = {
+    store: deps.store,
+    queue: deps.queue,
+    policy: deps.policy ?? allowAllPolicy,
+    clock: deps.clock ?? systemClock,
+    ids: deps.ids ?? randomIds,
+    config: { ...DEFAULT_CONFIG, ...deps.config },
+    log: deps.log ?? consoleLogger,
+    adapters: adapterDirectory(deps.adapters),
+    delivery: deps.delivery,
+    rateLimiter: deps.rateLimiter ?? null,
+    images: deps.images ?? null,
+  };
+  const { store, log, clock } = services;
+  const commandList = registry.map((c) => ({ name: c.name, description: c.description }));
+
+  function adapterFor(platform: Platform): ChatAdapter {
+    const adapter = services.adapters(platform);
+    if (!adapter) throw new DailiesError('unavailable', `This server has no ${platform} connection; ask the admin to configure it.`);
+    return adapter;
+  }
+
+  function contextFor(event: ChatEvent, session: Session | null): CommandContext {
+    return {
+      ...services,
+      event,
+      user: event.user,
+      session,
+      commands: commandList,
+      post: (thread, message) => adapterFor(thread.platform).post(thread, message),
+      startThread: (origin, message) => adapterFor(origin.platform).startThread(origin, message),
+    };
+  }
+
+  /** The "check on read" of vote deadlines: a round past its deadline is closed before anyone acts on it. */
+  async function fresh(session: Session | null): Promise<Session | null> {
+    if (!session) return null;
+    const now = clock.now();
+    if (!session.rounds.some((r) => isExpired(r, now))) return session;
+    const { session: updated, closed } = await store.closeExpired(session.id);
+    for (const round of closed) void services.delivery.roundChanged(updated, round).catch((e: unknown) => log.warn('could not announce a closed round', e));
+    return updated;
+  }
+
+  async function sessionOfThread(thread: ThreadRef | undefined): Promise<Session | null> {
+    return thread ? fresh(await store.getByThread(thread)) : null;
+  }
+
+  async function sessionById(id: string, platform: Platform): Promise<Session> {
+    const session = await fresh(await store.get(id));
+    if (!session || session.thread.platform !== platform) {
+      throw new DailiesError('not_found', 'This button belongs to a session that no longer exists; start a new one with /video.');
+    }
+    return session;
+  }
+
+  async function onCommand(event: CommandEvent): Promise<EventOutcome> {
+    const command = findCommand(event.name, registry);
+    if (!command) throw new DailiesError('bad_input', `There is no /${String(event.name).slice(0, 40)} command; type /help to see the commands.`);
+    const parsed = command.options.safeParse(event.options);
+    if (!parsed.success) throw optionsError(command.name, parsed.error);
+    const ctx = contextFor(event, await sessionOfThread(event.thread));
+    return command.handler(ctx, parsed.data);
+  }
+
+  /**
+   * What the author of a reply needs to see (a refusal, help) goes back in the outcome, and the
+   * adapter shows it to that person only: Slack ephemeral, Discord DM, the web chat's response.
+   * Posting it into the thread would show one person's typo to the whole team.
+   */
+  async function onReply(event: ReplyEvent): Promise<EventOutcome> {
+    const session = await sessionOfThread(event.thread);
+    // Not a session thread, or no message content (Discord without the intent): nothing to do.
+    if (!session || typeof event.text !== 'string' || event.text.trim() === '') return {};
+    const ctx = contextFor(event, session);
+    const parsed = parseRefinement(event.text, { maxTakes: services.config.maxTakes });
+    if (!parsed.ok) {
+      return { thread: session.thread, ephemeral: parsed.error, error: { code: 'bad_input', message: parsed.error } };
+    }
+    try {
+      const outcome = await refineSession(ctx, session, parsed.edit);
+      const note = parsed.edit.kind === 'help' || parsed.edit.kind === 'takes' ? outcome.ephemeral : undefined;
+      return { thread: session.thread, ...(note ? { ephemeral: note } : {}) };
+    } catch (error) {
+      return errorOutcome(error, log, { thread: session.thread });
+    }
+  }
+
+  async function onAction(event: ActionEvent): Promise<EventOutcome> {
+    const action = parseAction(event.action);
+    if (!action) throw new DailiesError('bad_input', 'This button is not recognised (it may be from an older version of the bot); use the newest message.');
+    return runAction(event, action);
+  }
+
+  async function runAction(event: ActionEvent, action: ParsedAction): Promise<EventOutcome> {
+    if (action.type === 'cancel') {
+      const session = await fresh(await store.getByJob(action.jobId));
+      if (!session || session.thread.platform !== event.platform) throw new DailiesError('not_found', 'That render is not known here any more; use /status in the thread.');
+      return cancelJobs(contextFor(event, session), session, action.jobId);
+    }
+    const session = await sessionById(action.sessionId, event.platform);
+    const ctx = contextFor(event, session);
+    switch (action.type) {
+      case 'vote': {
+        const { session: updated, result } = await store.recordVote(session.id, action.roundId, event.user.id, action.take);
+        if (result.closedNow || result.accepted) void services.delivery.roundChanged(updated, result.round).catch((e: unknown) => log.warn('could not update the vote tally', e));
+        if (!result.accepted) return { thread: session.thread, ephemeral: result.reason, error: { code: 'conflict', message: result.reason } };
+        const moved = result.previous !== null && result.previous !== action.take;
+        const closed = result.closedNow ? ` That closed the vote: take ${(result.round.winner ?? action.take) + 1} won.` : '';
+        return { thread: session.thread, ephemeral: `${moved ? `Your vote moved from take ${(result.previous ?? 0) + 1} to take ${action.take + 1}.` : `You voted for take ${action.take + 1}.`}${closed}` };
+      }
+      case 'pick': {
+        requireManager(session, event.user, 'close the vote');
+        const { session: updated, round } = await store.closeRound(session.id, action.roundId, { take: action.take, by: { id: event.user.id, name: event.user.name } });
+        void services.delivery.roundChanged(updated, round).catch((e: unknown) => log.warn('could not announce the pick', e));
+        if (round.closed?.reason !== 'owner-pick') {
+          const message = `The vote had already closed at its deadline${round.winner !== null ? ` with take ${round.winner + 1} winning` : ''}; refine or finalize that take.`;
+          return { thread: session.thread, ephemeral: message, error: { code: 'conflict', message } };
+        }
+        return { thread: session.thread, ephemeral: `You picked take ${action.take + 1}; it is the base of the next version.` };
+      }
+      case 'finalize':
+        return finalizeTake(ctx, session, action.take, action.jobId);
+      case 'vary':
+        return varyTake(ctx, session, action.take, session.settings.takes, action.jobId);
+      case 'extend':
+        return extendTake(ctx, session, action.take, undefined, action.jobId);
+      case 'reroll':
+        return refineSession(ctx, session, { kind: 'reroll' });
+      case 'edit-prompt': {
+        const v = currentVersion(session);
+        return {
+          thread: session.thread,
+          openForm: {
+            action: `edit-prompt-submit:${session.id}`,
+            title: `Edit the prompt (v${v.n})`,
+            fields: [
+              { id: 'prompt', label: 'Prompt', value: v.prompt, multiline: true },
+              { id: 'negative', label: 'Avoid (negative prompt)', value: v.negativePrompt, multiline: true },
+            ],
+          },
+        };
+      }
+      case 'edit-prompt-submit': {
+        const values = event.values ?? {};
+        const prompt = formPrompt.safeParse(values.prompt);
+        if (!prompt.success) throw optionsError('edit', prompt.error);
+        const negative = formNegative.safeParse(values.negative ?? '');
+        if (!negative.success) throw optionsError('edit', negative.error);
+        return refineSession(ctx, session, { kind: 'form', prompt: prompt.data, negativePrompt: negative.data });
+      }
+    }
+  }
+
+  const handler = async (event: ChatEvent): Promise<EventOutcome> => {
+    try {
+      if (!event || typeof event !== 'object' || typeof event.id !== 'string' || !event.user || typeof event.user.id !== 'string') {
+        throw new DailiesError('bad_input', 'The chat event is missing its id or user; the adapter must fill them in.');
+      }
+      if (!(await store.claimEvent(`${event.platform}:${event.id}`, services.config.eventTtlMs))) return {};
+      switch (event.kind) {
+        case 'command':
+          return await onCommand(event);
+        case 'reply':
+          return await onReply(event);
+        case 'action':
+          return await onAction(event);
+        default:
+          throw new DailiesError('bad_input', 'The chat event has an unknown kind; the adapter must send command, reply or action.');
+      }
+    } catch (error) {
+      return errorOutcome(error, log);
+    }
+  };
+  return Object.assign(handler, { commands: registry });
+}

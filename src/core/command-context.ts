@@ -1,0 +1,55 @@
+import type { z } from 'zod';
+import type { ChatEvent, ChatUser, CommandEvent, EventOutcome, IncomingAttachment, MessageRef, OutgoingMessage, Platform, ThreadRef } from './chat-adapter.ts';
+import type { ArtifactRef, JobQueue } from '../queue/job-queue.ts';
+import type { SessionStore } from '../storage/session-store.ts';
+import type { PromptPolicy } from '../safety/prompt-policy.ts';
+import type { RateLimiter } from '../safety/rate-limit.ts';
+import type { Delivery } from './delivery.ts';
+import type { Session } from './session.ts';
+import type { AdapterDirectory, Clock, CoreConfig, IdSource, Logger } from './runtime.ts';
+
+/**
+ * What a command handler gets: every collaborator injected (so unit tests pass fakes of the
+ * seams), plus the event, the acting user and the thread's session when there is one.
+ */
+
+/** Downloads an attachment from the platform's own hosts and stores it; returns the stored ref. */
+export type ImageIntake = (attachment: IncomingAttachment, platform: Platform, signal?: AbortSignal) => Promise<ArtifactRef>;
+
+export interface CoreServices {
+  store: SessionStore;
+  queue: JobQueue;
+  policy: PromptPolicy;
+  clock: Clock;
+  ids: IdSource;
+  config: CoreConfig;
+  log: Logger;
+  adapters: AdapterDirectory;
+  delivery: Pick<Delivery, 'track' | 'roundChanged'>;
+  rateLimiter: RateLimiter | null;
+  images: ImageIntake | null;
+}
+
+export interface CommandContext extends CoreServices {
+  event: ChatEvent;
+  user: ChatUser;
+  /** The session of the thread the event came from (expired vote rounds already closed), if any. */
+  session: Session | null;
+  post(thread: ThreadRef, message: OutgoingMessage): Promise<MessageRef>;
+  startThread(origin: CommandEvent, message: OutgoingMessage): Promise<{ thread: ThreadRef; message: MessageRef }>;
+  /** Name and description of every registered command (for help). */
+  commands: ReadonlyArray<{ name: string; description: string }>;
+}
+
+export interface CommandDefinition<S extends z.ZodType = z.ZodType> {
+  name: string;
+  description: string;
+  /** Validates the platform's raw options; messages are one sentence naming the option and its range. */
+  options: S;
+  handler(ctx: CommandContext, options: z.output<S>): Promise<EventOutcome>;
+}
+
+/** Keeps each command's option type while letting the registry hold them together. */
+export function defineCommand<S extends z.ZodType>(definition: CommandDefinition<S>): CommandDefinition<S> {
+  return definition;
+}

@@ -1,0 +1,337 @@
+import { stat } from 'node:fs/promises';
+import type { ChatAdapter, OutgoingAttachment, Platform, ThreadRef } from './chat-adapter.ts';
+import type { ArtifactRef, ArtifactStore, JobEvent, JobQueue, JobStatus } from '../queue/job-queue.ts';
+import type { SessionStore } from '../storage/session-store.ts';
+import { isDailiesError } from '../errors.ts';
+import type { JobRecord, JobStateName, PostKey, Session, VoteRound } from './session.ts';
+import { findJob, isTerminal } from './session-state.ts';
+import { findRound } from './vote-round.ts';
+import { finalMessage, previewMessage, progressMessage, roundMessage, roundResultMessage, takeMessage, type ProgressView } from './render-message.ts';
+import { ThreadPoster } from './thread-poster.ts';
+import { DEFAULT_CONFIG, adapterDirectory, consoleLogger, systemClock, type AdapterDirectory, type Clock, type CoreConfig, type Logger } from './runtime.ts';
+
+/**
+ * Delivery: job events in, thread messages out. For each job, in the thread it came from:
+ * one progress message edited in place (queue position, bar, step k/N; throttled, final state
+ * always sent), each preview step posted once, then one message per take (video + Vote, Pick,
+ * Finalize, Vary, Extend) and one vote message whose tally is edited live. Final-quality jobs get
+ * their video without a vote. Every post goes through the store's post claims, so a job retried
+ * by the queue, a 'completed' delivered twice or a restarted bot never posts an item twice.
+ *
+ * Events of one job are handled in order; different jobs proceed in parallel.
+ */
+
+/** Shrinks a video to fit `maxBytes` (provided by the media module); returns the new file's path. */
+export type FitToSize = (path: string, maxBytes: number) => Promise<string | { path: string }>;
+
+export interface DeliveryDeps {
+  store: SessionStore;
+  queue: Pick<JobQueue, 'onEvent'>;
+  adapters: AdapterDirectory | Partial<Record<Platform, ChatAdapter>> | readonly ChatAdapter[];
+  artifacts: Pick<ArtifactStore, 'localPath' | 'publicUrl'>;
+  fitToSize?: FitToSize;
+  clock?: Clock;
+  log?: Logger;
+  config?: Partial<CoreConfig>;
+  /** File size lookup after fitToSize; injectable for tests. */
+  fileSize?: (path: string) => Promise<number>;
+  /** How often due vote rounds are swept from the store (covers restarts); default 30 s. */
+  sweepIntervalMs?: number;
+}
+
+export interface Delivery {
+  /** Subscribes to the queue and closes rounds whose deadline passed while the bot was down. */
+  start(): void;
+  stop(): Promise<void>;
+  handle(event: JobEvent): Promise<void>;
+  /** Posts the progress message for a job just enqueued (before the queue's first event). */
+  track(jobId: string, status?: JobStatus): Promise<void>;
+  /** A round changed (vote, pick, deadline): edit its tally; announce the winner once when closed. */
+  roundChanged(session: Session, round: VoteRound): Promise<void>;
+  /** Closes and announces every round past its deadline. */
+  sweepRounds(): Promise<void>;
+  /** Resolves when all work started so far is done (tests, shutdown). */
+  idle(): Promise<void>;
+}
+
+const CONTENT_EXT: Record<string, string> = {
+  'video/mp4': 'mp4',
+  'video/webm': 'webm',
+  'image/gif': 'gif',
+  'image/png': 'png',
+  'image/webp': 'webp',
+  'image/jpeg': 'jpg',
+};
+
+function progressKey(jobId: string): PostKey {
+  return { scope: jobId, kind: 'progress', index: 0 };
+}
+
+export function createDelivery(deps: DeliveryDeps): Delivery {
+  const clock = deps.clock ?? systemClock;
+  const log = deps.log ?? consoleLogger;
+  const config = { ...DEFAULT_CONFIG, ...deps.config };
+  const adapters = adapterDirectory(deps.adapters);
+  const store = deps.store;
+  const fileSize = deps.fileSize ?? (async (p: string) => (await stat(p)).size);
+  const poster = new ThreadPoster({ store, adapters, clock, log, editIntervalMs: config.editIntervalMs });
+  const views = new Map<string, ProgressView>();
+  const chains = new Map<string, Promise<void>>();
+  const opened = new Set<string>();
+  const roundTimers = new Map<string, unknown>();
+  let unsubscribe: (() => void) | null = null;
+  let sweepTimer: unknown = null;
+  let stopped = false;
+
+  function viewOf(jobId: string): ProgressView {
+    let v = views.get(jobId);
+    if (!v) {
+      v = { position: null, etaMs: null, step: 0, totalSteps: 0, startedAt: null };
+      views.set(jobId, v);
+    }
+    return v;
+  }
+
+  /** Runs `work` after earlier work of the same job, so events of a job are applied in order. */
+  function serial(jobId: string, work: () => Promise<void>): Promise<void> {
+    const prev = chains.get(jobId) ?? Promise.resolve();
+    const next = prev.then(work).catch((error: unknown) => log.error(`delivery of job ${jobId} failed`, error));
+    chains.set(jobId, next);
+    void next.finally(() => {
+      if (chains.get(jobId) === next) chains.delete(jobId);
+    });
+    return next;
+  }
+
+  async function showProgress(session: Session, job: JobRecord): Promise<void> {
+    const message = progressMessage(session, job, viewOf(job.jobId), clock.now());
+    const key = progressKey(job.jobId);
+    if (!opened.has(job.jobId)) {
+      opened.add(job.jobId);
+      await poster.openLive(session.thread, key, message);
+      if (isTerminal(job.state)) poster.setLive(session.thread, key, message, true);
+      return;
+    }
+    poster.setLive(session.thread, key, message, isTerminal(job.state));
+    if (isTerminal(job.state)) {
+      opened.delete(job.jobId);
+      views.delete(job.jobId);
+    }
+  }
+
+  async function uploadable(thread: ThreadRef, ref: ArtifactRef, kind: OutgoingAttachment['kind'], filename: string): Promise<{ attachment: OutgoingAttachment | null; note: string | null }> {
+    const max = poster.maxUploadBytes(thread);
+    let path = await deps.artifacts.localPath(ref);
+    let bytes = ref.bytes;
+    if (bytes > max && deps.fitToSize) {
+      const fitted = await deps.fitToSize(path, max);
+      path = typeof fitted === 'string' ? fitted : fitted.path;
+      bytes = await fileSize(path);
+    }
+    if (bytes > max) {
+      // Never hand the platform a file it will reject; link to it instead.
+      return { attachment: null, note: `The file is too large to upload here; open it at ${deps.artifacts.publicUrl(ref)}` };
+    }
+    return { attachment: { kind, path, filename: `${filename}.${CONTENT_EXT[ref.contentType] ?? 'bin'}`, contentType: ref.contentType, bytes }, note: null };
+  }
+
+  /** Moves the stored job to `to`; returns null when the event no longer applies (e.g. completed after cancel). */
+  async function moveJob(jobId: string, to: JobStateName, patch: Parameters<SessionStore['transitionJob']>[2] = {}) {
+    try {
+      return await store.transitionJob(jobId, to, patch);
+    } catch (error) {
+      if (isDailiesError(error) && error.code === 'conflict') {
+        log.warn(`ignoring a late '${to}' for job ${jobId}: ${error.message}`);
+        return null;
+      }
+      throw error;
+    }
+  }
+
+  async function postPreviews(session: Session, job: JobRecord, event: Extract<JobEvent, { type: 'preview' }>): Promise<void> {
+    await poster.postOnce(session.thread, { scope: job.jobId, kind: 'preview', index: event.step }, async () => {
+      const attachments: OutgoingAttachment[] = [];
+      let skipped = 0;
+      for (const [i, ref] of event.previews.entries()) {
+        const { attachment } = await uploadable(session.thread, ref, 'preview', `v${job.version}-step${event.step}-take${i + 1}`);
+        if (attachment) attachments.push(attachment);
+        else skipped++;
+      }
+      return previewMessage(event.step, event.totalSteps, attachments, skipped);
+    });
+  }
+
+  async function postTakes(session: Session, job: JobRecord): Promise<void> {
+    const takes = [...job.artifacts].sort((a, b) => a.index - b.index);
+    if (job.quality === 'final') {
+      for (const take of takes) {
+        await poster.postOnce(session.thread, { scope: job.jobId, kind: 'final', index: take.index }, async () => {
+          const { attachment, note } = await uploadable(session.thread, take.video, 'final', `${session.id}-v${job.version}-final`);
+          return finalMessage(job, take.index, take.seed, attachment, note);
+        });
+      }
+      return;
+    }
+    const { session: withRound, round } = await store.openRound(session.id, { jobId: job.jobId, takes: takes.length, deadline: clock.now() + config.voteWindowMs, quorum: config.quorum });
+    for (const take of takes) {
+      await poster.postOnce(session.thread, { scope: job.jobId, kind: 'take', index: take.index }, async () => {
+        const { attachment, note } = await uploadable(session.thread, take.video, 'final', `${session.id}-v${job.version}-take${take.index + 1}`);
+        return takeMessage(withRound, job, take.index, take.seed, round, attachment, note);
+      });
+    }
+    await poster.openLive(session.thread, roundKey(round), roundMessage(withRound, round));
+    if (round.closed) await roundChanged(withRound, round);
+    else scheduleRound(withRound, round);
+  }
+
+  function roundKey(round: VoteRound): PostKey {
+    return { scope: round.jobId, kind: 'round', index: round.id };
+  }
+
+  function scheduleRound(session: Session, round: VoteRound): void {
+    const id = `${session.id}:${round.id}`;
+    if (round.closed || roundTimers.has(id) || stopped) return;
+    roundTimers.set(
+      id,
+      clock.setTimeout(() => {
+        roundTimers.delete(id);
+        void serial(`round:${id}`, () => closeDue(session.id));
+      }, Math.max(0, round.deadline - clock.now())),
+    );
+  }
+
+  async function closeDue(sessionId: string): Promise<void> {
+    const { session, closed } = await store.closeExpired(sessionId);
+    for (const round of closed) await roundChanged(session, round);
+  }
+
+  async function roundChanged(given: Session, round: VoteRound): Promise<void> {
+    // Re-read: concurrent votes may finish their writes in one order and reach here in another.
+    const session = (await store.get(given.id)) ?? given;
+    const fresh = findRound(session, round.id) ?? round;
+    poster.setLive(session.thread, roundKey(fresh), roundMessage(session, fresh), fresh.closed !== null);
+    if (!fresh.closed) return;
+    const timer = roundTimers.get(`${session.id}:${fresh.id}`);
+    if (timer !== undefined) {
+      clock.clearTimeout(timer);
+      roundTimers.delete(`${session.id}:${fresh.id}`);
+    }
+    await poster.postOnce(session.thread, { scope: fresh.jobId, kind: 'result', index: fresh.id }, () => roundResultMessage(fresh));
+  }
+
+  async function process(event: JobEvent): Promise<void> {
+    const before = await store.getByJob(event.jobId);
+    const known = before && findJob(before, event.jobId);
+    if (!before || !known) return; // another server's job, or one this store has forgotten
+    // Duplicates and stragglers after the end: the final state is already shown.
+    if (isTerminal(known.state) && event.type !== 'completed') return;
+    const view = viewOf(event.jobId);
+    let moved: Awaited<ReturnType<typeof moveJob>> = { session: before, job: known, changed: false };
+    switch (event.type) {
+      case 'queued':
+        view.position = event.position;
+        view.etaMs = event.etaMs;
+        break;
+      case 'started':
+        view.position = null;
+        view.startedAt ??= clock.now();
+        moved = await moveJob(event.jobId, 'rendering', { attempt: Math.max(known.attempt, event.attempt) });
+        break;
+      case 'progress':
+        view.position = null;
+        view.startedAt ??= clock.now();
+        view.step = event.step;
+        view.totalSteps = event.totalSteps;
+        if (known.state === 'queued') moved = await moveJob(event.jobId, 'rendering');
+        break;
+      case 'preview':
+        view.step = event.step;
+        view.totalSteps = event.totalSteps;
+        if (known.state !== 'previewed') moved = await moveJob(event.jobId, 'previewed');
+        break;
+      case 'completed':
+        if (view.totalSteps > 0) view.step = view.totalSteps;
+        moved = await moveJob(event.jobId, 'done', { artifacts: event.takes, error: null });
+        break;
+      case 'failed':
+        moved = event.willRetry ? await moveJob(event.jobId, 'queued', { error: event.error }) : await moveJob(event.jobId, 'failed', { error: event.error });
+        break;
+      case 'cancelled':
+        moved = await moveJob(event.jobId, 'cancelled');
+        break;
+    }
+    if (!moved) return;
+    const { session, job } = moved;
+    if (moved.changed || !isTerminal(job.state)) await showProgress(session, job);
+    if (event.type === 'preview') await postPreviews(session, job, event);
+    if (event.type === 'completed' && job.state === 'done') await postTakes(session, job);
+  }
+
+  async function sweepRounds(): Promise<void> {
+    const due = await store.dueRounds(clock.now());
+    const sessions = [...new Set(due.map((d) => d.sessionId))];
+    await Promise.all(sessions.map((id) => serial(`round:${id}`, () => closeDue(id))));
+  }
+
+  function scheduleSweep(): void {
+    if (stopped) return;
+    sweepTimer = clock.setTimeout(() => {
+      void sweepRounds()
+        .catch((error: unknown) => log.warn('sweeping vote rounds failed', error))
+        .finally(scheduleSweep);
+    }, deps.sweepIntervalMs ?? 30_000);
+  }
+
+  return {
+    start() {
+      if (unsubscribe) return;
+      stopped = false;
+      unsubscribe = deps.queue.onEvent((event) => {
+        void serial(event.jobId, () => process(event));
+      });
+      void sweepRounds().catch((error: unknown) => log.warn('sweeping vote rounds failed', error));
+      scheduleSweep();
+    },
+    async stop() {
+      stopped = true;
+      unsubscribe?.();
+      unsubscribe = null;
+      if (sweepTimer !== null) clock.clearTimeout(sweepTimer);
+      for (const t of roundTimers.values()) clock.clearTimeout(t);
+      roundTimers.clear();
+      await Promise.allSettled([...chains.values()]);
+      await poster.stop();
+    },
+    handle(event) {
+      return serial(event.jobId, () => process(event));
+    },
+    track(jobId, status) {
+      return serial(jobId, async () => {
+        // Yield to the event loop first: the command that enqueued this job answers its
+        // platform before its progress message competes for the CPU.
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        const session = await store.getByJob(jobId);
+        const job = session && findJob(session, jobId);
+        if (!session || !job) return;
+        if (status) {
+          const view = viewOf(jobId);
+          view.position = status.position;
+          view.etaMs = status.etaMs;
+        }
+        await showProgress(session, job);
+      });
+    },
+    roundChanged(session, round) {
+      return serial(`round:${session.id}`, () => roundChanged(session, round));
+    },
+    sweepRounds,
+    async idle() {
+      for (;;) {
+        const pending = [...chains.values()];
+        await Promise.allSettled(pending);
+        await poster.idle();
+        if (chains.size === 0) return;
+      }
+    },
+  };
+}

@@ -1,0 +1,90 @@
+import { DailiesError } from '../errors.ts';
+import type { CommandEvent, EventOutcome, IncomingAttachment } from './chat-adapter.ts';
+import type { ArtifactRef } from '../queue/job-queue.ts';
+import type { CommandContext } from './command-context.ts';
+import { deriveVersion, type FormEdit } from './apply-edit.ts';
+import type { RefineEdit } from './refine-grammar.ts';
+import { helpText, startMessage } from './render-message.ts';
+import type { RenderSettings, Session } from './session.ts';
+import { commitVersionWithJob, spendRenderToken, submitJob } from './render-flow.ts';
+import { clip } from './text.ts';
+
+/** Starting a session (/video in a channel) and making its next versions (replies, /refine, forms, buttons). */
+
+export interface StartInput {
+  prompt: string;
+  negativePrompt: string;
+  seed?: number;
+  takes: number;
+  steps?: number;
+  guidance?: number;
+  frames?: number;
+  image?: IncomingAttachment;
+  strength: number;
+}
+
+async function intakeImage(ctx: CommandContext, attachment: IncomingAttachment): Promise<ArtifactRef> {
+  if (!ctx.images) throw new DailiesError('unavailable', 'Animating an image is not enabled on this server; send the prompt without an image.');
+  return ctx.images(attachment, ctx.event.platform);
+}
+
+export async function startSession(ctx: CommandContext, event: CommandEvent, input: StartInput): Promise<EventOutcome> {
+  ctx.policy.assertAllowed(input.prompt);
+  await spendRenderToken(ctx);
+  const image = input.image ? { artifact: await intakeImage(ctx, input.image), strength: input.strength } : undefined;
+  const owner = { id: ctx.user.id, name: ctx.user.name };
+  const { thread } = await ctx.startThread(event, startMessage(owner.name, input.prompt));
+  const settings: RenderSettings = { takes: input.takes };
+  if (input.steps !== undefined) settings.steps = input.steps;
+  if (input.guidance !== undefined) settings.guidance = input.guidance;
+  if (input.frames !== undefined) settings.frames = input.frames;
+  if (image) settings.image = image;
+  const spec = { kind: 'render' as const, quality: 'draft' as const, takes: input.takes };
+  const session = await ctx.store.create({
+    id: ctx.ids.sessionId(),
+    thread,
+    owner,
+    first: { prompt: input.prompt, negativePrompt: input.negativePrompt, seed: input.seed ?? ctx.ids.seed(), author: owner, change: 'first version' },
+    settings,
+    job: { jobId: ctx.ids.jobId(), version: 1, kind: spec.kind, quality: spec.quality, takes: spec.takes, requestedBy: owner },
+  });
+  const version = session.versions[0]!;
+  const job = session.jobs[0]!;
+  try {
+    await submitJob(ctx, session, version, job, spec);
+  } catch (error) {
+    if (error instanceof DailiesError) return { thread, ephemeral: error.message, error: { code: error.code, message: error.message } };
+    throw error;
+  }
+  return { thread, ephemeral: `Started "${clip(input.prompt)}" with ${input.takes} take${input.takes === 1 ? '' : 's'} in a new thread.` };
+}
+
+/** A seed source that replays the same seeds on every call, so a retried atomic write derives the same version. */
+function replayableSeeds(ctx: CommandContext): () => () => number {
+  const pool: number[] = [];
+  return () => {
+    let i = 0;
+    return () => {
+      if (pool[i] === undefined) pool[i] = ctx.ids.seed();
+      return pool[i++] as number;
+    };
+  };
+}
+
+export async function refineSession(ctx: CommandContext, session: Session, edit: RefineEdit | FormEdit): Promise<EventOutcome> {
+  if (edit.kind === 'help') return { thread: session.thread, ephemeral: helpText(ctx.commands) };
+  if (edit.kind === 'takes') {
+    await ctx.store.updateSettings(session.id, { takes: edit.takes });
+    return { thread: session.thread, ephemeral: `From now on, renders in this session make ${edit.takes} take${edit.takes === 1 ? '' : 's'}.` };
+  }
+  const author = { id: ctx.user.id, name: ctx.user.name };
+  const seeds = replayableSeeds(ctx);
+  // Checked once before spending a rate token, and again inside the atomic write.
+  const preview = deriveVersion(session, edit, { author, newSeed: seeds() });
+  ctx.policy.assertAllowed(preview.prompt);
+  await spendRenderToken(ctx);
+  const spec = { kind: 'render' as const, quality: 'draft' as const, takes: session.settings.takes };
+  const committed = await commitVersionWithJob(ctx, session.id, (s) => deriveVersion(s, edit, { author, newSeed: seeds() }), spec);
+  await submitJob(ctx, committed.session, committed.version, committed.job, spec);
+  return { thread: session.thread, ephemeral: `v${committed.version.n} is rendering: ${committed.version.change}.` };
+}

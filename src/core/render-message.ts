@@ -1,0 +1,177 @@
+import type { Button, OutgoingAttachment, OutgoingMessage } from './chat-adapter.ts';
+import { actionKey } from './actions.ts';
+import type { JobRecord, PromptVersion, Session, VoteRound } from './session.ts';
+import { findVersion } from './session-state.ts';
+import { tally } from './vote-round.ts';
+import { clip } from './text.ts';
+
+/**
+ * Platform-neutral message texts and buttons. Plain text only (no markdown): Discord, Slack and
+ * the local chat each format differently, and adapters may style buttons but not rewrite text.
+ */
+
+export interface ProgressView {
+  position: number | null;
+  etaMs: number | null;
+  step: number;
+  totalSteps: number;
+  startedAt: number | null;
+}
+
+const BAR_CELLS = 10;
+
+export function progressBar(fraction: number): string {
+  const f = Number.isFinite(fraction) ? Math.min(1, Math.max(0, fraction)) : 0;
+  const filled = Math.round(f * BAR_CELLS);
+  return `${'▰'.repeat(filled)}${'▱'.repeat(BAR_CELLS - filled)} ${Math.round(f * 100)}%`;
+}
+
+export function formatDuration(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 60) return `${s} s`;
+  const m = Math.round(s / 60);
+  return m < 60 ? `${m} min` : `${Math.floor(m / 60)} h ${m % 60} min`;
+}
+
+function ordinal(n: number): string {
+  const mod100 = n % 100;
+  const suffix = mod100 >= 11 && mod100 <= 13 ? 'th' : ({ 1: 'st', 2: 'nd', 3: 'rd' } as Record<number, string>)[n % 10] ?? 'th';
+  return `${n}${suffix}`;
+}
+
+export function versionLine(version: PromptVersion): string {
+  const origin = version.parent === null ? 'new' : `from v${version.parent}`;
+  return `v${version.n} (${origin}, ${version.author.name})${version.change ? `: ${version.change}` : ''}`;
+}
+
+/** The message a session thread opens on. */
+export function startMessage(ownerName: string, prompt: string): OutgoingMessage {
+  return {
+    text: `${ownerName} started a video: "${clip(prompt, 300)}"\nReply in this thread to refine it (reply help for how); vote on the takes when they arrive.`,
+  };
+}
+
+function jobTitle(session: Session, job: JobRecord): string {
+  const v = findVersion(session, job.version);
+  const what = job.kind === 'finalize' ? `Final of take ${(job.source?.take ?? 0) + 1}` : job.kind === 'extend' ? `Extension of take ${(job.source?.take ?? 0) + 1}` : `${job.takes} take${job.takes === 1 ? '' : 's'}`;
+  const lines = [`${what} · ${v ? versionLine(v) : `v${job.version}`}`];
+  if (v) lines.push(`"${clip(v.prompt, 200)}"${v.negativePrompt ? ` · not: "${clip(v.negativePrompt, 80)}"` : ''} · seed ${v.seed}`);
+  return lines.join('\n');
+}
+
+export function progressMessage(session: Session, job: JobRecord, view: ProgressView, now: number): OutgoingMessage {
+  const lines = [jobTitle(session, job)];
+  const retry = job.attempt > 1 ? ` (attempt ${job.attempt})` : '';
+  switch (job.state) {
+    case 'queued':
+      if (job.error) lines.push(`Retrying after an error: ${job.error.message}`);
+      lines.push(
+        view.position !== null
+          ? `Queued${retry}: ${ordinal(view.position)} in line${view.etaMs !== null ? `, about ${formatDuration(view.etaMs)}` : ''}.`
+          : `Queued${retry}.`,
+      );
+      break;
+    case 'rendering':
+    case 'previewed':
+      lines.push(view.totalSteps > 0 ? `${progressBar(view.step / view.totalSteps)} · step ${view.step}/${view.totalSteps}${retry}` : `Starting${retry}…`);
+      break;
+    case 'done':
+      lines.push(view.startedAt !== null ? `Done in ${formatDuration(now - view.startedAt)}.` : 'Done.');
+      break;
+    case 'failed':
+      lines.push(`Failed: ${job.error?.message ?? 'the render did not finish'}`);
+      break;
+    case 'cancelled':
+      lines.push(job.cancelledBy ? `Cancelled by ${job.cancelledBy.name}.` : 'Cancelled.');
+      break;
+  }
+  const terminal = job.state === 'done' || job.state === 'failed' || job.state === 'cancelled';
+  return terminal ? { text: lines.join('\n') } : { text: lines.join('\n'), buttons: [[{ action: actionKey({ type: 'cancel', jobId: job.jobId }), label: 'Cancel', style: 'danger' }]] };
+}
+
+export function previewMessage(step: number, totalSteps: number, attachments: OutgoingAttachment[], skipped: number): OutgoingMessage {
+  const note = skipped > 0 ? ` (${skipped} preview${skipped === 1 ? '' : 's'} too large to upload here)` : '';
+  return { text: `Preview at step ${step}/${totalSteps}${note}`, attachments };
+}
+
+export function takeMessage(session: Session, job: JobRecord, take: number, seed: number, round: VoteRound | null, attachment: OutgoingAttachment | null, note: string | null): OutgoingMessage {
+  const text = `Take ${take + 1} of v${job.version} · seed ${seed}${note ? `\n${note}` : ''}`;
+  const buttons: Button[] = [];
+  if (round) {
+    buttons.push({ action: actionKey({ type: 'vote', sessionId: session.id, roundId: round.id, take }), label: `Vote ${take + 1}`, style: 'primary' });
+    buttons.push({ action: actionKey({ type: 'pick', sessionId: session.id, roundId: round.id, take }), label: 'Pick (owner)' });
+  }
+  buttons.push({ action: actionKey({ type: 'finalize', sessionId: session.id, jobId: job.jobId, take }), label: 'Finalize', style: 'success' });
+  buttons.push({ action: actionKey({ type: 'vary', sessionId: session.id, jobId: job.jobId, take }), label: 'Vary' });
+  buttons.push({ action: actionKey({ type: 'extend', sessionId: session.id, jobId: job.jobId, take }), label: 'Extend' });
+  return attachment ? { text, attachments: [attachment], buttons: [buttons] } : { text, buttons: [buttons] };
+}
+
+export function finalMessage(job: JobRecord, take: number, seed: number, attachment: OutgoingAttachment | null, note: string | null): OutgoingMessage {
+  const text = `Final · take ${(job.source?.take ?? take) + 1} of v${job.version} · seed ${seed}${note ? `\n${note}` : ''}`;
+  return attachment ? { text, attachments: [attachment] } : { text };
+}
+
+function clockTime(ms: number): string {
+  return `${new Date(ms).toISOString().slice(11, 16)} UTC`;
+}
+
+function votes(n: number): string {
+  return `${n} vote${n === 1 ? '' : 's'}`;
+}
+
+export function roundMessage(session: Session, round: VoteRound): OutgoingMessage {
+  const counts = tally(round);
+  const tallyLine = counts.map((c, i) => `take ${i + 1}: ${votes(c)}`).join(' · ');
+  const voters = Object.keys(round.votes).length;
+  let status: string;
+  if (round.closed) {
+    const how = round.closed.reason === 'owner-pick' ? `picked by ${round.closed.by?.name ?? 'the owner'}` : round.closed.reason === 'quorum' ? 'quorum reached' : 'deadline passed';
+    status = round.winner === null ? `Voting closed (${how}) with no winner.` : `Voting closed (${how}): take ${round.winner + 1} won and is the base of the next version.`;
+  } else {
+    const quorum = round.quorum > 0 ? ` · closes early at ${round.quorum} voters with a clear leader` : '';
+    status = `Vote with the buttons on each take (${voters} voted${quorum}) · closes at ${clockTime(round.deadline)}.`;
+  }
+  return {
+    text: `Votes for v${round.version}: ${tallyLine}\n${status}`,
+    buttons: [
+      [
+        { action: actionKey({ type: 'reroll', sessionId: session.id }), label: 'Reroll' },
+        { action: actionKey({ type: 'edit-prompt', sessionId: session.id }), label: 'Edit prompt' },
+      ],
+    ],
+  };
+}
+
+export function roundResultMessage(round: VoteRound): OutgoingMessage {
+  if (round.winner === null) return { text: `Voting on v${round.version} closed with no votes; the owner can still pick a take.` };
+  const n = tally(round)[round.winner] ?? 0;
+  const how = round.closed?.reason === 'owner-pick' ? `picked by ${round.closed.by?.name ?? 'the owner'}` : `${votes(n)}`;
+  return { text: `Take ${round.winner + 1} of v${round.version} wins (${how}). Replies now refine it; Finalize renders it at full quality.` };
+}
+
+export function historyText(session: Session): string {
+  const lines = session.versions.map((v) => {
+    const marker = v.n === session.current ? '▶ ' : '  ';
+    return `${marker}${versionLine(v)}\n    "${clip(v.prompt, 160)}" · seed ${v.seed}`;
+  });
+  const base = session.base ? `\nNext version starts from take ${session.base.take + 1} of v${session.base.version} (seed ${session.base.seed}).` : '';
+  return `Versions of this session (▶ current):\n${lines.join('\n')}${base}`;
+}
+
+export const GRAMMAR_HELP = [
+  'Reply in this thread to make the next version:',
+  '  <text>              revise the prompt: "on a blue background", "moving left", "blue ball" replace the matching part; anything else is added',
+  '  prompt: <text>      replace the whole prompt',
+  '  negative: <text>    set what to avoid (negative: none clears it)',
+  '  seed: <number>      render with that seed',
+  '  again               same prompt, new seed',
+  '  from v2: <change>   start from an older version',
+  '  takes: <1-4>        takes per render from now on',
+  '  help                this text',
+].join('\n');
+
+export function helpText(commands: ReadonlyArray<{ name: string; description: string }>): string {
+  const list = commands.map((c) => `  /${c.name.padEnd(9)} ${c.description}`).join('\n');
+  return `Commands:\n${list}\n\n${GRAMMAR_HELP}\n\nVote with the buttons under the takes; the winner becomes the base of the next version.`;
+}

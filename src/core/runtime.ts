@@ -1,0 +1,104 @@
+import { randomBytes, randomInt } from 'node:crypto';
+import type { ChatAdapter, Platform } from './chat-adapter.ts';
+
+/**
+ * The small injected capabilities of the core: time, ids, logging, adapters by platform, and
+ * the knobs a server may turn. Tests swap each for a deterministic fake.
+ */
+
+export interface Clock {
+  now(): number;
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  setTimeout: (fn, ms) => {
+    const t = setTimeout(fn, ms);
+    // Timers are for rounds and throttled edits: they must never keep a stopping process alive.
+    t.unref?.();
+    return t;
+  },
+  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+};
+
+export interface IdSource {
+  sessionId(): string;
+  jobId(): string;
+  /** A seed in 0..2^31-1. */
+  seed(): number;
+}
+
+const ALPHABET = '0123456789abcdefghjkmnpqrstvwxyz';
+
+function randomId(prefix: string, length: number): string {
+  const bytes = randomBytes(length);
+  let out = prefix;
+  for (const b of bytes) out += ALPHABET[b % 32];
+  return out;
+}
+
+/** Short ids: they end up inside button action keys, which Discord caps at 100 characters. */
+export const randomIds: IdSource = {
+  sessionId: () => randomId('s', 10),
+  jobId: () => randomId('j', 12),
+  seed: () => randomInt(0, 2 ** 31 - 1),
+};
+
+export interface Logger {
+  warn(message: string, error?: unknown): void;
+  error(message: string, error?: unknown): void;
+}
+
+export const consoleLogger: Logger = {
+  warn: (message, error) => console.warn(`[dailies] ${message}`, error ?? ''),
+  error: (message, error) => console.error(`[dailies] ${message}`, error ?? ''),
+};
+
+export type AdapterDirectory = (platform: Platform) => ChatAdapter | undefined;
+
+export function adapterDirectory(adapters: Partial<Record<Platform, ChatAdapter>> | readonly ChatAdapter[] | AdapterDirectory): AdapterDirectory {
+  if (typeof adapters === 'function') return adapters;
+  const map = new Map<Platform, ChatAdapter>();
+  if (Array.isArray(adapters)) for (const a of adapters as readonly ChatAdapter[]) map.set(a.platform, a);
+  else for (const [p, a] of Object.entries(adapters)) if (a) map.set(p as Platform, a);
+  return (p) => map.get(p);
+}
+
+export interface CoreConfig {
+  defaultTakes: number;
+  maxTakes: number;
+  /** How long a vote round stays open after the takes are posted. */
+  voteWindowMs: number;
+  /** Distinct voters that close a round early when one take leads; 0 disables. */
+  quorum: number;
+  /** How long an event id is remembered for deduplication (Slack retries within minutes). */
+  eventTtlMs: number;
+  /** Minimum time between edits of one message (Slack chat.update is ~50/min per workspace). */
+  editIntervalMs: number;
+  /** Frames per second used to turn `/video duration:` into frames. */
+  fps: number;
+  maxFrames: number;
+  defaultExtendFrames: number;
+  /** Frames of the old clip kept as known content when extending. */
+  extendOverlap: number;
+  /** How strongly a vary keeps the take's picture (image strength). */
+  varyStrength: number;
+  /** Steps for a finalize render; undefined leaves the model's final-quality default. */
+  finalSteps?: number;
+}
+
+export const DEFAULT_CONFIG: CoreConfig = {
+  defaultTakes: 2,
+  maxTakes: 4,
+  voteWindowMs: 10 * 60_000,
+  quorum: 3,
+  eventTtlMs: 24 * 3600_000,
+  editIntervalMs: 1500,
+  fps: 8,
+  maxFrames: 128,
+  defaultExtendFrames: 16,
+  extendOverlap: 4,
+  varyStrength: 0.6,
+};

@@ -1,0 +1,192 @@
+import { DailiesError } from '../errors.ts';
+import type { ThreadRef } from './chat-adapter.ts';
+import type {
+  BasePick,
+  JobRecord,
+  JobStateName,
+  Person,
+  PromptVersion,
+  RenderSettings,
+  Session,
+  VersionDraft,
+} from './session.ts';
+
+/**
+ * Pure session transitions. Stores apply these inside their atomic write, so the rules live in
+ * one place and the memory and Redis stores cannot drift apart. Nothing here mutates its input.
+ */
+
+/**
+ * The job lifecycle. `queued` again after `rendering`/`previewed` is a retry (the queue's
+ * 'failed' event with willRetry); the same state twice is a no-op so duplicated queue events are
+ * harmless. Terminal states accept nothing else: a 'completed' after a cancel is a conflict.
+ */
+export const JOB_TRANSITIONS: Readonly<Record<JobStateName, readonly JobStateName[]>> = {
+  queued: ['rendering', 'failed', 'cancelled'],
+  rendering: ['previewed', 'done', 'failed', 'cancelled', 'queued'],
+  previewed: ['done', 'failed', 'cancelled', 'queued'],
+  done: [],
+  failed: [],
+  cancelled: [],
+};
+
+export const TERMINAL_JOB_STATES: readonly JobStateName[] = ['done', 'failed', 'cancelled'];
+
+export function isTerminal(state: JobStateName): boolean {
+  return TERMINAL_JOB_STATES.includes(state);
+}
+
+export type JobPatch = Partial<Pick<JobRecord, 'attempt' | 'artifacts' | 'error' | 'cancelledBy'>>;
+
+/** Applies one lifecycle step; throws DailiesError('conflict') for a step the table forbids. */
+export function transitionJob(
+  job: JobRecord,
+  to: JobStateName,
+  now: number,
+  patch: JobPatch = {},
+): { job: JobRecord; changed: boolean } {
+  if (job.state === to) {
+    const merged = { ...job, ...patch };
+    const changed = JSON.stringify(merged) !== JSON.stringify(job);
+    return { job: changed ? { ...merged, updatedAt: now } : job, changed };
+  }
+  if (!JOB_TRANSITIONS[job.state].includes(to)) {
+    throw new DailiesError(
+      'conflict',
+      `Job ${job.jobId} is ${job.state} and cannot become ${to}; start a new render instead.`,
+    );
+  }
+  return { job: { ...job, ...patch, state: to, updatedAt: now }, changed: true };
+}
+
+/**
+ * The legal path from a job's state to `to`, for events that skip a step (a 'completed'
+ * arriving while the store still says queued because 'started' was lost). Empty when `to` is
+ * the current state; throws when no path exists.
+ */
+export function pathTo(from: JobStateName, to: JobStateName): JobStateName[] {
+  if (from === to) return [];
+  if (JOB_TRANSITIONS[from].includes(to)) return [to];
+  if (from === 'queued' && JOB_TRANSITIONS.rendering.includes(to)) return ['rendering', to];
+  throw new DailiesError('conflict', `Job cannot go from ${from} to ${to}; start a new render instead.`);
+}
+
+export interface NewSessionInput {
+  id: string;
+  thread: ThreadRef;
+  owner: Person;
+  first: Omit<VersionDraft, 'parent'>;
+  settings: RenderSettings;
+  /** The first render, created in the same write so a new session costs one round trip. */
+  job?: NewJob;
+}
+
+export function channelKeyOf(thread: ThreadRef): string {
+  return `${thread.platform}:${thread.channelId}`;
+}
+
+export function threadKeyOf(thread: ThreadRef): string {
+  return `${thread.platform}:${thread.channelId}:${thread.threadId}`;
+}
+
+export function createSession(input: NewSessionInput, now: number): Session {
+  const session: Session = {
+    id: input.id,
+    thread: { ...input.thread },
+    channelKey: channelKeyOf(input.thread),
+    owner: { ...input.owner },
+    createdAt: now,
+    versions: [{ ...input.first, parent: null, n: 1, createdAt: now }],
+    current: 1,
+    settings: { ...input.settings },
+    jobs: [],
+    rounds: [],
+    base: null,
+    rev: 1,
+  };
+  return input.job ? addJob(session, input.job, now).session : session;
+}
+
+export function findVersion(session: Session, n: number): PromptVersion | undefined {
+  return session.versions.find((v) => v.n === n);
+}
+
+export function currentVersion(session: Session): PromptVersion {
+  const v = findVersion(session, session.current);
+  if (!v) throw new DailiesError('internal', `Session ${session.id} has no current version; report this to the server admin.`);
+  return v;
+}
+
+export function requireVersion(session: Session, n: number): PromptVersion {
+  const v = findVersion(session, n);
+  if (!v) {
+    throw new DailiesError('not_found', `There is no v${n} in this session; pick one of v1–v${session.versions.length}.`);
+  }
+  return v;
+}
+
+/** Appends a version as the newest and makes it current; the base pick is consumed by it. */
+export function appendVersion(session: Session, draft: VersionDraft, now: number): { session: Session; version: PromptVersion } {
+  if (draft.parent !== null) requireVersion(session, draft.parent);
+  const version: PromptVersion = { ...draft, n: session.versions.length + 1, createdAt: now };
+  return {
+    session: { ...session, versions: [...session.versions, version], current: version.n, base: null },
+    version,
+  };
+}
+
+export function updateSettings(session: Session, patch: Partial<RenderSettings>): Session {
+  return { ...session, settings: { ...session.settings, ...patch } };
+}
+
+export type NewJob = Pick<JobRecord, 'jobId' | 'version' | 'kind' | 'quality' | 'takes' | 'requestedBy'> & Partial<Pick<JobRecord, 'source'>>;
+
+export function addJob(session: Session, input: NewJob, now: number): { session: Session; job: JobRecord } {
+  if (session.jobs.some((j) => j.jobId === input.jobId)) {
+    throw new DailiesError('conflict', `Job ${input.jobId} already exists; retry the command.`);
+  }
+  requireVersion(session, input.version);
+  const job: JobRecord = {
+    ...input,
+    state: 'queued',
+    attempt: 1,
+    artifacts: [],
+    error: null,
+    createdAt: now,
+    updatedAt: now,
+  };
+  return { session: { ...session, jobs: [...session.jobs, job] }, job };
+}
+
+export function findJob(session: Session, jobId: string): JobRecord | undefined {
+  return session.jobs.find((j) => j.jobId === jobId);
+}
+
+export function requireJob(session: Session, jobId: string): JobRecord {
+  const job = findJob(session, jobId);
+  if (!job) throw new DailiesError('not_found', `Job ${jobId} is not part of this session; use the buttons on a newer message.`);
+  return job;
+}
+
+export function replaceJob(session: Session, job: JobRecord): Session {
+  return { ...session, jobs: session.jobs.map((j) => (j.jobId === job.jobId ? job : j)) };
+}
+
+export function activeJobs(session: Session): JobRecord[] {
+  return session.jobs.filter((j) => !isTerminal(j.state));
+}
+
+/** The newest finished draft job: the one `/finalize 2` or `/vary 1` refers to without a job id. */
+export function latestDoneDraft(session: Session): JobRecord | undefined {
+  return [...session.jobs].reverse().find((j) => j.state === 'done' && j.quality === 'draft' && j.artifacts.length > 0);
+}
+
+export function setBase(session: Session, base: BasePick | null): Session {
+  return { ...session, base };
+}
+
+/** The seed the next version starts from: a round winner's take, else the current version's. */
+export function baseSeed(session: Session): { seed: number; from: BasePick | null } {
+  if (session.base) return { seed: session.base.seed, from: session.base };
+  return { seed: currentVersion(session).seed, from: null };
+}

@@ -1,0 +1,120 @@
+import type { ThreadRef } from './chat-adapter.ts';
+import type { ArtifactRef, TakeResult } from '../queue/job-queue.ts';
+
+/**
+ * The shapes of a session: one per chat thread, holding the prompt lineage, the render jobs and
+ * their vote rounds. Everything is plain JSON because the Redis store keeps a session as one
+ * document and rewrites it with compare-and-set (see src/storage/session-store.ts).
+ *
+ * Take indexes are 0-based everywhere in data and action keys; people see `index + 1`.
+ */
+
+export interface Person {
+  id: string;
+  name: string;
+}
+
+export interface PromptVersion {
+  /** 1-based, assigned by the store so two concurrent edits never share a number. */
+  n: number;
+  prompt: string;
+  negativePrompt: string;
+  seed: number;
+  /** The version this one was derived from; null for v1. */
+  parent: number | null;
+  author: Person;
+  createdAt: number;
+  /** A short human description of what changed against the parent, e.g. "seed 7 -> 12". */
+  change: string;
+}
+
+/** Render settings that outlive one version (changed by `takes: N` and the /video options). */
+export interface RenderSettings {
+  takes: number;
+  steps?: number;
+  guidance?: number;
+  frames?: number;
+  /** An image to animate, kept for the versions that follow until replaced. */
+  image?: { artifact: ArtifactRef; strength: number };
+}
+
+export type JobStateName = 'queued' | 'rendering' | 'previewed' | 'done' | 'failed' | 'cancelled';
+
+export type JobKind = 'render' | 'finalize' | 'extend' | 'vary';
+
+export interface JobRecord {
+  jobId: string;
+  version: number;
+  kind: JobKind;
+  quality: 'draft' | 'final';
+  /** Takes requested; `artifacts` fills in as they arrive. */
+  takes: number;
+  state: JobStateName;
+  /** 1 for the first run; the queue's retries raise it. */
+  attempt: number;
+  artifacts: TakeResult[];
+  error: { code: string; message: string } | null;
+  requestedBy: Person;
+  /** For finalize/extend/vary: the take this job was made from. */
+  source?: { jobId: string; take: number };
+  createdAt: number;
+  updatedAt: number;
+  cancelledBy?: Person;
+}
+
+export type RoundCloseReason = 'deadline' | 'quorum' | 'owner-pick';
+
+export interface VoteRound {
+  /** 1-based per session; short so it fits in a button's action key. */
+  id: number;
+  jobId: string;
+  version: number;
+  takes: number;
+  /** userId -> take index; one entry per person, so changing a vote overwrites it. */
+  votes: Record<string, number>;
+  deadline: number;
+  /** Distinct voters needed to close early (with a single leader); 0 disables it. */
+  quorum: number;
+  openedAt: number;
+  closed: { reason: RoundCloseReason; at: number; by?: Person } | null;
+  winner: number | null;
+}
+
+/** The take the next version builds on (a round's winner). */
+export interface BasePick {
+  jobId: string;
+  version: number;
+  take: number;
+  seed: number;
+  roundId: number;
+}
+
+export interface Session {
+  id: string;
+  thread: ThreadRef;
+  /** Fair-share key of the channel, e.g. "discord:123". */
+  channelKey: string;
+  owner: Person;
+  createdAt: number;
+  versions: PromptVersion[];
+  /** The version replies refine (not always the newest: `from v2:` moves it). */
+  current: number;
+  settings: RenderSettings;
+  jobs: JobRecord[];
+  rounds: VoteRound[];
+  /** Set when a round closes with a winner; the next version takes its seed. */
+  base: BasePick | null;
+  /** Bumped by every write; the store's compare-and-set compares it. */
+  rev: number;
+}
+
+/** What a caller supplies for a new version; the store assigns `n` and `createdAt`. */
+export type VersionDraft = Omit<PromptVersion, 'n' | 'createdAt'>;
+
+/** A message the core posted, keyed so the same item is never posted twice. */
+export interface PostKey {
+  /** The job (or `round:<sessionId>:<id>` for round results) the post belongs to. */
+  scope: string;
+  kind: string;
+  index: number;
+}

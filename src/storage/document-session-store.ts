@@ -1,0 +1,196 @@
+import { DailiesError } from '../errors.ts';
+import type { MessageRef, ThreadRef } from '../core/chat-adapter.ts';
+import type { JobStateName, Person, PostKey, RenderSettings, Session, VersionDraft } from '../core/session.ts';
+import {
+  addJob,
+  appendVersion,
+  createSession,
+  pathTo,
+  replaceJob,
+  requireJob,
+  threadKeyOf,
+  transitionJob,
+  updateSettings,
+  type JobPatch,
+  type NewJob,
+  type NewSessionInput,
+} from '../core/session-state.ts';
+import { closeExpiredRounds, castVote, openRound, openRounds, pickWinner, type OpenRoundInput } from '../core/vote-round.ts';
+import type { Mutation, PostClaim, SessionStore } from './session-store.ts';
+
+/** What a write changes besides the document itself, so indexes move in the same atomic step. */
+export interface WriteIndexes {
+  /** On create only: the thread key that must not already name another session. */
+  thread?: string;
+  /** Job ids that must point at this session. */
+  jobs: string[];
+  /** Open rounds with their deadline (member `${sessionId}:${roundId}`). */
+  dueAdd: Array<{ member: string; score: number }>;
+  dueRemove: string[];
+}
+
+export type WriteResult = 'ok' | 'conflict' | 'thread-taken';
+
+export interface DocumentStoreOptions {
+  now?: () => number;
+  /** How many compare-and-set attempts before giving up (each is one read plus one write). */
+  maxAttempts?: number;
+}
+
+/**
+ * Shared logic of the session stores: every write is read -> pure mutation -> compare-and-set on
+ * `rev`, retried on conflict. Backends only implement the document primitives and the NX claims,
+ * which keeps the memory fake and the Redis store behaving the same by construction.
+ */
+export abstract class DocumentSessionStore implements SessionStore {
+  protected readonly now: () => number;
+  private readonly maxAttempts: number;
+
+  constructor(options: DocumentStoreOptions = {}) {
+    this.now = options.now ?? Date.now;
+    this.maxAttempts = options.maxAttempts ?? 200;
+  }
+
+  protected abstract readDoc(sessionId: string): Promise<Session | null>;
+  /** Writes `next` only if the stored rev equals `expectedRev` (0: must not exist), with its indexes, atomically. */
+  protected abstract writeDoc(next: Session, expectedRev: number, indexes: WriteIndexes): Promise<WriteResult>;
+  protected abstract lookupThread(threadKey: string): Promise<string | null>;
+  protected abstract lookupJob(jobId: string): Promise<string | null>;
+  abstract dueRounds(now: number, limit?: number): Promise<Array<{ sessionId: string; roundId: number }>>;
+  abstract claimEvent(eventId: string, ttlMs: number): Promise<boolean>;
+  abstract claimPost(key: PostKey): Promise<PostClaim>;
+  abstract recordPost(key: PostKey, ref: MessageRef): Promise<void>;
+  abstract releasePost(key: PostKey): Promise<void>;
+  abstract getPost(key: PostKey): Promise<MessageRef | null>;
+  abstract close(): Promise<void>;
+
+  async create(input: NewSessionInput): Promise<Session> {
+    const session = createSession(input, this.now());
+    const result = await this.writeDoc(session, 0, { thread: threadKeyOf(input.thread), jobs: session.jobs.map((j) => j.jobId), dueAdd: [], dueRemove: [] });
+    if (result === 'thread-taken') throw new DailiesError('conflict', 'This thread already has a session; refine it with a reply instead of starting a new one.');
+    if (result === 'conflict') throw new DailiesError('conflict', `Session ${input.id} already exists; retry the command.`);
+    return session;
+  }
+
+  get(id: string): Promise<Session | null> {
+    return this.readDoc(id);
+  }
+
+  async getByThread(thread: ThreadRef): Promise<Session | null> {
+    const id = await this.lookupThread(threadKeyOf(thread));
+    return id ? this.readDoc(id) : null;
+  }
+
+  async getByJob(jobId: string): Promise<Session | null> {
+    const id = await this.lookupJob(jobId);
+    return id ? this.readDoc(id) : null;
+  }
+
+  async update<T>(sessionId: string, mutate: Mutation<T>): Promise<{ session: Session; value: T }> {
+    for (let attempt = 0; attempt < this.maxAttempts; attempt++) {
+      const current = await this.readDoc(sessionId);
+      if (!current) throw new DailiesError('not_found', `Session ${sessionId} does not exist (it may have expired); start a new one with /video.`);
+      const { session, value } = mutate(current, this.now());
+      if (session === current) return { session, value };
+      const next: Session = { ...session, rev: current.rev + 1 };
+      const result = await this.writeDoc(next, current.rev, indexesOf(current, next));
+      if (result === 'ok') return { session: next, value };
+      // Contention: spread the retries out so a burst of voters does not retry in lockstep.
+      if (attempt > 2) await sleep(Math.random() * Math.min(20, attempt));
+    }
+    throw new DailiesError('unavailable', 'The session is too busy to update right now; try again in a moment.', { retryable: true });
+  }
+
+  async appendVersion(sessionId: string, draft: VersionDraft | ((session: Session) => VersionDraft)) {
+    const { session, value } = await this.update(sessionId, (s, now) => {
+      const res = appendVersion(s, typeof draft === 'function' ? draft(s) : draft, now);
+      return { session: res.session, value: res.version };
+    });
+    return { session, version: value };
+  }
+
+  async updateSettings(sessionId: string, patch: Partial<RenderSettings>): Promise<Session> {
+    return (await this.update(sessionId, (s) => ({ session: updateSettings(s, patch), value: null }))).session;
+  }
+
+  async addJob(sessionId: string, job: NewJob) {
+    const { session, value } = await this.update(sessionId, (s, now) => {
+      const res = addJob(s, job, now);
+      return { session: res.session, value: res.job };
+    });
+    return { session, job: value };
+  }
+
+  async transitionJob(jobId: string, to: JobStateName, patch: JobPatch = {}) {
+    const sessionId = await this.lookupJob(jobId);
+    if (!sessionId) throw new DailiesError('not_found', `Job ${jobId} is unknown here; it may belong to another server.`);
+    const { session, value } = await this.update(sessionId, (s, now) => {
+      let job = requireJob(s, jobId);
+      let changed = false;
+      const steps = pathTo(job.state, to);
+      if (steps.length === 0) steps.push(to);
+      for (const step of steps) {
+        const res = transitionJob(job, step, now, step === to ? patch : {});
+        job = res.job;
+        changed ||= res.changed;
+      }
+      return { session: changed ? replaceJob(s, job) : s, value: { job, changed } };
+    });
+    return { session, ...value };
+  }
+
+  async openRound(sessionId: string, input: OpenRoundInput) {
+    const { session, value } = await this.update(sessionId, (s, now) => {
+      const res = openRound(s, input, now);
+      return { session: res.session, value: { round: res.round, opened: res.opened } };
+    });
+    return { session, ...value };
+  }
+
+  async recordVote(sessionId: string, roundId: number, userId: string, take: number) {
+    const { session, value } = await this.update(sessionId, (s, now) => {
+      const res = castVote(s, roundId, userId, take, now);
+      return { session: res.session, value: res.result };
+    });
+    return { session, result: value };
+  }
+
+  async closeRound(sessionId: string, roundId: number, pick: { take: number; by: Person }) {
+    const { session, value } = await this.update(sessionId, (s, now) => {
+      const res = pickWinner(s, roundId, pick.take, pick.by, now);
+      return { session: res.session, value: { round: res.round, closedNow: res.closedNow } };
+    });
+    return { session, ...value };
+  }
+
+  async closeExpired(sessionId: string) {
+    const { session, value } = await this.update(sessionId, (s, now) => {
+      const res = closeExpiredRounds(s, now);
+      return { session: res.session, value: res.closed };
+    });
+    return { session, closed: value };
+  }
+}
+
+function indexesOf(before: Session, after: Session): WriteIndexes {
+  const known = new Set(before.jobs.map((j) => j.jobId));
+  const wasOpen = new Set(openRounds(before).map((r) => r.id));
+  const nowOpen = openRounds(after);
+  const nowOpenIds = new Set(nowOpen.map((r) => r.id));
+  return {
+    jobs: after.jobs.filter((j) => !known.has(j.jobId)).map((j) => j.jobId),
+    dueAdd: nowOpen.filter((r) => !wasOpen.has(r.id)).map((r) => ({ member: `${after.id}:${r.id}`, score: r.deadline })),
+    dueRemove: [...wasOpen].filter((id) => !nowOpenIds.has(id)).map((id) => `${after.id}:${id}`),
+  };
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+export function parseDueMember(member: string): { sessionId: string; roundId: number } | null {
+  const i = member.lastIndexOf(':');
+  const roundId = Number(member.slice(i + 1));
+  if (i <= 0 || !Number.isInteger(roundId)) return null;
+  return { sessionId: member.slice(0, i), roundId };
+}

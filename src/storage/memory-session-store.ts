@@ -1,0 +1,93 @@
+import type { MessageRef } from '../core/chat-adapter.ts';
+import type { PostKey, Session } from '../core/session.ts';
+import { DocumentSessionStore, parseDueMember, type DocumentStoreOptions, type WriteIndexes, type WriteResult } from './document-session-store.ts';
+import { postKeyString, type PostClaim } from './session-store.ts';
+
+/**
+ * The in-process SessionStore for unit tests and single-process demos. Documents are kept as
+ * JSON strings so callers can never mutate stored state through a shared reference, the same
+ * guarantee Redis gives.
+ */
+export class MemorySessionStore extends DocumentSessionStore {
+  private readonly docs = new Map<string, string>();
+  private readonly revs = new Map<string, number>();
+  private readonly threads = new Map<string, string>();
+  private readonly jobs = new Map<string, string>();
+  private readonly due = new Map<string, number>();
+  private readonly events = new Map<string, number>();
+  private readonly posts = new Map<string, MessageRef | null>();
+
+  constructor(options: DocumentStoreOptions = {}) {
+    super(options);
+  }
+
+  protected async readDoc(sessionId: string): Promise<Session | null> {
+    const json = this.docs.get(sessionId);
+    return json ? (JSON.parse(json) as Session) : null;
+  }
+
+  protected async writeDoc(next: Session, expectedRev: number, indexes: WriteIndexes): Promise<WriteResult> {
+    if ((this.revs.get(next.id) ?? 0) !== expectedRev) return 'conflict';
+    if (indexes.thread !== undefined) {
+      const owner = this.threads.get(indexes.thread);
+      if (owner !== undefined && owner !== next.id) return 'thread-taken';
+      this.threads.set(indexes.thread, next.id);
+    }
+    this.docs.set(next.id, JSON.stringify(next));
+    this.revs.set(next.id, next.rev);
+    for (const jobId of indexes.jobs) this.jobs.set(jobId, next.id);
+    for (const { member, score } of indexes.dueAdd) this.due.set(member, score);
+    for (const member of indexes.dueRemove) this.due.delete(member);
+    return 'ok';
+  }
+
+  protected async lookupThread(threadKey: string): Promise<string | null> {
+    return this.threads.get(threadKey) ?? null;
+  }
+
+  protected async lookupJob(jobId: string): Promise<string | null> {
+    return this.jobs.get(jobId) ?? null;
+  }
+
+  async dueRounds(now: number, limit = 100): Promise<Array<{ sessionId: string; roundId: number }>> {
+    return [...this.due.entries()]
+      .filter(([, score]) => score <= now)
+      .sort((a, b) => a[1] - b[1])
+      .slice(0, limit)
+      .flatMap(([member]) => {
+        const parsed = parseDueMember(member);
+        return parsed ? [parsed] : [];
+      });
+  }
+
+  async claimEvent(eventId: string, ttlMs: number): Promise<boolean> {
+    const now = this.now();
+    const expires = this.events.get(eventId);
+    if (expires !== undefined && expires > now) return false;
+    this.events.set(eventId, now + ttlMs);
+    return true;
+  }
+
+  async claimPost(key: PostKey): Promise<PostClaim> {
+    const k = postKeyString(key);
+    if (this.posts.has(k)) return { claimed: false, ref: this.posts.get(k) ?? null };
+    this.posts.set(k, null);
+    return { claimed: true };
+  }
+
+  async recordPost(key: PostKey, ref: MessageRef): Promise<void> {
+    this.posts.set(postKeyString(key), structuredClone(ref));
+  }
+
+  async releasePost(key: PostKey): Promise<void> {
+    const k = postKeyString(key);
+    if (this.posts.has(k) && this.posts.get(k) === null) this.posts.delete(k);
+  }
+
+  async getPost(key: PostKey): Promise<MessageRef | null> {
+    const ref = this.posts.get(postKeyString(key));
+    return ref ? structuredClone(ref) : null;
+  }
+
+  async close(): Promise<void> {}
+}

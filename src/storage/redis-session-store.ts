@@ -1,0 +1,183 @@
+import { createHash } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { DailiesError } from '../errors.ts';
+import type { MessageRef } from '../core/chat-adapter.ts';
+import type { PostKey, Session } from '../core/session.ts';
+import { threadKeyOf } from '../core/session-state.ts';
+import { DocumentSessionStore, parseDueMember, type WriteIndexes, type WriteResult } from './document-session-store.ts';
+import { postKeyString, type PostClaim } from './session-store.ts';
+
+/**
+ * write-session: compare-and-set one session document and move its indexes in the same step.
+ * KEYS[1]  session hash {rev, doc}
+ * KEYS[2]  due-rounds sorted set (score: deadline, member: "<sessionId>:<roundId>")
+ * KEYS[3]  thread index (thread key -> session id); checked only on create, refreshed always
+ * KEYS[4+] job index keys (job id -> session id), every job of the session
+ * ARGV[1]  expected rev ("0": the session must not exist)
+ * ARGV[2]  new rev
+ * ARGV[3]  document JSON
+ * ARGV[4]  session id
+ * ARGV[5]  "1" on create
+ * ARGV[6]  ttl in ms, "0" to keep forever
+ * ARGV[7]  N, then N (score, member) pairs to add to KEYS[2], then members to remove from it
+ * Returns "ok" | "conflict" | "thread-taken".
+ */
+const WRITE_SESSION = `
+local rev = tonumber(redis.call('HGET', KEYS[1], 'rev') or '0')
+if rev ~= tonumber(ARGV[1]) then return 'conflict' end
+if ARGV[5] == '1' then
+  local owner = redis.call('GET', KEYS[3])
+  if owner and owner ~= ARGV[4] then return 'thread-taken' end
+end
+local ttl = tonumber(ARGV[6])
+redis.call('HSET', KEYS[1], 'rev', ARGV[2], 'doc', ARGV[3])
+if ttl > 0 then redis.call('PEXPIRE', KEYS[1], ttl) end
+for i = 3, #KEYS do
+  if ttl > 0 then redis.call('SET', KEYS[i], ARGV[4], 'PX', ttl) else redis.call('SET', KEYS[i], ARGV[4]) end
+end
+local n = tonumber(ARGV[7])
+local i = 8
+for _ = 1, n do
+  redis.call('ZADD', KEYS[2], ARGV[i], ARGV[i + 1])
+  i = i + 2
+end
+while i <= #ARGV do
+  redis.call('ZREM', KEYS[2], ARGV[i])
+  i = i + 1
+end
+return 'ok'
+`;
+const WRITE_SESSION_SHA = createHash('sha1').update(WRITE_SESSION).digest('hex');
+
+export interface RedisSessionStoreOptions {
+  /** An ioredis client (left open on close) or a redis:// URL (the store owns that client). */
+  redis: Redis | string;
+  /** Every key starts with it; tests use a random one. */
+  prefix?: string;
+  /** Expire sessions and their indexes this long after their last write; default: keep forever. */
+  ttlMs?: number;
+  /** How long post records are kept; default: as long as sessions. */
+  postTtlMs?: number;
+  now?: () => number;
+  maxAttempts?: number;
+}
+
+/**
+ * SessionStore on Redis: one hash per session holding the JSON document and its `rev`, written
+ * only by the compare-and-set script above, so a bot restart loses nothing and concurrent
+ * writers from several bot processes are serialised by Redis itself.
+ */
+export class RedisSessionStore extends DocumentSessionStore {
+  private readonly redis: Redis;
+  private readonly ownsClient: boolean;
+  readonly prefix: string;
+  private readonly ttlMs: number;
+  private readonly postTtlMs: number;
+
+  constructor(options: RedisSessionStoreOptions) {
+    super({ now: options.now, maxAttempts: options.maxAttempts });
+    this.ownsClient = typeof options.redis === 'string';
+    this.redis = typeof options.redis === 'string' ? new Redis(options.redis, { lazyConnect: false }) : options.redis;
+    this.prefix = options.prefix ?? 'dailies:';
+    this.ttlMs = options.ttlMs ?? 0;
+    this.postTtlMs = options.postTtlMs ?? this.ttlMs;
+  }
+
+  private key(...parts: string[]): string {
+    return this.prefix + parts.join(':');
+  }
+
+  protected async readDoc(sessionId: string): Promise<Session | null> {
+    const json = await this.redis.hget(this.key('session', sessionId), 'doc');
+    if (!json) return null;
+    try {
+      return JSON.parse(json) as Session;
+    } catch (cause) {
+      throw new DailiesError('internal', `Session ${sessionId} is unreadable in Redis; restore it from a backup or delete the key.`, { cause });
+    }
+  }
+
+  protected async writeDoc(next: Session, expectedRev: number, indexes: WriteIndexes): Promise<WriteResult> {
+    const threadKey = this.key('thread', threadKeyOf(next.thread));
+    const keys = [this.key('session', next.id), this.key('rounds', 'due'), threadKey, ...next.jobs.map((j) => this.key('job', j.jobId))];
+    const args: Array<string | number> = [
+      expectedRev,
+      next.rev,
+      JSON.stringify(next),
+      next.id,
+      indexes.thread !== undefined ? '1' : '0',
+      this.ttlMs,
+      indexes.dueAdd.length,
+      ...indexes.dueAdd.flatMap((d) => [d.score, d.member]),
+      ...indexes.dueRemove,
+    ];
+    const result = await this.evalScript(keys, args);
+    if (result === 'ok' || result === 'conflict' || result === 'thread-taken') return result;
+    throw new DailiesError('internal', `Redis answered "${String(result)}" to a session write; check the Redis server version (>= 6.2).`);
+  }
+
+  private async evalScript(keys: string[], args: Array<string | number>): Promise<unknown> {
+    try {
+      return await this.redis.evalsha(WRITE_SESSION_SHA, keys.length, ...keys, ...args);
+    } catch (error) {
+      if (!(error instanceof Error) || !error.message.includes('NOSCRIPT')) throw error;
+      return this.redis.eval(WRITE_SESSION, keys.length, ...keys, ...args);
+    }
+  }
+
+  protected lookupThread(threadKey: string): Promise<string | null> {
+    return this.redis.get(this.key('thread', threadKey));
+  }
+
+  protected lookupJob(jobId: string): Promise<string | null> {
+    return this.redis.get(this.key('job', jobId));
+  }
+
+  async dueRounds(now: number, limit = 100): Promise<Array<{ sessionId: string; roundId: number }>> {
+    const members = await this.redis.zrangebyscore(this.key('rounds', 'due'), '-inf', now, 'LIMIT', 0, limit);
+    return members.flatMap((m) => {
+      const parsed = parseDueMember(m);
+      return parsed ? [parsed] : [];
+    });
+  }
+
+  async claimEvent(eventId: string, ttlMs: number): Promise<boolean> {
+    const ok = await this.redis.set(this.key('event', eventId), '1', 'PX', Math.max(1, Math.floor(ttlMs)), 'NX');
+    return ok === 'OK';
+  }
+
+  async claimPost(key: PostKey): Promise<PostClaim> {
+    const k = this.key('post', postKeyString(key));
+    const ok = this.postTtlMs > 0 ? await this.redis.set(k, '', 'PX', this.postTtlMs, 'NX') : await this.redis.set(k, '', 'NX');
+    if (ok === 'OK') return { claimed: true };
+    return { claimed: false, ref: parseRef(await this.redis.get(k)) };
+  }
+
+  async recordPost(key: PostKey, ref: MessageRef): Promise<void> {
+    const k = this.key('post', postKeyString(key));
+    if (this.postTtlMs > 0) await this.redis.set(k, JSON.stringify(ref), 'PX', this.postTtlMs);
+    else await this.redis.set(k, JSON.stringify(ref));
+  }
+
+  async releasePost(key: PostKey): Promise<void> {
+    // Only an empty (claimed, not yet posted) value is dropped: a recorded ref must survive.
+    await this.redis.eval("if redis.call('GET', KEYS[1]) == '' then return redis.call('DEL', KEYS[1]) end return 0", 1, this.key('post', postKeyString(key)));
+  }
+
+  async getPost(key: PostKey): Promise<MessageRef | null> {
+    return parseRef(await this.redis.get(this.key('post', postKeyString(key))));
+  }
+
+  async close(): Promise<void> {
+    if (this.ownsClient) await this.redis.quit();
+  }
+}
+
+function parseRef(value: string | null): MessageRef | null {
+  if (!value) return null;
+  try {
+    return JSON.parse(value) as MessageRef;
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,62 @@
+import type { MessageRef, ThreadRef } from '../core/chat-adapter.ts';
+import type { JobRecord, JobStateName, Person, PostKey, PromptVersion, RenderSettings, Session, VersionDraft, VoteRound } from '../core/session.ts';
+import type { JobPatch, NewJob, NewSessionInput } from '../core/session-state.ts';
+import type { OpenRoundInput, VoteResult } from '../core/vote-round.ts';
+
+/**
+ * Where sessions live. Every write is atomic: implementations apply a pure mutation
+ * (src/core/session-state.ts, src/core/vote-round.ts) under optimistic concurrency — read the
+ * session with its `rev`, compute the next one, write it only if `rev` is unchanged, else retry —
+ * so twenty people voting in the same millisecond all get counted.
+ *
+ * A mutation that returns the session object it was given writes nothing.
+ */
+export type Mutation<T> = (session: Session, now: number) => { session: Session; value: T };
+
+export type PostClaim = { claimed: true } | { claimed: false; ref: MessageRef | null };
+
+export interface SessionStore {
+  /** Creates a session with v1; DailiesError('conflict') when the thread already has one. */
+  create(input: NewSessionInput): Promise<Session>;
+  get(id: string): Promise<Session | null>;
+  getByThread(thread: ThreadRef): Promise<Session | null>;
+  getByJob(jobId: string): Promise<Session | null>;
+
+  /** The atomic primitive every write below is made of; DailiesError('not_found') for an unknown id. */
+  update<T>(sessionId: string, mutate: Mutation<T>): Promise<{ session: Session; value: T }>;
+
+  /** `draft` may be a function of the latest session so the derivation and the append are one step. */
+  appendVersion(sessionId: string, draft: VersionDraft | ((session: Session) => VersionDraft)): Promise<{ session: Session; version: PromptVersion }>;
+  updateSettings(sessionId: string, patch: Partial<RenderSettings>): Promise<Session>;
+  addJob(sessionId: string, job: NewJob): Promise<{ session: Session; job: JobRecord }>;
+  /** Applies a lifecycle step (walking skipped steps, e.g. queued -> rendering -> done). */
+  transitionJob(jobId: string, to: JobStateName, patch?: JobPatch): Promise<{ session: Session; job: JobRecord; changed: boolean }>;
+
+  openRound(sessionId: string, input: OpenRoundInput): Promise<{ session: Session; round: VoteRound; opened: boolean }>;
+  recordVote(sessionId: string, roundId: number, userId: string, take: number): Promise<{ session: Session; result: VoteResult }>;
+  /** Owner/moderator pick; permission is checked by the caller. */
+  closeRound(sessionId: string, roundId: number, pick: { take: number; by: Person }): Promise<{ session: Session; round: VoteRound; closedNow: boolean }>;
+  /** Closes rounds past their deadline; writes only when one did. */
+  closeExpired(sessionId: string): Promise<{ session: Session; closed: VoteRound[] }>;
+  /** Open rounds whose deadline is at or before `now`, across sessions (survives restarts). */
+  dueRounds(now: number, limit?: number): Promise<Array<{ sessionId: string; roundId: number }>>;
+
+  /** SET NX: true the first time an event id is seen within `ttlMs`. */
+  claimEvent(eventId: string, ttlMs: number): Promise<boolean>;
+  /**
+   * SET NX on a post key before posting, so a retried job or a restarted bot never posts the
+   * same item twice. `claimed: false` with `ref: null` means another process is posting it now
+   * (or died between claiming and posting: that item stays unposted rather than doubled).
+   */
+  claimPost(key: PostKey): Promise<PostClaim>;
+  recordPost(key: PostKey, ref: MessageRef): Promise<void>;
+  /** Drops a claim whose post failed (only while still unposted), so a later retry may post. */
+  releasePost(key: PostKey): Promise<void>;
+  getPost(key: PostKey): Promise<MessageRef | null>;
+
+  close(): Promise<void>;
+}
+
+export function postKeyString(key: PostKey): string {
+  return `${key.scope}:${key.kind}:${key.index}`;
+}

@@ -1,0 +1,112 @@
+import type { ActionEvent, ChatUser, CommandEvent, ReplyEvent, ThreadRef } from '../../../src/core/chat-adapter.ts';
+import type { ArtifactRef, TakeResult } from '../../../src/queue/job-queue.ts';
+import { createCore, type CoreDeps } from '../../../src/core/app.ts';
+import { createDelivery, type DeliveryDeps } from '../../../src/core/delivery.ts';
+import type { IdSource, Logger } from '../../../src/core/runtime.ts';
+import { MemorySessionStore } from '../../../src/storage/memory-session-store.ts';
+import type { SessionStore } from '../../../src/storage/session-store.ts';
+import { FakeAdapter } from './fake-adapter.ts';
+import { FakeJobQueue } from './fake-queue.ts';
+import { ManualClock } from './manual-clock.ts';
+
+export function sequentialIds(): IdSource & { seeds: number[] } {
+  let s = 0;
+  let j = 0;
+  const seeds: number[] = [];
+  return {
+    seeds,
+    sessionId: () => `s${++s}`,
+    jobId: () => `j${++j}`,
+    seed: () => {
+      const v = 1000 + seeds.length * 7;
+      seeds.push(v);
+      return v;
+    },
+  };
+}
+
+export const quietLog: Logger & { warnings: string[]; errors: string[] } = Object.assign(
+  {
+    warnings: [] as string[],
+    errors: [] as string[],
+  },
+  {
+    warn(message: string) {
+      quietLog.warnings.push(message);
+    },
+    error(message: string) {
+      quietLog.errors.push(message);
+    },
+  },
+);
+
+export const alice: ChatUser = { id: 'u-alice', name: 'Alice' };
+export const bob: ChatUser = { id: 'u-bob', name: 'Bob' };
+export const mod: ChatUser = { id: 'u-mod', name: 'Mo', canModerate: true };
+
+export function artifact(key: string, bytes = 1000, contentType = 'video/mp4'): ArtifactRef {
+  return { key, bytes, contentType };
+}
+
+export function takes(n: number, seed = 1000, bytes = 1000): TakeResult[] {
+  return Array.from({ length: n }, (_, i) => ({ index: i, seed: seed + i, video: artifact(`v${i}.mp4`, bytes), preview: artifact(`p${i}.png`, 100, 'image/png') }));
+}
+
+export interface HarnessOptions {
+  store?: SessionStore;
+  core?: Partial<CoreDeps>;
+  delivery?: Partial<DeliveryDeps>;
+  maxUploadBytes?: number;
+}
+
+export function harness(options: HarnessOptions = {}) {
+  const clock = new ManualClock();
+  const store = options.store ?? new MemorySessionStore({ now: () => clock.now() });
+  const queue = new FakeJobQueue();
+  const adapter = new FakeAdapter('local', options.maxUploadBytes);
+  const ids = sequentialIds();
+  const fitted: Array<{ path: string; max: number }> = [];
+  const delivery = createDelivery({
+    store,
+    queue,
+    adapters: [adapter],
+    artifacts: { localPath: async (ref) => `/artifacts/${ref.key}`, publicUrl: (ref) => `http://files.test/${ref.key}` },
+    fitToSize: async (path, max) => {
+      fitted.push({ path, max });
+      return `${path}.fit.mp4`;
+    },
+    fileSize: async (path) => (path.endsWith('.fit.mp4') ? 5000 : 1000),
+    clock,
+    log: quietLog,
+    config: { quorum: 3, voteWindowMs: 600_000 },
+    ...options.delivery,
+  });
+  const core = createCore({ store, queue, adapters: [adapter], delivery, clock, ids, log: quietLog, config: { quorum: 3, voteWindowMs: 600_000 }, ...options.core });
+  let n = 0;
+  const base = () => ({ id: `e${++n}`, platform: 'local' as const, receivedAt: clock.now() });
+  return {
+    clock,
+    store,
+    queue,
+    adapter,
+    ids,
+    fitted,
+    delivery,
+    core,
+    command(name: string, options: Record<string, unknown>, user: ChatUser = alice, thread?: ThreadRef): CommandEvent {
+      return { ...base(), kind: 'command', user, channelId: 'c1', name, options, ...(thread ? { thread } : {}) };
+    },
+    reply(thread: ThreadRef, text: string, user: ChatUser = alice): ReplyEvent {
+      return { ...base(), kind: 'reply', user, thread, text };
+    },
+    action(thread: ThreadRef, action: string, user: ChatUser = alice, values?: Record<string, string>): ActionEvent {
+      return { ...base(), kind: 'action', user, thread, action, ...(values ? { values } : {}) };
+    },
+    /** Lets delivery and the throttled editor finish everything due by now. */
+    async settle(ms = 0): Promise<void> {
+      await delivery.idle();
+      if (ms > 0) clock.advance(ms);
+      await delivery.idle();
+    },
+  };
+}

@@ -1,0 +1,230 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { ThreadRef } from '../../src/core/chat-adapter.ts';
+import type { Person, Session } from '../../src/core/session.ts';
+import { isDailiesError } from '../../src/errors.ts';
+import type { SessionStore } from '../../src/storage/session-store.ts';
+
+/**
+ * One behaviour suite for every SessionStore. A backend passes a factory that builds a fresh,
+ * empty store reading time from `now()`; `reopen` (when given) builds a second instance over the
+ * same data, as a restarted bot would.
+ */
+export interface StoreFixture {
+  store: SessionStore;
+  reopen?: () => Promise<SessionStore>;
+  cleanup(): Promise<void>;
+}
+
+export function runSessionStoreConformance(name: string, factory: (now: () => number) => Promise<StoreFixture>): void {
+  describe(`SessionStore conformance: ${name}`, () => {
+    let time = Date.UTC(2025, 0, 1);
+    let fixture: StoreFixture;
+    let store: SessionStore;
+    const owner: Person = { id: 'u1', name: 'Ann' };
+    let threadN = 0;
+    const thread = (): ThreadRef => ({ platform: 'local', channelId: 'c1', threadId: `t${++threadN}` });
+
+    beforeEach(async () => {
+      time = Date.UTC(2025, 0, 1);
+      fixture = await factory(() => time);
+      store = fixture.store;
+    });
+    afterEach(async () => {
+      await fixture.cleanup();
+    });
+
+    async function newSession(id = 's1', t: ThreadRef = thread()): Promise<Session> {
+      return store.create({ id, thread: t, owner, first: { prompt: 'a red ball', negativePrompt: '', seed: 7, author: owner, change: 'first version' }, settings: { takes: 2 } });
+    }
+
+    async function sessionWithDoneJob(quorum = 3, takes = 2): Promise<Session> {
+      await newSession();
+      await store.addJob('s1', { jobId: 'j1', version: 1, kind: 'render', quality: 'draft', takes, requestedBy: owner });
+      await store.transitionJob('j1', 'done', { artifacts: Array.from({ length: takes }, (_, i) => ({ index: i, seed: 7 + i, video: { key: `v${i}`, bytes: 1, contentType: 'video/mp4' }, preview: { key: `p${i}`, bytes: 1, contentType: 'image/png' } })) });
+      return (await store.openRound('s1', { jobId: 'j1', takes, deadline: time + 60_000, quorum })).session;
+    }
+
+    async function code(p: Promise<unknown>): Promise<string> {
+      try {
+        await p;
+        return 'resolved';
+      } catch (e) {
+        return isDailiesError(e) ? e.code : 'other';
+      }
+    }
+
+    it('creates a session with v1 and finds it by id and by thread', async () => {
+      const t = thread();
+      const created = await newSession('s1', t);
+      expect(created.versions).toEqual([{ n: 1, prompt: 'a red ball', negativePrompt: '', seed: 7, parent: null, author: owner, createdAt: time, change: 'first version' }]);
+      expect(created.current).toBe(1);
+      expect(created.channelKey).toBe('local:c1');
+      expect(await store.get('s1')).toEqual(created);
+      expect(await store.getByThread(t)).toEqual(created);
+      expect(await store.get('nope')).toBeNull();
+      expect(await store.getByThread({ ...t, threadId: 'other' })).toBeNull();
+    });
+
+    it('refuses a second session on the same thread and a duplicate id', async () => {
+      const t = thread();
+      await newSession('s1', t);
+      expect(await code(newSession('s2', t))).toBe('conflict');
+      expect(await code(newSession('s1'))).toBe('conflict');
+      expect(await store.get('s2')).toBeNull();
+    });
+
+    it('appends versions with store-assigned numbers, also when ten arrive at once', async () => {
+      await newSession();
+      const results = await Promise.all(
+        Array.from({ length: 10 }, (_, i) => store.appendVersion('s1', (s) => ({ prompt: `p${i}`, negativePrompt: '', seed: i, parent: s.current, author: owner, change: `edit ${i}` }))),
+      );
+      expect(results.map((r) => r.version.n).sort((a, b) => a - b)).toEqual([2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+      const s = (await store.get('s1'))!;
+      expect(s.versions).toHaveLength(11);
+      expect(new Set(s.versions.map((v) => v.prompt)).size).toBe(11);
+      expect(s.current).toBe(11);
+      // each version's parent existed when it was derived
+      for (const v of s.versions.slice(1)) expect(v.parent).toBe(v.n - 1);
+    });
+
+    it('rejects unknown sessions and parents', async () => {
+      expect(await code(store.appendVersion('missing', { prompt: 'x', negativePrompt: '', seed: 1, parent: null, author: owner, change: '' }))).toBe('not_found');
+      await newSession();
+      expect(await code(store.appendVersion('s1', { prompt: 'x', negativePrompt: '', seed: 1, parent: 9, author: owner, change: '' }))).toBe('not_found');
+    });
+
+    it('indexes jobs and walks their lifecycle, refusing illegal steps', async () => {
+      await newSession();
+      await store.addJob('s1', { jobId: 'j1', version: 1, kind: 'render', quality: 'draft', takes: 2, requestedBy: owner });
+      expect(await code(store.addJob('s1', { jobId: 'j1', version: 1, kind: 'render', quality: 'draft', takes: 2, requestedBy: owner }))).toBe('conflict');
+      expect((await store.getByJob('j1'))?.id).toBe('s1');
+      expect(await store.getByJob('j-unknown')).toBeNull();
+      expect((await store.transitionJob('j1', 'rendering', { attempt: 1 })).job.state).toBe('rendering');
+      const again = await store.transitionJob('j1', 'rendering');
+      expect(again.changed).toBe(false);
+      expect((await store.transitionJob('j1', 'previewed')).job.state).toBe('previewed');
+      expect((await store.transitionJob('j1', 'done', { artifacts: [] })).job.state).toBe('done');
+      expect(await code(store.transitionJob('j1', 'rendering'))).toBe('conflict');
+      expect(await code(store.transitionJob('j-unknown', 'rendering'))).toBe('not_found');
+      await store.addJob('s1', { jobId: 'j2', version: 1, kind: 'render', quality: 'draft', takes: 1, requestedBy: owner });
+      const skipped = await store.transitionJob('j2', 'done', { artifacts: [] });
+      expect(skipped.job.state).toBe('done');
+    });
+
+    it('writes nothing when a mutation changes nothing', async () => {
+      await newSession();
+      const before = (await store.get('s1'))!.rev;
+      await store.update('s1', (s) => ({ session: s, value: 1 }));
+      await store.closeExpired('s1');
+      expect((await store.get('s1'))!.rev).toBe(before);
+      await store.updateSettings('s1', { takes: 3 });
+      const after = (await store.get('s1'))!;
+      expect(after.rev).toBe(before + 1);
+      expect(after.settings.takes).toBe(3);
+    });
+
+    it('keeps one vote per person, lets people change it, and refuses votes after closing', async () => {
+      await sessionWithDoneJob(0);
+      await store.recordVote('s1', 1, 'a', 0);
+      await store.recordVote('s1', 1, 'b', 1);
+      const changed = await store.recordVote('s1', 1, 'a', 1);
+      expect(changed.result).toMatchObject({ accepted: true, previous: 0 });
+      expect((await store.get('s1'))!.rounds[0]!.votes).toEqual({ a: 1, b: 1 });
+      expect(await code(store.recordVote('s1', 1, 'c', 5))).toBe('bad_input');
+      expect(await code(store.recordVote('s1', 9, 'c', 0))).toBe('not_found');
+      time += 60_000;
+      const late = await store.recordVote('s1', 1, 'c', 0);
+      expect(late.result).toMatchObject({ accepted: false, closedNow: true });
+      const s = (await store.get('s1'))!;
+      expect(s.rounds[0]).toMatchObject({ winner: 1, closed: { reason: 'deadline' } });
+      expect(s.rounds[0]!.votes).toEqual({ a: 1, b: 1 });
+      expect(s.base).toMatchObject({ jobId: 'j1', take: 1, seed: 8, version: 1 });
+    });
+
+    it('counts twenty people voting at the same moment', async () => {
+      await sessionWithDoneJob(0, 4);
+      const voters = Array.from({ length: 20 }, (_, i) => `user${i}`);
+      const results = await Promise.all(voters.map((u, i) => store.recordVote('s1', 1, u, i % 4)));
+      expect(results.every((r) => r.result.accepted)).toBe(true);
+      const round = (await store.get('s1'))!.rounds[0]!;
+      expect(Object.keys(round.votes).sort()).toEqual([...voters].sort());
+      expect(Object.values(round.votes).filter((t) => t === 0)).toHaveLength(5);
+    });
+
+    it('closes at quorum when one take leads, and waits on a tie', async () => {
+      await sessionWithDoneJob(2);
+      await store.recordVote('s1', 1, 'a', 0);
+      const tie = await store.recordVote('s1', 1, 'b', 1);
+      expect(tie.result).toMatchObject({ accepted: true, closedNow: false });
+      const win = await store.recordVote('s1', 1, 'c', 1);
+      expect(win.result).toMatchObject({ accepted: true, closedNow: true });
+      const s = (await store.get('s1'))!;
+      expect(s.rounds[0]).toMatchObject({ winner: 1, closed: { reason: 'quorum' } });
+      expect(await store.dueRounds(time + 10 * 60_000)).toEqual([]);
+    });
+
+    it('lets the owner pick once, records who picked, and makes the pick the base', async () => {
+      await sessionWithDoneJob(0);
+      await store.recordVote('s1', 1, 'a', 0);
+      const picked = await store.closeRound('s1', 1, { take: 1, by: owner });
+      expect(picked.round).toMatchObject({ winner: 1, closed: { reason: 'owner-pick', by: owner } });
+      expect(await code(store.closeRound('s1', 1, { take: 0, by: owner }))).toBe('conflict');
+      expect((await store.get('s1'))!.base).toMatchObject({ take: 1, seed: 8 });
+    });
+
+    it('lists rounds past their deadline across sessions until they close', async () => {
+      await sessionWithDoneJob(0);
+      expect(await store.dueRounds(time)).toEqual([]);
+      expect(await store.dueRounds(time + 60_000)).toEqual([{ sessionId: 's1', roundId: 1 }]);
+      time += 60_000;
+      const { closed } = await store.closeExpired('s1');
+      expect(closed.map((r) => r.id)).toEqual([1]);
+      expect(await store.dueRounds(time)).toEqual([]);
+    });
+
+    it('opens one round per job however often it is asked', async () => {
+      await sessionWithDoneJob(0);
+      const again = await store.openRound('s1', { jobId: 'j1', takes: 2, deadline: time + 1, quorum: 1 });
+      expect(again.opened).toBe(false);
+      expect((await store.get('s1'))!.rounds).toHaveLength(1);
+    });
+
+    it('claims an event id once until it expires', async () => {
+      expect(await store.claimEvent('discord:1', 40)).toBe(true);
+      expect(await store.claimEvent('discord:1', 40)).toBe(false);
+      expect(await store.claimEvent('discord:2', 40)).toBe(true);
+      time += 100;
+      await new Promise((r) => setTimeout(r, 100));
+      expect(await store.claimEvent('discord:1', 40)).toBe(true);
+    });
+
+    it('claims each post once, keeps its ref, and releases only unposted claims', async () => {
+      const key = { scope: 'j1', kind: 'take', index: 0 };
+      const ref = { thread: thread(), messageId: 'm1' };
+      expect(await store.claimPost(key)).toEqual({ claimed: true });
+      expect(await store.claimPost(key)).toEqual({ claimed: false, ref: null });
+      await store.recordPost(key, ref);
+      expect(await store.claimPost(key)).toEqual({ claimed: false, ref });
+      expect(await store.getPost(key)).toEqual(ref);
+      await store.releasePost(key);
+      expect(await store.getPost(key)).toEqual(ref);
+      const other = { scope: 'j1', kind: 'take', index: 1 };
+      await store.claimPost(other);
+      await store.releasePost(other);
+      expect(await store.claimPost(other)).toEqual({ claimed: true });
+    });
+
+    it('loses nothing when reopened', async () => {
+      if (!fixture.reopen) return;
+      const t = thread();
+      await newSession('s1', t);
+      await store.addJob('s1', { jobId: 'j1', version: 1, kind: 'render', quality: 'draft', takes: 2, requestedBy: owner });
+      await store.claimPost({ scope: 'j1', kind: 'progress', index: 0 });
+      const reopened = await fixture.reopen();
+      expect(await reopened.getByThread(t)).toEqual(await store.get('s1'));
+      expect((await reopened.getByJob('j1'))?.id).toBe('s1');
+      expect(await reopened.claimPost({ scope: 'j1', kind: 'progress', index: 0 })).toEqual({ claimed: false, ref: null });
+      await reopened.close();
+    });
+  });
+}
