@@ -13,6 +13,7 @@ const subcommands: Record<string, Subcommand> = {
   bench: { describe: 'time the engine (per step, per clip, batched takes, torch vs onnxruntime)', load: async () => (await import('../../models/bench/run-bench.ts')).run },
   worker: { describe: 'run a render worker (one per GPU: --device N)', load: async () => (await import('../../workers/cli.ts')).run },
   'bench-pool': { describe: 'measure the worker pool (ack latency, enqueue-to-start, fairness, overhead)', load: async () => (await import('../queue/bench/pool-bench.ts')).run },
+  register: { describe: 'register the Discord slash commands (guild when DISCORD_GUILD_ID is set)', load: async () => (await import('../../bots/discord/register.ts')).run },
   generate: { describe: 'render a prompt to video files', load: async () => (await import('./generate.ts')).run },
 };
 

@@ -1,0 +1,226 @@
+import {
+  ApplicationCommandOptionType,
+  ApplicationCommandType,
+  ApplicationIntegrationType,
+  InteractionContextType,
+  PermissionFlagsBits,
+  type RESTPostAPIChatInputApplicationCommandsJSONBody,
+} from 'discord.js';
+import { commands as coreCommands } from '../../commands/index.ts';
+import type { CommandDefinition } from '../../src/core/command-context.ts';
+import { MAX_PROMPT_CHARS } from '../../src/core/text.ts';
+import { truncate } from './outgoing-message.ts';
+
+/**
+ * Slash commands, derived from the core's registry (commands/index.ts): which commands and
+ * options exist, whether an option is required, and numeric ranges come from each command's zod
+ * schema; Discord-only presentation (option descriptions, text lengths, autocomplete, how the
+ * adapter acknowledges) comes from the table below. A command the table does not know is still
+ * registered, with inferred options.
+ */
+
+/** Where suggestions for an autocompleted option come from (see suggestions.ts). */
+export type SuggestionKind = 'prompts' | 'takes';
+
+export type OptionSpec =
+  | { kind: 'string'; name: string; description: string; required?: boolean; minLength?: number; maxLength?: number; suggest?: SuggestionKind }
+  | { kind: 'integer'; name: string; description: string; required?: boolean; min?: number; max?: number; suggest?: SuggestionKind }
+  | { kind: 'number'; name: string; description: string; required?: boolean; min?: number; max?: number }
+  | { kind: 'boolean'; name: string; description: string; required?: boolean }
+  | { kind: 'attachment'; name: string; description: string; required?: boolean };
+
+export interface CommandSpec {
+  name: string;
+  description: string;
+  /**
+   * How the adapter acknowledges it. `session`: a public deferred reply that becomes the session
+   * message a thread is started from; `ephemeral`: only the caller sees the answer.
+   */
+  reply: 'session' | 'ephemeral';
+  options: readonly OptionSpec[];
+}
+
+interface OptionLook {
+  description: string;
+  /** Discord checks lengths before the core sees the text; the core's own limit is the real one. */
+  minLength?: number;
+  maxLength?: number;
+  suggest?: SuggestionKind;
+  /** Discord-side override, for options the core reads as required in its handler. */
+  required?: boolean;
+}
+
+interface CommandLook {
+  reply: 'session' | 'ephemeral';
+  options?: Record<string, OptionLook>;
+}
+
+const takeOption: OptionLook = { description: 'Which take (1 = first)', required: true, suggest: 'takes' };
+
+export const DISCORD_LOOK: Record<string, CommandLook> = {
+  video: {
+    reply: 'session',
+    options: {
+      prompt: { description: 'What should happen in the clip', minLength: 1, maxLength: MAX_PROMPT_CHARS, suggest: 'prompts' },
+      negative: { description: 'What to keep out of the clip', maxLength: MAX_PROMPT_CHARS },
+      seed: { description: 'Fix the random seed to get the same clip again' },
+      takes: { description: 'How many takes to render' },
+      frames: { description: 'Clip length in frames (or use duration)' },
+      duration: { description: 'Clip length in seconds (or use frames)' },
+      steps: { description: 'Denoising steps: more is slower and finer' },
+      guidance: { description: 'How closely to follow the prompt' },
+      strength: { description: 'With an image: how far the clip may drift from it (0-1)' },
+      image: { description: 'Start from this picture (PNG, JPEG or WebP)' },
+    },
+  },
+  refine: {
+    reply: 'ephemeral',
+    options: { text: { description: 'The change ("on a blue background", "seed: 7", "again") or a new prompt', minLength: 1, maxLength: MAX_PROMPT_CHARS, suggest: 'prompts' } },
+  },
+  vary: { reply: 'ephemeral', options: { take: takeOption, takes: { description: 'How many variations' } } },
+  extend: {
+    reply: 'ephemeral',
+    options: { take: takeOption, frames: { description: 'Frames to add (or use duration)' }, duration: { description: 'Seconds to add (or use frames)' } },
+  },
+  finalize: { reply: 'ephemeral', options: { take: takeOption } },
+  status: { reply: 'ephemeral' },
+  cancel: { reply: 'ephemeral' },
+  history: { reply: 'ephemeral' },
+  help: { reply: 'ephemeral' },
+};
+
+/** What an option's zod schema says once wrappers (preprocess, optional, transforms) are peeled off. */
+interface ZodFacts {
+  type: string;
+  required: boolean;
+  isInt?: boolean;
+  min?: number;
+  max?: number;
+  shape?: Record<string, unknown>;
+}
+
+type ZodLike = { _zod: { def: { type: string; in?: ZodLike; out?: ZodLike; innerType?: ZodLike } }; isInt?: boolean; minValue?: number | null; maxValue?: number | null; shape?: Record<string, unknown> };
+
+function zodFacts(schema: unknown, required = true): ZodFacts {
+  const s = schema as ZodLike;
+  const def = s._zod.def;
+  if (def.type === 'pipe' && def.in && def.out) return zodFacts(def.out._zod.def.type === 'transform' ? def.in : def.out, required);
+  if ((def.type === 'optional' || def.type === 'default' || def.type === 'nullable') && def.innerType) return zodFacts(def.innerType, false);
+  const finite = (n: number | null | undefined) => (typeof n === 'number' && Number.isFinite(n) ? n : undefined);
+  return {
+    type: def.type,
+    required,
+    ...(s.isInt !== undefined && { isInt: s.isInt }),
+    ...(finite(s.minValue) !== undefined && { min: finite(s.minValue) }),
+    ...(finite(s.maxValue) !== undefined && { max: finite(s.maxValue) }),
+    ...(def.type === 'object' && s.shape && { shape: s.shape }),
+  };
+}
+
+function optionSpec(name: string, facts: ZodFacts, look: OptionLook | undefined): OptionSpec | undefined {
+  const description = truncate(look?.description ?? name, 100);
+  const required = look?.required ?? facts.required;
+  switch (facts.type) {
+    case 'string':
+      return { kind: 'string', name, description, required, minLength: look?.minLength ?? (required ? 1 : undefined), maxLength: look?.maxLength ?? MAX_PROMPT_CHARS, ...(look?.suggest && { suggest: look.suggest }) } as OptionSpec;
+    case 'number':
+      return facts.isInt
+        ? { kind: 'integer', name, description, required, ...(facts.min !== undefined && { min: facts.min }), ...(facts.max !== undefined && { max: facts.max }), ...(look?.suggest && { suggest: look.suggest }) }
+        : { kind: 'number', name, description, required, ...(facts.min !== undefined && { min: facts.min }), ...(facts.max !== undefined && { max: facts.max }) };
+    case 'boolean':
+      return { kind: 'boolean', name, description, required };
+    case 'object':
+      // The core's only object option is an attachment ({ url, filename, contentType, bytes }).
+      return facts.shape && 'url' in facts.shape ? { kind: 'attachment', name, description, required } : undefined;
+    default:
+      return undefined;
+  }
+}
+
+/** Builds the Discord view of the core's commands. */
+export function commandSpecs(registry: readonly Pick<CommandDefinition, 'name' | 'description' | 'options'>[] = coreCommands): CommandSpec[] {
+  return registry.map((command) => {
+    const look = DISCORD_LOOK[command.name];
+    const shape = zodFacts(command.options).shape ?? {};
+    const options = Object.entries(shape)
+      .map(([name, schema]) => optionSpec(name, zodFacts(schema), look?.options?.[name]))
+      .filter((o): o is OptionSpec => o !== undefined);
+    return { name: command.name, description: truncate(command.description, 100), reply: look?.reply ?? 'ephemeral', options };
+  });
+}
+
+export const COMMAND_SPECS: readonly CommandSpec[] = commandSpecs();
+
+export function findCommandSpec(name: string): CommandSpec | undefined {
+  return COMMAND_SPECS.find((c) => c.name === name);
+}
+
+/** The JSON Discord's PUT /applications/{app}/commands takes. */
+export function buildCommandDefinitions(specs: readonly CommandSpec[] = COMMAND_SPECS): RESTPostAPIChatInputApplicationCommandsJSONBody[] {
+  return specs.map((spec) => ({
+    type: ApplicationCommandType.ChatInput,
+    name: spec.name,
+    description: spec.description,
+    // Sessions live in threads, and DMs have none.
+    contexts: [InteractionContextType.Guild],
+    integration_types: [ApplicationIntegrationType.GuildInstall],
+    // Discord rejects a command whose required options follow optional ones.
+    options: [...spec.options].sort((a, b) => Number(!!b.required) - Number(!!a.required)).map(optionJson),
+  }));
+}
+
+function optionJson(o: OptionSpec) {
+  const base = { name: o.name, description: o.description, required: o.required ?? false };
+  switch (o.kind) {
+    case 'string':
+      return {
+        ...base,
+        type: ApplicationCommandOptionType.String as const,
+        ...(o.minLength !== undefined && { min_length: o.minLength }),
+        // Discord caps string options at 6000 characters.
+        ...(o.maxLength !== undefined && { max_length: Math.min(o.maxLength, 6000) }),
+        autocomplete: o.suggest !== undefined,
+      };
+    case 'integer':
+      return {
+        ...base,
+        type: ApplicationCommandOptionType.Integer as const,
+        ...(o.min !== undefined && { min_value: o.min }),
+        ...(o.max !== undefined && { max_value: o.max }),
+        autocomplete: o.suggest !== undefined,
+      };
+    case 'number':
+      return {
+        ...base,
+        type: ApplicationCommandOptionType.Number as const,
+        ...(o.min !== undefined && { min_value: o.min }),
+        ...(o.max !== undefined && { max_value: o.max }),
+      };
+    case 'boolean':
+      return { ...base, type: ApplicationCommandOptionType.Boolean as const };
+    case 'attachment':
+      return { ...base, type: ApplicationCommandOptionType.Attachment as const };
+  }
+}
+
+/**
+ * What the bot needs in a channel: see it, post the session message, start a public thread on
+ * it, post into the thread, upload clips, let links/embeds render, and read the thread's history.
+ */
+export const REQUIRED_PERMISSIONS: readonly (keyof typeof PermissionFlagsBits)[] = [
+  'ViewChannel',
+  'SendMessages',
+  'CreatePublicThreads',
+  'SendMessagesInThreads',
+  'AttachFiles',
+  'EmbedLinks',
+  'ReadMessageHistory',
+];
+
+export function requiredPermissionsInteger(): bigint {
+  return REQUIRED_PERMISSIONS.reduce((acc, name) => acc | PermissionFlagsBits[name], 0n);
+}
+
+export function inviteUrl(appId: string): string {
+  return `https://discord.com/oauth2/authorize?client_id=${appId}&scope=bot%20applications.commands&permissions=${requiredPermissionsInteger()}`;
+}
