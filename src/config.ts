@@ -15,8 +15,6 @@ const Env = z.object({
   MODEL_DIR: z.string().optional(),
   /** Redis key prefix, so several installations can share one Redis. */
   DAILIES_PREFIX: z.string().regex(/^[a-z0-9:_-]+$/i).default('dailies'),
-  /** Comma-separated words refused in prompts. */
-  DAILIES_BLOCKLIST: z.string().default(''),
   /** Waiting + running renders one person may have at once. */
   DAILIES_MAX_OUTSTANDING: z.coerce.number().int().min(1).max(100).default(3),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),

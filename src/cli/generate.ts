@@ -1,11 +1,9 @@
-import { mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
-import { basename, join, resolve } from 'node:path';
+import { mkdir, mkdtemp, rename, rm, rmdir, stat } from 'node:fs/promises';
+import { setMaxListeners } from 'node:events';
+import { basename, dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { z } from 'zod';
-import { builtinModelDir, loadModel } from '../../models/engine/load-model.ts';
-import type { Clip, GenerateRequest } from '../../models/engine/types.ts';
-import { DailiesError, describeZodIssues } from '../errors.ts';
-import { decodeClip, decodeImage, encodePreview, encodeVideo, resizeClip } from '../media/index.ts';
+import type { Clip, GenerateRequest, VideoModel } from '../../models/engine/types.ts';
+import { DailiesError, isDailiesError } from '../errors.ts';
 
 /**
  * `dailies generate`: one prompt to video files, no queue, no chat. Files appear in --out only
@@ -23,50 +21,130 @@ const HELP = `Usage: dailies generate --prompt "a red circle moving left on a bl
   --variations N       takes rendered together in one batch (default 1)
   --scheduler NAME     ddim | dpmpp-2m (model default)
   --image FILE         animate this still image (PNG, JPEG, WebP)
-  --strength X         how far --image may change, 0-1 (default 0.7)
+  --strength X         how far --image may change, above 0 and at most 1 (default 0.7)
   --extend CLIP        continue this video from its last frames
-  --overlap N          frames of --extend kept as known frames (default 4)
+  --overlap N          frames of --extend kept as known frames (default 4, at most frames-1)
   --model DIR          model folder: model.json package or diffusers ONNX export (default: built-in)
   --provider NAME      cpu | cuda (default cpu);  --device N  GPU id for cuda
   --out DIR            where to write files (default ./out)
-  --json               print one JSON object as the last line of stdout`;
+  --json               print one JSON object as the last line of stdout
 
-const Args = z.object({
-  prompt: z.string({ error: 'is required (--prompt "a red circle moving left")' }),
-  negative: z.string().optional(),
-  seed: z.coerce.number().int().min(0).max(2 ** 32 - 1).optional(),
-  steps: z.coerce.number().optional(),
-  guidance: z.coerce.number().optional(),
-  frames: z.coerce.number().optional(),
-  variations: z.coerce.number().default(1),
-  scheduler: z.enum(['ddim', 'dpmpp-2m']).optional(),
-  image: z.string().optional(),
-  strength: z.coerce.number().min(0.01).max(1).default(0.7),
-  extend: z.string().optional(),
-  overlap: z.coerce.number().int().min(1).max(64).default(4),
-  model: z.string().optional(),
-  provider: z.enum(['cpu', 'cuda']).default('cpu'),
-  device: z.coerce.number().int().min(0).default(0),
-  out: z.string().default('out'),
-  json: z.boolean().default(false),
-});
+A value that starts with a dash goes after an equals sign: --prompt="-_- a face".`;
 
-function parse(argv: string[]) {
-  const { values } = parseArgs({
-    args: argv,
-    strict: true,
-    options: {
-      prompt: { type: 'string' }, negative: { type: 'string' }, seed: { type: 'string' }, steps: { type: 'string' },
-      guidance: { type: 'string' }, frames: { type: 'string' }, variations: { type: 'string' }, scheduler: { type: 'string' },
-      image: { type: 'string' }, strength: { type: 'string' }, extend: { type: 'string' }, overlap: { type: 'string' },
-      model: { type: 'string' }, provider: { type: 'string' }, device: { type: 'string' }, out: { type: 'string' },
-      json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
-    },
-  });
-  if (values.help) return null;
-  const parsed = Args.safeParse(values);
-  if (!parsed.success) throw new DailiesError('bad_input', `${describeZodIssues('Option', parsed.error.issues).replace(/^Option: (\w)/, 'Option --$1')} Run \`dailies generate --help\` for the options.`);
-  return parsed.data;
+const OPTIONS = {
+  prompt: { type: 'string' }, negative: { type: 'string' }, seed: { type: 'string' }, steps: { type: 'string' },
+  guidance: { type: 'string' }, frames: { type: 'string' }, variations: { type: 'string' }, scheduler: { type: 'string' },
+  image: { type: 'string' }, strength: { type: 'string' }, extend: { type: 'string' }, overlap: { type: 'string' },
+  model: { type: 'string' }, provider: { type: 'string' }, device: { type: 'string' }, out: { type: 'string' },
+  json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+} as const;
+type OptionName = keyof typeof OPTIONS;
+
+export interface GenerateArgs {
+  prompt: string;
+  negative?: string;
+  seed?: number;
+  steps?: number;
+  guidance?: number;
+  frames?: number;
+  variations?: number;
+  scheduler?: 'ddim' | 'dpmpp-2m';
+  image?: string;
+  strength: number;
+  extend?: string;
+  overlap?: number;
+  model?: string;
+  provider: 'cpu' | 'cuda';
+  device?: number;
+  out: string;
+  json: boolean;
+}
+
+const MORE = 'run `dailies generate --help` for the options';
+const DEFAULT_OVERLAP = 4;
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
+
+/** `text` says what is wrong; the fix is in the help, unless `fix` names it. */
+function usageError(text: string, fix = MORE): DailiesError {
+  return new DailiesError('bad_input', `${text}; ${fix}.`);
+}
+
+const quoted = (s: string) => JSON.stringify(s.length > 40 ? `${s.slice(0, 40)}…` : s);
+
+/**
+ * Options from argv, or null for --help. parseArgs runs non-strict and the tokens are checked
+ * here, because its strict-mode errors are multi-line and name no fix.
+ */
+export function parseGenerateArgs(argv: string[]): GenerateArgs | null {
+  const { tokens } = parseArgs({ args: argv, options: OPTIONS, strict: false, allowPositionals: true, tokens: true });
+  if (tokens.some((t) => t.kind === 'option' && t.name === 'help')) return null;
+  const raw: Partial<Record<OptionName, string | true>> = {};
+  for (const token of tokens) {
+    if (token.kind === 'option-terminator') continue;
+    if (token.kind === 'positional') {
+      throw usageError(`Unexpected argument ${quoted(token.value)}`, 'options start with --, and a prompt with spaces needs quotes: --prompt "a red circle"');
+    }
+    const name = token.name as OptionName;
+    if (!Object.hasOwn(OPTIONS, name)) throw usageError(`Unknown option ${token.rawName}`);
+    if (OPTIONS[name].type === 'boolean') {
+      if (token.value !== undefined) throw usageError(`Option ${token.rawName} takes no value (got ${quoted(token.value)})`, `write ${token.rawName} on its own`);
+      raw[name] = true;
+      continue;
+    }
+    const value = token.value;
+    if (value === undefined) throw usageError(`Option ${token.rawName} needs a value`);
+    // Non-strict parseArgs takes the next argument whatever it is, so `--prompt --json` would
+    // render the prompt "--json"; only a negative number is a plausible dash-led value.
+    if (!token.inlineValue && value.startsWith('-') && !DECIMAL.test(value)) {
+      throw usageError(`Option ${token.rawName} needs a value but is followed by ${quoted(value)}`, `give it a value, or write ${token.rawName}=VALUE for one that starts with a dash`);
+    }
+    raw[name] = value;
+  }
+
+  const text = (name: OptionName): string | undefined => (typeof raw[name] === 'string' ? raw[name] : undefined);
+  const number = (name: OptionName, whole = false): number | undefined => {
+    const s = text(name);
+    if (s === undefined) return undefined;
+    const n = Number(s);
+    if (!DECIMAL.test(s.trim()) || !Number.isFinite(n)) throw usageError(`Option --${name} must be a number (got ${quoted(s)})`);
+    if (whole && !Number.isInteger(n)) throw usageError(`Option --${name} must be a whole number (got ${quoted(s)})`);
+    return n;
+  };
+  const oneOf = <T extends string>(name: OptionName, allowed: readonly T[]): T | undefined => {
+    const s = text(name);
+    if (s === undefined || (allowed as readonly string[]).includes(s)) return s as T | undefined;
+    throw usageError(`Option --${name} must be ${allowed.join(' or ')} (got ${quoted(s)})`);
+  };
+
+  const prompt = text('prompt');
+  if (prompt === undefined) throw usageError('Option --prompt is missing', 'describe the video, e.g. --prompt "a red circle moving left"');
+  // Range checks that depend on the model (steps, frames, guidance, variations, seed, prompt
+  // length) are the engine's; the ones here are the CLI's own options.
+  const strength = number('strength');
+  if (strength !== undefined && !(strength > 0 && strength <= 1)) throw usageError(`Option --strength must be above 0 and at most 1 (got ${strength})`);
+  const overlap = number('overlap', true);
+  if (overlap !== undefined && overlap < 1) throw usageError(`Option --overlap must be at least 1 frame (got ${overlap})`);
+  const device = number('device', true);
+  if (device !== undefined && device < 0) throw usageError(`Option --device must be a GPU id from 0 (got ${device})`);
+  const provider = oneOf('provider', ['cpu', 'cuda'] as const) ?? 'cpu';
+  const image = text('image');
+  const extend = text('extend');
+
+  // Options that would be silently ignored are refused: the user expects them to do something.
+  if (image !== undefined && extend !== undefined) throw usageError('Options --image and --extend cannot be combined', 'start from an image or continue a clip, not both');
+  if (strength !== undefined && image === undefined) throw usageError('Option --strength only applies to --image', 'add --image FILE or drop --strength');
+  if (overlap !== undefined && extend === undefined) throw usageError('Option --overlap only applies to --extend', 'add --extend CLIP or drop --overlap');
+  if (device !== undefined && provider !== 'cuda') throw usageError('Option --device picks a GPU for --provider cuda', 'add --provider cuda or drop --device');
+
+  const args: GenerateArgs = { prompt, strength: strength ?? 0.7, provider, out: text('out') ?? 'out', json: raw.json === true };
+  const optional = {
+    negative: text('negative'), seed: number('seed'), steps: number('steps'), guidance: number('guidance'), frames: number('frames'),
+    variations: number('variations'), scheduler: oneOf('scheduler', ['ddim', 'dpmpp-2m'] as const), image, extend, overlap,
+    model: text('model'), device,
+  };
+  for (const [key, value] of Object.entries(optional)) if (value !== undefined) Object.assign(args, { [key]: value });
+  if (args.out.trim() === '') throw usageError('Option --out is empty', 'pass the folder to write the files into');
+  return args;
 }
 
 function slug(prompt: string): string {
@@ -74,35 +152,46 @@ function slug(prompt: string): string {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  let args;
-  try {
-    args = parse(argv);
-  } catch (e) {
-    if (e instanceof TypeError) throw new DailiesError('bad_input', `${e.message.split('\n')[0]}; run \`dailies generate --help\` for the options.`);
-    throw e;
-  }
+  const args = parseGenerateArgs(argv);
   if (!args) {
     console.log(HELP);
     return 0;
   }
   const started = performance.now();
+  const outDir = resolve(args.out);
+  // Checked before the render so a typo in --out does not cost a whole render.
+  const outInfo = await stat(outDir).catch(() => undefined);
+  if (outInfo && !outInfo.isDirectory()) throw new DailiesError('bad_input', `Option --out ${quoted(args.out)} is a file, not a folder; pass a folder (it is created if missing).`);
+
+  // Imported only now: onnxruntime and the media modules take about half a second to load,
+  // which --help and a mistyped option should not pay.
+  const [{ builtinModelDir, loadModel }, { decodeClip, decodeImage, encodePreview, encodeVideo, resizeClip }] = await Promise.all([
+    import('../../models/engine/load-model.ts'),
+    import('../media/index.ts'),
+  ]);
+
   const controller = new AbortController();
   const onSignal = () => controller.abort(new DailiesError('cancelled', 'Interrupted.'));
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
+  const signal = controller.signal;
 
-  // 1. Load the model (verifies files and tensor names before anything is rendered).
-  const model = await loadModel(args.model ?? builtinModelDir(), { provider: args.provider, deviceId: args.device });
-  const outDir = resolve(args.out);
+  let model: VideoModel | undefined;
   let staging: string | undefined;
+  let createdOut: string | undefined;
+  let finished = false;
   try {
+    // 1. Load the model (verifies files and tensor names before anything is rendered).
+    model = await loadModel(args.model ?? builtinModelDir(), { provider: args.provider, deviceId: args.device ?? 0 });
+    const m = model;
+
     // 2. Read inputs: an image to animate or a clip to extend, at the model's size.
-    const { width, height } = model.defaults;
-    let extendClip: Clip | undefined;
+    const { width, height, outputSize } = m.defaults;
+    let extend: { clip: Clip; overlap: number } | undefined;
     const request: GenerateRequest = {
       prompt: args.prompt,
       seed: args.seed ?? Math.floor(Math.random() * 2 ** 31),
-      variations: args.variations,
+      ...(args.variations !== undefined && { variations: args.variations }),
       ...(args.negative !== undefined && { negativePrompt: args.negative }),
       ...(args.steps !== undefined && { steps: args.steps }),
       ...(args.guidance !== undefined && { guidance: args.guidance }),
@@ -110,46 +199,71 @@ export async function run(argv: string[]): Promise<number> {
       ...(args.scheduler && { scheduler: args.scheduler }),
     };
     if (args.image) {
-      const still = await resizeClip(await decodeImage(args.image), width, height);
+      const still = await resizeClip(await decodeImage(args.image, { signal }), width, height, { signal });
       request.image = { frame: still, strength: args.strength };
     }
     if (args.extend) {
-      extendClip = await resizeClip(await decodeClip(args.extend), width, height);
-      request.extend = { clip: extendClip, overlap: Math.min(args.overlap, extendClip.frames.length) };
+      const clip = await resizeClip(await decodeClip(args.extend, { signal }), width, height, { signal });
+      // The default must leave room for new frames, or models rendering few frames could never extend.
+      const frames = Math.floor(args.frames ?? m.defaults.frames);
+      const overlap = args.overlap ?? Math.max(1, Math.min(DEFAULT_OVERLAP, clip.frames.length, frames - 1));
+      extend = { clip, overlap };
+      request.extend = extend;
     }
 
     // 3. Render every take in one batched run.
-    const result = await model.generate(request, { signal: controller.signal });
+    const result = await m.generate(request, { signal }).catch((e: unknown) => {
+      throw isDailiesError(e) ? inCliTerms(e) : e;
+    });
 
     // 4. Encode into a staging folder inside --out, so a rename publishes finished files only.
-    await mkdir(outDir, { recursive: true });
-    staging = await mkdtemp(join(outDir, '.dailies-'));
     const encodeStarted = performance.now();
     const name = slug(args.prompt);
-    const encoded = await Promise.all(
-      result.takes.map(async ({ seed, clip }) => {
-        const full = extendClip ? appendExtension(extendClip, clip, request.extend!.overlap) : clip;
-        const [video, preview] = await Promise.all([
-          encodeVideo(full, { path: join(staging!, `${name}-${seed}.mp4`), size: model.defaults.outputSize, signal: controller.signal }),
-          encodePreview(full, { path: join(staging!, `${name}-${seed}.preview`), size: model.defaults.outputSize, signal: controller.signal }),
-        ]);
-        return { seed, video, preview };
-      }),
-    );
+    let encoded;
+    try {
+      createdOut = await mkdir(outDir, { recursive: true });
+      staging = await mkdtemp(join(outDir, '.dailies-'));
+      const dir = staging;
+      encoded = await allOrNothing(
+        result.takes.map(({ seed, clip }) => async (encodeSignal: AbortSignal) => {
+          const full = extend ? appendExtension(extend.clip, clip, extend.overlap) : clip;
+          const [video, preview] = await allOrNothing(
+            [
+              (s: AbortSignal) => encodeVideo(full, { path: join(dir, `${name}-${seed}.mp4`), size: outputSize, signal: s }),
+              (s: AbortSignal) => encodePreview(full, { path: join(dir, `${name}-${seed}.preview`), size: outputSize, signal: s }),
+            ],
+            encodeSignal,
+          );
+          return { seed, video: video!, preview: preview! };
+        }),
+        signal,
+      );
+    } catch (e) {
+      throw asWriteError(e, 'Encoding the clips', outDir);
+    }
     const encodeMs = performance.now() - encodeStarted;
 
-    // 5. Publish: move the finished files into --out.
-    const outputs = [];
-    for (const { seed, video, preview } of encoded) {
-      const ext = preview.contentType === 'image/gif' ? 'gif' : 'webp';
-      const videoPath = join(outDir, basename(video.path));
-      const previewPath = join(outDir, `${name}-${seed}.${ext}`);
-      await rename(video.path, videoPath);
-      await rename(preview.path, previewPath);
-      outputs.push({ video: videoPath, preview: previewPath, seed });
+    // 5. Publish: move the finished files into --out; a failure part-way takes back what moved.
+    const outputs: { video: string; preview: string; seed: number }[] = [];
+    const published: string[] = [];
+    try {
+      for (const { seed, video, preview } of encoded) {
+        const ext = preview.contentType === 'image/gif' ? 'gif' : 'webp';
+        const videoPath = join(outDir, basename(video.path));
+        const previewPath = join(outDir, `${name}-${seed}.${ext}`);
+        await rename(video.path, videoPath);
+        published.push(videoPath);
+        await rename(preview.path, previewPath);
+        published.push(previewPath);
+        outputs.push({ video: videoPath, preview: previewPath, seed });
+      }
+    } catch (e) {
+      await Promise.allSettled(published.map((p) => rm(p, { force: true })));
+      throw asWriteError(e, 'Moving the finished files', outDir);
     }
+    finished = true;
     const summary = {
-      model: model.name,
+      model: m.name,
       outputs,
       timings_ms: {
         total: Math.round(performance.now() - started),
@@ -160,11 +274,71 @@ export async function run(argv: string[]): Promise<number> {
     if (args.json) console.log(JSON.stringify(summary));
     else for (const o of outputs) console.log(`seed ${o.seed}: ${o.video}  (preview ${o.preview})`);
     return 0;
+  } catch (e) {
+    // The engine and ffmpeg each word cancellation for chat users; here the user pressed Ctrl-C.
+    if (signal.aborted && isDailiesError(e) && e.code === 'cancelled') {
+      throw new DailiesError('cancelled', `Interrupted, so nothing was added to ${outDir}; run the command again to render.`, { cause: e });
+    }
+    throw e;
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
-    if (staging) await rm(staging, { recursive: true, force: true });
-    await model.dispose();
+    if (staging) await rm(staging, { recursive: true, force: true, maxRetries: 2 });
+    if (!finished && createdOut) await removeEmptyFolders(outDir, createdOut);
+    await model?.dispose();
+  }
+}
+
+/**
+ * Runs every task; on the first failure the others are aborted and awaited before it is
+ * rethrown, so no encode is still writing into the staging folder while it is removed.
+ */
+async function allOrNothing<T>(tasks: ((signal: AbortSignal) => Promise<T>)[], parent: AbortSignal): Promise<T[]> {
+  const stop = new AbortController();
+  const signal = AbortSignal.any([parent, stop.signal]);
+  // Every running ffmpeg listens on it; many takes would otherwise trip Node's leak warning.
+  setMaxListeners(Math.max(10, 2 * tasks.length + 2), signal);
+  let failure: { error: unknown } | undefined;
+  const settled = await Promise.allSettled(
+    tasks.map((task) =>
+      task(signal).catch((error: unknown) => {
+        if (!failure) {
+          failure = { error };
+          stop.abort();
+        }
+        throw error;
+      }),
+    ),
+  );
+  if (failure) throw failure.error;
+  return settled.map((s) => (s as PromiseFulfilledResult<T>).value);
+}
+
+// The engine names request fields; the person at the terminal typed options.
+const OPTION_OF_FIELD: Record<string, string> = {
+  prompt: '--prompt', negativePrompt: '--negative', seed: '--seed', steps: '--steps', guidance: '--guidance', frames: '--frames',
+  variations: '--variations', scheduler: '--scheduler', image: '--image', 'image.strength': '--strength', extend: '--extend', 'extend.overlap': '--overlap',
+};
+
+function inCliTerms(e: DailiesError): DailiesError {
+  const field = e.code === 'bad_input' ? /^([\w.]+) /.exec(e.message)?.[1] : undefined;
+  const option = field && OPTION_OF_FIELD[field];
+  if (!field || !option) return e;
+  return new DailiesError(e.code, `${option}${e.message.slice(field.length)}`, { ...e.options, cause: e });
+}
+
+/** File-system and ffmpeg failures as one sentence; their stack traces help no one at a terminal. */
+function asWriteError(e: unknown, doing: string, outDir: string): DailiesError {
+  if (isDailiesError(e)) return e;
+  const detail = (e instanceof Error ? e.message : String(e)).split('\n')[0]!.slice(0, 200);
+  return new DailiesError('internal', `${doing} into ${outDir} failed (${detail}); check that the folder is writable with free space and that \`ffmpeg -version\` works, then try again.`, { cause: e });
+}
+
+/** Undoes `mkdir -p` of --out after a failure, keeping any folder something else wrote into. */
+async function removeEmptyFolders(deepest: string, topmostCreated: string): Promise<void> {
+  for (let dir = deepest; ; dir = dirname(dir)) {
+    const removed = await rmdir(dir).then(() => true, () => false);
+    if (!removed || dir === topmostCreated || dirname(dir) === dir) return;
   }
 }
 

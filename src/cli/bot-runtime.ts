@@ -1,0 +1,175 @@
+import { rename } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { Redis } from 'ioredis';
+import { z } from 'zod';
+import { commands } from '../../commands/index.ts';
+import type { ChatAdapter, ThreadRef } from '../core/chat-adapter.ts';
+import { createCore } from '../core/app.ts';
+import { createDelivery } from '../core/delivery.ts';
+import { createImageIntake } from '../core/image-intake.ts';
+import type { Session } from '../core/session.ts';
+import type { CommandHelp } from '../../bots/local/command-line.ts';
+import type { Config } from '../config.ts';
+import { reencodeToFit } from '../media/index.ts';
+import { BullmqJobQueue } from '../queue/bullmq-job-queue.ts';
+import { redisOptionsFromUrl } from '../queue/redis-options.ts';
+import { loadPolicyConfig } from '../safety/policy-config.ts';
+import { createPromptPolicy } from '../safety/prompt-policy.ts';
+import { RedisTokenBucket } from '../safety/redis-token-bucket.ts';
+import { FsArtifactStore } from '../storage/fs-artifact-store.ts';
+import { RedisSessionStore } from '../storage/redis-session-store.ts';
+
+/**
+ * The bot side of dailies in one process: session store, job queue, delivery, the core, and the
+ * chat adapters (local web chat always; Discord and Slack when configured). A platform that fails
+ * to start is logged and skipped, so a bad Discord token never takes the web chat down.
+ */
+
+export interface BotRuntime {
+  localUrl: string | null;
+  adapters: ChatAdapter[];
+  close(): Promise<void>;
+}
+
+export interface BotOptions {
+  config: Config;
+  /** Serve the local web chat (default true). */
+  local?: boolean;
+  log?: (line: string) => void;
+}
+
+/** The page's command list: names, descriptions and option types straight from the zod schemas. */
+function commandHelp(): CommandHelp[] {
+  return commands.map((c) => {
+    const schema = z.toJSONSchema(c.options, { io: 'input', unrepresentable: 'any' }) as {
+      properties?: Record<string, { type?: string }>;
+      required?: string[];
+    };
+    const options = Object.entries(schema.properties ?? {}).flatMap(([name, p]) =>
+      p.type === 'string' || p.type === 'integer' || p.type === 'number' || p.type === 'boolean'
+        ? [{ name, type: p.type as 'string' | 'integer' | 'number' | 'boolean', required: schema.required?.includes(name) ?? false }]
+        : [],
+    );
+    return { name: c.name, description: c.description, options };
+  });
+}
+
+/** What the web page shows beside a thread: the lineage, jobs and vote tallies (no user ids). */
+function sessionSummary(s: Session) {
+  return {
+    id: s.id,
+    owner: s.owner.name,
+    current: s.current,
+    takes: s.settings.takes,
+    versions: s.versions.map((v) => ({ n: v.n, prompt: v.prompt, negativePrompt: v.negativePrompt, seed: v.seed, parent: v.parent, author: v.author.name, change: v.change })),
+    jobs: s.jobs.map((j) => ({ jobId: j.jobId, version: j.version, kind: j.kind, quality: j.quality, state: j.state, takes: j.takes, error: j.error?.message ?? null })),
+    rounds: s.rounds.map((r) => {
+      const tally = Array.from({ length: r.takes }, () => 0);
+      for (const take of Object.values(r.votes)) if (take < tally.length) tally[take]! += 1;
+      return { id: r.id, version: r.version, tally, open: r.closed === null, winner: r.winner };
+    }),
+    base: s.base,
+  };
+}
+
+export async function startBot(options: BotOptions): Promise<BotRuntime> {
+  const { config } = options;
+  const log = options.log ?? ((line: string) => console.log(line));
+  const prefix = config.DAILIES_PREFIX;
+
+  // 1. Shared state: Redis-backed sessions and queue, files in the artifact store.
+  const redis = new Redis(config.REDIS_URL, { enableAutoPipelining: true, maxRetriesPerRequest: null });
+  redis.on('error', (e) => log(`redis: ${e.message}`));
+  const store = new RedisSessionStore({ redis, prefix: `${prefix}:s:` });
+  const queue = new BullmqJobQueue({ redis: redisOptionsFromUrl(config.REDIS_URL), prefix, perPersonCap: config.DAILIES_MAX_OUTSTANDING });
+  const artifacts = new FsArtifactStore({ root: resolve(config.ARTIFACTS_DIR) });
+
+  // 2. Delivery posts job events into threads; files over a platform's cap are re-encoded.
+  const adapters: ChatAdapter[] = [];
+  const delivery = createDelivery({
+    store,
+    queue,
+    adapters: (platform) => adapters.find((a) => a.platform === platform),
+    artifacts,
+    fitToSize: async (path, maxBytes) => {
+      const out = path.replace(/(\.[a-z0-9]+)?$/i, `.fit${maxBytes}.mp4`);
+      const result = await reencodeToFit(path, maxBytes, `${out}.tmp`);
+      await rename(result.path, out);
+      return out;
+    },
+  });
+
+  // 3. The core: commands, replies and buttons -> sessions and jobs.
+  const core = createCore({
+    store,
+    queue,
+    adapters: (platform) => adapters.find((a) => a.platform === platform),
+    delivery,
+    policy: createPromptPolicy(loadPolicyConfig()),
+    rateLimiter: new RedisTokenBucket(redis, { prefix: `${prefix}:` }),
+    images: createImageIntake({ artifacts }),
+  });
+  delivery.start();
+
+  // 4. Adapters: each started independently; one failing does not stop the others.
+  let localUrl: string | null = null;
+  const closers: (() => Promise<void>)[] = [];
+  if (options.local !== false) {
+    const { startLocalChat } = await import('../../bots/local/server.ts');
+    const chat = await startLocalChat({
+      port: config.PORT,
+      hostname: config.HOST,
+      redis,
+      artifactsDir: resolve(config.ARTIFACTS_DIR),
+      prefix: `${prefix}:local:`,
+      hooks: {
+        commandHelp,
+        describeSession: async (thread: ThreadRef) => {
+          const session = await store.getByThread(thread);
+          return session ? sessionSummary(session) : null;
+        },
+      },
+    });
+    await chat.adapter.start(core);
+    adapters.push(chat.adapter);
+    closers.push(() => chat.close());
+    localUrl = chat.url;
+    log(`web chat: ${chat.url}`);
+  }
+  if (process.env.DISCORD_TOKEN) {
+    const { DiscordAdapter } = await import('../../bots/discord/discord-adapter.ts');
+    const discord = new DiscordAdapter({ logger: { warn: (...a: unknown[]) => log(`discord: ${a.join(' ')}`), error: (...a: unknown[]) => log(`discord: ${a.join(' ')}`), info: (...a: unknown[]) => log(`discord: ${a.join(' ')}`) } });
+    try {
+      await discord.start(core);
+      adapters.push(discord);
+      closers.push(() => discord.stop());
+      log('discord: connected');
+    } catch (e) {
+      log(`discord: not started: ${(e as Error).message}`);
+    }
+  }
+  if (process.env.SLACK_BOT_TOKEN) {
+    const { SlackAdapter } = await import('../../bots/slack/slack-adapter.ts');
+    const slack = new SlackAdapter({});
+    try {
+      await slack.start(core);
+      adapters.push(slack);
+      closers.push(() => slack.stop());
+      log('slack: connected');
+    } catch (e) {
+      log(`slack: not started: ${(e as Error).message}`);
+    }
+  }
+
+  return {
+    localUrl,
+    adapters,
+    close: async () => {
+      for (const close of closers.reverse()) await close().catch((e: unknown) => log(`shutdown: ${(e as Error).message}`));
+      await delivery.stop();
+      await queue.close();
+      await store.close();
+      redis.disconnect();
+    },
+  };
+}

@@ -1,0 +1,84 @@
+import os from 'node:os';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { builtinModelDir } from '../../models/engine/load-model.ts';
+import { engineSpec, workerName } from '../../workers/cli.ts';
+import { ffmpegRenderMedia } from '../../workers/render-media.ts';
+import { ThreadedVideoModel } from '../../workers/threaded-video-model.ts';
+import { RenderWorker } from '../../workers/worker.ts';
+import { loadConfig } from '../config.ts';
+import { redisOptionsFromUrl } from '../queue/redis-options.ts';
+import { FsArtifactStore } from '../storage/fs-artifact-store.ts';
+import { startBot } from './bot-runtime.ts';
+import { ensureRedis } from './redis-connection.ts';
+
+/**
+ * `dailies start` (npm start): everything on one machine — Redis if none is running, the web chat
+ * (plus Discord/Slack when configured) and one render worker on the built-in model.
+ * `dailies bot` is the same without the worker, for split deployments.
+ */
+
+const HELP = `Usage: dailies start [--no-worker]
+
+Starts the local web chat on $PORT (default 8080), one render worker on the built-in model
+(or $MODEL_DIR), and the Discord/Slack adapters when their tokens are set. Connects to $REDIS_URL
+(default redis://127.0.0.1:6379), starting redis-server for its own lifetime if nothing answers.`;
+
+async function serve(argv: string[], withWorker: boolean): Promise<number> {
+  const { values } = parseArgs({ args: argv, options: { help: { type: 'boolean', short: 'h' }, 'no-worker': { type: 'boolean' } }, strict: true });
+  if (values.help) {
+    console.log(HELP);
+    return 0;
+  }
+  const config = loadConfig();
+  const log = (line: string) => console.log(`[dailies] ${line}`);
+
+  // 1. Redis: the configured one, or our own child redis-server (start only; bots in production are pointed at a real one).
+  const redisHandle = withWorker ? await ensureRedis(config.REDIS_URL, resolve('.dailies/redis'), log) : { stop: async () => {} };
+
+  // 2. The bot side: core, delivery, chat adapters.
+  const bot = await startBot({ config, log });
+
+  // 3. One worker on this machine, rendering in a thread so the web chat stays responsive.
+  let worker: RenderWorker | undefined;
+  if (withWorker && !values['no-worker']) {
+    const modelDir = resolve(config.MODEL_DIR ?? builtinModelDir());
+    const threads = Math.max(1, os.availableParallelism());
+    worker = new RenderWorker({
+      redis: redisOptionsFromUrl(config.REDIS_URL),
+      prefix: config.DAILIES_PREFIX,
+      workerId: workerName(undefined),
+      concurrency: 1,
+      createModel: () => ThreadedVideoModel.start(engineSpec({ modelDir, provider: 'cpu', deviceId: undefined, concurrency: 1, threads, redisUrl: config.REDIS_URL, queueName: 'renders', graceMs: 10_000 })),
+      media: ffmpegRenderMedia(),
+      store: new FsArtifactStore({ root: resolve(config.ARTIFACTS_DIR) }),
+    });
+    try {
+      const model = await worker.start();
+      log(`worker ready: model "${model.name}"`);
+    } catch (error) {
+      await worker.close(0);
+      await bot.close();
+      await redisHandle.stop();
+      throw error;
+    }
+  }
+  if (bot.localUrl) log(`open ${bot.localUrl} and type /video a red circle moving left on a black background`);
+
+  // 4. Run until interrupted; shut down in reverse order.
+  const signal = await new Promise<string>((done) => {
+    process.once('SIGINT', () => done('SIGINT'));
+    process.once('SIGTERM', () => done('SIGTERM'));
+  });
+  log(`${signal}: shutting down`);
+  const force = setTimeout(() => process.exit(1), 30_000);
+  force.unref();
+  await worker?.close(10_000);
+  await bot.close();
+  await redisHandle.stop();
+  return 0;
+}
+
+export const run = (argv: string[]) => serve(argv, true);
+export const runBot = (argv: string[]) => serve(argv, false);
+
