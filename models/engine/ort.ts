@@ -8,6 +8,11 @@ import type { TensorDtype } from './manifest.ts';
  * typed-array tensors, so the runtime can be swapped or faked without touching the pipeline.
  */
 
+// The session's logSeverityLevel below does not reach onnxruntime's process-wide logger, which
+// otherwise prints e.g. a missing CUDA library in red on stderr before the exception (which
+// OnnxSession.open turns into one sentence) says the same; it reads this once, at first use.
+ort.env.logLevel = 'fatal';
+
 export type TensorData = Float32Array | Uint16Array | BigInt64Array | Int32Array;
 
 /** A tensor as the engine passes it around; float16 data travels as raw IEEE half bits. */
