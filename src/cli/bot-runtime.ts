@@ -99,6 +99,10 @@ export async function startBot(options: BotOptions): Promise<BotRuntime> {
     },
   });
 
+  // Slack's private file URLs need the bot token, so the adapter exists before the image intake
+  // (its constructor touches no network).
+  const slack = process.env.SLACK_BOT_TOKEN ? new (await import('../../bots/slack/slack-adapter.ts')).SlackAdapter({}) : undefined;
+
   // 3. The core: commands, replies and buttons -> sessions and jobs.
   const core = createCore({
     store,
@@ -107,7 +111,7 @@ export async function startBot(options: BotOptions): Promise<BotRuntime> {
     delivery,
     policy: createPromptPolicy(loadPolicyConfig()),
     rateLimiter: new RedisTokenBucket(redis, { prefix: `${prefix}:` }),
-    images: createImageIntake({ artifacts }),
+    images: createImageIntake({ artifacts, headers: (p) => (p === 'slack' ? slack?.attachmentHeaders() : undefined) }),
   });
   delivery.start();
 
@@ -148,9 +152,7 @@ export async function startBot(options: BotOptions): Promise<BotRuntime> {
       log(`discord: not started: ${(e as Error).message}`);
     }
   }
-  if (process.env.SLACK_BOT_TOKEN) {
-    const { SlackAdapter } = await import('../../bots/slack/slack-adapter.ts');
-    const slack = new SlackAdapter({});
+  if (slack) {
     try {
       await slack.start(core);
       adapters.push(slack);

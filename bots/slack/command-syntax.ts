@@ -1,0 +1,145 @@
+/**
+ * What the text after a Slack slash command may contain. Slack hands the adapter one string
+ * ("a paper boat --takes 4"), so each command needs to say which option the free text fills and
+ * which `--options` exist with which type. Commands still validate the values with zod.
+ */
+
+export type OptionKind = 'string' | 'integer' | 'number' | 'boolean';
+
+export interface OptionSyntax {
+  name: string;
+  kind: OptionKind;
+  required?: boolean;
+  description?: string;
+}
+
+export interface CommandSyntax {
+  name: string;
+  description: string;
+  /**
+   * Options the free text fills, in order; the last one takes the rest of the text
+   * (`/extend 2 the boat sinks` -> take 2, prompt "the boat sinks").
+   */
+  positional?: readonly string[];
+  options: readonly OptionSyntax[];
+}
+
+const take = (description: string): OptionSyntax => ({ name: 'take', kind: 'integer', required: true, description });
+
+/**
+ * The commands as Slack users type them, with option descriptions for `--help`. The adapter
+ * parses with the core's registry (`registrySyntax`); this table supplies the descriptions the
+ * zod schemas lack and serves tests and tools that need no core.
+ */
+export const DEFAULT_COMMAND_SYNTAX: readonly CommandSyntax[] = [
+  {
+    name: 'video',
+    description: 'Start a session: render a short clip from a prompt; refine it in the thread.',
+    positional: ['prompt'],
+    options: [
+      { name: 'prompt', kind: 'string', required: true, description: 'What should happen in the clip' },
+      { name: 'takes', kind: 'integer', description: 'How many takes to render (1-4)' },
+      { name: 'seed', kind: 'integer', description: 'Fix the random seed to get the same clip again' },
+      { name: 'negative', kind: 'string', description: 'What to keep out of the clip' },
+      { name: 'steps', kind: 'integer', description: 'Denoising steps (more is slower and finer)' },
+    ],
+  },
+  {
+    name: 'refine',
+    description: 'Change the prompt of a session ("more rain", "no people").',
+    positional: ['text'],
+    options: [{ name: 'text', kind: 'string', required: true, description: 'The change, or a whole new prompt' }],
+  },
+  {
+    name: 'vary',
+    description: 'Render new takes close to one you like.',
+    positional: ['take'],
+    options: [take('The take to vary'), { name: 'seed', kind: 'integer', description: 'Seed for the variations' }],
+  },
+  {
+    name: 'extend',
+    description: 'Continue a take for a few more seconds.',
+    positional: ['take', 'prompt'],
+    options: [take('The take to continue'), { name: 'prompt', kind: 'string', description: 'What happens next (default: the same prompt)' }],
+  },
+  {
+    name: 'finalize',
+    description: 'Render the chosen take at full quality.',
+    positional: ['take'],
+    options: [take('The take to finish')],
+  },
+  { name: 'cancel', description: 'Stop the render running in a session.', options: [] },
+  { name: 'status', description: "Show the queue and a session's renders.", options: [] },
+  { name: 'history', description: "Show a session's prompt versions.", options: [] },
+  { name: 'help', description: 'How to make clips together.', options: [] },
+];
+
+/** Options a command's free text goes to when the core does not say, tried in this order. */
+const POSITIONAL_CONVENTION = ['take', 'prompt', 'text'] as const;
+
+interface ZodLike {
+  _zod: { def: { type: string; innerType?: ZodLike; in?: ZodLike; out?: ZodLike; shape?: Record<string, ZodLike> } };
+  format?: string | null;
+  description?: string;
+}
+
+/** Steps through a pipe: a preprocess step (transform first) leads to its target, a transform after a schema to the schema. */
+function throughPipe(t: ZodLike): ZodLike | undefined {
+  const def = t._zod.def;
+  if (def.type !== 'pipe') return undefined;
+  return def.in?._zod.def.type === 'transform' ? def.out : def.in;
+}
+
+function objectShape(schema: unknown): Record<string, ZodLike> | undefined {
+  let t = schema as ZodLike | undefined;
+  for (let depth = 0; t && depth < 10; depth++) {
+    if (t._zod.def.type === 'object') return t._zod.def.shape;
+    t = t._zod.def.innerType ?? throughPipe(t);
+  }
+  return undefined;
+}
+
+/**
+ * Reads option names and kinds from a command's zod object schema (the core's `commands/`
+ * modules export one), so the Slack parser follows the registry without a second table. Object
+ * options (attachments) are left out: on Slack those come from files shared with a mention.
+ */
+export function syntaxFromCommand(command: { name: string; description: string; options: unknown }, positional?: readonly string[]): CommandSyntax {
+  const options: OptionSyntax[] = [];
+  for (const [name, field] of Object.entries(objectShape(command.options) ?? {})) {
+    let t: ZodLike = field;
+    let required = true;
+    for (let depth = 0; depth < 10; depth++) {
+      const def = t._zod.def;
+      if (def.type === 'optional' || def.type === 'default' || def.type === 'prefault' || def.type === 'nullable') required = false;
+      const next = def.innerType ?? throughPipe(t);
+      if (!next) break;
+      t = next;
+    }
+    const base = t._zod.def.type;
+    if (base === 'object') continue;
+    const kind: OptionKind =
+      base === 'number' ? (t.format && /int/.test(t.format) ? 'integer' : 'number') : base === 'boolean' ? 'boolean' : 'string';
+    options.push({ name, kind, required, description: field.description ?? t.description });
+  }
+  const names = new Set(options.map((o) => o.name));
+  const picked = positional ?? POSITIONAL_CONVENTION.filter((n) => names.has(n)).slice(0, 2);
+  // "prompt" and "text" both swallow the rest, so only one of them can be positional.
+  const cleaned = picked.filter((n, i) => !(i > 0 && n === 'text' && picked.includes('prompt')));
+  return { name: command.name, description: command.description, positional: cleaned, options };
+}
+
+/**
+ * The syntax of every command in a registry, with the built-in table's option descriptions for
+ * `--help` where the schema has none.
+ */
+export function registrySyntax(registry: readonly { name: string; description: string; options: unknown }[]): CommandSyntax[] {
+  return registry.map((command) => {
+    const derived = syntaxFromCommand(command);
+    const known = DEFAULT_COMMAND_SYNTAX.find((k) => k.name === command.name);
+    return {
+      ...derived,
+      options: derived.options.map((o) => ({ ...o, description: o.description ?? known?.options.find((k) => k.name === o.name)?.description })),
+    };
+  });
+}
