@@ -18,7 +18,7 @@ all pointed at the same Redis.
 Options:
   --device N         Render on GPU N (CUDA provider, device N); also names the worker
   --concurrency N    Render slots in this process, one job each (default 1)
-  --model DIR        Model folder (default: the built-in model)
+  --model DIR        Model folder (default $MODEL_DIR, else the built-in model)
   --provider P       cpu or cuda (default cpu, or cuda with --device)
   --threads N        CPU threads per slot (default: cores / slots)
   --redis URL        Redis address (default $REDIS_URL or redis://127.0.0.1:6379)
@@ -73,7 +73,7 @@ export function parseWorkerArgs(argv: string[], env: NodeJS.ProcessEnv = process
   return {
     deviceId,
     concurrency: values.concurrency === undefined ? 1 : int('--concurrency', values.concurrency, 1),
-    modelDir: path.resolve(values.model ?? builtinModelDir()),
+    modelDir: path.resolve(values.model ?? env.MODEL_DIR ?? builtinModelDir()),
     provider,
     threads: values.threads === undefined ? undefined : int('--threads', values.threads, 1),
     redisUrl: values.redis ?? env.REDIS_URL ?? 'redis://127.0.0.1:6379',
@@ -108,6 +108,8 @@ export async function run(argv: string[]): Promise<number> {
   const worker = new RenderWorker({
     redis: redisOptionsFromUrl(args.redisUrl),
     queueName: args.queueName,
+    // the bot side reads the same variable, so both ends meet on the same keys
+    prefix: process.env.DAILIES_PREFIX ?? 'dailies',
     workerId: workerName(args.deviceId),
     concurrency: args.concurrency,
     createModel: () => ThreadedVideoModel.start(spec),
