@@ -2,7 +2,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { DailiesError } from '../../src/errors.ts';
-import { SchedulerConfig, TensorDtype, type ModelManifest, type ModelManifestInput, type TokenizerSpec } from './manifest.ts';
+import { ModelDefaults, SchedulerConfig, TensorDtype, type ModelManifest, type ModelManifestInput, type TokenizerSpec } from './manifest.ts';
 import { describeIssues, parseManifest } from './manifest-checks.ts';
 import type { GraphInfo, GraphValue } from './ort.ts';
 
@@ -37,20 +37,7 @@ export const DailiesOverrides = z
     previewRgbFactors: z.array(z.array(z.number()).length(3)).optional(),
     vaeDecoder: z.object({ mode: z.enum(['per-frame', 'video']).optional(), frameBatch: z.number().int().positive().optional() }).strict().optional(),
     scheduler: SchedulerConfig.partial().optional(),
-    defaults: z
-      .object({
-        frames: z.number().int().positive(),
-        width: z.number().int().positive(),
-        height: z.number().int().positive(),
-        fps: z.number().positive(),
-        steps: z.number().int().positive(),
-        guidance: z.number().nonnegative(),
-        outputSize: z.number().int().positive(),
-        negativePrompt: z.string(),
-      })
-      .partial()
-      .strict()
-      .optional(),
+    defaults: ModelDefaults.partial().strict().optional(),
     limits: z.object({ frames: Range, steps: Range, guidance: Range, variations: Range }).partial().strict().optional(),
   })
   .strict();

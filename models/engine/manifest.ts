@@ -108,6 +108,18 @@ export type SchedulerConfig = z.infer<typeof SchedulerConfig>;
 
 const Range = z.object({ min: z.number(), max: z.number() }).refine((r) => r.min <= r.max, 'min must not exceed max');
 
+export const ModelDefaults = z.object({
+  frames: z.number().int().positive(),
+  width: z.number().int().positive(),
+  height: z.number().int().positive(),
+  fps: z.number().positive(),
+  steps: z.number().int().positive(),
+  guidance: z.number().nonnegative(),
+  /** Frames are upscaled (nearest/lanczos by the encoder) so the short side reaches this. */
+  outputSize: z.number().int().positive(),
+  negativePrompt: z.string().default(''),
+});
+
 export const ModelManifest = z.object({
   format: z.literal('dailies-model/1'),
   name: z.string().min(1).max(100),
@@ -133,17 +145,7 @@ export const ModelManifest = z.object({
   }),
   tokenizer: TokenizerSpec,
   scheduler: SchedulerConfig,
-  defaults: z.object({
-    frames: z.number().int().positive(),
-    width: z.number().int().positive(),
-    height: z.number().int().positive(),
-    fps: z.number().positive(),
-    steps: z.number().int().positive(),
-    guidance: z.number().nonnegative(),
-    /** Frames are upscaled (nearest/lanczos by the encoder) so the short side reaches this. */
-    outputSize: z.number().int().positive(),
-    negativePrompt: z.string().default(''),
-  }),
+  defaults: ModelDefaults,
   limits: z.object({
     frames: Range,
     steps: Range,
