@@ -316,6 +316,7 @@ export function createLocalChatApi(options: LocalChatApiOptions): LocalChatApi {
       thread: adapter.threadRef(thread),
       text: body.text,
     };
+    await adapter.postUserReply(event.thread, user, body.text, event.id);
     return deliver(c, event, body.id !== undefined, thread.id);
   });
 

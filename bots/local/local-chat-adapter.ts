@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type {
   Button,
@@ -213,6 +213,23 @@ export class LocalChatAdapter implements ChatAdapter {
       const [written] = await this.store.writeMessage('post', built);
       if (written) await this.store.appendThreadUpdate(stored.channelId, { id: stored.id, replies: written.count - 1, lastActivityAt: now });
       return { thread: { platform: 'local', channelId: stored.channelId, threadId: stored.id }, messageId };
+    });
+  }
+
+  /**
+   * Shows a person's own thread reply in the thread, as every chat platform does. The message id
+   * derives from the event id, so a retried request shows the reply once.
+   */
+  async postUserReply(thread: ThreadRef, user: { id: string; name: string }, text: string, eventId: string): Promise<void> {
+    return this.inOrder(String(thread?.threadId), async () => {
+      const stored = await this.requireThread(thread);
+      const messageId = `m_${createHash('sha256').update(eventId).digest('base64url').slice(0, 12)}`;
+      if (await this.store.getMessage(messageId)) return;
+      const now = this.now();
+      const built = await this.buildMessage(messageId, stored.channelId, stored.id, false, { text }, now);
+      built.author = { id: user.id, name: user.name, bot: false };
+      const [written] = await this.store.writeMessage('post', built);
+      if (written) await this.store.appendThreadUpdate(stored.channelId, { id: stored.id, replies: written.count - 1, lastActivityAt: now });
     });
   }
 

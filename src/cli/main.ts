@@ -14,7 +14,7 @@ const subcommands: Record<string, Subcommand> = {
   start: { describe: 'web chat + one worker on the built-in model (+ Discord/Slack when configured)', load: async () => (await import('./start.ts')).run },
   bot: { describe: 'chat adapters and delivery only, for split deployments', load: async () => (await import('./start.ts')).runBot },
   worker: { describe: 'run a render worker (one per GPU: --device N)', load: async () => (await import('../../workers/cli.ts')).run },
-  'bench-pool': { describe: 'measure the worker pool (ack latency, enqueue-to-start, fairness, overhead)', load: async () => (await import('../queue/bench/pool-bench.ts')).run },
+  'bench-pool': { describe: 'measure the worker pool (ack latency, enqueue-to-start, fairness, overhead)', load: async () => (await import('./ack-bench.ts')).runPoolBench },
   register: { describe: 'register the Discord slash commands (guild when DISCORD_GUILD_ID is set)', load: async () => (await import('../../bots/discord/register.ts')).run },
   generate: { describe: 'render a prompt to video files', load: async () => (await import('./generate.ts')).run },
 };

@@ -42,7 +42,11 @@ export async function ensureRedis(url: string, dataDir: string, log: (line: stri
   const port = Number(parsed.port || 6379);
   const dir = resolve(dataDir);
   await mkdir(dir, { recursive: true });
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'yes', '--dir', dir], { stdio: 'ignore' });
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'yes', '--dir', dir], {
+    stdio: 'ignore',
+    // Its own process group: Ctrl-C in the terminal must not kill Redis before we have shut down.
+    detached: true,
+  });
   const failed = new Promise<'failed'>((done) => {
     child.once('error', () => done('failed'));
     child.once('exit', () => done('failed'));

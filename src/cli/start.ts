@@ -76,6 +76,8 @@ async function serve(argv: string[], withWorker: boolean): Promise<number> {
   await worker?.close(10_000);
   await bot.close();
   await redisHandle.stop();
+  // The last line tells an operator reading the log that shutdown finished rather than was cut off.
+  log('stopped');
   return 0;
 }
 

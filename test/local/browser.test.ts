@@ -186,16 +186,19 @@ it('runs a session from the page: command, live progress, preview, video, votes,
   await reply.fill('make it blue');
   await reply.press('Enter');
   await expect.poll(() => thread.locator('.message').last().locator('.text').textContent()).toBe('Ben refined it: "make it blue" · v2 queued.');
+  // Ben's own reply is shown in the thread too, under his name, before the bot's answer.
+  const own = thread.locator('.message', { hasText: 'make it blue' }).first();
+  await expect.poll(() => own.textContent()).toContain('Ben');
   await expect.poll(() => reply.inputValue()).toBe('');
 
   // The channel shows the session root with its live reply count; closing the thread keeps the channel.
   const root = page.locator('#channel-messages .message', { hasText: 'a red circle' });
-  await expect.poll(() => root.locator('.thread-link').textContent()).toBe('4 replies · Open thread');
+  await expect.poll(() => root.locator('.thread-link').textContent()).toBe('5 replies · Open thread');
   await page.keyboard.press('Escape');
   await panel.waitFor({ state: 'hidden' });
   await root.locator('.thread-link').click();
   await panel.waitFor({ state: 'visible' });
-  await expect.poll(() => thread.locator('.message').count()).toBe(5);
+  await expect.poll(() => thread.locator('.message').count()).toBe(6);
 
   // Errors from the core show inline to the person who caused them.
   await input.fill('/video');

@@ -1,0 +1,306 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { Redis } from 'ioredis';
+import type { ChatAdapter, ChatEventHandler, CommandEvent, MessageRef, OutgoingMessage, ThreadRef } from '../core/chat-adapter.ts';
+import { createCore } from '../core/app.ts';
+import { createDelivery } from '../core/delivery.ts';
+import type { Logger } from '../core/runtime.ts';
+import { DailiesError } from '../errors.ts';
+import { BullmqJobQueue } from '../queue/bullmq-job-queue.ts';
+import type { PoolBenchHooks } from '../queue/bench/pool-bench.ts';
+import { redisOptionsFromUrl } from '../queue/redis-options.ts';
+import { loadPolicyConfig } from '../safety/policy-config.ts';
+import { createPromptPolicy } from '../safety/prompt-policy.ts';
+import { RedisTokenBucket } from '../safety/redis-token-bucket.ts';
+import { RedisSessionStore } from '../storage/redis-session-store.ts';
+
+/**
+ * Command-ack latency of the core as `dailies start` wires it — Redis session store, Redis rate
+ * limiter, the real BullmqJobQueue, delivery subscribed to the queue's events — with bursts of
+ * `/video` commands in flight at once. Measured from handing the event to the core to its
+ * answer, which is what an adapter waits for before it can reply to the platform (Discord and
+ * Slack give 3 s). The platform side is an instant stand-in, so no HTTP and no platform time is
+ * included; progress posts run after each answer, on the same event loop, as in production.
+ *
+ * `dailies bench-pool` runs this through its `commandAckSamplesMs` hook; it also runs alone:
+ *   node --import tsx src/cli/ack-bench.ts [--redis URL] [--commands N] [--bursts N] [--out FILE]
+ */
+
+export interface AckBenchOptions {
+  redisUrl: string;
+  /** Commands in flight per burst. */
+  commands: number;
+  bursts: number;
+  /** Sequential commands first, to pay for module loading, JIT and connections as a running bot has. */
+  warmup: number;
+  /** Channels the commands of a burst are spread over (1: everyone in one busy channel). */
+  channels: number;
+  /** JSON results; null writes nothing. */
+  out: string | null;
+  print?: (line: string) => void;
+}
+
+interface Stats {
+  p50: number;
+  p99: number;
+  mean: number;
+  max: number;
+  n: number;
+}
+
+export interface AckBenchResult {
+  measuredAt: string;
+  host: { cores: number; loadAvg1m: number; node: string };
+  commands: number;
+  bursts: number;
+  warmup: number;
+  channels: number;
+  /** Every answer of every burst, in ms. */
+  samplesMs: number[];
+  all: Stats;
+  perBurst: (Stats & { cpuMs: number; bareRedisP99Ms: number })[];
+}
+
+const quiet: Logger = { warn: () => {}, error: () => {} };
+
+/** The platform side, answering at once: what is timed is the core and its Redis, not a chat API. */
+class InstantAdapter implements ChatAdapter {
+  readonly platform = 'local' as const;
+  readonly maxUploadBytes = 25 * 1024 * 1024;
+  private next = 0;
+  async start(_handler: ChatEventHandler): Promise<void> {}
+  async stop(): Promise<void> {}
+  async startThread(origin: CommandEvent, _message: OutgoingMessage) {
+    const thread: ThreadRef = { platform: 'local', channelId: origin.channelId, threadId: `t${++this.next}` };
+    return { thread, message: { thread, messageId: `m${++this.next}` } };
+  }
+  async post(thread: ThreadRef, _message: OutgoingMessage): Promise<MessageRef> {
+    return { thread, messageId: `m${++this.next}` };
+  }
+  async edit(_ref: MessageRef, _message: OutgoingMessage): Promise<void> {}
+}
+
+export async function measureCommandAck(options: AckBenchOptions): Promise<AckBenchResult> {
+  const print = options.print ?? ((line: string) => console.log(line));
+  const prefix = `dailies-ackbench-${randomBytes(4).toString('hex')}`;
+  const redis = new Redis(options.redisUrl, { enableAutoPipelining: true, maxRetriesPerRequest: null });
+  const store = new RedisSessionStore({ redis, prefix: `${prefix}:s:` });
+  // The per-person cap is the production default; every command comes from its own person.
+  const queue = new BullmqJobQueue({ redis: redisOptionsFromUrl(options.redisUrl), prefix });
+  const adapter = new InstantAdapter();
+  const delivery = createDelivery({
+    store,
+    queue,
+    adapters: [adapter],
+    artifacts: { localPath: async (ref) => `/dev/null/${ref.key}`, publicUrl: (ref) => `bench://${ref.key}` },
+    log: quiet,
+  });
+  const core = createCore({
+    store,
+    queue,
+    adapters: [adapter],
+    delivery,
+    policy: createPromptPolicy(loadPolicyConfig()),
+    rateLimiter: new RedisTokenBucket(redis, { prefix: `${prefix}:` }),
+    log: quiet,
+  });
+  let n = 0;
+  const event = (user: string, prompt: string, channel = 'bench'): CommandEvent => ({
+    id: `bench-${++n}`,
+    platform: 'local',
+    kind: 'command',
+    user: { id: user, name: user },
+    receivedAt: Date.now(),
+    channelId: channel,
+    name: 'video',
+    options: { prompt, takes: 2 },
+  });
+  const answer = async (e: CommandEvent) => {
+    const outcome = await core(e);
+    if (outcome.error) throw new DailiesError('internal', `The core refused a benchmark command: ${outcome.error.message}`);
+  };
+
+  try {
+    await queue.eventsReady();
+    delivery.start();
+    for (let i = 0; i < options.warmup; i++) await answer(event(`warm-${i}`, `a red ball number ${i} bouncing on a white background`));
+    await delivery.idle();
+    // Every burst starts from an empty queue: nothing renders here, so jobs would otherwise pile
+    // up from burst to burst and each burst would measure a longer line than the one before.
+    const emptyQueue = () => deleteKeys(redis, `${prefix}:renders`);
+    await emptyQueue();
+
+    const samples: number[] = [];
+    const perBurst: AckBenchResult['perBurst'] = [];
+    for (let b = 0; b < options.bursts; b++) {
+      const bare = await bareRoundTripsP99(redis, `${prefix}:bare`, options.commands);
+      const events = Array.from({ length: options.commands }, (_, i) => event(`u${b}-${i}`, `a red ball number ${i} bouncing on a white background`, `bench-${i % options.channels}`));
+      const cpu0 = process.cpuUsage();
+      const times = await Promise.all(
+        events.map(async (e) => {
+          const t0 = performance.now();
+          await answer(e);
+          return performance.now() - t0;
+        }),
+      );
+      const cpu = process.cpuUsage(cpu0);
+      samples.push(...times);
+      perBurst.push({ ...stats(times), cpuMs: round((cpu.user + cpu.system) / 1000), bareRedisP99Ms: round(bare) });
+      // Delivery's progress posts for this burst finish before the next burst starts.
+      await delivery.idle();
+      await emptyQueue();
+    }
+
+    const result: AckBenchResult = {
+      measuredAt: new Date().toISOString(),
+      host: { cores: os.availableParallelism(), loadAvg1m: round(os.loadavg()[0] ?? 0), node: process.version },
+      commands: options.commands,
+      bursts: options.bursts,
+      warmup: options.warmup,
+      channels: options.channels,
+      samplesMs: samples.map(round),
+      all: stats(samples),
+      perBurst,
+    };
+    print(`\nCommand ack, ms: ${options.commands} /video commands in flight in ${options.channels} channel${options.channels === 1 ? '' : 's'} x ${options.bursts} bursts (core + Redis store + BullMQ, no HTTP), load ${result.host.loadAvg1m}`);
+    print(`${'burst'.padEnd(8)} ${'p50'.padStart(8)} ${'p99'.padStart(8)} ${'max'.padStart(8)} ${'CPU ms'.padStart(8)} ${'bare Redis p99'.padStart(15)}`);
+    perBurst.forEach((s, i) => print(`${String(i + 1).padEnd(8)} ${fmt(s.p50)} ${fmt(s.p99)} ${fmt(s.max)} ${fmt(s.cpuMs)} ${fmt(s.bareRedisP99Ms).padStart(15)}`));
+    print(`${'all'.padEnd(8)} ${fmt(result.all.p50)} ${fmt(result.all.p99)} ${fmt(result.all.max)}`);
+    if (options.out) {
+      await mkdir(path.dirname(path.resolve(options.out)), { recursive: true });
+      await writeFile(options.out, `${JSON.stringify(result, null, 2)}\n`);
+      print(`wrote ${options.out}`);
+    }
+    return result;
+  } finally {
+    await delivery.stop().catch(() => {});
+    await queue.close().catch(() => {});
+    await store.close().catch(() => {});
+    await deleteKeys(redis, prefix).catch(() => {});
+    redis.disconnect();
+  }
+}
+
+/**
+ * What the same burst of Redis round trips costs with nothing else running (an event claim and
+ * a session write each): the floor under the ack on this machine at this moment, printed beside it.
+ */
+async function bareRoundTripsP99(redis: Redis, prefix: string, count: number): Promise<number> {
+  const doc = 'x'.repeat(1500);
+  const times = await Promise.all(
+    Array.from({ length: count }, async (_, i) => {
+      const t0 = performance.now();
+      await redis.set(`${prefix}:e${i}`, '1', 'PX', 60_000, 'NX');
+      await redis.eval("redis.call('HSET', KEYS[1], 'doc', ARGV[1]) return 'ok'", 1, `${prefix}:s${i}`, doc);
+      return performance.now() - t0;
+    }),
+  );
+  await redis.del(...Array.from({ length: count }, (_, i) => [`${prefix}:e${i}`, `${prefix}:s${i}`]).flat());
+  return percentile(times, 99);
+}
+
+function stats(values: number[]): Stats {
+  return {
+    p50: round(percentile(values, 50)),
+    p99: round(percentile(values, 99)),
+    mean: round(values.reduce((a, b) => a + b, 0) / values.length),
+    max: round(Math.max(...values)),
+    n: values.length,
+  };
+}
+
+/** Nearest-rank, as the pool bench computes it. */
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+}
+
+function round(x: number): number {
+  return Math.round(x * 10) / 10;
+}
+
+function fmt(x: number): string {
+  return x.toFixed(1).padStart(8);
+}
+
+async function deleteKeys(redis: Redis, prefix: string): Promise<void> {
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+    cursor = next;
+    if (keys.length) await redis.del(...keys);
+  } while (cursor !== '0');
+}
+
+function flagValue(argv: string[], flag: string): string | undefined {
+  const i = argv.findIndex((a) => a === flag || a.startsWith(`${flag}=`));
+  if (i < 0) return undefined;
+  return argv[i]!.includes('=') ? argv[i]!.slice(flag.length + 1) : argv[i + 1];
+}
+
+/**
+ * The pool bench's hook: the same Redis as the pool bench (`--redis`), results written beside
+ * its JSON as ack.json. The pool bench parses its own flags strictly, so none are added here.
+ */
+export function poolBenchHooks(argv: string[]): PoolBenchHooks {
+  const redisUrl = flagValue(argv, '--redis') ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+  const out = path.join(path.dirname(flagValue(argv, '--out') ?? 'bench-results/pool.json'), 'ack.json');
+  return { commandAckSamplesMs: async () => (await measureCommandAck({ redisUrl, commands: 200, bursts: 3, warmup: 100, channels: 1, out })).samplesMs };
+}
+
+/** `dailies bench-pool` with the command-ack row filled in. */
+export async function runPoolBench(argv: string[]): Promise<number> {
+  const { run } = await import('../queue/bench/pool-bench.ts');
+  return run(argv, argv.includes('--help') || argv.includes('-h') ? {} : poolBenchHooks(argv));
+}
+
+const USAGE = `Usage: node --import tsx src/cli/ack-bench.ts [--redis URL] [--commands N] [--bursts N] [--warmup N] [--channels N] [--out FILE]
+
+Times the core's answer to N /video commands in flight at once (default 200, 3 bursts, after 100
+sequential warm-up commands) with the Redis session store and the BullMQ queue, on throwaway keys.
+  --channels N spread each burst over N channels (default 1: one busy channel)
+  --out FILE   JSON results (default bench-results/ack.json)`;
+
+export async function run(argv: string[]): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: { redis: { type: 'string' }, commands: { type: 'string' }, bursts: { type: 'string' }, warmup: { type: 'string' }, channels: { type: 'string' }, out: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    }));
+  } catch (cause) {
+    throw new DailiesError('bad_input', `${(cause as Error).message}; run with --help for the options.`, { cause });
+  }
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  const int = (flag: string, raw: string | undefined, fallback: number, min: number) => {
+    if (raw === undefined) return fallback;
+    const v = Number(raw);
+    if (!Number.isInteger(v) || v < min) throw new DailiesError('bad_input', `${flag} must be a whole number of at least ${min}, not "${raw}".`);
+    return v;
+  };
+  await measureCommandAck({
+    redisUrl: values.redis ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+    commands: int('--commands', values.commands, 200, 1),
+    bursts: int('--bursts', values.bursts, 3, 1),
+    warmup: int('--warmup', values.warmup, 100, 0),
+    channels: int('--channels', values.channels, 1, 1),
+    out: values.out ?? 'bench-results/ack.json',
+  });
+  return 0;
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
+  try {
+    process.exitCode = await run(process.argv.slice(2));
+  } catch (error) {
+    console.error(`error: ${(error as Error).message}`);
+    process.exitCode = 1;
+  }
+}
