@@ -1,0 +1,71 @@
+"""Noise schedule, training target and samplers, matching model.json's scheduler block:
+squaredcos_cap_v2 betas (diffusers definition), T=1000, v-prediction, "trailing" spacing.
+The samplers mirror what the runtime does so the adherence check measures the real thing."""
+import math
+
+import numpy as np
+import torch
+
+T = 1000
+
+
+def alphas_cumprod(num_steps=T):
+    """diffusers betas_for_alpha_bar(..., "cosine") -> cumulative product of (1 - beta)."""
+    def alpha_bar(t):
+        return math.cos((t + 0.008) / 1.008 * math.pi / 2) ** 2
+    betas = [min(1 - alpha_bar((i + 1) / num_steps) / alpha_bar(i / num_steps), 0.999)
+             for i in range(num_steps)]
+    return torch.tensor(np.cumprod(1.0 - np.array(betas, dtype=np.float64)), dtype=torch.float32)
+
+
+ABAR = alphas_cumprod()
+
+
+def v_target(x0, noise, t):
+    """Noisy input x_t and the v-prediction target for integer timesteps t [B]."""
+    a = ABAR[t].sqrt().view(-1, 1, 1, 1, 1)
+    s = (1 - ABAR[t]).sqrt().view(-1, 1, 1, 1, 1)
+    return a * x0 + s * noise, a * noise - s * x0
+
+
+def min_snr_weight(t, gamma=5.0):
+    """Min-SNR-gamma loss weight for v-prediction: min(snr, gamma) / (snr + 1)."""
+    snr = ABAR[t] / (1 - ABAR[t])
+    return torch.clamp(snr, max=gamma) / (snr + 1)
+
+
+def trailing_timesteps(steps):
+    """diffusers "trailing" spacing: e.g. 10 steps -> 999, 899, ..., 99."""
+    return (np.round(np.arange(T, 0, -T / steps)) - 1).astype(np.int64)
+
+
+@torch.no_grad()
+def sample(model_fn, shape, steps=12, solver="dpmpp-2m", generator=None):
+    """Generate from pure noise. model_fn(x, t_float[B]) -> v. solver: "ddim" | "dpmpp-2m".
+    Both are deterministic (eta=0) and end on the clean estimate x0, as diffusers does."""
+    x = torch.randn(shape, generator=generator)
+    ts = trailing_timesteps(steps)
+    prev_x0, prev_h = None, None
+    for i, t in enumerate(ts):
+        abar = ABAR[t]
+        a, s = abar.sqrt(), (1 - abar).sqrt()
+        v = model_fn(x, torch.full((shape[0],), float(t)))
+        x0 = a * x - s * v
+        if i == len(ts) - 1:
+            x = x0  # final step lands on t=-1 (alpha=1, sigma=0)
+            break
+        abar_n = ABAR[ts[i + 1]]
+        a_n, s_n = abar_n.sqrt(), (1 - abar_n).sqrt()
+        if solver == "ddim":
+            eps = s * x + a * v
+            x = a_n * x0 + s_n * eps
+            continue
+        # DPM-Solver++(2M) in data-prediction form, first order on the first step.
+        h = torch.log(a_n / s_n) - torch.log(a / s)
+        d = x0
+        if prev_x0 is not None:
+            r = prev_h / h
+            d = (1 + 1 / (2 * r)) * x0 - (1 / (2 * r)) * prev_x0
+        x = (s_n / s) * x - a_n * torch.expm1(-h) * d
+        prev_x0, prev_h = x0, h
+    return x

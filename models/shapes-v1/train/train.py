@@ -1,0 +1,258 @@
+"""Train shapes-v1 on CPU. Resumes automatically from checkpoints/latest.pt.
+
+    python3 train.py [--steps N] [--batch B]
+
+Logs to train.log (next to this file): one line per --log-every steps, and an adherence
+check (generate fixed prompts with the EMA weights, classify the clips) every --eval-every.
+"""
+import argparse
+import math
+import os
+import signal
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn as nn
+
+import dataset
+import diffusion
+from net import Denoiser, TextEncoder, count_params
+from tokenizer import TOKENS, encode
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+CKPT_DIR = os.path.join(HERE, "checkpoints")
+LATEST = os.path.join(CKPT_DIR, "latest.pt")
+LOG_PATH = os.path.join(HERE, "train.log")
+
+
+class ShapesModel(nn.Module):
+    """Both trainable graphs in one module so optimiser, EMA and checkpoints treat them as one."""
+
+    def __init__(self):
+        super().__init__()
+        self.text = TextEncoder(len(TOKENS))
+        self.denoiser = Denoiser()
+
+    def forward(self, x, t, ids):
+        return self.denoiser(x, t, self.text(ids))
+
+
+# Fixed adherence prompts (expected colour, background, motion). They are not drawn from the
+# training rng, include swapped colour pairs (binding), synonyms and unknown filler words.
+EVAL_PROMPTS = [
+    ("a red circle moving left on a black background", "red", "black", "left"),
+    ("a black circle moving left on a red background", "black", "red", "left"),
+    ("a blue square moving right on a yellow background", "blue", "yellow", "right"),
+    ("a yellow square moving right on a blue background", "yellow", "blue", "right"),
+    ("on a white background, a green triangle moving up", "green", "white", "up"),
+    ("on a green background, a white triangle moving up", "white", "green", "up"),
+    ("orange ball moving down, purple background", "orange", "purple", "down"),
+    ("purple ball moving down, orange background", "purple", "orange", "down"),
+    ("a growing pink circle on a gray background", "pink", "gray", "growing"),
+    ("a growing gray circle on a pink background", "gray", "pink", "growing"),
+    ("a cyan square shrinking on a black background", "cyan", "black", "shrinking"),
+    ("a black square shrinking on a cyan background", "black", "cyan", "shrinking"),
+    ("a still yellow triangle on red", "yellow", "red", "still"),
+    ("a still red triangle on yellow", "red", "yellow", "still"),
+    ("a white box on a blue background moving left", "white", "blue", "left"),
+    ("a blue box on a white background moving right", "blue", "white", "right"),
+    ("cinematic shot of a green circle moving up on a purple background, 4k", "green", "purple", "up"),
+    ("a beautiful magenta ball moving down over a grey background", "pink", "gray", "down"),
+    ("black background with a violet triangle growing", "purple", "black", "growing"),
+    ("an orange square shrinking in front of a white background", "orange", "white", "shrinking"),
+    ("a red square moving right on a green background", "red", "green", "right"),
+    ("a green square moving right on a red background", "green", "red", "right"),
+    ("a aqua circle still on an orange background", "cyan", "orange", "still"),
+    ("a pink triangle moving left on a blue background please", "pink", "blue", "left"),
+]
+
+
+def log(msg):
+    line = time.strftime("%Y-%m-%d %H:%M:%S ") + msg
+    print(line, flush=True)
+    with open(LOG_PATH, "a") as f:
+        f.write(line + "\n")
+
+
+def pick_threads(max_threads, current):
+    """Use all --threads only when the machine is otherwise idle.
+
+    The cores are shared with tests and builds. Under contention, two OpenMP threads spend
+    most of their time waiting for each other at barriers (measured: ~7x the CPU time per
+    step of a single thread), so one thread makes more progress and disturbs others less."""
+    others = os.getloadavg()[0] - current  # the load average counts our own threads too
+    return max_threads if others < 0.7 else 1
+
+
+def lr_at(step, args):
+    """Linear warm-up, cosine decay from --lr to --min-lr at --steps, then flat."""
+    if step < args.warmup:
+        return args.lr * (step + 1) / args.warmup
+    p = min(1.0, (step - args.warmup) / max(1, args.steps - args.warmup))
+    return args.min_lr + 0.5 * (args.lr - args.min_lr) * (1 + math.cos(math.pi * p))
+
+
+@torch.no_grad()
+def ema_update(ema, model, step, max_decay):
+    # Warm-up so the EMA tracks quickly early on instead of averaging in the random init.
+    decay = min(max_decay, (1 + step) / (10 + step))
+    for pe, pm in zip(ema.parameters(), model.parameters()):
+        pe.mul_(decay).add_(pm.detach(), alpha=1 - decay)
+
+
+@torch.no_grad()
+def generate(model, prompts, steps=12, guidance=3.0, solver="dpmpp-2m", seed=0, chunk=8):
+    """Classifier-free guided sampling exactly as the runtime does it (cond + "" uncond)."""
+    model.eval()
+    gen = torch.Generator().manual_seed(seed)
+    out = []
+    for i in range(0, len(prompts), chunk):
+        batch = prompts[i:i + chunk]
+        ids = torch.from_numpy(encode(list(batch) + [""] * len(batch)))
+        enc = model.text(ids)
+        n = len(batch)
+
+        def v_fn(x, t):
+            v = model.denoiser(torch.cat([x, x]), torch.cat([t, t]), enc)
+            vc, vu = v[:n], v[n:]
+            return vu + guidance * (vc - vu)
+        out.append(diffusion.sample(v_fn, (n, 3, dataset.FRAMES, dataset.SIZE, dataset.SIZE),
+                                    steps=steps, solver=solver, generator=gen))
+    return torch.cat(out).numpy()
+
+
+def adherence(model, **kw):
+    """Fractions of EVAL_PROMPTS whose clip shows the right colour / background / motion."""
+    clips = generate(model, [p[0] for p in EVAL_PROMPTS], **kw)
+    hits = np.zeros(4)
+    for clip, (_, colour, bg, motion) in zip(clips, EVAL_PROMPTS):
+        got = dataset.classify_clip(clip)
+        ok = [got["colour"] == colour, got["background"] == bg, got["motion"] == motion]
+        hits += ok + [all(ok)]
+    return hits / len(EVAL_PROMPTS), clips
+
+
+def save_checkpoint(path, model, ema, opt, step, data_rng, args):
+    state = {
+        "step": step,
+        "model": model.state_dict(),
+        "ema": ema.state_dict(),
+        "opt": opt.state_dict(),
+        "data_rng": data_rng.bit_generator.state,
+        "torch_rng": torch.get_rng_state(),
+        "args": vars(args),
+        "vocab": TOKENS,
+    }
+    tmp = path + ".tmp"
+    torch.save(state, tmp)
+    os.replace(tmp, path)  # atomic: a crash never leaves a half-written checkpoint
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--steps", type=int, default=20000, help="length of the LR schedule")
+    ap.add_argument("--batch", type=int, default=16)
+    ap.add_argument("--lr", type=float, default=1e-3)
+    ap.add_argument("--min-lr", type=float, default=1e-4)
+    ap.add_argument("--warmup", type=int, default=300)
+    ap.add_argument("--weight-decay", type=float, default=0.01)
+    ap.add_argument("--ema", type=float, default=0.999)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--threads", type=int, default=2,
+                    help="max torch threads; drops to 1 while other processes load the CPU")
+    ap.add_argument("--log-every", type=int, default=25)
+    ap.add_argument("--ckpt-every", type=int, default=150)
+    ap.add_argument("--eval-every", type=int, default=500)
+    ap.add_argument("--keep-every", type=int, default=5000, help="also keep step-N copies")
+    args = ap.parse_args()
+
+    torch.set_num_threads(pick_threads(args.threads, 0))
+    # Zero-initialised layers produce tiny values early on; denormal floats are very slow on x86.
+    torch.set_flush_denormal(True)
+    torch.manual_seed(args.seed)
+    os.makedirs(CKPT_DIR, exist_ok=True)
+    data_rng = np.random.default_rng(args.seed)
+
+    model = ShapesModel()
+    ema = ShapesModel()
+    ema.load_state_dict(model.state_dict())
+    ema.requires_grad_(False)
+    # No weight decay on norms, biases, embeddings (standard AdamW practice).
+    decay, no_decay = [], []
+    for name, p in model.named_parameters():
+        (decay if p.ndim >= 2 and "pos" not in name and "tok" not in name else no_decay).append(p)
+    opt = torch.optim.AdamW([{"params": decay, "weight_decay": args.weight_decay},
+                             {"params": no_decay, "weight_decay": 0.0}], lr=args.lr)
+
+    step = 0
+    if os.path.exists(LATEST):
+        ck = torch.load(LATEST)
+        model.load_state_dict(ck["model"])
+        ema.load_state_dict(ck["ema"])
+        opt.load_state_dict(ck["opt"])
+        data_rng.bit_generator.state = ck["data_rng"]
+        torch.set_rng_state(ck["torch_rng"])
+        step = ck["step"]
+        log(f"resumed from {LATEST} at step {step}")
+    else:
+        log(f"new run: text {count_params(model.text)} + denoiser {count_params(model.denoiser)} "
+            f"params, args {vars(args)}")
+
+    stop = {"now": False}
+
+    def on_signal(signum, frame):
+        stop["now"] = True  # finish the current step, checkpoint, exit
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+
+    model.train()
+    smooth, t_start, t_last, s_last = None, time.time(), time.time(), step
+    while not stop["now"]:
+        clips, prompts, _ = dataset.sample_batch(data_rng, args.batch)
+        x0 = torch.from_numpy(clips)
+        ids = torch.from_numpy(encode(prompts))
+        t = torch.randint(0, diffusion.T, (args.batch,))
+        noise = torch.randn_like(x0)
+        xt, target = diffusion.v_target(x0, noise, t)
+
+        for g in opt.param_groups:
+            g["lr"] = lr_at(step, args)
+        pred = model(xt, t.float(), ids)
+        per_sample = (pred - target).pow(2).mean(dim=(1, 2, 3, 4))
+        loss = (per_sample * diffusion.min_snr_weight(t)).mean()
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        ema_update(ema, model, step, args.ema)
+        step += 1
+
+        raw = per_sample.mean().item()
+        smooth = raw if smooth is None else 0.98 * smooth + 0.02 * raw
+        if step % args.log_every == 0:
+            now = time.time()
+            log(f"step {step} loss {smooth:.4f} (v-mse, smoothed) lr {lr_at(step, args):.2e} "
+                f"{(step - s_last) / (now - t_last):.3f} steps/s elapsed {(now - t_start) / 60:.1f} min "
+                f"threads {torch.get_num_threads()} load {os.getloadavg()[0]:.1f}")
+            t_last, s_last = now, step
+            torch.set_num_threads(pick_threads(args.threads, torch.get_num_threads()))
+        if step % args.ckpt_every == 0:
+            save_checkpoint(LATEST, model, ema, opt, step, data_rng, args)
+        if args.keep_every and step % args.keep_every == 0:
+            save_checkpoint(os.path.join(CKPT_DIR, f"step{step}.pt"), model, ema, opt, step, data_rng, args)
+        if step % args.eval_every == 0:
+            t0 = time.time()
+            acc, clips = adherence(ema, steps=12, guidance=3.0)
+            dataset.write_png(os.path.join(CKPT_DIR, "adherence.png"), dataset.contact_sheet(clips[:12]))
+            log(f"adherence step {step}: colour {acc[0]:.2f} background {acc[1]:.2f} "
+                f"motion {acc[2]:.2f} all {acc[3]:.2f} (dpmpp-2m 12 steps, cfg 3, {time.time() - t0:.0f}s)")
+            model.train()
+
+    save_checkpoint(LATEST, model, ema, opt, step, data_rng, args)
+    log(f"stopped at step {step}, checkpoint saved")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
