@@ -28,10 +28,31 @@ def v_target(x0, noise, t):
     return a * x0 + s * noise, a * noise - s * x0
 
 
-def min_snr_weight(t, gamma=5.0):
-    """Min-SNR-gamma loss weight for v-prediction: min(snr, gamma) / (snr + 1)."""
+def sample_timesteps(batch, generator=None):
+    """Training timesteps: 50% uniform over [0, T), 35% uniform over [940, T), 15% exactly T-1.
+
+    A 16x32x32 clip is so redundant that the noisy input itself reveals the background colour
+    down to t ~ 990 (averaging 16k pixels beats the noise) and the object down to t ~ 960. Only
+    the last few dozen timesteps need the prompt, so with uniform t the network learnt to read
+    colours from the noise and ignored the text. The sampler starts at t = 999 (pure noise,
+    "trailing" spacing), where the prediction can only come from the prompt, hence the extra
+    weight on exactly that step."""
+    t = torch.randint(0, T, (batch,), generator=generator)
+    high = torch.randint(940, T, (batch,), generator=generator)
+    u = torch.rand(batch, generator=generator)
+    t = torch.where(u < 0.35, high, t)
+    return torch.where(u > 0.85, torch.full_like(t, T - 1), t)
+
+
+def loss_weight(t, gamma=5.0):
+    """Per-sample weight on the v-MSE: min(snr + 1, gamma) / (snr + 1).
+
+    This is plain v-MSE at high noise and caps the weight of the easy low-noise steps (the
+    Min-SNR idea). The usual Min-SNR form for v-prediction, min(snr, gamma) / (snr + 1), goes
+    to 0 as snr -> 0, i.e. exactly at the high-noise steps where the prompt decides colours and
+    motion: with it the text path got almost no gradient and the model ignored the prompt."""
     snr = ABAR[t] / (1 - ABAR[t])
-    return torch.clamp(snr, max=gamma) / (snr + 1)
+    return torch.clamp(snr + 1, max=gamma) / (snr + 1)
 
 
 def trailing_timesteps(steps):

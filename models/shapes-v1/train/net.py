@@ -185,8 +185,15 @@ class SpatialAttention(nn.Module):
 
 
 class TextPool(nn.Module):
-    """Attention-pool the text states with a few learned queries into one vector.
-    Rows that are exactly zero (pads zeroed by the text encoder) are masked out."""
+    """Summarise the text states [B, 16, 64] into one conditioning vector [B, out_dim].
+
+    Two paths, summed:
+    - attention pooling with a few learned queries (position-invariant: generalises across
+      templates); rows that are exactly zero (pads zeroed by the text encoder) are masked out;
+    - a linear map of the flattened states (position-specific). At initialisation attention
+      pooling is a plain average, which nearly washes out the differences between prompts;
+      alone it left the denoiser ignoring the text for the first 1000+ steps. The flat path
+      carries the prompt at full strength from step 0."""
 
     def __init__(self, dim=TEXT_DIM, queries=4, out_dim=256):
         super().__init__()
@@ -194,12 +201,14 @@ class TextPool(nn.Module):
         self.k = Linear(dim, dim)
         self.v = Linear(dim, dim)
         self.out = Linear(queries * dim, out_dim)
+        self.flat = Linear(MAX_LEN * dim, out_dim)
 
     def forward(self, enc):
         pad = (enc.abs().sum(-1) == 0).float()[:, None, :] * -1e4  # [B, 1, L]
         att = (self.q[None] @ self.k(enc).transpose(1, 2)) / math.sqrt(enc.shape[-1]) + pad
         pooled = att.softmax(-1) @ self.v(enc)  # [B, Q, D]
-        return self.out(pooled.reshape(pooled.shape[0], -1))
+        flat = self.flat(enc.reshape(-1, MAX_LEN * enc.shape[-1]))
+        return self.out(pooled.reshape(pooled.shape[0], -1)) + flat
 
 
 class Denoiser(nn.Module):
@@ -215,35 +224,42 @@ class Denoiser(nn.Module):
         self.text_pool = TextPool(out_dim=cond_dim)
         self.frame_mlp = Linear(64, cond_dim)
         self.cond_out = Linear(cond_dim, cond_dim)
+        # The conditioning vector is [time+frame part, text part], each LayerNormed on its
+        # own. Summing text into the time embedding let the (immediately useful) timestep
+        # features drown the text, and a final SiLU collapsed the whole vector to ~0; kept
+        # separate and normalised, the text keeps unit scale until the blocks learn to use it.
+        self.cond_norm = nn.LayerNorm(cond_dim)
+        self.text_norm = nn.LayerNorm(cond_dim)
         # Absolute frame position f/(F-1), fixed: tells each frame where it is in the clip.
         self.register_buffer("frame_emb", sinusoidal(torch.linspace(0, 1, FRAMES) * 100.0, 64),
                              persistent=False)
 
         self.conv_in = nn.Conv2d(12, c1, 3, padding=1)
-        self.down1 = ResBlock(c1, cond_dim)
+        self.down1 = ResBlock(c1, 2 * cond_dim)
         self.pool1 = nn.Conv2d(c1, c2, 3, stride=2, padding=1)
-        self.down2 = ResBlock(c2, cond_dim)
+        self.down2 = ResBlock(c2, 2 * cond_dim)
         self.tattn2 = TemporalAttention(c2)
         self.pool2 = nn.Conv2d(c2, c3, 3, stride=2, padding=1)
-        self.mid1 = ResBlock(c3, cond_dim)
+        self.mid1 = ResBlock(c3, 2 * cond_dim)
         self.mid_sattn = SpatialAttention(c3, SIZE // 8)
         self.mid_tattn = TemporalAttention(c3)
-        self.mid2 = ResBlock(c3, cond_dim)
+        self.mid2 = ResBlock(c3, 2 * cond_dim)
         self.unpool2 = nn.Conv2d(c3, c2, 1)
-        self.up2 = ResBlock(c2, cond_dim)
+        self.up2 = ResBlock(c2, 2 * cond_dim)
         self.unpool1 = nn.Conv2d(c2, c1, 1)
-        self.up1 = ResBlock(c1, cond_dim)
+        self.up1 = ResBlock(c1, 2 * cond_dim)
         self.norm_out = group_norm(c1)
         self.conv_out = nn.Conv2d(c1, 12, 3, padding=1)
         nn.init.zeros_(self.conv_out.weight)
         nn.init.zeros_(self.conv_out.bias)
 
     def conditioning(self, timestep, enc):
-        """One conditioning vector per (sample, frame): [B*F, cond_dim]."""
-        g = self.time_mlp(sinusoidal(timestep, 128)) + self.text_pool(enc)  # [B, D]
+        """One conditioning vector per (sample, frame): [B*F, 2 * cond_dim]."""
+        g = self.time_mlp(sinusoidal(timestep, 128))  # [B, D]
         fr = self.frame_mlp(self.frame_emb)  # [F, D]
-        c = F.silu(g[:, None, :] + fr[None])  # [B, F, D]
-        return F.silu(self.cond_out(c)).reshape(-1, c.shape[-1])
+        tf = self.cond_norm(self.cond_out(F.silu(g[:, None, :] + fr[None])))  # [B, F, D]
+        txt = self.text_norm(self.text_pool(enc))[:, None, :].expand(-1, FRAMES, -1)  # [B, F, D]
+        return torch.cat([tf, txt], dim=-1).reshape(-1, 2 * tf.shape[-1])
 
     def forward(self, sample, timestep, encoder_hidden_states):
         cond = self.conditioning(timestep, encoder_hidden_states)

@@ -213,7 +213,7 @@ def main():
         clips, prompts, _ = dataset.sample_batch(data_rng, args.batch)
         x0 = torch.from_numpy(clips)
         ids = torch.from_numpy(encode(prompts))
-        t = torch.randint(0, diffusion.T, (args.batch,))
+        t = diffusion.sample_timesteps(args.batch)
         noise = torch.randn_like(x0)
         xt, target = diffusion.v_target(x0, noise, t)
 
@@ -221,7 +221,7 @@ def main():
             g["lr"] = lr_at(step, args)
         pred = model(xt, t.float(), ids)
         per_sample = (pred - target).pow(2).mean(dim=(1, 2, 3, 4))
-        loss = (per_sample * diffusion.min_snr_weight(t)).mean()
+        loss = (per_sample * diffusion.loss_weight(t)).mean()
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -255,4 +255,10 @@ def main():
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except Exception:
+        # The background run's stdout/stderr usually go to /dev/null: keep crashes in the log.
+        import traceback
+        log("crashed:\n" + traceback.format_exc())
+        raise
