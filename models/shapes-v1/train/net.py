@@ -115,7 +115,7 @@ def group_norm(ch):
 
 
 class ResBlock(nn.Module):
-    """FiLM-conditioned residual block: spatial 3x3 conv then temporal k=3 conv over frames.
+    """FiLM-conditioned residual block: spatial 3x3 conv, FiLM, then temporal k=3 conv over frames.
     FiLM parameters come from a per-(sample, frame) conditioning vector, so the block knows
     the timestep, the prompt and which frame it is working on."""
 
@@ -134,10 +134,12 @@ class ResBlock(nn.Module):
 
     def forward(self, x, cond):
         # x [B*F, C, H, W]; cond [B*F, cond_dim]
+        h = self.conv_s(F.silu(self.norm1(x)))
+        # FiLM after the second norm (as in ADM's adaptive GroupNorm): nothing normalises the
+        # branch after this point, so the prompt/timestep/frame shift reaches the residual
+        # stream intact. Applied before a GroupNorm instead, it was mostly normalised away.
         scale, shift = self.film(cond)[:, :, None, None].chunk(2, dim=1)
-        h = self.norm1(x) * (1 + scale) + shift
-        h = self.conv_s(F.silu(h))
-        h = F.silu(self.norm2(h))
+        h = F.silu(self.norm2(h) * (1 + scale) + shift)
         c, hh, ww = h.shape[1], h.shape[2], h.shape[3]
         h = h.reshape(-1, FRAMES, c, hh * ww).transpose(1, 2)  # [B, C, F, HW]
         h = self.conv_t(h)
