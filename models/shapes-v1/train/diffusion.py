@@ -44,17 +44,6 @@ def sample_timesteps(batch, generator=None):
     return torch.where(u > 0.85, torch.full_like(t, T - 1), t)
 
 
-def loss_weight(t, gamma=5.0):
-    """Per-sample weight on the v-MSE: min(snr + 1, gamma) / (snr + 1).
-
-    This is plain v-MSE at high noise and caps the weight of the easy low-noise steps (the
-    Min-SNR idea). The usual Min-SNR form for v-prediction, min(snr, gamma) / (snr + 1), goes
-    to 0 as snr -> 0, i.e. exactly at the high-noise steps where the prompt decides colours and
-    motion: with it the text path got almost no gradient and the model ignored the prompt."""
-    snr = ABAR[t] / (1 - ABAR[t])
-    return torch.clamp(snr + 1, max=gamma) / (snr + 1)
-
-
 def trailing_timesteps(steps):
     """diffusers "trailing" spacing: e.g. 10 steps -> 999, 899, ..., 99."""
     return (np.round(np.arange(T, 0, -T / steps)) - 1).astype(np.int64)
