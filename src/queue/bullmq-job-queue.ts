@@ -84,9 +84,13 @@ export class BullmqJobQueue implements JobQueue {
     this.positionUpdates = options.positionUpdates ?? true;
     this.positionDebounceMs = options.positionDebounceMs ?? 200;
     this.onError = options.onError ?? ((error) => console.warn(`[queue] ${error.message}`));
-    this.queue = new Queue(queueName, { connection: redisClientOptions(options.redis, 'producer'), prefix });
+    // Auto-pipelining on both producer connections: a burst of commands then sends its Redis
+    // calls in a few socket writes rather than one write (and syscall) each. Neither connection
+    // runs blocking commands (those belong to workers and QueueEvents).
+    const producer = { ...redisClientOptions(options.redis, 'producer'), enableAutoPipelining: true };
+    this.queue = new Queue(queueName, { connection: producer, prefix });
     this.queue.on('error', this.onError);
-    this.redis = new Redis(redisClientOptions(options.redis, 'producer'));
+    this.redis = new Redis(producer);
     this.redis.on('error', this.onError);
     this.fair = new FairShare(this.redis, this.keys, { mode: options.mode ?? 'fair' });
     this.stats = new PoolStats(this.redis, this.keys);

@@ -21,19 +21,23 @@ import type { QueueKeys } from './queue-keys.ts';
  * stalled-job recovery, retries and events keep working unchanged on any number of workers and
  * machines, with no extra process or leader to keep alive and no window in which a job has left
  * our list but is not yet in BullMQ's. The price is that bands change when jobs come and go:
- * the scripts below rewrite them atomically on every enqueue and every finish, touching only the
- * channels whose bands can change (the job's own and those of its owner's other jobs). The score
- * BullMQ sorts by is `priority * 2^32 + counter`; a rewrite keeps the counter, so a job keeps its
- * place among equals. A band is at most the number of outstanding jobs in its channel, far below
- * BullMQ's ceiling of 2^21 - 1 (and clamped to it). A rewrite costs a few Redis calls per
- * outstanding job of the channels involved; with the per-person cap that stays small.
+ * the scripts below rewrite them atomically on every enqueue and every finish. Each channel keeps
+ * its jobs in band order (a sorted set by userRank, then enqueue order), so a job arriving or
+ * leaving changes bands only from its own place to the end of that order, plus, when a job leaves,
+ * from the new places of its owner's later jobs. Only those tails are rewritten: a newcomer's
+ * first job lands at the end of the first-job group, so a burst of 200 people in one channel
+ * costs one band write per enqueue rather than 200. The score BullMQ sorts by is
+ * `priority * 2^32 + counter`; a rewrite keeps the counter, so a job keeps its place among equals.
+ * A band is at most the number of outstanding jobs in its channel, far below BullMQ's ceiling of
+ * 2^21 - 1 (and clamped to it).
  *
  * Jobs recovered from a dead worker and jobs handed back at shutdown re-enter BullMQ's plain
  * wait list or the front of their band respectively, so interrupted work resumes first.
  *
  * Bookkeeping heals itself: a job that finished without its worker reporting it (the worker was
- * killed after BullMQ recorded the result) is pruned the next time its owner or channel is
- * looked at, by checking BullMQ's own job hash. A fresh reservation whose BullMQ job is not
+ * killed after BullMQ recorded the result) is pruned the next time its owner enqueues or settles,
+ * or when it reaches the front of its channel's order (checked on every call), by looking at
+ * BullMQ's own job hash. A fresh reservation whose BullMQ job is not
  * written yet is given `reservationGraceMs` before it counts as abandoned.
  *
  * These scripts read BullMQ's `prioritized` sorted set and job hashes directly, as BullMQ's own
@@ -94,8 +98,14 @@ function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, 
 // ARGV[1] key base, ARGV[2] now (ms), ARGV[3] reservation grace (ms), ARGV[4] 'fair' | 'fifo', or
 // '' for the mode the producers last stored (workers settle jobs without knowing the mode).
 // Keys built from ARGV[1] (all under the queue's prefix): <base><jobId> (BullMQ job hash),
-// <base>fair:u:<userId> and <base>fair:c:<channelKey> (sorted sets of jobIds by enqueue seq),
-// <base>fair:mode (string).
+// <base>fair:u:<userId> (sorted set of the person's outstanding jobIds by enqueue seq),
+// <base>fair:order:<channelKey> (the channel's outstanding jobIds in band order: score
+// userRank * 2^32 + seq), <base>fair:mode (string).
+//
+// Bands are kept incrementally: a job entering or leaving a channel's order can only change the
+// bands at and after its place in that order (band = max(userRank, place)), so only that tail is
+// rewritten. A burst of first jobs from many people in one channel appends at the end and
+// rewrites one band each, instead of every outstanding job on every enqueue.
 const PRELUDE = `
 local rcall = redis.call
 local fairJobsKey = KEYS[1]
@@ -108,9 +118,11 @@ if mode == '' then mode = rcall('GET', base .. 'fair:mode') or 'fair' end
 local fifo = mode == 'fifo'
 local MAX_BAND = ${MAX_BAND}
 local BAND = 4294967296
+-- Finished jobs still at the front of a channel's order are looked for this deep on every call.
+local HEAD_CHECK = 4
 
 local function userKey(u) return base .. 'fair:u:' .. u end
-local function channelKey(c) return base .. 'fair:c:' .. c end
+local function orderKey(c) return base .. 'fair:order:' .. c end
 
 local function entryOf(jobId)
   local raw = rcall('HGET', fairJobsKey, jobId)
@@ -127,28 +139,45 @@ local function isSettled(jobId, entry)
   return rcall('HEXISTS', jobKey, 'finishedOn') == 1
 end
 
-local pending, todo, bandOf = {}, {}, {}
-local function markDirty(c)
-  if not pending[c] then
-    pending[c] = true
+-- Per channel, the first 0-based place in its order whose band may have changed.
+local dirtyFrom, todo, bandOf = {}, {}, {}
+local function markFrom(c, place)
+  local current = dirtyFrom[c]
+  if current == nil then
     todo[#todo + 1] = c
+    dirtyFrom[c] = place
+  elseif place < current then
+    dirtyFrom[c] = place
   end
 end
 
-local function markUserChannels(u)
-  for _, id in ipairs(rcall('ZRANGE', userKey(u), 0, -1)) do
-    local e = entryOf(id)
-    if e then markDirty(e.c) end
-  end
+-- (Re)inserts a job into its channel's order with its current user rank.
+local function place(jobId, c, rank, seq)
+  local key = orderKey(c)
+  local before = rcall('ZRANK', key, jobId)
+  rcall('ZADD', key, string.format('%.0f', rank * BAND + seq), jobId)
+  local after = rcall('ZRANK', key, jobId)
+  markFrom(c, math.min(before or after, after))
 end
 
 local function forget(jobId, entry)
+  local uk = userKey(entry.u)
+  local rank0 = rcall('ZRANK', uk, jobId)
   rcall('HDEL', fairJobsKey, jobId)
-  rcall('ZREM', userKey(entry.u), jobId)
-  rcall('ZREM', channelKey(entry.c), jobId)
-  markDirty(entry.c)
-  -- The owner's later jobs move up a rank, which changes bands in their channels too.
-  markUserChannels(entry.u)
+  rcall('ZREM', uk, jobId)
+  local key = orderKey(entry.c)
+  local at = rcall('ZRANK', key, jobId)
+  if at then
+    rcall('ZREM', key, jobId)
+    markFrom(entry.c, at)
+  end
+  if not rank0 then return end
+  -- The owner's later jobs each move up one rank, which moves them in their channels' orders.
+  local later = rcall('ZRANGE', uk, rank0, -1, 'WITHSCORES')
+  for i = 1, #later, 2 do
+    local e = entryOf(later[i])
+    if e then place(later[i], e.c, rank0 + (i + 1) / 2, tonumber(later[i + 1])) end
+  end
 end
 
 local checkedUsers = {}
@@ -159,6 +188,21 @@ local function pruneUser(u)
     local e = entryOf(id)
     if not e then
       rcall('ZREM', userKey(u), id)
+    elseif isSettled(id, e) then
+      forget(id, e)
+    end
+  end
+end
+
+-- A job whose worker died after BullMQ recorded its result was never settled. Such jobs sort to
+-- the front of their channel (they were running, so rank 1 and oldest), where this finds them.
+local function pruneHead(c)
+  local key = orderKey(c)
+  for _, id in ipairs(rcall('ZRANGE', key, 0, HEAD_CHECK - 1)) do
+    local e = entryOf(id)
+    if not e then
+      rcall('ZREM', key, id)
+      markFrom(c, 0)
     elseif isSettled(id, e) then
       forget(id, e)
     end
@@ -184,30 +228,18 @@ local function applyBand(jobId, band)
   end
 end
 
-local function rebalance(c)
-  local ck = channelKey(c)
-  for _, id in ipairs(rcall('ZRANGE', ck, 0, -1)) do
-    local e = entryOf(id)
-    if e then pruneUser(e.u) else rcall('ZREM', ck, id) end
-  end
-  local raw = rcall('ZRANGE', ck, 0, -1, 'WITHSCORES')
-  local jobs = {}
+local function bandAt(place1, score)
+  if fifo then return 1 end
+  return math.min(math.max(math.floor(score / BAND), place1), MAX_BAND)
+end
+
+-- Rewrites the bands of a channel's order from 0-based place \`from\` to its end.
+local function reband(c, from)
+  local raw = rcall('ZRANGE', orderKey(c), from, -1, 'WITHSCORES')
   for i = 1, #raw, 2 do
-    local e = entryOf(raw[i])
-    if e then
-      local rank = rcall('ZRANK', userKey(e.u), raw[i])
-      if rank then jobs[#jobs + 1] = { id = raw[i], seq = tonumber(raw[i + 1]), rank = rank + 1 } end
-    end
-  end
-  table.sort(jobs, function(a, b)
-    if a.rank ~= b.rank then return a.rank < b.rank end
-    return a.seq < b.seq
-  end)
-  for i, j in ipairs(jobs) do
-    local band = 1
-    if not fifo then band = math.min(math.max(j.rank, i), MAX_BAND) end
-    bandOf[j.id] = band
-    applyBand(j.id, band)
+    local band = bandAt(from + (i + 1) / 2, tonumber(raw[i + 1]))
+    bandOf[raw[i]] = band
+    applyBand(raw[i], band)
   end
 end
 
@@ -215,8 +247,9 @@ local function drain()
   local i = 1
   while i <= #todo do
     local c = todo[i]
-    pending[c] = nil
-    rebalance(c)
+    local from = dirtyFrom[c]
+    dirtyFrom[c] = nil
+    reband(c, from)
     i = i + 1
   end
 end
@@ -224,7 +257,7 @@ end
 
 const ADMIT = new LuaScript(`--[[
   Admits a job into fair-share bookkeeping just before it is added to BullMQ: refuses it when
-  its owner is at the cap, reserves it, and recomputes the bands of its channel.
+  its owner is at the cap, reserves it, and rewrites the bands its arrival changes.
   KEYS[1] fair:jobs (hash jobId -> {u, c, s, t})
   KEYS[2] BullMQ prioritized (sorted set)
   KEYS[3] fair:seq (counter)
@@ -239,6 +272,7 @@ if rcall('EXISTS', base .. jobId) == 1 or rcall('HEXISTS', fairJobsKey, jobId) =
   return {0, 0, 0}
 end
 pruneUser(userId)
+pruneHead(channel)
 local outstanding = rcall('ZCARD', userKey(userId))
 if outstanding >= cap then
   drain()
@@ -247,15 +281,15 @@ end
 local seq = rcall('INCR', KEYS[3])
 rcall('HSET', fairJobsKey, jobId, cjson.encode({u = userId, c = channel, s = seq, t = now}))
 rcall('ZADD', userKey(userId), seq, jobId)
-rcall('ZADD', channelKey(channel), seq, jobId)
-markDirty(channel)
+place(jobId, channel, outstanding + 1, seq)
 drain()
 return {1, bandOf[jobId] or 1, outstanding + 1}
 `);
 
 const SETTLE = new LuaScript(`--[[
   Called when a job was added, finished, failed for good or was removed: forgets it if it is no
-  longer outstanding and recomputes the bands of every channel that can change.
+  longer outstanding, otherwise writes its current band (it may have moved between its admission
+  and its add), and rewrites the bands that change.
   KEYS[1] fair:jobs, KEYS[2] BullMQ prioritized
   ARGV[1] key base, ARGV[2] now ms, ARGV[3] reservation grace ms, ARGV[4] mode or '' (stored one)
   ARGV[5] jobId, ARGV[6] '1' to forget it whatever BullMQ says (it was removed)
@@ -265,10 +299,15 @@ ${PRELUDE}
 local jobId = ARGV[5]
 local e = entryOf(jobId)
 if not e then return 0 end
-if ARGV[6] == '1' or isSettled(jobId, e) then forget(jobId, e) end
-markDirty(e.c)
+if ARGV[6] == '1' or isSettled(jobId, e) then
+  forget(jobId, e)
+else
+  local key = orderKey(e.c)
+  local at = rcall('ZRANK', key, jobId)
+  if at then applyBand(jobId, bandAt(at + 1, tonumber(rcall('ZSCORE', key, jobId)))) end
+end
 pruneUser(e.u)
-markUserChannels(e.u)
+pruneHead(e.c)
 drain()
 return 1
 `);

@@ -36,10 +36,6 @@ export class QueueKeys {
     return `${this.base}fair:u:${userId}`;
   }
 
-  channel(channelKey: string): string {
-    return `${this.base}fair:c:${channelKey}`;
-  }
-
   cancelFlag(jobId: string): string {
     return `${this.base}fair:cancel:${jobId}`;
   }

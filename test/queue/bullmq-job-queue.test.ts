@@ -102,8 +102,8 @@ describe('BullmqJobQueue on real Redis', () => {
       return seed % n;
     };
     try {
-      for (let step = 0; step < 60; step++) {
-        if (outstanding.length > 5 && rand(4) === 0) {
+      for (let step = 0; step < 150; step++) {
+        if (outstanding.length > 5 && rand(3) === 0) {
           const [gone] = outstanding.splice(rand(outstanding.length), 1);
           expect(await wide.cancel(gone!.jobId)).toBe(true);
         } else {
@@ -138,6 +138,32 @@ describe('BullmqJobQueue on real Redis', () => {
     } finally {
       await bare.close();
       await tight.close();
+    }
+  });
+
+  it("prunes an unsettled finished job from the front of its channel when someone else enqueues there", async () => {
+    const q = new BullmqJobQueue({ redis: env.redis, queueName: env.queueName, prefix: env.prefix, positionUpdates: false });
+    const bare = new Worker(env.queueName, async () => ({ takes: [], timingsMs: {} }), { connection: env.redis, prefix: env.prefix });
+    const client = new Redis(env.redis);
+    const band = async (jobId: string) => Number(await client.hget(`${env.prefix}:${env.queueName}:${jobId}`, 'priority'));
+    try {
+      const gone = renderJob({ userId: 'vanished', channelKey: 'head-check' });
+      await q.enqueue(gone);
+      await waitFor(async () => (await q.status(gone.jobId)).state === 'completed', 10_000, 'bare completion');
+      await bare.close();
+      // Nobody settled it: it still holds the first place of its channel...
+      expect(await q.fair.outstanding('vanished')).toEqual([gone.jobId]);
+      // ...until the next enqueue in that channel looks at the front and drops it, so the
+      // newcomer gets band 1 rather than 2.
+      const next = renderJob({ userId: 'newcomer', channelKey: 'head-check' });
+      await q.enqueue(next);
+      expect(await q.fair.outstanding('vanished')).toEqual([]);
+      expect(await band(next.jobId)).toBe(1);
+      await q.cancel(next.jobId);
+    } finally {
+      await bare.close();
+      client.disconnect();
+      await q.close();
     }
   });
 
