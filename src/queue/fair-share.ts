@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { LuaScript } from './lua-script.ts';
+import { LuaScript } from '../redis/lua-script.ts';
 import type { QueueKeys } from './queue-keys.ts';
 
 /**

@@ -1,3 +1,4 @@
+import { LuaScript, type RedisScripting } from '../redis/lua-script.ts';
 import { DEFAULT_BUCKET, type RateDecision, type RateLimiter, type TokenBucketConfig } from './rate-limit.ts';
 
 /**
@@ -11,7 +12,7 @@ import { DEFAULT_BUCKET, type RateDecision, type RateLimiter, type TokenBucketCo
  * ARGV[5]  ttl ms (a full bucket needs no storage)
  * Returns {allowed 0|1, retry-after ms, remaining tokens as a string}.
  */
-export const TOKEN_BUCKET_SCRIPT = `
+const TOKEN_BUCKET = new LuaScript(`
 local cap = tonumber(ARGV[1])
 local rate = tonumber(ARGV[2])
 local now = tonumber(ARGV[3])
@@ -36,16 +37,11 @@ end
 redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'ts', tostring(ts))
 redis.call('PEXPIRE', KEYS[1], ARGV[5])
 return {allowed, wait, tostring(tokens)}
-`;
-
-/** The one thing needed from a Redis client; structural so this module does not import ioredis. */
-export interface RedisEval {
-  eval(script: string, numKeys: number, ...args: Array<string | number>): Promise<unknown>;
-}
+`);
 
 export class RedisTokenBucket implements RateLimiter {
   constructor(
-    private readonly redis: RedisEval,
+    private readonly redis: RedisScripting,
     private readonly options: { prefix?: string; config?: TokenBucketConfig; now?: () => number } = {},
   ) {}
 
@@ -54,7 +50,7 @@ export class RedisTokenBucket implements RateLimiter {
     const perMs = config.refillPerSecond / 1000;
     const ttl = perMs > 0 ? Math.ceil(config.capacity / perMs) + 1000 : 86_400_000;
     const now = (this.options.now ?? Date.now)();
-    const reply = (await this.redis.eval(TOKEN_BUCKET_SCRIPT, 1, `${this.options.prefix ?? 'dailies:'}rate:${key}`, config.capacity, perMs, now, cost, ttl)) as [number, number, string];
+    const reply = (await TOKEN_BUCKET.run(this.redis, [`${this.options.prefix ?? 'dailies:'}rate:${key}`], [config.capacity, perMs, now, cost, ttl])) as [number, number, string];
     const [allowed, wait, tokens] = reply;
     return {
       allowed: allowed === 1,

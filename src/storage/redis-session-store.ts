@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { DailiesError } from '../errors.ts';
+import { LuaScript } from '../redis/lua-script.ts';
 import type { MessageRef } from '../core/chat-adapter.ts';
 import type { PostKey, Session } from '../core/session.ts';
 import { threadKeyOf } from '../core/session-state.ts';
@@ -22,7 +22,7 @@ import { postKeyString, type PostClaim } from './session-store.ts';
  * ARGV[7]  N, then N (score, member) pairs to add to KEYS[2], then members to remove from it
  * Returns "ok" | "conflict" | "thread-taken".
  */
-const WRITE_SESSION = `
+const WRITE_SESSION = new LuaScript(`
 local rev = tonumber(redis.call('HGET', KEYS[1], 'rev') or '0')
 if rev ~= tonumber(ARGV[1]) then return 'conflict' end
 if ARGV[5] == '1' then
@@ -46,8 +46,7 @@ while i <= #ARGV do
   i = i + 1
 end
 return 'ok'
-`;
-const WRITE_SESSION_SHA = createHash('sha1').update(WRITE_SESSION).digest('hex');
+`);
 
 export interface RedisSessionStoreOptions {
   /** An ioredis client (left open on close) or a redis:// URL (the store owns that client). */
@@ -111,19 +110,11 @@ export class RedisSessionStore extends DocumentSessionStore {
       ...indexes.dueAdd.flatMap((d) => [d.score, d.member]),
       ...indexes.dueRemove,
     ];
-    const result = await this.evalScript(keys, args);
+    const result = await WRITE_SESSION.run(this.redis, keys, args);
     if (result === 'ok' || result === 'conflict' || result === 'thread-taken') return result;
     throw new DailiesError('internal', `Redis answered "${String(result)}" to a session write; check the Redis server version (>= 6.2).`);
   }
 
-  private async evalScript(keys: string[], args: Array<string | number>): Promise<unknown> {
-    try {
-      return await this.redis.evalsha(WRITE_SESSION_SHA, keys.length, ...keys, ...args);
-    } catch (error) {
-      if (!(error instanceof Error) || !error.message.includes('NOSCRIPT')) throw error;
-      return this.redis.eval(WRITE_SESSION, keys.length, ...keys, ...args);
-    }
-  }
 
   protected lookupThread(threadKey: string): Promise<string | null> {
     return this.redis.get(this.key('thread', threadKey));
