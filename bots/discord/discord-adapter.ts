@@ -56,6 +56,7 @@ import {
 } from './interaction-context.ts';
 import { LIMITS, messageBody, readUploads, truncate } from './outgoing-message.ts';
 import { RecentPrompts, defaultSuggestions, toChoices, type SuggestionProvider, type SuggestionQuery } from './suggestions.ts';
+import { RateLimitLog } from './rate-limit-log.ts';
 
 /** The core's Logger (so the app can pass its own), plus optional info lines. */
 export type AdapterLogger = Logger & { info?(message: string, detail?: unknown): void };
@@ -151,6 +152,7 @@ export class DiscordAdapter implements ChatAdapter {
   private readonly channelLimits = new Map<string, number>();
   private readonly channelGuilds = new Map<string, string>();
   private readonly prompts = new RecentPrompts();
+  private readonly rateLimitLog = new RateLimitLog();
 
   constructor(private readonly options: DiscordAdapterOptions = {}) {
     this.log = options.logger ?? defaultLogger;
@@ -286,9 +288,17 @@ export class DiscordAdapter implements ChatAdapter {
     });
     client.on(Events.Error, (error) => this.log.error('discord: client error', { error: String(error) }));
     client.on(Events.Warn, (message) => this.log.warn('discord: warning', { message }));
-    client.rest.on('rateLimited', (info) =>
-      this.log.warn('discord: rate limited; discord.js queues the request and retries', { route: info.route, method: info.method, retryAfterMs: info.retryAfter, global: info.global }),
-    );
+    client.rest.on('rateLimited', (info) => {
+      const folded = this.rateLimitLog.admit(`${info.global ? 'global' : info.route}`);
+      if (folded === null) return;
+      this.log.warn('discord: rate limited; discord.js queues the requests and retries', {
+        route: info.global ? '(global)' : info.route,
+        method: info.method,
+        retryAfterMs: info.retryAfter,
+        global: info.global,
+        ...(folded > 0 ? { sinceLastWarning: folded } : {}),
+      });
+    });
   }
 
   private async connect(client: Client, token: string, apiUrl: string): Promise<void> {

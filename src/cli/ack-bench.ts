@@ -1,32 +1,24 @@
-import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { parseArgs } from 'node:util';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { ChatAdapter, ChatEventHandler, CommandEvent, MessageRef, OutgoingMessage, ThreadRef } from '../core/chat-adapter.ts';
-import { createCore } from '../core/app.ts';
-import { createDelivery } from '../core/delivery.ts';
-import type { Logger } from '../core/runtime.ts';
 import { DailiesError } from '../errors.ts';
-import { BullmqJobQueue } from '../queue/bullmq-job-queue.ts';
 import type { PoolBenchHooks } from '../queue/bench/pool-bench.ts';
-import { redisOptionsFromUrl } from '../queue/redis-options.ts';
-import { loadPolicyConfig } from '../safety/policy-config.ts';
-import { createPromptPolicy } from '../safety/prompt-policy.ts';
-import { RedisTokenBucket } from '../safety/redis-token-bucket.ts';
-import { RedisSessionStore } from '../storage/redis-session-store.ts';
+import { createBenchCore } from './bench-core.ts';
+import { fmt, percentile, round, stats, type Stats } from './bench-stats.ts';
+import { parseBenchArgs, runIfMain, wholeNumber } from './bench-cli.ts';
 
 /**
- * Command-ack latency of the core as `dailies start` wires it — Redis session store, Redis rate
- * limiter, the real BullmqJobQueue, delivery subscribed to the queue's events — with bursts of
- * `/video` commands in flight at once. Measured from handing the event to the core to its
- * answer, which is what an adapter waits for before it can reply to the platform (Discord and
- * Slack give 3 s). The platform side is an instant stand-in, so no HTTP and no platform time is
- * included; progress posts run after each answer, on the same event loop, as in production.
+ * How fast the core answers a command, as `dailies bot` wires it — Redis session store, Redis
+ * rate limiter, the real BullmqJobQueue, delivery subscribed to the queue's events — with bursts
+ * of `/video` commands in flight at once. Measured from handing the event to the core to its
+ * answer. This is not the platform's ack: the Discord and Slack adapters acknowledge before the
+ * core runs, and test/bench/discord-ack-bench.ts times that deferral as Discord sees it. The
+ * platform side here is an instant stand-in, so no HTTP and no platform time is included;
+ * progress posts run after each answer, on the same event loop, as in production.
  *
- * `dailies bench-pool` runs this through its `commandAckSamplesMs` hook; it also runs alone:
+ * `dailies bench-pool` runs this through its `commandAnswerSamplesMs` hook; it also runs alone:
  *   node --import tsx src/cli/ack-bench.ts [--redis URL] [--commands N] [--bursts N] [--out FILE]
  */
 
@@ -44,14 +36,6 @@ export interface AckBenchOptions {
   print?: (line: string) => void;
 }
 
-interface Stats {
-  p50: number;
-  p99: number;
-  mean: number;
-  max: number;
-  n: number;
-}
-
 export interface AckBenchResult {
   measuredAt: string;
   host: { cores: number; loadAvg1m: number; node: string };
@@ -64,8 +48,6 @@ export interface AckBenchResult {
   all: Stats;
   perBurst: (Stats & { cpuMs: number; bareRedisP99Ms: number })[];
 }
-
-const quiet: Logger = { warn: () => {}, error: () => {} };
 
 /** The platform side, answering at once: what is timed is the core and its Redis, not a chat API. */
 class InstantAdapter implements ChatAdapter {
@@ -86,28 +68,9 @@ class InstantAdapter implements ChatAdapter {
 
 export async function measureCommandAck(options: AckBenchOptions): Promise<AckBenchResult> {
   const print = options.print ?? ((line: string) => console.log(line));
-  const prefix = `dailies-ackbench-${randomBytes(4).toString('hex')}`;
-  const redis = new Redis(options.redisUrl, { enableAutoPipelining: true, maxRetriesPerRequest: null });
-  const store = new RedisSessionStore({ redis, prefix: `${prefix}:s:` });
-  // The per-person cap is the production default; every command comes from its own person.
-  const queue = new BullmqJobQueue({ redis: redisOptionsFromUrl(options.redisUrl), prefix });
   const adapter = new InstantAdapter();
-  const delivery = createDelivery({
-    store,
-    queue,
-    adapters: [adapter],
-    artifacts: { localPath: async (ref) => `/dev/null/${ref.key}`, publicUrl: (ref) => `bench://${ref.key}` },
-    log: quiet,
-  });
-  const core = createCore({
-    store,
-    queue,
-    adapters: [adapter],
-    delivery,
-    policy: createPromptPolicy(loadPolicyConfig()),
-    rateLimiter: new RedisTokenBucket(redis, { prefix: `${prefix}:` }),
-    log: quiet,
-  });
+  const bench = createBenchCore({ redisUrl: options.redisUrl, adapters: [adapter], name: 'ackbench' });
+  const { core, delivery, redis } = bench;
   let n = 0;
   const event = (user: string, prompt: string, channel = 'bench'): CommandEvent => ({
     id: `bench-${++n}`,
@@ -125,19 +88,16 @@ export async function measureCommandAck(options: AckBenchOptions): Promise<AckBe
   };
 
   try {
-    await queue.eventsReady();
-    delivery.start();
+    await bench.start();
     for (let i = 0; i < options.warmup; i++) await answer(event(`warm-${i}`, `a red ball number ${i} bouncing on a white background`));
     await delivery.idle();
-    // Every burst starts from an empty queue: nothing renders here, so jobs would otherwise pile
-    // up from burst to burst and each burst would measure a longer line than the one before.
-    const emptyQueue = () => deleteKeys(redis, `${prefix}:renders`);
-    await emptyQueue();
+    // Every burst starts from an empty queue.
+    await bench.emptyQueue();
 
     const samples: number[] = [];
     const perBurst: AckBenchResult['perBurst'] = [];
     for (let b = 0; b < options.bursts; b++) {
-      const bare = await bareRoundTripsP99(redis, `${prefix}:bare`, options.commands);
+      const bare = await bareRoundTripsP99(redis, `${bench.prefix}:bare`, options.commands);
       const events = Array.from({ length: options.commands }, (_, i) => event(`u${b}-${i}`, `a red ball number ${i} bouncing on a white background`, `bench-${i % options.channels}`));
       const cpu0 = process.cpuUsage();
       const times = await Promise.all(
@@ -152,7 +112,7 @@ export async function measureCommandAck(options: AckBenchOptions): Promise<AckBe
       perBurst.push({ ...stats(times), cpuMs: round((cpu.user + cpu.system) / 1000), bareRedisP99Ms: round(bare) });
       // Delivery's progress posts for this burst finish before the next burst starts.
       await delivery.idle();
-      await emptyQueue();
+      await bench.emptyQueue();
     }
 
     const result: AckBenchResult = {
@@ -166,7 +126,7 @@ export async function measureCommandAck(options: AckBenchOptions): Promise<AckBe
       all: stats(samples),
       perBurst,
     };
-    print(`\nCommand ack, ms: ${options.commands} /video commands in flight in ${options.channels} channel${options.channels === 1 ? '' : 's'} x ${options.bursts} bursts (core + Redis store + BullMQ, no HTTP), load ${result.host.loadAvg1m}`);
+    print(`\nCommand answer (core), ms: ${options.commands} /video commands in flight in ${options.channels} channel${options.channels === 1 ? '' : 's'} x ${options.bursts} bursts (core + Redis store + BullMQ, no HTTP), load ${result.host.loadAvg1m}`);
     print(`${'burst'.padEnd(8)} ${'p50'.padStart(8)} ${'p99'.padStart(8)} ${'max'.padStart(8)} ${'CPU ms'.padStart(8)} ${'bare Redis p99'.padStart(15)}`);
     perBurst.forEach((s, i) => print(`${String(i + 1).padEnd(8)} ${fmt(s.p50)} ${fmt(s.p99)} ${fmt(s.max)} ${fmt(s.cpuMs)} ${fmt(s.bareRedisP99Ms).padStart(15)}`));
     print(`${'all'.padEnd(8)} ${fmt(result.all.p50)} ${fmt(result.all.p99)} ${fmt(result.all.max)}`);
@@ -177,17 +137,13 @@ export async function measureCommandAck(options: AckBenchOptions): Promise<AckBe
     }
     return result;
   } finally {
-    await delivery.stop().catch(() => {});
-    await queue.close().catch(() => {});
-    await store.close().catch(() => {});
-    await deleteKeys(redis, prefix).catch(() => {});
-    redis.disconnect();
+    await bench.close();
   }
 }
 
 /**
  * What the same burst of Redis round trips costs with nothing else running (an event claim and
- * a session write each): the floor under the ack on this machine at this moment, printed beside it.
+ * a session write each): the floor under the answer on this machine at this moment, printed beside it.
  */
 async function bareRoundTripsP99(redis: Redis, prefix: string, count: number): Promise<number> {
   const doc = 'x'.repeat(1500);
@@ -203,39 +159,6 @@ async function bareRoundTripsP99(redis: Redis, prefix: string, count: number): P
   return percentile(times, 99);
 }
 
-function stats(values: number[]): Stats {
-  return {
-    p50: round(percentile(values, 50)),
-    p99: round(percentile(values, 99)),
-    mean: round(values.reduce((a, b) => a + b, 0) / values.length),
-    max: round(Math.max(...values)),
-    n: values.length,
-  };
-}
-
-/** Nearest-rank, as the pool bench computes it. */
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
-}
-
-function round(x: number): number {
-  return Math.round(x * 10) / 10;
-}
-
-function fmt(x: number): string {
-  return x.toFixed(1).padStart(8);
-}
-
-async function deleteKeys(redis: Redis, prefix: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length) await redis.del(...keys);
-  } while (cursor !== '0');
-}
-
 function flagValue(argv: string[], flag: string): string | undefined {
   const i = argv.findIndex((a) => a === flag || a.startsWith(`${flag}=`));
   if (i < 0) return undefined;
@@ -243,16 +166,24 @@ function flagValue(argv: string[], flag: string): string | undefined {
 }
 
 /**
- * The pool bench's hook: the same Redis as the pool bench (`--redis`), results written beside
- * its JSON as ack.json. The pool bench parses its own flags strictly, so none are added here.
+ * The pool bench's hooks: the same Redis as the pool bench (`--redis`), results written beside
+ * its JSON as ack.json and ack-discord.json. The pool bench parses its own flags strictly, so
+ * none are added here.
  */
 export function poolBenchHooks(argv: string[]): PoolBenchHooks {
   const redisUrl = flagValue(argv, '--redis') ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-  const out = path.join(path.dirname(flagValue(argv, '--out') ?? 'bench-results/pool.json'), 'ack.json');
-  return { commandAckSamplesMs: async () => (await measureCommandAck({ redisUrl, commands: 200, bursts: 3, warmup: 100, channels: 1, out })).samplesMs };
+  const dir = path.dirname(flagValue(argv, '--out') ?? 'bench-results/pool.json');
+  return {
+    commandAnswerSamplesMs: async () => (await measureCommandAck({ redisUrl, commands: 200, bursts: 3, warmup: 100, channels: 1, out: path.join(dir, 'ack.json') })).samplesMs,
+    discordAckSamplesMs: async () => {
+      // It drives the real adapter against the test stand-in of Discord, so it lives with the tests.
+      const { measureDiscordAck } = await import('../../test/bench/discord-ack-bench.ts');
+      return (await measureDiscordAck({ redisUrl, commands: 200, bursts: 3, warmup: 50, out: path.join(dir, 'ack-discord.json') })).ackSamplesMs;
+    },
+  };
 }
 
-/** `dailies bench-pool` with the command-ack row filled in. */
+/** `dailies bench-pool` with the command rows filled in. */
 export async function runPoolBench(argv: string[]): Promise<number> {
   const { run } = await import('../queue/bench/pool-bench.ts');
   return run(argv, argv.includes('--help') || argv.includes('-h') ? {} : poolBenchHooks(argv));
@@ -266,41 +197,20 @@ sequential warm-up commands) with the Redis session store and the BullMQ queue, 
   --out FILE   JSON results (default bench-results/ack.json)`;
 
 export async function run(argv: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: { redis: { type: 'string' }, commands: { type: 'string' }, bursts: { type: 'string' }, warmup: { type: 'string' }, channels: { type: 'string' }, out: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
-    }));
-  } catch (cause) {
-    throw new DailiesError('bad_input', `${(cause as Error).message}; run with --help for the options.`, { cause });
-  }
+  const values = parseBenchArgs(argv, { redis: { type: 'string' }, commands: { type: 'string' }, bursts: { type: 'string' }, warmup: { type: 'string' }, channels: { type: 'string' }, out: { type: 'string' }, help: { type: 'boolean', short: 'h' } });
   if (values.help) {
     console.log(USAGE);
     return 0;
   }
-  const int = (flag: string, raw: string | undefined, fallback: number, min: number) => {
-    if (raw === undefined) return fallback;
-    const v = Number(raw);
-    if (!Number.isInteger(v) || v < min) throw new DailiesError('bad_input', `${flag} must be a whole number of at least ${min}, not "${raw}".`);
-    return v;
-  };
   await measureCommandAck({
     redisUrl: values.redis ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
-    commands: int('--commands', values.commands, 200, 1),
-    bursts: int('--bursts', values.bursts, 3, 1),
-    warmup: int('--warmup', values.warmup, 100, 0),
-    channels: int('--channels', values.channels, 1, 1),
+    commands: wholeNumber('--commands', values.commands, 200, 1),
+    bursts: wholeNumber('--bursts', values.bursts, 3, 1),
+    warmup: wholeNumber('--warmup', values.warmup, 100, 0),
+    channels: wholeNumber('--channels', values.channels, 1, 1),
     out: values.out ?? 'bench-results/ack.json',
   });
   return 0;
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
-  try {
-    process.exitCode = await run(process.argv.slice(2));
-  } catch (error) {
-    console.error(`error: ${(error as Error).message}`);
-    process.exitCode = 1;
-  }
-}
+await runIfMain(import.meta.url, run);

@@ -1,0 +1,91 @@
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import type { ChatAdapter } from '../core/chat-adapter.ts';
+import { createCore, type Core } from '../core/app.ts';
+import { createDelivery, type Delivery } from '../core/delivery.ts';
+import type { Logger } from '../core/runtime.ts';
+import { BullmqJobQueue } from '../queue/bullmq-job-queue.ts';
+import { redisOptionsFromUrl } from '../queue/redis-options.ts';
+import { loadPolicyConfig } from '../safety/policy-config.ts';
+import { createPromptPolicy } from '../safety/prompt-policy.ts';
+import { RedisTokenBucket } from '../safety/redis-token-bucket.ts';
+import { RedisSessionStore } from '../storage/redis-session-store.ts';
+
+/**
+ * The core as `dailies bot` wires it — Redis session store, Redis rate limiter, the real
+ * BullmqJobQueue, delivery subscribed to the queue's events — on throwaway Redis keys, for the
+ * command benches. No worker runs, so jobs only wait in the queue.
+ */
+
+export interface BenchCore {
+  /** Every key this core writes starts with it; close() deletes them. */
+  readonly prefix: string;
+  readonly redis: Redis;
+  readonly core: Core;
+  readonly store: RedisSessionStore;
+  readonly queue: BullmqJobQueue;
+  readonly delivery: Delivery;
+  /** Waits for the queue's event stream and starts delivery, as the bot does before taking commands. */
+  start(): Promise<void>;
+  /**
+   * Drops every waiting job. Nothing renders here, so without it jobs would pile up from burst
+   * to burst and each burst would measure a longer line than the one before.
+   */
+  emptyQueue(): Promise<void>;
+  close(): Promise<void>;
+}
+
+const quiet: Logger = { warn: () => {}, error: () => {} };
+
+export function createBenchCore(options: { redisUrl: string; adapters: readonly ChatAdapter[]; name: string }): BenchCore {
+  const prefix = `dailies-${options.name}-${randomBytes(4).toString('hex')}`;
+  const redis = new Redis(options.redisUrl, { enableAutoPipelining: true, maxRetriesPerRequest: null });
+  const store = new RedisSessionStore({ redis, prefix: `${prefix}:s:` });
+  // The per-person cap is the production default; every command comes from its own person.
+  const queue = new BullmqJobQueue({ redis: redisOptionsFromUrl(options.redisUrl), prefix });
+  const delivery = createDelivery({
+    store,
+    queue,
+    adapters: options.adapters,
+    artifacts: { localPath: async (ref) => `/dev/null/${ref.key}`, publicUrl: (ref) => `bench://${ref.key}` },
+    log: quiet,
+  });
+  const core = createCore({
+    store,
+    queue,
+    adapters: options.adapters,
+    delivery,
+    policy: createPromptPolicy(loadPolicyConfig()),
+    rateLimiter: new RedisTokenBucket(redis, { prefix: `${prefix}:` }),
+    log: quiet,
+  });
+  return {
+    prefix,
+    redis,
+    core,
+    store,
+    queue,
+    delivery,
+    async start() {
+      await queue.eventsReady();
+      delivery.start();
+    },
+    emptyQueue: () => deleteKeys(redis, `${prefix}:renders`),
+    async close() {
+      await delivery.stop().catch(() => {});
+      await queue.close().catch(() => {});
+      await store.close().catch(() => {});
+      await deleteKeys(redis, prefix).catch(() => {});
+      redis.disconnect();
+    },
+  };
+}
+
+async function deleteKeys(redis: Redis, prefix: string): Promise<void> {
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+    cursor = next;
+    if (keys.length) await redis.del(...keys);
+  } while (cursor !== '0');
+}
