@@ -3,10 +3,10 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { promisify } from 'node:util';
 import { z } from 'zod';
 import { DailiesError, describeZodIssues } from '../../src/errors.ts';
+import { parseCliArgs } from '../../src/cli/cli-args.ts';
 import { encodePreview, encodeVideo } from '../../src/media/index.ts';
 import { builtinModelDir, loadModel } from '../engine/load-model.ts';
 import { OnnxSession, floatTensor } from '../engine/ort.ts';
@@ -27,6 +27,15 @@ const Args = z.object({
   out: z.string().default('bench-results/engine.json'),
   torch: z.boolean().default(true),
 });
+
+const USAGE = `Usage: dailies bench [--model DIR] [--runs N] [--no-torch] [--out FILE]
+
+Times the engine: one take with encoding, per denoiser step, 4 batched takes against 4 sequential
+ones, and the same denoiser in PyTorch eager against onnxruntime (skipped without python3-torch).
+  --model DIR   model folder (default: the built-in model)
+  --runs N      warm runs per measure, 1-100 (default 5)
+  --no-torch    skip the PyTorch comparison
+  --out FILE    JSON results (default bench-results/engine.json)`;
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const PROMPT = 'a red circle moving left on a black background';
@@ -74,7 +83,11 @@ async function timeTorchForward(batch: number, runs: number): Promise<{ median_m
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { model: { type: 'string' }, runs: { type: 'string' }, out: { type: 'string' }, 'no-torch': { type: 'boolean' } } });
+  const values = parseCliArgs(argv, { model: { type: 'string' }, runs: { type: 'string' }, out: { type: 'string' }, 'no-torch': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } });
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
   const parsed = Args.safeParse({ ...values, torch: !values['no-torch'] });
   if (!parsed.success) throw new DailiesError('bad_input', `${describeZodIssues('Option', parsed.error.issues)} Run \`npm run bench -- --runs 5\`.`);
   const args = parsed.data;

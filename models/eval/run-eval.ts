@@ -1,7 +1,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import { parseCliArgs } from '../../src/cli/cli-args.ts';
 import { DailiesError, describeZodIssues } from '../../src/errors.ts';
 import { builtinModelDir, loadModel } from '../engine/load-model.ts';
 import { analyseClip, type Vocabulary } from './analyse-clip.ts';
@@ -21,6 +21,18 @@ const Args = z.object({
   seed: z.coerce.number().int().min(0).default(1000),
   out: z.string().default('bench-results/eval.json'),
 });
+
+const USAGE = `Usage: dailies eval [--model DIR] [--count N] [--prompts FILE] [--steps N] [--guidance G] [--seed N] [--out FILE]
+
+Renders held-out prompts (templates the training data never uses) and reads colour, background,
+shape and motion back from the pixels.
+  --model DIR    model folder (default: the built-in model)
+  --count N      how many held-out prompts, 1-1000 (default 60)
+  --prompts FILE a JSON list of {prompt, expect: {colour, shape, background, motion}} instead
+  --steps N      sampling steps (default: the model's)
+  --guidance G   classifier-free guidance (default: the model's)
+  --seed N       first seed (default 1000)
+  --out FILE     JSON results (default bench-results/eval.json)`;
 
 const CaseFile = z.array(
   z.object({
@@ -86,13 +98,14 @@ export async function evaluate(modelDir: string, cases: EvalCase[], opts: { seed
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      model: { type: 'string' }, count: { type: 'string' }, prompts: { type: 'string' }, steps: { type: 'string' },
-      guidance: { type: 'string' }, seed: { type: 'string' }, out: { type: 'string' },
-    },
+  const values = parseCliArgs(argv, {
+    model: { type: 'string' }, count: { type: 'string' }, prompts: { type: 'string' }, steps: { type: 'string' },
+    guidance: { type: 'string' }, seed: { type: 'string' }, out: { type: 'string' }, help: { type: 'boolean', short: 'h' },
   });
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
   const parsed = Args.safeParse(values);
   if (!parsed.success) throw new DailiesError('bad_input', `${describeZodIssues('Option', parsed.error.issues)} Run \`npm run eval -- --count 60\` style options.`);
   const args = parsed.data;

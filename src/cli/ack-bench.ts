@@ -7,7 +7,7 @@ import { DailiesError } from '../errors.ts';
 import type { PoolBenchHooks } from '../queue/bench/pool-bench.ts';
 import { createBenchCore } from './bench-core.ts';
 import { fmt, percentile, round, stats, type Stats } from './bench-stats.ts';
-import { parseBenchArgs, runIfMain, wholeNumber } from './bench-cli.ts';
+import { parseCliArgs, runIfMain, wholeNumber } from './cli-args.ts';
 
 /**
  * How fast the core answers a command, as `dailies bot` wires it — Redis session store, Redis
@@ -197,7 +197,7 @@ sequential warm-up commands) with the Redis session store and the BullMQ queue, 
   --out FILE   JSON results (default bench-results/ack.json)`;
 
 export async function run(argv: string[]): Promise<number> {
-  const values = parseBenchArgs(argv, { redis: { type: 'string' }, commands: { type: 'string' }, bursts: { type: 'string' }, warmup: { type: 'string' }, channels: { type: 'string' }, out: { type: 'string' }, help: { type: 'boolean', short: 'h' } });
+  const values = parseCliArgs(argv, { redis: { type: 'string' }, commands: { type: 'string' }, bursts: { type: 'string' }, warmup: { type: 'string' }, channels: { type: 'string' }, out: { type: 'string' }, help: { type: 'boolean', short: 'h' } });
   if (values.help) {
     console.log(USAGE);
     return 0;

@@ -1,6 +1,5 @@
 import os from 'node:os';
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { builtinModelDir } from '../../models/engine/load-model.ts';
 import { engineSpec, workerName } from '../../workers/cli.ts';
 import { ffmpegRenderMedia } from '../../workers/render-media.ts';
@@ -10,6 +9,7 @@ import { loadConfig } from '../config.ts';
 import { redisOptionsFromUrl } from '../queue/redis-options.ts';
 import { FsArtifactStore } from '../storage/fs-artifact-store.ts';
 import { startBot } from './bot-runtime.ts';
+import { parseCliArgs } from './cli-args.ts';
 import { ensureRedis } from './redis-connection.ts';
 
 /**
@@ -18,16 +18,22 @@ import { ensureRedis } from './redis-connection.ts';
  * `dailies bot` is the same without the worker, for split deployments.
  */
 
-const HELP = `Usage: dailies start [--no-worker]
+const START_HELP = `Usage: dailies start [--no-worker]
 
 Starts the local web chat on $PORT (default 8080), one render worker on the built-in model
 (or $MODEL_DIR), and the Discord/Slack adapters when their tokens are set. Connects to $REDIS_URL
 (default redis://127.0.0.1:6379), starting redis-server for its own lifetime if nothing answers.`;
 
+const BOT_HELP = `Usage: dailies bot
+
+Starts the chat side only: the local web chat on $PORT (default 8080), the Discord/Slack adapters
+when their tokens are set, and delivery of finished renders. Render workers run elsewhere
+(\`dailies worker\`) against the same $REDIS_URL and $DAILIES_PREFIX.`;
+
 async function serve(argv: string[], withWorker: boolean): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { help: { type: 'boolean', short: 'h' }, 'no-worker': { type: 'boolean' } }, strict: true });
+  const values = parseCliArgs(argv, withWorker ? { help: { type: 'boolean', short: 'h' }, 'no-worker': { type: 'boolean' } } : { help: { type: 'boolean', short: 'h' } });
   if (values.help) {
-    console.log(HELP);
+    console.log(withWorker ? START_HELP : BOT_HELP);
     return 0;
   }
   const config = loadConfig();

@@ -7,7 +7,7 @@ import { createBenchCore } from '../../src/cli/bench-core.ts';
 import { fmt, round, stats, type Stats } from '../../src/cli/bench-stats.ts';
 import { DailiesError } from '../../src/errors.ts';
 import { RemoteStandIn, type InteractionTiming } from './remote-stand-in.ts';
-import { parseBenchArgs, runIfMain, wholeNumber } from '../../src/cli/bench-cli.ts';
+import { parseCliArgs, runIfMain, wholeNumber } from '../../src/cli/cli-args.ts';
 
 /**
  * The command ack Discord observes, under load: the real DiscordAdapter (discord.js) connected to
@@ -248,7 +248,7 @@ core on the Redis session store and the BullMQ queue, on throwaway keys.
   --out FILE   JSON results (default bench-results/ack-discord.json)`;
 
 export async function run(argv: string[]): Promise<number> {
-  const values = parseBenchArgs(argv, { redis: { type: 'string' }, commands: { type: 'string' }, bursts: { type: 'string' }, warmup: { type: 'string' }, out: { type: 'string' }, help: { type: 'boolean', short: 'h' } });
+  const values = parseCliArgs(argv, { redis: { type: 'string' }, commands: { type: 'string' }, bursts: { type: 'string' }, warmup: { type: 'string' }, out: { type: 'string' }, help: { type: 'boolean', short: 'h' } });
   if (values.help) {
     console.log(USAGE);
     return 0;

@@ -3,10 +3,10 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { DailiesError } from '../errors.ts';
 
-/** Shared command-line plumbing of the benchmark scripts that also run on their own. */
+/** Command-line plumbing shared by the subcommands and the scripts that also run on their own. */
 
 /** parseArgs with one-sentence errors. */
-export function parseBenchArgs<O extends NonNullable<ParseArgsConfig['options']>>(argv: string[], options: O) {
+export function parseCliArgs<O extends NonNullable<ParseArgsConfig['options']>>(argv: string[], options: O) {
   try {
     return parseArgs({ args: argv, options }).values;
   } catch (cause) {
