@@ -46,7 +46,10 @@ def main():
     ap.add_argument("--weights", choices=["ema", "model"], default="ema")
     ap.add_argument("--steps", type=int, default=10, help="defaults.steps in model.json")
     ap.add_argument("--guidance", type=float, default=3.0, help="defaults.guidance in model.json")
+    ap.add_argument("--out", default=OUT_DIR, help="model folder to write (default: the shipped one)")
     args = ap.parse_args()
+    out_dir = os.path.abspath(args.out)
+    os.makedirs(out_dir, exist_ok=True)
 
     ck = torch.load(args.checkpoint, map_location="cpu")
     assert ck["vocab"] == TOKENS, "checkpoint was trained with a different vocabulary"
@@ -66,8 +69,8 @@ def main():
         check_dynamic_batch(model.text, (ids,), "text encoder")
         check_dynamic_batch(model.denoiser, (x, t, enc), "denoiser")
 
-    te_path = os.path.join(OUT_DIR, "text_encoder.onnx")
-    dn_path = os.path.join(OUT_DIR, "denoiser.onnx")
+    te_path = os.path.join(out_dir, "text_encoder.onnx")
+    dn_path = os.path.join(out_dir, "denoiser.onnx")
     batch = {0: "batch"}
     torch.onnx.export(model.text, (ids,), te_path, opset_version=OPSET, do_constant_folding=True,
                       input_names=["input_ids"], output_names=["last_hidden_state"],
@@ -84,7 +87,7 @@ def main():
         dims = [[d.dim_param or d.dim_value for d in i.type.tensor_type.shape.dim] for i in m.graph.input]
         print(f"{os.path.basename(path)}: ok, {os.path.getsize(path) / 1e6:.2f} MB, inputs {dims}")
 
-    tok_path = os.path.join(OUT_DIR, "tokenizer.json")
+    tok_path = os.path.join(out_dir, "tokenizer.json")
     with open(tok_path, "w") as f:
         json.dump(tokenizer_json(), f, indent=1)
         f.write("\n")
@@ -124,11 +127,11 @@ def main():
         "limits": {"frames": {"min": 16, "max": 16}, "steps": {"min": 1, "max": 100},
                    "guidance": {"min": 0, "max": 20}, "variations": {"min": 1, "max": 4}},
     }
-    with open(os.path.join(OUT_DIR, "model.json"), "w") as f:
+    with open(os.path.join(out_dir, "model.json"), "w") as f:
         json.dump(manifest, f, indent=2)
         f.write("\n")
     total = sum(os.path.getsize(p) for p in (te_path, dn_path, tok_path))
-    print(f"wrote {OUT_DIR}/model.json ({total / 1e6:.2f} MB of model files)")
+    print(f"wrote {out_dir}/model.json ({total / 1e6:.2f} MB of model files)")
 
 
 if __name__ == "__main__":
