@@ -159,11 +159,6 @@ export class DiscordAdapter implements ChatAdapter {
     this.specs = new Map((options.commands ?? COMMAND_SPECS).map((s) => [s.name, s]));
   }
 
-  /** The smallest per-file limit of the servers seen so far (10 MiB until an interaction says otherwise). */
-  get maxUploadBytes(): number {
-    return this.guildLimits.size ? Math.min(...this.guildLimits.values()) : LIMITS.defaultAttachmentBytes;
-  }
-
   /** The per-file limit where this thread lives, from the last interaction seen there. */
   maxUploadBytesFor(thread: Pick<ThreadRef, 'channelId' | 'threadId'>): number {
     return this.uploadLimit(thread.threadId) ?? this.uploadLimit(thread.channelId) ?? LIMITS.defaultAttachmentBytes;

@@ -151,6 +151,10 @@ export class LocalChatAdapter implements ChatAdapter {
     return this.opened;
   }
 
+  maxUploadBytesFor(_thread: ThreadRef): number {
+    return this.maxUploadBytes;
+  }
+
   async start(handler: ChatEventHandler): Promise<void> {
     await this.open();
     this.handler = handler;

@@ -126,6 +126,10 @@ export class SlackAdapter implements ChatAdapter {
     return a ? { host: a.address, port: a.port } : undefined;
   }
 
+  maxUploadBytesFor(_thread: ThreadRef): number {
+    return this.maxUploadBytes;
+  }
+
   async start(handler: ChatEventHandler): Promise<void> {
     if (this.app) throw new DailiesError('conflict', 'The Slack adapter is already running; stop it before starting it again.');
     // Config problems reject here (not in the constructor), so the caller can log them and go on without Slack.

@@ -52,7 +52,9 @@ export interface AckBenchResult {
 /** The platform side, answering at once: what is timed is the core and its Redis, not a chat API. */
 class InstantAdapter implements ChatAdapter {
   readonly platform = 'local' as const;
-  readonly maxUploadBytes = 25 * 1024 * 1024;
+  maxUploadBytesFor(): number {
+    return 25 * 1024 * 1024;
+  }
   private next = 0;
   async start(_handler: ChatEventHandler): Promise<void> {}
   async stop(): Promise<void> {}

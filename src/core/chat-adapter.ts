@@ -112,8 +112,12 @@ export type ChatEventHandler = (event: ChatEvent) => Promise<EventOutcome>;
 
 export interface ChatAdapter {
   readonly platform: Platform;
-  /** Largest attachment this platform accepts (Discord: the interaction's attachment_size_limit, 10 MiB default). */
-  readonly maxUploadBytes: number;
+  /**
+   * Largest attachment this thread accepts. Per thread because Discord's limit is per server
+   * (boosts raise it; each interaction carries its attachment_size_limit, 10 MiB by default);
+   * Slack and the local chat have one limit.
+   */
+  maxUploadBytesFor(thread: ThreadRef): number;
   /** Connect and start delivering events to `handler`. Acknowledge the platform first (within its deadline, Discord/Slack 3 s), then call the handler. */
   start(handler: ChatEventHandler): Promise<void>;
   stop(): Promise<void>;

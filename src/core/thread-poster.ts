@@ -54,7 +54,7 @@ export class ThreadPoster {
   }
 
   maxUploadBytes(thread: ThreadRef): number {
-    return this.adapterFor(thread).maxUploadBytes;
+    return this.adapterFor(thread).maxUploadBytesFor(thread);
   }
 
   private track<T>(p: Promise<T>): Promise<T> {

@@ -334,12 +334,14 @@ export function describeChatAdapterConformance(name: string, makeHarness: () => 
       await expect(h.adapter.edit({ thread, messageId: `${thread.threadId}missing` }, { text: 'lost' })).rejects.toThrow();
     });
 
-    it('refuses attachments over maxUploadBytes', async () => {
+    it('refuses attachments over the thread\'s upload limit', async () => {
       const { thread } = await openSession();
+      const limit = h.adapter.maxUploadBytesFor(thread);
+      expect(limit).toBeGreaterThan(0);
       const path = join(dir, 'huge.mp4');
       await writeFile(path, '');
-      await truncate(path, h.adapter.maxUploadBytes + 1);
-      const attachment: OutgoingAttachment = { kind: 'final', path, filename: 'huge.mp4', contentType: 'video/mp4', bytes: h.adapter.maxUploadBytes + 1 };
+      await truncate(path, limit + 1);
+      const attachment: OutgoingAttachment = { kind: 'final', path, filename: 'huge.mp4', contentType: 'video/mp4', bytes: limit + 1 };
       await expect(h.adapter.post(thread, { text: 'too big', attachments: [attachment] })).rejects.toThrow();
     });
   });

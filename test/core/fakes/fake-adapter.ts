@@ -18,6 +18,10 @@ export class FakeAdapter implements ChatAdapter {
     readonly maxUploadBytes = 10 * 1024 * 1024,
   ) {}
 
+  maxUploadBytesFor(_thread: ThreadRef): number {
+    return this.maxUploadBytes;
+  }
+
   async start(_handler: ChatEventHandler): Promise<void> {}
   async stop(): Promise<void> {}
 
