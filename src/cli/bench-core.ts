@@ -10,6 +10,7 @@ import { loadPolicyConfig } from '../safety/policy-config.ts';
 import { createPromptPolicy } from '../safety/prompt-policy.ts';
 import { RedisTokenBucket } from '../safety/redis-token-bucket.ts';
 import { RedisSessionStore } from '../storage/redis-session-store.ts';
+import { deleteKeysStartingWith } from '../redis/delete-keys.ts';
 
 /**
  * The core as `dailies bot` wires it — Redis session store, Redis rate limiter, the real
@@ -70,22 +71,13 @@ export function createBenchCore(options: { redisUrl: string; adapters: readonly 
       await queue.eventsReady();
       delivery.start();
     },
-    emptyQueue: () => deleteKeys(redis, `${prefix}:renders`),
+    emptyQueue: () => deleteKeysStartingWith(redis, `${prefix}:renders:`).then(() => {}),
     async close() {
       await delivery.stop().catch(() => {});
       await queue.close().catch(() => {});
       await store.close().catch(() => {});
-      await deleteKeys(redis, prefix).catch(() => {});
+      await deleteKeysStartingWith(redis, `${prefix}:`).catch(() => {});
       redis.disconnect();
     },
   };
-}
-
-async function deleteKeys(redis: Redis, prefix: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length) await redis.del(...keys);
-  } while (cursor !== '0');
 }

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
+import { deleteKeysStartingWith } from '../../src/redis/delete-keys.ts';
 
 /**
  * `dailies start` as a real child process — the same command a person runs — on its own Redis key
@@ -59,12 +60,7 @@ export async function deleteKeys(prefix: string): Promise<number> {
   const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
   let deleted = 0;
   try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) deleted += await redis.del(...keys);
-    } while (cursor !== '0');
+    deleted = await deleteKeysStartingWith(redis, `${prefix}:`);
   } finally {
     redis.disconnect();
   }

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { startLocalChat, type LocalChat, type StartLocalChatOptions } from '../../bots/local/server.ts';
+import { deleteKeysStartingWith } from '../../src/redis/delete-keys.ts';
 
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
@@ -14,12 +15,7 @@ export function randomPrefix(): string {
 }
 
 export async function deleteKeys(redis: Redis, prefix: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
-    cursor = next;
-    if (keys.length > 0) await redis.del(...keys);
-  } while (cursor !== '0');
+  await deleteKeysStartingWith(redis, prefix);
 }
 
 export interface TestChat {

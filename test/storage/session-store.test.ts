@@ -3,6 +3,7 @@ import { Redis } from 'ioredis';
 import { MemorySessionStore } from '../../src/storage/memory-session-store.ts';
 import { RedisSessionStore } from '../../src/storage/redis-session-store.ts';
 import { runSessionStoreConformance } from './session-store.conformance.ts';
+import { deleteKeysStartingWith } from '../../src/redis/delete-keys.ts';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
@@ -20,12 +21,7 @@ runSessionStoreConformance('redis', async (now) => {
       return new RedisSessionStore({ redis: second, prefix, now });
     },
     cleanup: async () => {
-      let cursor = '0';
-      do {
-        const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
-        cursor = next;
-        if (keys.length > 0) await redis.del(...keys);
-      } while (cursor !== '0');
+      await deleteKeysStartingWith(redis, prefix);
       await Promise.all(clients.map((c) => c.quit()));
     },
   };

@@ -14,6 +14,7 @@ import type { FairMode } from '../fair-share.ts';
 import type { JobEvent, RenderJob } from '../job-queue.ts';
 import { redisOptionsFromUrl } from '../redis-options.ts';
 import { rawMedia, standInModel } from './pool-bench-stand-ins.ts';
+import { deleteKeysStartingWith } from '../../redis/delete-keys.ts';
 
 /**
  * `dailies bench-pool`: what the worker pool itself costs, with inference taken out.
@@ -328,12 +329,7 @@ function printTable(r: {
 async function deleteKeys(redis: RedisOptions, prefix: string): Promise<void> {
   const client = new Redis(redis);
   try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await client.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500);
-      cursor = next;
-      if (keys.length) await client.del(...keys);
-    } while (cursor !== '0');
+    await deleteKeysStartingWith(client, `${prefix}:`);
   } finally {
     client.disconnect();
   }
