@@ -5,7 +5,7 @@ import type { Redis } from 'ioredis';
 import type { ChatAdapter, ChatEventHandler, CommandEvent, MessageRef, OutgoingMessage, ThreadRef } from '../core/chat-adapter.ts';
 import { DailiesError } from '../errors.ts';
 import type { PoolBenchHooks } from '../queue/bench/pool-bench.ts';
-import { createBenchCore } from './bench-core.ts';
+import { BURST_FLAGS, burstOptions, createBenchCore } from './bench-core.ts';
 import { fmt, percentile, round, stats, type Stats } from './bench-stats.ts';
 import { parseCliArgs, runIfMain, wholeNumber } from './cli-args.ts';
 
@@ -199,18 +199,14 @@ sequential warm-up commands) with the Redis session store and the BullMQ queue, 
   --out FILE   JSON results (default bench-results/ack.json)`;
 
 export async function run(argv: string[]): Promise<number> {
-  const values = parseCliArgs(argv, { redis: { type: 'string' }, commands: { type: 'string' }, bursts: { type: 'string' }, warmup: { type: 'string' }, channels: { type: 'string' }, out: { type: 'string' }, help: { type: 'boolean', short: 'h' } });
+  const values = parseCliArgs(argv, { ...BURST_FLAGS, channels: { type: 'string' } });
   if (values.help) {
     console.log(USAGE);
     return 0;
   }
   await measureCommandAck({
-    redisUrl: values.redis ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
-    commands: wholeNumber('--commands', values.commands, 200, 1),
-    bursts: wholeNumber('--bursts', values.bursts, 3, 1),
-    warmup: wholeNumber('--warmup', values.warmup, 100, 0),
+    ...burstOptions(values, { warmup: 100, out: 'bench-results/ack.json' }),
     channels: wholeNumber('--channels', values.channels, 1, 1),
-    out: values.out ?? 'bench-results/ack.json',
   });
   return 0;
 }

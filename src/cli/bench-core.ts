@@ -11,6 +11,7 @@ import { createPromptPolicy } from '../safety/prompt-policy.ts';
 import { RedisTokenBucket } from '../safety/redis-token-bucket.ts';
 import { RedisSessionStore } from '../storage/redis-session-store.ts';
 import { deleteKeysStartingWith } from '../redis/delete-keys.ts';
+import { wholeNumber } from './cli-args.ts';
 
 /**
  * The core as `dailies bot` wires it — Redis session store, Redis rate limiter, the real
@@ -79,5 +80,26 @@ export function createBenchCore(options: { redisUrl: string; adapters: readonly 
       await deleteKeysStartingWith(redis, `${prefix}:`).catch(() => {});
       redis.disconnect();
     },
+  };
+}
+
+/** Flags shared by the command benches (`--help` text is each bench's own). */
+export const BURST_FLAGS = {
+  redis: { type: 'string' },
+  commands: { type: 'string' },
+  bursts: { type: 'string' },
+  warmup: { type: 'string' },
+  out: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+/** Parsed burst flags, with each bench's own defaults for warm-up and output file. */
+export function burstOptions(values: { redis?: string; commands?: string; bursts?: string; warmup?: string; out?: string }, defaults: { warmup: number; out: string }) {
+  return {
+    redisUrl: values.redis ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+    commands: wholeNumber('--commands', values.commands, 200, 1),
+    bursts: wholeNumber('--bursts', values.bursts, 3, 1),
+    warmup: wholeNumber('--warmup', values.warmup, defaults.warmup, 0),
+    out: values.out ?? defaults.out,
   };
 }

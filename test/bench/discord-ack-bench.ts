@@ -3,11 +3,11 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { DiscordAdapter, type AdapterLogger, type SettledEvent } from '../../bots/discord/discord-adapter.ts';
-import { createBenchCore } from '../../src/cli/bench-core.ts';
+import { BURST_FLAGS, burstOptions, createBenchCore } from '../../src/cli/bench-core.ts';
 import { fmt, round, stats, type Stats } from '../../src/cli/bench-stats.ts';
 import { DailiesError } from '../../src/errors.ts';
 import { RemoteStandIn, type InteractionTiming } from './remote-stand-in.ts';
-import { parseCliArgs, runIfMain, wholeNumber } from '../../src/cli/cli-args.ts';
+import { parseCliArgs, runIfMain } from '../../src/cli/cli-args.ts';
 
 /**
  * The command ack Discord observes, under load: the real DiscordAdapter (discord.js) connected to
@@ -248,18 +248,12 @@ core on the Redis session store and the BullMQ queue, on throwaway keys.
   --out FILE   JSON results (default bench-results/ack-discord.json)`;
 
 export async function run(argv: string[]): Promise<number> {
-  const values = parseCliArgs(argv, { redis: { type: 'string' }, commands: { type: 'string' }, bursts: { type: 'string' }, warmup: { type: 'string' }, out: { type: 'string' }, help: { type: 'boolean', short: 'h' } });
+  const values = parseCliArgs(argv, BURST_FLAGS);
   if (values.help) {
     console.log(USAGE);
     return 0;
   }
-  await measureDiscordAck({
-    redisUrl: values.redis ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
-    commands: wholeNumber('--commands', values.commands, 200, 1),
-    bursts: wholeNumber('--bursts', values.bursts, 3, 1),
-    warmup: wholeNumber('--warmup', values.warmup, 50, 0),
-    out: values.out ?? 'bench-results/ack-discord.json',
-  });
+  await measureDiscordAck(burstOptions(values, { warmup: 50, out: 'bench-results/ack-discord.json' }));
   return 0;
 }
 
