@@ -24,6 +24,7 @@ import { encodeFailure, type ProgressPayload, type RenderResult } from '../src/q
 import { parseRenderJob } from '../src/queue/render-job-schema.ts';
 import type { LeasedModel } from './model-pool.ts';
 import type { RenderMedia } from './render-media.ts';
+import { stepsFor } from '../src/queue/job-cost.ts';
 
 /** The parts of a BullMQ Job the processor uses (a BullMQ Job is one). */
 export interface RenderJobHandle {
@@ -56,7 +57,6 @@ export const CANCEL_REASON = 'cancelled';
 export const SHUTDOWN_REASON = 'shutdown';
 
 // "final: more steps" (job-queue.ts): twice the model's default when the request names no count.
-const FINAL_STEP_FACTOR = 2;
 
 export class RenderProcessor {
   private readonly progressIntervalMs: number;
@@ -138,8 +138,7 @@ export class RenderProcessor {
       variations: r.takes,
     };
     if (r.negativePrompt) request.negativePrompt = r.negativePrompt;
-    const steps = r.steps ?? (r.quality === 'final' ? model.defaults.steps * FINAL_STEP_FACTOR : undefined);
-    if (steps !== undefined) request.steps = steps;
+    if (r.steps !== undefined || r.quality === 'final') request.steps = stepsFor(r, model.defaults.steps);
     if (r.guidance !== undefined) request.guidance = r.guidance;
     if (r.frames !== undefined) request.frames = r.frames;
     if (r.image) {

@@ -2,6 +2,7 @@ import { Worker, type Job } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { VideoModel } from '../models/engine/types.ts';
 import { FairShare } from '../src/queue/fair-share.ts';
+import { workUnits, type ModelScale } from '../src/queue/job-cost.ts';
 import type { ArtifactStore, RenderJob } from '../src/queue/job-queue.ts';
 import type { RenderResult } from '../src/queue/job-wire.ts';
 import { PoolStats } from '../src/queue/pool-stats.ts';
@@ -51,6 +52,8 @@ export class RenderWorker {
   private heartbeat: NodeJS.Timeout | undefined;
   private closing: Promise<void> | undefined;
   private running = 0;
+  /** The model's defaults, for sizing finished jobs in work units (ETAs). */
+  private scale: ModelScale | undefined;
 
   constructor(private readonly options: RenderWorkerOptions) {
     this.keys = new QueueKeys(options.prefix ?? 'dailies', options.queueName ?? 'renders');
@@ -71,6 +74,7 @@ export class RenderWorker {
   /** Loads the models, then starts taking jobs. Resolves with the (first) model for logging. */
   async start(): Promise<VideoModel> {
     const model = await this.models.warm();
+    this.scale = { steps: model.defaults.steps, frames: model.defaults.frames };
     const o = this.options;
     const slots = o.concurrency ?? 1;
     const processor = new RenderProcessor({
@@ -88,7 +92,9 @@ export class RenderWorker {
     });
     await this.subscriber.subscribe(this.keys.cancelChannel);
 
-    const beat = () => this.stats.heartbeat(o.workerId, slots, 3 * (o.heartbeatMs ?? 5_000)).catch(() => {});
+    const scale = this.scale;
+    const beat = () =>
+      Promise.all([this.stats.heartbeat(o.workerId, slots, 3 * (o.heartbeatMs ?? 5_000)), this.stats.publishModelScale(scale)]).catch(() => {});
     await beat();
     this.heartbeat = setInterval(beat, o.heartbeatMs ?? 5_000);
 
@@ -154,7 +160,10 @@ export class RenderWorker {
 
   private async finished(job: Job<RenderJob, RenderResult>, completed: boolean): Promise<void> {
     try {
-      if (completed && job.finishedOn && job.processedOn) await this.stats.recordDuration(job.finishedOn - job.processedOn);
+      if (completed && job.finishedOn && job.processedOn) {
+        const units = this.scale && job.data?.request ? workUnits(job.data.request, this.scale) : undefined;
+        await this.stats.recordDuration(job.finishedOn - job.processedOn, units);
+      }
       if (job.id) await this.fair.settle(job.id);
     } catch (error) {
       this.log(`[worker] bookkeeping after ${job.id}: ${(error as Error).message}`);

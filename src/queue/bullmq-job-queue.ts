@@ -2,9 +2,10 @@ import { Queue, QueueEvents } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
 import { DailiesError, isDailiesError } from '../errors.ts';
 import { FairShare, type FairMode } from './fair-share.ts';
+import { workUnits, type JobShape } from './job-cost.ts';
 import type { JobEvent, JobQueue, JobStatus, RenderJob } from './job-queue.ts';
 import { decodeFailure, isProgressPayload, type RenderResult } from './job-wire.ts';
-import { estimateFinishAll, estimateFinishMs, PoolStats } from './pool-stats.ts';
+import { PoolStats, estimateFinishAll, estimateFinishMs, withOwnDuration } from './pool-stats.ts';
 import { QueueKeys } from './queue-keys.ts';
 import { redisClientOptions } from './redis-options.ts';
 import { parseRenderJob } from './render-job-schema.ts';
@@ -98,7 +99,7 @@ export class BullmqJobQueue implements JobQueue {
 
   async enqueue(job: RenderJob): Promise<JobStatus> {
     const payload = parseRenderJob(job);
-    const admitted = await this.reachable(() => this.fair.admit(payload, this.cap));
+    const admitted = await this.reachable(() => this.fair.admit({ ...payload, shape: payload.request }, this.cap));
     if (admitted.kind === 'capped') {
       throw new DailiesError(
         'rate_limited',
@@ -149,19 +150,22 @@ export class BullmqJobQueue implements JobQueue {
 
   async status(jobId: string): Promise<JobStatus> {
     return this.reachable(async () => {
-      const [where, slots, average] = await Promise.all([
+      const [where, slots, average, speed] = await Promise.all([
         this.fair.locate(jobId),
         this.stats.liveSlots(),
         this.stats.averageDurationMs(),
+        this.renderSpeed(),
       ]);
       const now = Date.now();
+      const own = speed(where.shape);
       if (where.state === 'waiting' || where.state === 'delayed') {
         const elapsed = where.activeStartedAt.filter((t) => t > 0).map((t) => now - t);
-        const etaMs = average !== null && slots > 0 ? estimateFinishMs(where.position ?? 1, elapsed, slots, average) : null;
+        const etaMs = average !== null && slots > 0 ? withOwnDuration(estimateFinishMs(where.position ?? 1, elapsed, slots, average), average, own) : null;
         return { state: 'waiting', position: where.position, etaMs };
       }
       if (where.state === 'active') {
-        const etaMs = average !== null && where.startedAt ? Math.max(Math.round(average - (now - where.startedAt)), 0) : null;
+        const expected = own ?? average;
+        const etaMs = expected !== null && where.startedAt ? Math.max(Math.round(expected - (now - where.startedAt)), 0) : null;
         return { state: 'active', position: null, etaMs };
       }
       return this.finishedStatus(jobId);
@@ -170,15 +174,28 @@ export class BullmqJobQueue implements JobQueue {
 
   /** Every waiting job in the order workers will take them, with ETAs. */
   async waitingOrder(): Promise<QueuedPlace[]> {
-    const [snapshot, slots, average] = await Promise.all([
+    const [snapshot, slots, average, speed] = await Promise.all([
       this.fair.snapshot(),
       this.stats.liveSlots(),
       this.stats.averageDurationMs(),
+      this.renderSpeed(),
     ]);
     const now = Date.now();
     const elapsed = snapshot.activeStartedAt.filter((t) => t > 0).map((t) => now - t);
     const etas = average !== null && slots > 0 ? estimateFinishAll(snapshot.waiting.length, elapsed, slots, average) : [];
-    return snapshot.waiting.map((jobId, i) => ({ jobId, position: i + 1, etaMs: etas[i] ?? null }));
+    return snapshot.waiting.map((jobId, i) => {
+      const eta = etas[i];
+      return { jobId, position: i + 1, etaMs: eta === undefined ? null : withOwnDuration(eta, average!, speed(snapshot.shapes[i] ?? null)) };
+    });
+  }
+
+  /**
+   * How long a job of a given shape should render, from the workers' recent speed per work unit
+   * and their model's defaults; null (use the average job) until both are known.
+   */
+  private async renderSpeed(): Promise<(shape: JobShape | null) => number | null> {
+    const [unitMs, scale] = await Promise.all([this.stats.averageUnitMs(), this.stats.modelScale()]);
+    return (shape) => (shape && unitMs !== null && scale ? unitMs * workUnits(shape, scale) : null);
   }
 
   /**

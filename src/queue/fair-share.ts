@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import { LuaScript } from '../redis/lua-script.ts';
+import { decodeShape, encodeShape, type JobShape } from './job-cost.ts';
 import type { QueueKeys } from './queue-keys.ts';
 
 /**
@@ -262,7 +263,8 @@ const ADMIT = new LuaScript(`--[[
   KEYS[2] BullMQ prioritized (sorted set)
   KEYS[3] fair:seq (counter)
   ARGV[1] key base, ARGV[2] now ms, ARGV[3] reservation grace ms, ARGV[4] 'fair' | 'fifo' (stored
-  in <base>fair:mode for settle), ARGV[5] jobId, ARGV[6] userId, ARGV[7] channelKey, ARGV[8] cap
+  in <base>fair:mode for settle), ARGV[5] jobId, ARGV[6] userId, ARGV[7] channelKey, ARGV[8] cap,
+  ARGV[9] the job's shape for ETAs (job-cost.ts encodeShape)
   Returns {1, band, outstanding} admitted, {0, 0, 0} already known, {-1, 0, outstanding} at cap.
 ]]
 ${PRELUDE}
@@ -279,7 +281,7 @@ if outstanding >= cap then
   return {-1, 0, outstanding}
 end
 local seq = rcall('INCR', KEYS[3])
-rcall('HSET', fairJobsKey, jobId, cjson.encode({u = userId, c = channel, s = seq, t = now}))
+rcall('HSET', fairJobsKey, jobId, cjson.encode({u = userId, c = channel, s = seq, t = now, w = ARGV[9]}))
 rcall('ZADD', userKey(userId), seq, jobId)
 place(jobId, channel, outstanding + 1, seq)
 drain()
@@ -315,9 +317,10 @@ return 1
 const LOCATE = new LuaScript(`--[[
   Where one job is, in BullMQ's real fetch order: the wait list (stalled and requeued jobs,
   taken from its right end) comes before the prioritized set.
-  KEYS[1] wait, KEYS[2] paused, KEYS[3] prioritized, KEYS[4] delayed, KEYS[5] active
+  KEYS[1] wait, KEYS[2] paused, KEYS[3] prioritized, KEYS[4] delayed, KEYS[5] active, KEYS[6] fair:jobs
   ARGV[1] key base, ARGV[2] jobId
-  Returns {state, position (-1 if none), processedOn of this job or 0, processedOn of each active job...}
+  Returns {state, position (-1 if none), processedOn of this job or 0, its shape or '',
+  processedOn of each active job...}
   state: 'waiting' | 'delayed' (position it will take when its backoff ends) | 'active' | 'other'
 ]]
 local rcall = redis.call
@@ -347,7 +350,10 @@ else
     end
   end
 end
-local out = {state, position, since}
+local entry = rcall('HGET', KEYS[6], jobId)
+local shape = ''
+if entry then shape = cjson.decode(entry).w or '' end
+local out = {state, position, since, shape}
 for _, id in ipairs(rcall('LRANGE', KEYS[5], 0, -1)) do
   out[#out + 1] = tonumber(rcall('HGET', base .. id, 'processedOn')) or 0
 end
@@ -355,10 +361,10 @@ return out
 `);
 
 const SNAPSHOT = new LuaScript(`--[[
-  Every waiting job in BullMQ's fetch order, and when each active job started.
-  KEYS[1] wait, KEYS[2] paused, KEYS[3] prioritized, KEYS[4] active
+  Every waiting job in BullMQ's fetch order with its shape, and when each active job started.
+  KEYS[1] wait, KEYS[2] paused, KEYS[3] prioritized, KEYS[4] active, KEYS[5] fair:jobs
   ARGV[1] key base
-  Returns {{jobId...}, {processedOn...}}
+  Returns {{jobId...}, {processedOn...}, {shape or ''...}}
 ]]
 local rcall = redis.call
 local ids = {}
@@ -373,7 +379,13 @@ local active = {}
 for _, id in ipairs(rcall('LRANGE', KEYS[4], 0, -1)) do
   active[#active + 1] = tonumber(rcall('HGET', ARGV[1] .. id, 'processedOn')) or 0
 end
-return {ids, active}
+local shapes = {}
+for i, id in ipairs(ids) do
+  local entry = rcall('HGET', KEYS[5], id)
+  shapes[i] = ''
+  if entry then shapes[i] = cjson.decode(entry).w or '' end
+end
+return {ids, active, shapes}
 `);
 
 export type AdmitResult =
@@ -389,6 +401,8 @@ export interface JobLocation {
   startedAt: number | null;
   /** When each active job started (ms since epoch; 0 if unknown). */
   activeStartedAt: number[];
+  /** What the job asks for (takes, steps, frames, quality), if it is in the bookkeeping. */
+  shape: JobShape | null;
 }
 
 export interface FairShareOptions {
@@ -412,12 +426,12 @@ export class FairShare {
     this.graceMs = options.reservationGraceMs ?? 60_000;
   }
 
-  async admit(job: { jobId: string; userId: string; channelKey: string }, cap: number): Promise<AdmitResult> {
+  async admit(job: { jobId: string; userId: string; channelKey: string; shape: JobShape }, cap: number): Promise<AdmitResult> {
     if (!this.mode) throw new Error('FairShare.admit needs a mode (producers set it)');
     const [status, band, outstanding] = (await ADMIT.run(
       this.redis,
       [this.keys.fairJobs, this.keys.bull('prioritized'), this.keys.fairSeq],
-      [...this.commonArgs(), job.jobId, job.userId, job.channelKey, cap],
+      [...this.commonArgs(), job.jobId, job.userId, job.channelKey, cap, encodeShape(job.shape)],
     )) as [number, number, number];
     if (status === 1) return { kind: 'admitted', band, outstanding };
     if (status === 0) return { kind: 'duplicate' };
@@ -435,28 +449,29 @@ export class FairShare {
 
   async locate(jobId: string): Promise<JobLocation> {
     const k = this.keys;
-    const [state, position, since, ...active] = (await LOCATE.run(
+    const [state, position, since, shape, ...active] = (await LOCATE.run(
       this.redis,
-      [k.bull('wait'), k.bull('paused'), k.bull('prioritized'), k.bull('delayed'), k.bull('active')],
+      [k.bull('wait'), k.bull('paused'), k.bull('prioritized'), k.bull('delayed'), k.bull('active'), k.fairJobs],
       [k.base, jobId],
-    )) as [JobLocation['state'], number, number, ...number[]];
+    )) as [JobLocation['state'], number, number, string, ...number[]];
     return {
       state,
       position: position > 0 ? position : null,
       startedAt: state === 'active' && since > 0 ? since : null,
       activeStartedAt: active.map(Number),
+      shape: decodeShape(shape),
     };
   }
 
-  /** All waiting jobs in fetch order, and when each active job started. */
-  async snapshot(): Promise<{ waiting: string[]; activeStartedAt: number[] }> {
+  /** All waiting jobs in fetch order (with their shapes), and when each active job started. */
+  async snapshot(): Promise<{ waiting: string[]; shapes: (JobShape | null)[]; activeStartedAt: number[] }> {
     const k = this.keys;
-    const [waiting, active] = (await SNAPSHOT.run(
+    const [waiting, active, shapes] = (await SNAPSHOT.run(
       this.redis,
-      [k.bull('wait'), k.bull('paused'), k.bull('prioritized'), k.bull('active')],
+      [k.bull('wait'), k.bull('paused'), k.bull('prioritized'), k.bull('active'), k.fairJobs],
       [k.base],
-    )) as [string[], number[]];
-    return { waiting, activeStartedAt: active.map(Number) };
+    )) as [string[], number[], string[]];
+    return { waiting, shapes: shapes.map(decodeShape), activeStartedAt: active.map(Number) };
   }
 
   /** Outstanding job ids of one person, oldest first (finished ones may linger until the next settle). */

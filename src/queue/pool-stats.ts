@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import type { ModelScale } from './job-cost.ts';
 import type { QueueKeys } from './queue-keys.ts';
 
 /**
@@ -41,21 +42,41 @@ export class PoolStats {
     return slots.reduce((sum, s) => sum + (Number(s) || 1), 0);
   }
 
-  async recordDuration(ms: number): Promise<void> {
+  /** A finished render: its wall time, and (when known) its work units for per-unit speed. */
+  async recordDuration(ms: number, units?: number): Promise<void> {
     if (!Number.isFinite(ms) || ms < 0) return;
-    await this.redis
-      .multi()
-      .lpush(this.keys.durations, Math.round(ms))
-      .ltrim(this.keys.durations, 0, PoolStats.SAMPLES - 1)
-      .exec();
+    const tx = this.redis.multi().lpush(this.keys.durations, Math.round(ms)).ltrim(this.keys.durations, 0, PoolStats.SAMPLES - 1);
+    if (units !== undefined && Number.isFinite(units) && units > 0) {
+      tx.lpush(this.keys.unitDurations, ms / units).ltrim(this.keys.unitDurations, 0, PoolStats.SAMPLES - 1);
+    }
+    await tx.exec();
+  }
+
+  /** Mean milliseconds per work unit over the last SAMPLES renders, or null before the first. */
+  async averageUnitMs(): Promise<number | null> {
+    return mean(await this.redis.lrange(this.keys.unitDurations, 0, -1));
+  }
+
+  /** Workers publish the defaults of their model, so producers can size jobs that leave them unset. */
+  async publishModelScale(scale: ModelScale): Promise<void> {
+    await this.redis.hset(this.keys.modelScale, 'steps', scale.steps, 'frames', scale.frames);
+  }
+
+  async modelScale(): Promise<ModelScale | null> {
+    const [steps, frames] = (await this.redis.hmget(this.keys.modelScale, 'steps', 'frames')).map(Number);
+    return steps! > 0 && frames! > 0 ? { steps: steps!, frames: frames! } : null;
   }
 
   /** Mean of the last SAMPLES render durations, or null before the first one finished. */
   async averageDurationMs(): Promise<number | null> {
-    const samples = (await this.redis.lrange(this.keys.durations, 0, -1)).map(Number).filter(Number.isFinite);
-    if (!samples.length) return null;
-    return samples.reduce((a, b) => a + b, 0) / samples.length;
+    return mean(await this.redis.lrange(this.keys.durations, 0, -1));
   }
+}
+
+function mean(raw: string[]): number | null {
+  const samples = raw.map(Number).filter(Number.isFinite);
+  if (!samples.length) return null;
+  return samples.reduce((a, b) => a + b, 0) / samples.length;
 }
 
 /**
@@ -81,6 +102,15 @@ export function estimateFinishAll(count: number, activeElapsedMs: number[], slot
     free[i] = free[i]! + averageMs;
   }
   return out;
+}
+
+/**
+ * A job's ETA when its own render is expected to take `ownMs` rather than the average: it
+ * starts when the simulation says (its finish minus one average) and then takes its own time.
+ * The jobs ahead keep the average: sizing each of them would cost a read per job per update.
+ */
+export function withOwnDuration(finishMs: number, averageMs: number, ownMs: number | null): number {
+  return ownMs === null ? finishMs : Math.max(0, Math.round(finishMs - averageMs + ownMs));
 }
 
 function argMin(values: number[]): number {

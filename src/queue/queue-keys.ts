@@ -60,4 +60,14 @@ export class QueueKeys {
   get durations(): string {
     return `${this.base}pool:durations`;
   }
+
+  /** Recent milliseconds per work unit (see job-cost.ts). */
+  get unitDurations(): string {
+    return `${this.base}pool:unit-durations`;
+  }
+
+  /** Defaults (steps, frames) of the model the workers run. */
+  get modelScale(): string {
+    return `${this.base}pool:model`;
+  }
 }

@@ -5,7 +5,7 @@ import { DailiesError } from '../../src/errors.ts';
 import { BullmqJobQueue } from '../../src/queue/bullmq-job-queue.ts';
 import { computeBands, dispatchOrder, type FairJob } from '../../src/queue/fair-share.ts';
 import type { JobEvent } from '../../src/queue/job-queue.ts';
-import { estimateFinishAll } from '../../src/queue/pool-stats.ts';
+import { PoolStats, estimateFinishAll } from '../../src/queue/pool-stats.ts';
 import { renderJob, testQueue, waitFor } from '../workers/fixtures/redis-test-env.ts';
 
 // A queue with no workers: jobs stay waiting, so order and admission can be inspected.
@@ -91,6 +91,31 @@ describe('BullmqJobQueue on real Redis', () => {
     );
     for (const job of jobs) await queue.cancel(job.jobId);
     await queue.stats.leave('fake-worker');
+  });
+
+  it("sizes each job's ETA by what it asks for once workers report their speed per work unit", async () => {
+    const stats = queue.stats;
+    await stats.heartbeat('sizing-worker', 1, 10_000);
+    await stats.publishModelScale({ steps: 10, frames: 16 });
+    // 1-take drafts (160 units each) that took 800 ms: 5 ms per unit, 800 ms per average job
+    // (a full window of samples, so earlier tests' durations do not count).
+    for (let i = 0; i < PoolStats.SAMPLES; i++) await stats.recordDuration(800, 160);
+    const draft = renderJob({ userId: 'size-a' });
+    const final4 = renderJob({ userId: 'size-b', request: { takes: 4, quality: 'final' } });
+    await queue.enqueue(draft);
+    await queue.enqueue(final4);
+    try {
+      const [d, f] = [await queue.status(draft.jobId), await queue.status(final4.jobId)];
+      // One slot: the draft is first (800 ms); the 4-take finalize starts after it and takes
+      // 4 x 20 steps x 16 frames x 5 ms = 6400 ms.
+      expect(d).toEqual({ state: 'waiting', position: 1, etaMs: 800 });
+      expect(f).toEqual({ state: 'waiting', position: 2, etaMs: 800 + 6400 });
+      const order = await queue.waitingOrder();
+      expect(order.find((p) => p.jobId === final4.jobId)?.etaMs).toBe(7200);
+    } finally {
+      for (const job of [draft, final4]) await queue.cancel(job.jobId);
+      await stats.leave('sizing-worker');
+    }
   });
 
   it('keeps the Redis order equal to the reference order through arrivals and cancellations', async () => {

@@ -74,6 +74,14 @@ describe('job events and retries through BullMQ', () => {
     expect(done.takes.map((t) => t.video.key)).toEqual([`renders/${job.jobId}/take-0.mp4`, `renders/${job.jobId}/take-1.mp4`]);
     expect(done.timingsMs.total).toBeGreaterThan(0);
     expect(await queue.status(job.jobId)).toEqual({ state: 'completed', position: null, etaMs: null });
+    // The worker told the pool its model's defaults and how fast this job went per work unit
+    // (2 takes x the model's steps x its frames), which sizes the ETAs of later jobs.
+    const defaults = new GradientTestModel().defaults;
+    expect(await queue.stats.modelScale()).toEqual({ steps: defaults.steps, frames: defaults.frames });
+    await waitFor(() => queue.stats.averageUnitMs(), 5000, 'a per-unit duration');
+    const unitMs = (await queue.stats.averageUnitMs())!;
+    const wallMs = (await queue.stats.averageDurationMs())!;
+    expect(unitMs * 2 * defaults.steps * defaults.frames).toBeCloseTo(wallMs, 0);
   });
 
   it('retries a transient failure with backoff and says so', async () => {
