@@ -168,6 +168,9 @@ def main():
     ap.add_argument("--ema", type=float, default=0.999)
     ap.add_argument("--object-weight", type=float, default=4.0,
                     help="extra loss weight on the object's pixels (0: plain v-MSE)")
+    ap.add_argument("--boost", action="append", default=[], metavar="PREFIX=MULT",
+                    help="multiply the learning rate of parameters whose name starts with PREFIX "
+                         "(for parts added to a running model from zero; repeatable)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=2,
                     help="max torch threads; drops to 1 while other processes load the CPU")
@@ -217,6 +220,16 @@ def main():
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
 
+    boosted = []
+    for spec in args.boost:
+        prefix, _, mult = spec.partition("=")
+        found = [(p, float(mult)) for n, p in model.named_parameters() if n.startswith(prefix)]
+        if not found:
+            raise SystemExit(f"--boost {spec}: no parameter name starts with {prefix!r}")
+        boosted += found
+    if boosted:
+        log(f"boosted learning rate for {len(boosted)} tensors: {args.boost}")
+
     model.train()
     smooth, t_start, t_last, s_last = None, time.time(), time.time(), step
     while not stop["now"]:
@@ -240,7 +253,13 @@ def main():
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        before = [p.detach().clone() for p, _ in boosted]
         opt.step()
+        with torch.no_grad():
+            # Adam's step does not scale with the gradient, so a larger rate for a few parameters
+            # is applied as a multiple of the step the optimiser just took (same state layout).
+            for (p, mult), old in zip(boosted, before):
+                p.add_(p - old, alpha=mult - 1)
         ema_update(ema, model, step, args.ema)
         step += 1
 
