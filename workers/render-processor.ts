@@ -21,10 +21,10 @@ import type { Clip, GenerateRequest, PreviewEvent, VideoModel } from '../models/
 import { DailiesError, isDailiesError } from '../src/errors.ts';
 import type { ArtifactRef, ArtifactStore, RenderJob, TakeResult } from '../src/queue/job-queue.ts';
 import { encodeFailure, type ProgressPayload, type RenderResult } from '../src/queue/job-wire.ts';
+import { stepsFor } from '../src/queue/job-cost.ts';
 import { parseRenderJob } from '../src/queue/render-job-schema.ts';
 import type { LeasedModel } from './model-pool.ts';
 import type { RenderMedia } from './render-media.ts';
-import { stepsFor } from '../src/queue/job-cost.ts';
 
 /** The parts of a BullMQ Job the processor uses (a BullMQ Job is one). */
 export interface RenderJobHandle {
@@ -55,8 +55,6 @@ export interface RenderProcessorDeps {
 /** Abort reasons: a person's /cancel, or the worker shutting down (the job goes back in line). */
 export const CANCEL_REASON = 'cancelled';
 export const SHUTDOWN_REASON = 'shutdown';
-
-// "final: more steps" (job-queue.ts): twice the model's default when the request names no count.
 
 export class RenderProcessor {
   private readonly progressIntervalMs: number;

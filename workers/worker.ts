@@ -74,7 +74,8 @@ export class RenderWorker {
   /** Loads the models, then starts taking jobs. Resolves with the (first) model for logging. */
   async start(): Promise<VideoModel> {
     const model = await this.models.warm();
-    this.scale = { steps: model.defaults.steps, frames: model.defaults.frames };
+    const scale: ModelScale = { steps: model.defaults.steps, frames: model.defaults.frames };
+    this.scale = scale;
     const o = this.options;
     const slots = o.concurrency ?? 1;
     const processor = new RenderProcessor({
@@ -92,7 +93,7 @@ export class RenderWorker {
     });
     await this.subscriber.subscribe(this.keys.cancelChannel);
 
-    const scale = this.scale;
+    // The model's defaults ride with every heartbeat, so they are back soon after a Redis restart.
     const beat = () =>
       Promise.all([this.stats.heartbeat(o.workerId, slots, 3 * (o.heartbeatMs ?? 5_000)), this.stats.publishModelScale(scale)]).catch(() => {});
     await beat();

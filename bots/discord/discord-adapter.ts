@@ -55,8 +55,8 @@ import {
   type RawChannel,
 } from './interaction-context.ts';
 import { LIMITS, messageBody, readUploads, truncate } from './outgoing-message.ts';
-import { RecentPrompts, defaultSuggestions, toChoices, type SuggestionProvider, type SuggestionQuery } from './suggestions.ts';
 import { RateLimitLog } from './rate-limit-log.ts';
+import { RecentPrompts, defaultSuggestions, toChoices, type SuggestionProvider, type SuggestionQuery } from './suggestions.ts';
 
 /** The core's Logger (so the app can pass its own), plus optional info lines. */
 export type AdapterLogger = Logger & { info?(message: string, detail?: unknown): void };
@@ -284,10 +284,11 @@ export class DiscordAdapter implements ChatAdapter {
     client.on(Events.Error, (error) => this.log.error('discord: client error', { error: String(error) }));
     client.on(Events.Warn, (message) => this.log.warn('discord: warning', { message }));
     client.rest.on('rateLimited', (info) => {
-      const folded = this.rateLimitLog.admit(`${info.global ? 'global' : info.route}`);
+      const route = info.global ? '(global)' : info.route;
+      const folded = this.rateLimitLog.admit(route);
       if (folded === null) return;
       this.log.warn('discord: rate limited; discord.js queues the requests and retries', {
-        route: info.global ? '(global)' : info.route,
+        route,
         method: info.method,
         retryAfterMs: info.retryAfter,
         global: info.global,

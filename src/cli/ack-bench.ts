@@ -1,12 +1,11 @@
 import { mkdir, writeFile } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import type { Redis } from 'ioredis';
 import type { ChatAdapter, ChatEventHandler, CommandEvent, MessageRef, OutgoingMessage, ThreadRef } from '../core/chat-adapter.ts';
 import { DailiesError } from '../errors.ts';
 import type { PoolBenchHooks } from '../queue/bench/pool-bench.ts';
 import { BURST_FLAGS, burstOptions, createBenchCore } from './bench-core.ts';
-import { fmt, percentile, round, stats, type Stats } from './bench-stats.ts';
+import { benchHost, fmt, percentile, round, stats, type Stats } from './bench-stats.ts';
 import { parseCliArgs, runIfMain, wholeNumber } from './cli-args.ts';
 
 /**
@@ -38,7 +37,7 @@ export interface AckBenchOptions {
 
 export interface AckBenchResult {
   measuredAt: string;
-  host: { cores: number; loadAvg1m: number; node: string };
+  host: ReturnType<typeof benchHost>;
   commands: number;
   bursts: number;
   warmup: number;
@@ -119,7 +118,7 @@ export async function measureCommandAck(options: AckBenchOptions): Promise<AckBe
 
     const result: AckBenchResult = {
       measuredAt: new Date().toISOString(),
-      host: { cores: os.availableParallelism(), loadAvg1m: round(os.loadavg()[0] ?? 0), node: process.version },
+      host: benchHost(),
       commands: options.commands,
       bursts: options.bursts,
       warmup: options.warmup,

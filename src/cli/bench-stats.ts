@@ -1,3 +1,5 @@
+import os from 'node:os';
+
 /** Summaries the command benches print and write, rounded to 0.1 ms. */
 
 export interface Stats {
@@ -32,4 +34,9 @@ export function round(x: number): number {
 /** One right-aligned table cell. */
 export function fmt(x: number): string {
   return x.toFixed(1).padStart(8);
+}
+
+/** The machine a command bench ran on, as its JSON records it. */
+export function benchHost(): { cores: number; loadAvg1m: number; node: string } {
+  return { cores: os.availableParallelism(), loadAvg1m: round(os.loadavg()[0] ?? 0), node: process.version };
 }

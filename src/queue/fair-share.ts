@@ -314,6 +314,16 @@ drain()
 return 1
 `);
 
+// A job's shape (job-cost.ts encodeShape) from its fair-share entry, '' when it has none.
+// Expects rcall; used by LOCATE and SNAPSHOT.
+const SHAPE_OF = `
+local function shapeOf(fairJobsKey, jobId)
+  local entry = rcall('HGET', fairJobsKey, jobId)
+  if entry then return cjson.decode(entry).w or '' end
+  return ''
+end
+`;
+
 const LOCATE = new LuaScript(`--[[
   Where one job is, in BullMQ's real fetch order: the wait list (stalled and requeued jobs,
   taken from its right end) comes before the prioritized set.
@@ -324,6 +334,7 @@ const LOCATE = new LuaScript(`--[[
   state: 'waiting' | 'delayed' (position it will take when its backoff ends) | 'active' | 'other'
 ]]
 local rcall = redis.call
+${SHAPE_OF}
 local base, jobId = ARGV[1], ARGV[2]
 local waitLen, pausedLen = rcall('LLEN', KEYS[1]), rcall('LLEN', KEYS[2])
 local state, position, since = 'other', -1, 0
@@ -350,10 +361,7 @@ else
     end
   end
 end
-local entry = rcall('HGET', KEYS[6], jobId)
-local shape = ''
-if entry then shape = cjson.decode(entry).w or '' end
-local out = {state, position, since, shape}
+local out = {state, position, since, shapeOf(KEYS[6], jobId)}
 for _, id in ipairs(rcall('LRANGE', KEYS[5], 0, -1)) do
   out[#out + 1] = tonumber(rcall('HGET', base .. id, 'processedOn')) or 0
 end
@@ -367,6 +375,7 @@ const SNAPSHOT = new LuaScript(`--[[
   Returns {{jobId...}, {processedOn...}, {shape or ''...}}
 ]]
 local rcall = redis.call
+${SHAPE_OF}
 local ids = {}
 for _, key in ipairs({KEYS[1], KEYS[2]}) do
   local list = rcall('LRANGE', key, 0, -1)
@@ -380,11 +389,7 @@ for _, id in ipairs(rcall('LRANGE', KEYS[4], 0, -1)) do
   active[#active + 1] = tonumber(rcall('HGET', ARGV[1] .. id, 'processedOn')) or 0
 end
 local shapes = {}
-for i, id in ipairs(ids) do
-  local entry = rcall('HGET', KEYS[5], id)
-  shapes[i] = ''
-  if entry then shapes[i] = cjson.decode(entry).w or '' end
-end
+for i, id in ipairs(ids) do shapes[i] = shapeOf(KEYS[5], id) end
 return {ids, active, shapes}
 `);
 

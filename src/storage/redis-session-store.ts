@@ -115,7 +115,6 @@ export class RedisSessionStore extends DocumentSessionStore {
     throw new DailiesError('internal', `Redis answered "${String(result)}" to a session write; check the Redis server version (>= 6.2).`);
   }
 
-
   protected lookupThread(threadKey: string): Promise<string | null> {
     return this.redis.get(this.key('thread', threadKey));
   }

@@ -1,10 +1,9 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { mkdir, writeFile } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { DiscordAdapter, type AdapterLogger, type SettledEvent } from '../../bots/discord/discord-adapter.ts';
 import { BURST_FLAGS, burstOptions, createBenchCore } from '../../src/cli/bench-core.ts';
-import { fmt, round, stats, type Stats } from '../../src/cli/bench-stats.ts';
+import { benchHost, fmt, round, stats, type Stats } from '../../src/cli/bench-stats.ts';
 import { DailiesError } from '../../src/errors.ts';
 import { RemoteStandIn, type InteractionTiming } from './remote-stand-in.ts';
 import { parseCliArgs, runIfMain } from '../../src/cli/cli-args.ts';
@@ -62,7 +61,7 @@ export interface DiscordBurstResult {
 
 export interface DiscordAckBenchResult {
   measuredAt: string;
-  host: { cores: number; loadAvg1m: number; node: string };
+  host: ReturnType<typeof benchHost>;
   commands: number;
   bursts: number;
   warmup: number;
@@ -185,7 +184,7 @@ export async function measureDiscordAck(options: DiscordAckBenchOptions): Promis
     const answerSamples = measured(interactions, 'answerMs');
     const result: DiscordAckBenchResult = {
       measuredAt: new Date().toISOString(),
-      host: { cores: os.availableParallelism(), loadAvg1m: round(os.loadavg()[0] ?? 0), node: process.version },
+      host: benchHost(),
       commands: options.commands,
       bursts: options.bursts,
       warmup: options.warmup,

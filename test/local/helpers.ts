@@ -14,10 +14,6 @@ export function randomPrefix(): string {
   return `test:local:${randomBytes(6).toString('hex')}:`;
 }
 
-export async function deleteKeys(redis: Redis, prefix: string): Promise<void> {
-  await deleteKeysStartingWith(redis, prefix);
-}
-
 export interface TestChat {
   chat: LocalChat;
   redis: Redis;
@@ -49,7 +45,7 @@ export async function startTestChat(options: Partial<StartLocalChatOptions> = {}
     },
     async cleanup() {
       for (const c of chats) await c.close();
-      await deleteKeys(redis, prefix);
+      await deleteKeysStartingWith(redis, prefix);
       await redis.quit();
       await rm(artifactsDir, { recursive: true, force: true });
     },
