@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { z } from 'zod';
@@ -11,6 +11,7 @@ import { encodePreview, encodeVideo } from '../../src/media/index.ts';
 import { builtinModelDir, loadModel } from '../engine/load-model.ts';
 import { OnnxSession, floatTensor } from '../engine/ort.ts';
 import type { VideoModel } from '../engine/types.ts';
+import { writeBenchJson } from '../../src/cli/bench-stats.ts';
 
 /**
  * `npm run bench`: speed of the engine on the built-in model. Figures are medians of warm runs;
@@ -152,8 +153,7 @@ export async function run(argv: string[]): Promise<number> {
     if (torch) console.log(`| same in PyTorch ${torch.torch} eager | ${torch.median_ms.toFixed(1)} ms (${result.forwardBatch2.torchOverOrt!.toFixed(2)}x onnxruntime) |`);
     else console.log('| PyTorch eager | skipped (python3-torch not found) |');
     const out = resolve(args.out);
-    await mkdir(dirname(out), { recursive: true });
-    await writeFile(out, JSON.stringify(result, null, 2));
+    await writeBenchJson(out, result);
     console.log(`\nwrote ${out}`);
     return 0;
   } finally {

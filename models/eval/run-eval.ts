@@ -1,11 +1,12 @@
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { parseCliArgs } from '../../src/cli/cli-args.ts';
 import { DailiesError, describeZodIssues } from '../../src/errors.ts';
 import { builtinModelDir, loadModel } from '../engine/load-model.ts';
 import { analyseClip, type Vocabulary } from './analyse-clip.ts';
 import { heldOutPrompts, type EvalCase } from './held-out-prompts.ts';
+import { writeBenchJson } from '../../src/cli/bench-stats.ts';
 
 /**
  * `npm run eval`: prompt adherence of the built-in model, read back from the pixels of what it
@@ -127,8 +128,7 @@ export async function run(argv: string[]): Promise<number> {
   console.log(`| mean background flicker (0-255) | ${summary.meanFlicker.toFixed(2)} |`);
   console.log(`| ms per clip (render only) | ${summary.msPerClip.toFixed(0)} |`);
   const out = resolve(args.out);
-  await mkdir(dirname(out), { recursive: true });
-  await writeFile(out, JSON.stringify(summary, null, 2));
+  await writeBenchJson(out, summary);
   console.log(`\nwrote ${out}`);
   return 0;
 }

@@ -1,11 +1,10 @@
-import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Redis } from 'ioredis';
 import type { ChatAdapter, ChatEventHandler, CommandEvent, MessageRef, OutgoingMessage, ThreadRef } from '../core/chat-adapter.ts';
 import { DailiesError } from '../errors.ts';
 import type { PoolBenchHooks } from '../queue/bench/pool-bench.ts';
 import { BURST_FLAGS, burstOptions, createBenchCore } from './bench-core.ts';
-import { benchHost, fmt, percentile, round, stats, type Stats } from './bench-stats.ts';
+import { benchHost, writeBenchJson, fmt, percentile, round, stats, type Stats } from './bench-stats.ts';
 import { parseCliArgs, runIfMain, wholeNumber } from './cli-args.ts';
 
 /**
@@ -132,8 +131,7 @@ export async function measureCommandAck(options: AckBenchOptions): Promise<AckBe
     perBurst.forEach((s, i) => print(`${String(i + 1).padEnd(8)} ${fmt(s.p50)} ${fmt(s.p99)} ${fmt(s.max)} ${fmt(s.cpuMs)} ${fmt(s.bareRedisP99Ms).padStart(15)}`));
     print(`${'all'.padEnd(8)} ${fmt(result.all.p50)} ${fmt(result.all.p99)} ${fmt(result.all.max)}`);
     if (options.out) {
-      await mkdir(path.dirname(path.resolve(options.out)), { recursive: true });
-      await writeFile(options.out, `${JSON.stringify(result, null, 2)}\n`);
+      await writeBenchJson(options.out, result);
       print(`wrote ${options.out}`);
     }
     return result;

@@ -1,4 +1,6 @@
+import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
+import path from 'node:path';
 
 /** Summaries the command benches print and write, rounded to 0.1 ms. */
 
@@ -39,4 +41,10 @@ export function fmt(x: number): string {
 /** The machine a command bench ran on, as its JSON records it. */
 export function benchHost(): { cores: number; loadAvg1m: number; node: string } {
   return { cores: os.availableParallelism(), loadAvg1m: round(os.loadavg()[0] ?? 0), node: process.version };
+}
+
+/** Writes a bench's results as indented JSON, creating its folder. */
+export async function writeBenchJson(file: string, value: unknown): Promise<void> {
+  await mkdir(path.dirname(path.resolve(file)), { recursive: true });
+  await writeFile(file, `${JSON.stringify(value, null, 2)}\n`);
 }

@@ -1,9 +1,7 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
-import { mkdir, writeFile } from 'node:fs/promises';
-import path from 'node:path';
 import { DiscordAdapter, type AdapterLogger, type SettledEvent } from '../../bots/discord/discord-adapter.ts';
 import { BURST_FLAGS, burstOptions, createBenchCore } from '../../src/cli/bench-core.ts';
-import { benchHost, fmt, round, stats, type Stats } from '../../src/cli/bench-stats.ts';
+import { benchHost, writeBenchJson, fmt, round, stats, type Stats } from '../../src/cli/bench-stats.ts';
 import { DailiesError } from '../../src/errors.ts';
 import { RemoteStandIn, type InteractionTiming } from './remote-stand-in.ts';
 import { parseCliArgs, runIfMain } from '../../src/cli/cli-args.ts';
@@ -199,8 +197,7 @@ export async function measureDiscordAck(options: DiscordAckBenchOptions): Promis
     };
     printTable(result, print);
     if (options.out) {
-      await mkdir(path.dirname(path.resolve(options.out)), { recursive: true });
-      await writeFile(options.out, `${JSON.stringify(result, null, 2)}\n`);
+      await writeBenchJson(options.out, result);
       print(`wrote ${options.out}`);
     }
     return result;

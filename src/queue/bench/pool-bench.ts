@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -15,6 +15,7 @@ import type { JobEvent, RenderJob } from '../job-queue.ts';
 import { redisOptionsFromUrl } from '../redis-options.ts';
 import { rawMedia, standInModel } from './pool-bench-stand-ins.ts';
 import { deleteKeysStartingWith } from '../../redis/delete-keys.ts';
+import { writeBenchJson } from '../../cli/bench-stats.ts';
 
 /**
  * `dailies bench-pool`: what the worker pool itself costs, with inference taken out.
@@ -89,8 +90,7 @@ export async function run(argv: string[], hooks: PoolBenchHooks = {}): Promise<n
       ],
     };
     printTable({ ...results, commandAnswerMs: answer, discordAckMs: discordAck });
-    await mkdir(path.dirname(path.resolve(options.out)), { recursive: true });
-    await writeFile(options.out, `${JSON.stringify(results, null, 2)}\n`);
+    await writeBenchJson(options.out, results);
     console.log(`\nwrote ${options.out}`);
     return 0;
   } finally {
