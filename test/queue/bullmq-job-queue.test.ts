@@ -148,11 +148,14 @@ describe('BullmqJobQueue on real Redis', () => {
 
   it('prunes a job that finished without its worker settling it', async () => {
     const tight = new BullmqJobQueue({ redis: env.redis, queueName: env.queueName, prefix: env.prefix, perPersonCap: 1, positionUpdates: false });
-    // A bare BullMQ worker (no fair-share bookkeeping) finishes the job behind our back.
-    const bare = new Worker(env.queueName, async () => ({ takes: [], timingsMs: {} }), { connection: env.redis, prefix: env.prefix });
+    // A bare BullMQ worker (no fair-share bookkeeping) finishes the job behind our back. It starts
+    // only once enqueue() has returned: finishing before enqueue's own settle would let that
+    // settle prune the job, and the state this test needs would never exist.
+    const bare = new Worker(env.queueName, async () => ({ takes: [], timingsMs: {} }), { connection: env.redis, prefix: env.prefix, autorun: false });
     try {
       const first = renderJob({ userId: 'solo' });
       await tight.enqueue(first);
+      void bare.run();
       await waitFor(async () => (await tight.status(first.jobId)).state === 'completed', 10_000, 'bare completion');
       await bare.close();
       expect(await tight.fair.outstanding('solo')).toEqual([first.jobId]);
@@ -168,12 +171,14 @@ describe('BullmqJobQueue on real Redis', () => {
 
   it("prunes an unsettled finished job from the front of its channel when someone else enqueues there", async () => {
     const q = new BullmqJobQueue({ redis: env.redis, queueName: env.queueName, prefix: env.prefix, positionUpdates: false });
-    const bare = new Worker(env.queueName, async () => ({ takes: [], timingsMs: {} }), { connection: env.redis, prefix: env.prefix });
+    // Started after enqueue() returns, for the same reason as in the test above.
+    const bare = new Worker(env.queueName, async () => ({ takes: [], timingsMs: {} }), { connection: env.redis, prefix: env.prefix, autorun: false });
     const client = new Redis(env.redis);
     const band = async (jobId: string) => Number(await client.hget(`${env.prefix}:${env.queueName}:${jobId}`, 'priority'));
     try {
       const gone = renderJob({ userId: 'vanished', channelKey: 'head-check' });
       await q.enqueue(gone);
+      void bare.run();
       await waitFor(async () => (await q.status(gone.jobId)).state === 'completed', 10_000, 'bare completion');
       await bare.close();
       // Nobody settled it: it still holds the first place of its channel...
