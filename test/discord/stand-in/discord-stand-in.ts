@@ -95,6 +95,8 @@ export class DiscordStandIn {
   readonly channels = new Map<string, ChannelState>();
   readonly messages = new Map<string, MessageState>();
   readonly interactions = new Map<string, InteractionState>();
+  /** Interactions by token: every webhook call looks one up, and a bench run makes thousands. */
+  private readonly interactionsByToken = new Map<string, InteractionState>();
   readonly registeredCommands = new Map<string, unknown[]>();
   private readonly moderators = new Set<string>();
   attachmentSizeLimit: number;
@@ -120,6 +122,8 @@ export class DiscordStandIn {
     const s = new DiscordStandIn(options);
     s.addChannel('general');
     s.server = createServer((req, res) => void s.onRequest(req, res));
+    // Discord's edge keeps idle connections open for minutes; Node's default is 5 s.
+    s.server.keepAliveTimeout = 60_000;
     s.gateway = new GatewayStandIn(s.server, {
       token: s.token,
       messageContentApproved: options.messageContentApproved ?? true,
@@ -258,6 +262,7 @@ export class DiscordStandIn {
   private inject(state: Omit<InteractionState, 'dispatchedAt' | 'payload'>, payload: unknown): { id: string; token: string; dispatchedAt: number } {
     const entry: InteractionState = { ...state, payload, dispatchedAt: performance.now() };
     this.interactions.set(state.id, entry);
+    this.interactionsByToken.set(state.token, entry);
     entry.dispatchedAt = this.gateway.dispatch('INTERACTION_CREATE', payload);
     return { id: state.id, token: state.token, dispatchedAt: entry.dispatchedAt };
   }
@@ -437,6 +442,9 @@ export class DiscordStandIn {
   // ---- REST -------------------------------------------------------------------------------
 
   private async onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    // Arrival is when the headers are parsed: the platform has the request then. Reading the body
+    // waits on this process's own event loop, which under a burst is the stand-in's queue, not the bot's.
+    const arrivedAt = performance.now();
     const url = new URL(req.url ?? '/', 'http://stand-in');
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
@@ -447,7 +455,7 @@ export class DiscordStandIn {
       query: Object.fromEntries(url.searchParams),
       headers: { authorization: req.headers.authorization, 'content-type': req.headers['content-type'], 'user-agent': req.headers['user-agent'] },
       status: 0,
-      time: performance.now(),
+      time: arrivedAt,
     };
     let reply: { status: number; body?: unknown; headers?: Record<string, string> };
     try {
@@ -573,7 +581,7 @@ export class DiscordStandIn {
   }
 
   private webhook(method: string, appId: string, token: string, target: string | undefined, body: { json?: any; files: (RecordedFile & { data: Buffer })[] }) {
-    const i = [...this.interactions.values()].find((x) => x.token === token);
+    const i = this.interactionsByToken.get(token);
     if (appId !== this.appId || !i) return notFound(10015, 'Unknown Webhook');
     if (performance.now() - i.dispatchedAt > this.interactionTokenTtlMs) return { status: 401, body: { message: 'Invalid Webhook Token', code: 50027 } };
     if (i.answered === undefined) return notFound(10015, 'Unknown Webhook');
