@@ -230,24 +230,46 @@ def random_attrs(rng):
     return {"shape": shape, "colour": colour, "background": background, "motion": motion}
 
 
+# What a prompt can state, and each attribute's classes (the attribute loss in train.py).
+ATTRIBUTES = {"colour": COLOURS, "background": COLOURS, "shape": SHAPES, "motion": MOTIONS}
+
+
+def sample_prompt(rng, attrs):
+    """(prompt, said) describing `attrs`; said[name] is whether the prompt states that attribute."""
+    if rng.random() < 0.1:
+        return "", dict.fromkeys(ATTRIBUTES, False)  # empty prompt: the unconditional branch for CFG
+    said = {"colour": rng.random() > 0.05, "shape": True,
+            "motion": rng.random() > 0.15, "background": rng.random() > 0.15}
+    prompt = make_prompt(rng, attrs, say_colour=said["colour"], say_motion=said["motion"],
+                         say_bg=said["background"])
+    if rng.random() < 0.1:
+        prompt += "."
+    if rng.random() < 0.3:
+        prompt = _insert_fillers(rng, prompt)
+    return prompt, said
+
+
 def sample_example(rng):
     """One (clip, prompt, attrs). Attributes the prompt leaves out are still random in the
     clip, so the model learns the unconditional spread for anything unspecified."""
     attrs = random_attrs(rng)
     clip = render_clip(rng, **attrs)
-    if rng.random() < 0.1:
-        return clip, "", attrs  # empty prompt: the unconditional branch for CFG
-    prompt = make_prompt(
-        rng, attrs,
-        say_colour=rng.random() > 0.05,
-        say_motion=rng.random() > 0.15,
-        say_bg=rng.random() > 0.15,
-    )
-    if rng.random() < 0.1:
-        prompt += "."
-    if rng.random() < 0.3:
-        prompt = _insert_fillers(rng, prompt)
+    prompt, _ = sample_prompt(rng, attrs)
     return clip, prompt, attrs
+
+
+def sample_prompts(rng, n):
+    """n prompts without clips, and their labels [n, len(ATTRIBUTES)] int64: the class index of
+    each stated attribute, -1 where the prompt leaves it out. Text-only data is ~1000x cheaper
+    than a clip, so the attribute loss can see many more prompts per step than the denoiser."""
+    prompts, labels = [], []
+    for _ in range(n):
+        attrs = random_attrs(rng)
+        prompt, said = sample_prompt(rng, attrs)
+        prompts.append(prompt)
+        labels.append([classes.index(attrs[name]) if said[name] else -1
+                       for name, classes in ATTRIBUTES.items()])
+    return prompts, np.array(labels, dtype=np.int64)
 
 
 def sample_batch(rng, batch):

@@ -216,13 +216,27 @@ class TextPool(nn.Module):
         return self.out(pooled.reshape(pooled.shape[0], -1)) + flat
 
 
-class PositionMaps(nn.Module):
-    """Learned absolute-position maps added to the 16x16 and 8x8 features (zero-initialised)."""
+def coordinate_maps():
+    """[F, 3, 16, 16]: the x and y of every cell of the 16x16 grid and the frame's place in the
+    clip, each in [-1, 1]. A convolution is translation-equivariant: without these it can only
+    learn where it is from the zero padding at the borders. Motion is a statement about absolute
+    place over time (moving left: right side at frame 0, left side at frame 15), and the first
+    shapes-v1 run, without them, never moved an object in 19000 steps."""
+    half = SIZE // 2
+    grid = (torch.arange(half, dtype=torch.float32) + 0.5) / half * 2 - 1
+    ys, xs = torch.meshgrid(grid, grid, indexing="ij")
+    frames = torch.linspace(-1, 1, FRAMES)
+    maps = torch.stack([xs.expand(FRAMES, -1, -1), ys.expand(FRAMES, -1, -1),
+                        frames[:, None, None].expand(-1, half, half)], dim=1)
+    return maps.contiguous()
 
-    def __init__(self, c1, c2, size):
-        super().__init__()
-        self.level1 = nn.Parameter(torch.zeros(1, c1, size, size))
-        self.level2 = nn.Parameter(torch.zeros(1, c2, size // 2, size // 2))
+
+def frame_basis():
+    """[F, F] cosine (DCT-II) basis over the frames: smooth, so neighbouring frames get nearby
+    conditioning vectors, and complete, so any per-frame pattern can be learnt."""
+    f = torch.arange(FRAMES, dtype=torch.float32) + 0.5
+    k = torch.arange(FRAMES, dtype=torch.float32)
+    return torch.cos(math.pi * f[:, None] * k[None] / FRAMES) * math.sqrt(2.0)
 
 
 class Denoiser(nn.Module):
@@ -230,38 +244,46 @@ class Denoiser(nn.Module):
     -> v-prediction [B,3,16,32,32].
 
     32x32x3 is folded to 16x16x12 (space-to-depth) so the widest level is cheap; levels are
-    16x16 (c1), 8x8 (c2, + temporal attention on the way down) and 4x4 (c3, + space-time attention)."""
+    16x16 (c1), 8x8 (c2, + temporal attention) and 4x4 (c3, + spatial and temporal attention).
+    Every residual block is FiLM-conditioned per (sample, frame) on three equal, separately
+    normalised parts: the timestep, the pooled prompt and the frame's place in the clip."""
 
-    def __init__(self, c1=32, c2=64, c3=128, cond_dim=256):
+    def __init__(self, c1=32, c2=64, c3=128, dim=128):
         super().__init__()
-        self.time_mlp = nn.Sequential(Linear(128, cond_dim), nn.SiLU(), Linear(cond_dim, cond_dim))
-        self.text_pool = TextPool(out_dim=cond_dim)
-        self.frame_mlp = Linear(64, cond_dim)
-        self.cond_out = Linear(cond_dim, cond_dim)
-        # The conditioning vector is [time+frame part, text part], each LayerNormed on its
-        # own. Summing text into the time embedding let the (immediately useful) timestep
-        # features drown the text, and a final SiLU collapsed the whole vector to ~0; kept
-        # separate and normalised, the text keeps unit scale until the blocks learn to use it.
-        self.cond_norm = nn.LayerNorm(cond_dim)
-        self.text_norm = nn.LayerNorm(cond_dim)
-        # Absolute frame position f/(F-1), fixed: tells each frame where it is in the clip.
-        self.register_buffer("frame_emb", sinusoidal(torch.linspace(0, 1, FRAMES) * 100.0, 64),
-                             persistent=False)
+        cond_dim = 3 * dim
+        self.time_mlp = nn.Sequential(Linear(128, dim), nn.SiLU(), Linear(dim, dim))
+        self.time_norm = nn.LayerNorm(dim)
+        self.text_pool = TextPool(out_dim=dim)
+        self.text_norm = nn.LayerNorm(dim)
+        self.frame_mlp = Linear(FRAMES, dim)
+        self.frame_norm = nn.LayerNorm(dim)
+        self.register_buffer("frames", frame_basis(), persistent=False)
+        # Each part is normalised on its own so none drowns the others (summed into the timestep
+        # embedding, the prompt and the frame were each ~1% of the vector in the first run). The
+        # residual MLP lets a block see products such as prompt x frame, which FiLM, being linear
+        # in its input, cannot form: "where is the object" depends on both.
+        self.cond_mix = nn.Sequential(Linear(cond_dim, cond_dim), nn.SiLU(), Linear(cond_dim, cond_dim))
+        nn.init.zeros_(self.cond_mix[2].weight)
+        nn.init.zeros_(self.cond_mix[2].bias)
 
         self.conv_in = nn.Conv2d(12, c1, 3, padding=1)
-        self.down1 = ResBlock(c1, 2 * cond_dim)
+        # Coordinates enter as a second convolution whose output is added to conv_in's: the same
+        # maths as concatenating three input channels, but computed once per call, not per sample.
+        self.register_buffer("coords", coordinate_maps(), persistent=False)
+        self.coord_in = nn.Conv2d(3, c1, 3, padding=1)
+        self.down1 = ResBlock(c1, cond_dim)
         self.pool1 = nn.Conv2d(c1, c2, 3, stride=2, padding=1)
-        self.down2 = ResBlock(c2, 2 * cond_dim)
+        self.down2 = ResBlock(c2, cond_dim)
         self.tattn2 = TemporalAttention(c2)
         self.pool2 = nn.Conv2d(c2, c3, 3, stride=2, padding=1)
-        self.mid1 = ResBlock(c3, 2 * cond_dim)
+        self.mid1 = ResBlock(c3, cond_dim)
         self.mid_sattn = SpatialAttention(c3, SIZE // 8)
         self.mid_tattn = TemporalAttention(c3)
-        self.mid2 = ResBlock(c3, 2 * cond_dim)
+        self.mid2 = ResBlock(c3, cond_dim)
         self.unpool2 = nn.Conv2d(c3, c2, 1)
-        self.up2 = ResBlock(c2, 2 * cond_dim)
+        self.up2 = ResBlock(c2, cond_dim)
         self.unpool1 = nn.Conv2d(c2, c1, 1)
-        self.up1 = ResBlock(c1, 2 * cond_dim)
+        self.up1 = ResBlock(c1, cond_dim)
         self.norm_out = group_norm(c1)
         self.conv_out = nn.Conv2d(c1, 12, 3, padding=1)
         nn.init.zeros_(self.conv_out.weight)
@@ -277,31 +299,20 @@ class Denoiser(nn.Module):
         nn.init.zeros_(self.conv_skip.bias)
         self.register_buffer("sqrt_snr", (ABAR / (1 - ABAR)).sqrt().clamp(max=SKIP_GAIN_MAX),
                              persistent=False)
-        # Motion needs "where is the object in frame f" to depend on frame x prompt (moving left:
-        # right edge at f = 0, left edge at f = 15). FiLM is linear in [time+frame, text], so that
-        # product had no direct path; after 12000 steps the high-noise prediction did not drift
-        # at all. A small residual MLP mixes the two halves (zero-initialised: starts as identity),
-        # and learned position maps give the convolutions absolute position to gate by it.
-        self.cond_mix = nn.Sequential(Linear(2 * cond_dim, 2 * cond_dim), nn.SiLU(),
-                                      Linear(2 * cond_dim, 2 * cond_dim))
-        nn.init.zeros_(self.cond_mix[2].weight)
-        nn.init.zeros_(self.cond_mix[2].bias)
-        self.positions = PositionMaps(c1, c2, SIZE // 2)
-        # The frame position, added after the time half's LayerNorm. Summed into the timestep
-        # embedding before it, the frame was ~1% of the conditioning vector (frame 0 vs 15 differed
-        # by 0.006 on a scale of 0.53), too little for any block to place an object by frame.
-        self.frame_out = Linear(64, cond_dim)
-        nn.init.zeros_(self.frame_out.weight)
-        nn.init.zeros_(self.frame_out.bias)
+
+    def text_vector(self, enc):
+        """The prompt's part of the conditioning vector: [B, 16, 64] text states -> [B, dim]."""
+        return self.text_norm(self.text_pool(enc))
 
     def conditioning(self, timestep, enc):
-        """One conditioning vector per (sample, frame): [B*F, 2 * cond_dim]."""
-        g = self.time_mlp(sinusoidal(timestep, 128))  # [B, D]
-        fr = self.frame_mlp(self.frame_emb)  # [F, D]
-        tf = self.cond_norm(self.cond_out(F.silu(g[:, None, :] + fr[None])))  # [B, F, D]
-        tf = tf + self.frame_out(self.frame_emb)[None]
-        txt = self.text_norm(self.text_pool(enc))[:, None, :].expand(-1, FRAMES, -1)  # [B, F, D]
-        cond = torch.cat([tf, txt], dim=-1).reshape(-1, 2 * tf.shape[-1])
+        """One conditioning vector per (sample, frame): [B*F, 3 * dim]."""
+        time = self.time_norm(self.time_mlp(sinusoidal(timestep, 128)))  # [B, D]
+        text = self.text_vector(enc)  # [B, D]
+        frame = self.frame_norm(self.frame_mlp(self.frames))  # [F, D]
+        per_sample = torch.cat([time, text], dim=-1)[:, None, :]  # [B, 1, 2D]
+        cond = torch.cat([per_sample + torch.zeros_like(frame[None, :, :1]),
+                          frame[None] + torch.zeros_like(time[:, None, :])], dim=-1)  # [B, F, 3D]
+        cond = cond.reshape(-1, cond.shape[-1])
         return cond + self.cond_mix(cond)
 
     def forward(self, sample, timestep, encoder_hidden_states):
@@ -310,8 +321,11 @@ class Denoiser(nn.Module):
         x = sample.permute(0, 2, 1, 3, 4).reshape(-1, 3, SIZE // 2, 2, SIZE // 2, 2)
         x = x.permute(0, 1, 3, 5, 2, 4).reshape(-1, 12, SIZE // 2, SIZE // 2)
 
-        h1 = self.down1(self.conv_in(x) + self.positions.level1, cond)
-        h2 = self.tattn2(self.down2(self.pool1(h1) + self.positions.level2, cond))
+        h = self.conv_in(x)
+        c1, hw = h.shape[1], SIZE // 2
+        h = (h.reshape(-1, FRAMES, c1, hw, hw) + self.coord_in(self.coords)[None]).reshape(-1, c1, hw, hw)
+        h1 = self.down1(h, cond)
+        h2 = self.tattn2(self.down2(self.pool1(h1), cond))
         h = self.mid2(self.mid_tattn(self.mid_sattn(self.mid1(self.pool2(h2), cond))), cond)
         # Upsample with a cheap 1x1 projection then nearest-neighbour, skip by addition.
         h = F.interpolate(self.unpool2(h), scale_factor=2.0, mode="nearest") + h2
