@@ -268,9 +268,18 @@ class Denoiser(nn.Module):
 
         self.conv_in = nn.Conv2d(12, c1, 3, padding=1)
         # Coordinates enter as a second convolution whose output is added to conv_in's: the same
-        # maths as concatenating three input channels, but computed once per call, not per sample.
+        # maths as concatenating three input channels.
         self.register_buffer("coords", coordinate_maps(), persistent=False)
         self.coord_in = nn.Conv2d(3, c1, 3, padding=1)
+        # Each (sample, frame) moves and scales its own coordinate frame: shift x, shift y and a
+        # log-scale, from the conditioning vector. Whatever the network draws relative to the
+        # coordinates then moves with them, so "moving left" is three numbers per frame to learn
+        # rather than a bank of position detectors gated by prompt x frame. Zero-initialised:
+        # added to a running model it changes nothing until it learns. (At step 3500 of this run,
+        # without it, colours were 92% right and every frame's object sat in the same place.)
+        self.coord_motion = Linear(cond_dim, 3)
+        nn.init.zeros_(self.coord_motion.weight)
+        nn.init.zeros_(self.coord_motion.bias)
         self.down1 = ResBlock(c1, cond_dim)
         self.pool1 = nn.Conv2d(c1, c2, 3, stride=2, padding=1)
         self.down2 = ResBlock(c2, cond_dim)
@@ -315,15 +324,20 @@ class Denoiser(nn.Module):
         cond = cond.reshape(-1, cond.shape[-1])
         return cond + self.cond_mix(cond)
 
+    def moved_coordinates(self, cond):
+        """[B*F, 3, 16, 16]: the coordinate maps, x and y shifted and scaled per (sample, frame)."""
+        motion = self.coord_motion(cond).reshape(-1, FRAMES, 3, 1, 1)  # [B, F, 3, 1, 1]
+        xy = (self.coords[None, :, :2] - motion[:, :, :2]) * torch.exp(motion[:, :, 2:])
+        frame = self.coords[None, :, 2:] + torch.zeros_like(motion[:, :, 2:])
+        return torch.cat([xy, frame], dim=2).reshape(-1, 3, SIZE // 2, SIZE // 2)
+
     def forward(self, sample, timestep, encoder_hidden_states):
         cond = self.conditioning(timestep, encoder_hidden_states)
         # BCFHW -> [B*F, 3, 32, 32] -> space-to-depth -> [B*F, 12, 16, 16]
         x = sample.permute(0, 2, 1, 3, 4).reshape(-1, 3, SIZE // 2, 2, SIZE // 2, 2)
         x = x.permute(0, 1, 3, 5, 2, 4).reshape(-1, 12, SIZE // 2, SIZE // 2)
 
-        h = self.conv_in(x)
-        c1, hw = h.shape[1], SIZE // 2
-        h = (h.reshape(-1, FRAMES, c1, hw, hw) + self.coord_in(self.coords)[None]).reshape(-1, c1, hw, hw)
+        h = self.conv_in(x) + self.coord_in(self.moved_coordinates(cond))
         h1 = self.down1(h, cond)
         h2 = self.tattn2(self.down2(self.pool1(h1), cond))
         h = self.mid2(self.mid_tattn(self.mid_sattn(self.mid1(self.pool2(h2), cond))), cond)

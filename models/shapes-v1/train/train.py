@@ -167,11 +167,14 @@ def object_mask(x0):
 
 
 def save_checkpoint(path, model, ema, opt, step, data_rng, args):
+    names = {id(p): n for n, p in model.named_parameters()}
     state = {
         "step": step,
         "model": model.state_dict(),
         "ema": ema.state_dict(),
         "opt": opt.state_dict(),
+        # The parameter names of each optimiser group, so a run resumes after parts were added.
+        "opt_names": [[names[id(p)] for p in g["params"]] for g in opt.param_groups],
         "data_rng": data_rng.bit_generator.state,
         "torch_rng": torch.get_rng_state(),
         "args": vars(args),
@@ -180,6 +183,24 @@ def save_checkpoint(path, model, ema, opt, step, data_rng, args):
     tmp = path + ".tmp"
     torch.save(state, tmp)
     os.replace(tmp, path)  # atomic: a crash never leaves a half-written checkpoint
+
+
+def resume_optimizer(model, ck, opt):
+    """The checkpoint's optimiser state on `model`, whose parameters may be a superset of the
+    checkpoint's: the groups are rebuilt by parameter name as they were saved, the state loaded,
+    and any parameter the checkpoint lacks (a part added since) goes into one new group."""
+    params = dict(model.named_parameters())
+    groups = ck["opt_names"]
+    settings = [{k: v for k, v in g.items() if k != "params"} for g in ck["opt"]["param_groups"]]
+    resumed = torch.optim.AdamW([{**cfg, "params": [params[n] for n in names]} for cfg, names in zip(settings, groups)])
+    resumed.load_state_dict(ck["opt"])
+    covered = {n for names in groups for n in names}
+    added = [n for n in params if n not in covered]
+    if added:
+        resumed.add_param_group({"params": [params[n] for n in added], "weight_decay": 0.0,
+                                 "lr": opt.param_groups[0]["lr"]})
+        log(f"checkpoint had no {added}: those start fresh")
+    return resumed
 
 
 def main():
@@ -232,19 +253,7 @@ def main():
         ck = torch.load(LATEST)
         model.load_state_dict(ck["model"], strict=False)
         ema.load_state_dict(ck["ema"], strict=False)
-        added = [k for k in model.state_dict() if k not in ck["model"]]
-        if added:
-            # A checkpoint from before a part was added: its optimiser state covers the old parameters.
-            # Rebuild the optimiser over exactly those, load it, then give the new ones their own group.
-            old_ids = {id(p) for n, p in model.named_parameters() if n in ck["model"]}
-            opt = torch.optim.AdamW([{"params": [p for p in decay if id(p) in old_ids], "weight_decay": args.weight_decay},
-                                     {"params": [p for p in no_decay if id(p) in old_ids], "weight_decay": 0.0}], lr=args.lr)
-            opt.load_state_dict(ck["opt"])
-            opt.add_param_group({"params": [p for p in decay + no_decay if id(p) not in old_ids],
-                                 "weight_decay": 0.0})
-            log(f"checkpoint had no {added}: those start fresh")
-        else:
-            opt.load_state_dict(ck["opt"])
+        opt = resume_optimizer(model, ck, opt)
         data_rng.bit_generator.state = ck["data_rng"]
         torch.set_rng_state(ck["torch_rng"])
         step = ck["step"]
