@@ -133,7 +133,9 @@ export function addNoise(table: Float64Array, original: Float32Array, noise: Flo
   const abar = alphaCumprodAt(table, timestep);
   const a = Math.sqrt(abar);
   const s = Math.sqrt(1 - abar);
-  return original.map((x, i) => a * x + s * noise[i]!);
+  const out = new Float32Array(original.length);
+  for (let i = 0; i < out.length; i++) out[i] = a * original[i]! + s * noise[i]!;
+  return out;
 }
 
 /**
@@ -148,9 +150,15 @@ export function predictOriginal(
   sigma: number,
 ): Float64Array {
   sameLength(modelOutput, sample);
-  return type === 'epsilon'
-    ? Float64Array.from(sample, (x, i) => (x - sigma * modelOutput[i]!) / alpha)
-    : Float64Array.from(sample, (x, i) => alpha * x - sigma * modelOutput[i]!);
+  // Plain loops: TypedArray.from with a map callback took ~4 ms per step for one built-in-model
+  // take (49k values), a quarter of the denoiser call itself.
+  const x0 = new Float64Array(sample.length);
+  if (type === 'epsilon') {
+    for (let i = 0; i < x0.length; i++) x0[i] = (sample[i]! - sigma * modelOutput[i]!) / alpha;
+  } else {
+    for (let i = 0; i < x0.length; i++) x0[i] = alpha * sample[i]! - sigma * modelOutput[i]!;
+  }
+  return x0;
 }
 
 export function sameLength(a: ArrayLike<number>, b: ArrayLike<number>): void {
