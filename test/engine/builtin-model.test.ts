@@ -22,16 +22,19 @@ describe('built-in model shapes-v1', () => {
   });
 
   // Prompts from the held-out templates (never used in training), read back from the pixels.
-  // These 12 measure 12/12 backgrounds and 11/12 object colours; the floors leave one or two
-  // misses of slack, so a regression in the weights, the pipeline or the schedulers fails here.
-  // Motion is not asserted: the shipped weights do not follow it yet (MODEL_CARD.md).
-  it('draws the asked background and object colours on held-out prompts', async () => {
+  // These 12 measure 12/12 backgrounds, object colours and motions; the floors leave one or two
+  // misses of slack, so a regression in the weights, the pipeline or the schedulers fails here
+  // (the previous weights, whose objects did not move, fail it).
+  // Shape is not asserted: the shipped weights do not follow it yet (MODEL_CARD.md).
+  it('draws the asked background, object colour and motion on held-out prompts', async () => {
     const summary = await evaluate(builtinModelDir(), heldOutPrompts(12), { seed: 1000 });
     const report = JSON.stringify(summary.failures, null, 1);
     expect(summary.accuracy.background, report).toBeGreaterThanOrEqual(BACKGROUND_MIN);
     expect(summary.accuracy.colour, report).toBeGreaterThanOrEqual(COLOUR_MIN);
+    expect(summary.accuracy.motion, report).toBeGreaterThanOrEqual(MOTION_MIN);
   }, 120_000);
 });
 
 const BACKGROUND_MIN = 11 / 12;
-const COLOUR_MIN = 9 / 12;
+const COLOUR_MIN = 10 / 12;
+const MOTION_MIN = 10 / 12;
