@@ -39,12 +39,12 @@ def motion_probe(model, t=999):
     v = model.denoiser(x, torch.full((len(PROBE_PROMPTS),), float(t)), model.text(ids))
     a, s = diffusion.ABAR[t].sqrt(), (1 - diffusion.ABAR[t]).sqrt()
     x0 = (a * x - s * v).numpy()  # [B,3,F,H,W]
+    ys, xs = np.mgrid[0:dataset.SIZE, 0:dataset.SIZE]
     rows = []
     for prompt, clip in zip(PROBE_PROMPTS, x0):
         bg = np.median(clip.reshape(3, -1), axis=1)
         dist = np.abs(clip - bg[:, None, None, None]).sum(0)  # [F,H,W]
         w = np.clip(dist - 0.5 * dist.max(axis=(1, 2), keepdims=True), 0, None) + 1e-9
-        ys, xs = np.mgrid[0:dataset.SIZE, 0:dataset.SIZE]
         cx = (w * xs).sum((1, 2)) / w.sum((1, 2))
         cy = (w * ys).sum((1, 2)) / w.sum((1, 2))
         rows.append((prompt, float(cx[-4:].mean() - cx[:4].mean()), float(cy[-4:].mean() - cy[:4].mean())))

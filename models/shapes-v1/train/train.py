@@ -27,6 +27,9 @@ LATEST = os.path.join(CKPT_DIR, "latest.pt")
 LOG_PATH = os.path.join(HERE, "train.log")
 
 
+ATTRIBUTE_CLASSES = sum(len(c) for c in dataset.ATTRIBUTES.values())
+
+
 class ShapesModel(nn.Module):
     """Both trainable graphs in one module so optimiser, EMA and checkpoints treat them as one,
     plus the attribute head, which only training uses (export writes `text` and `denoiser`)."""
@@ -59,9 +62,6 @@ class ShapesModel(nn.Module):
                 losses.append(nn.functional.cross_entropy(part, target, ignore_index=-1))
             start += len(classes)
         return torch.stack(losses).mean()
-
-
-ATTRIBUTE_CLASSES = sum(len(c) for c in dataset.ATTRIBUTES.values())
 
 
 # Fixed adherence prompts (expected colour, background, motion). They are not drawn from the
@@ -109,6 +109,11 @@ def pick_threads(max_threads, current):
     step of a single thread), so one thread makes more progress and disturbs others less."""
     others = os.getloadavg()[0] - current  # the load average counts our own threads too
     return max_threads if others < 0.7 else 1
+
+
+def running_mean(previous, value):
+    """The smoothed figure the log shows (None before the first step)."""
+    return value if previous is None else 0.98 * previous + 0.02 * value
 
 
 def lr_at(step, args):
@@ -185,7 +190,7 @@ def save_checkpoint(path, model, ema, opt, step, data_rng, args):
     os.replace(tmp, path)  # atomic: a crash never leaves a half-written checkpoint
 
 
-def resume_optimizer(model, ck, opt):
+def resume_optimizer(model, ck):
     """The checkpoint's optimiser state on `model`, whose parameters may be a superset of the
     checkpoint's: the groups are rebuilt by parameter name as they were saved, the state loaded,
     and any parameter the checkpoint lacks (a part added since) goes into one new group."""
@@ -197,8 +202,8 @@ def resume_optimizer(model, ck, opt):
     covered = {n for names in groups for n in names}
     added = [n for n in params if n not in covered]
     if added:
-        resumed.add_param_group({"params": [params[n] for n in added], "weight_decay": 0.0,
-                                 "lr": opt.param_groups[0]["lr"]})
+        # No rate given: main() sets every group's rate before each step.
+        resumed.add_param_group({"params": [params[n] for n in added], "weight_decay": 0.0})
         log(f"checkpoint had no {added}: those start fresh")
     return resumed
 
@@ -253,7 +258,7 @@ def main():
         ck = torch.load(LATEST)
         model.load_state_dict(ck["model"], strict=False)
         ema.load_state_dict(ck["ema"], strict=False)
-        opt = resume_optimizer(model, ck, opt)
+        opt = resume_optimizer(model, ck)
         data_rng.bit_generator.state = ck["data_rng"]
         torch.set_rng_state(ck["torch_rng"])
         step = ck["step"]
@@ -304,7 +309,7 @@ def main():
             texts, labels = dataset.sample_prompts(data_rng, args.attribute_prompts)
             attribute = model.attribute_loss(torch.from_numpy(encode(texts)), torch.from_numpy(labels))
             loss = loss + args.attribute_weight * attribute
-            attr_smooth = attribute.item() if attr_smooth is None else 0.98 * attr_smooth + 0.02 * attribute.item()
+            attr_smooth = running_mean(attr_smooth, attribute.item())
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -319,7 +324,7 @@ def main():
         step += 1
 
         raw = per_sample.mean().item()  # object-weighted
-        smooth = raw if smooth is None else 0.98 * smooth + 0.02 * raw
+        smooth = running_mean(smooth, raw)
         if step % args.log_every == 0:
             now = time.time()
             attr = f" attribute ce {attr_smooth:.3f}" if attr_smooth is not None else ""
