@@ -25,6 +25,8 @@ export const statusCommand = defineCommand({
           return `${label}: ${where}${status.etaMs !== null ? `, about ${formatDuration(status.etaMs)}` : ''}.`;
         }
         if (status.state === 'active') return `${label}: rendering${status.etaMs !== null ? `, about ${formatDuration(status.etaMs)} left` : ''}.`;
+        // Recorded, and handed to the queue right after the command was answered.
+        if (status.state === 'unknown' && job.state === 'queued') return `${label}: joining the queue.`;
         return `${label}: ${status.state}.`;
       }),
     );

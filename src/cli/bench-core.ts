@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type { ChatAdapter } from '../core/chat-adapter.ts';
+import { createAdmission, type Admission } from '../core/admission.ts';
 import { createCore, type Core } from '../core/app.ts';
 import { createDelivery, type Delivery } from '../core/delivery.ts';
 import type { Logger } from '../core/runtime.ts';
@@ -27,6 +28,7 @@ export interface BenchCore {
   readonly store: RedisSessionStore;
   readonly queue: BullmqJobQueue;
   readonly delivery: Delivery;
+  readonly admission: Admission;
   /** Waits for the queue's event stream and starts delivery, as the bot does before taking commands. */
   start(): Promise<void>;
   /**
@@ -52,11 +54,13 @@ export function createBenchCore(options: { redisUrl: string; adapters: readonly 
     artifacts: { localPath: async (ref) => `/dev/null/${ref.key}`, publicUrl: (ref) => `bench://${ref.key}` },
     log: quiet,
   });
+  const admission = createAdmission({ store, queue, delivery, log: quiet });
   const core = createCore({
     store,
     queue,
     adapters: options.adapters,
     delivery,
+    admission,
     policy: createPromptPolicy(loadPolicyConfig()),
     rateLimiter: new RedisTokenBucket(redis, { prefix: `${prefix}:` }),
     log: quiet,
@@ -68,12 +72,14 @@ export function createBenchCore(options: { redisUrl: string; adapters: readonly 
     store,
     queue,
     delivery,
+    admission,
     async start() {
       await queue.eventsReady();
       delivery.start();
     },
     emptyQueue: () => deleteKeysStartingWith(redis, `${prefix}:renders:`).then(() => {}),
     async close() {
+      await admission.stop().catch(() => {});
       await delivery.stop().catch(() => {});
       await queue.close().catch(() => {});
       await store.close().catch(() => {});

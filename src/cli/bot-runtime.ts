@@ -4,6 +4,7 @@ import { Redis } from 'ioredis';
 import { z } from 'zod';
 import { commands } from '../../commands/index.ts';
 import type { ChatAdapter, ThreadRef } from '../core/chat-adapter.ts';
+import { createAdmission } from '../core/admission.ts';
 import { createCore } from '../core/app.ts';
 import { createDelivery } from '../core/delivery.ts';
 import { createImageIntake } from '../core/image-intake.ts';
@@ -103,19 +104,25 @@ export async function startBot(options: BotOptions): Promise<BotRuntime> {
   // (its constructor touches no network).
   const slack = process.env.SLACK_BOT_TOKEN ? new (await import('../../bots/slack/slack-adapter.ts')).SlackAdapter({}) : undefined;
 
-  // 3. The core: commands, replies and buttons -> sessions and jobs.
+  // 3. Admission hands recorded jobs to the queue after each answer, and sweeps up jobs a bot
+  //    recorded but died before queueing.
+  const admission = createAdmission({ store, queue, delivery });
+
+  // 4. The core: commands, replies and buttons -> sessions and jobs.
   const core = createCore({
     store,
     queue,
     adapters: (platform) => adapters.find((a) => a.platform === platform),
     delivery,
+    admission,
     policy: createPromptPolicy(loadPolicyConfig()),
     rateLimiter: new RedisTokenBucket(redis, { prefix: `${prefix}:` }),
     images: createImageIntake({ artifacts, headers: (p) => (p === 'slack' ? slack?.attachmentHeaders() : undefined) }),
   });
   delivery.start();
+  admission.start();
 
-  // 4. Adapters: each started independently; one failing does not stop the others.
+  // 5. Adapters: each started independently; one failing does not stop the others.
   let localUrl: string | null = null;
   const closers: (() => Promise<void>)[] = [];
   if (options.local !== false) {
@@ -168,6 +175,7 @@ export async function startBot(options: BotOptions): Promise<BotRuntime> {
     adapters,
     close: async () => {
       for (const close of closers.reverse()) await close().catch((e: unknown) => log(`shutdown: ${(e as Error).message}`));
+      await admission.stop();
       await delivery.stop();
       await queue.close();
       await store.close();

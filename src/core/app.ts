@@ -8,6 +8,7 @@ import { commands as defaultCommands, findCommand } from '../../commands/index.t
 import { optionsError, textOption } from '../../commands/options.ts';
 import { parseAction, type ParsedAction } from './actions.ts';
 import type { CommandContext, CommandDefinition, CoreServices, ImageIntake } from './command-context.ts';
+import type { Admission } from './admission.ts';
 import type { Delivery } from './delivery.ts';
 import { errorOutcome } from './outcome.ts';
 import { requireManager } from './permissions.ts';
@@ -21,9 +22,10 @@ import { DEFAULT_CONFIG, adapterDirectory, consoleLogger, randomIds, systemClock
 
 /**
  * The dispatcher. Every chat event goes: dedupe (event id, SET NX) -> route (command by name,
- * reply through the refinement grammar, button by its action key) -> policy -> store -> queue ->
- * answer. It answers with an EventOutcome and never throws; slow platform work after the answer
- * (progress messages, previews, takes) is delivery's, not awaited here, so acks stay fast.
+ * reply through the refinement grammar, button by its action key) -> policy -> store -> answer.
+ * It answers with an EventOutcome and never throws. What follows the answer is not awaited here,
+ * so acks stay fast: admission hands the recorded job to the queue, and delivery does the slow
+ * platform work (progress messages, previews, takes).
  */
 
 export interface CoreDeps {
@@ -31,6 +33,7 @@ export interface CoreDeps {
   queue: JobQueue;
   adapters: AdapterDirectory | Partial<Record<Platform, ChatAdapter>> | readonly ChatAdapter[];
   delivery: Pick<Delivery, 'track' | 'roundChanged'>;
+  admission: Pick<Admission, 'submit'>;
   policy?: PromptPolicy;
   rateLimiter?: RateLimiter | null;
   /** Needed for /video with an image; without it such requests are refused with one sentence. */
@@ -59,6 +62,7 @@ export function createCore(deps: CoreDeps): Core {
     log: deps.log ?? consoleLogger,
     adapters: adapterDirectory(deps.adapters),
     delivery: deps.delivery,
+    admission: deps.admission,
     rateLimiter: deps.rateLimiter ?? null,
     images: deps.images ?? null,
   };

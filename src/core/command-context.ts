@@ -4,6 +4,7 @@ import type { ArtifactRef, JobQueue } from '../queue/job-queue.ts';
 import type { SessionStore } from '../storage/session-store.ts';
 import type { PromptPolicy } from '../safety/prompt-policy.ts';
 import type { RateLimiter } from '../safety/rate-limit.ts';
+import type { Admission } from './admission.ts';
 import type { Delivery } from './delivery.ts';
 import type { Session } from './session.ts';
 import type { AdapterDirectory, Clock, CoreConfig, IdSource, Logger } from './runtime.ts';
@@ -26,6 +27,8 @@ export interface CoreServices {
   log: Logger;
   adapters: AdapterDirectory;
   delivery: Pick<Delivery, 'track' | 'roundChanged'>;
+  /** Hands recorded jobs to the queue after the event is answered. */
+  admission: Pick<Admission, 'submit'>;
   rateLimiter: RateLimiter | null;
   images: ImageIntake | null;
 }

@@ -6,7 +6,7 @@ import { deriveVersion, type FormEdit } from './apply-edit.ts';
 import type { RefineEdit } from './refine-grammar.ts';
 import { helpText, startMessage } from './render-message.ts';
 import type { RenderSettings, Session } from './session.ts';
-import { commitVersionWithJob, spendRenderToken, submitJob } from './render-flow.ts';
+import { commitVersionWithJob, renderRequestFor, spendRenderToken } from './render-flow.ts';
 import { clip } from './text.ts';
 
 /** Starting a session (/video in a channel) and making its next versions (replies, /refine, forms, buttons). */
@@ -40,22 +40,17 @@ export async function startSession(ctx: CommandContext, event: CommandEvent, inp
   if (input.frames !== undefined) settings.frames = input.frames;
   if (image) settings.image = image;
   const spec = { kind: 'render' as const, quality: 'draft' as const, takes: input.takes };
+  const first = { prompt: input.prompt, negativePrompt: input.negativePrompt, seed: input.seed ?? ctx.ids.seed(), author: owner, change: 'first version' };
   const session = await ctx.store.create({
     id: ctx.ids.sessionId(),
     thread,
     owner,
-    first: { prompt: input.prompt, negativePrompt: input.negativePrompt, seed: input.seed ?? ctx.ids.seed(), author: owner, change: 'first version' },
+    first,
     settings,
-    job: { jobId: ctx.ids.jobId(), version: 1, kind: spec.kind, quality: spec.quality, takes: spec.takes, requestedBy: owner },
+    job: { jobId: ctx.ids.jobId(), version: 1, kind: spec.kind, quality: spec.quality, takes: spec.takes, requestedBy: owner, request: renderRequestFor(settings, first, spec) },
   });
-  const version = session.versions[0]!;
-  const job = session.jobs[0]!;
-  try {
-    await submitJob(ctx, session, version, job, spec);
-  } catch (error) {
-    if (error instanceof DailiesError) return { thread, ephemeral: error.message, error: { code: error.code, message: error.message } };
-    throw error;
-  }
+  // The command is durable now; the queue's part follows the answer (see ./admission.ts).
+  ctx.admission.submit(session, session.jobs[0]!);
   return { thread, ephemeral: `Started "${clip(input.prompt)}" with ${input.takes} take${input.takes === 1 ? '' : 's'} in a new thread.` };
 }
 
@@ -85,6 +80,6 @@ export async function refineSession(ctx: CommandContext, session: Session, edit:
   await spendRenderToken(ctx);
   const spec = { kind: 'render' as const, quality: 'draft' as const, takes: session.settings.takes };
   const committed = await commitVersionWithJob(ctx, session.id, (s) => deriveVersion(s, edit, { author, newSeed: seeds() }), spec);
-  await submitJob(ctx, committed.session, committed.version, committed.job, spec);
+  ctx.admission.submit(committed.session, committed.job);
   return { thread: session.thread, ephemeral: `v${committed.version.n} is rendering: ${committed.version.change}.` };
 }

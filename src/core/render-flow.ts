@@ -1,14 +1,14 @@
-import { DailiesError, isDailiesError } from '../errors.ts';
-import type { ArtifactRef, JobStatus, RenderJob, RenderRequest } from '../queue/job-queue.ts';
+import { DailiesError } from '../errors.ts';
+import type { ArtifactRef, RenderJob, RenderRequest } from '../queue/job-queue.ts';
 import { rateLimitMessage } from '../safety/rate-limit.ts';
 import type { CommandContext } from './command-context.ts';
-import type { JobKind, JobRecord, PromptVersion, Session, VersionDraft } from './session.ts';
-import { addJob, appendVersion, requireVersion } from './session-state.ts';
+import type { JobKind, JobRecord, PromptVersion, RenderSettings, Session, VersionDraft } from './session.ts';
+import { addJob, appendVersion, requireVersion, type NewJob } from './session-state.ts';
 
 /**
- * Making render jobs: the record in the session and the payload for the queue are created
- * together, the queue's refusal is written back to the job, and the progress message is started
- * without holding up the acknowledgement of the chat event.
+ * Making render jobs: the job is recorded in the session together with the exact request the
+ * queue will get, in one atomic write. Handing it to the queue is admission's (./admission.ts),
+ * after the chat event has been answered.
  */
 
 export interface JobSpec {
@@ -31,8 +31,8 @@ export async function spendRenderToken(ctx: CommandContext): Promise<void> {
   if (!decision.allowed) throw new DailiesError('rate_limited', rateLimitMessage(decision.retryAfterMs));
 }
 
-export function buildRenderJob(session: Session, version: PromptVersion, job: JobRecord, spec: JobSpec, userId: string): RenderJob {
-  const settings = session.settings;
+/** What the queue renders for `version` under the session's settings and the job's own spec. */
+export function renderRequestFor(settings: RenderSettings, version: Pick<PromptVersion, 'prompt' | 'negativePrompt' | 'seed'>, spec: JobSpec): RenderRequest {
   const request: RenderRequest = {
     prompt: version.prompt,
     negativePrompt: version.negativePrompt,
@@ -48,15 +48,34 @@ export function buildRenderJob(session: Session, version: PromptVersion, job: Jo
   const image = spec.image === undefined ? settings.image : spec.image;
   if (image) request.image = image;
   if (spec.extend) request.extend = spec.extend;
+  return request;
+}
+
+/** The queue's payload for a recorded job; null for a job stored without its request (older data). */
+export function renderJobOf(session: Session, job: JobRecord): RenderJob | null {
+  if (!job.request) return null;
   return {
     v: 1,
     jobId: job.jobId,
     sessionId: session.id,
-    version: version.n,
-    userId,
+    version: job.version,
+    userId: job.requestedBy.id,
     channelKey: session.channelKey,
     thread: session.thread,
-    request,
+    request: job.request,
+  };
+}
+
+function newJob(ctx: CommandContext, jobId: string, version: PromptVersion, settings: RenderSettings, spec: JobSpec): NewJob {
+  return {
+    jobId,
+    version: version.n,
+    kind: spec.kind,
+    quality: spec.quality,
+    takes: spec.takes,
+    requestedBy: { id: ctx.user.id, name: ctx.user.name },
+    ...(spec.source ? { source: spec.source } : {}),
+    request: renderRequestFor(settings, version, spec),
   };
 }
 
@@ -76,7 +95,7 @@ export async function commitVersionWithJob(
     const draft = derive(s);
     ctx.policy.assertAllowed(draft.prompt);
     const appended = appendVersion(s, draft, now);
-    const added = addJob(appended.session, { jobId, version: appended.version.n, kind: spec.kind, quality: spec.quality, takes: spec.takes, requestedBy: { id: ctx.user.id, name: ctx.user.name }, ...(spec.source ? { source: spec.source } : {}) }, now);
+    const added = addJob(appended.session, newJob(ctx, jobId, appended.version, s.settings, spec), now);
     return { session: added.session, value: { version: appended.version, job: added.job } };
   });
   return { session, ...value };
@@ -87,28 +106,8 @@ export async function commitJob(ctx: CommandContext, sessionId: string, versionN
   const jobId = ctx.ids.jobId();
   const { session, value } = await ctx.store.update(sessionId, (s, now) => {
     const version = requireVersion(s, versionN);
-    const added = addJob(s, { jobId, version: versionN, kind: spec.kind, quality: spec.quality, takes: spec.takes, requestedBy: { id: ctx.user.id, name: ctx.user.name }, ...(spec.source ? { source: spec.source } : {}) }, now);
+    const added = addJob(s, newJob(ctx, jobId, version, s.settings, spec), now);
     return { session: added.session, value: { version, job: added.job } };
   });
   return { session, ...value };
-}
-
-/** Hands the job to the queue; a refusal marks the job failed and is rethrown for the user. */
-export async function submitJob(ctx: CommandContext, session: Session, version: PromptVersion, job: JobRecord, spec: JobSpec): Promise<JobStatus> {
-  let status: JobStatus;
-  try {
-    status = await ctx.queue.enqueue(buildRenderJob(session, version, job, spec, ctx.user.id));
-  } catch (error) {
-    const failure = isDailiesError(error)
-      ? { code: error.code, message: error.message }
-      : { code: 'unavailable', message: 'The render queue is not answering; try again in a minute.' };
-    await ctx.store.transitionJob(job.jobId, 'failed', { error: failure }).catch((e: unknown) => ctx.log.warn(`could not mark job ${job.jobId} failed`, e));
-    void ctx.delivery.track(job.jobId).catch((e: unknown) => ctx.log.warn(`could not show job ${job.jobId}`, e));
-    if (isDailiesError(error)) throw error;
-    ctx.log.error(`enqueue of job ${job.jobId} failed`, error);
-    throw new DailiesError('unavailable', failure.message, { cause: error, retryable: true });
-  }
-  // Not awaited: the chat event is acknowledged now; the progress message follows on its own.
-  void ctx.delivery.track(job.jobId, status).catch((e: unknown) => ctx.log.warn(`could not show job ${job.jobId}`, e));
-  return status;
 }

@@ -1,4 +1,4 @@
-import { randomBytes, randomInt } from 'node:crypto';
+import { randomFillSync, randomInt } from 'node:crypto';
 import type { ChatAdapter, Platform } from './chat-adapter.ts';
 
 /**
@@ -32,10 +32,19 @@ export interface IdSource {
 
 const ALPHABET = '0123456789abcdefghjkmnpqrstvwxyz';
 
+// Ids draw from one pooled buffer: a randomBytes call costs about as much as the rest of
+// creating a session (it is a trip into OpenSSL and often the kernel), and each /video makes two ids.
+const pool = Buffer.alloc(1024);
+let used = pool.length;
+
 function randomId(prefix: string, length: number): string {
-  const bytes = randomBytes(length);
+  if (used + length > pool.length) {
+    randomFillSync(pool);
+    used = 0;
+  }
   let out = prefix;
-  for (const b of bytes) out += ALPHABET[b % 32];
+  for (let i = 0; i < length; i++) out += ALPHABET[pool[used + i]! % 32];
+  used += length;
   return out;
 }
 

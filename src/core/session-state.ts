@@ -139,7 +139,7 @@ export function updateSettings(session: Session, patch: Partial<RenderSettings>)
   return { ...session, settings: { ...session.settings, ...patch } };
 }
 
-export type NewJob = Pick<JobRecord, 'jobId' | 'version' | 'kind' | 'quality' | 'takes' | 'requestedBy'> & Partial<Pick<JobRecord, 'source'>>;
+export type NewJob = Pick<JobRecord, 'jobId' | 'version' | 'kind' | 'quality' | 'takes' | 'requestedBy'> & Partial<Pick<JobRecord, 'source' | 'request'>>;
 
 export function addJob(session: Session, input: NewJob, now: number): { session: Session; job: JobRecord } {
   if (session.jobs.some((j) => j.jobId === input.jobId)) {

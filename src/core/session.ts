@@ -1,5 +1,5 @@
 import type { ThreadRef } from './chat-adapter.ts';
-import type { ArtifactRef, TakeResult } from '../queue/job-queue.ts';
+import type { ArtifactRef, RenderRequest, TakeResult } from '../queue/job-queue.ts';
 
 /**
  * The shapes of a session: one per chat thread, holding the prompt lineage, the render jobs and
@@ -57,6 +57,12 @@ export interface JobRecord {
   requestedBy: Person;
   /** For finalize/extend/vary: the take this job was made from. */
   source?: { jobId: string; take: number };
+  /**
+   * Exactly what the queue is asked to render, stored with the job so a job recorded but never
+   * handed to the queue (the bot died in between) can be admitted later. Absent on jobs recorded
+   * before it existed, which were always queued in the same step.
+   */
+  request?: RenderRequest;
   createdAt: number;
   updatedAt: number;
   cancelledBy?: Person;

@@ -5,7 +5,7 @@ import type { CommandContext } from './command-context.ts';
 import { requireManager } from './permissions.ts';
 import type { JobRecord, Session } from './session.ts';
 import { findJob, isTerminal, latestDoneDraft, replaceJob, requireVersion, transitionJob } from './session-state.ts';
-import { commitJob, commitVersionWithJob, spendRenderToken, submitJob, type JobSpec } from './render-flow.ts';
+import { commitJob, commitVersionWithJob, spendRenderToken, type JobSpec } from './render-flow.ts';
 
 /** Working from one take: finalize (owner/moderator), vary and extend (anyone), and cancelling jobs. */
 
@@ -30,7 +30,7 @@ export async function finalizeTake(ctx: CommandContext, session: Session, take: 
   const spec: JobSpec = { kind: 'finalize', quality: 'final', takes: 1, seed: source.take.seed, source: { jobId: source.job.jobId, take } };
   if (ctx.config.finalSteps !== undefined) spec.steps = ctx.config.finalSteps;
   const { session: s, version, job } = await commitJob(ctx, session.id, source.job.version, spec);
-  await submitJob(ctx, s, version, job, spec);
+  ctx.admission.submit(s, job);
   return { thread: session.thread, ephemeral: `Finalizing take ${take + 1} of v${version.n}; the video will appear in the thread.` };
 }
 
@@ -50,7 +50,7 @@ export async function varyTake(ctx: CommandContext, session: Session, take: numb
     () => ({ prompt: parent.prompt, negativePrompt: parent.negativePrompt, seed, parent: parent.n, author, change: `variations of take ${take + 1} of v${parent.n} (seed ${source.take.seed} -> ${seed})` }),
     spec,
   );
-  await submitJob(ctx, committed.session, committed.version, committed.job, spec);
+  ctx.admission.submit(committed.session, committed.job);
   return { thread: session.thread, ephemeral: `v${committed.version.n} is rendering ${takes} variation${takes === 1 ? '' : 's'} of take ${take + 1}.` };
 }
 
@@ -68,7 +68,7 @@ export async function extendTake(ctx: CommandContext, session: Session, take: nu
     frames: frames ?? ctx.config.defaultExtendFrames,
   };
   const { session: s, version, job } = await commitJob(ctx, session.id, source.job.version, spec);
-  await submitJob(ctx, s, version, job, spec);
+  ctx.admission.submit(s, job);
   return { thread: session.thread, ephemeral: `Extending take ${take + 1} of v${version.n} by ${spec.frames} frames.` };
 }
 
@@ -82,7 +82,9 @@ export async function cancelJobs(ctx: CommandContext, session: Session, jobId?: 
   const by = { id: ctx.user.id, name: ctx.user.name };
   let cancelled = 0;
   for (const job of open) {
-    if (!(await ctx.queue.cancel(job.jobId))) continue;
+    // A queued job the queue does not know yet is still awaiting admission: cancelling it in the
+    // store is enough, admission sees that and cancels it in the queue too.
+    if (!(await ctx.queue.cancel(job.jobId)) && job.state !== 'queued') continue;
     cancelled++;
     // A waiting job will never start, so it ends here; a running one ends when the worker stops and the queue reports it.
     await ctx.store

@@ -24,9 +24,16 @@ export interface WriteIndexes {
   thread?: string;
   /** Job ids that must point at this session. */
   jobs: string[];
-  /** Open rounds with their deadline (member `${sessionId}:${roundId}`). */
-  dueAdd: Array<{ member: string; score: number }>;
-  dueRemove: string[];
+  /** Open rounds by deadline (member `${sessionId}:${roundId}`). */
+  due: IndexChanges;
+  /** Queued jobs not yet handed to the queue, by creation time (member `${sessionId}:${jobId}`). */
+  admission: IndexChanges;
+}
+
+/** Members to add to (with their score) and remove from one sorted index. */
+export interface IndexChanges {
+  add: Array<{ member: string; score: number }>;
+  remove: string[];
 }
 
 export type WriteResult = 'ok' | 'conflict' | 'thread-taken';
@@ -57,6 +64,8 @@ export abstract class DocumentSessionStore implements SessionStore {
   protected abstract lookupThread(threadKey: string): Promise<string | null>;
   protected abstract lookupJob(jobId: string): Promise<string | null>;
   abstract dueRounds(now: number, limit?: number): Promise<Array<{ sessionId: string; roundId: number }>>;
+  abstract awaitingAdmission(before: number, limit?: number): Promise<Array<{ sessionId: string; jobId: string }>>;
+  abstract admitted(sessionId: string, jobId: string): Promise<boolean>;
   abstract claimEvent(eventId: string, ttlMs: number): Promise<boolean>;
   abstract claimPost(key: PostKey): Promise<PostClaim>;
   abstract recordPost(key: PostKey, ref: MessageRef): Promise<void>;
@@ -66,7 +75,7 @@ export abstract class DocumentSessionStore implements SessionStore {
 
   async create(input: NewSessionInput): Promise<Session> {
     const session = createSession(input, this.now());
-    const result = await this.writeDoc(session, 0, { thread: threadKeyOf(input.thread), jobs: session.jobs.map((j) => j.jobId), dueAdd: [], dueRemove: [] });
+    const result = await this.writeDoc(session, 0, { thread: threadKeyOf(input.thread), ...indexesOf(null, session) });
     if (result === 'thread-taken') throw new DailiesError('conflict', 'This thread already has a session; refine it with a reply instead of starting a new one.');
     if (result === 'conflict') throw new DailiesError('conflict', `Session ${input.id} already exists; retry the command.`);
     return session;
@@ -172,20 +181,41 @@ export abstract class DocumentSessionStore implements SessionStore {
   }
 }
 
-function indexesOf(before: Session, after: Session): WriteIndexes {
-  const known = new Set(before.jobs.map((j) => j.jobId));
-  const wasOpen = new Set(openRounds(before).map((r) => r.id));
+function indexesOf(before: Session | null, after: Session): WriteIndexes {
+  const known = new Set(before?.jobs.map((j) => j.jobId));
+  const wasOpen = new Set(before ? openRounds(before).map((r) => r.id) : []);
   const nowOpen = openRounds(after);
   const nowOpenIds = new Set(nowOpen.map((r) => r.id));
+  // A job awaits admission from the write that records it until admission says the queue has it
+  // (`admitted`) or it leaves 'queued' some other way (failed, cancelled, or a worker took it).
+  const wasQueued = new Set(before?.jobs.filter((j) => j.state === 'queued').map((j) => j.jobId));
+  const nowQueued = new Set(after.jobs.filter((j) => j.state === 'queued').map((j) => j.jobId));
   return {
     jobs: after.jobs.filter((j) => !known.has(j.jobId)).map((j) => j.jobId),
-    dueAdd: nowOpen.filter((r) => !wasOpen.has(r.id)).map((r) => ({ member: `${after.id}:${r.id}`, score: r.deadline })),
-    dueRemove: [...wasOpen].filter((id) => !nowOpenIds.has(id)).map((id) => `${after.id}:${id}`),
+    due: {
+      add: nowOpen.filter((r) => !wasOpen.has(r.id)).map((r) => ({ member: `${after.id}:${r.id}`, score: r.deadline })),
+      remove: [...wasOpen].filter((id) => !nowOpenIds.has(id)).map((id) => `${after.id}:${id}`),
+    },
+    admission: {
+      add: after.jobs.filter((j) => !known.has(j.jobId) && j.state === 'queued' && j.request).map((j) => ({ member: admissionMember(after.id, j.jobId), score: j.createdAt })),
+      remove: [...wasQueued].filter((id) => !nowQueued.has(id)).map((id) => admissionMember(after.id, id)),
+    },
   };
 }
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** `${sessionId}:${jobId}` of the admission index (job ids never contain ':'). */
+export function admissionMember(sessionId: string, jobId: string): string {
+  return `${sessionId}:${jobId}`;
+}
+
+export function parseAdmissionMember(member: string): { sessionId: string; jobId: string } | null {
+  const i = member.lastIndexOf(':');
+  if (i <= 0 || i === member.length - 1) return null;
+  return { sessionId: member.slice(0, i), jobId: member.slice(i + 1) };
 }
 
 export function parseDueMember(member: string): { sessionId: string; roundId: number } | null {

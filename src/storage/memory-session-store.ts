@@ -1,6 +1,6 @@
 import type { MessageRef } from '../core/chat-adapter.ts';
 import type { PostKey, Session } from '../core/session.ts';
-import { DocumentSessionStore, parseDueMember, type DocumentStoreOptions, type WriteIndexes, type WriteResult } from './document-session-store.ts';
+import { DocumentSessionStore, admissionMember, parseAdmissionMember, parseDueMember, type IndexChanges, type DocumentStoreOptions, type WriteIndexes, type WriteResult } from './document-session-store.ts';
 import { postKeyString, type PostClaim } from './session-store.ts';
 
 /**
@@ -14,6 +14,7 @@ export class MemorySessionStore extends DocumentSessionStore {
   private readonly threads = new Map<string, string>();
   private readonly jobs = new Map<string, string>();
   private readonly due = new Map<string, number>();
+  private readonly admission = new Map<string, number>();
   private readonly events = new Map<string, number>();
   private readonly posts = new Map<string, MessageRef | null>();
 
@@ -36,8 +37,8 @@ export class MemorySessionStore extends DocumentSessionStore {
     this.docs.set(next.id, JSON.stringify(next));
     this.revs.set(next.id, next.rev);
     for (const jobId of indexes.jobs) this.jobs.set(jobId, next.id);
-    for (const { member, score } of indexes.dueAdd) this.due.set(member, score);
-    for (const member of indexes.dueRemove) this.due.delete(member);
+    applyChanges(this.due, indexes.due);
+    applyChanges(this.admission, indexes.admission);
     return 'ok';
   }
 
@@ -50,14 +51,21 @@ export class MemorySessionStore extends DocumentSessionStore {
   }
 
   async dueRounds(now: number, limit = 100): Promise<Array<{ sessionId: string; roundId: number }>> {
-    return [...this.due.entries()]
-      .filter(([, score]) => score <= now)
-      .sort((a, b) => a[1] - b[1])
-      .slice(0, limit)
-      .flatMap(([member]) => {
-        const parsed = parseDueMember(member);
-        return parsed ? [parsed] : [];
-      });
+    return upTo(this.due, now, limit).flatMap((member) => {
+      const parsed = parseDueMember(member);
+      return parsed ? [parsed] : [];
+    });
+  }
+
+  async awaitingAdmission(before: number, limit = 100): Promise<Array<{ sessionId: string; jobId: string }>> {
+    return upTo(this.admission, before, limit).flatMap((member) => {
+      const parsed = parseAdmissionMember(member);
+      return parsed ? [parsed] : [];
+    });
+  }
+
+  async admitted(sessionId: string, jobId: string): Promise<boolean> {
+    return this.admission.delete(admissionMember(sessionId, jobId));
   }
 
   async claimEvent(eventId: string, ttlMs: number): Promise<boolean> {
@@ -90,4 +98,18 @@ export class MemorySessionStore extends DocumentSessionStore {
   }
 
   async close(): Promise<void> {}
+}
+
+function applyChanges(index: Map<string, number>, changes: IndexChanges): void {
+  for (const { member, score } of changes.add) index.set(member, score);
+  for (const member of changes.remove) index.delete(member);
+}
+
+/** Members scored at or below `max`, lowest first, like ZRANGEBYSCORE -inf max LIMIT 0 limit. */
+function upTo(index: Map<string, number>, max: number, limit: number): string[] {
+  return [...index.entries()]
+    .filter(([, score]) => score <= max)
+    .sort((a, b) => a[1] - b[1])
+    .slice(0, limit)
+    .map(([member]) => member);
 }

@@ -4,46 +4,52 @@ import { LuaScript } from '../redis/lua-script.ts';
 import type { MessageRef } from '../core/chat-adapter.ts';
 import type { PostKey, Session } from '../core/session.ts';
 import { threadKeyOf } from '../core/session-state.ts';
-import { DocumentSessionStore, parseDueMember, type WriteIndexes, type WriteResult } from './document-session-store.ts';
+import { DocumentSessionStore, admissionMember, parseAdmissionMember, parseDueMember, type IndexChanges, type WriteIndexes, type WriteResult } from './document-session-store.ts';
 import { postKeyString, type PostClaim } from './session-store.ts';
 
 /**
  * write-session: compare-and-set one session document and move its indexes in the same step.
  * KEYS[1]  session hash {rev, doc}
  * KEYS[2]  due-rounds sorted set (score: deadline, member: "<sessionId>:<roundId>")
- * KEYS[3]  thread index (thread key -> session id); checked only on create, refreshed always
- * KEYS[4+] job index keys (job id -> session id), every job of the session
+ * KEYS[3]  awaiting-admission sorted set (score: job created at, member: "<sessionId>:<jobId>")
+ * KEYS[4]  thread index (thread key -> session id); checked only on create, refreshed always
+ * KEYS[5+] job index keys (job id -> session id), every job of the session
  * ARGV[1]  expected rev ("0": the session must not exist)
  * ARGV[2]  new rev
  * ARGV[3]  document JSON
  * ARGV[4]  session id
  * ARGV[5]  "1" on create
  * ARGV[6]  ttl in ms, "0" to keep forever
- * ARGV[7]  N, then N (score, member) pairs to add to KEYS[2], then members to remove from it
+ * ARGV[7+] for KEYS[2], then for KEYS[3]: N, N (score, member) pairs to add, M, M members to remove
  * Returns "ok" | "conflict" | "thread-taken".
  */
 const WRITE_SESSION = new LuaScript(`
 local rev = tonumber(redis.call('HGET', KEYS[1], 'rev') or '0')
 if rev ~= tonumber(ARGV[1]) then return 'conflict' end
 if ARGV[5] == '1' then
-  local owner = redis.call('GET', KEYS[3])
+  local owner = redis.call('GET', KEYS[4])
   if owner and owner ~= ARGV[4] then return 'thread-taken' end
 end
 local ttl = tonumber(ARGV[6])
 redis.call('HSET', KEYS[1], 'rev', ARGV[2], 'doc', ARGV[3])
 if ttl > 0 then redis.call('PEXPIRE', KEYS[1], ttl) end
-for i = 3, #KEYS do
+for i = 4, #KEYS do
   if ttl > 0 then redis.call('SET', KEYS[i], ARGV[4], 'PX', ttl) else redis.call('SET', KEYS[i], ARGV[4]) end
 end
-local n = tonumber(ARGV[7])
-local i = 8
-for _ = 1, n do
-  redis.call('ZADD', KEYS[2], ARGV[i], ARGV[i + 1])
-  i = i + 2
-end
-while i <= #ARGV do
-  redis.call('ZREM', KEYS[2], ARGV[i])
+local i = 7
+for index = 2, 3 do
+  local n = tonumber(ARGV[i])
   i = i + 1
+  for _ = 1, n do
+    redis.call('ZADD', KEYS[index], ARGV[i], ARGV[i + 1])
+    i = i + 2
+  end
+  local m = tonumber(ARGV[i])
+  i = i + 1
+  for _ = 1, m do
+    redis.call('ZREM', KEYS[index], ARGV[i])
+    i = i + 1
+  end
 end
 return 'ok'
 `);
@@ -98,7 +104,7 @@ export class RedisSessionStore extends DocumentSessionStore {
 
   protected async writeDoc(next: Session, expectedRev: number, indexes: WriteIndexes): Promise<WriteResult> {
     const threadKey = this.key('thread', threadKeyOf(next.thread));
-    const keys = [this.key('session', next.id), this.key('rounds', 'due'), threadKey, ...next.jobs.map((j) => this.key('job', j.jobId))];
+    const keys = [this.key('session', next.id), this.key('rounds', 'due'), this.key('jobs', 'awaiting-admission'), threadKey, ...next.jobs.map((j) => this.key('job', j.jobId))];
     const args: Array<string | number> = [
       expectedRev,
       next.rev,
@@ -106,9 +112,8 @@ export class RedisSessionStore extends DocumentSessionStore {
       next.id,
       indexes.thread !== undefined ? '1' : '0',
       this.ttlMs,
-      indexes.dueAdd.length,
-      ...indexes.dueAdd.flatMap((d) => [d.score, d.member]),
-      ...indexes.dueRemove,
+      ...changeArgs(indexes.due),
+      ...changeArgs(indexes.admission),
     ];
     const result = await WRITE_SESSION.run(this.redis, keys, args);
     if (result === 'ok' || result === 'conflict' || result === 'thread-taken') return result;
@@ -129,6 +134,18 @@ export class RedisSessionStore extends DocumentSessionStore {
       const parsed = parseDueMember(m);
       return parsed ? [parsed] : [];
     });
+  }
+
+  async awaitingAdmission(before: number, limit = 100): Promise<Array<{ sessionId: string; jobId: string }>> {
+    const members = await this.redis.zrangebyscore(this.key('jobs', 'awaiting-admission'), '-inf', before, 'LIMIT', 0, limit);
+    return members.flatMap((m) => {
+      const parsed = parseAdmissionMember(m);
+      return parsed ? [parsed] : [];
+    });
+  }
+
+  async admitted(sessionId: string, jobId: string): Promise<boolean> {
+    return (await this.redis.zrem(this.key('jobs', 'awaiting-admission'), admissionMember(sessionId, jobId))) === 1;
   }
 
   async claimEvent(eventId: string, ttlMs: number): Promise<boolean> {
@@ -170,4 +187,8 @@ function parseRef(value: string | null): MessageRef | null {
   } catch {
     return null;
   }
+}
+
+function changeArgs(changes: IndexChanges): Array<string | number> {
+  return [changes.add.length, ...changes.add.flatMap((c) => [c.score, c.member]), changes.remove.length, ...changes.remove];
 }

@@ -41,6 +41,18 @@ export interface SessionStore {
   /** Open rounds whose deadline is at or before `now`, across sessions (survives restarts). */
   dueRounds(now: number, limit?: number): Promise<Array<{ sessionId: string; roundId: number }>>;
 
+  /**
+   * Queued jobs recorded at or before `before` that admission has not yet confirmed the queue
+   * holds, oldest first (survives restarts): the jobs a bot recorded and then died before queueing.
+   */
+  awaitingAdmission(before: number, limit?: number): Promise<Array<{ sessionId: string; jobId: string }>>;
+  /**
+   * The queue holds the job now: drops it from `awaitingAdmission`. False when it was no longer
+   * there, i.e. the job left 'queued' meanwhile (cancelled before the queue had it) or another
+   * process admitted it.
+   */
+  admitted(sessionId: string, jobId: string): Promise<boolean>;
+
   /** SET NX: true the first time an event id is seen within `ttlMs`. */
   claimEvent(eventId: string, ttlMs: number): Promise<boolean>;
   /**

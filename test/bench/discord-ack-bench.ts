@@ -138,6 +138,7 @@ export async function measureDiscordAck(options: DiscordAckBenchOptions): Promis
       const ids = await standIn.burst(1, `warm${i}`);
       if ((await waitSettled(ids, settleTimeoutMs)) < 1) throw new DailiesError('unavailable', `A warm-up /video did not settle within ${settleTimeoutMs} ms; the adapter logged: ${[...adapterLog.keys()].join('; ') || 'nothing'}.`);
     }
+    await bench.admission.idle();
     await bench.delivery.idle();
     await bench.emptyQueue();
     adapterLog.clear();
@@ -174,6 +175,7 @@ export async function measureDiscordAck(options: DiscordAckBenchOptions): Promis
         standInCpuMs: round(standInCpuMs),
       });
       // Delivery's progress posts for this burst finish before the next burst starts, on an empty queue.
+      await bench.admission.idle();
       await bench.delivery.idle();
       await bench.emptyQueue();
     }

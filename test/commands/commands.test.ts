@@ -137,6 +137,7 @@ describe('command handlers through the dispatcher', () => {
         }
       }
     }
+    await h.admission.idle();
     expect(h.queue.jobs).toHaveLength(0);
   });
 
@@ -149,8 +150,10 @@ describe('command handlers through the dispatcher', () => {
     h.queue.emit({ type: 'completed', jobId: 'j1', takes: takes(2), timingsMs: {} });
     await h.settle(2000);
     expect((await h.core(h.command('vary', { take: '2', takes: '3' }, bob, thread))).error).toBeUndefined();
+    await h.admission.idle();
     expect(h.queue.jobs.at(-1)?.request).toMatchObject({ takes: 3, image: { artifact: { key: 'p1.png' } } });
     expect((await h.core(h.command('extend', { take: 1, duration: '2' }, bob, thread))).error).toBeUndefined();
+    await h.admission.idle();
     expect(h.queue.jobs.at(-1)?.request).toMatchObject({ frames: 16, extend: { artifact: { key: 'v0.mp4' } } });
     expect((await h.core(h.command('extend', {}, bob, thread))).error?.message).toBe('take must be a whole number from 1 to 4.');
     expect((await h.core(h.command('finalize', { take: 4 }, alice, thread))).error?.message).toBe('v1 has no take 4; pick take 1 to 2.');
@@ -171,6 +174,7 @@ describe('command handlers through the dispatcher', () => {
     const event = { ...h.command('video', { prompt: 'animate this', strength: '0.4' }), attachments: [image] };
     expect((await h.core(event)).error).toBeUndefined();
     expect(seen).toEqual([[image.url, 'local']]);
+    await h.admission.idle();
     expect(h.queue.jobs[0]?.request.image).toEqual({ artifact: { key: 'inputs/a.png', bytes: 10, contentType: 'image/png' }, strength: 0.4 });
   });
 });

@@ -28,6 +28,7 @@ async function started(h: H, prompt = 'a red ball bouncing'): Promise<ThreadRef>
 }
 
 async function finished(h: H, thread: ThreadRef): Promise<string> {
+  await h.admission.idle();
   const job = h.queue.jobs.at(-1)!;
   h.queue.emit({ type: 'completed', jobId: job.jobId, takes: takes(job.request.takes, job.request.seed), timingsMs: {} });
   await h.settle(2000);
@@ -43,6 +44,7 @@ describe('dispatcher: commands', () => {
     const session = await h.store.getByThread(out.thread!);
     expect(session).toMatchObject({ id: 's1', owner: { id: alice.id, name: 'Alice' }, current: 1, settings: { takes: 2, steps: 12 } });
     expect(session?.versions[0]).toMatchObject({ n: 1, prompt: 'a red ball', negativePrompt: 'blurry', seed: 1000, parent: null, change: 'first version' });
+    await h.admission.idle();
     expect(h.queue.jobs).toEqual([
       {
         v: 1,
@@ -62,6 +64,7 @@ describe('dispatcher: commands', () => {
     const h = make();
     const event = h.command('video', { prompt: 'a cat' });
     const [a, b] = await Promise.all([h.core(event), h.core(event)]);
+    await h.admission.idle();
     expect(h.queue.jobs).toHaveLength(1);
     expect(h.adapter.threads).toHaveLength(1);
     expect([a, b].filter((o) => o.thread)).toHaveLength(1);
@@ -75,6 +78,7 @@ describe('dispatcher: commands', () => {
     expect((await h.core(h.command('video', { prompt: 'x', frames: 10, duration: 2 }))).error?.message).toBe('Give either frames or duration, not both.');
     expect((await h.core(null as never)).error?.code).toBe('bad_input');
     expect((await h.core({ id: 'x', kind: 'nope', platform: 'local', user: alice, receivedAt: 0 } as never)).error?.code).toBe('bad_input');
+    await h.admission.idle();
     expect(h.queue.jobs).toHaveLength(0);
   });
 
@@ -96,13 +100,16 @@ describe('dispatcher: commands', () => {
     expect(other.error).toBeUndefined();
   });
 
-  it('marks the job failed and says why when the queue refuses it', async () => {
+  it('answers before the queue has the job; a refusal by the queue shows in the thread', async () => {
     const h = make();
     h.queue.refuse = new DailiesError('rate_limited', 'You already have 3 renders waiting; wait for one to finish.');
     const out = await h.core(h.command('video', { prompt: 'a cat' }));
-    expect(out.error).toEqual({ code: 'rate_limited', message: 'You already have 3 renders waiting; wait for one to finish.' });
+    expect(out.error).toBeUndefined();
+    expect(h.queue.jobs).toHaveLength(0);
+    expect(await h.store.awaitingAdmission(Number.POSITIVE_INFINITY)).toEqual([{ sessionId: 's1', jobId: 'j1' }]);
     await h.settle(2000);
     expect((await h.store.get('s1'))?.jobs[0]).toMatchObject({ state: 'failed', error: { code: 'rate_limited' } });
+    expect(await h.store.awaitingAdmission(Number.POSITIVE_INFINITY)).toEqual([]);
     const progress = h.adapter.postsIn(out.thread!).find((p) => p.message.text.includes('v1'))!;
     expect(h.adapter.latest(progress).text).toContain('Failed: You already have 3 renders waiting');
   });
@@ -137,6 +144,7 @@ describe('dispatcher: replies', () => {
     expect(out).toEqual({ thread });
     const s = await h.store.get('s1');
     expect(s?.versions[1]).toMatchObject({ n: 2, parent: 1, prompt: 'a red ball bouncing, on a blue background', change: "added 'on a blue background'", author: { id: bob.id, name: 'Bob' } });
+    await h.admission.idle();
     expect(h.queue.jobs[1]).toMatchObject({ version: 2, userId: bob.id, request: { prompt: 'a red ball bouncing, on a blue background', seed: 1000 } });
   });
 
@@ -153,6 +161,7 @@ describe('dispatcher: replies', () => {
       [3, 1, 5, 'from v1; seed 1000 -> 5'],
       [4, 3, 1007, 'seed 5 -> 1007 (again)'],
     ]);
+    await h.admission.idle();
     expect(h.queue.jobs.map((j) => j.request.seed)).toEqual([1000, 1000, 5, 1007]);
   });
 
@@ -164,6 +173,7 @@ describe('dispatcher: replies', () => {
     expect(out.error).toEqual({ code: 'bad_input', message: 'seed: must be a whole number from 0 to 2147483647, or random.' });
     expect(out.ephemeral).toBe('seed: must be a whole number from 0 to 2147483647, or random.');
     expect(h.adapter.postsIn(thread)).toHaveLength(posts);
+    await h.admission.idle();
     expect(h.queue.jobs).toHaveLength(1);
   });
 
@@ -173,6 +183,7 @@ describe('dispatcher: replies', () => {
     expect((await h.core(h.reply(thread, 'help'))).ephemeral).toContain('Commands:');
     expect((await h.core(h.reply(thread, 'takes: 4'))).ephemeral).toBe('From now on, renders in this session make 4 takes.');
     await h.core(h.reply(thread, 'again'));
+    await h.admission.idle();
     expect(h.queue.jobs.at(-1)?.request.takes).toBe(4);
   });
 
@@ -183,6 +194,7 @@ describe('dispatcher: replies', () => {
     expect(await h.core(h.reply({ ...thread, threadId: 'elsewhere' }, 'hello'))).toEqual({});
     expect(await h.core(h.reply(thread, ''))).toEqual({});
     expect(h.adapter.posts).toHaveLength(posts);
+    await h.admission.idle();
     expect(h.queue.jobs).toHaveLength(1);
   });
 
@@ -222,6 +234,7 @@ describe('dispatcher: buttons and permissions', () => {
     }
     expect((await h.core(h.command('cancel', {}, bob, thread))).error?.code).toBe('forbidden');
     expect((await h.core(h.action(thread, `finalize:s1:${jobId}:0`, mod))).error).toBeUndefined();
+    await h.admission.idle();
     expect(h.queue.jobs.at(-1)?.request.quality).toBe('final');
     expect((await h.core(h.action(thread, `finalize:s1:${jobId}:0`, alice))).error?.code).toBe('conflict');
     expect((await h.core(h.action(thread, 'pick:s1:1:1', mod))).error).toBeUndefined();
@@ -245,10 +258,13 @@ describe('dispatcher: buttons and permissions', () => {
     const thread = await started(h);
     const jobId = await finished(h, thread);
     await h.core(h.action(thread, 'reroll:s1', bob));
+    await h.admission.idle();
     expect(h.queue.jobs.at(-1)?.request).toMatchObject({ prompt: 'a red ball bouncing', seed: 1007 });
     await h.core(h.action(thread, `vary:s1:${jobId}:1`, bob));
+    await h.admission.idle();
     expect(h.queue.jobs.at(-1)?.request).toMatchObject({ seed: 1014, image: { artifact: { key: 'p1.png' }, strength: 0.6 } });
     await h.core(h.action(thread, `extend:s1:${jobId}:0`, bob));
+    await h.admission.idle();
     expect(h.queue.jobs.at(-1)?.request).toMatchObject({ seed: 1000, frames: 16, extend: { artifact: { key: 'v0.mp4' }, overlap: 4 } });
     const s = (await h.store.get('s1'))!;
     expect(s.versions.map((v) => v.change)).toEqual(['first version', 'seed 1000 -> 1007 (again)', 'variations of take 2 of v1 (seed 1001 -> 1014)']);

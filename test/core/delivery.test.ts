@@ -217,6 +217,7 @@ describe('delivery', () => {
     await h.settle(2000);
     const out = await h.core(h.action(thread, `finalize:s1:${jobId}:1`, alice));
     expect(out.error).toBeUndefined();
+    await h.admission.idle();
     const final = h.queue.jobs.at(-1)!;
     expect(final.request).toMatchObject({ quality: 'final', takes: 1, seed: 1001 });
     h.queue.emit({ type: 'completed', jobId: final.jobId, takes: [{ index: 0, seed: 1001, video: artifact('final.mp4'), preview: artifact('f.png', 10, 'image/png') }], timingsMs: {} });

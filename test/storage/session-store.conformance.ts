@@ -182,6 +182,34 @@ export function runSessionStoreConformance(name: string, factory: (now: () => nu
       expect(await store.dueRounds(time)).toEqual([]);
     });
 
+    it('lists queued jobs awaiting admission across sessions, oldest first, until admitted or no longer queued', async () => {
+      const request = { prompt: 'a red ball', negativePrompt: '', seed: 7, takes: 2, quality: 'draft' as const };
+      const job = (jobId: string) => ({ jobId, version: 1, kind: 'render' as const, quality: 'draft' as const, takes: 2, requestedBy: owner, request });
+      await store.create({ id: 's1', thread: thread(), owner, first: { prompt: 'a red ball', negativePrompt: '', seed: 7, author: owner, change: 'first version' }, settings: { takes: 2 }, job: job('j1') });
+      const t1 = time;
+      time += 1000;
+      await store.create({ id: 's2', thread: thread(), owner, first: { prompt: 'a cat', negativePrompt: '', seed: 8, author: owner, change: 'first version' }, settings: { takes: 2 }, job: job('j2') });
+      time += 1000;
+      await store.addJob('s1', job('j3'));
+      // Jobs recorded without their request (older data) can never be admitted later: not listed.
+      await store.addJob('s2', { jobId: 'j4', version: 1, kind: 'render', quality: 'draft', takes: 2, requestedBy: owner });
+      expect(await store.awaitingAdmission(t1)).toEqual([{ sessionId: 's1', jobId: 'j1' }]);
+      expect(await store.awaitingAdmission(time)).toEqual([
+        { sessionId: 's1', jobId: 'j1' },
+        { sessionId: 's2', jobId: 'j2' },
+        { sessionId: 's1', jobId: 'j3' },
+      ]);
+      expect(await store.awaitingAdmission(time, 1)).toHaveLength(1);
+      expect((await store.get('s1'))!.jobs[0]!.request).toEqual(request);
+      expect(await store.admitted('s1', 'j1')).toBe(true);
+      expect(await store.admitted('s1', 'j1')).toBe(false);
+      await store.transitionJob('j2', 'cancelled');
+      // Still queued but not yet admitted: a restarted bot would find it.
+      const reopened = fixture.reopen ? await fixture.reopen() : store;
+      expect(await reopened.awaitingAdmission(time)).toEqual([{ sessionId: 's1', jobId: 'j3' }]);
+      expect(await store.admitted('s2', 'j2')).toBe(false);
+    });
+
     it('opens one round per job however often it is asked', async () => {
       await sessionWithDoneJob(0);
       const again = await store.openRound('s1', { jobId: 'j1', takes: 2, deadline: time + 1, quorum: 1 });

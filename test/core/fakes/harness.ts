@@ -1,5 +1,6 @@
 import type { ActionEvent, ChatUser, CommandEvent, ReplyEvent, ThreadRef } from '../../../src/core/chat-adapter.ts';
 import type { ArtifactRef, TakeResult } from '../../../src/queue/job-queue.ts';
+import { createAdmission, type AdmissionDeps } from '../../../src/core/admission.ts';
 import { createCore, type CoreDeps } from '../../../src/core/app.ts';
 import { createDelivery, type DeliveryDeps } from '../../../src/core/delivery.ts';
 import type { IdSource, Logger } from '../../../src/core/runtime.ts';
@@ -56,6 +57,7 @@ export interface HarnessOptions {
   store?: SessionStore;
   core?: Partial<CoreDeps>;
   delivery?: Partial<DeliveryDeps>;
+  admission?: Partial<AdmissionDeps>;
   maxUploadBytes?: number;
 }
 
@@ -81,7 +83,8 @@ export function harness(options: HarnessOptions = {}) {
     config: { quorum: 3, voteWindowMs: 600_000 },
     ...options.delivery,
   });
-  const core = createCore({ store, queue, adapters: [adapter], delivery, clock, ids, log: quietLog, config: { quorum: 3, voteWindowMs: 600_000 }, ...options.core });
+  const admission = createAdmission({ store, queue, delivery, clock, log: quietLog, ...options.admission });
+  const core = createCore({ store, queue, adapters: [adapter], delivery, admission, clock, ids, log: quietLog, config: { quorum: 3, voteWindowMs: 600_000 }, ...options.core });
   let n = 0;
   const base = () => ({ id: `e${++n}`, platform: 'local' as const, receivedAt: clock.now() });
   return {
@@ -92,6 +95,7 @@ export function harness(options: HarnessOptions = {}) {
     ids,
     fitted,
     delivery,
+    admission,
     core,
     command(name: string, options: Record<string, unknown>, user: ChatUser = alice, thread?: ThreadRef): CommandEvent {
       return { ...base(), kind: 'command', user, channelId: 'c1', name, options, ...(thread ? { thread } : {}) };
@@ -102,8 +106,9 @@ export function harness(options: HarnessOptions = {}) {
     action(thread: ThreadRef, action: string, user: ChatUser = alice, values?: Record<string, string>): ActionEvent {
       return { ...base(), kind: 'action', user, thread, action, ...(values ? { values } : {}) };
     },
-    /** Lets delivery and the throttled editor finish everything due by now. */
+    /** Lets admission, delivery and the throttled editor finish everything due by now. */
     async settle(ms = 0): Promise<void> {
+      await admission.idle();
       await delivery.idle();
       if (ms > 0) clock.advance(ms);
       await delivery.idle();

@@ -1,0 +1,174 @@
+import { isDailiesError } from '../errors.ts';
+import type { JobQueue, JobStatus } from '../queue/job-queue.ts';
+import type { SessionStore } from '../storage/session-store.ts';
+import type { Delivery } from './delivery.ts';
+import { renderJobOf } from './render-flow.ts';
+import { systemClock, consoleLogger, type Clock, type Logger } from './runtime.ts';
+import type { JobRecord, Session } from './session.ts';
+
+/**
+ * Admission: handing jobs the store has recorded to the queue, after the chat event is answered.
+ *
+ * Why after: a command is durable once its session and job are written (one Redis round trip),
+ * while the queue's part (fair-share bands, BullMQ's add, the place in line and its ETA) costs
+ * about four times as much CPU. Awaiting it made a burst of 200 commands wait for 200 enqueues
+ * before anyone got an answer. A refusal by the queue (the per-person cap, Redis down) now shows
+ * in the thread's progress message, where delivery puts every failed job.
+ *
+ * Why nothing is lost: the store keeps an index of jobs awaiting admission, written in the same
+ * step as the job. A job still in it after `graceMs` (its bot died before the queue took it) is
+ * admitted by the sweep of any bot process. Enqueueing is idempotent by job id, so two bots
+ * sweeping at once, or a sweep racing a slow admission, still queue it once.
+ *
+ * A cancel that arrives before the queue has the job marks it cancelled in the store (see
+ * take-flow's cancelJobs); admission notices that when it confirms the job and cancels it in the
+ * queue as well.
+ *
+ * At most `concurrency` admissions run at once, each started from setImmediate: answers to
+ * commands that are still arriving go first, and the queue work follows in arrival order.
+ */
+
+export interface AdmissionDeps {
+  store: SessionStore;
+  queue: Pick<JobQueue, 'enqueue' | 'cancel'>;
+  delivery: Pick<Delivery, 'track'>;
+  clock?: Clock;
+  log?: Logger;
+  concurrency?: number;
+  /** How old a job awaiting admission must be before the sweep treats it as abandoned. */
+  graceMs?: number;
+  /** How often `start()` sweeps. */
+  sweepEveryMs?: number;
+}
+
+export interface Admission {
+  /** Queues the job in the background; returns at once. */
+  submit(session: Session, job: JobRecord): void;
+  /** Resolves when every submitted admission has finished (benches, tests, shutdown). */
+  idle(): Promise<void>;
+  /** Admits jobs abandoned by a bot that died between recording and queueing them; returns how many. */
+  sweep(): Promise<number>;
+  /** Sweeps now and then every `sweepEveryMs`. */
+  start(): void;
+  /** Stops sweeping and waits for running admissions. */
+  stop(): Promise<void>;
+}
+
+export function createAdmission(deps: AdmissionDeps): Admission {
+  const { store, queue, delivery } = deps;
+  const clock = deps.clock ?? systemClock;
+  const log = deps.log ?? consoleLogger;
+  const concurrency = deps.concurrency ?? 16;
+  const graceMs = deps.graceMs ?? 20_000;
+  const sweepEveryMs = deps.sweepEveryMs ?? 20_000;
+
+  const waiting: Array<{ session: Session; job: JobRecord }> = [];
+  const inFlight = new Set<string>();
+  let running = 0;
+  let idleWaiters: Array<() => void> = [];
+  let timer: NodeJS.Timeout | undefined;
+  let sweeping: Promise<unknown> | undefined;
+
+  function pump(): void {
+    while (running < concurrency && waiting.length > 0) {
+      const next = waiting.shift()!;
+      running++;
+      setImmediate(() => {
+        void admit(next.session, next.job).finally(() => {
+          running--;
+          inFlight.delete(next.job.jobId);
+          pump();
+        });
+      });
+    }
+    if (running === 0 && waiting.length === 0) {
+      const waiters = idleWaiters;
+      idleWaiters = [];
+      for (const resolve of waiters) resolve();
+    }
+  }
+
+  /** Never throws: every outcome ends up in the job's record and its progress message. */
+  async function admit(session: Session, job: JobRecord): Promise<void> {
+    const payload = renderJobOf(session, job);
+    if (!payload) return;
+    let status: JobStatus;
+    try {
+      status = await queue.enqueue(payload);
+    } catch (error) {
+      const failure = isDailiesError(error)
+        ? { code: error.code, message: error.message }
+        : { code: 'unavailable', message: 'The render queue is not answering; try again in a minute.' };
+      if (!isDailiesError(error)) log.error(`enqueue of job ${job.jobId} failed`, error);
+      // Leaving 'queued' also drops the job from the store's admission index.
+      await store.transitionJob(job.jobId, 'failed', { error: failure }).catch((e: unknown) => log.warn(`could not mark job ${job.jobId} failed`, e));
+      void delivery.track(job.jobId).catch((e: unknown) => log.warn(`could not show job ${job.jobId}`, e));
+      return;
+    }
+    const stillAwaiting = await store.admitted(session.id, job.jobId).catch((e: unknown) => {
+      log.warn(`could not mark job ${job.jobId} admitted (a sweep will settle it)`, e);
+      return true;
+    });
+    // Gone from the index already: someone cancelled the job while the queue did not have it yet,
+    // and that cancel could not reach the queue. It does now.
+    if (!stillAwaiting && (await store.get(session.id).catch(() => null))?.jobs.find((j) => j.jobId === job.jobId)?.state === 'cancelled') {
+      await queue.cancel(job.jobId).catch((e: unknown) => log.warn(`could not cancel job ${job.jobId} in the queue`, e));
+    }
+    void delivery.track(job.jobId, status).catch((e: unknown) => log.warn(`could not show job ${job.jobId}`, e));
+  }
+
+  function submit(session: Session, job: JobRecord): void {
+    if (inFlight.has(job.jobId)) return;
+    inFlight.add(job.jobId);
+    waiting.push({ session, job });
+    pump();
+  }
+
+  async function sweep(): Promise<number> {
+    const abandoned = await store.awaitingAdmission(clock.now() - graceMs, 100);
+    let resubmitted = 0;
+    for (const { sessionId, jobId } of abandoned) {
+      if (inFlight.has(jobId)) continue;
+      const session = await store.get(sessionId);
+      const job = session?.jobs.find((j) => j.jobId === jobId);
+      if (!session || !job || job.state !== 'queued' || !job.request) {
+        await store.admitted(sessionId, jobId);
+        continue;
+      }
+      log.warn(`admitting job ${jobId}, recorded ${Math.round((clock.now() - job.createdAt) / 1000)} s ago but never queued`);
+      submit(session, job);
+      resubmitted++;
+    }
+    return resubmitted;
+  }
+
+  function sweepInBackground(): void {
+    if (sweeping) return;
+    sweeping = sweep()
+      .catch((e: unknown) => log.warn('could not sweep jobs awaiting admission', e))
+      .finally(() => {
+        sweeping = undefined;
+      });
+  }
+
+  return {
+    submit,
+    idle() {
+      if (running === 0 && waiting.length === 0) return Promise.resolve();
+      return new Promise((resolve) => idleWaiters.push(resolve));
+    },
+    sweep,
+    start() {
+      if (timer) return;
+      sweepInBackground();
+      timer = setInterval(sweepInBackground, sweepEveryMs);
+      timer.unref();
+    },
+    async stop() {
+      if (timer) clearInterval(timer);
+      timer = undefined;
+      await sweeping;
+      await this.idle();
+    },
+  };
+}
