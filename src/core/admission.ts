@@ -20,6 +20,9 @@ import type { JobRecord, Session } from './session.ts';
  * admitted by the sweep of any bot process. Enqueueing is idempotent by job id, so two bots
  * sweeping at once, or a sweep racing a slow admission, still queue it once.
  *
+ * The same index makes a queue outage harmless: a job the queue could not take stays in it and
+ * is retried by the sweeps for `giveUpMs` before it is marked failed.
+ *
  * A cancel that arrives before the queue has the job marks it cancelled in the store (see
  * take-flow's cancelJobs); admission notices that when it confirms the job and cancels it in the
  * queue as well.
@@ -39,6 +42,8 @@ export interface AdmissionDeps {
   graceMs?: number;
   /** How often `start()` sweeps. */
   sweepEveryMs?: number;
+  /** How long a job the queue could not be reached for keeps being retried before it is marked failed. */
+  giveUpMs?: number;
 }
 
 export interface Admission {
@@ -61,6 +66,7 @@ export function createAdmission(deps: AdmissionDeps): Admission {
   const concurrency = deps.concurrency ?? 16;
   const graceMs = deps.graceMs ?? 20_000;
   const sweepEveryMs = deps.sweepEveryMs ?? 20_000;
+  const giveUpMs = deps.giveUpMs ?? 10 * 60_000;
 
   const waiting: Array<{ session: Session; job: JobRecord }> = [];
   const inFlight = new Set<string>();
@@ -96,6 +102,13 @@ export function createAdmission(deps: AdmissionDeps): Admission {
     try {
       status = await queue.enqueue(payload);
     } catch (error) {
+      // Redis or the queue unreachable: the job stays awaiting admission and a sweep tries again,
+      // until it is `giveUpMs` old. Refusals (the per-person cap, a bad request) are final.
+      const transient = !isDailiesError(error) || error.retryable;
+      if (transient && clock.now() - job.createdAt < giveUpMs) {
+        log.warn(`could not queue job ${job.jobId} yet; a sweep will try again`, error);
+        return;
+      }
       const failure = isDailiesError(error)
         ? { code: error.code, message: error.message }
         : { code: 'unavailable', message: 'The render queue is not answering; try again in a minute.' };

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { createAdmission } from '../../src/core/admission.ts';
 import { MemorySessionStore } from '../../src/storage/memory-session-store.ts';
 import { FakeJobQueue } from './fakes/fake-queue.ts';
-import { alice, harness, quietLog } from './fakes/harness.ts';
+import { DailiesError } from '../../src/errors.ts';
+import { alice, bob, harness, quietLog } from './fakes/harness.ts';
 import { ManualClock } from './fakes/manual-clock.ts';
 
 /**
@@ -69,6 +70,33 @@ describe('admission', () => {
     expect(tracked).toEqual(['j1']);
     expect(await admission.sweep()).toBe(0);
     expect(queue.jobs).toHaveLength(1);
+  });
+
+  it('retries a job the queue could not be reached for, and gives up after giveUpMs', async () => {
+    const h = harness({ admission: { graceMs: 20_000, giveUpMs: 600_000 } });
+    const down = new DailiesError('unavailable', 'The render queue is not reachable right now; try again in a minute.', { retryable: true });
+    h.queue.refuse = down;
+    const first = await h.core(h.command('video', { prompt: 'a red ball bouncing' }));
+    expect(first.error).toBeUndefined();
+    await h.settle();
+    expect((await h.store.get('s1'))?.jobs[0]?.state).toBe('queued');
+    h.queue.refuse = null;
+    h.clock.advance(20_000);
+    expect(await h.admission.sweep()).toBe(1);
+    await h.settle();
+    expect(h.queue.jobs.map((j) => j.jobId)).toEqual(['j1']);
+    expect(await h.store.awaitingAdmission(Number.POSITIVE_INFINITY)).toEqual([]);
+
+    // A queue that stays away: the job fails once it is giveUpMs old, and says why.
+    h.queue.refuse = down;
+    const second = await h.core(h.command('video', { prompt: 'a cat' }, bob));
+    await h.settle();
+    h.clock.advance(600_000);
+    expect(await h.admission.sweep()).toBe(1);
+    await h.settle(2000);
+    expect((await h.store.get('s2'))?.jobs[0]).toMatchObject({ state: 'failed', error: { code: 'unavailable' } });
+    const progress = h.adapter.postsIn(second.thread!).find((p) => p.message.text.includes('v1'))!;
+    expect(h.adapter.latest(progress).text).toContain('Failed: The render queue is not reachable right now');
   });
 
   it('leaves alone jobs that left the queue line some other way', async () => {
