@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { Button } from '../../src/core/chat-adapter.ts';
+import { LuaScript } from '../../src/redis/lua-script.ts';
 
 /**
  * Redis persistence of the local web chat: channels, threads, messages, and one ordered event log
@@ -79,7 +80,7 @@ export interface StreamBacklog {
 
 // Posting and editing must bump the stream's sequence number, log the event and publish it in one
 // step: otherwise two concurrent writes could publish in an order different from their numbers.
-const WRITE_MESSAGE = `
+const WRITE_MESSAGE = new LuaScript(`
 -- KEYS[1]               messages hash (id -> JSON)
 -- KEYS[2 + 3(i-1) ...]  for stream i: sequence counter, event log (zset scored by seq), message id list
 -- ARGV[1] 'post' | 'edit'   ARGV[2] message id   ARGV[3] message JSON
@@ -105,9 +106,9 @@ for i = 6, #ARGV do
   out[#out + 1] = redis.call('LLEN', KEYS[k + 2])
 end
 return out
-`;
+`);
 
-const APPEND_EVENT = `
+const APPEND_EVENT = new LuaScript(`
 -- KEYS[1] sequence counter   KEYS[2] event log
 -- ARGV[1] stream name   ARGV[2] event type   ARGV[3] JSON members after "type" (starting with a comma)
 -- ARGV[4] pub/sub channel   ARGV[5] events kept
@@ -117,11 +118,11 @@ redis.call('ZADD', KEYS[2], seq, event)
 redis.call('ZREMRANGEBYRANK', KEYS[2], 0, -tonumber(ARGV[5]) - 1)
 redis.call('PUBLISH', ARGV[4], event)
 return seq
-`;
+`);
 
 // The sequence number and the message list are read together so that a browser can fetch the
 // state, then subscribe from exactly that number without gaps or duplicates.
-const READ_SNAPSHOT = `
+const READ_SNAPSHOT = new LuaScript(`
 -- KEYS[1] sequence counter   KEYS[2] message id list   KEYS[3] messages hash
 -- ARGV[1] how many of the latest messages
 local seq = tonumber(redis.call('GET', KEYS[1]) or '0')
@@ -133,7 +134,7 @@ if #ids > 0 then
   for i = 1, #ids do out[#out + 1] = msgs[i] or '' end
 end
 return out
-`;
+`);
 
 /** Largest snapshot; also keeps Lua's unpack() far below its stack limit. */
 export const MAX_SNAPSHOT = 1000;
@@ -279,7 +280,7 @@ export class LocalChatStore {
     const streams = LocalChatStore.streamsOf(message);
     const keys = [this.key('messages'), ...streams.flatMap((s) => this.streamKeys(s))];
     const args = [mode, message.id, JSON.stringify(message), this.pubsubChannel, String(this.keep), ...streams];
-    const out = (await this.redis.eval(WRITE_MESSAGE, keys.length, ...keys, ...args)) as number[];
+    const out = (await WRITE_MESSAGE.run(this.redis, keys, args)) as number[];
     return streams.map((stream, i) => ({ stream, seq: Number(out[i * 2]), count: Number(out[i * 2 + 1]) }));
   }
 
@@ -287,13 +288,13 @@ export class LocalChatStore {
     const stream: StreamName = `c:${channelId}`;
     const [seqKey, logKey] = this.streamKeys(stream);
     const members = `,"thread":${JSON.stringify(thread)}`;
-    return Number(await this.redis.eval(APPEND_EVENT, 2, seqKey, logKey, stream, 'thread.updated', members, this.pubsubChannel, String(this.keep)));
+    return Number(await APPEND_EVENT.run(this.redis, [seqKey, logKey], [stream, 'thread.updated', members, this.pubsubChannel, String(this.keep)]));
   }
 
   async snapshot(stream: StreamName, limit: number): Promise<Snapshot> {
     const [seqKey, , listKey] = this.streamKeys(stream);
     const n = Math.max(1, Math.min(MAX_SNAPSHOT, Math.floor(limit)));
-    const out = (await this.redis.eval(READ_SNAPSHOT, 3, seqKey, listKey, this.key('messages'), String(n))) as (string | number)[];
+    const out = (await READ_SNAPSHOT.run(this.redis, [seqKey, listKey, this.key('messages')], [String(n)])) as (string | number)[];
     const messages: StoredMessage[] = [];
     for (const raw of out.slice(2)) if (typeof raw === 'string' && raw) messages.push(JSON.parse(raw) as StoredMessage);
     return { seq: Number(out[0]), total: Number(out[1]), messages };

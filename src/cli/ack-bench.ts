@@ -189,6 +189,11 @@ export function poolBenchHooks(argv: string[]): PoolBenchHooks {
       const { measureDiscordAck } = await import('../../test/bench/discord-ack-bench.ts');
       return (await measureDiscordAck({ redisUrl, commands: 200, bursts: 3, warmup: 50, out: path.join(dir, 'ack-discord.json') })).ackSamplesMs;
     },
+    webChatAckSamplesMs: async () => {
+      const { measureWebChatAck } = await import('./web-ack-bench.ts');
+      const result = await measureWebChatAck({ redisUrl, commands: 200, bursts: 3, warmup: 50, out: path.join(dir, 'ack-web.json') });
+      return { samplesMs: result.samplesMs, floorSamplesMs: result.floorSamplesMs };
+    },
   };
 }
 

@@ -41,9 +41,10 @@ export interface BenchCore {
 
 const quiet: Logger = { warn: () => {}, error: () => {} };
 
-export function createBenchCore(options: { redisUrl: string; adapters: readonly ChatAdapter[]; name: string }): BenchCore {
+export function createBenchCore(options: { redisUrl: string; adapters: readonly ChatAdapter[]; name: string; redis?: Redis }): BenchCore {
   const prefix = `dailies-${options.name}-${randomBytes(4).toString('hex')}`;
-  const redis = new Redis(options.redisUrl, { enableAutoPipelining: true, maxRetriesPerRequest: null });
+  // `redis`: a connection the adapters share, as `dailies bot` shares one (left open on close).
+  const redis = options.redis ?? new Redis(options.redisUrl, { enableAutoPipelining: true, maxRetriesPerRequest: null });
   const store = new RedisSessionStore({ redis, prefix: `${prefix}:s:` });
   // The per-person cap is the production default; every command comes from its own person.
   const queue = new BullmqJobQueue({ redis: redisOptionsFromUrl(options.redisUrl), prefix });
@@ -84,7 +85,7 @@ export function createBenchCore(options: { redisUrl: string; adapters: readonly 
       await queue.close().catch(() => {});
       await store.close().catch(() => {});
       await deleteKeysStartingWith(redis, `${prefix}:`).catch(() => {});
-      redis.disconnect();
+      if (!options.redis) redis.disconnect();
     },
   };
 }

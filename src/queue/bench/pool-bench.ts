@@ -40,6 +40,11 @@ export interface PoolBenchHooks {
    * received, in ms (test/bench/discord-ack-bench.ts). This is what the 3 s deadline applies to.
    */
   discordAckSamplesMs?: () => Promise<number[]>;
+  /**
+   * The web chat's ack: POST /api/commands sent -> answered, from a client process, and the same
+   * bursts to a no-op HTTP server (the floor HTTP itself costs here), in ms (src/cli/web-ack-bench.ts).
+   */
+  webChatAckSamplesMs?: () => Promise<{ samplesMs: number[]; floorSamplesMs: number[] }>;
 }
 
 interface Options {
@@ -75,6 +80,7 @@ export async function run(argv: string[], hooks: PoolBenchHooks = {}): Promise<n
     const fifo = await fairnessRun(redis, prefix, dir, 'fifo', options.jobMs);
     const answer = hooks.commandAnswerSamplesMs ? await hooks.commandAnswerSamplesMs() : null;
     const discordAck = hooks.discordAckSamplesMs ? await hooks.discordAckSamplesMs() : null;
+    const webAck = hooks.webChatAckSamplesMs ? await hooks.webChatAckSamplesMs() : null;
 
     const results = {
       measuredAt: new Date().toISOString(),
@@ -84,12 +90,15 @@ export async function run(argv: string[], hooks: PoolBenchHooks = {}): Promise<n
       fairness: { fair, fifo },
       commandAnswerP99Ms: answer ? percentile(answer, 99) : null,
       discordAckP99Ms: discordAck ? percentile(discordAck, 99) : null,
+      webChatAckP99Ms: webAck ? percentile(webAck.samplesMs, 99) : null,
+      noOpHttpFloorP99Ms: webAck ? percentile(webAck.floorSamplesMs, 99) : null,
       notes: [
         ...(answer ? [] : ['commandAnswerP99Ms: measured by the core (pass hooks.commandAnswerSamplesMs)']),
         ...(discordAck ? [] : ['discordAckP99Ms: measured against the Discord stand-in (pass hooks.discordAckSamplesMs)']),
+        ...(webAck ? [] : ['webChatAckP99Ms: measured over HTTP (pass hooks.webChatAckSamplesMs)']),
       ],
     };
-    printTable({ ...results, commandAnswerMs: answer, discordAckMs: discordAck });
+    printTable({ ...results, commandAnswerMs: answer, discordAckMs: discordAck, webAck });
     await writeBenchJson(options.out, results);
     console.log(`\nwrote ${options.out}`);
     return 0;
@@ -297,6 +306,7 @@ function printTable(r: {
   fairness: { fair: FairnessResult; fifo: FairnessResult };
   commandAnswerMs: number[] | null;
   discordAckMs: number[] | null;
+  webAck: { samplesMs: number[]; floorSamplesMs: number[] } | null;
 }): void {
   const rows: [string, string, string][] = [];
   const add = (name: string, s: Stats) => rows.push([name, `${s.p50}`, `${s.p99}`]);
@@ -314,10 +324,12 @@ function printTable(r: {
     rows.push(samples ? [name, `${round(percentile(samples, 50), 1)}`, `${round(percentile(samples, 99), 1)}`] : [name, '-', missing]);
   commandRow('command answer (core)', r.commandAnswerMs, '(core)');
   commandRow('command ack (Discord, to platform)', r.discordAckMs, '(Discord)');
+  commandRow('command ack (web chat, over HTTP)', r.webAck?.samplesMs ?? null, '(web chat)');
+  commandRow('  floor: no-op HTTP server, same client', r.webAck?.floorSamplesMs ?? null, '(web chat)');
   console.log(`\nLatency, ms (${l.jobs} jobs, one at a time)`);
   console.log(`${'measure'.padEnd(38)} ${'p50'.padStart(8)} ${'p99'.padStart(8)}`);
   for (const [name, p50, p99] of rows) console.log(`${name.padEnd(38)} ${p50.padStart(8)} ${p99.padStart(8)}`);
-  if (r.commandAnswerMs || r.discordAckMs) console.log('(command rows: bursts of /video in flight at once; per-burst tables in ack.json and ack-discord.json beside this file)');
+  if (r.commandAnswerMs || r.discordAckMs || r.webAck) console.log('(command rows: bursts of /video in flight at once; per-burst tables in ack.json, ack-discord.json and ack-web.json beside this file)');
 
   console.log(`\nFairness: 2 workers, A enqueues 20, then B 1 (job ~${r.fairness.fair.jobMs} ms)`);
   console.log(`${'mode'.padEnd(8)} ${'B starts #'.padStart(11)} ${'A after B'.padStart(10)} ${'B wait (jobs)'.padStart(14)} ${'B wait ms'.padStart(10)}`);
