@@ -96,7 +96,7 @@ export function createSession(input: NewSessionInput, now: number): Session {
     channelKey: channelKeyOf(input.thread),
     owner: { ...input.owner },
     createdAt: now,
-    versions: [{ ...input.first, parent: null, n: 1, createdAt: now }],
+    versions: [versionOf(input.first, null, 1, now)],
     current: 1,
     settings: { ...input.settings },
     jobs: [],
@@ -125,10 +125,15 @@ export function requireVersion(session: Session, n: number): PromptVersion {
   return v;
 }
 
+/** A stored version, field by field (see addJob for why not a spread). */
+function versionOf(draft: Omit<VersionDraft, 'parent'>, parent: number | null, n: number, now: number): PromptVersion {
+  return { n, prompt: draft.prompt, negativePrompt: draft.negativePrompt, seed: draft.seed, parent, author: draft.author, createdAt: now, change: draft.change };
+}
+
 /** Appends a version as the newest and makes it current; the base pick is consumed by it. */
 export function appendVersion(session: Session, draft: VersionDraft, now: number): { session: Session; version: PromptVersion } {
   if (draft.parent !== null) requireVersion(session, draft.parent);
-  const version: PromptVersion = { ...draft, n: session.versions.length + 1, createdAt: now };
+  const version = versionOf(draft, draft.parent, session.versions.length + 1, now);
   return {
     session: { ...session, versions: [...session.versions, version], current: version.n, base: null },
     version,
@@ -146,15 +151,24 @@ export function addJob(session: Session, input: NewJob, now: number): { session:
     throw new DailiesError('conflict', `Job ${input.jobId} already exists; retry the command.`);
   }
   requireVersion(session, input.version);
+  // Field by field rather than `{ ...input, state, … }`: no stray field of the caller's object
+  // reaches the stored document, and V8 skips its slow path for a spread followed by new keys.
   const job: JobRecord = {
-    ...input,
+    jobId: input.jobId,
+    version: input.version,
+    kind: input.kind,
+    quality: input.quality,
+    takes: input.takes,
     state: 'queued',
     attempt: 1,
     artifacts: [],
     error: null,
+    requestedBy: input.requestedBy,
     createdAt: now,
     updatedAt: now,
   };
+  if (input.source) job.source = input.source;
+  if (input.request) job.request = input.request;
   return { session: { ...session, jobs: [...session.jobs, job] }, job };
 }
 

@@ -99,7 +99,7 @@ export class BullmqJobQueue implements JobQueue {
 
   async enqueue(job: RenderJob): Promise<JobStatus> {
     const payload = parseRenderJob(job);
-    const admitted = await this.reachable(() => this.fair.admit({ ...payload, shape: payload.request }, this.cap));
+    const admitted = await this.reachable(() => this.fair.admit({ jobId: payload.jobId, userId: payload.userId, channelKey: payload.channelKey, shape: payload.request }, this.cap));
     if (admitted.kind === 'capped') {
       throw new DailiesError(
         'rate_limited',
