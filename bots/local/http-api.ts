@@ -1,14 +1,15 @@
 import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { Hono, type Context } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { streamSSE } from 'hono/streaming';
 import { serveStatic } from '@hono/node-server/serve-static';
 import { z } from 'zod';
 import type { ActionEvent, ChatEvent, ChatUser, CommandEvent, EventOutcome, ReplyEvent, ThreadRef } from '../../src/core/chat-adapter.ts';
 import { describeZodIssues, isDailiesError } from '../../src/errors.ts';
 import { findButton } from './action-match.ts';
+import { readRequestBody } from './request-body.ts';
 import { artifactsRoute } from './artifact-files.ts';
 import { parseCommandLine } from './command-line.ts';
 import { isChannelId, isObjectId, type LocalChatAdapter } from './local-chat-adapter.ts';
@@ -184,22 +185,19 @@ export function createLocalChatApi(options: LocalChatApiOptions): LocalChatApi {
     }
     return next();
   });
-  app.use(
-    '/api/*',
-    bodyLimit({
-      maxSize: options.bodyLimitBytes ?? 64 * 1024,
-      onError: (c) => {
-        // The rest of the body is never read; a client must not send its next request on this connection.
-        c.header('Connection', 'close');
-        return fail(c, 413, 'bad_input', `The request body is larger than ${Math.round((options.bodyLimitBytes ?? 64 * 1024) / 1024)} KiB.`);
-      },
-    }),
-  );
+
+  const bodyLimitBytes = options.bodyLimitBytes ?? 64 * 1024;
 
   async function readBody<T>(c: Context, schema: z.ZodType<T>, what: string): Promise<T | Response> {
+    const text = await readRequestBody({ incoming: (c.env as { incoming?: IncomingMessage } | undefined)?.incoming, fetchText: () => c.req.text() }, bodyLimitBytes);
+    if (text === 'too-large') {
+      // The rest of the body is never read; a client must not send its next request on this connection.
+      c.header('Connection', 'close');
+      return fail(c, 413, 'bad_input', `The request body is larger than ${Math.round(bodyLimitBytes / 1024)} KiB.`);
+    }
     let json: unknown;
     try {
-      json = JSON.parse(await c.req.text());
+      json = JSON.parse(text);
     } catch {
       return fail(c, 400, 'bad_input', `${what} is not valid JSON.`);
     }
