@@ -11,7 +11,7 @@ import type { JobRecord, Session } from './session.ts';
  *
  * Why after: a command is durable once its session and job are written (one Redis round trip),
  * while the queue's part (fair-share bands, BullMQ's add, the place in line and its ETA) took
- * five times as long in a burst (200 enqueues 160-225 ms, 200 session writes 23-39 ms). Awaiting
+ * five times as long in a burst (200 enqueues 160-225 ms, 200 session writes 23-41 ms). Awaiting
  * it made a burst of 200 commands wait for 200 enqueues before anyone got an answer. A refusal by
  * the queue (the per-person cap) now shows in the thread's progress message, where delivery puts
  * every failed job.
