@@ -6,7 +6,7 @@ import { deriveVersion, type FormEdit } from './apply-edit.ts';
 import type { RefineEdit } from './refine-grammar.ts';
 import { helpText, startMessage } from './render-message.ts';
 import type { RenderSettings, Session } from './session.ts';
-import { commitVersionWithJob, renderRequestFor, spendRenderToken } from './render-flow.ts';
+import { commitVersionWithJob, newJob, spendRenderToken } from './render-flow.ts';
 import { clip } from './text.ts';
 
 /** Starting a session (/video in a channel) and making its next versions (replies, /refine, forms, buttons). */
@@ -47,7 +47,7 @@ export async function startSession(ctx: CommandContext, event: CommandEvent, inp
     owner,
     first,
     settings,
-    job: { jobId: ctx.ids.jobId(), version: 1, kind: spec.kind, quality: spec.quality, takes: spec.takes, requestedBy: owner, request: renderRequestFor(settings, first, spec) },
+    job: newJob(ctx, ctx.ids.jobId(), { n: 1, prompt: first.prompt, negativePrompt: first.negativePrompt, seed: first.seed }, settings, spec),
   });
   // The command is durable now; the queue's part follows the answer (see ./admission.ts).
   ctx.admission.submit(session, session.jobs[0]!);

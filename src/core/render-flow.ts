@@ -32,7 +32,7 @@ export async function spendRenderToken(ctx: CommandContext): Promise<void> {
 }
 
 /** What the queue renders for `version` under the session's settings and the job's own spec. */
-export function renderRequestFor(settings: RenderSettings, version: Pick<PromptVersion, 'prompt' | 'negativePrompt' | 'seed'>, spec: JobSpec): RenderRequest {
+function renderRequestFor(settings: RenderSettings, version: Pick<PromptVersion, 'prompt' | 'negativePrompt' | 'seed'>, spec: JobSpec): RenderRequest {
   const request: RenderRequest = {
     prompt: version.prompt,
     negativePrompt: version.negativePrompt,
@@ -66,7 +66,8 @@ export function renderJobOf(session: Session, job: JobRecord): RenderJob | null 
   };
 }
 
-function newJob(ctx: CommandContext, jobId: string, version: PromptVersion, settings: RenderSettings, spec: JobSpec): NewJob {
+/** A new job for `version`, requested by the acting user, with the exact request it will render. */
+export function newJob(ctx: CommandContext, jobId: string, version: Pick<PromptVersion, 'n' | 'prompt' | 'negativePrompt' | 'seed'>, settings: RenderSettings, spec: JobSpec): NewJob {
   return {
     jobId,
     version: version.n,
