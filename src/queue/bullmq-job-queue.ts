@@ -107,6 +107,8 @@ export class BullmqJobQueue implements JobQueue {
       );
     }
     if (admitted.kind === 'duplicate') return this.status(payload.jobId);
+    // 'admitted' or 'reserved': BullMQ's add is idempotent by job id, so two bots adding the same
+    // reserved job at once still make one job.
     try {
       // A job id that was cancelled and removed earlier starts afresh.
       await this.redis.del(this.keys.cancelFlag(payload.jobId));

@@ -265,13 +265,22 @@ const ADMIT = new LuaScript(`--[[
   ARGV[1] key base, ARGV[2] now ms, ARGV[3] reservation grace ms, ARGV[4] 'fair' | 'fifo' (stored
   in <base>fair:mode for settle), ARGV[5] jobId, ARGV[6] userId, ARGV[7] channelKey, ARGV[8] cap,
   ARGV[9] the job's shape for ETAs (job-cost.ts encodeShape)
-  Returns {1, band, outstanding} admitted, {0, 0, 0} already known, {-1, 0, outstanding} at cap.
+  Returns {1, band, outstanding} admitted, {0, 0, 0} already in BullMQ, {2, band, outstanding}
+  reserved earlier but never added (the caller adds it now), {-1, 0, outstanding} at cap.
 ]]
 ${PRELUDE}
 local jobId, userId, channel, cap = ARGV[5], ARGV[6], ARGV[7], tonumber(ARGV[8])
 if ARGV[4] ~= '' then rcall('SET', base .. 'fair:mode', ARGV[4]) end
-if rcall('EXISTS', base .. jobId) == 1 or rcall('HEXISTS', fairJobsKey, jobId) == 1 then
-  return {0, 0, 0}
+if rcall('EXISTS', base .. jobId) == 1 then return {0, 0, 0} end
+local reserved = entryOf(jobId)
+if reserved then
+  -- The producer that reserved it died before BullMQ's add (or the add failed and its cleanup
+  -- did not run). Answering "duplicate" here lost such jobs for good: the caller must add it.
+  local key = orderKey(reserved.c)
+  local at = rcall('ZRANK', key, jobId)
+  local band = 1
+  if at then band = bandAt(at + 1, tonumber(rcall('ZSCORE', key, jobId))) end
+  return {2, band, rcall('ZCARD', userKey(reserved.u))}
 end
 pruneUser(userId)
 pruneHead(channel)
@@ -395,7 +404,10 @@ return {ids, active, shapes}
 
 export type AdmitResult =
   | { kind: 'admitted'; band: number; outstanding: number }
+  /** BullMQ already has it. */
   | { kind: 'duplicate' }
+  /** Reserved by an earlier admit whose BullMQ add never happened: add it now. */
+  | { kind: 'reserved'; band: number; outstanding: number }
   | { kind: 'capped'; outstanding: number };
 
 export interface JobLocation {
@@ -439,6 +451,7 @@ export class FairShare {
       [...this.commonArgs(), job.jobId, job.userId, job.channelKey, cap, encodeShape(job.shape)],
     )) as [number, number, number];
     if (status === 1) return { kind: 'admitted', band, outstanding };
+    if (status === 2) return { kind: 'reserved', band, outstanding };
     if (status === 0) return { kind: 'duplicate' };
     return { kind: 'capped', outstanding };
   }

@@ -37,6 +37,26 @@ describe('BullmqJobQueue on real Redis', () => {
     await queue.cancel(job.jobId);
   });
 
+  it('adds a job whose reservation outlived the bot that made it (died between admit and add)', async () => {
+    const job = renderJob({ userId: 'died-mid-admit' });
+    // What a bot killed after fair share's bookkeeping and before BullMQ's add leaves behind.
+    const reserved = await queue.fair.admit({ jobId: job.jobId, userId: job.userId, channelKey: job.channelKey, shape: job.request }, 3);
+    expect(reserved.kind).toBe('admitted');
+    const bullJob = `${env.prefix}:${env.queueName}:${job.jobId}`;
+    const redis = new Redis(env.redis);
+    expect(await redis.exists(bullJob)).toBe(0);
+
+    // The sweep's retry: BullMQ must hold the job afterwards, and only once.
+    const status = await queue.enqueue(job);
+    expect(status.state).toBe('waiting');
+    expect(await redis.exists(bullJob)).toBe(1);
+    redis.disconnect();
+    expect((await queue.enqueue(job)).state).toBe('waiting');
+    expect((await queue.waitingOrder()).filter((p) => p.jobId === job.jobId)).toHaveLength(1);
+    expect(await queue.fair.outstanding('died-mid-admit')).toEqual([job.jobId]);
+    await queue.cancel(job.jobId);
+  });
+
   it('refuses a fourth outstanding render of one person, with the sentence people see', async () => {
     const jobs = [1, 2, 3].map(() => renderJob({ userId: 'capped' }));
     for (const job of jobs) await queue.enqueue(job);
