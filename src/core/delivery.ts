@@ -48,7 +48,7 @@ export interface Delivery {
   track(jobId: string, status?: JobStatus): Promise<void>;
   /** A round changed (vote, pick, deadline): edit its tally; announce the winner once when closed. */
   roundChanged(session: Session, round: VoteRound): Promise<void>;
-  /** Closes and announces every round past its deadline. */
+  /** Closes every round past its deadline and announces every closed round not yet announced. */
   sweepRounds(): Promise<void>;
   /** Resolves when all work started so far is done (tests, shutdown). */
   idle(): Promise<void>;
@@ -62,6 +62,10 @@ const CONTENT_EXT: Record<string, string> = {
   'image/webp': 'webp',
   'image/jpeg': 'jpg',
 };
+
+function isEndEvent(event: JobEvent): boolean {
+  return event.type === 'completed' || event.type === 'cancelled' || (event.type === 'failed' && !event.willRetry);
+}
 
 function progressKey(jobId: string): PostKey {
   return { scope: jobId, kind: 'progress', index: 0 };
@@ -161,27 +165,36 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
     });
   }
 
-  async function postTakes(session: Session, job: JobRecord): Promise<void> {
+  /**
+   * Posts every take (and opens the vote round for drafts). Returns false when some take is
+   * claimed by another process and not yet posted: that process may have died holding it, so the
+   * job is not marked delivered and reconciliation looks again once the claim's lease runs out.
+   */
+  async function postTakes(session: Session, job: JobRecord): Promise<boolean> {
     const takes = [...job.artifacts].sort((a, b) => a.index - b.index);
+    let complete = true;
     if (job.quality === 'final') {
       for (const take of takes) {
-        await poster.postOnce(session.thread, { scope: job.jobId, kind: 'final', index: take.index }, async () => {
+        const ref = await poster.postOnce(session.thread, { scope: job.jobId, kind: 'final', index: take.index }, async () => {
           const { attachment, note } = await uploadable(session.thread, take.video, 'final', `${session.id}-v${job.version}-final`);
           return finalMessage(job, take.index, take.seed, attachment, note);
         });
+        complete &&= ref !== null;
       }
-      return;
+      return complete;
     }
     const { session: withRound, round } = await store.openRound(session.id, { jobId: job.jobId, takes: takes.length, deadline: clock.now() + config.voteWindowMs, quorum: config.quorum });
     for (const take of takes) {
-      await poster.postOnce(session.thread, { scope: job.jobId, kind: 'take', index: take.index }, async () => {
+      const ref = await poster.postOnce(session.thread, { scope: job.jobId, kind: 'take', index: take.index }, async () => {
         const { attachment, note } = await uploadable(session.thread, take.video, 'final', `${session.id}-v${job.version}-take${take.index + 1}`);
         return takeMessage(withRound, job, take.index, take.seed, round, attachment, note);
       });
+      complete &&= ref !== null;
     }
     await poster.openLive(session.thread, roundKey(round), roundMessage(withRound, round));
     if (round.closed) await roundChanged(withRound, round);
     else scheduleRound(withRound, round);
+    return complete;
   }
 
   function roundKey(round: VoteRound): PostKey {
@@ -200,9 +213,12 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
     );
   }
 
+  /** Closes the session's expired rounds, then announces every closed round whose result is not posted. */
   async function closeDue(sessionId: string): Promise<void> {
-    const { session, closed } = await store.closeExpired(sessionId);
-    for (const round of closed) await roundChanged(session, round);
+    const { session } = await store.closeExpired(sessionId);
+    for (const round of session.rounds) {
+      if (round.closed && !round.announcedAt) await roundChanged(session, round);
+    }
   }
 
   async function roundChanged(given: Session, round: VoteRound): Promise<void> {
@@ -217,14 +233,33 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
       roundTimers.delete(`${session.id}:${fresh.id}`);
     }
     await poster.postOnce(session.thread, { scope: fresh.jobId, kind: 'result', index: fresh.id }, () => roundResultMessage(fresh));
+    // Until this write the round stays in the store's due index, so a result lost to a crash or a
+    // missing adapter is posted by the next sweep.
+    if (!fresh.announcedAt) await store.markAnnounced(session.id, fresh.id);
+  }
+
+  /**
+   * Shows a job's end in full — every take posted (and its vote round opened), or the failure in
+   * its progress message — and only then marks it delivered, which takes it out of the store's
+   * undelivered index. A crash anywhere before that leaves it for the reconciliation to finish;
+   * the post claims keep whatever was already posted from being posted again.
+   */
+  async function finish(session: Session, job: JobRecord): Promise<void> {
+    if (job.state === 'done' && !(await postTakes(session, job))) return;
+    // The final progress edit may wait out the edit throttle; the job's other work need not.
+    poster.whenSettled(progressKey(job.jobId), async (sent) => {
+      if (sent) await store.markDelivered(job.jobId);
+    });
   }
 
   async function process(event: JobEvent): Promise<void> {
     const before = await store.getByJob(event.jobId);
     const known = before && findJob(before, event.jobId);
     if (!before || !known) return; // another server's job, or one this store has forgotten
-    // Duplicates and stragglers after the end: the final state is already shown.
-    if (isTerminal(known.state) && event.type !== 'completed') return;
+    // Its end is shown in full: duplicates and stragglers change nothing.
+    if (known.deliveredAt) return;
+    // Stragglers after the end; the end itself is delivered again until it is marked delivered.
+    if (isTerminal(known.state) && !isEndEvent(event)) return;
     const view = viewOf(event.jobId);
     let moved: Awaited<ReturnType<typeof moveJob>> = { session: before, job: known, changed: false };
     switch (event.type) {
@@ -262,9 +297,9 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
     }
     if (!moved) return;
     const { session, job } = moved;
-    if (moved.changed || !isTerminal(job.state)) await showProgress(session, job);
+    await showProgress(session, job);
     if (event.type === 'preview') await postPreviews(session, job, event);
-    if (event.type === 'completed' && job.state === 'done') await postTakes(session, job);
+    if (isTerminal(job.state)) await finish(session, job);
   }
 
   async function sweepRounds(): Promise<void> {
@@ -312,13 +347,15 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
         await new Promise<void>((resolve) => setImmediate(resolve));
         const session = await store.getByJob(jobId);
         const job = session && findJob(session, jobId);
-        if (!session || !job) return;
+        if (!session || !job || job.deliveredAt) return;
         if (status) {
           const view = viewOf(jobId);
           view.position = status.position;
           view.etaMs = status.etaMs;
         }
         await showProgress(session, job);
+        // Ended before the queue had it (refused, or cancelled while awaiting admission).
+        if (isTerminal(job.state)) await finish(session, job);
       });
     },
     roundChanged(session, round) {

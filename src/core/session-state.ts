@@ -59,6 +59,18 @@ export function transitionJob(
   return { job: { ...job, ...patch, state: to, updatedAt: now }, changed: true };
 }
 
+/** A job whose end delivery has shown in full; a no-op when already marked or not yet terminal. */
+export function markDelivered(session: Session, jobId: string, now: number): Session {
+  const job = requireJob(session, jobId);
+  if (job.deliveredAt || !isTerminal(job.state)) return session;
+  return replaceJob(session, { ...job, deliveredAt: now });
+}
+
+/** True while the job's end has not been shown in its thread (the undelivered index's rule). */
+export function isUndelivered(job: JobRecord): boolean {
+  return !job.deliveredAt;
+}
+
 /**
  * The legal path from a job's state to `to`, for events that skip a step (a 'completed'
  * arriving while the store still says queued because 'started' was lost). Empty when `to` is

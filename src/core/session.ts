@@ -66,6 +66,13 @@ export interface JobRecord {
   createdAt: number;
   updatedAt: number;
   cancelledBy?: Person;
+  /**
+   * When delivery finished showing the job's end in its thread (every take posted, or the
+   * failure shown). Until then the job sits in the store's undelivered index, and any bot's
+   * reconciliation finishes the job's delivery, so an end reached while every bot was down is
+   * still posted. Absent on jobs recorded before it existed.
+   */
+  deliveredAt?: number | null;
 }
 
 export type RoundCloseReason = 'deadline' | 'quorum' | 'owner-pick';
@@ -84,6 +91,8 @@ export interface VoteRound {
   openedAt: number;
   closed: { reason: RoundCloseReason; at: number; by?: Person } | null;
   winner: number | null;
+  /** When the result was posted; a closed round stays in the store's due index until then. */
+  announcedAt?: number | null;
 }
 
 /** The take the next version builds on (a round's winner). */

@@ -27,6 +27,8 @@ interface LiveEntry {
   final: boolean;
   lookups: number;
   failures: number;
+  /** Run (and awaited inside the tracked pump) once the entry is retired: was the final state sent? */
+  waiters: Array<(sent: boolean) => Promise<void> | void>;
 }
 
 export interface ThreadPosterDeps {
@@ -89,7 +91,7 @@ export class ThreadPoster {
   async openLive(thread: ThreadRef, key: PostKey, message: OutgoingMessage): Promise<void> {
     const id = postKeyString(key);
     if (this.live.has(id)) return this.setLive(thread, key, message);
-    const entry: LiveEntry = { key, thread, ref: null, desired: message, sentJson: null, lastAt: Number.NEGATIVE_INFINITY, timer: null, busy: false, final: false, lookups: 0, failures: 0 };
+    const entry: LiveEntry = { key, thread, ref: null, desired: message, sentJson: null, lastAt: Number.NEGATIVE_INFINITY, timer: null, busy: false, final: false, lookups: 0, failures: 0, waiters: [] };
     this.live.set(id, entry);
     await this.track(this.pump(id, entry));
   }
@@ -99,7 +101,7 @@ export class ThreadPoster {
     const id = postKeyString(key);
     let entry = this.live.get(id);
     if (!entry) {
-      entry = { key, thread, ref: null, desired: null, sentJson: null, lastAt: Number.NEGATIVE_INFINITY, timer: null, busy: false, final: false, lookups: 0, failures: 0 };
+      entry = { key, thread, ref: null, desired: null, sentJson: null, lastAt: Number.NEGATIVE_INFINITY, timer: null, busy: false, final: false, lookups: 0, failures: 0, waiters: [] };
       this.live.set(id, entry);
     }
     if (entry.final && !final) return;
@@ -144,7 +146,30 @@ export class ThreadPoster {
     const pending = entry.desired !== null && JSON.stringify(entry.desired) !== entry.sentJson;
     const gaveUp = (entry.ref === null && entry.lookups >= MAX_REF_LOOKUPS) || entry.failures >= MAX_FAILURES;
     if (pending && !gaveUp) this.schedule(id, entry);
-    else if (entry.final || gaveUp) this.live.delete(id);
+    else if (entry.final || gaveUp) await this.retire(id, entry, !pending);
+  }
+
+  private async retire(id: string, entry: LiveEntry, sent: boolean): Promise<void> {
+    if (this.live.get(id) === entry) this.live.delete(id);
+    for (const then of entry.waiters.splice(0)) {
+      try {
+        await then(sent);
+      } catch (error) {
+        this.deps.log.warn(`after message ${id}`, error);
+      }
+    }
+  }
+
+  /**
+   * Runs `then(sent)` once the live message's final state has gone out (true), or the poster
+   * gave up on it or stopped (false); at once (true) for a key with nothing pending. It runs
+   * inside the poster's own tracked work, so `idle()` covers it, and callers never wait on the
+   * edit throttle.
+   */
+  whenSettled(key: PostKey, then: (sent: boolean) => Promise<void> | void): void {
+    const entry = this.live.get(postKeyString(key));
+    if (entry) entry.waiters.push(then);
+    else void this.track(Promise.resolve().then(() => then(true))).catch((error: unknown) => this.deps.log.warn(`after message ${postKeyString(key)}`, error));
   }
 
   /** First use posts the message (or finds an earlier post's ref); later uses look the ref up again. */
@@ -177,5 +202,6 @@ export class ThreadPoster {
     }
     this.stopped = true;
     await this.idle();
+    for (const [id, entry] of this.live) if (entry.waiters.length > 0) await this.retire(id, entry, false);
   }
 }

@@ -163,6 +163,25 @@ export function pickWinner(session: Session, roundId: number, take: number, by: 
   return { session: withRound(expiry.session, done), round: done, closedNow: true };
 }
 
+/** The round's result is posted; a no-op for an open or already announced round. */
+export function markAnnounced(session: Session, roundId: number, now: number): Session {
+  const round = requireRound(session, roundId);
+  if (!round.closed || round.announcedAt) return session;
+  return withRound(session, { ...round, announcedAt: now });
+}
+
+/**
+ * Rounds the due index holds: open ones scored by their deadline, and closed ones whose result
+ * is not posted yet scored by when they closed, so a close whose announcement was lost (the bot
+ * died, or no adapter was up yet) is found again by the next sweep.
+ */
+export function roundsToWatch(session: Session): Array<{ round: VoteRound; score: number }> {
+  return session.rounds.flatMap((round) => {
+    if (!round.closed) return [{ round, score: round.deadline }];
+    return round.announcedAt ? [] : [{ round, score: round.closed.at }];
+  });
+}
+
 /** Rounds still open, with the earliest deadline first (the store's deadline index uses it). */
 export function openRounds(session: Session): VoteRound[] {
   return session.rounds.filter((r) => r.closed === null).sort((a, b) => a.deadline - b.deadline);

@@ -3,7 +3,7 @@ import { Redis, type RedisOptions } from 'ioredis';
 import { DailiesError, isDailiesError } from '../errors.ts';
 import { FairShare, type FairMode } from './fair-share.ts';
 import { workUnits, type JobShape } from './job-cost.ts';
-import type { JobEvent, JobQueue, JobStatus, RenderJob } from './job-queue.ts';
+import type { JobEvent, JobOutcome, JobQueue, JobStatus, RenderJob } from './job-queue.ts';
 import { decodeFailure, isProgressPayload, type RenderResult } from './job-wire.ts';
 import { PoolStats, estimateFinishAll, estimateFinishMs, withOwnDuration } from './pool-stats.ts';
 import { QueueKeys } from './queue-keys.ts';
@@ -171,6 +171,24 @@ export class BullmqJobQueue implements JobQueue {
         return { state: 'active', position: null, etaMs };
       }
       return this.finishedStatus(jobId);
+    });
+  }
+
+  async outcome(jobId: string): Promise<JobOutcome> {
+    return this.reachable(async () => {
+      const job = await this.queue.getJob(jobId);
+      if (!job) {
+        // A waiting job removed by a cancel leaves only its cancel flag behind.
+        const cancelled = (await this.redis.exists(this.keys.cancelFlag(jobId))) === 1;
+        return cancelled ? { state: 'ended', event: { type: 'cancelled', jobId } } : { state: 'unknown' };
+      }
+      if (!job.finishedOn) return { state: 'pending' };
+      if (job.failedReason) {
+        const error = decodeFailure(job.failedReason);
+        return { state: 'ended', event: error.code === 'cancelled' ? { type: 'cancelled', jobId } : { type: 'failed', jobId, error, willRetry: false } };
+      }
+      const result = job.returnvalue as RenderResult | null;
+      return { state: 'ended', event: { type: 'completed', jobId, takes: result?.takes ?? [], timingsMs: result?.timingsMs ?? {} } };
     });
   }
 

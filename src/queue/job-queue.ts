@@ -57,6 +57,16 @@ export type JobEvent =
   | { type: 'failed'; jobId: string; error: { code: string; message: string }; willRetry: boolean }
   | { type: 'cancelled'; jobId: string };
 
+/** A job's end as the queue recorded it. */
+export type EndEvent = Extract<JobEvent, { type: 'completed' | 'failed' | 'cancelled' }>;
+
+/**
+ * What the queue's own record says about a job, for ends a bot missed (it was down, or its event
+ * stream dropped): `pending` while it waits, runs or waits for a retry; `unknown` when the queue
+ * has no such job.
+ */
+export type JobOutcome = { state: 'pending' } | { state: 'unknown' } | { state: 'ended'; event: EndEvent };
+
 export type JobState = 'waiting' | 'active' | 'completed' | 'failed' | 'cancelled' | 'unknown';
 
 export interface JobStatus {
@@ -72,6 +82,8 @@ export interface JobQueue {
   /** Cancels a waiting job, or signals the worker running it to stop at its next step. */
   cancel(jobId: string): Promise<boolean>;
   status(jobId: string): Promise<JobStatus>;
+  /** The job's end from the queue's record (one read), for reconciling ends no event reported. */
+  outcome(jobId: string): Promise<JobOutcome>;
   /** Subscribe to events of all jobs; returns an unsubscribe function. */
   onEvent(listener: (event: JobEvent) => void): () => void;
   close(): Promise<void>;

@@ -5,6 +5,8 @@ import {
   addJob,
   appendVersion,
   createSession,
+  isUndelivered,
+  markDelivered,
   pathTo,
   replaceJob,
   requireJob,
@@ -15,7 +17,7 @@ import {
   type NewJob,
   type NewSessionInput,
 } from '../core/session-state.ts';
-import { closeExpiredRounds, castVote, openRound, openRounds, pickWinner, type OpenRoundInput } from '../core/vote-round.ts';
+import { closeExpiredRounds, castVote, markAnnounced, openRound, pickWinner, roundsToWatch, type OpenRoundInput } from '../core/vote-round.ts';
 import type { Mutation, PostClaim, SessionStore } from './session-store.ts';
 
 /** What a write changes besides the document itself, so indexes move in the same atomic step. */
@@ -28,6 +30,8 @@ export interface WriteIndexes {
   due: IndexChanges;
   /** Queued jobs not yet handed to the queue, by creation time (member `${sessionId}:${jobId}`). */
   admission: IndexChanges;
+  /** Jobs whose end is not yet shown in their thread, by creation time (member `${sessionId}:${jobId}`). */
+  undelivered: IndexChanges;
 }
 
 /** Members to add to (with their score) and remove from one sorted index. */
@@ -66,6 +70,7 @@ export abstract class DocumentSessionStore implements SessionStore {
   abstract dueRounds(now: number, limit?: number): Promise<Array<{ sessionId: string; roundId: number }>>;
   abstract awaitingAdmission(before: number, limit?: number): Promise<Array<{ sessionId: string; jobId: string }>>;
   abstract admitted(sessionId: string, jobId: string): Promise<boolean>;
+  abstract undelivered(offset?: number, limit?: number): Promise<Array<{ sessionId: string; jobId: string }>>;
   abstract claimEvent(eventId: string, ttlMs: number): Promise<boolean>;
   abstract claimPost(key: PostKey): Promise<PostClaim>;
   abstract recordPost(key: PostKey, ref: MessageRef): Promise<void>;
@@ -172,6 +177,16 @@ export abstract class DocumentSessionStore implements SessionStore {
     return { session, ...value };
   }
 
+  async markDelivered(jobId: string): Promise<void> {
+    const sessionId = await this.lookupJob(jobId);
+    if (!sessionId) return;
+    await this.update(sessionId, (s, now) => ({ session: markDelivered(s, jobId, now), value: null }));
+  }
+
+  async markAnnounced(sessionId: string, roundId: number): Promise<void> {
+    await this.update(sessionId, (s, now) => ({ session: markAnnounced(s, roundId, now), value: null }));
+  }
+
   async closeExpired(sessionId: string) {
     const { session, value } = await this.update(sessionId, (s, now) => {
       const res = closeExpiredRounds(s, now);
@@ -183,23 +198,35 @@ export abstract class DocumentSessionStore implements SessionStore {
 
 function indexesOf(before: Session | null, after: Session): WriteIndexes {
   const known = new Set(before?.jobs.map((j) => j.jobId));
-  const wasOpen = new Set(before ? openRounds(before).map((r) => r.id) : []);
-  const nowOpen = openRounds(after);
-  const nowOpenIds = new Set(nowOpen.map((r) => r.id));
   // A job awaits admission from the write that records it until admission says the queue has it
   // (`admitted`) or it leaves 'queued' some other way (failed, cancelled, or a worker took it).
   const wasQueued = new Set(before?.jobs.filter((j) => j.state === 'queued').map((j) => j.jobId));
   const nowQueued = new Set(after.jobs.filter((j) => j.state === 'queued').map((j) => j.jobId));
+  // A job is undelivered from the write that records it until delivery marks its end shown.
+  const wasUndelivered = new Set(before?.jobs.filter(isUndelivered).map((j) => j.jobId));
+  const nowUndelivered = new Set(after.jobs.filter(isUndelivered).map((j) => j.jobId));
   return {
     jobs: after.jobs.filter((j) => !known.has(j.jobId)).map((j) => j.jobId),
-    due: {
-      add: nowOpen.filter((r) => !wasOpen.has(r.id)).map((r) => ({ member: `${after.id}:${r.id}`, score: r.deadline })),
-      remove: [...wasOpen].filter((id) => !nowOpenIds.has(id)).map((id) => `${after.id}:${id}`),
-    },
+    due: dueChanges(before, after),
     admission: {
       add: after.jobs.filter((j) => !known.has(j.jobId) && j.state === 'queued' && j.request).map((j) => ({ member: admissionMember(after.id, j.jobId), score: j.createdAt })),
       remove: [...wasQueued].filter((id) => !nowQueued.has(id)).map((id) => admissionMember(after.id, id)),
     },
+    undelivered: {
+      add: after.jobs.filter((j) => !known.has(j.jobId) && isUndelivered(j)).map((j) => ({ member: admissionMember(after.id, j.jobId), score: j.createdAt })),
+      remove: [...wasUndelivered].filter((id) => !nowUndelivered.has(id)).map((id) => admissionMember(after.id, id)),
+    },
+  };
+}
+
+/** Open rounds by deadline, closed-but-unannounced ones by close time (vote-round.ts roundsToWatch). */
+function dueChanges(before: Session | null, after: Session): IndexChanges {
+  const was = new Map(before ? roundsToWatch(before).map((w) => [w.round.id, w.score]) : []);
+  const now = roundsToWatch(after);
+  const nowIds = new Set(now.map((w) => w.round.id));
+  return {
+    add: now.filter((w) => was.get(w.round.id) !== w.score).map((w) => ({ member: `${after.id}:${w.round.id}`, score: w.score })),
+    remove: [...was.keys()].filter((id) => !nowIds.has(id)).map((id) => `${after.id}:${id}`),
   };
 }
 
@@ -207,7 +234,7 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-/** `${sessionId}:${jobId}` of the admission index (job ids never contain ':'). */
+/** `${sessionId}:${jobId}` of the admission and undelivered indexes (job ids never contain ':'). */
 export function admissionMember(sessionId: string, jobId: string): string {
   return `${sessionId}:${jobId}`;
 }

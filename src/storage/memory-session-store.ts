@@ -1,7 +1,7 @@
 import type { MessageRef } from '../core/chat-adapter.ts';
 import type { PostKey, Session } from '../core/session.ts';
 import { DocumentSessionStore, admissionMember, parseAdmissionMember, parseDueMember, type IndexChanges, type DocumentStoreOptions, type WriteIndexes, type WriteResult } from './document-session-store.ts';
-import { postKeyString, type PostClaim } from './session-store.ts';
+import { DEFAULT_POST_LEASE_MS, postKeyString, type PostClaim } from './session-store.ts';
 
 /**
  * The in-process SessionStore for unit tests and single-process demos. Documents are kept as
@@ -15,11 +15,15 @@ export class MemorySessionStore extends DocumentSessionStore {
   private readonly jobs = new Map<string, string>();
   private readonly due = new Map<string, number>();
   private readonly admission = new Map<string, number>();
+  private readonly undeliveredJobs = new Map<string, number>();
   private readonly events = new Map<string, number>();
-  private readonly posts = new Map<string, MessageRef | null>();
+  /** A posted message's ref, or the expiry of a claim's lease. */
+  private readonly posts = new Map<string, MessageRef | { leaseUntil: number }>();
+  private readonly postLeaseMs: number;
 
-  constructor(options: DocumentStoreOptions = {}) {
+  constructor(options: DocumentStoreOptions & { postLeaseMs?: number } = {}) {
     super(options);
+    this.postLeaseMs = options.postLeaseMs ?? DEFAULT_POST_LEASE_MS;
   }
 
   protected async readDoc(sessionId: string): Promise<Session | null> {
@@ -39,6 +43,7 @@ export class MemorySessionStore extends DocumentSessionStore {
     for (const jobId of indexes.jobs) this.jobs.set(jobId, next.id);
     applyChanges(this.due, indexes.due);
     applyChanges(this.admission, indexes.admission);
+    applyChanges(this.undeliveredJobs, indexes.undelivered);
     return 'ok';
   }
 
@@ -64,6 +69,15 @@ export class MemorySessionStore extends DocumentSessionStore {
     });
   }
 
+  async undelivered(offset = 0, limit = 100): Promise<Array<{ sessionId: string; jobId: string }>> {
+    return upTo(this.undeliveredJobs, Number.POSITIVE_INFINITY, offset + limit)
+      .slice(offset)
+      .flatMap((member) => {
+        const parsed = parseAdmissionMember(member);
+        return parsed ? [parsed] : [];
+      });
+  }
+
   async admitted(sessionId: string, jobId: string): Promise<boolean> {
     return this.admission.delete(admissionMember(sessionId, jobId));
   }
@@ -78,8 +92,10 @@ export class MemorySessionStore extends DocumentSessionStore {
 
   async claimPost(key: PostKey): Promise<PostClaim> {
     const k = postKeyString(key);
-    if (this.posts.has(k)) return { claimed: false, ref: this.posts.get(k) ?? null };
-    this.posts.set(k, null);
+    const held = this.posts.get(k);
+    if (held && !isClaim(held)) return { claimed: false, ref: structuredClone(held) };
+    if (held && held.leaseUntil > this.now()) return { claimed: false, ref: null };
+    this.posts.set(k, { leaseUntil: this.now() + this.postLeaseMs });
     return { claimed: true };
   }
 
@@ -89,15 +105,20 @@ export class MemorySessionStore extends DocumentSessionStore {
 
   async releasePost(key: PostKey): Promise<void> {
     const k = postKeyString(key);
-    if (this.posts.has(k) && this.posts.get(k) === null) this.posts.delete(k);
+    const held = this.posts.get(k);
+    if (held && isClaim(held)) this.posts.delete(k);
   }
 
   async getPost(key: PostKey): Promise<MessageRef | null> {
-    const ref = this.posts.get(postKeyString(key));
-    return ref ? structuredClone(ref) : null;
+    const held = this.posts.get(postKeyString(key));
+    return held && !isClaim(held) ? structuredClone(held) : null;
   }
 
   async close(): Promise<void> {}
+}
+
+function isClaim(value: MessageRef | { leaseUntil: number }): value is { leaseUntil: number } {
+  return 'leaseUntil' in value;
 }
 
 function applyChanges(index: Map<string, number>, changes: IndexChanges): void {

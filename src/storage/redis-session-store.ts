@@ -5,39 +5,40 @@ import type { MessageRef } from '../core/chat-adapter.ts';
 import type { PostKey, Session } from '../core/session.ts';
 import { threadKeyOf } from '../core/session-state.ts';
 import { DocumentSessionStore, admissionMember, parseAdmissionMember, parseDueMember, type IndexChanges, type WriteIndexes, type WriteResult } from './document-session-store.ts';
-import { postKeyString, type PostClaim } from './session-store.ts';
+import { DEFAULT_POST_LEASE_MS, postKeyString, type PostClaim } from './session-store.ts';
 
 /**
  * write-session: compare-and-set one session document and move its indexes in the same step.
  * KEYS[1]  session hash {rev, doc}
  * KEYS[2]  due-rounds sorted set (score: deadline, member: "<sessionId>:<roundId>")
  * KEYS[3]  awaiting-admission sorted set (score: job created at, member: "<sessionId>:<jobId>")
- * KEYS[4]  thread index (thread key -> session id); checked only on create, refreshed always
- * KEYS[5+] job index keys (job id -> session id), every job of the session
+ * KEYS[4]  undelivered sorted set (score: job created at, member: "<sessionId>:<jobId>")
+ * KEYS[5]  thread index (thread key -> session id); checked only on create, refreshed always
+ * KEYS[6+] job index keys (job id -> session id), every job of the session
  * ARGV[1]  expected rev ("0": the session must not exist)
  * ARGV[2]  new rev
  * ARGV[3]  document JSON
  * ARGV[4]  session id
  * ARGV[5]  "1" on create
  * ARGV[6]  ttl in ms, "0" to keep forever
- * ARGV[7+] for KEYS[2], then for KEYS[3]: N, N (score, member) pairs to add, M, M members to remove
+ * ARGV[7+] for KEYS[2], KEYS[3] and KEYS[4] in turn: N, N (score, member) pairs to add, M, M members to remove
  * Returns "ok" | "conflict" | "thread-taken".
  */
 const WRITE_SESSION = new LuaScript(`
 local rev = tonumber(redis.call('HGET', KEYS[1], 'rev') or '0')
 if rev ~= tonumber(ARGV[1]) then return 'conflict' end
 if ARGV[5] == '1' then
-  local owner = redis.call('GET', KEYS[4])
+  local owner = redis.call('GET', KEYS[5])
   if owner and owner ~= ARGV[4] then return 'thread-taken' end
 end
 local ttl = tonumber(ARGV[6])
 redis.call('HSET', KEYS[1], 'rev', ARGV[2], 'doc', ARGV[3])
 if ttl > 0 then redis.call('PEXPIRE', KEYS[1], ttl) end
-for i = 4, #KEYS do
+for i = 5, #KEYS do
   if ttl > 0 then redis.call('SET', KEYS[i], ARGV[4], 'PX', ttl) else redis.call('SET', KEYS[i], ARGV[4]) end
 end
 local i = 7
-for index = 2, 3 do
+for index = 2, 4 do
   local n = tonumber(ARGV[i])
   i = i + 1
   for _ = 1, n do
@@ -54,6 +55,28 @@ end
 return 'ok'
 `);
 
+/**
+ * claim-post: takes a post key for posting unless it is posted or someone's lease on it is live.
+ * KEYS[1]  post key: absent, "~<lease expiry ms>" while claimed, or the posted message's ref JSON
+ * ARGV[1]  now (ms), ARGV[2] lease (ms), ARGV[3] ttl in ms, "0" to keep forever
+ * Returns {1} claimed, {0, ref JSON} posted, {0, ""} claimed by a live lease.
+ */
+const CLAIM_POST = new LuaScript(`
+local v = redis.call('GET', KEYS[1])
+if v and v ~= '' and string.sub(v, 1, 1) ~= '~' then return {0, v} end
+if v and string.sub(v, 1, 1) == '~' and tonumber(string.sub(v, 2)) > tonumber(ARGV[1]) then return {0, ''} end
+local claim = '~' .. string.format('%.0f', tonumber(ARGV[1]) + tonumber(ARGV[2]))
+if tonumber(ARGV[3]) > 0 then redis.call('SET', KEYS[1], claim, 'PX', ARGV[3]) else redis.call('SET', KEYS[1], claim) end
+return {1}
+`);
+
+/** release-post: KEYS[1] post key; deletes it only while it is a claim (never a posted ref). */
+const RELEASE_POST = new LuaScript(`
+local v = redis.call('GET', KEYS[1])
+if v and (v == '' or string.sub(v, 1, 1) == '~') then return redis.call('DEL', KEYS[1]) end
+return 0
+`);
+
 export interface RedisSessionStoreOptions {
   /** An ioredis client (left open on close) or a redis:// URL (the store owns that client). */
   redis: Redis | string;
@@ -63,6 +86,8 @@ export interface RedisSessionStoreOptions {
   ttlMs?: number;
   /** How long post records are kept; default: as long as sessions. */
   postTtlMs?: number;
+  /** How long a post claim holds before another process may take it over; see SessionStore.claimPost. */
+  postLeaseMs?: number;
   now?: () => number;
   maxAttempts?: number;
 }
@@ -78,6 +103,7 @@ export class RedisSessionStore extends DocumentSessionStore {
   readonly prefix: string;
   private readonly ttlMs: number;
   private readonly postTtlMs: number;
+  private readonly postLeaseMs: number;
 
   constructor(options: RedisSessionStoreOptions) {
     super({ now: options.now, maxAttempts: options.maxAttempts });
@@ -86,6 +112,7 @@ export class RedisSessionStore extends DocumentSessionStore {
     this.prefix = options.prefix ?? 'dailies:';
     this.ttlMs = options.ttlMs ?? 0;
     this.postTtlMs = options.postTtlMs ?? this.ttlMs;
+    this.postLeaseMs = options.postLeaseMs ?? DEFAULT_POST_LEASE_MS;
   }
 
   private key(...parts: string[]): string {
@@ -104,7 +131,7 @@ export class RedisSessionStore extends DocumentSessionStore {
 
   protected async writeDoc(next: Session, expectedRev: number, indexes: WriteIndexes): Promise<WriteResult> {
     const threadKey = this.key('thread', threadKeyOf(next.thread));
-    const keys = [this.key('session', next.id), this.key('rounds', 'due'), this.key('jobs', 'awaiting-admission'), threadKey, ...next.jobs.map((j) => this.key('job', j.jobId))];
+    const keys = [this.key('session', next.id), this.key('rounds', 'due'), this.key('jobs', 'awaiting-admission'), this.key('jobs', 'undelivered'), threadKey, ...next.jobs.map((j) => this.key('job', j.jobId))];
     const args: Array<string | number> = [
       expectedRev,
       next.rev,
@@ -114,6 +141,7 @@ export class RedisSessionStore extends DocumentSessionStore {
       this.ttlMs,
       ...changeArgs(indexes.due),
       ...changeArgs(indexes.admission),
+      ...changeArgs(indexes.undelivered),
     ];
     const result = await WRITE_SESSION.run(this.redis, keys, args);
     if (result === 'ok' || result === 'conflict' || result === 'thread-taken') return result;
@@ -144,6 +172,14 @@ export class RedisSessionStore extends DocumentSessionStore {
     });
   }
 
+  async undelivered(offset = 0, limit = 100): Promise<Array<{ sessionId: string; jobId: string }>> {
+    const members = await this.redis.zrange(this.key('jobs', 'undelivered'), offset, offset + limit - 1);
+    return members.flatMap((m) => {
+      const parsed = parseAdmissionMember(m);
+      return parsed ? [parsed] : [];
+    });
+  }
+
   async admitted(sessionId: string, jobId: string): Promise<boolean> {
     return (await this.redis.zrem(this.key('jobs', 'awaiting-admission'), admissionMember(sessionId, jobId))) === 1;
   }
@@ -154,10 +190,9 @@ export class RedisSessionStore extends DocumentSessionStore {
   }
 
   async claimPost(key: PostKey): Promise<PostClaim> {
-    const k = this.key('post', postKeyString(key));
-    const ok = this.postTtlMs > 0 ? await this.redis.set(k, '', 'PX', this.postTtlMs, 'NX') : await this.redis.set(k, '', 'NX');
-    if (ok === 'OK') return { claimed: true };
-    return { claimed: false, ref: parseRef(await this.redis.get(k)) };
+    const [claimed, ref] = (await CLAIM_POST.run(this.redis, [this.key('post', postKeyString(key))], [this.now(), this.postLeaseMs, this.postTtlMs])) as [number, string?];
+    if (claimed === 1) return { claimed: true };
+    return { claimed: false, ref: parseRef(ref ?? null) };
   }
 
   async recordPost(key: PostKey, ref: MessageRef): Promise<void> {
@@ -167,8 +202,7 @@ export class RedisSessionStore extends DocumentSessionStore {
   }
 
   async releasePost(key: PostKey): Promise<void> {
-    // Only an empty (claimed, not yet posted) value is dropped: a recorded ref must survive.
-    await this.redis.eval("if redis.call('GET', KEYS[1]) == '' then return redis.call('DEL', KEYS[1]) end return 0", 1, this.key('post', postKeyString(key)));
+    await RELEASE_POST.run(this.redis, [this.key('post', postKeyString(key))], []);
   }
 
   async getPost(key: PostKey): Promise<MessageRef | null> {

@@ -38,7 +38,10 @@ export interface SessionStore {
   closeRound(sessionId: string, roundId: number, pick: { take: number; by: Person }): Promise<{ session: Session; round: VoteRound; closedNow: boolean }>;
   /** Closes rounds past their deadline; writes only when one did. */
   closeExpired(sessionId: string): Promise<{ session: Session; closed: VoteRound[] }>;
-  /** Open rounds whose deadline is at or before `now`, across sessions (survives restarts). */
+  /**
+   * Rounds to act on at `now`, across sessions (survives restarts): open ones past their deadline,
+   * and closed ones whose result was never posted.
+   */
   dueRounds(now: number, limit?: number): Promise<Array<{ sessionId: string; roundId: number }>>;
 
   /**
@@ -53,12 +56,26 @@ export interface SessionStore {
    */
   admitted(sessionId: string, jobId: string): Promise<boolean>;
 
+  /**
+   * Jobs whose end is not yet shown in their thread (waiting, running, or finished while no bot
+   * delivered it), oldest first, `limit` from `offset`: what delivery's reconciliation walks.
+   */
+  undelivered(offset?: number, limit?: number): Promise<Array<{ sessionId: string; jobId: string }>>;
+  /** Delivery has shown the job's end in full (takes posted, or the failure shown). */
+  markDelivered(jobId: string): Promise<void>;
+  /** A closed round's result is posted; it leaves the due index. */
+  markAnnounced(sessionId: string, roundId: number): Promise<void>;
+
   /** SET NX: true the first time an event id is seen within `ttlMs`. */
   claimEvent(eventId: string, ttlMs: number): Promise<boolean>;
   /**
-   * SET NX on a post key before posting, so a retried job or a restarted bot never posts the
-   * same item twice. `claimed: false` with `ref: null` means another process is posting it now
-   * (or died between claiming and posting: that item stays unposted rather than doubled).
+   * Takes a post key before posting, so a retried job or a restarted bot never posts the same
+   * item twice. The claim is a lease: `claimed: false` with `ref: null` means another process is
+   * posting it now; once its lease (default 2 min) runs out without a recorded post, the poster
+   * is taken to have died and the next claim succeeds, so a crash between claiming and posting
+   * delays the item instead of losing it. The one window left is a crash after the platform took
+   * the message and before `recordPost`: adapters close it where the platform allows (see
+   * ChatAdapter.post's `key`).
    */
   claimPost(key: PostKey): Promise<PostClaim>;
   recordPost(key: PostKey, ref: MessageRef): Promise<void>;
@@ -68,6 +85,9 @@ export interface SessionStore {
 
   close(): Promise<void>;
 }
+
+/** How long a post claim holds without a recorded post before another process may take it over. */
+export const DEFAULT_POST_LEASE_MS = 120_000;
 
 export function postKeyString(key: PostKey): string {
   return `${key.scope}:${key.kind}:${key.index}`;

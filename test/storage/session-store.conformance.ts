@@ -160,6 +160,9 @@ export function runSessionStoreConformance(name: string, factory: (now: () => nu
       expect(win.result).toMatchObject({ accepted: true, closedNow: true });
       const s = (await store.get('s1'))!;
       expect(s.rounds[0]).toMatchObject({ winner: 1, closed: { reason: 'quorum' } });
+      // Listed until its result is announced, then never again.
+      expect(await store.dueRounds(time)).toEqual([{ sessionId: 's1', roundId: 1 }]);
+      await store.markAnnounced('s1', 1);
       expect(await store.dueRounds(time + 10 * 60_000)).toEqual([]);
     });
 
@@ -172,14 +175,56 @@ export function runSessionStoreConformance(name: string, factory: (now: () => nu
       expect((await store.get('s1'))!.base).toMatchObject({ take: 1, seed: 8 });
     });
 
-    it('lists rounds past their deadline across sessions until they close', async () => {
+    it('lists rounds past their deadline, and closed rounds until their result is announced', async () => {
       await sessionWithDoneJob(0);
       expect(await store.dueRounds(time)).toEqual([]);
       expect(await store.dueRounds(time + 60_000)).toEqual([{ sessionId: 's1', roundId: 1 }]);
       time += 60_000;
       const { closed } = await store.closeExpired('s1');
       expect(closed.map((r) => r.id)).toEqual([1]);
-      expect(await store.dueRounds(time)).toEqual([]);
+      // Closed but its result never posted (the bot died, or no adapter was up): still listed.
+      const reopened = fixture.reopen ? await fixture.reopen() : store;
+      expect(await reopened.dueRounds(time)).toEqual([{ sessionId: 's1', roundId: 1 }]);
+      await store.markAnnounced('s1', 1);
+      expect(await store.dueRounds(time + 3_600_000)).toEqual([]);
+      expect((await store.get('s1'))!.rounds[0]!.announcedAt).toBe(time);
+    });
+
+    it('lists a round closed early by a pick at once, not at its old deadline', async () => {
+      await sessionWithDoneJob();
+      await store.closeRound('s1', 1, { take: 0, by: owner });
+      expect(await store.dueRounds(time)).toEqual([{ sessionId: 's1', roundId: 1 }]);
+      await store.markAnnounced('s1', 1);
+      expect(await store.dueRounds(time + 3_600_000)).toEqual([]);
+    });
+
+    it('lists every job until its end is delivered, oldest first, across sessions and restarts', async () => {
+      const job = (jobId: string) => ({ jobId, version: 1, kind: 'render' as const, quality: 'draft' as const, takes: 1, requestedBy: owner });
+      await newSession('s1');
+      await store.addJob('s1', job('j1'));
+      time += 1000;
+      await newSession('s2');
+      await store.addJob('s2', job('j2'));
+      time += 1000;
+      await store.addJob('s1', job('j3'));
+      expect(await store.undelivered()).toEqual([
+        { sessionId: 's1', jobId: 'j1' },
+        { sessionId: 's2', jobId: 'j2' },
+        { sessionId: 's1', jobId: 'j3' },
+      ]);
+      expect(await store.undelivered(1, 1)).toEqual([{ sessionId: 's2', jobId: 'j2' }]);
+      // Marking an unfinished job delivered changes nothing: its end is still to come.
+      await store.markDelivered('j1');
+      expect(await store.undelivered()).toHaveLength(3);
+      await store.transitionJob('j1', 'failed', { error: { code: 'internal', message: 'boom' } });
+      await store.transitionJob('j2', 'done');
+      expect(await store.undelivered()).toHaveLength(3);
+      await store.markDelivered('j1');
+      await store.markDelivered('j2');
+      await store.markDelivered('unknown-job');
+      const reopened = fixture.reopen ? await fixture.reopen() : store;
+      expect(await reopened.undelivered()).toEqual([{ sessionId: 's1', jobId: 'j3' }]);
+      expect((await store.get('s1'))!.jobs[0]!.deliveredAt).toBe(time);
     });
 
     it('lists queued jobs awaiting admission across sessions, oldest first, until admitted or no longer queued', async () => {
@@ -240,6 +285,22 @@ export function runSessionStoreConformance(name: string, factory: (now: () => nu
       await store.claimPost(other);
       await store.releasePost(other);
       expect(await store.claimPost(other)).toEqual({ claimed: true });
+    });
+
+    it('lets a post claim be taken over once its lease runs out without a recorded post', async () => {
+      const key = { scope: 'j9', kind: 'final', index: 0 };
+      expect(await store.claimPost(key)).toEqual({ claimed: true });
+      // The claimer died before posting: others wait out its lease, then post it themselves.
+      time += 119_000;
+      expect(await store.claimPost(key)).toEqual({ claimed: false, ref: null });
+      time += 2_000;
+      expect(await store.claimPost(key)).toEqual({ claimed: true });
+      expect(await store.claimPost(key)).toEqual({ claimed: false, ref: null });
+      const ref = { thread: thread(), messageId: 'm9' };
+      await store.recordPost(key, ref);
+      // A recorded post never expires into a new claim.
+      time += 3_600_000;
+      expect(await store.claimPost(key)).toEqual({ claimed: false, ref });
     });
 
     it('loses nothing when reopened', async () => {
