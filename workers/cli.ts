@@ -2,8 +2,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { builtinModelDir } from '../models/engine/load-model.ts';
+import { loadConfig } from '../src/config.ts';
 import { DailiesError } from '../src/errors.ts';
-import { redisOptionsFromUrl } from '../src/queue/redis-options.ts';
+import { redisOptionsFromUrl, redisUrlError } from '../src/queue/redis-options.ts';
 import { FsArtifactStore } from '../src/storage/fs-artifact-store.ts';
 import type { EngineSpec } from './engine-protocol.ts';
 import { ffmpegRenderMedia } from './render-media.ts';
@@ -70,13 +71,16 @@ export function parseWorkerArgs(argv: string[], env: NodeJS.ProcessEnv = process
   if (deviceId !== undefined && provider !== 'cuda') {
     throw new DailiesError('bad_input', '--device picks a GPU, so it needs --provider cuda (or no --provider).');
   }
+  const redisUrl = values.redis ?? env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+  const badRedis = redisUrlError(values.redis !== undefined ? '--redis' : 'REDIS_URL', redisUrl, values.redis !== undefined ? 'fix the option and run again' : 'fix the variable and restart');
+  if (badRedis) throw new DailiesError('bad_input', badRedis);
   return {
     deviceId,
     concurrency: values.concurrency === undefined ? 1 : int('--concurrency', values.concurrency, 1),
     modelDir: path.resolve(values.model ?? env.MODEL_DIR ?? builtinModelDir()),
     provider,
     threads: values.threads === undefined ? undefined : int('--threads', values.threads, 1),
-    redisUrl: values.redis ?? env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+    redisUrl,
     queueName: values.queue ?? env.DAILIES_QUEUE ?? 'renders',
     graceMs: values.grace === undefined ? 30_000 : int('--grace', values.grace, 0) * 1000,
   };
@@ -105,11 +109,15 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   const spec = engineSpec(args);
+  const config = loadConfig();
   const worker = new RenderWorker({
     redis: redisOptionsFromUrl(args.redisUrl),
     queueName: args.queueName,
     // the bot side reads the same variable, so both ends meet on the same keys
-    prefix: process.env.DAILIES_PREFIX ?? 'dailies',
+    prefix: config.DAILIES_PREFIX,
+    // How soon a dead worker's job starts elsewhere: its lock must lapse, then a stall check see it.
+    lockDurationMs: config.DAILIES_LOCK_DURATION_MS,
+    stalledIntervalMs: config.DAILIES_STALLED_INTERVAL_MS,
     workerId: workerName(args.deviceId),
     concurrency: args.concurrency,
     createModel: () => ThreadedVideoModel.start(spec),

@@ -1,5 +1,6 @@
 import { DiscordAPIError, HTTPError, RESTJSONErrorCodes } from 'discord.js';
 import { DailiesError } from '../../src/errors.ts';
+import { redactUrl } from '../../src/redact-url.ts';
 import { MISSING_TOKEN_MESSAGE, REJECTED_TOKEN_MESSAGE } from './config.ts';
 
 const PERMISSIONS_HINT =
@@ -60,7 +61,7 @@ export function fromLoginError(error: unknown, apiUrl: string): DailiesError {
   if (code === 'TokenMissing') return new DailiesError('missing_dependency', MISSING_TOKEN_MESSAGE, { cause: error });
   if (error instanceof DiscordAPIError && error.status === 401) return new DailiesError('forbidden', REJECTED_TOKEN_MESSAGE, { cause: error });
   const message = error instanceof Error ? error.message : String(error);
-  return new DailiesError('unavailable', `Could not connect to Discord at ${apiUrl}: ${message}.`, { retryable: true, cause: error });
+  return new DailiesError('unavailable', `Could not connect to Discord at ${redactUrl(apiUrl)}: ${message}.`, { retryable: true, cause: error });
 }
 
 /** The interaction expired (> 3 s before the first answer, or > 15 min) or was already answered: nothing left to say to it. */

@@ -152,8 +152,9 @@ export function artifactsRoute(files: ArtifactFiles) {
     if (header !== undefined) {
       const range = parseRange(header, size);
       if (range === 'unsatisfiable') {
+        // The size, as RFC 9110 asks, and the API's usual error body, as every other error has.
         c.header('Content-Range', `bytes */${size}`);
-        return c.body(null, 416);
+        return c.json({ error: { code: 'bad_input', message: `The requested byte range lies outside the file, which has ${size} bytes; ask for a range within it or for the whole file.` } }, 416);
       }
       // The request's headers are a mutable Headers object; serveStatic reads the range from there.
       if (range === null) c.req.raw.headers.delete('range');

@@ -4,6 +4,7 @@ import { createAdaptorServer } from '@hono/node-server';
 import type { Hono } from 'hono';
 import { Redis } from 'ioredis';
 import type { ChatEventHandler } from '../../src/core/chat-adapter.ts';
+import { acceptLocalChatOrigin } from '../../src/safety/attachment-check.ts';
 import { createLocalChatApi } from './http-api.ts';
 import { LocalChatAdapter, type LocalChatHooks } from './local-chat-adapter.ts';
 
@@ -83,17 +84,21 @@ export async function startLocalChat(options: StartLocalChatOptions): Promise<Lo
   });
   const { port } = server.address() as AddressInfo;
   const host = hostname.includes(':') ? `[${hostname}]` : hostname === '0.0.0.0' ? '127.0.0.1' : hostname;
+  const url = `http://${host}:${port}`;
+  // Images for "animate this" on the local platform may come from this chat's own address only.
+  const withdrawOrigin = acceptLocalChatOrigin(url);
 
   let closing: Promise<void> | null = null;
   return {
     adapter,
     app: api.app,
-    url: `http://${host}:${port}`,
+    url,
     setHooks(hooks) {
       Object.assign(adapter.hooks, hooks);
     },
     close() {
       closing ??= (async () => {
+        withdrawOrigin();
         api.closeStreams();
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();

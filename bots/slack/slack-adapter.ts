@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { readFile, stat } from 'node:fs/promises';
-import { App, LogLevel, webApi, type RespondFn } from '@slack/bolt';
+import { App, HTTPReceiver, LogLevel, webApi, type RespondFn } from '@slack/bolt';
 import type {
   ActionEvent,
   ChatAdapter,
@@ -16,6 +16,7 @@ import type {
   ThreadRef,
 } from '../../src/core/chat-adapter.ts';
 import { DailiesError, isDailiesError } from '../../src/errors.ts';
+import { redactUrl } from '../../src/redact-url.ts';
 import type { AttachmentRules } from '../../src/safety/attachment-check.ts';
 import { commands as coreCommands } from '../../commands/index.ts';
 import { DISABLED_VALUE_PREFIX, FORM_CALLBACK_ID, formView, messageBody, submittedForm } from './block-kit.ts';
@@ -26,6 +27,7 @@ import { EditQueue } from './edit-queue.ts';
 import { parseCommandText } from './parse-command-text.ts';
 import { readMention } from './read-mention.ts';
 import { RecentIds } from './recent-ids.ts';
+import { refuseOutsideWindow } from './request-window.ts';
 import { fromSlackError, slackErrorName } from './slack-errors.ts';
 import { slackFileAttachment, type SlackFileLike } from './slack-files.ts';
 import { mentionPattern, slackToPlain } from './slack-text.ts';
@@ -149,7 +151,7 @@ export class SlackAdapter implements ChatAdapter {
       this.botUserId = auth.user_id ?? '';
       this.botId = auth.bot_id ?? '';
     } catch (error) {
-      throw fromSlackError(error, `reach Slack at ${config.apiUrl ?? 'https://slack.com/api/'}`);
+      throw fromSlackError(error, `reach Slack at ${redactUrl(config.apiUrl ?? 'https://slack.com/api/')}`);
     }
 
     let app: App;
@@ -159,9 +161,7 @@ export class SlackAdapter implements ChatAdapter {
         botId: this.botId || undefined,
         botUserId: this.botUserId || undefined,
         tokenVerificationEnabled: false,
-        ...(config.appToken
-          ? { socketMode: true, appToken: config.appToken }
-          : { signingSecret: config.signingSecret, endpoints: '/slack/events', port: config.port, processBeforeResponse: false }),
+        ...(config.appToken ? { socketMode: true, appToken: config.appToken } : { receiver: this.httpReceiver(config, logger, level) }),
         convoStore: false,
         ignoreSelf: true,
         clientOptions,
@@ -210,6 +210,23 @@ export class SlackAdapter implements ChatAdapter {
         ? 'slack: connected in Socket Mode'
         : `slack: listening for Slack requests on ${this.address ? `port ${this.address.port}` : `port ${config.port}`} at /slack/events`,
     );
+  }
+
+  /**
+   * Bolt's own HTTP receiver, with Slack's timestamp window enforced in front of it: Bolt checks the
+   * signature but lets future-dated timestamps through (see ./request-window.ts).
+   */
+  private httpReceiver(config: SlackConfig, logger: ReturnType<typeof boltLogger>, level: LogLevel): HTTPReceiver {
+    const receiver = new HTTPReceiver({
+      signingSecret: config.signingSecret ?? '',
+      endpoints: '/slack/events',
+      port: config.port,
+      processBeforeResponse: false,
+      logger,
+      logLevel: level,
+    });
+    receiver.requestListener = refuseOutsideWindow(receiver.requestListener, (line) => logger.warn(line));
+    return receiver;
   }
 
   async stop(): Promise<void> {

@@ -3,6 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { Redis } from 'ioredis';
 import { DailiesError } from '../errors.ts';
+import { redactUrl } from '../redact-url.ts';
 
 /**
  * Finds Redis for `dailies start`: the one at REDIS_URL, or — when nothing answers there, the URL
@@ -38,7 +39,7 @@ export async function ensureRedis(url: string, dataDir: string, log: (line: stri
   if (await answers(url)) return { url, stop: async () => {} };
   const parsed = new URL(url);
   const howTo = 'start Redis (`sudo apt-get install redis-server`, or `docker compose up redis`) or point REDIS_URL at one.';
-  if (!isLocal(parsed)) throw new DailiesError('unavailable', `Nothing answers at ${url}; ${howTo}`);
+  if (!isLocal(parsed)) throw new DailiesError('unavailable', `Nothing answers at ${redactUrl(url)}; ${howTo}`);
   const port = Number(parsed.port || 6379);
   const dir = resolve(dataDir);
   await mkdir(dir, { recursive: true });
@@ -53,7 +54,7 @@ export async function ensureRedis(url: string, dataDir: string, log: (line: stri
   });
   for (let i = 0; i < 50; i++) {
     const state = await Promise.race([failed, new Promise<'wait'>((r) => setTimeout(() => r('wait'), 100))]);
-    if (state === 'failed') throw new DailiesError('unavailable', `Nothing answers at ${url} and redis-server could not be started; ${howTo}`);
+    if (state === 'failed') throw new DailiesError('unavailable', `Nothing answers at ${redactUrl(url)} and redis-server could not be started; ${howTo}`);
     if (await answers(url, 500)) {
       log(`started redis-server on port ${port} (data in ${dir})`);
       return {
@@ -69,5 +70,5 @@ export async function ensureRedis(url: string, dataDir: string, log: (line: stri
     }
   }
   child.kill('SIGKILL');
-  throw new DailiesError('unavailable', `redis-server started but did not answer at ${url}; ${howTo}`);
+  throw new DailiesError('unavailable', `redis-server started but did not answer at ${redactUrl(url)}; ${howTo}`);
 }

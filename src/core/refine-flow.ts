@@ -29,7 +29,7 @@ async function intakeImage(ctx: CommandContext, attachment: IncomingAttachment):
 }
 
 export async function startSession(ctx: CommandContext, event: CommandEvent, input: StartInput): Promise<EventOutcome> {
-  ctx.policy.assertAllowed(input.prompt);
+  ctx.policy.assertAllowed(input.prompt, input.negativePrompt);
   await spendRenderToken(ctx);
   const image = input.image ? { artifact: await intakeImage(ctx, input.image), strength: input.strength } : undefined;
   const owner = { id: ctx.user.id, name: ctx.user.name };
@@ -76,7 +76,7 @@ export async function refineSession(ctx: CommandContext, session: Session, edit:
   const seeds = replayableSeeds(ctx);
   // Checked once before spending a rate token, and again inside the atomic write.
   const preview = deriveVersion(session, edit, { author, newSeed: seeds() });
-  ctx.policy.assertAllowed(preview.prompt);
+  ctx.policy.assertAllowed(preview.prompt, preview.negativePrompt);
   await spendRenderToken(ctx);
   const spec = { kind: 'render' as const, quality: 'draft' as const, takes: session.settings.takes };
   const committed = await commitVersionWithJob(ctx, session.id, (s) => deriveVersion(s, edit, { author, newSeed: seeds() }), spec);

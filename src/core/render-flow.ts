@@ -94,7 +94,7 @@ export async function commitVersionWithJob(
   const jobId = ctx.ids.jobId();
   const { session, value } = await ctx.store.update(sessionId, (s, now) => {
     const draft = derive(s);
-    ctx.policy.assertAllowed(draft.prompt);
+    ctx.policy.assertAllowed(draft.prompt, draft.negativePrompt);
     const appended = appendVersion(s, draft, now);
     const added = addJob(appended.session, newJob(ctx, jobId, appended.version, s.settings, spec), now);
     return { session: added.session, value: { version: appended.version, job: added.job } };

@@ -3,26 +3,65 @@ import type { IncomingAttachment, Platform } from '../core/chat-adapter.ts';
 
 /**
  * Attachment checks for "animate this image". The URL comes from a chat message, so it is
- * untrusted: only the adapter's own file hosts, only HTTPS (plain HTTP only where a rule says so,
- * i.e. the local web chat), a byte cap enforced while streaming (a lying Content-Length cannot
- * exhaust memory), and redirects followed only when they stay on the same host.
+ * untrusted: only the adapter's own file hosts, only HTTPS, a byte cap enforced while streaming
+ * (a lying Content-Length cannot exhaust memory), and redirects followed only when they stay on
+ * the same host. Hosts must be written the usual way: 2130706433, 0x7f.1, 0177.0.0.1, 127.1 and
+ * [::ffff:127.0.0.1] all reach loopback and are refused as spelled, whatever the rules allow.
+ *
+ * The local web chat has no file host of its own, only its own origin (scheme, host and the port
+ * it listens on): it registers that origin while it runs (`acceptLocalChatOrigin`, called by
+ * bots/local/server.ts), and the local rules accept nothing else. Every other loopback port is
+ * someone else's service (Redis on 6379 among them), so "any port on 127.0.0.1" is never allowed.
  */
 
 export interface AttachmentRules {
   /** Exact host names, or "*.example.com" for its subdomains. */
   allowedHosts: readonly string[];
+  /**
+   * Exact origins ("http://127.0.0.1:8080"), accepted with their own scheme, host and port only,
+   * written exactly so. Plain HTTP is allowed here because the origin says so.
+   */
+  allowedOrigins?: readonly string[];
   allowedContentTypes: readonly string[];
   maxBytes: number;
+  /** Plain HTTP for `allowedHosts` too (tests with loopback stand-ins); production rules never set it. */
   allowHttp?: boolean;
 }
 
 const IMAGE_TYPES = ['image/png', 'image/jpeg', 'image/webp', 'image/gif'] as const;
 const MIB = 1024 * 1024;
 
+/** Origins of the local web chats listening in this process, with how many registered each. */
+const localChatOrigins = new Map<string, number>();
+
+/**
+ * Lets the local platform's attachments come from the web chat at `chatUrl` (its origin only)
+ * until the returned function is called, when the chat stops listening.
+ */
+export function acceptLocalChatOrigin(chatUrl: string): () => void {
+  const origin = new URL(chatUrl).origin;
+  localChatOrigins.set(origin, (localChatOrigins.get(origin) ?? 0) + 1);
+  let withdrawn = false;
+  return () => {
+    if (withdrawn) return;
+    withdrawn = true;
+    const n = (localChatOrigins.get(origin) ?? 1) - 1;
+    if (n > 0) localChatOrigins.set(origin, n);
+    else localChatOrigins.delete(origin);
+  };
+}
+
 export const DEFAULT_ATTACHMENT_RULES: Readonly<Record<Platform, AttachmentRules>> = {
   discord: { allowedHosts: ['cdn.discordapp.com', 'media.discordapp.net'], allowedContentTypes: IMAGE_TYPES, maxBytes: 10 * MIB },
   slack: { allowedHosts: ['files.slack.com'], allowedContentTypes: IMAGE_TYPES, maxBytes: 10 * MIB },
-  local: { allowedHosts: ['127.0.0.1', 'localhost', '[::1]'], allowedContentTypes: IMAGE_TYPES, maxBytes: 10 * MIB, allowHttp: true },
+  local: {
+    allowedHosts: [],
+    get allowedOrigins() {
+      return [...localChatOrigins.keys()];
+    },
+    allowedContentTypes: IMAGE_TYPES,
+    maxBytes: 10 * MIB,
+  },
 };
 
 export function hostAllowed(host: string, allowed: readonly string[]): boolean {
@@ -31,6 +70,19 @@ export function hostAllowed(host: string, allowed: readonly string[]): boolean {
     const e = entry.toLowerCase();
     return e.startsWith('*.') ? h.endsWith(e.slice(1)) && h.length > e.length - 1 : h === e;
   });
+}
+
+/**
+ * The scheme and authority exactly as written (lower-cased, without user info), or null when the
+ * link has no "scheme://" to read them from. URL parsing rewrites both (hosts to their canonical
+ * form, ports without leading zeros), which is how odd spellings slip past a list of hosts.
+ */
+function writtenOrigin(raw: string): { origin: string; host: string } | null {
+  const m = /^([a-z][a-z0-9+.-]*:)\/\/([^/?#\\]*)/iu.exec(raw.trim());
+  if (!m) return null;
+  const authority = m[2]!.slice(m[2]!.lastIndexOf('@') + 1).toLowerCase();
+  const host = authority.startsWith('[') ? authority.slice(0, authority.indexOf(']') + 1) : authority.replace(/:[^:]*$/u, '');
+  return { origin: `${m[1]!.toLowerCase()}//${authority}`, host };
 }
 
 function baseType(contentType: string): string {
@@ -49,12 +101,18 @@ function parseUrl(raw: string, rules: AttachmentRules): URL {
   } catch {
     throw new DailiesError('bad_input', 'The attachment link is not a valid URL; attach the image again.');
   }
-  const httpOk = url.protocol === 'https:' || (rules.allowHttp === true && url.protocol === 'http:');
-  if (!httpOk) throw new DailiesError('bad_input', `The attachment link uses ${url.protocol.replace(':', '')}, not https; attach the image directly in the chat.`);
   if (url.username || url.password) throw new DailiesError('bad_input', 'The attachment link carries credentials; attach the image directly in the chat.');
-  if (!hostAllowed(url.host, rules.allowedHosts) && !hostAllowed(url.hostname, rules.allowedHosts)) {
-    throw new DailiesError('bad_input', `Attachments from ${url.hostname} are not accepted; attach the image directly in the chat.`);
+  const notHttps = `The attachment link uses ${url.protocol.replace(':', '')}, not https; attach the image directly in the chat.`;
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new DailiesError('bad_input', notHttps);
+  const written = writtenOrigin(raw);
+  if (!written || written.host !== url.hostname) {
+    throw new DailiesError('bad_input', `The attachment link writes its host (${written?.host.slice(0, 60) || 'none'}) in an unusual form; attach the image directly in the chat.`);
   }
+  if (rules.allowedOrigins?.includes(url.origin) && written.origin === url.origin) return url;
+  if (!hostAllowed(url.host, rules.allowedHosts) && !hostAllowed(url.hostname, rules.allowedHosts)) {
+    throw new DailiesError('bad_input', `Attachments from ${url.host} are not accepted; attach the image directly in the chat.`);
+  }
+  if (url.protocol === 'http:' && rules.allowHttp !== true) throw new DailiesError('bad_input', notHttps);
   return url;
 }
 

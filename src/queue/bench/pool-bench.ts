@@ -13,6 +13,7 @@ import { BullmqJobQueue } from '../bullmq-job-queue.ts';
 import type { FairMode } from '../fair-share.ts';
 import type { JobEvent, RenderJob } from '../job-queue.ts';
 import { redisOptionsFromUrl } from '../redis-options.ts';
+import { redactUrl } from '../../redact-url.ts';
 import { rawMedia, standInModel } from './pool-bench-stand-ins.ts';
 import { deleteKeysStartingWith } from '../../redis/delete-keys.ts';
 import { writeBenchJson } from '../../cli/bench-stats.ts';
@@ -73,7 +74,7 @@ export async function run(argv: string[], hooks: PoolBenchHooks = {}): Promise<n
   const prefix = `dailies-bench-${randomBytes(4).toString('hex')}`;
   const dir = await mkdtemp(path.join(os.tmpdir(), 'dailies-bench-pool-'));
   try {
-    console.log(`bench-pool: Redis ${options.redisUrl}, ${os.availableParallelism()} cores, load ${os.loadavg()[0]!.toFixed(2)}`);
+    console.log(`bench-pool: Redis ${redactUrl(options.redisUrl)}, ${os.availableParallelism()} cores, load ${os.loadavg()[0]!.toFixed(2)}`);
     const latency = await latencyRun(redis, prefix, dir, options.jobs, 'raw');
     const encode = options.encodeJobs > 0 ? await latencyRun(redis, prefix, dir, options.encodeJobs, 'ffmpeg') : null;
     const fair = await fairnessRun(redis, prefix, dir, 'fair', options.jobMs);
