@@ -8,6 +8,7 @@ import { serveStatic } from '@hono/node-server/serve-static';
 import { z } from 'zod';
 import type { ActionEvent, ChatEvent, ChatUser, CommandEvent, EventOutcome, ReplyEvent, ThreadRef } from '../../src/core/chat-adapter.ts';
 import { describeZodIssues, isDailiesError } from '../../src/errors.ts';
+import { UNREACHABLE_MESSAGE, isRedisUnreachable } from '../../src/redis/unreachable.ts';
 import { findButton } from './action-match.ts';
 import { readRequestBody } from './request-body.ts';
 import { artifactsRoute } from './artifact-files.ts';
@@ -62,6 +63,16 @@ const STATUS_BY_CODE: Record<string, ErrorStatus> = {
 };
 
 const RESPONSE_TTL_S = 24 * 3600;
+const HEALTH_DEADLINE_MS = 500;
+
+/** `work`, or a rejection with `message` once `ms` pass (the work itself is left to finish). */
+function withDeadline<T>(work: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(message)), ms);
+  });
+  return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
+}
 
 const userName = z
   .string({ error: 'must be a display name (a string)' })
@@ -167,6 +178,7 @@ export function createLocalChatApi(options: LocalChatApiOptions): LocalChatApi {
   app.onError((error, c) => {
     logger.error('local chat: request failed', error);
     if (isDailiesError(error)) return fail(c, STATUS_BY_CODE[error.code] ?? 500, error.code, error.message);
+    if (isRedisUnreachable(error)) return fail(c, 503, 'unavailable', UNREACHABLE_MESSAGE);
     return fail(c, 500, 'internal', 'Something went wrong on our side; please try again.');
   });
   app.notFound((c) => fail(c, 404, 'not_found', 'There is nothing at this address.'));
@@ -364,7 +376,10 @@ export function createLocalChatApi(options: LocalChatApiOptions): LocalChatApi {
   app.get('/api/health', async (c) => {
     let redis = 'ok';
     try {
-      await store.redis.ping();
+      // Monitors expect an answer within a second: a connection that is down answers at once, and
+      // a stalled Redis gets HEALTH_DEADLINE_MS.
+      if (store.redis.status !== 'ready') throw new Error(`Redis is not connected (${store.redis.status})`);
+      await withDeadline(store.redis.ping(), HEALTH_DEADLINE_MS, `Redis did not answer within ${HEALTH_DEADLINE_MS} ms`);
     } catch (error) {
       redis = error instanceof Error ? error.message : 'unreachable';
     }

@@ -7,6 +7,7 @@ import type { ChatAdapter, ThreadRef } from '../core/chat-adapter.ts';
 import { createAdmission } from '../core/admission.ts';
 import { createCore } from '../core/app.ts';
 import { createDelivery } from '../core/delivery.ts';
+import { createReconciliation } from '../core/reconciliation.ts';
 import { createImageIntake } from '../core/image-intake.ts';
 import type { Session } from '../core/session.ts';
 import type { CommandHelp } from '../../bots/local/command-line.ts';
@@ -79,9 +80,12 @@ export async function startBot(options: BotOptions): Promise<BotRuntime> {
   const prefix = config.DAILIES_PREFIX;
 
   // 1. Shared state: Redis-backed sessions and queue, files in the artifact store.
-  const redis = new Redis(config.REDIS_URL, { enableAutoPipelining: true, maxRetriesPerRequest: null });
+  //    Commands give up fast when Redis is down or stalled (one retry, 2 s each), so a chat event
+  //    is answered "try again in a minute" instead of hanging until Redis returns; admission's and
+  //    reconciliation's sweeps redo whatever an outage interrupted.
+  const redis = new Redis(config.REDIS_URL, { enableAutoPipelining: true, maxRetriesPerRequest: 1, commandTimeout: 2_000 });
   redis.on('error', (e) => log(`redis: ${e.message}`));
-  const store = new RedisSessionStore({ redis, prefix: `${prefix}:s:` });
+  const store = new RedisSessionStore({ redis, prefix: `${prefix}:s:`, postLeaseMs: config.DAILIES_POST_LEASE_MS });
   const queue = new BullmqJobQueue({ redis: redisOptionsFromUrl(config.REDIS_URL), prefix, perPersonCap: config.DAILIES_MAX_OUTSTANDING });
   const artifacts = new FsArtifactStore({ root: resolve(config.ARTIFACTS_DIR) });
 
@@ -92,6 +96,8 @@ export async function startBot(options: BotOptions): Promise<BotRuntime> {
     queue,
     adapters: (platform) => adapters.find((a) => a.platform === platform),
     artifacts,
+    config: { voteWindowMs: config.DAILIES_VOTE_WINDOW_MS },
+    sweepIntervalMs: config.DAILIES_SWEEP_INTERVAL_MS,
     fitToSize: async (path, maxBytes) => {
       const out = path.replace(/(\.[a-z0-9]+)?$/i, `.fit${maxBytes}.mp4`);
       const result = await reencodeToFit(path, maxBytes, `${out}.tmp`);
@@ -106,7 +112,10 @@ export async function startBot(options: BotOptions): Promise<BotRuntime> {
 
   // 3. Admission hands recorded jobs to the queue after each answer, and sweeps up jobs a bot
   //    recorded but died before queueing.
-  const admission = createAdmission({ store, queue, delivery });
+  const admission = createAdmission({ store, queue, delivery, graceMs: config.DAILIES_ADMISSION_GRACE_MS, sweepEveryMs: config.DAILIES_SWEEP_INTERVAL_MS });
+  //    Reconciliation finishes the delivery of jobs whose end no bot showed (it happened while
+  //    every bot was down, or a bot died while posting it).
+  const reconciliation = createReconciliation({ store, queue, delivery, everyMs: config.DAILIES_SWEEP_INTERVAL_MS });
 
   // 4. The core: commands, replies and buttons -> sessions and jobs.
   const core = createCore({
@@ -118,9 +127,8 @@ export async function startBot(options: BotOptions): Promise<BotRuntime> {
     policy: createPromptPolicy(loadPolicyConfig()),
     rateLimiter: new RedisTokenBucket(redis, { prefix: `${prefix}:` }),
     images: createImageIntake({ artifacts, headers: (p) => (p === 'slack' ? slack?.attachmentHeaders() : undefined) }),
+    config: { voteWindowMs: config.DAILIES_VOTE_WINDOW_MS },
   });
-  delivery.start();
-  admission.start();
 
   // 5. Adapters: each started independently; one failing does not stop the others.
   let localUrl: string | null = null;
@@ -170,11 +178,18 @@ export async function startBot(options: BotOptions): Promise<BotRuntime> {
     }
   }
 
+  // 6. Background work starts once every adapter that could start is registered: a sweep at start
+  //    posts into threads (overdue vote results, finished jobs), which needs the adapters.
+  delivery.start();
+  admission.start();
+  reconciliation.start();
+
   return {
     localUrl,
     adapters,
     close: async () => {
       for (const close of closers.reverse()) await close().catch((e: unknown) => log(`shutdown: ${(e as Error).message}`));
+      await reconciliation.stop();
       await admission.stop();
       await delivery.stop();
       await queue.close();

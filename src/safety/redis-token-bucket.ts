@@ -1,4 +1,5 @@
 import { LuaScript, type RedisScripting } from '../redis/lua-script.ts';
+import { reachRedis } from '../redis/unreachable.ts';
 import { DEFAULT_BUCKET, type RateDecision, type RateLimiter, type TokenBucketConfig } from './rate-limit.ts';
 
 /**
@@ -50,7 +51,7 @@ export class RedisTokenBucket implements RateLimiter {
     const perMs = config.refillPerSecond / 1000;
     const ttl = perMs > 0 ? Math.ceil(config.capacity / perMs) + 1000 : 86_400_000;
     const now = (this.options.now ?? Date.now)();
-    const reply = (await TOKEN_BUCKET.run(this.redis, [`${this.options.prefix ?? 'dailies:'}rate:${key}`], [config.capacity, perMs, now, cost, ttl])) as [number, number, string];
+    const reply = (await reachRedis(TOKEN_BUCKET.run(this.redis, [`${this.options.prefix ?? 'dailies:'}rate:${key}`], [config.capacity, perMs, now, cost, ttl]))) as [number, number, string];
     const [allowed, wait, tokens] = reply;
     return {
       allowed: allowed === 1,

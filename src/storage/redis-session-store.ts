@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
 import { DailiesError } from '../errors.ts';
 import { LuaScript } from '../redis/lua-script.ts';
+import { reachRedis } from '../redis/unreachable.ts';
 import type { MessageRef } from '../core/chat-adapter.ts';
 import type { PostKey, Session } from '../core/session.ts';
 import { threadKeyOf } from '../core/session-state.ts';
@@ -120,7 +121,7 @@ export class RedisSessionStore extends DocumentSessionStore {
   }
 
   protected async readDoc(sessionId: string): Promise<Session | null> {
-    const json = await this.redis.hget(this.key('session', sessionId), 'doc');
+    const json = await reachRedis(this.redis.hget(this.key('session', sessionId), 'doc'));
     if (!json) return null;
     try {
       return JSON.parse(json) as Session;
@@ -143,21 +144,21 @@ export class RedisSessionStore extends DocumentSessionStore {
       ...changeArgs(indexes.admission),
       ...changeArgs(indexes.undelivered),
     ];
-    const result = await WRITE_SESSION.run(this.redis, keys, args);
+    const result = await reachRedis(WRITE_SESSION.run(this.redis, keys, args));
     if (result === 'ok' || result === 'conflict' || result === 'thread-taken') return result;
     throw new DailiesError('internal', `Redis answered "${String(result)}" to a session write; check the Redis server version (>= 6.2).`);
   }
 
   protected lookupThread(threadKey: string): Promise<string | null> {
-    return this.redis.get(this.key('thread', threadKey));
+    return reachRedis(this.redis.get(this.key('thread', threadKey)));
   }
 
   protected lookupJob(jobId: string): Promise<string | null> {
-    return this.redis.get(this.key('job', jobId));
+    return reachRedis(this.redis.get(this.key('job', jobId)));
   }
 
   async dueRounds(now: number, limit = 100): Promise<Array<{ sessionId: string; roundId: number }>> {
-    const members = await this.redis.zrangebyscore(this.key('rounds', 'due'), '-inf', now, 'LIMIT', 0, limit);
+    const members = await reachRedis(this.redis.zrangebyscore(this.key('rounds', 'due'), '-inf', now, 'LIMIT', 0, limit));
     return members.flatMap((m) => {
       const parsed = parseDueMember(m);
       return parsed ? [parsed] : [];
@@ -165,7 +166,7 @@ export class RedisSessionStore extends DocumentSessionStore {
   }
 
   async awaitingAdmission(before: number, limit = 100): Promise<Array<{ sessionId: string; jobId: string }>> {
-    const members = await this.redis.zrangebyscore(this.key('jobs', 'awaiting-admission'), '-inf', before, 'LIMIT', 0, limit);
+    const members = await reachRedis(this.redis.zrangebyscore(this.key('jobs', 'awaiting-admission'), '-inf', before, 'LIMIT', 0, limit));
     return members.flatMap((m) => {
       const parsed = parseAdmissionMember(m);
       return parsed ? [parsed] : [];
@@ -173,7 +174,7 @@ export class RedisSessionStore extends DocumentSessionStore {
   }
 
   async undelivered(offset = 0, limit = 100): Promise<Array<{ sessionId: string; jobId: string }>> {
-    const members = await this.redis.zrange(this.key('jobs', 'undelivered'), offset, offset + limit - 1);
+    const members = await reachRedis(this.redis.zrange(this.key('jobs', 'undelivered'), offset, offset + limit - 1));
     return members.flatMap((m) => {
       const parsed = parseAdmissionMember(m);
       return parsed ? [parsed] : [];
@@ -181,32 +182,32 @@ export class RedisSessionStore extends DocumentSessionStore {
   }
 
   async admitted(sessionId: string, jobId: string): Promise<boolean> {
-    return (await this.redis.zrem(this.key('jobs', 'awaiting-admission'), admissionMember(sessionId, jobId))) === 1;
+    return (await reachRedis(this.redis.zrem(this.key('jobs', 'awaiting-admission'), admissionMember(sessionId, jobId)))) === 1;
   }
 
   async claimEvent(eventId: string, ttlMs: number): Promise<boolean> {
-    const ok = await this.redis.set(this.key('event', eventId), '1', 'PX', Math.max(1, Math.floor(ttlMs)), 'NX');
+    const ok = await reachRedis(this.redis.set(this.key('event', eventId), '1', 'PX', Math.max(1, Math.floor(ttlMs)), 'NX'));
     return ok === 'OK';
   }
 
   async claimPost(key: PostKey): Promise<PostClaim> {
-    const [claimed, ref] = (await CLAIM_POST.run(this.redis, [this.key('post', postKeyString(key))], [this.now(), this.postLeaseMs, this.postTtlMs])) as [number, string?];
+    const [claimed, ref] = (await reachRedis(CLAIM_POST.run(this.redis, [this.key('post', postKeyString(key))], [this.now(), this.postLeaseMs, this.postTtlMs]))) as [number, string?];
     if (claimed === 1) return { claimed: true };
     return { claimed: false, ref: parseRef(ref ?? null) };
   }
 
   async recordPost(key: PostKey, ref: MessageRef): Promise<void> {
     const k = this.key('post', postKeyString(key));
-    if (this.postTtlMs > 0) await this.redis.set(k, JSON.stringify(ref), 'PX', this.postTtlMs);
-    else await this.redis.set(k, JSON.stringify(ref));
+    if (this.postTtlMs > 0) await reachRedis(this.redis.set(k, JSON.stringify(ref), 'PX', this.postTtlMs));
+    else await reachRedis(this.redis.set(k, JSON.stringify(ref)));
   }
 
   async releasePost(key: PostKey): Promise<void> {
-    await RELEASE_POST.run(this.redis, [this.key('post', postKeyString(key))], []);
+    await reachRedis(RELEASE_POST.run(this.redis, [this.key('post', postKeyString(key))], []));
   }
 
   async getPost(key: PostKey): Promise<MessageRef | null> {
-    return parseRef(await this.redis.get(this.key('post', postKeyString(key))));
+    return parseRef(await reachRedis(this.redis.get(this.key('post', postKeyString(key)))));
   }
 
   async close(): Promise<void> {
