@@ -1,6 +1,6 @@
 import { defineCommand } from '../src/core/command-context.ts';
 import { cancelJobs } from '../src/core/take-flow.ts';
-import { optionsObject } from './options.ts';
+import { optionsObject } from '../src/core/command-options.ts';
 import { requireSession } from './session-guard.ts';
 
 /** /cancel: the owner or a moderator stops every unfinished render of the session. */

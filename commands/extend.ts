@@ -1,7 +1,7 @@
 import { DailiesError } from '../src/errors.ts';
 import { defineCommand } from '../src/core/command-context.ts';
 import { extendTake } from '../src/core/take-flow.ts';
-import { intOption, numberOption, optionsObject } from './options.ts';
+import { intOption, numberOption, optionsObject } from '../src/core/command-options.ts';
 import { requireSession } from './session-guard.ts';
 
 /** /extend take:<n> [frames|duration]: continues a finished take of the newest render. */

@@ -1,7 +1,7 @@
 import { DailiesError } from '../src/errors.ts';
 import { defineCommand } from '../src/core/command-context.ts';
 import { finalizeTake } from '../src/core/take-flow.ts';
-import { intOption, optionsObject } from './options.ts';
+import { intOption, optionsObject } from '../src/core/command-options.ts';
 import { requireSession } from './session-guard.ts';
 
 /** /finalize take:<n>: the owner or a moderator renders a take of the newest render at final quality. */

@@ -1,6 +1,6 @@
 import { defineCommand } from '../src/core/command-context.ts';
 import { helpText } from '../src/core/render-message.ts';
-import { optionsObject } from './options.ts';
+import { optionsObject } from '../src/core/command-options.ts';
 
 export const helpCommand = defineCommand({
   name: 'help',

@@ -1,6 +1,6 @@
 import { defineCommand } from '../src/core/command-context.ts';
 import { historyText } from '../src/core/render-message.ts';
-import { optionsObject } from './options.ts';
+import { optionsObject } from '../src/core/command-options.ts';
 import { requireSession } from './session-guard.ts';
 
 /** /history: the prompt lineage, with what changed in each version. */

@@ -21,8 +21,3 @@ export const commands: readonly CommandDefinition[] = [
   historyCommand,
   helpCommand,
 ];
-
-export function findCommand(name: string, registry: readonly CommandDefinition[] = commands): CommandDefinition | undefined {
-  const wanted = typeof name === 'string' ? name.trim().replace(/^\//, '').toLowerCase() : '';
-  return registry.find((c) => c.name === wanted);
-}

@@ -2,7 +2,7 @@ import { DailiesError } from '../src/errors.ts';
 import { defineCommand } from '../src/core/command-context.ts';
 import { parseRefinement } from '../src/core/refine-grammar.ts';
 import { refineSession } from '../src/core/refine-flow.ts';
-import { optionsObject } from './options.ts';
+import { optionsObject } from '../src/core/command-options.ts';
 import { requireSession } from './session-guard.ts';
 import { z } from 'zod';
 

@@ -1,7 +1,7 @@
 import { defineCommand } from '../src/core/command-context.ts';
 import { formatDuration } from '../src/core/render-message.ts';
 import { activeJobs } from '../src/core/session-state.ts';
-import { optionsObject } from './options.ts';
+import { optionsObject } from '../src/core/command-options.ts';
 import { requireSession } from './session-guard.ts';
 
 /** /status: where this session's renders are in the queue, and roughly when they will be done. */

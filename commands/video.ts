@@ -2,7 +2,7 @@ import { DailiesError } from '../src/errors.ts';
 import { defineCommand } from '../src/core/command-context.ts';
 import { refineSession, startSession } from '../src/core/refine-flow.ts';
 import { MAX_SEED } from '../src/core/refine-grammar.ts';
-import { attachmentOption, intOption, numberOption, optionalText, optionsObject, textOption } from './options.ts';
+import { attachmentOption, intOption, numberOption, optionalText, optionsObject, textOption } from '../src/core/command-options.ts';
 
 /**
  * /video <prompt>: in a channel, opens a session thread and renders v1; inside a session thread,

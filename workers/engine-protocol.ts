@@ -1,4 +1,4 @@
-import type { GenerateRequest, GenerateResult, PreviewEvent, VideoModel } from '../models/engine/types.ts';
+import type { GenerateRequest, GenerateResult, PreviewEvent, VideoModel } from '../src/core/ports/video-model.ts';
 
 /**
  * How to build the model inside an engine thread: the thread imports `module` and calls its

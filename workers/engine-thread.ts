@@ -1,5 +1,5 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import type { Clip, GenerateRequest, VideoModel } from '../models/engine/types.ts';
+import type { Clip, GenerateRequest, VideoModel } from '../src/core/ports/video-model.ts';
 import { isDailiesError } from '../src/errors.ts';
 import type { EngineSpec, FromEngine, SerializedError, ToEngine } from './engine-protocol.ts';
 

@@ -1,4 +1,4 @@
-import type { VideoModel } from '../models/engine/types.ts';
+import type { VideoModel } from '../src/core/ports/video-model.ts';
 
 export interface LeasedModel {
   model: VideoModel;

@@ -1,4 +1,4 @@
-import type { Clip } from '../models/engine/types.ts';
+import type { Clip } from '../src/core/ports/video-model.ts';
 import { decodeClip, decodeImage, FfmpegEncoder, type DecodeClipOptions, type DecodeOptions, type VideoEncoder } from '../src/media/index.ts';
 
 /** What the render processor needs from src/media; injected so tests can count or fail calls. */

@@ -1,5 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import type { GenerateOptions, GenerateRequest, GenerateResult, VideoModel } from '../models/engine/types.ts';
+import type { GenerateOptions, GenerateRequest, GenerateResult, VideoModel } from '../src/core/ports/video-model.ts';
 import { DailiesError, type ErrorCode } from '../src/errors.ts';
 import type { EngineSpec, FromEngine, SerializedError, ToEngine } from './engine-protocol.ts';
 

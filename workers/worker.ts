@@ -1,9 +1,10 @@
 import { Worker, type Job } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
-import type { VideoModel } from '../models/engine/types.ts';
+import type { VideoModel } from '../src/core/ports/video-model.ts';
 import { FairShare } from '../src/queue/fair-share.ts';
 import { workUnits, type ModelScale } from '../src/queue/job-cost.ts';
-import type { ArtifactStore, RenderJob } from '../src/queue/job-queue.ts';
+import type { RenderJob } from '../src/core/ports/job-queue.ts';
+import type { ArtifactStore } from '../src/core/ports/artifact-store.ts';
 import type { RenderResult } from '../src/queue/job-wire.ts';
 import { PoolStats } from '../src/queue/pool-stats.ts';
 import { QueueKeys } from '../src/queue/queue-keys.ts';

@@ -34,7 +34,7 @@ import type {
   OutgoingMessage,
   ReplyEvent,
   ThreadRef,
-} from '../../src/core/chat-adapter.ts';
+} from '../../src/core/ports/chat-adapter.ts';
 import { consoleLogger, type Logger } from '../../src/core/runtime.ts';
 import { DailiesError, isDailiesError } from '../../src/errors.ts';
 import { COMMAND_SPECS, type CommandSpec, type SuggestionKind } from './command-definitions.ts';

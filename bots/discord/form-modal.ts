@@ -1,5 +1,5 @@
 import { ComponentType, TextInputStyle, type APIModalInteractionResponseCallbackData } from 'discord.js';
-import type { EventOutcome } from '../../src/core/chat-adapter.ts';
+import type { EventOutcome } from '../../src/core/ports/chat-adapter.ts';
 import { DailiesError } from '../../src/errors.ts';
 import { truncate } from './outgoing-message.ts';
 

@@ -1,4 +1,4 @@
-import type { IncomingAttachment } from '../../src/core/chat-adapter.ts';
+import type { IncomingAttachment } from '../../src/core/ports/chat-adapter.ts';
 import { DailiesError } from '../../src/errors.ts';
 
 /**

@@ -1,5 +1,5 @@
 import { ApplicationCommandOptionType, ChannelType, PermissionFlagsBits, type CommandInteractionOption, type Interaction } from 'discord.js';
-import type { ChatUser, CommandEvent, EventOutcome, IncomingAttachment, ThreadRef } from '../../src/core/chat-adapter.ts';
+import type { ChatUser, CommandEvent, EventOutcome, IncomingAttachment, ThreadRef } from '../../src/core/ports/chat-adapter.ts';
 import { DEFAULT_MAX_IMAGE_BYTES, checkImageAttachment, type DiscordAttachmentLike } from './incoming-attachments.ts';
 import { truncate } from './outgoing-message.ts';
 

@@ -1,6 +1,6 @@
 import { readFile, stat } from 'node:fs/promises';
 import { ButtonStyle, ComponentType, type APIActionRowComponent, type APIButtonComponentWithCustomId } from 'discord.js';
-import type { Button, OutgoingAttachment, OutgoingMessage } from '../../src/core/chat-adapter.ts';
+import type { Button, OutgoingAttachment, OutgoingMessage } from '../../src/core/ports/chat-adapter.ts';
 import { DailiesError } from '../../src/errors.ts';
 
 /** Discord's documented caps (message content, components, uploads). */

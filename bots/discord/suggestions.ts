@@ -1,4 +1,4 @@
-import type { ChatUser, ThreadRef } from '../../src/core/chat-adapter.ts';
+import type { ChatUser, ThreadRef } from '../../src/core/ports/chat-adapter.ts';
 import type { SuggestionKind } from './command-definitions.ts';
 
 /** Discord shows at most 25 autocomplete choices; names and string values are capped at 100 chars. */

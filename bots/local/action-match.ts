@@ -1,4 +1,4 @@
-import type { Button } from '../../src/core/chat-adapter.ts';
+import type { Button } from '../../src/core/ports/chat-adapter.ts';
 
 /**
  * Scripts and tests say "vote for take 2" instead of knowing the core's button keys. The server

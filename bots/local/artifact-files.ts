@@ -4,7 +4,7 @@ import type { Context } from 'hono';
 import { serveStatic } from '@hono/node-server/serve-static';
 import { getMimeType } from 'hono/utils/mime';
 import { DailiesError } from '../../src/errors.ts';
-import type { OutgoingAttachment } from '../../src/core/chat-adapter.ts';
+import type { OutgoingAttachment } from '../../src/core/ports/chat-adapter.ts';
 
 /**
  * Files shown in the local chat live under one artifacts directory (the ArtifactStore's, so its

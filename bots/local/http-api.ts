@@ -6,7 +6,7 @@ import { Hono, type Context } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import { serveStatic } from '@hono/node-server/serve-static';
 import { z } from 'zod';
-import type { ActionEvent, ChatEvent, ChatUser, CommandEvent, EventOutcome, ReplyEvent, ThreadRef } from '../../src/core/chat-adapter.ts';
+import type { ActionEvent, ChatEvent, ChatUser, CommandEvent, EventOutcome, ReplyEvent, ThreadRef } from '../../src/core/ports/chat-adapter.ts';
 import { describeZodIssues, isDailiesError } from '../../src/errors.ts';
 import { UNREACHABLE_MESSAGE, isRedisUnreachable } from '../../src/redis/unreachable.ts';
 import { findButton } from './action-match.ts';

@@ -10,7 +10,7 @@ import type {
   MessageRef,
   OutgoingMessage,
   ThreadRef,
-} from '../../src/core/chat-adapter.ts';
+} from '../../src/core/ports/chat-adapter.ts';
 import { DailiesError, isDailiesError } from '../../src/errors.ts';
 import { defaultActionMatcher, type ActionMatcher } from './action-match.ts';
 import { ArtifactFiles } from './artifact-files.ts';

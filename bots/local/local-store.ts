@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { Button } from '../../src/core/chat-adapter.ts';
+import type { Button } from '../../src/core/ports/chat-adapter.ts';
 import { LuaScript } from '../../src/redis/lua-script.ts';
 
 /**

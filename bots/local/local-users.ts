@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { ChatUser } from '../../src/core/chat-adapter.ts';
+import type { ChatUser } from '../../src/core/ports/chat-adapter.ts';
 
 /**
  * The local chat has no accounts: people pick a display name in the page. The same name (ignoring

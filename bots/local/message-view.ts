@@ -1,4 +1,4 @@
-import type { Button } from '../../src/core/chat-adapter.ts';
+import type { Button } from '../../src/core/ports/chat-adapter.ts';
 import { artifactUrl } from './artifact-files.ts';
 import type { StoredChannel, StoredMessage, StoredThread, StreamEvent, StreamName } from './local-store.ts';
 

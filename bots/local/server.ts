@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { createAdaptorServer } from '@hono/node-server';
 import type { Hono } from 'hono';
 import { Redis } from 'ioredis';
-import type { ChatEventHandler } from '../../src/core/chat-adapter.ts';
+import type { ChatEventHandler } from '../../src/core/ports/chat-adapter.ts';
 import { acceptLocalChatOrigin } from '../../src/safety/attachment-check.ts';
 import { createLocalChatApi } from './http-api.ts';
 import { LocalChatAdapter, type LocalChatHooks } from './local-chat-adapter.ts';

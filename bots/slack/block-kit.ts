@@ -1,5 +1,5 @@
 import type { types } from '@slack/bolt';
-import type { Button, EventOutcome, OutgoingMessage, ThreadRef } from '../../src/core/chat-adapter.ts';
+import type { Button, EventOutcome, OutgoingMessage, ThreadRef } from '../../src/core/ports/chat-adapter.ts';
 import { DailiesError } from '../../src/errors.ts';
 import { chunkText, markdownToMrkdwn, truncate } from './slack-text.ts';
 

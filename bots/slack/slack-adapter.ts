@@ -14,7 +14,7 @@ import type {
   OutgoingAttachment,
   OutgoingMessage,
   ThreadRef,
-} from '../../src/core/chat-adapter.ts';
+} from '../../src/core/ports/chat-adapter.ts';
 import { DailiesError, isDailiesError } from '../../src/errors.ts';
 import { redactUrl } from '../../src/redact-url.ts';
 import type { AttachmentRules } from '../../src/safety/attachment-check.ts';

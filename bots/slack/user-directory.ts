@@ -1,4 +1,4 @@
-import type { ChatUser } from '../../src/core/chat-adapter.ts';
+import type { ChatUser } from '../../src/core/ports/chat-adapter.ts';
 
 /** The users.info fields this adapter reads. */
 export interface SlackUserInfo {

@@ -7,7 +7,7 @@ import { detectModelFormat, openModelPackage } from './package.ts';
 import { OnnxSession, type ExpectedTensor, type SessionConfig } from './ort.ts';
 import { DiffusionPipeline, type SchedulerFactory } from './pipeline.ts';
 import { Tokenizer } from './tokenizer.ts';
-import type { VideoModel } from './types.ts';
+import type { VideoModel } from '../../src/core/ports/video-model.ts';
 
 export interface LoadOptions extends SessionConfig {
   /** Replaces the engine's schedulers (tests). */

@@ -7,7 +7,7 @@ import { chwToRgb, rgbToChw } from './pixels.ts';
 import { checkRequest, defaultPreviewSteps, type ResolvedRequest } from './request-schema.ts';
 import { createScheduler as defaultCreateScheduler, type Scheduler } from './schedulers/index.ts';
 import type { Tokenizer } from './tokenizer.ts';
-import type { Clip, GenerateOptions, GenerateRequest, GenerateResult, VideoModel } from './types.ts';
+import type { Clip, GenerateOptions, GenerateRequest, GenerateResult, VideoModel } from '../../src/core/ports/video-model.ts';
 import { batchDims, copyLeadingFrames, readFrame, takeSize, tile, writeFrame, type VideoShape } from './video-tensor.ts';
 
 export type SchedulerFactory = (name: 'ddim' | 'dpmpp-2m', config: SchedulerConfig) => Scheduler;

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { DailiesError } from '../../src/errors.ts';
 import type { ModelManifest } from './manifest.ts';
-import type { Clip, GenerateRequest } from './types.ts';
+import type { Clip, GenerateRequest } from '../../src/core/ports/video-model.ts';
 
 /*
  * Stage 1 of the pipeline: a GenerateRequest checked against one model's limits, with every

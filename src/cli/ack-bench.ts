@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { Redis } from 'ioredis';
-import type { ChatAdapter, ChatEventHandler, CommandEvent, MessageRef, OutgoingMessage, ThreadRef } from '../core/chat-adapter.ts';
+import type { ChatAdapter, ChatEventHandler, CommandEvent, MessageRef, OutgoingMessage, ThreadRef } from '../core/ports/chat-adapter.ts';
 import { DailiesError } from '../errors.ts';
 import type { PoolBenchHooks } from '../queue/bench/pool-bench.ts';
 import { BURST_FLAGS, burstOptions, createBenchCore } from './bench-core.ts';

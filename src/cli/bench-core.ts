@@ -1,6 +1,7 @@
+import { commands } from '../../commands/index.ts';
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
-import type { ChatAdapter } from '../core/chat-adapter.ts';
+import type { ChatAdapter } from '../core/ports/chat-adapter.ts';
 import { createAdmission, type Admission } from '../core/admission.ts';
 import { createCore, type Core } from '../core/app.ts';
 import { createDelivery, type Delivery } from '../core/delivery.ts';
@@ -57,6 +58,7 @@ export function createBenchCore(options: { redisUrl: string; adapters: readonly 
   });
   const admission = createAdmission({ store, queue, delivery, log: quiet });
   const core = createCore({
+    commands,
     store,
     queue,
     adapters: options.adapters,

@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { Redis } from 'ioredis';
 import { z } from 'zod';
 import { commands } from '../../commands/index.ts';
-import type { ChatAdapter, ThreadRef } from '../core/chat-adapter.ts';
+import type { ChatAdapter, ThreadRef } from '../core/ports/chat-adapter.ts';
 import { createAdmission } from '../core/admission.ts';
 import { createCore } from '../core/app.ts';
 import { createDelivery } from '../core/delivery.ts';
@@ -119,6 +119,7 @@ export async function startBot(options: BotOptions): Promise<BotRuntime> {
 
   // 4. The core: commands, replies and buttons -> sessions and jobs.
   const core = createCore({
+    commands,
     store,
     queue,
     adapters: (platform) => adapters.find((a) => a.platform === platform),

@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, rename, rm, rmdir, stat } from 'node:fs/promises';
 import { setMaxListeners } from 'node:events';
 import { basename, dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { Clip, GenerateRequest, VideoModel } from '../../models/engine/types.ts';
+import type { Clip, GenerateRequest, VideoModel } from '../core/ports/video-model.ts';
 import { DailiesError, isDailiesError } from '../errors.ts';
 
 /**

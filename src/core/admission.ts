@@ -1,8 +1,8 @@
 import { isDailiesError } from '../errors.ts';
-import type { JobQueue, JobStatus } from '../queue/job-queue.ts';
-import type { SessionStore } from '../storage/session-store.ts';
+import type { JobQueue, JobStatus } from './ports/job-queue.ts';
+import type { SessionStore } from './ports/session-store.ts';
 import type { Delivery } from './delivery.ts';
-import { renderJobOf } from './render-flow.ts';
+import { renderJobOf } from './render-job.ts';
 import { systemClock, consoleLogger, type Clock, type Logger } from './runtime.ts';
 import type { JobRecord, Session } from './session.ts';
 

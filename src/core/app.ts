@@ -1,11 +1,10 @@
 import { DailiesError } from '../errors.ts';
-import type { ActionEvent, ChatAdapter, ChatEvent, ChatEventHandler, CommandEvent, EventOutcome, Platform, ReplyEvent, ThreadRef } from './chat-adapter.ts';
-import type { JobQueue } from '../queue/job-queue.ts';
-import type { SessionStore } from '../storage/session-store.ts';
+import type { ActionEvent, ChatAdapter, ChatEvent, ChatEventHandler, CommandEvent, EventOutcome, Platform, ReplyEvent, ThreadRef } from './ports/chat-adapter.ts';
+import type { JobQueue } from './ports/job-queue.ts';
+import type { SessionStore } from './ports/session-store.ts';
 import { allowAllPolicy, type PromptPolicy } from '../safety/prompt-policy.ts';
 import type { RateLimiter } from '../safety/rate-limit.ts';
-import { commands as defaultCommands, findCommand } from '../../commands/index.ts';
-import { optionsError, textOption } from '../../commands/options.ts';
+import { optionsError, textOption } from './command-options.ts';
 import { parseAction, type ParsedAction } from './actions.ts';
 import type { CommandContext, CommandDefinition, CoreServices, ImageIntake } from './command-context.ts';
 import type { Admission } from './admission.ts';
@@ -42,7 +41,8 @@ export interface CoreDeps {
   ids?: IdSource;
   log?: Logger;
   config?: Partial<CoreConfig>;
-  commands?: readonly CommandDefinition[];
+  /** Every chat command (commands/index.ts), handed in by the entry point: the core imports none. */
+  commands: readonly CommandDefinition[];
 }
 
 export type Core = ChatEventHandler & { readonly commands: readonly CommandDefinition[] };
@@ -50,8 +50,14 @@ export type Core = ChatEventHandler & { readonly commands: readonly CommandDefin
 const formPrompt = textOption('prompt', 1);
 const formNegative = textOption('negative', 0);
 
+/** The command a name refers to, however a platform spells it ("/Video", " video"). */
+export function findCommand(registry: readonly CommandDefinition[], name: string): CommandDefinition | undefined {
+  const wanted = typeof name === 'string' ? name.trim().replace(/^\//, '').toLowerCase() : '';
+  return registry.find((c) => c.name === wanted);
+}
+
 export function createCore(deps: CoreDeps): Core {
-  const registry = deps.commands ?? defaultCommands;
+  const registry = deps.commands;
   const services: CoreServices = {
     store: deps.store,
     queue: deps.queue,
@@ -116,7 +122,7 @@ export function createCore(deps: CoreDeps): Core {
   }
 
   async function onCommand(event: CommandEvent): Promise<EventOutcome> {
-    const command = findCommand(event.name, registry);
+    const command = findCommand(registry, event.name);
     if (!command) throw new DailiesError('bad_input', `There is no /${String(event.name).slice(0, 40)} command; type /help to see the commands.`);
     const parsed = command.options.safeParse(event.options);
     if (!parsed.success) throw optionsError(command.name, parsed.error);

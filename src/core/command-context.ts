@@ -1,7 +1,8 @@
 import type { z } from 'zod';
-import type { ChatEvent, ChatUser, CommandEvent, EventOutcome, IncomingAttachment, MessageRef, OutgoingMessage, Platform, ThreadRef } from './chat-adapter.ts';
-import type { ArtifactRef, JobQueue } from '../queue/job-queue.ts';
-import type { SessionStore } from '../storage/session-store.ts';
+import type { ChatEvent, ChatUser, CommandEvent, EventOutcome, IncomingAttachment, MessageRef, OutgoingMessage, Platform, ThreadRef } from './ports/chat-adapter.ts';
+import type { JobQueue } from './ports/job-queue.ts';
+import type { ArtifactRef } from './ports/artifact-store.ts';
+import type { SessionStore } from './ports/session-store.ts';
 import type { PromptPolicy } from '../safety/prompt-policy.ts';
 import type { RateLimiter } from '../safety/rate-limit.ts';
 import type { Admission } from './admission.ts';

@@ -1,7 +1,8 @@
 import { stat } from 'node:fs/promises';
-import type { ChatAdapter, OutgoingAttachment, Platform, ThreadRef } from './chat-adapter.ts';
-import type { ArtifactRef, ArtifactStore, JobEvent, JobQueue, JobStatus } from '../queue/job-queue.ts';
-import type { SessionStore } from '../storage/session-store.ts';
+import type { ChatAdapter, OutgoingAttachment, Platform, ThreadRef } from './ports/chat-adapter.ts';
+import type { JobEvent, JobQueue, JobStatus } from './ports/job-queue.ts';
+import type { ArtifactRef, ArtifactStore } from './ports/artifact-store.ts';
+import type { SessionStore } from './ports/session-store.ts';
 import { isDailiesError } from '../errors.ts';
 import type { JobRecord, JobStateName, PostKey, Session, VoteRound } from './session.ts';
 import { findJob, isTerminal } from './session-state.ts';

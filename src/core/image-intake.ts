@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import type { Platform } from './chat-adapter.ts';
-import type { ArtifactStore } from '../queue/job-queue.ts';
+import type { Platform } from './ports/chat-adapter.ts';
+import type { ArtifactStore } from './ports/artifact-store.ts';
 import { DEFAULT_ATTACHMENT_RULES, fetchAttachment, type AttachmentRules } from '../safety/attachment-check.ts';
 import type { ImageIntake } from './command-context.ts';
 

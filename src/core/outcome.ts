@@ -1,5 +1,5 @@
 import { isDailiesError } from '../errors.ts';
-import type { EventOutcome } from './chat-adapter.ts';
+import type { EventOutcome } from './ports/chat-adapter.ts';
 import type { Logger } from './runtime.ts';
 
 /**

@@ -1,5 +1,5 @@
 import { DailiesError } from '../errors.ts';
-import type { ChatUser } from './chat-adapter.ts';
+import type { ChatUser } from './ports/chat-adapter.ts';
 import type { Session } from './session.ts';
 
 /**

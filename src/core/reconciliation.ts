@@ -1,5 +1,5 @@
-import type { EndEvent, JobQueue } from '../queue/job-queue.ts';
-import type { SessionStore } from '../storage/session-store.ts';
+import type { EndEvent, JobQueue } from './ports/job-queue.ts';
+import type { SessionStore } from './ports/session-store.ts';
 import type { Delivery } from './delivery.ts';
 import { systemClock, consoleLogger, type Clock, type Logger } from './runtime.ts';
 import type { JobRecord } from './session.ts';

@@ -1,6 +1,6 @@
 import { DailiesError } from '../errors.ts';
-import type { CommandEvent, EventOutcome, IncomingAttachment } from './chat-adapter.ts';
-import type { ArtifactRef } from '../queue/job-queue.ts';
+import type { CommandEvent, EventOutcome, IncomingAttachment } from './ports/chat-adapter.ts';
+import type { ArtifactRef } from './ports/artifact-store.ts';
 import type { CommandContext } from './command-context.ts';
 import { deriveVersion, type FormEdit } from './apply-edit.ts';
 import type { RefineEdit } from './refine-grammar.ts';

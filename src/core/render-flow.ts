@@ -1,5 +1,6 @@
 import { DailiesError } from '../errors.ts';
-import type { ArtifactRef, RenderJob, RenderRequest } from '../queue/job-queue.ts';
+import type { RenderRequest } from './ports/job-queue.ts';
+import type { ArtifactRef } from './ports/artifact-store.ts';
 import { rateLimitMessage } from '../safety/rate-limit.ts';
 import type { CommandContext } from './command-context.ts';
 import type { JobKind, JobRecord, PromptVersion, RenderSettings, Session, VersionDraft } from './session.ts';
@@ -49,21 +50,6 @@ function renderRequestFor(settings: RenderSettings, version: Pick<PromptVersion,
   if (image) request.image = image;
   if (spec.extend) request.extend = spec.extend;
   return request;
-}
-
-/** The queue's payload for a recorded job; null for a job stored without its request (older data). */
-export function renderJobOf(session: Session, job: JobRecord): RenderJob | null {
-  if (!job.request) return null;
-  return {
-    v: 1,
-    jobId: job.jobId,
-    sessionId: session.id,
-    version: job.version,
-    userId: job.requestedBy.id,
-    channelKey: session.channelKey,
-    thread: session.thread,
-    request: job.request,
-  };
 }
 
 /** A new job for `version`, requested by the acting user, with the exact request it will render. */

@@ -1,4 +1,4 @@
-import type { Button, OutgoingAttachment, OutgoingMessage } from './chat-adapter.ts';
+import type { Button, OutgoingAttachment, OutgoingMessage } from './ports/chat-adapter.ts';
 import { actionKey } from './actions.ts';
 import type { JobRecord, PromptVersion, Session, VoteRound } from './session.ts';
 import { findVersion } from './session-state.ts';

@@ -1,5 +1,5 @@
 import { randomFillSync, randomInt } from 'node:crypto';
-import type { ChatAdapter, Platform } from './chat-adapter.ts';
+import type { ChatAdapter, Platform } from './ports/chat-adapter.ts';
 
 /**
  * The small injected capabilities of the core: time, ids, logging, adapters by platform, and

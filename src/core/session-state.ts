@@ -1,5 +1,5 @@
 import { DailiesError } from '../errors.ts';
-import type { ThreadRef } from './chat-adapter.ts';
+import type { ThreadRef } from './ports/chat-adapter.ts';
 import type {
   BasePick,
   JobRecord,

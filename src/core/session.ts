@@ -1,10 +1,11 @@
-import type { ThreadRef } from './chat-adapter.ts';
-import type { ArtifactRef, RenderRequest, TakeResult } from '../queue/job-queue.ts';
+import type { ThreadRef } from './ports/chat-adapter.ts';
+import type { RenderRequest, TakeResult } from './ports/job-queue.ts';
+import type { ArtifactRef } from './ports/artifact-store.ts';
 
 /**
  * The shapes of a session: one per chat thread, holding the prompt lineage, the render jobs and
  * their vote rounds. Everything is plain JSON because the Redis store keeps a session as one
- * document and rewrites it with compare-and-set (see src/storage/session-store.ts).
+ * document and rewrites it with compare-and-set (see src/core/ports/session-store.ts).
  *
  * Take indexes are 0-based everywhere in data and action keys; people see `index + 1`.
  */

@@ -1,6 +1,6 @@
 import { DailiesError } from '../errors.ts';
-import type { EventOutcome } from './chat-adapter.ts';
-import type { TakeResult } from '../queue/job-queue.ts';
+import type { EventOutcome } from './ports/chat-adapter.ts';
+import type { TakeResult } from './ports/job-queue.ts';
 import type { CommandContext } from './command-context.ts';
 import { requireManager } from './permissions.ts';
 import type { JobRecord, Session } from './session.ts';

@@ -1,7 +1,7 @@
-import type { MessageRef, OutgoingMessage, ThreadRef } from './chat-adapter.ts';
+import type { MessageRef, OutgoingMessage, ThreadRef } from './ports/chat-adapter.ts';
 import type { PostKey } from './session.ts';
-import type { SessionStore } from '../storage/session-store.ts';
-import { postKeyString } from '../storage/session-store.ts';
+import type { SessionStore } from './ports/session-store.ts';
+import { postKeyString } from './ports/session-store.ts';
 import type { AdapterDirectory, Clock, Logger } from './runtime.ts';
 
 /**

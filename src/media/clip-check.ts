@@ -1,4 +1,4 @@
-import type { Clip } from '../../models/engine/types.ts';
+import type { Clip } from '../core/ports/video-model.ts';
 import { DailiesError } from '../errors.ts';
 
 /**

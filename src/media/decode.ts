@@ -6,7 +6,7 @@
 import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { Clip } from '../../models/engine/types.ts';
+import type { Clip } from '../core/ports/video-model.ts';
 import { DailiesError, isDailiesError } from '../errors.ts';
 import { assertClip, splitFrames } from './clip-check.ts';
 import { probeMedia, runFfmpeg, type MediaProbe } from './ffmpeg.ts';

@@ -5,7 +5,7 @@
  */
 import { copyFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import type { Clip } from '../../models/engine/types.ts';
+import type { Clip } from '../core/ports/video-model.ts';
 import { DailiesError } from '../errors.ts';
 import { writeAtomically } from './atomic-file.ts';
 import { assertClip } from './clip-check.ts';

@@ -1,4 +1,4 @@
-import type { Clip } from '../../models/engine/types.ts';
+import type { Clip } from '../core/ports/video-model.ts';
 import { encodePreview, encodeVideo, reencodeToFit, type EncodeOptions, type EncodeResult, type PreviewOptions } from './encode.ts';
 
 /** What workers and chat adapters need from an encoder; they take this, not the ffmpeg functions. */

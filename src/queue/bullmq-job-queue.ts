@@ -3,7 +3,7 @@ import { Redis, type RedisOptions } from 'ioredis';
 import { DailiesError, isDailiesError } from '../errors.ts';
 import { FairShare, type FairMode } from './fair-share.ts';
 import { workUnits, type JobShape } from './job-cost.ts';
-import type { JobEvent, JobOutcome, JobQueue, JobStatus, RenderJob } from './job-queue.ts';
+import type { JobEvent, JobOutcome, JobQueue, JobStatus, RenderJob } from '../core/ports/job-queue.ts';
 import { decodeFailure, isProgressPayload, type RenderResult } from './job-wire.ts';
 import { PoolStats, estimateFinishAll, estimateFinishMs, withOwnDuration } from './pool-stats.ts';
 import { QueueKeys } from './queue-keys.ts';

@@ -1,4 +1,4 @@
-import type { RenderJob } from './job-queue.ts';
+import type { RenderJob } from '../core/ports/job-queue.ts';
 
 /**
  * How much work a render is, so an ETA can tell a 4-take finalize from a 1-take draft.

@@ -1,4 +1,5 @@
-import type { ArtifactRef, TakeResult } from './job-queue.ts';
+import type { TakeResult } from '../core/ports/job-queue.ts';
+import type { ArtifactRef } from '../core/ports/artifact-store.ts';
 
 /**
  * What workers put on BullMQ's event stream, read back by BullmqJobQueue in every bot process.

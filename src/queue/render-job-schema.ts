@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { DailiesError, describeZodIssues } from '../errors.ts';
-import type { RenderJob } from './job-queue.ts';
+import type { RenderJob } from '../core/ports/job-queue.ts';
 
 /**
  * The render job payload on the wire (version 1). Checked by the producer before it reaches

@@ -1,5 +1,5 @@
 import { DailiesError } from '../errors.ts';
-import type { IncomingAttachment, Platform } from '../core/chat-adapter.ts';
+import type { IncomingAttachment, Platform } from '../core/ports/chat-adapter.ts';
 
 /**
  * Attachment checks for "animate this image". The URL comes from a chat message, so it is

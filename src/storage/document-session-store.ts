@@ -1,5 +1,5 @@
 import { DailiesError } from '../errors.ts';
-import type { MessageRef, ThreadRef } from '../core/chat-adapter.ts';
+import type { MessageRef, ThreadRef } from '../core/ports/chat-adapter.ts';
 import type { JobStateName, Person, PostKey, RenderSettings, Session, VersionDraft } from '../core/session.ts';
 import {
   addJob,
@@ -18,7 +18,7 @@ import {
   type NewSessionInput,
 } from '../core/session-state.ts';
 import { closeExpiredRounds, castVote, markAnnounced, openRound, pickWinner, roundsToWatch, type OpenRoundInput } from '../core/vote-round.ts';
-import type { Mutation, PostClaim, SessionStore } from './session-store.ts';
+import type { Mutation, PostClaim, SessionStore } from '../core/ports/session-store.ts';
 
 /** What a write changes besides the document itself, so indexes move in the same atomic step. */
 export interface WriteIndexes {

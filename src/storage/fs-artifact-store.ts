@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { copyFile, mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { DailiesError } from '../errors.ts';
-import type { ArtifactRef, ArtifactStore } from '../queue/job-queue.ts';
+import type { ArtifactRef, ArtifactStore } from '../core/ports/artifact-store.ts';
 
 export interface FsArtifactStoreOptions {
   /** Directory of the store; default `$ARTIFACTS_DIR`, else `.artifacts/` under the working directory. */

@@ -1,7 +1,7 @@
-import type { MessageRef } from '../core/chat-adapter.ts';
+import type { MessageRef } from '../core/ports/chat-adapter.ts';
 import type { PostKey, Session } from '../core/session.ts';
 import { DocumentSessionStore, admissionMember, parseAdmissionMember, parseDueMember, type IndexChanges, type DocumentStoreOptions, type WriteIndexes, type WriteResult } from './document-session-store.ts';
-import { DEFAULT_POST_LEASE_MS, postKeyString, type PostClaim } from './session-store.ts';
+import { DEFAULT_POST_LEASE_MS, postKeyString, type PostClaim } from '../core/ports/session-store.ts';
 
 /**
  * The in-process SessionStore for unit tests and single-process demos. Documents are kept as

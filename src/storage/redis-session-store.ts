@@ -2,11 +2,11 @@ import { Redis } from 'ioredis';
 import { DailiesError } from '../errors.ts';
 import { LuaScript } from '../redis/lua-script.ts';
 import { reachRedis } from '../redis/unreachable.ts';
-import type { MessageRef } from '../core/chat-adapter.ts';
+import type { MessageRef } from '../core/ports/chat-adapter.ts';
 import type { PostKey, Session } from '../core/session.ts';
 import { threadKeyOf } from '../core/session-state.ts';
 import { DocumentSessionStore, admissionMember, parseAdmissionMember, parseDueMember, type IndexChanges, type WriteIndexes, type WriteResult } from './document-session-store.ts';
-import { DEFAULT_POST_LEASE_MS, postKeyString, type PostClaim } from './session-store.ts';
+import { DEFAULT_POST_LEASE_MS, postKeyString, type PostClaim } from '../core/ports/session-store.ts';
 
 /**
  * write-session: compare-and-set one session document and move its indexes in the same step.

@@ -1,6 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { commands, findCommand } from '../../commands/index.ts';
-import { optionsError } from '../../commands/options.ts';
+import { commands } from '../../commands/index.ts';
+import { findCommand as findIn } from '../../src/core/app.ts';
+const findCommand = (name: string) => findIn(commands, name);
+import { optionsError } from '../../src/core/command-options.ts';
 import { alice, bob, harness, takes } from '../core/fakes/harness.ts';
 
 /** Option names and the one-sentence rule each must report, per command. */

@@ -12,7 +12,7 @@ import type {
   OutgoingAttachment,
   ReplyEvent,
   ThreadRef,
-} from '../../src/core/chat-adapter.ts';
+} from '../../src/core/ports/chat-adapter.ts';
 
 /**
  * The shared conformance suite of the chat seam. Every adapter runs it through a harness: the

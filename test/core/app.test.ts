@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { ThreadRef } from '../../src/core/chat-adapter.ts';
+import type { ThreadRef } from '../../src/core/ports/chat-adapter.ts';
 import { DailiesError } from '../../src/errors.ts';
 import { createPromptPolicy } from '../../src/safety/prompt-policy.ts';
 import { MemoryRateLimiter } from '../../src/safety/rate-limit.ts';

@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { deleteKeysStartingWith } from '../../src/redis/delete-keys.ts';
 import { RedisSessionStore } from '../../src/storage/redis-session-store.ts';
-import type { SessionStore } from '../../src/storage/session-store.ts';
+import type { SessionStore } from '../../src/core/ports/session-store.ts';
 import { harness } from './fakes/harness.ts';
 
 /**

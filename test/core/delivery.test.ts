@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { ThreadRef } from '../../src/core/chat-adapter.ts';
+import type { ThreadRef } from '../../src/core/ports/chat-adapter.ts';
 import { alice, artifact, bob, harness, takes } from './fakes/harness.ts';
 
 type H = ReturnType<typeof harness>;

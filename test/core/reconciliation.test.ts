@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { ThreadRef } from '../../src/core/chat-adapter.ts';
+import type { ThreadRef } from '../../src/core/ports/chat-adapter.ts';
 import { createDelivery } from '../../src/core/delivery.ts';
 import { createReconciliation } from '../../src/core/reconciliation.ts';
 import { harness, quietLog, takes } from './fakes/harness.ts';

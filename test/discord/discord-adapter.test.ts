@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, test } from 'vitest';
-import type { ActionEvent, CommandEvent, EventOutcome, ReplyEvent } from '../../src/core/chat-adapter.ts';
+import type { ActionEvent, CommandEvent, EventOutcome, ReplyEvent } from '../../src/core/ports/chat-adapter.ts';
 import { DailiesError } from '../../src/errors.ts';
 import { SESSION_BUTTONS, startRig, videoCore, type DiscordRig } from './discord-harness.ts';
 import { DEFAULT_USER, MODERATOR, type RecordedCall } from './stand-in/discord-stand-in.ts';

@@ -1,4 +1,4 @@
-import type { ThreadRef } from '../../src/core/chat-adapter.ts';
+import type { ThreadRef } from '../../src/core/ports/chat-adapter.ts';
 import type { SettledEvent } from '../../bots/discord/discord-adapter.ts';
 import type { ActorView, ChatPlatformDriver, DeliveryOptions, PlatformMessage } from '../conformance/chat-adapter.conformance.ts';
 import type { DiscordStandIn, OptionValue } from './stand-in/discord-stand-in.ts';

@@ -1,4 +1,4 @@
-import type { ChatEvent, ChatEventHandler, CommandEvent, EventOutcome } from '../../src/core/chat-adapter.ts';
+import type { ChatEvent, ChatEventHandler, CommandEvent, EventOutcome } from '../../src/core/ports/chat-adapter.ts';
 import { DiscordAdapter, type AdapterLogger, type DiscordAdapterOptions, type SettledEvent } from '../../bots/discord/discord-adapter.ts';
 import { DiscordStandIn, type StandInOptions } from './stand-in/discord-stand-in.ts';
 

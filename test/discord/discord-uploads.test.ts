@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
-import type { CommandEvent, OutgoingAttachment } from '../../src/core/chat-adapter.ts';
+import type { CommandEvent, OutgoingAttachment } from '../../src/core/ports/chat-adapter.ts';
 import { checkImageAttachment, isDiscordCdnUrl } from '../../bots/discord/incoming-attachments.ts';
 import { startRig, type DiscordRig } from './discord-harness.ts';
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
 import { DailiesError } from '../../src/errors.ts';
-import type { Clip } from '../../models/engine/types.ts';
+import type { Clip } from '../../src/core/ports/video-model.ts';
 
 /** Built by test/fixtures/build_tiny_pixel.py and build_tiny_latent.py (random weights). */
 const FIXTURES = fileURLToPath(new URL('../fixtures/', import.meta.url));

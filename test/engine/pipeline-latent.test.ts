@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadModel } from '../../models/engine/load-model.ts';
-import type { PreviewEvent, VideoModel } from '../../models/engine/types.ts';
+import type { PreviewEvent, VideoModel } from '../../src/core/ports/video-model.ts';
 import { CPU, makeClip, maxAbsDiff, meanAbsDiff, rejection, TINY_LATENT_CLIP, TINY_LATENT_JSON } from './engine-fixtures.ts';
 
 // tiny-latent: diffusers layout, 4-channel latents at 1/8 size, UNet weights in external data,

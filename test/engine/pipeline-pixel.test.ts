@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadModel } from '../../models/engine/load-model.ts';
 import { chwToRgb, rgbToChw } from '../../models/engine/pixels.ts';
-import type { GenerateResult, PreviewEvent, VideoModel } from '../../models/engine/types.ts';
+import type { GenerateResult, PreviewEvent, VideoModel } from '../../src/core/ports/video-model.ts';
 import { CPU, makeClip, maxAbsDiff, meanAbsDiff, rejection, TINY_PIXEL, TINY_PIXEL_FP16 } from './engine-fixtures.ts';
 
 // tiny-pixel: random weights, pixel space, 4 frames of 16x16, BFCHW, float32 timestep per row.

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ModelManifest } from '../../models/engine/manifest.ts';
 import { checkRequest, defaultPreviewSteps } from '../../models/engine/request-schema.ts';
-import type { GenerateRequest } from '../../models/engine/types.ts';
+import type { GenerateRequest } from '../../src/core/ports/video-model.ts';
 import { DailiesError } from '../../src/errors.ts';
 import { makeClip, TINY_PIXEL } from './engine-fixtures.ts';
 

@@ -3,7 +3,7 @@ import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CommandEvent, OutgoingAttachment, ThreadRef } from '../../src/core/chat-adapter.ts';
+import type { CommandEvent, OutgoingAttachment, ThreadRef } from '../../src/core/ports/chat-adapter.ts';
 import { artifactUrl } from '../../bots/local/artifact-files.ts';
 import { getJson, postJson, startTestChat, type TestChat } from './helpers.ts';
 

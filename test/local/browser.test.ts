@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { ChatEvent, CommandEvent, EventOutcome, MessageRef, OutgoingMessage, ThreadRef } from '../../src/core/chat-adapter.ts';
+import type { ChatEvent, CommandEvent, EventOutcome, MessageRef, OutgoingMessage, ThreadRef } from '../../src/core/ports/chat-adapter.ts';
 import { startTestChat, type TestChat } from './helpers.ts';
 
 /**

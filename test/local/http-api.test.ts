@@ -1,6 +1,6 @@
 import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { ChatEvent, EventOutcome } from '../../src/core/chat-adapter.ts';
+import type { ChatEvent, EventOutcome } from '../../src/core/ports/chat-adapter.ts';
 import { DailiesError } from '../../src/errors.ts';
 import { getJson, postJson, startTestChat, type TestChat } from './helpers.ts';
 

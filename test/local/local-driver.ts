@@ -1,4 +1,4 @@
-import type { ThreadRef } from '../../src/core/chat-adapter.ts';
+import type { ThreadRef } from '../../src/core/ports/chat-adapter.ts';
 import type { ActorView, ChatPlatformDriver, DeliveryOptions, PlatformMessage } from '../conformance/chat-adapter.conformance.ts';
 
 /** Plays the local chat's platform side through its real HTTP API, as the page does. */

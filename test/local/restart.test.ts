@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { ChatEvent, CommandEvent, MessageRef, ThreadRef } from '../../src/core/chat-adapter.ts';
+import type { ChatEvent, CommandEvent, MessageRef, ThreadRef } from '../../src/core/ports/chat-adapter.ts';
 import { getJson, postJson, readSse, startTestChat, type TestChat } from './helpers.ts';
 
 /**

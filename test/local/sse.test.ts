@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CommandEvent, ThreadRef } from '../../src/core/chat-adapter.ts';
+import type { CommandEvent, ThreadRef } from '../../src/core/ports/chat-adapter.ts';
 import { getJson, postJson, readSse, startTestChat, type SseEvent, type TestChat } from './helpers.ts';
 
 /** Live event streams: posting order, per-thread numbering, resume after a break, trimming. */

@@ -2,7 +2,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeClip, decodeImage, encodePreview, resizeClip } from '../../src/media/index.ts';
-import type { Clip } from '../../models/engine/types.ts';
+import type { Clip } from '../../src/core/ports/video-model.ts';
 import { movingSquare, near, pixel, tempDir, writeImage } from './helpers.ts';
 
 const RED = [250, 20, 20];

@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import type { Clip } from '../../models/engine/types.ts';
+import type { Clip } from '../../src/core/ports/video-model.ts';
 
 export const SQUARE = [230, 30, 30] as const;
 export const BACKGROUND = [20, 90, 160] as const;

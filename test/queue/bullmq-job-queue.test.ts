@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DailiesError } from '../../src/errors.ts';
 import { BullmqJobQueue } from '../../src/queue/bullmq-job-queue.ts';
 import { computeBands, dispatchOrder, type FairJob } from '../../src/queue/fair-share.ts';
-import type { JobEvent } from '../../src/queue/job-queue.ts';
+import type { JobEvent } from '../../src/core/ports/job-queue.ts';
 import { PoolStats, estimateFinishAll } from '../../src/queue/pool-stats.ts';
 import { renderJob, testQueue, waitFor } from '../workers/fixtures/redis-test-env.ts';
 

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BullmqJobQueue } from '../../src/queue/bullmq-job-queue.ts';
 import type { FairMode } from '../../src/queue/fair-share.ts';
-import type { JobEvent } from '../../src/queue/job-queue.ts';
+import type { JobEvent } from '../../src/core/ports/job-queue.ts';
 import { FsArtifactStore } from '../../src/storage/fs-artifact-store.ts';
 import { RenderWorker } from '../../workers/worker.ts';
 import { createGradientTestModel } from '../workers/fixtures/gradient-test-model.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { optionalText, textOption } from '../../commands/options.ts';
+import { optionalText, textOption } from '../../src/core/command-options.ts';
 import { parseRefinement } from '../../src/core/refine-grammar.ts';
 import { cleanText } from '../../src/core/text.ts';
 import { normalizeForMatching } from '../../src/safety/matching-form.ts';

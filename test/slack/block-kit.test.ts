@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BLOCK_LIMITS, formView, messageBody, submittedForm } from '../../bots/slack/block-kit.ts';
-import type { ThreadRef } from '../../src/core/chat-adapter.ts';
+import type { ThreadRef } from '../../src/core/ports/chat-adapter.ts';
 
 const thread: ThreadRef = { platform: 'slack', channelId: 'C1', threadId: '1700000000.000100' };
 

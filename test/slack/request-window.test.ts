@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ChatEvent } from '../../src/core/chat-adapter.ts';
+import type { ChatEvent } from '../../src/core/ports/chat-adapter.ts';
 import { MAX_CLOCK_SKEW_SECONDS, timestampOutsideWindow } from '../../bots/slack/request-window.ts';
 import { SIGNING_SECRET, startSlackHarness, type SlackHarness } from './slack-harness.ts';
 import { slashCommandBody } from './stand-in/signed-requests.ts';

@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { ChatEvent, CommandEvent, EventOutcome, IncomingAttachment, ThreadRef } from '../../src/core/chat-adapter.ts';
+import type { ChatEvent, CommandEvent, EventOutcome, IncomingAttachment, ThreadRef } from '../../src/core/ports/chat-adapter.ts';
 import { DailiesError } from '../../src/errors.ts';
 import { WARNING_PREFIX } from '../../bots/slack/slack-adapter.ts';
 import { SLACK_ATTACHMENT_RULES } from '../../bots/slack/slack-files.ts';

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { ThreadRef } from '../../src/core/chat-adapter.ts';
+import type { ThreadRef } from '../../src/core/ports/chat-adapter.ts';
 import { DISABLED_VALUE_PREFIX } from '../../bots/slack/block-kit.ts';
 import { DEFAULT_COMMAND_SYNTAX } from '../../bots/slack/command-syntax.ts';
 import { formatCommandText } from '../../bots/slack/parse-command-text.ts';

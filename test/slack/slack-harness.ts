@@ -1,4 +1,4 @@
-import type { ChatEventHandler } from '../../src/core/chat-adapter.ts';
+import type { ChatEventHandler } from '../../src/core/ports/chat-adapter.ts';
 import { SlackAdapter, type SlackAdapterOptions } from '../../bots/slack/slack-adapter.ts';
 import { SLACK_ATTACHMENT_RULES } from '../../bots/slack/slack-files.ts';
 import { SlackPlatformDriver } from './slack-driver.ts';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { ChatEvent } from '../../src/core/chat-adapter.ts';
+import type { ChatEvent } from '../../src/core/ports/chat-adapter.ts';
 import { SlackAdapter } from '../../bots/slack/slack-adapter.ts';
 import { SlackWebApiStandIn } from './stand-in/slack-web-api-stand-in.ts';
 import { triggerId } from './stand-in/signed-requests.ts';

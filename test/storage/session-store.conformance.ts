@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { ThreadRef } from '../../src/core/chat-adapter.ts';
+import type { ThreadRef } from '../../src/core/ports/chat-adapter.ts';
 import type { Person, Session } from '../../src/core/session.ts';
 import { isDailiesError } from '../../src/errors.ts';
-import type { SessionStore } from '../../src/storage/session-store.ts';
+import type { SessionStore } from '../../src/core/ports/session-store.ts';
 
 /**
  * One behaviour suite for every SessionStore. A backend passes a factory that builds a fresh,

@@ -8,7 +8,7 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { BullmqJobQueue } from '../../src/queue/bullmq-job-queue.ts';
-import type { JobEvent } from '../../src/queue/job-queue.ts';
+import type { JobEvent } from '../../src/core/ports/job-queue.ts';
 import { redisOptionsFromUrl } from '../../src/queue/redis-options.ts';
 import { FsArtifactStore } from '../../src/storage/fs-artifact-store.ts';
 import { ChildWorker } from './fixtures/child-worker.ts';

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { Queue, QueueEvents } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BullmqJobQueue } from '../../src/queue/bullmq-job-queue.ts';
-import type { JobEvent } from '../../src/queue/job-queue.ts';
+import type { JobEvent } from '../../src/core/ports/job-queue.ts';
 import { FsArtifactStore } from '../../src/storage/fs-artifact-store.ts';
 import { ThreadedVideoModel } from '../../workers/threaded-video-model.ts';
 import { RenderWorker } from '../../workers/worker.ts';
@@ -28,7 +28,7 @@ describe('long renders keep their lock', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  function worker(id: string, createModel: () => Promise<import('../../models/engine/types.ts').VideoModel>, queueName = env.queueName) {
+  function worker(id: string, createModel: () => Promise<import('../../src/core/ports/video-model.ts').VideoModel>, queueName = env.queueName) {
     return new RenderWorker({
       redis: env.redis,
       queueName,

@@ -1,5 +1,5 @@
 import { writeFile } from 'node:fs/promises';
-import type { Clip, GenerateOptions, GenerateRequest, GenerateResult, VideoModel } from '../../../models/engine/types.ts';
+import type { Clip, GenerateOptions, GenerateRequest, GenerateResult, VideoModel } from '../../core/ports/video-model.ts';
 import { DailiesError } from '../../errors.ts';
 import type { EncodeResult } from '../../media/index.ts';
 

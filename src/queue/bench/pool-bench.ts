@@ -11,7 +11,7 @@ import { DailiesError } from '../../errors.ts';
 import { FsArtifactStore } from '../../storage/fs-artifact-store.ts';
 import { BullmqJobQueue } from '../bullmq-job-queue.ts';
 import type { FairMode } from '../fair-share.ts';
-import type { JobEvent, RenderJob } from '../job-queue.ts';
+import type { JobEvent, RenderJob } from '../../core/ports/job-queue.ts';
 import { redisOptionsFromUrl } from '../redis-options.ts';
 import { redactUrl } from '../../redact-url.ts';
 import { rawMedia, standInModel } from './pool-bench-stand-ins.ts';

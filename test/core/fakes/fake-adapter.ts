@@ -1,4 +1,4 @@
-import type { ChatAdapter, ChatEventHandler, CommandEvent, MessageRef, OutgoingMessage, Platform, ThreadRef } from '../../../src/core/chat-adapter.ts';
+import type { ChatAdapter, ChatEventHandler, CommandEvent, MessageRef, OutgoingMessage, Platform, ThreadRef } from '../../../src/core/ports/chat-adapter.ts';
 
 export interface RecordedMessage {
   ref: MessageRef;

@@ -1,5 +1,5 @@
 import { DailiesError } from '../../../src/errors.ts';
-import type { EndEvent, JobEvent, JobOutcome, JobQueue, JobStatus, RenderJob } from '../../../src/queue/job-queue.ts';
+import type { EndEvent, JobEvent, JobOutcome, JobQueue, JobStatus, RenderJob } from '../../../src/core/ports/job-queue.ts';
 
 /** An in-memory JobQueue: records what was enqueued and lets the test play the worker's events. */
 export class FakeJobQueue implements JobQueue {

@@ -1,11 +1,13 @@
-import type { ActionEvent, ChatUser, CommandEvent, ReplyEvent, ThreadRef } from '../../../src/core/chat-adapter.ts';
-import type { ArtifactRef, TakeResult } from '../../../src/queue/job-queue.ts';
+import type { ActionEvent, ChatUser, CommandEvent, ReplyEvent, ThreadRef } from '../../../src/core/ports/chat-adapter.ts';
+import type { TakeResult } from '../../../src/core/ports/job-queue.ts';
+import type { ArtifactRef } from '../../../src/core/ports/artifact-store.ts';
 import { createAdmission, type AdmissionDeps } from '../../../src/core/admission.ts';
+import { commands } from '../../../commands/index.ts';
 import { createCore, type CoreDeps } from '../../../src/core/app.ts';
 import { createDelivery, type DeliveryDeps } from '../../../src/core/delivery.ts';
 import type { IdSource, Logger } from '../../../src/core/runtime.ts';
 import { MemorySessionStore } from '../../../src/storage/memory-session-store.ts';
-import type { SessionStore } from '../../../src/storage/session-store.ts';
+import type { SessionStore } from '../../../src/core/ports/session-store.ts';
 import { FakeAdapter } from './fake-adapter.ts';
 import { FakeJobQueue } from './fake-queue.ts';
 import { ManualClock } from './manual-clock.ts';
@@ -84,7 +86,7 @@ export function harness(options: HarnessOptions = {}) {
     ...options.delivery,
   });
   const admission = createAdmission({ store, queue, delivery, clock, log: quietLog, ...options.admission });
-  const core = createCore({ store, queue, adapters: [adapter], delivery, admission, clock, ids, log: quietLog, config: { quorum: 3, voteWindowMs: 600_000 }, ...options.core });
+  const core = createCore({ commands, store, queue, adapters: [adapter], delivery, admission, clock, ids, log: quietLog, config: { quorum: 3, voteWindowMs: 600_000 }, ...options.core });
   let n = 0;
   const base = () => ({ id: `e${++n}`, platform: 'local' as const, receivedAt: clock.now() });
   return {

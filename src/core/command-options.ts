@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { DailiesError } from '../src/errors.ts';
-import { MAX_PROMPT_CHARS, charCount, cleanText, hasLoneSurrogate } from '../src/core/text.ts';
+import { DailiesError } from '../errors.ts';
+import { MAX_PROMPT_CHARS, charCount, cleanText, hasLoneSurrogate } from './text.ts';
 
 /**
  * Option schemas shared by the commands. Platforms send numbers as strings (Slack always,

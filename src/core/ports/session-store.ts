@@ -1,7 +1,7 @@
-import type { MessageRef, ThreadRef } from '../core/chat-adapter.ts';
-import type { JobRecord, JobStateName, Person, PostKey, PromptVersion, RenderSettings, Session, VersionDraft, VoteRound } from '../core/session.ts';
-import type { JobPatch, NewJob, NewSessionInput } from '../core/session-state.ts';
-import type { OpenRoundInput, VoteResult } from '../core/vote-round.ts';
+import type { MessageRef, ThreadRef } from './chat-adapter.ts';
+import type { JobRecord, JobStateName, Person, PostKey, PromptVersion, RenderSettings, Session, VersionDraft, VoteRound } from '../session.ts';
+import type { JobPatch, NewJob, NewSessionInput } from '../session-state.ts';
+import type { OpenRoundInput, VoteResult } from '../vote-round.ts';
 
 /**
  * Where sessions live. Every write is atomic: implementations apply a pure mutation

@@ -1,5 +1,6 @@
 /**
- * The engine's seam: what callers (CLI, workers, benchmarks) see of a model.
+ * The engine's seam: what callers (CLI, workers, benchmarks) see of a model. Implemented by the
+ * diffusion pipeline in models/engine and by the worker's threaded wrapper.
  * Frames are RGB24, row-major, top-left origin, one Uint8Array per frame of width*height*3 bytes.
  */
 

@@ -1,16 +1,10 @@
-import type { ThreadRef } from '../core/chat-adapter.ts';
+import type { ArtifactRef } from './artifact-store.ts';
+import type { ThreadRef } from './chat-adapter.ts';
 
 /**
  * The job seam between the bot side (commands, delivery) and the worker pool. The BullMQ
- * implementation lives in this folder; the core sees only these types.
+ * implementation lives in src/queue; the core sees only these types.
  */
-
-/** A stored file (video, preview, input image) in the ArtifactStore. */
-export interface ArtifactRef {
-  key: string;
-  bytes: number;
-  contentType: string;
-}
 
 export interface RenderRequest {
   prompt: string;
@@ -87,14 +81,4 @@ export interface JobQueue {
   /** Subscribe to events of all jobs; returns an unsubscribe function. */
   onEvent(listener: (event: JobEvent) => void): () => void;
   close(): Promise<void>;
-}
-
-export interface ArtifactStore {
-  putFile(key: string, sourcePath: string, contentType: string): Promise<ArtifactRef>;
-  putBuffer(key: string, data: Uint8Array, contentType: string): Promise<ArtifactRef>;
-  /** A local file path for reading (downloads to a cache first for remote stores). */
-  localPath(ref: ArtifactRef): Promise<string>;
-  /** An address a browser can load (the local web chat serves the store's directory). */
-  publicUrl(ref: ArtifactRef): string;
-  delete(key: string): Promise<void>;
 }
