@@ -10,7 +10,7 @@ import { parseCliArgs } from '../../src/cli/cli-args.ts';
 import { encodePreview, encodeVideo } from '../../src/media/index.ts';
 import { builtinModelDir, loadModel } from '../engine/load-model.ts';
 import { OnnxSession, floatTensor } from '../engine/ort.ts';
-import type { VideoModel } from '../engine/types.ts';
+import type { VideoModel } from '../../src/core/ports/video-model.ts';
 import { writeBenchJson } from '../../src/cli/bench-stats.ts';
 
 /**

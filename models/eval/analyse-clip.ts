@@ -1,4 +1,4 @@
-import type { Clip } from '../engine/types.ts';
+import type { Clip } from '../../src/core/ports/video-model.ts';
 
 /**
  * Reads back what a built-in-model clip shows, from pixels alone: background colour, object

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import type { Clip } from '../../models/engine/types.ts';
+import type { Clip } from '../../src/core/ports/video-model.ts';
 import { analyseClip, type Vocabulary } from '../../models/eval/analyse-clip.ts';
 import { heldOutPrompts } from '../../models/eval/held-out-prompts.ts';
 
