@@ -1,0 +1,451 @@
+"""Train shapes-v2 on CPU. Resumes automatically from checkpoints/latest.pt.
+
+    python3 train.py [--steps N] [--batch B]
+
+Logs to train.log (next to this file): one line per --log-every steps, and an adherence
+check (generate fixed prompts with the EMA weights, classify the clips) every --eval-every.
+"""
+import argparse
+import math
+import os
+import signal
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn as nn
+
+import dataset
+import diffusion
+from net import Denoiser, Linear, TextEncoder, count_params
+from tokenizer import TOKENS, encode
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+CKPT_DIR = os.path.join(HERE, "checkpoints")
+LATEST = os.path.join(CKPT_DIR, "latest.pt")
+LOG_PATH = os.path.join(HERE, "train.log")
+
+# glibc returns every freed block over 32 MB to the kernel (mmap/munmap), so each full-resolution
+# activation of a batch (16 clips x 16 frames x 16+ channels x 32x32 floats: 33 MB+) was a fresh
+# mapping whose pages faulted in one by one: an elementwise op on such a tensor took ~100 ms
+# instead of ~2 ms, and a training step 1.8 s instead of 0.8 s. These settings keep freed
+# memory in the process. They must be set before the process starts, so train.py re-executes
+# itself with them (the same command still works).
+MALLOC_ENV = {"MALLOC_MMAP_MAX_": "0", "MALLOC_TRIM_THRESHOLD_": "100000000000"}
+
+
+ATTRIBUTE_CLASSES = sum(len(c) for c in dataset.ATTRIBUTES.values())
+
+
+class ShapesModel(nn.Module):
+    """Both trainable graphs in one module so optimiser, EMA and checkpoints treat them as one,
+    plus the attribute head, which only training uses (export writes `text` and `denoiser`)."""
+
+    def __init__(self):
+        super().__init__()
+        self.text = TextEncoder(len(TOKENS))
+        self.denoiser = Denoiser()
+        self.attributes = Linear(self.denoiser.text_norm.normalized_shape[0], ATTRIBUTE_CLASSES)
+
+    def forward(self, x, t, ids):
+        return self.denoiser(x, t, self.text(ids))
+
+    def attribute_loss(self, ids, labels):
+        """Cross-entropy of every stated attribute (object colour, background, shape, motion) read
+        back linearly from the prompt's conditioning vector.
+
+        The diffusion loss teaches the prompt only through the few samples near t = 999, and
+        only after the denoiser has learnt to use it: at step 2400 of this recipe without this
+        loss the mean clip for "a red circle on a black background" and for "a black circle on
+        a red background" were the same brown blur, the colours mentioned with no binding. This
+        loss makes each attribute a direction of the vector FiLM reads, from cheap text-only
+        prompts, so the denoiser gets a prompt it can use from early on."""
+        logits = self.attributes(self.denoiser.text_vector(self.text(ids)))
+        losses, start = [], 0
+        for classes in dataset.ATTRIBUTES.values():
+            part = logits[:, start:start + len(classes)]
+            target = labels[:, len(losses)]
+            if (target >= 0).any():
+                losses.append(nn.functional.cross_entropy(part, target, ignore_index=-1))
+            start += len(classes)
+        return torch.stack(losses).mean()
+
+
+# Fixed adherence prompts. They are not drawn from the training rng, include swapped colour
+# pairs (binding), synonyms and unknown filler words.
+# (prompt, colour, background, motion, shape). v1's 24 prompts, a few shape words changed so the
+# three shapes are balanced (8 each) and every shape appears with every kind of motion.
+EVAL_PROMPTS = [
+    ("a red circle moving left on a black background", "red", "black", "left", "circle"),
+    ("a black triangle moving left on a red background", "black", "red", "left", "triangle"),
+    ("a blue square moving right on a yellow background", "blue", "yellow", "right", "square"),
+    ("a yellow square moving right on a blue background", "yellow", "blue", "right", "square"),
+    ("on a white background, a green triangle moving up", "green", "white", "up", "triangle"),
+    ("on a green background, a white square moving up", "white", "green", "up", "square"),
+    ("orange ball moving down, purple background", "orange", "purple", "down", "circle"),
+    ("purple triangle moving down, orange background", "purple", "orange", "down", "triangle"),
+    ("a growing pink circle on a gray background", "pink", "gray", "growing", "circle"),
+    ("a growing gray triangle on a pink background", "gray", "pink", "growing", "triangle"),
+    ("a cyan square shrinking on a black background", "cyan", "black", "shrinking", "square"),
+    ("a black circle shrinking on a cyan background", "black", "cyan", "shrinking", "circle"),
+    ("a still yellow triangle on red", "yellow", "red", "still", "triangle"),
+    ("a still red square on yellow", "red", "yellow", "still", "square"),
+    ("a white box on a blue background moving left", "white", "blue", "left", "square"),
+    ("a blue ball on a white background moving right", "blue", "white", "right", "circle"),
+    ("cinematic shot of a green circle moving up on a purple background, 4k", "green", "purple", "up", "circle"),
+    ("a beautiful magenta ball moving down over a grey background", "pink", "gray", "down", "circle"),
+    ("black background with a violet triangle growing", "purple", "black", "growing", "triangle"),
+    ("an orange square shrinking in front of a white background", "orange", "white", "shrinking", "square"),
+    ("a red square moving right on a green background", "red", "green", "right", "square"),
+    ("a green triangle moving right on a red background", "green", "red", "right", "triangle"),
+    ("a aqua circle still on an orange background", "cyan", "orange", "still", "circle"),
+    ("a pink triangle moving left on a blue background please", "pink", "blue", "left", "triangle"),
+]
+
+# Chained continuation check: a clip, then three extensions that keep its last 4 frames (the
+# runtime's default overlap) as known frames; 16 + 3 x 12 frames. Moving objects leave the frame
+# within one or two extensions, which v1 never saw in its data.
+EXTEND_PROMPTS = [
+    ("a red circle moving right on a black background", "red", "black"),
+    ("a white square moving left on a blue background", "white", "blue"),
+    ("a yellow triangle moving up on a purple background", "yellow", "purple"),
+    ("a black square moving down on a white background", "black", "white"),
+]
+EXTEND_OVERLAP = 4
+EXTEND_TIMES = 3
+
+
+def log(msg):
+    line = time.strftime("%Y-%m-%d %H:%M:%S ") + msg
+    print(line, flush=True)
+    with open(LOG_PATH, "a") as f:
+        f.write(line + "\n")
+
+
+def pick_threads(max_threads, current):
+    """Use all --threads only when the machine is otherwise idle.
+
+    The cores are shared with tests and builds. Under contention, two OpenMP threads spend
+    most of their time waiting for each other at barriers (measured: ~7x the CPU time per
+    step of a single thread), so one thread makes more progress and disturbs others less."""
+    others = os.getloadavg()[0] - current  # the load average counts our own threads too
+    return max_threads if others < 0.7 else 1
+
+
+def running_mean(previous, value):
+    """The smoothed figure the log shows (None before the first step)."""
+    return value if previous is None else 0.98 * previous + 0.02 * value
+
+
+def lr_at(step, args):
+    """Linear warm-up, cosine decay from --lr to --min-lr at --steps, then flat."""
+    if step < args.warmup:
+        return args.lr * (step + 1) / args.warmup
+    p = min(1.0, (step - args.warmup) / max(1, args.steps - args.warmup))
+    return args.min_lr + 0.5 * (args.lr - args.min_lr) * (1 + math.cos(math.pi * p))
+
+
+@torch.no_grad()
+def ema_update(ema, model, step, max_decay):
+    # Warm-up so the EMA tracks quickly early on instead of averaging in the random init.
+    decay = min(max_decay, (1 + step) / (10 + step))
+    for pe, pm in zip(ema.parameters(), model.parameters()):
+        pe.mul_(decay).add_(pm.detach(), alpha=1 - decay)
+
+
+@torch.no_grad()
+def generate(model, prompts, steps=12, guidance=3.0, solver="dpmpp-2m", seed=0, chunk=8, known=None):
+    """Classifier-free guided sampling exactly as the runtime does it (cond + "" uncond).
+    known: optional [len(prompts),3,k,H,W] clean leading frames (extension)."""
+    model.eval()
+    gen = torch.Generator().manual_seed(seed)
+    out = []
+    for i in range(0, len(prompts), chunk):
+        batch = prompts[i:i + chunk]
+        ids = torch.from_numpy(encode(list(batch) + [""] * len(batch)))
+        enc = model.text(ids)
+        n = len(batch)
+
+        def v_fn(x, t):
+            v = model.denoiser(torch.cat([x, x]), torch.cat([t, t]), enc)
+            vc, vu = v[:n], v[n:]
+            return vu + guidance * (vc - vu)
+        out.append(diffusion.sample(v_fn, (n, 3, dataset.FRAMES, dataset.SIZE, dataset.SIZE),
+                                    steps=steps, solver=solver, generator=gen,
+                                    known=None if known is None else known[i:i + chunk]))
+    return torch.cat(out).numpy()
+
+
+def adherence(model, **kw):
+    """Fractions of EVAL_PROMPTS whose clip shows the right colour / background / motion / shape
+    (and all four), the mean background flicker and the mean rim chroma (dataset.classify_clip)."""
+    clips = generate(model, [p[0] for p in EVAL_PROMPTS], **kw)
+    hits, flicker, fringe = np.zeros(5), [], []
+    for clip, (_, colour, bg, motion, shape) in zip(clips, EVAL_PROMPTS):
+        got = dataset.classify_clip(clip)
+        ok = [got["colour"] == colour, got["background"] == bg, got["motion"] == motion,
+              got["shape"] == shape]
+        hits += ok + [all(ok)]
+        flicker.append(got["flicker"])
+        fringe.append(got["fringe"])
+    return hits / len(EVAL_PROMPTS), float(np.mean(flicker)), float(np.mean(fringe)), clips
+
+
+def extend_check(model, steps=12, guidance=3.0):
+    """Chained continuations of EXTEND_PROMPTS. Returns (colour ok, background ok, share of new
+    frames that show the object) over the 3 x 4 extensions, and the chains [4,3,F_total,H,W]."""
+    prompts = [p[0] for p in EXTEND_PROMPTS]
+    clip = generate(model, prompts, steps=steps, guidance=guidance, seed=1)
+    chains, colour_ok, bg_ok, present = [clip], 0, 0, []
+    for k in range(EXTEND_TIMES):
+        known = torch.from_numpy(clip[:, :, -EXTEND_OVERLAP:])
+        clip = generate(model, prompts, steps=steps, guidance=guidance, seed=2 + k, known=known)
+        chains.append(clip[:, :, EXTEND_OVERLAP:])
+        for c, (_, colour, bg) in zip(clip, EXTEND_PROMPTS):
+            got = dataset.classify_clip(c)
+            colour_ok += got["colour"] == colour
+            bg_ok += got["background"] == bg
+            # new frames whose object (pixels far from the background) has > 3 pixels
+            rgb = (np.clip(c[:, EXTEND_OVERLAP:], -1, 1) + 1) * 127.5
+            far = np.linalg.norm(rgb - dataset.PALETTE[dataset.COLOURS.index(bg)][:, None, None, None], axis=0) > 60
+            present.append((far.reshape(far.shape[0], -1).sum(1) > 3).mean())
+    n = len(prompts) * EXTEND_TIMES
+    return colour_ok / n, bg_ok / n, float(np.mean(present)), np.concatenate(chains, axis=2)
+
+
+def loss_weights(maps, args):
+    """Per-pixel weights [B,1,F,H,W] of the v-MSE from dataset maps [B,3,F,H,W] (object,
+    shape-deciding pixels, edge band)."""
+    obj, shape, edge = maps[:, 0:1], maps[:, 1:2], maps[:, 2:3]
+    return 1.0 + args.object_weight * obj + args.shape_weight * shape + args.edge_weight * edge
+
+
+def colour_axis(attrs):
+    """[B,3,1,1,1] unit vector from each clip's background colour to its object colour (in [-1,1]
+    pixel units): the line a clean edge's pixels lie on. Errors off it are colour fringes."""
+    fg = np.stack([dataset.PALETTE[dataset.COLOURS.index(a["colour"])] for a in attrs])
+    bg = np.stack([dataset.PALETTE[dataset.COLOURS.index(a["background"])] for a in attrs])
+    u = fg - bg
+    u = u / np.linalg.norm(u, axis=1, keepdims=True).clip(min=1e-6)
+    return torch.from_numpy(u.astype(np.float32))[:, :, None, None, None]
+
+
+def save_checkpoint(path, model, ema, opt, step, data_rng, args):
+    names = {id(p): n for n, p in model.named_parameters()}
+    state = {
+        "step": step,
+        "model": model.state_dict(),
+        "ema": ema.state_dict(),
+        "opt": opt.state_dict(),
+        # The parameter names of each optimiser group, so a run resumes after parts were added.
+        "opt_names": [[names[id(p)] for p in g["params"]] for g in opt.param_groups],
+        "data_rng": data_rng.bit_generator.state,
+        "torch_rng": torch.get_rng_state(),
+        "args": vars(args),
+        "vocab": TOKENS,
+    }
+    tmp = path + ".tmp"
+    torch.save(state, tmp)
+    os.replace(tmp, path)  # atomic: a crash never leaves a half-written checkpoint
+
+
+def resume_optimizer(model, ck):
+    """The checkpoint's optimiser state on `model`, whose parameters may be a superset of the
+    checkpoint's: the groups are rebuilt by parameter name as they were saved, the state loaded,
+    and any parameter the checkpoint lacks (a part added since) goes into one new group."""
+    params = dict(model.named_parameters())
+    groups = ck["opt_names"]
+    settings = [{k: v for k, v in g.items() if k != "params"} for g in ck["opt"]["param_groups"]]
+    resumed = torch.optim.AdamW([{**cfg, "params": [params[n] for n in names]} for cfg, names in zip(settings, groups)])
+    resumed.load_state_dict(ck["opt"])
+    covered = {n for names in groups for n in names}
+    added = [n for n in params if n not in covered]
+    if added:
+        # No rate given: main() sets every group's rate before each step.
+        resumed.add_param_group({"params": [params[n] for n in added], "weight_decay": 0.0})
+        log(f"checkpoint had no {added}: those start fresh")
+    return resumed
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--steps", type=int, default=20000, help="length of the LR schedule")
+    ap.add_argument("--batch", type=int, default=16)
+    ap.add_argument("--lr", type=float, default=1e-3)
+    ap.add_argument("--min-lr", type=float, default=1e-4)
+    ap.add_argument("--warmup", type=int, default=300)
+    ap.add_argument("--weight-decay", type=float, default=0.01)
+    ap.add_argument("--ema", type=float, default=0.999)
+    ap.add_argument("--object-weight", type=float, default=4.0,
+                    help="extra loss weight on the object's pixels (0: plain v-MSE)")
+    ap.add_argument("--shape-weight", type=float, default=6.0,
+                    help="extra loss weight on the shape-deciding pixels: where a circle, square "
+                         "and triangle of the same centre and size disagree")
+    ap.add_argument("--edge-weight", type=float, default=2.0,
+                    help="extra loss weight on the pixels either side of the object's outline")
+    ap.add_argument("--fringe-weight", type=float, default=4.0,
+                    help="extra weight, on the outline, of the error component off the line "
+                         "between the background and object colours (colour fringes)")
+    ap.add_argument("--attribute-weight", type=float, default=0.1,
+                    help="weight of the attribute loss on the prompt vector (0: off)")
+    ap.add_argument("--attribute-prompts", type=int, default=128,
+                    help="text-only prompts per step for the attribute loss")
+    ap.add_argument("--boost", action="append", default=[], metavar="PREFIX=MULT",
+                    help="multiply the learning rate of parameters whose name starts with PREFIX "
+                         "(for parts added to a running model from zero; repeatable)")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--threads", type=int, default=2,
+                    help="max torch threads; drops to 1 while other processes load the CPU")
+    ap.add_argument("--log-every", type=int, default=25)
+    ap.add_argument("--ckpt-every", type=int, default=150)
+    ap.add_argument("--eval-every", type=int, default=500)
+    ap.add_argument("--keep-every", type=int, default=5000, help="also keep step-N copies")
+    args = ap.parse_args()
+
+    torch.set_num_threads(pick_threads(args.threads, 0))
+    # Zero-initialised layers produce tiny values early on; denormal floats are very slow on x86.
+    torch.set_flush_denormal(True)
+    torch.manual_seed(args.seed)
+    os.makedirs(CKPT_DIR, exist_ok=True)
+    data_rng = np.random.default_rng(args.seed)
+
+    model = ShapesModel()
+    ema = ShapesModel()
+    ema.load_state_dict(model.state_dict())
+    ema.requires_grad_(False)
+    # No weight decay on norms, biases, embeddings (standard AdamW practice).
+    decay, no_decay = [], []
+    for name, p in model.named_parameters():
+        (decay if p.ndim >= 2 and "pos" not in name and "tok" not in name else no_decay).append(p)
+    opt = torch.optim.AdamW([{"params": decay, "weight_decay": args.weight_decay},
+                             {"params": no_decay, "weight_decay": 0.0}], lr=args.lr)
+
+    step = 0
+    if os.path.exists(LATEST):
+        ck = torch.load(LATEST)
+        model.load_state_dict(ck["model"], strict=False)
+        ema.load_state_dict(ck["ema"], strict=False)
+        opt = resume_optimizer(model, ck)
+        data_rng.bit_generator.state = ck["data_rng"]
+        torch.set_rng_state(ck["torch_rng"])
+        step = ck["step"]
+        log(f"resumed from {LATEST} at step {step}")
+    else:
+        log(f"new run: text {count_params(model.text)} + denoiser {count_params(model.denoiser)} "
+            f"params, args {vars(args)}")
+
+    stop = {"now": False, "signal": None}
+
+    def on_signal(signum, frame):
+        stop["now"] = True  # finish the current step, checkpoint, exit
+        stop["signal"] = signal.Signals(signum).name
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+
+    boosted = []
+    for spec in args.boost:
+        prefix, _, mult = spec.partition("=")
+        found = [(p, float(mult)) for n, p in model.named_parameters() if n.startswith(prefix)]
+        if not found:
+            raise SystemExit(f"--boost {spec}: no parameter name starts with {prefix!r}")
+        boosted += found
+    if boosted:
+        log(f"boosted learning rate for {len(boosted)} tensors: {args.boost}")
+
+    model.train()
+    smooth, attr_smooth, t_start, t_last, s_last = None, None, time.time(), time.time(), step
+    while not stop["now"]:
+        clips, maps, prompts, attrs = dataset.sample_batch(data_rng, args.batch)
+        x0 = torch.from_numpy(clips)
+        maps = torch.from_numpy(maps).float()
+        ids = torch.from_numpy(encode(prompts))
+        t = diffusion.sample_timesteps(args.batch)
+        noise = torch.randn_like(x0)
+        xt, target = diffusion.v_target(x0, noise, t)
+
+        for g in opt.param_groups:
+            g["lr"] = lr_at(step, args)
+        pred = model(xt, t.float(), ids)
+        # v-MSE with the object's pixels weighted up (no per-timestep weights: Min-SNR-style
+        # weights shrank the low-noise steps so much that every sample stayed noisy). The object
+        # is ~10% of a clip; unweighted, its colour was a small share of the loss and the model
+        # learnt every background long before it bound any object colour to the prompt.
+        # v2 adds the shape-deciding pixels (a square's corners, the sides a triangle leaves
+        # empty, inside and outside the object) and the outline, so that drawing the asked shape
+        # and a clean edge are a large share of the loss rather than ~2% of it. And on the
+        # outline, the error component off the background-object colour line (a fringe) counts
+        # extra. All are fixed positive quadratic weights, so the optimum is still the posterior
+        # mean: they change what the limited capacity is spent on, not what is learnt.
+        weight = loss_weights(maps, args)
+        err = pred - target
+        err2 = err.pow(2).sum(dim=1, keepdim=True)
+        off_line = err2 - (err * colour_axis(attrs)).sum(dim=1, keepdim=True).pow(2)
+        per_pixel = err2 * weight + args.fringe_weight * maps[:, 2:3] * off_line
+        per_sample = per_pixel.sum(dim=(1, 2, 3, 4)) / (3 * weight.sum(dim=(1, 2, 3, 4)))
+        loss = per_sample.mean()
+        if args.attribute_weight > 0:
+            texts, labels = dataset.sample_prompts(data_rng, args.attribute_prompts)
+            attribute = model.attribute_loss(torch.from_numpy(encode(texts)), torch.from_numpy(labels))
+            loss = loss + args.attribute_weight * attribute
+            attr_smooth = running_mean(attr_smooth, attribute.item())
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        before = [p.detach().clone() for p, _ in boosted]
+        opt.step()
+        with torch.no_grad():
+            # Adam's step does not scale with the gradient, so a larger rate for a few parameters
+            # is applied as a multiple of the step the optimiser just took (same state layout).
+            for (p, mult), old in zip(boosted, before):
+                p.add_(p - old, alpha=mult - 1)
+        ema_update(ema, model, step, args.ema)
+        step += 1
+
+        raw = per_sample.mean().item()  # object-weighted
+        smooth = running_mean(smooth, raw)
+        if step % args.log_every == 0:
+            now = time.time()
+            attr = f" attribute ce {attr_smooth:.3f}" if attr_smooth is not None else ""
+            log(f"step {step} loss {smooth:.4f} (weighted v-mse, smoothed){attr} lr {lr_at(step, args):.2e} "
+                f"{(step - s_last) / (now - t_last):.3f} steps/s elapsed {(now - t_start) / 60:.1f} min "
+                f"threads {torch.get_num_threads()} load {os.getloadavg()[0]:.1f}")
+            t_last, s_last = now, step
+            torch.set_num_threads(pick_threads(args.threads, torch.get_num_threads()))
+        if step % args.ckpt_every == 0:
+            save_checkpoint(LATEST, model, ema, opt, step, data_rng, args)
+        if args.keep_every and step % args.keep_every == 0:
+            save_checkpoint(os.path.join(CKPT_DIR, f"step{step}.pt"), model, ema, opt, step, data_rng, args)
+        if step % args.eval_every == 0:
+            t0 = time.time()
+            acc, flicker, fringe, clips = adherence(ema, steps=12, guidance=3.0)
+            dataset.write_png(os.path.join(CKPT_DIR, "adherence.png"), dataset.contact_sheet(clips))
+            log(f"adherence step {step}: colour {acc[0]:.2f} background {acc[1]:.2f} "
+                f"motion {acc[2]:.2f} shape {acc[3]:.2f} all {acc[4]:.2f} flicker {flicker:.2f} "
+                f"fringe {fringe:.1f} (dpmpp-2m 12 steps, cfg 3, {time.time() - t0:.0f}s)")
+            t0 = time.time()
+            ec, eb, present, chains = extend_check(ema)
+            dataset.write_png(os.path.join(CKPT_DIR, "extend.png"), dataset.contact_sheet(chains))
+            log(f"extend check step {step}: colour {ec:.2f} background {eb:.2f} object in "
+                f"{present:.0%} of new frames (3 chained extensions, overlap {EXTEND_OVERLAP}, "
+                f"{time.time() - t0:.0f}s)")
+            from diagnose import motion_probe  # here, not at the top: diagnose imports train
+            (_, lx, _), (_, rx, _), (_, _, uy), (_, _, dy) = motion_probe(ema)
+            log(f"motion probe step {step}: left dx {lx:+.1f} right dx {rx:+.1f} "
+                f"up dy {uy:+.1f} down dy {dy:+.1f} (t=999 mean clip; want about -/+ 10)")
+            model.train()
+
+    save_checkpoint(LATEST, model, ema, opt, step, data_rng, args)
+    log(f"stopped by {stop['signal']} at step {step}, checkpoint saved")
+
+
+if __name__ == "__main__":
+    if any(os.environ.get(k) != v for k, v in MALLOC_ENV.items()):
+        os.execve(sys.executable, [sys.executable] + sys.argv, {**os.environ, **MALLOC_ENV})
+    try:
+        sys.exit(main())
+    except Exception:
+        # The background run's stdout/stderr usually go to /dev/null: keep crashes in the log.
+        import traceback
+        log("crashed:\n" + traceback.format_exc())
+        raise
