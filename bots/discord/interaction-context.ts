@@ -85,7 +85,9 @@ export function imageAttachments(list: readonly DiscordAttachmentLike[], maxImag
 
 /** What the acting user is told; errors are marked so they read as refusals, not confirmations. */
 export function noteFor(outcome: EventOutcome): string {
-  return [outcome.error && `${WARNING} ${outcome.error.message}`, outcome.ephemeral].filter(Boolean).join('\n');
+  // The core's error outcomes carry their sentence twice (outcome.ts errorOutcome): say it once.
+  const ephemeral = outcome.ephemeral !== outcome.error?.message ? outcome.ephemeral : undefined;
+  return [outcome.error && `${WARNING} ${outcome.error.message}`, ephemeral].filter(Boolean).join('\n');
 }
 
 /** Matches the core's `edit-prompt:<session>` and similar "edit" actions. */

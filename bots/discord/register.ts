@@ -1,5 +1,7 @@
 import { DiscordAPIError, REST, Routes } from 'discord.js';
 import { DailiesError } from '../../src/errors.ts';
+import { parseCliArgs } from '../../src/util/cli-args.ts';
+import { platformEnvOf } from '../../src/config.ts';
 import { buildCommandDefinitions, inviteUrl } from './command-definitions.ts';
 import { MISSING_TOKEN_MESSAGE, REJECTED_TOKEN_MESSAGE, loadDiscordConfig } from './config.ts';
 
@@ -17,18 +19,17 @@ Reads DISCORD_TOKEN, DISCORD_APP_ID (default: taken from the token), DISCORD_GUI
 /** `dailies register`: returns the process exit code. */
 export async function run(
   argv: string[],
-  env: Record<string, string | undefined> = process.env,
+  env: Record<string, string | undefined> = platformEnvOf(),
   out: (line: string) => void = (line) => console.log(line),
 ): Promise<number> {
-  if (argv.includes('--help') || argv.includes('-h')) {
+  const values = parseCliArgs(argv, { global: { type: 'boolean' }, print: { type: 'boolean' } }, { command: 'dailies register' });
+  if (values.help) {
     out(USAGE);
     return 0;
   }
-  const unknown = argv.filter((a) => a !== '--global' && a !== '--print');
-  if (unknown.length) throw new DailiesError('bad_input', `Unknown option ${unknown[0]}; run \`dailies register --help\`.`);
 
   const body = buildCommandDefinitions();
-  if (argv.includes('--print')) {
+  if (values.print) {
     out(JSON.stringify(body, null, 2));
     return 0;
   }
@@ -38,7 +39,7 @@ export async function run(
   if (!config.appId) {
     throw new DailiesError('bad_input', 'DISCORD_APP_ID is not set and could not be read from the token; copy the Application ID from the General Information page.');
   }
-  const guildId = argv.includes('--global') ? undefined : config.guildId;
+  const guildId = values.global ? undefined : config.guildId;
   const rest = new REST(config.apiUrl ? { api: config.apiUrl } : {}).setToken(config.token);
   const route = guildId ? Routes.applicationGuildCommands(config.appId, guildId) : Routes.applicationCommands(config.appId);
 

@@ -11,7 +11,8 @@ import type {
   OutgoingMessage,
   ThreadRef,
 } from '../../src/core/ports/chat-adapter.ts';
-import { DailiesError, isDailiesError } from '../../src/errors.ts';
+import { callCore } from '../../src/core/call-core.ts';
+import { DailiesError } from '../../src/errors.ts';
 import { defaultActionMatcher, type ActionMatcher } from './action-match.ts';
 import { ArtifactFiles } from './artifact-files.ts';
 import { DEFAULT_COMMAND_HELP, formatCommandLine, type CommandHelp } from './command-line.ts';
@@ -262,15 +263,7 @@ export class LocalChatAdapter implements ChatAdapter {
    * becomes an error outcome for the acting user, and the adapter keeps serving.
    */
   async deliver(event: ChatEvent): Promise<EventOutcome> {
-    const handler = this.handler;
-    if (!handler) return { error: { code: 'unavailable', message: 'The bot is not running right now; try again in a moment.' } };
-    try {
-      return (await handler(event)) ?? {};
-    } catch (error) {
-      if (isDailiesError(error)) return { error: { code: error.code, message: error.message } };
-      this.logger.error(`local chat: the handler failed on ${event.kind} ${event.id}`, error);
-      return { error: { code: 'internal', message: 'Something went wrong on our side; please try again.' } };
-    }
+    return callCore(this.handler ?? undefined, event, this.logger);
   }
 
   async commandHelp(): Promise<CommandHelp[]> {

@@ -78,63 +78,11 @@ export interface StreamBacklog {
   events: StreamEvent[];
 }
 
-// Posting and editing must bump the stream's sequence number, log the event and publish it in one
-// step: otherwise two concurrent writes could publish in an order different from their numbers.
-const WRITE_MESSAGE = new LuaScript(`
--- KEYS[1]               messages hash (id -> JSON)
--- KEYS[2 + 3(i-1) ...]  for stream i: sequence counter, event log (zset scored by seq), message id list
--- ARGV[1] 'post' | 'edit'   ARGV[2] message id   ARGV[3] message JSON
--- ARGV[4] pub/sub channel   ARGV[5] events kept per stream   ARGV[6 ...] stream names
-local mode, id, json = ARGV[1], ARGV[2], ARGV[3]
-local exists = redis.call('HEXISTS', KEYS[1], id) == 1
-if mode == 'edit' and not exists then return redis.error_reply('NOT_FOUND message') end
-if mode == 'post' and exists then return redis.error_reply('EXISTS message') end
-redis.call('HSET', KEYS[1], id, json)
-local keep = tonumber(ARGV[5])
-local kind = 'message.edited'
-if mode == 'post' then kind = 'message.posted' end
-local out = {}
-for i = 6, #ARGV do
-  local k = 2 + (i - 6) * 3
-  local seq = redis.call('INCR', KEYS[k])
-  if mode == 'post' then redis.call('RPUSH', KEYS[k + 2], id) end
-  local event = '{"stream":"' .. ARGV[i] .. '","seq":' .. seq .. ',"type":"' .. kind .. '","message":' .. json .. '}'
-  redis.call('ZADD', KEYS[k + 1], seq, event)
-  redis.call('ZREMRANGEBYRANK', KEYS[k + 1], 0, -keep - 1)
-  redis.call('PUBLISH', ARGV[4], event)
-  out[#out + 1] = seq
-  out[#out + 1] = redis.call('LLEN', KEYS[k + 2])
-end
-return out
-`);
-
-const APPEND_EVENT = new LuaScript(`
--- KEYS[1] sequence counter   KEYS[2] event log
--- ARGV[1] stream name   ARGV[2] event type   ARGV[3] JSON members after "type" (starting with a comma)
--- ARGV[4] pub/sub channel   ARGV[5] events kept
-local seq = redis.call('INCR', KEYS[1])
-local event = '{"stream":"' .. ARGV[1] .. '","seq":' .. seq .. ',"type":"' .. ARGV[2] .. '"' .. ARGV[3] .. '}'
-redis.call('ZADD', KEYS[2], seq, event)
-redis.call('ZREMRANGEBYRANK', KEYS[2], 0, -tonumber(ARGV[5]) - 1)
-redis.call('PUBLISH', ARGV[4], event)
-return seq
-`);
-
-// The sequence number and the message list are read together so that a browser can fetch the
-// state, then subscribe from exactly that number without gaps or duplicates.
-const READ_SNAPSHOT = new LuaScript(`
--- KEYS[1] sequence counter   KEYS[2] message id list   KEYS[3] messages hash
--- ARGV[1] how many of the latest messages
-local seq = tonumber(redis.call('GET', KEYS[1]) or '0')
-local total = redis.call('LLEN', KEYS[2])
-local ids = redis.call('LRANGE', KEYS[2], -tonumber(ARGV[1]), -1)
-local out = { seq, total }
-if #ids > 0 then
-  local msgs = redis.call('HMGET', KEYS[3], unpack(ids))
-  for i = 1, #ids do out[#out + 1] = msgs[i] or '' end
-end
-return out
-`);
+// Posting, editing and appending bump the stream's sequence number, log the event and publish it
+// in one step (see ./lua, KEYS and ARGV at the top of each script), read once at load.
+const WRITE_MESSAGE = LuaScript.fromFile(new URL('./lua/write-message-n.lua', import.meta.url));
+const APPEND_EVENT = LuaScript.fromFile(new URL('./lua/append-event-2.lua', import.meta.url));
+const READ_SNAPSHOT = LuaScript.fromFile(new URL('./lua/read-snapshot-3.lua', import.meta.url));
 
 /** Largest snapshot; also keeps Lua's unpack() far below its stack limit. */
 export const MAX_SNAPSHOT = 1000;

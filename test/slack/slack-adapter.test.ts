@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { ChatEvent, CommandEvent, EventOutcome, IncomingAttachment, ThreadRef } from '../../src/core/ports/chat-adapter.ts';
+import { INTERNAL_MESSAGE } from '../../src/core/outcome.ts';
 import { DailiesError } from '../../src/errors.ts';
 import { WARNING_PREFIX } from '../../bots/slack/slack-adapter.ts';
 import { SLACK_ATTACHMENT_RULES } from '../../bots/slack/slack-files.ts';
@@ -172,7 +173,7 @@ describe('slash commands', () => {
     };
     await command('a boat');
     await settle();
-    expect(h.standIn.ephemerals().at(-1)!.text).toBe(`${W}Something went wrong on our side; try again in a minute.`);
+    expect(h.standIn.ephemerals().at(-1)!.text).toBe(`${W}${INTERNAL_MESSAGE}`);
     expect(h.logs.some((l) => l.startsWith('error') && l.includes('redis exploded'))).toBe(true);
   });
 });

@@ -1,0 +1,55 @@
+import { Hono } from 'hono';
+import type { CommandEvent, ThreadRef } from '../../../src/core/ports/chat-adapter.ts';
+import { isDailiesError } from '../../../src/errors.ts';
+import { parseCommandLine } from '../command-line.ts';
+import { localUser } from '../local-users.ts';
+import { fail, type ApiContext } from './context.ts';
+import { CommandBody } from './request-schemas.ts';
+
+/** /api/commands: typing a command in a channel or thread, and the list of commands for the page's help. */
+export function commandsApi(api: ApiContext): Hono {
+  const { adapter, store } = api;
+  const app = new Hono();
+
+  app.post('/', async (c) => {
+    const body = await api.readBody(c, CommandBody, 'The command');
+    if (body instanceof Response) return body;
+    let thread: ThreadRef | undefined;
+    let channel = body.channel;
+    if (body.thread !== undefined) {
+      const stored = await adapter.findThread(body.thread);
+      if (!stored) return fail(c, 404, 'not_found', 'There is no such thread.');
+      if (channel !== undefined && channel !== stored.channelId) return fail(c, 400, 'bad_input', `That thread is in #${stored.channelId}, not #${channel}.`);
+      thread = adapter.threadRef(stored);
+      channel = stored.channelId;
+    }
+    if (!channel || !(await store.getChannel(channel))) return fail(c, 404, 'not_found', `There is no channel #${channel ?? ''}.`);
+    let name = body.name;
+    let commandOptions: Record<string, unknown> = body.options ?? {};
+    if (body.text !== undefined) {
+      try {
+        ({ name, options: commandOptions } = parseCommandLine(body.text, await adapter.commandHelp()));
+      } catch (error) {
+        if (isDailiesError(error)) return fail(c, 400, error.code, error.message);
+        throw error;
+      }
+    }
+    const user = localUser(body.user);
+    const event: CommandEvent = {
+      id: api.eventId('command', user, body.id),
+      platform: 'local',
+      kind: 'command',
+      user,
+      receivedAt: Date.now(),
+      channelId: channel,
+      name: name!,
+      options: commandOptions,
+    };
+    if (thread) event.thread = thread;
+    return api.deliver(c, event, body.id !== undefined, thread?.threadId);
+  });
+
+  app.get('/help', async (c) => c.json({ commands: await adapter.commandHelp() }));
+
+  return app;
+}

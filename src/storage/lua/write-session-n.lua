@@ -1,0 +1,43 @@
+-- write-session: compare-and-set one session document and move its indexes in the same step.
+-- KEYS[1]  session hash {rev, doc}
+-- KEYS[2]  due-rounds sorted set (score: deadline, member: "<sessionId>:<roundId>")
+-- KEYS[3]  awaiting-admission sorted set (score: job created at, member: "<sessionId>:<jobId>")
+-- KEYS[4]  undelivered sorted set (score: job created at, member: "<sessionId>:<jobId>")
+-- KEYS[5]  thread index (thread key -> session id); checked only on create, refreshed always
+-- KEYS[6+] job index keys (job id -> session id), every job of the session
+-- ARGV[1]  expected rev ("0": the session must not exist)
+-- ARGV[2]  new rev
+-- ARGV[3]  document JSON
+-- ARGV[4]  session id
+-- ARGV[5]  "1" on create
+-- ARGV[6]  ttl in ms, "0" to keep forever
+-- ARGV[7+] for KEYS[2], KEYS[3] and KEYS[4] in turn: N, N (score, member) pairs to add, M, M members to remove
+-- Returns "ok" | "conflict" | "thread-taken".
+local rev = tonumber(redis.call('HGET', KEYS[1], 'rev') or '0')
+if rev ~= tonumber(ARGV[1]) then return 'conflict' end
+if ARGV[5] == '1' then
+  local owner = redis.call('GET', KEYS[5])
+  if owner and owner ~= ARGV[4] then return 'thread-taken' end
+end
+local ttl = tonumber(ARGV[6])
+redis.call('HSET', KEYS[1], 'rev', ARGV[2], 'doc', ARGV[3])
+if ttl > 0 then redis.call('PEXPIRE', KEYS[1], ttl) end
+for i = 5, #KEYS do
+  if ttl > 0 then redis.call('SET', KEYS[i], ARGV[4], 'PX', ttl) else redis.call('SET', KEYS[i], ARGV[4]) end
+end
+local i = 7
+for index = 2, 4 do
+  local n = tonumber(ARGV[i])
+  i = i + 1
+  for _ = 1, n do
+    redis.call('ZADD', KEYS[index], ARGV[i], ARGV[i + 1])
+    i = i + 2
+  end
+  local m = tonumber(ARGV[i])
+  i = i + 1
+  for _ = 1, m do
+    redis.call('ZREM', KEYS[index], ARGV[i])
+    i = i + 1
+  end
+end
+return 'ok'
