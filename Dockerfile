@@ -9,7 +9,7 @@ COPY package.json package-lock.json .npmrc ./
 RUN npm ci --omit=dev --no-audit --no-fund
 COPY . .
 ENV NODE_ENV=production
-CMD ["node", "src/cli/dailies.js", "start"]
+CMD ["node", "cli/dailies.js", "start"]
 
 FROM nvidia/cuda:12.6.3-cudnn-runtime-ubuntu24.04 AS gpu
 RUN apt-get update && apt-get install -y --no-install-recommends ffmpeg ca-certificates curl \
@@ -23,4 +23,4 @@ ENV ONNXRUNTIME_NODE_INSTALL=cuda12
 RUN npm ci --omit=dev --no-audit --no-fund
 COPY . .
 ENV NODE_ENV=production
-CMD ["node", "src/cli/dailies.js", "worker", "--provider", "cuda", "--device", "0"]
+CMD ["node", "cli/dailies.js", "worker", "--provider", "cuda", "--device", "0"]

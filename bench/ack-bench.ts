@@ -1,24 +1,24 @@
 import path from 'node:path';
 import type { Redis } from 'ioredis';
-import type { ChatAdapter, ChatEventHandler, CommandEvent, MessageRef, OutgoingMessage, ThreadRef } from '../core/ports/chat-adapter.ts';
-import { DailiesError } from '../errors.ts';
-import type { PoolBenchHooks } from '../queue/bench/pool-bench.ts';
+import type { ChatAdapter, ChatEventHandler, CommandEvent, MessageRef, OutgoingMessage, ThreadRef } from '../src/core/ports/chat-adapter.ts';
+import { DailiesError } from '../src/errors.ts';
+import type { PoolBenchHooks, PoolBenchOptions } from './pool-bench.ts';
 import { BURST_FLAGS, burstOptions, createBenchCore } from './bench-core.ts';
-import { benchHost, writeBenchJson, fmt, percentile, round, stats, type Stats } from './bench-stats.ts';
-import { parseCliArgs, runIfMain, wholeNumber } from './cli-args.ts';
+import { benchHost, writeBenchJson, fmt, percentile, round, stats, type Stats } from '../src/util/stats.ts';
+import { parseCliArgs, runIfMain, wholeNumber } from '../src/util/cli-args.ts';
 
 /**
  * How fast the core answers a command, as `dailies bot` wires it — Redis session store, Redis
  * rate limiter, the real BullmqJobQueue, delivery subscribed to the queue's events — with bursts
  * of `/video` commands in flight at once. Measured from handing the event to the core to its
  * answer. This is not the platform's ack: the Discord and Slack adapters acknowledge before the
- * core runs, and test/bench/discord-ack-bench.ts times that deferral as Discord sees it. The
+ * core runs, and bench/discord-ack-bench.ts times that deferral as Discord sees it. The
  * platform side here is an instant stand-in, so no HTTP and no platform time is included;
  * admission (the BullMQ enqueue) and progress posts run after each answer, on the same event
  * loop, as in production, and the table says when the burst's last job was in the queue.
  *
  * `dailies bench-pool` runs this through its `commandAnswerSamplesMs` hook; it also runs alone:
- *   node --import tsx src/cli/ack-bench.ts [--redis URL] [--commands N] [--bursts N] [--out FILE]
+ *   node --import tsx bench/ack-bench.ts [--redis URL] [--commands N] [--bursts N] [--out FILE]
  */
 
 export interface AckBenchOptions {
@@ -168,25 +168,18 @@ async function bareRoundTripsP99(redis: Redis, prefix: string, count: number): P
   return percentile(times, 99);
 }
 
-function flagValue(argv: string[], flag: string): string | undefined {
-  const i = argv.findIndex((a) => a === flag || a.startsWith(`${flag}=`));
-  if (i < 0) return undefined;
-  return argv[i]!.includes('=') ? argv[i]!.slice(flag.length + 1) : argv[i + 1];
-}
-
 /**
  * The pool bench's hooks: the same Redis as the pool bench (`--redis`), results written beside
- * its JSON as ack.json and ack-discord.json. The pool bench parses its own flags strictly, so
- * none are added here.
+ * its JSON (`--out`) as ack.json, ack-discord.json and ack-web.json.
  */
-export function poolBenchHooks(argv: string[]): PoolBenchHooks {
-  const redisUrl = flagValue(argv, '--redis') ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-  const dir = path.dirname(flagValue(argv, '--out') ?? 'bench-results/pool.json');
+export function poolBenchHooks(options: Pick<PoolBenchOptions, 'redisUrl' | 'out'>): PoolBenchHooks {
+  const { redisUrl } = options;
+  const dir = path.dirname(options.out);
   return {
     commandAnswerSamplesMs: async () => (await measureCommandAck({ redisUrl, commands: 200, bursts: 3, warmup: 100, channels: 1, out: path.join(dir, 'ack.json') })).samplesMs,
     discordAckSamplesMs: async () => {
-      // It drives the real adapter against the test stand-in of Discord, so it lives with the tests.
-      const { measureDiscordAck } = await import('../../test/bench/discord-ack-bench.ts');
+      // It drives the real adapter against the test stand-in of Discord (test/discord/stand-in/).
+      const { measureDiscordAck } = await import('./discord-ack-bench.ts');
       return (await measureDiscordAck({ redisUrl, commands: 200, bursts: 3, warmup: 50, out: path.join(dir, 'ack-discord.json') })).ackSamplesMs;
     },
     webChatAckSamplesMs: async () => {
@@ -199,11 +192,12 @@ export function poolBenchHooks(argv: string[]): PoolBenchHooks {
 
 /** `dailies bench-pool` with the command rows filled in. */
 export async function runPoolBench(argv: string[]): Promise<number> {
-  const { run } = await import('../queue/bench/pool-bench.ts');
-  return run(argv, argv.includes('--help') || argv.includes('-h') ? {} : poolBenchHooks(argv));
+  const { run, parsePoolBenchArgs } = await import('./pool-bench.ts');
+  const options = parsePoolBenchArgs(argv);
+  return run(argv, options === 'help' ? {} : poolBenchHooks(options));
 }
 
-const USAGE = `Usage: node --import tsx src/cli/ack-bench.ts [--redis URL] [--commands N] [--bursts N] [--warmup N] [--channels N] [--out FILE]
+const USAGE = `Usage: node --import tsx bench/ack-bench.ts [--redis URL] [--commands N] [--bursts N] [--warmup N] [--channels N] [--out FILE]
 
 Times the core's answer to N /video commands in flight at once (default 200, 3 bursts, after 100
 sequential warm-up commands) with the Redis session store and the BullMQ queue, on throwaway keys.

@@ -1,19 +1,20 @@
-import { commands } from '../../commands/index.ts';
+import { commands } from '../commands/index.ts';
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
-import type { ChatAdapter } from '../core/ports/chat-adapter.ts';
-import { createAdmission, type Admission } from '../core/admission.ts';
-import { createCore, type Core } from '../core/app.ts';
-import { createDelivery, type Delivery } from '../core/delivery.ts';
-import type { Logger } from '../core/runtime.ts';
-import { BullmqJobQueue } from '../queue/bullmq-job-queue.ts';
-import { redisOptionsFromUrl } from '../queue/redis-options.ts';
-import { loadPolicyConfig } from '../safety/policy-config.ts';
-import { createPromptPolicy } from '../safety/prompt-policy.ts';
-import { RedisTokenBucket } from '../safety/redis-token-bucket.ts';
-import { RedisSessionStore } from '../storage/redis-session-store.ts';
-import { deleteKeysStartingWith } from '../redis/delete-keys.ts';
-import { wholeNumber } from './cli-args.ts';
+import type { ChatAdapter } from '../src/core/ports/chat-adapter.ts';
+import { createAdmission, type Admission } from '../src/core/admission.ts';
+import { createCore, type Core } from '../src/core/app.ts';
+import { createDelivery, type Delivery } from '../src/core/delivery.ts';
+import type { Logger } from '../src/core/runtime.ts';
+import { BullmqJobQueue } from '../src/queue/bullmq-job-queue.ts';
+import { redisOptionsFromUrl } from '../src/queue/redis-options.ts';
+import { loadConfig, loadConfigWithRedisFlag } from '../src/config.ts';
+import { loadPolicyConfig } from '../src/safety/policy-config.ts';
+import { createPromptPolicy } from '../src/safety/prompt-policy.ts';
+import { RedisTokenBucket } from '../src/safety/redis-token-bucket.ts';
+import { RedisSessionStore } from '../src/storage/redis-session-store.ts';
+import { deleteKeysStartingWith } from '../src/redis/delete-keys.ts';
+import { wholeNumber } from '../src/util/cli-args.ts';
 
 /**
  * The core as `dailies bot` wires it — Redis session store, Redis rate limiter, the real
@@ -64,7 +65,7 @@ export function createBenchCore(options: { redisUrl: string; adapters: readonly 
     adapters: options.adapters,
     delivery,
     admission,
-    policy: createPromptPolicy(loadPolicyConfig()),
+    policy: createPromptPolicy(loadPolicyConfig(loadConfig())),
     rateLimiter: new RedisTokenBucket(redis, { prefix: `${prefix}:` }),
     log: quiet,
   });
@@ -105,7 +106,7 @@ export const BURST_FLAGS = {
 /** Parsed burst flags, with each bench's own defaults for warm-up and output file. */
 export function burstOptions(values: { redis?: string; commands?: string; bursts?: string; warmup?: string; out?: string }, defaults: { warmup: number; out: string }) {
   return {
-    redisUrl: values.redis ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+    redisUrl: loadConfigWithRedisFlag(values.redis).REDIS_URL,
     commands: wholeNumber('--commands', values.commands, 200, 1),
     bursts: wholeNumber('--bursts', values.bursts, 3, 1),
     warmup: wholeNumber('--warmup', values.warmup, defaults.warmup, 0),

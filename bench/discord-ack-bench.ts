@@ -1,10 +1,10 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
-import { DiscordAdapter, type AdapterLogger, type SettledEvent } from '../../bots/discord/discord-adapter.ts';
-import { BURST_FLAGS, burstOptions, createBenchCore } from '../../src/cli/bench-core.ts';
-import { benchHost, writeBenchJson, fmt, round, stats, type Stats } from '../../src/cli/bench-stats.ts';
-import { DailiesError } from '../../src/errors.ts';
+import { DiscordAdapter, type AdapterLogger, type SettledEvent } from '../bots/discord/discord-adapter.ts';
+import { BURST_FLAGS, burstOptions, createBenchCore } from './bench-core.ts';
+import { benchHost, writeBenchJson, fmt, round, stats, type Stats } from '../src/util/stats.ts';
+import { DailiesError } from '../src/errors.ts';
 import { RemoteStandIn, type InteractionTiming } from './remote-stand-in.ts';
-import { parseCliArgs, runIfMain } from '../../src/cli/cli-args.ts';
+import { parseCliArgs, runIfMain } from '../src/util/cli-args.ts';
 
 /**
  * The command ack Discord observes, under load: the real DiscordAdapter (discord.js) connected to
@@ -19,9 +19,10 @@ import { parseCliArgs, runIfMain } from '../../src/cli/cli-args.ts';
  * clock lined up with the stand-in's by performance.timeOrigin), splits the ack into the bot's
  * part and the stand-in's own queue for receiving 200 requests at once.
  *
- * It lives with the tests because it drives the test stand-in; `dailies bench-pool` loads it for
+ * It drives the Discord stand-in from test/discord/stand-in/ (only bench/ may import test code);
+ * `dailies bench-pool` loads it for
  * its "command ack (Discord, to platform)" row. It also runs alone:
- *   node --import tsx test/bench/discord-ack-bench.ts [--redis URL] [--commands N] [--bursts N] [--warmup N] [--out FILE]
+ *   node --import tsx bench/discord-ack-bench.ts [--redis URL] [--commands N] [--bursts N] [--warmup N] [--out FILE]
  */
 
 export interface DiscordAckBenchOptions {
@@ -238,7 +239,7 @@ function printTable(r: DiscordAckBenchResult, print: (line: string) => void): vo
   for (const { line, count, first } of r.adapterLog) print(`the adapter logged ${count} x "${line}", first: ${JSON.stringify(first)}`);
 }
 
-const USAGE = `Usage: node --import tsx test/bench/discord-ack-bench.ts [--redis URL] [--commands N] [--bursts N] [--warmup N] [--out FILE]
+const USAGE = `Usage: node --import tsx bench/discord-ack-bench.ts [--redis URL] [--commands N] [--bursts N] [--warmup N] [--out FILE]
 
 Times the Discord adapter's acknowledgement of N /video interactions in flight at once (default
 200, 3 bursts, after 50 sequential warm-up commands), as the Discord stand-in sees it, with the

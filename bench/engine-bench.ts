@@ -5,13 +5,13 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { z } from 'zod';
-import { DailiesError, describeZodIssues } from '../../src/errors.ts';
-import { parseCliArgs } from '../../src/cli/cli-args.ts';
-import { encodePreview, encodeVideo } from '../../src/media/index.ts';
-import { builtinModelDir, loadModel } from '../engine/load-model.ts';
-import { OnnxSession, floatTensor } from '../engine/ort.ts';
-import type { VideoModel } from '../../src/core/ports/video-model.ts';
-import { writeBenchJson } from '../../src/cli/bench-stats.ts';
+import { DailiesError, describeZodIssues } from '../src/errors.ts';
+import { parseCliArgs } from '../src/util/cli-args.ts';
+import { encodePreview, encodeVideo } from '../src/media/index.ts';
+import { builtinModelDir, loadModel } from '../models/engine/load-model.ts';
+import { OnnxSession, floatTensor } from '../models/engine/ort.ts';
+import type { VideoModel } from '../src/core/ports/video-model.ts';
+import { writeBenchJson } from '../src/util/stats.ts';
 
 /**
  * `npm run bench`: speed of the engine on the built-in model. Figures are medians of warm runs;
@@ -87,7 +87,7 @@ async function timeTorchForward(batch: number, runs: number): Promise<{ median_m
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const values = parseCliArgs(argv, { model: { type: 'string' }, runs: { type: 'string' }, out: { type: 'string' }, 'no-torch': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } });
+  const values = parseCliArgs(argv, { model: { type: 'string' }, runs: { type: 'string' }, out: { type: 'string' }, 'no-torch': { type: 'boolean' } }, { command: 'dailies bench' });
   if (values.help) {
     console.log(USAGE);
     return 0;

@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
-import type { Clip, GenerateOptions, GenerateRequest, GenerateResult, VideoModel } from '../../core/ports/video-model.ts';
-import { DailiesError } from '../../errors.ts';
-import type { EncodeResult } from '../../media/index.ts';
+import type { Clip, GenerateOptions, GenerateRequest, GenerateResult, VideoModel } from '../src/core/ports/video-model.ts';
+import { DailiesError } from '../src/errors.ts';
+import type { EncodeResult } from '../src/media/index.ts';
 
 /**
  * Stand-ins for the pool benchmark only: they let `bench-pool` measure the queue and the worker

@@ -2,21 +2,22 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { Queue } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
-import { ffmpegRenderMedia } from '../../../workers/render-media.ts';
-import { RenderWorker } from '../../../workers/worker.ts';
-import { DailiesError } from '../../errors.ts';
-import { FsArtifactStore } from '../../storage/fs-artifact-store.ts';
-import { BullmqJobQueue } from '../bullmq-job-queue.ts';
-import type { FairMode } from '../fair-share.ts';
-import type { JobEvent, RenderJob } from '../../core/ports/job-queue.ts';
-import { redisOptionsFromUrl } from '../redis-options.ts';
-import { redactUrl } from '../../redact-url.ts';
+import { ffmpegRenderMedia } from '../workers/render-media.ts';
+import { RenderWorker } from '../workers/worker.ts';
+import { DailiesError } from '../src/errors.ts';
+import { FsArtifactStore } from '../src/storage/fs-artifact-store.ts';
+import { BullmqJobQueue } from '../src/queue/bullmq-job-queue.ts';
+import type { FairMode } from '../src/queue/fair-share.ts';
+import type { JobEvent, RenderJob } from '../src/core/ports/job-queue.ts';
+import { redisOptionsFromUrl } from '../src/queue/redis-options.ts';
+import { redactUrl } from '../src/redact-url.ts';
 import { rawMedia, standInModel } from './pool-bench-stand-ins.ts';
-import { deleteKeysStartingWith } from '../../redis/delete-keys.ts';
-import { writeBenchJson } from '../../cli/bench-stats.ts';
+import { deleteKeysStartingWith } from '../src/redis/delete-keys.ts';
+import { writeBenchJson } from '../src/util/stats.ts';
+import { parseCliArgs, wholeNumber } from '../src/util/cli-args.ts';
+import { loadConfigWithRedisFlag } from '../src/config.ts';
 
 /**
  * `dailies bench-pool`: what the worker pool itself costs, with inference taken out.
@@ -34,21 +35,21 @@ import { writeBenchJson } from '../../cli/bench-stats.ts';
  */
 
 export interface PoolBenchHooks {
-  /** The core's answer to /video commands in flight at once, in ms (src/cli/ack-bench.ts). */
+  /** The core's answer to /video commands in flight at once, in ms (bench/ack-bench.ts). */
   commandAnswerSamplesMs?: () => Promise<number[]>;
   /**
    * The ack as Discord sees it: INTERACTION_CREATE sent -> the adapter's deferred callback
-   * received, in ms (test/bench/discord-ack-bench.ts). This is what the 3 s deadline applies to.
+   * received, in ms (bench/discord-ack-bench.ts). This is what the 3 s deadline applies to.
    */
   discordAckSamplesMs?: () => Promise<number[]>;
   /**
    * The web chat's ack: POST /api/commands sent -> answered, from a client process, and the same
-   * bursts to a no-op HTTP server (the floor HTTP itself costs here), in ms (src/cli/web-ack-bench.ts).
+   * bursts to a no-op HTTP server (the floor HTTP itself costs here), in ms (bench/web-ack-bench.ts).
    */
   webChatAckSamplesMs?: () => Promise<{ samplesMs: number[]; floorSamplesMs: number[] }>;
 }
 
-interface Options {
+export interface PoolBenchOptions {
   redisUrl: string;
   jobs: number;
   encodeJobs: number;
@@ -65,7 +66,7 @@ Measures the render pool without inference on a throwaway queue (its keys are de
   --out FILE        JSON results (default bench-results/pool.json)`;
 
 export async function run(argv: string[], hooks: PoolBenchHooks = {}): Promise<number> {
-  const options = parseOptions(argv);
+  const options = parsePoolBenchArgs(argv);
   if (options === 'help') {
     console.log(USAGE);
     return 0;
@@ -348,35 +349,19 @@ async function deleteKeys(redis: RedisOptions, prefix: string): Promise<void> {
   }
 }
 
-function parseOptions(argv: string[]): Options | 'help' {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        redis: { type: 'string' },
-        jobs: { type: 'string' },
-        'encode-jobs': { type: 'string' },
-        'job-ms': { type: 'string' },
-        out: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
-  } catch (cause) {
-    throw new DailiesError('bad_input', `${(cause as Error).message}; run \`dailies bench-pool --help\` for the options.`, { cause });
-  }
+/** `dailies bench-pool`'s options; --redis stands in for REDIS_URL (src/config.ts). */
+export function parsePoolBenchArgs(argv: string[]): PoolBenchOptions | 'help' {
+  const values = parseCliArgs(
+    argv,
+    { redis: { type: 'string' }, jobs: { type: 'string' }, 'encode-jobs': { type: 'string' }, 'job-ms': { type: 'string' }, out: { type: 'string' } },
+    { command: 'dailies bench-pool' },
+  );
   if (values.help) return 'help';
-  const int = (flag: string, raw: string | undefined, fallback: number, min: number) => {
-    if (raw === undefined) return fallback;
-    const n = Number(raw);
-    if (!Number.isInteger(n) || n < min) throw new DailiesError('bad_input', `${flag} must be a whole number of at least ${min}, not "${raw}".`);
-    return n;
-  };
   return {
-    redisUrl: values.redis ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
-    jobs: int('--jobs', values.jobs, 200, 1),
-    encodeJobs: int('--encode-jobs', values['encode-jobs'], 10, 0),
-    jobMs: int('--job-ms', values['job-ms'], 200, 1),
+    redisUrl: loadConfigWithRedisFlag(values.redis).REDIS_URL,
+    jobs: wholeNumber('--jobs', values.jobs, 200, 1),
+    encodeJobs: wholeNumber('--encode-jobs', values['encode-jobs'], 10, 0),
+    jobMs: wholeNumber('--job-ms', values['job-ms'], 200, 1),
     out: values.out ?? 'bench-results/pool.json',
   };
 }

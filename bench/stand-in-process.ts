@@ -1,5 +1,5 @@
-import { DiscordStandIn, type RecordedCall } from '../discord/stand-in/discord-stand-in.ts';
-import { snowflake } from '../discord/stand-in/payloads.ts';
+import { DiscordStandIn, type RecordedCall } from '../test/discord/stand-in/discord-stand-in.ts';
+import { snowflake } from '../test/discord/stand-in/payloads.ts';
 import type { BurstTimings, InteractionTiming, StandInReady, StandInReply, StandInRequest } from './remote-stand-in.ts';
 
 /**

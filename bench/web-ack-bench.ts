@@ -7,13 +7,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
-import { startLocalChat } from '../../bots/local/server.ts';
-import { DailiesError } from '../errors.ts';
-import { deleteKeysStartingWith } from '../redis/delete-keys.ts';
+import { startLocalChat } from '../bots/local/server.ts';
+import { DailiesError } from '../src/errors.ts';
+import { deleteKeysStartingWith } from '../src/redis/delete-keys.ts';
 import { BURST_FLAGS, burstOptions, createBenchCore } from './bench-core.ts';
-import { benchHost, fmt, round, stats, writeBenchJson, type Stats } from './bench-stats.ts';
+import { benchHost, fmt, round, stats, writeBenchJson, type Stats } from '../src/util/stats.ts';
 import type { BurstReply, BurstRequest } from './http-burst-client.ts';
-import { parseCliArgs, runIfMain } from './cli-args.ts';
+import { parseCliArgs, runIfMain } from '../src/util/cli-args.ts';
 
 /**
  * The web chat's ack as the page sees it: `POST /api/commands` sent -> its response received,
@@ -26,7 +26,7 @@ import { parseCliArgs, runIfMain } from './cli-args.ts';
  * moment, since client, server and Redis share its cores. The ratio of the two is the figure that
  * carries over between machines.
  *
- *   node --import tsx src/cli/web-ack-bench.ts [--redis URL] [--commands N] [--bursts N] [--warmup N] [--out FILE]
+ *   node --import tsx bench/web-ack-bench.ts [--redis URL] [--commands N] [--bursts N] [--warmup N] [--out FILE]
  */
 
 export interface WebAckBenchOptions {
@@ -188,7 +188,7 @@ export async function measureWebChatAck(options: WebAckBenchOptions): Promise<We
   }
 }
 
-const USAGE = `Usage: node --import tsx src/cli/web-ack-bench.ts [--redis URL] [--commands N] [--bursts N] [--warmup N] [--out FILE]
+const USAGE = `Usage: node --import tsx bench/web-ack-bench.ts [--redis URL] [--commands N] [--bursts N] [--warmup N] [--out FILE]
 
 Times POST /api/commands of the local web chat with N /video commands in flight (default 200,
 3 bursts), from a client in its own process, beside the same bursts to a no-op HTTP server.

@@ -2,24 +2,24 @@ import { rename } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { Redis } from 'ioredis';
 import { z } from 'zod';
-import { commands } from '../../commands/index.ts';
-import type { ChatAdapter, ThreadRef } from '../core/ports/chat-adapter.ts';
-import { createAdmission } from '../core/admission.ts';
-import { createCore } from '../core/app.ts';
-import { createDelivery } from '../core/delivery.ts';
-import { createReconciliation } from '../core/reconciliation.ts';
-import { createImageIntake } from '../core/image-intake.ts';
-import type { Session } from '../core/session.ts';
-import type { CommandHelp } from '../../bots/local/command-line.ts';
-import type { Config } from '../config.ts';
-import { reencodeToFit } from '../media/index.ts';
-import { BullmqJobQueue } from '../queue/bullmq-job-queue.ts';
-import { redisOptionsFromUrl } from '../queue/redis-options.ts';
-import { loadPolicyConfig } from '../safety/policy-config.ts';
-import { createPromptPolicy } from '../safety/prompt-policy.ts';
-import { RedisTokenBucket } from '../safety/redis-token-bucket.ts';
-import { FsArtifactStore } from '../storage/fs-artifact-store.ts';
-import { RedisSessionStore } from '../storage/redis-session-store.ts';
+import { commands } from '../commands/index.ts';
+import type { ChatAdapter, ThreadRef } from '../src/core/ports/chat-adapter.ts';
+import { createAdmission } from '../src/core/admission.ts';
+import { createCore } from '../src/core/app.ts';
+import { createDelivery } from '../src/core/delivery.ts';
+import { createReconciliation } from '../src/core/reconciliation.ts';
+import { createImageIntake } from '../src/core/image-intake.ts';
+import type { Session } from '../src/core/session.ts';
+import type { CommandHelp } from '../bots/local/command-line.ts';
+import type { Config } from '../src/config.ts';
+import { reencodeToFit } from '../src/media/index.ts';
+import { BullmqJobQueue } from '../src/queue/bullmq-job-queue.ts';
+import { redisOptionsFromUrl } from '../src/queue/redis-options.ts';
+import { loadPolicyConfig } from '../src/safety/policy-config.ts';
+import { createPromptPolicy } from '../src/safety/prompt-policy.ts';
+import { RedisTokenBucket } from '../src/safety/redis-token-bucket.ts';
+import { FsArtifactStore } from '../src/storage/fs-artifact-store.ts';
+import { RedisSessionStore } from '../src/storage/redis-session-store.ts';
 
 /**
  * The bot side of dailies in one process: session store, job queue, delivery, the core, and the
@@ -86,7 +86,7 @@ export async function startBot(options: BotOptions): Promise<BotRuntime> {
   const redis = new Redis(config.REDIS_URL, { enableAutoPipelining: true, maxRetriesPerRequest: 1, commandTimeout: 2_000 });
   redis.on('error', (e) => log(`redis: ${e.message}`));
   const store = new RedisSessionStore({ redis, prefix: `${prefix}:s:`, postLeaseMs: config.DAILIES_POST_LEASE_MS });
-  const queue = new BullmqJobQueue({ redis: redisOptionsFromUrl(config.REDIS_URL), prefix, perPersonCap: config.DAILIES_MAX_OUTSTANDING });
+  const queue = new BullmqJobQueue({ redis: redisOptionsFromUrl(config.REDIS_URL), prefix, perPersonCap: config.DAILIES_MAX_OUTSTANDING, queueName: config.DAILIES_QUEUE });
   const artifacts = new FsArtifactStore({ root: resolve(config.ARTIFACTS_DIR) });
 
   // 2. Delivery posts job events into threads; files over a platform's cap are re-encoded.
@@ -108,7 +108,7 @@ export async function startBot(options: BotOptions): Promise<BotRuntime> {
 
   // Slack's private file URLs need the bot token, so the adapter exists before the image intake
   // (its constructor touches no network).
-  const slack = process.env.SLACK_BOT_TOKEN ? new (await import('../../bots/slack/slack-adapter.ts')).SlackAdapter({}) : undefined;
+  const slack = config.slack ? new (await import('../bots/slack/slack-adapter.ts')).SlackAdapter({ env: config.platformEnv }) : undefined;
 
   // 3. Admission hands recorded jobs to the queue after each answer, and sweeps up jobs a bot
   //    recorded but died before queueing.
@@ -125,7 +125,7 @@ export async function startBot(options: BotOptions): Promise<BotRuntime> {
     adapters: (platform) => adapters.find((a) => a.platform === platform),
     delivery,
     admission,
-    policy: createPromptPolicy(loadPolicyConfig()),
+    policy: createPromptPolicy(loadPolicyConfig(config)),
     rateLimiter: new RedisTokenBucket(redis, { prefix: `${prefix}:` }),
     images: createImageIntake({ artifacts, headers: (p) => (p === 'slack' ? slack?.attachmentHeaders() : undefined) }),
     config: { voteWindowMs: config.DAILIES_VOTE_WINDOW_MS },
@@ -135,7 +135,7 @@ export async function startBot(options: BotOptions): Promise<BotRuntime> {
   let localUrl: string | null = null;
   const closers: (() => Promise<void>)[] = [];
   if (options.local !== false) {
-    const { startLocalChat } = await import('../../bots/local/server.ts');
+    const { startLocalChat } = await import('../bots/local/server.ts');
     const chat = await startLocalChat({
       port: config.PORT,
       hostname: config.HOST,
@@ -156,9 +156,9 @@ export async function startBot(options: BotOptions): Promise<BotRuntime> {
     localUrl = chat.url;
     log(`web chat: ${chat.url}`);
   }
-  if (process.env.DISCORD_TOKEN) {
-    const { DiscordAdapter } = await import('../../bots/discord/discord-adapter.ts');
-    const discord = new DiscordAdapter({ logger: { warn: (...a: unknown[]) => log(`discord: ${a.join(' ')}`), error: (...a: unknown[]) => log(`discord: ${a.join(' ')}`), info: (...a: unknown[]) => log(`discord: ${a.join(' ')}`) } });
+  if (config.discord) {
+    const { DiscordAdapter } = await import('../bots/discord/discord-adapter.ts');
+    const discord = new DiscordAdapter({ env: config.platformEnv, logger: { warn: (...a: unknown[]) => log(`discord: ${a.join(' ')}`), error: (...a: unknown[]) => log(`discord: ${a.join(' ')}`), info: (...a: unknown[]) => log(`discord: ${a.join(' ')}`) } });
     try {
       await discord.start(core);
       adapters.push(discord);

@@ -1,9 +1,9 @@
 import { mkdir, mkdtemp, rename, rm, rmdir, stat } from 'node:fs/promises';
 import { setMaxListeners } from 'node:events';
 import { basename, dirname, join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
-import type { Clip, GenerateRequest, VideoModel } from '../core/ports/video-model.ts';
-import { DailiesError, isDailiesError } from '../errors.ts';
+import type { Clip, GenerateRequest, VideoModel } from '../src/core/ports/video-model.ts';
+import { DailiesError, isDailiesError } from '../src/errors.ts';
+import { parseCliArgs } from '../src/util/cli-args.ts';
 
 /**
  * `dailies generate`: one prompt to video files, no queue, no chat. Files appear in --out only
@@ -36,7 +36,7 @@ const OPTIONS = {
   guidance: { type: 'string' }, frames: { type: 'string' }, variations: { type: 'string' }, scheduler: { type: 'string' },
   image: { type: 'string' }, strength: { type: 'string' }, extend: { type: 'string' }, overlap: { type: 'string' },
   model: { type: 'string' }, provider: { type: 'string' }, device: { type: 'string' }, out: { type: 'string' },
-  json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+  json: { type: 'boolean' },
 } as const;
 type OptionName = keyof typeof OPTIONS;
 
@@ -71,35 +71,13 @@ function usageError(text: string, fix = MORE): DailiesError {
 
 const quoted = (s: string) => JSON.stringify(s.length > 40 ? `${s.slice(0, 40)}…` : s);
 
-/**
- * Options from argv, or null for --help. parseArgs runs non-strict and the tokens are checked
- * here, because its strict-mode errors are multi-line and name no fix.
- */
+/** Options from argv, or null for --help. */
 export function parseGenerateArgs(argv: string[]): GenerateArgs | null {
-  const { tokens } = parseArgs({ args: argv, options: OPTIONS, strict: false, allowPositionals: true, tokens: true });
-  if (tokens.some((t) => t.kind === 'option' && t.name === 'help')) return null;
-  const raw: Partial<Record<OptionName, string | true>> = {};
-  for (const token of tokens) {
-    if (token.kind === 'option-terminator') continue;
-    if (token.kind === 'positional') {
-      throw usageError(`Unexpected argument ${quoted(token.value)}`, 'options start with --, and a prompt with spaces needs quotes: --prompt "a red circle"');
-    }
-    const name = token.name as OptionName;
-    if (!Object.hasOwn(OPTIONS, name)) throw usageError(`Unknown option ${token.rawName}`);
-    if (OPTIONS[name].type === 'boolean') {
-      if (token.value !== undefined) throw usageError(`Option ${token.rawName} takes no value (got ${quoted(token.value)})`, `write ${token.rawName} on its own`);
-      raw[name] = true;
-      continue;
-    }
-    const value = token.value;
-    if (value === undefined) throw usageError(`Option ${token.rawName} needs a value`);
-    // Non-strict parseArgs takes the next argument whatever it is, so `--prompt --json` would
-    // render the prompt "--json"; only a negative number is a plausible dash-led value.
-    if (!token.inlineValue && value.startsWith('-') && !DECIMAL.test(value)) {
-      throw usageError(`Option ${token.rawName} needs a value but is followed by ${quoted(value)}`, `give it a value, or write ${token.rawName}=VALUE for one that starts with a dash`);
-    }
-    raw[name] = value;
-  }
+  const raw = parseCliArgs(argv, OPTIONS, {
+    command: 'dailies generate',
+    positional: 'options start with --, and a prompt with spaces needs quotes: --prompt "a red circle"',
+  });
+  if (raw.help) return null;
 
   const text = (name: OptionName): string | undefined => (typeof raw[name] === 'string' ? raw[name] : undefined);
   const number = (name: OptionName, whole = false): number | undefined => {
@@ -166,8 +144,8 @@ export async function run(argv: string[]): Promise<number> {
   // Imported only now: onnxruntime and the media modules take about half a second to load,
   // which --help and a mistyped option should not pay.
   const [{ builtinModelDir, loadModel }, { decodeClip, decodeImage, encodePreview, encodeVideo, resizeClip }] = await Promise.all([
-    import('../../models/engine/load-model.ts'),
-    import('../media/index.ts'),
+    import('../models/engine/load-model.ts'),
+    import('../src/media/index.ts'),
   ]);
 
   const controller = new AbortController();

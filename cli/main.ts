@@ -1,4 +1,4 @@
-import { isDailiesError } from '../errors.ts';
+import { isDailiesError } from '../src/errors.ts';
 
 /**
  * `dailies <command>`: each subcommand lives in its own module, imported only when used so that
@@ -9,13 +9,13 @@ type Subcommand = { describe: string; load: () => Promise<(argv: string[]) => Pr
 
 const subcommands: Record<string, Subcommand> = {
   // one line per subcommand: name -> module exporting `run(argv): Promise<number>`
-  eval: { describe: 'measure prompt adherence of the built-in model', load: async () => (await import('../../models/eval/run-eval.ts')).run },
-  bench: { describe: 'time the engine (per step, per clip, batched takes, torch vs onnxruntime)', load: async () => (await import('../../models/bench/run-bench.ts')).run },
+  eval: { describe: 'measure prompt adherence of the built-in model', load: async () => (await import('../models/eval/run-eval.ts')).run },
+  bench: { describe: 'time the engine (per step, per clip, batched takes, torch vs onnxruntime)', load: async () => (await import('../bench/engine-bench.ts')).run },
   start: { describe: 'web chat + one worker on the built-in model (+ Discord/Slack when configured)', load: async () => (await import('./start.ts')).run },
   bot: { describe: 'chat adapters and delivery only, for split deployments', load: async () => (await import('./start.ts')).runBot },
-  worker: { describe: 'run a render worker (one per GPU: --device N)', load: async () => (await import('../../workers/cli.ts')).run },
-  'bench-pool': { describe: 'measure the worker pool (ack latency, enqueue-to-start, fairness, overhead)', load: async () => (await import('./ack-bench.ts')).runPoolBench },
-  register: { describe: 'register the Discord slash commands (guild when DISCORD_GUILD_ID is set)', load: async () => (await import('../../bots/discord/register.ts')).run },
+  worker: { describe: 'run a render worker (one per GPU: --device N)', load: async () => (await import('./worker.ts')).run },
+  'bench-pool': { describe: 'measure the worker pool (ack latency, enqueue-to-start, fairness, overhead)', load: async () => (await import('../bench/ack-bench.ts')).runPoolBench },
+  register: { describe: 'register the Discord slash commands (guild when DISCORD_GUILD_ID is set)', load: async () => (await import('../bots/discord/register.ts')).run },
   generate: { describe: 'render a prompt to video files', load: async () => (await import('./generate.ts')).run },
 };
 

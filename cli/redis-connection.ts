@@ -2,8 +2,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { Redis } from 'ioredis';
-import { DailiesError } from '../errors.ts';
-import { redactUrl } from '../redact-url.ts';
+import { DailiesError } from '../src/errors.ts';
+import { redactUrl } from '../src/redact-url.ts';
 
 /**
  * Finds Redis for `dailies start`: the one at REDIS_URL, or — when nothing answers there, the URL

@@ -1,15 +1,15 @@
 import os from 'node:os';
 import { resolve } from 'node:path';
-import { builtinModelDir } from '../../models/engine/load-model.ts';
-import { engineSpec, workerName } from '../../workers/cli.ts';
-import { ffmpegRenderMedia } from '../../workers/render-media.ts';
-import { ThreadedVideoModel } from '../../workers/threaded-video-model.ts';
-import { RenderWorker } from '../../workers/worker.ts';
-import { loadConfig } from '../config.ts';
-import { redisOptionsFromUrl } from '../queue/redis-options.ts';
-import { FsArtifactStore } from '../storage/fs-artifact-store.ts';
+import { builtinModelDir } from '../models/engine/load-model.ts';
+import { engineSpec, workerName } from './worker.ts';
+import { ffmpegRenderMedia } from '../workers/render-media.ts';
+import { ThreadedVideoModel } from '../workers/threaded-video-model.ts';
+import { RenderWorker } from '../workers/worker.ts';
+import { DEFAULT_REDIS_URL, loadConfig } from '../src/config.ts';
+import { redisOptionsFromUrl } from '../src/queue/redis-options.ts';
+import { FsArtifactStore } from '../src/storage/fs-artifact-store.ts';
 import { startBot } from './bot-runtime.ts';
-import { parseCliArgs } from './cli-args.ts';
+import { parseCliArgs } from '../src/util/cli-args.ts';
 import { ensureRedis } from './redis-connection.ts';
 
 /**
@@ -22,7 +22,7 @@ const START_HELP = `Usage: dailies start [--no-worker]
 
 Starts the local web chat on $PORT (default 8080), one render worker on the built-in model
 (or $MODEL_DIR), and the Discord/Slack adapters when their tokens are set. Connects to $REDIS_URL
-(default redis://127.0.0.1:6379), starting redis-server for its own lifetime if nothing answers.`;
+(default ${DEFAULT_REDIS_URL}), starting redis-server for its own lifetime if nothing answers.`;
 
 const BOT_HELP = `Usage: dailies bot
 
@@ -31,7 +31,7 @@ when their tokens are set, and delivery of finished renders. Render workers run 
 (\`dailies worker\`) against the same $REDIS_URL and $DAILIES_PREFIX.`;
 
 async function serve(argv: string[], withWorker: boolean): Promise<number> {
-  const values = parseCliArgs(argv, withWorker ? { help: { type: 'boolean', short: 'h' }, 'no-worker': { type: 'boolean' } } : { help: { type: 'boolean', short: 'h' } });
+  const values = parseCliArgs(argv, withWorker ? { 'no-worker': { type: 'boolean' } } : {}, { command: withWorker ? 'dailies start' : 'dailies bot' }) as { help?: boolean; 'no-worker'?: boolean };
   if (values.help) {
     console.log(withWorker ? START_HELP : BOT_HELP);
     return 0;
@@ -53,9 +53,12 @@ async function serve(argv: string[], withWorker: boolean): Promise<number> {
     worker = new RenderWorker({
       redis: redisOptionsFromUrl(config.REDIS_URL),
       prefix: config.DAILIES_PREFIX,
+      queueName: config.DAILIES_QUEUE,
+      lockDurationMs: config.DAILIES_LOCK_DURATION_MS,
+      stalledIntervalMs: config.DAILIES_STALLED_INTERVAL_MS,
       workerId: workerName(undefined),
       concurrency: 1,
-      createModel: () => ThreadedVideoModel.start(engineSpec({ modelDir, provider: 'cpu', deviceId: undefined, concurrency: 1, threads, redisUrl: config.REDIS_URL, queueName: 'renders', graceMs: 10_000 })),
+      createModel: () => ThreadedVideoModel.start(engineSpec({ modelDir, provider: 'cpu', deviceId: undefined, concurrency: 1, threads })),
       media: ffmpegRenderMedia(),
       store: new FsArtifactStore({ root: resolve(config.ARTIFACTS_DIR) }),
     });

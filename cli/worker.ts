@@ -1,15 +1,15 @@
 import os from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { builtinModelDir } from '../models/engine/load-model.ts';
-import { loadConfig } from '../src/config.ts';
+import { DEFAULT_REDIS_URL, loadConfigWithRedisFlag, type Config } from '../src/config.ts';
 import { DailiesError } from '../src/errors.ts';
-import { redisOptionsFromUrl, redisUrlError } from '../src/queue/redis-options.ts';
+import { redisOptionsFromUrl } from '../src/queue/redis-options.ts';
 import { FsArtifactStore } from '../src/storage/fs-artifact-store.ts';
-import type { EngineSpec } from './engine-protocol.ts';
-import { ffmpegRenderMedia } from './render-media.ts';
-import { ThreadedVideoModel } from './threaded-video-model.ts';
-import { RenderWorker } from './worker.ts';
+import { parseCliArgs, wholeNumber } from '../src/util/cli-args.ts';
+import type { EngineSpec } from '../workers/engine-protocol.ts';
+import { ffmpegRenderMedia } from '../workers/render-media.ts';
+import { ThreadedVideoModel } from '../workers/threaded-video-model.ts';
+import { RenderWorker } from '../workers/worker.ts';
 
 const USAGE = `Usage: dailies worker [options]
 
@@ -22,7 +22,7 @@ Options:
   --model DIR        Model folder (default $MODEL_DIR, else the built-in model)
   --provider P       cpu or cuda (default cpu, or cuda with --device)
   --threads N        CPU threads per slot (default: cores / slots)
-  --redis URL        Redis address (default $REDIS_URL or redis://127.0.0.1:6379)
+  --redis URL        Redis address (default $REDIS_URL or ${DEFAULT_REDIS_URL})
   --queue NAME       Queue name (default $DAILIES_QUEUE or renders)
   --grace SECONDS    On SIGTERM, time running renders get to finish before they are
                      handed back to the queue (default 30)
@@ -39,31 +39,31 @@ export interface WorkerArgs {
   redisUrl: string;
   queueName: string;
   graceMs: number;
+  /** The environment's settings (src/config.ts), with --redis as REDIS_URL. */
+  config: Config;
 }
 
-export function parseWorkerArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): WorkerArgs | 'help' {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        device: { type: 'string' },
-        concurrency: { type: 'string' },
-        model: { type: 'string' },
-        provider: { type: 'string' },
-        threads: { type: 'string' },
-        redis: { type: 'string' },
-        queue: { type: 'string' },
-        grace: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-    }));
-  } catch (cause) {
-    throw new DailiesError('bad_input', `${(cause as Error).message}; run \`dailies worker --help\` for the options.`, { cause });
-  }
+/**
+ * The worker's options: flags first, then the environment (through src/config.ts), then defaults.
+ * `env` is the process environment unless a test passes its own.
+ */
+export function parseWorkerArgs(argv: string[], env?: NodeJS.ProcessEnv): WorkerArgs | 'help' {
+  const values = parseCliArgs(
+    argv,
+    {
+      device: { type: 'string' },
+      concurrency: { type: 'string' },
+      model: { type: 'string' },
+      provider: { type: 'string' },
+      threads: { type: 'string' },
+      redis: { type: 'string' },
+      queue: { type: 'string' },
+      grace: { type: 'string' },
+    },
+    { command: 'dailies worker' },
+  );
   if (values.help) return 'help';
-  const deviceId = values.device === undefined ? undefined : int('--device', values.device, 0);
+  const deviceId = wholeNumber('--device', values.device, undefined, 0);
   const provider = values.provider ?? (deviceId === undefined ? 'cpu' : 'cuda');
   if (provider !== 'cpu' && provider !== 'cuda') {
     throw new DailiesError('bad_input', `--provider must be cpu or cuda, not "${provider}".`);
@@ -71,23 +71,22 @@ export function parseWorkerArgs(argv: string[], env: NodeJS.ProcessEnv = process
   if (deviceId !== undefined && provider !== 'cuda') {
     throw new DailiesError('bad_input', '--device picks a GPU, so it needs --provider cuda (or no --provider).');
   }
-  const redisUrl = values.redis ?? env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-  const badRedis = redisUrlError(values.redis !== undefined ? '--redis' : 'REDIS_URL', redisUrl, values.redis !== undefined ? 'fix the option and run again' : 'fix the variable and restart');
-  if (badRedis) throw new DailiesError('bad_input', badRedis);
+  const config = loadConfigWithRedisFlag(values.redis, env);
   return {
     deviceId,
-    concurrency: values.concurrency === undefined ? 1 : int('--concurrency', values.concurrency, 1),
-    modelDir: path.resolve(values.model ?? env.MODEL_DIR ?? builtinModelDir()),
+    concurrency: wholeNumber('--concurrency', values.concurrency, 1, 1),
+    modelDir: path.resolve(values.model ?? config.MODEL_DIR ?? builtinModelDir()),
     provider,
-    threads: values.threads === undefined ? undefined : int('--threads', values.threads, 1),
-    redisUrl,
-    queueName: values.queue ?? env.DAILIES_QUEUE ?? 'renders',
-    graceMs: values.grace === undefined ? 30_000 : int('--grace', values.grace, 0) * 1000,
+    threads: wholeNumber('--threads', values.threads, undefined, 1),
+    redisUrl: config.REDIS_URL,
+    queueName: values.queue ?? config.DAILIES_QUEUE,
+    graceMs: wholeNumber('--grace', values.grace, 30, 0) * 1000,
+    config,
   };
 }
 
 /** The engine as loaded in each slot's thread: models/engine/load-model.ts `loadModel(dir, options)`. */
-export function engineSpec(args: WorkerArgs): EngineSpec {
+export function engineSpec(args: Pick<WorkerArgs, 'modelDir' | 'provider' | 'deviceId' | 'threads' | 'concurrency'>): EngineSpec {
   const threads =
     args.threads ?? (args.provider === 'cpu' ? Math.max(1, Math.floor(os.availableParallelism() / args.concurrency)) : undefined);
   return {
@@ -109,7 +108,7 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   const spec = engineSpec(args);
-  const config = loadConfig();
+  const { config } = args;
   const worker = new RenderWorker({
     redis: redisOptionsFromUrl(args.redisUrl),
     queueName: args.queueName,
@@ -122,7 +121,7 @@ export async function run(argv: string[]): Promise<number> {
     concurrency: args.concurrency,
     createModel: () => ThreadedVideoModel.start(spec),
     media: ffmpegRenderMedia(),
-    store: new FsArtifactStore(),
+    store: new FsArtifactStore({ root: path.resolve(config.ARTIFACTS_DIR) }),
   });
   return runUntilSignalled(worker, args.graceMs);
 }
@@ -157,10 +156,4 @@ export async function runUntilSignalled(worker: RenderWorker, graceMs: number): 
   await worker.close(graceMs);
   console.log(`worker ${worker.id}: stopped`);
   return 0;
-}
-
-function int(flag: string, raw: string, min: number): number {
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < min) throw new DailiesError('bad_input', `${flag} must be a whole number of at least ${min}, not "${raw}".`);
-  return n;
 }

@@ -1,11 +1,14 @@
 import { z } from 'zod';
 import { DailiesError, describeZodIssues } from './errors.ts';
-import { REDIS_URL_FORM, redisUrlProblem } from './queue/redis-options.ts';
+import { DEFAULT_PREFIX, DEFAULT_QUEUE_NAME } from './queue/queue-keys.ts';
+import { REDIS_URL_FORM, redisUrlError, redisUrlProblem } from './queue/redis-options.ts';
 
 /**
- * Process-wide settings from the environment, validated once at start-up. Platform settings
- * (DISCORD_*, SLACK_*) are validated by their adapters so that a bad Discord token never stops
- * the web chat from starting.
+ * Process-wide settings from the environment, validated once at start-up by every process (bot,
+ * worker, benches): this is the one module that reads the environment; everything else is passed
+ * values. Platform settings (DISCORD_*, SLACK_*) are validated by their adapters so that a bad
+ * Discord token never stops the web chat from starting: here they are only picked out
+ * (`platformEnv`) and their presence turned into `discord` / `slack`.
  */
 /** Checked here, before anything connects: a bad db path used to crash the process inside ioredis. */
 const redisUrl = z.string().superRefine((url, ctx) => {
@@ -13,15 +16,20 @@ const redisUrl = z.string().superRefine((url, ctx) => {
   if (problem) ctx.addIssue({ code: 'custom', message: `must look like ${REDIS_URL_FORM}, but ${problem}` });
 });
 
+/** The one Redis address every process and bench falls back to. */
+export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
+
 const Env = z.object({
-  REDIS_URL: redisUrl.default('redis://127.0.0.1:6379'),
+  REDIS_URL: redisUrl.default(DEFAULT_REDIS_URL),
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   HOST: z.string().default('127.0.0.1'),
   ARTIFACTS_DIR: z.string().min(1).default('.artifacts'),
   /** Model package the default worker loads; defaults to the built-in model. */
   MODEL_DIR: z.string().optional(),
   /** Redis key prefix, so several installations can share one Redis. */
-  DAILIES_PREFIX: z.string().regex(/^[a-z0-9:_-]+$/i).default('dailies'),
+  DAILIES_PREFIX: z.string().regex(/^[a-z0-9:_-]+$/i).default(DEFAULT_PREFIX),
+  /** BullMQ queue name; the bot enqueues to it and workers take from it, so both ends read this. */
+  DAILIES_QUEUE: z.string().min(1).default(DEFAULT_QUEUE_NAME),
   /** Waiting + running renders one person may have at once. */
   DAILIES_MAX_OUTSTANDING: z.coerce.number().int().min(1).max(100).default(3),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
@@ -37,14 +45,55 @@ const Env = z.object({
   DAILIES_STALLED_INTERVAL_MS: z.coerce.number().int().min(500).max(600_000).default(30_000),
   /** Worker: a job's lock; a dead worker's job is taken over after it lapses (renewed at half while alive). */
   DAILIES_LOCK_DURATION_MS: z.coerce.number().int().min(1_000).max(600_000).default(30_000),
+  /** Bot: blocked prompt terms, comma- or newline-separated (src/safety/policy-config.ts). */
+  DAILIES_BLOCKED_TERMS: z.string().optional(),
+  /** Bot: a file of blocked prompt terms, one a line. */
+  DAILIES_BLOCKED_TERMS_FILE: z.string().optional(),
+  /** Bot: the Discord adapter starts when this is set (its own settings: bots/discord/config.ts). */
+  DISCORD_TOKEN: z.string().optional(),
+  /** Bot: the Slack adapter starts when this is set (its own settings: bots/slack/config.ts). */
+  SLACK_BOT_TOKEN: z.string().optional(),
 });
-export type Config = z.infer<typeof Env>;
 
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+/** DISCORD_* and SLACK_*, handed to the adapters, which validate them when they start. */
+const PlatformEnv = z.record(z.string().regex(/^(DISCORD|SLACK)_/), z.string().optional());
+
+export type Config = Omit<z.infer<typeof Env>, 'DISCORD_TOKEN' | 'SLACK_BOT_TOKEN'> & {
+  /** DISCORD_TOKEN is set. */
+  discord: boolean;
+  /** SLACK_BOT_TOKEN is set. */
+  slack: boolean;
+  platformEnv: Record<string, string | undefined>;
+};
+
+/**
+ * DISCORD_* and SLACK_* only, unvalidated: for `dailies register`, which must not fail on a bad
+ * REDIS_URL it never uses. The adapters validate these when they start.
+ */
+export function platformEnvOf(env: NodeJS.ProcessEnv = process.env): Record<string, string | undefined> {
+  return PlatformEnv.parse(Object.fromEntries(Object.entries(env).filter(([name]) => /^(DISCORD|SLACK)_/.test(name))));
+}
+
+/** The settings from `env` (the process environment unless given), with `overrides` (a CLI flag standing in for a variable) on top. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Record<string, string | undefined> = {}): Config {
+  env = { ...env, ...Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)) };
   const parsed = Env.safeParse(env);
   if (!parsed.success) {
     // One sentence: what is wrong with which variable, then what to do.
     throw new DailiesError('bad_input', `${describeZodIssues('Environment', parsed.error.issues).replace(/\.$/, '')}; fix the variable and restart.`);
   }
-  return parsed.data;
+  const { DISCORD_TOKEN, SLACK_BOT_TOKEN, ...settings } = parsed.data;
+  return { ...settings, discord: Boolean(DISCORD_TOKEN), slack: Boolean(SLACK_BOT_TOKEN), platformEnv: platformEnvOf(env) };
+}
+
+/**
+ * The settings for a CLI with a `--redis URL` option: the flag, when given, is checked as an
+ * option (its own one-sentence error) and then stands in for REDIS_URL.
+ */
+export function loadConfigWithRedisFlag(redisFlag: string | undefined, env?: NodeJS.ProcessEnv): Config {
+  if (redisFlag !== undefined) {
+    const bad = redisUrlError('--redis', redisFlag, 'fix the option and run again');
+    if (bad) throw new DailiesError('bad_input', bad);
+  }
+  return loadConfig(env, { REDIS_URL: redisFlag });
 }

@@ -7,7 +7,7 @@ import type { RenderJob } from '../src/core/ports/job-queue.ts';
 import type { ArtifactStore } from '../src/core/ports/artifact-store.ts';
 import type { RenderResult } from '../src/queue/job-wire.ts';
 import { PoolStats } from '../src/queue/pool-stats.ts';
-import { QueueKeys } from '../src/queue/queue-keys.ts';
+import { DEFAULT_PREFIX, DEFAULT_QUEUE_NAME, QueueKeys } from '../src/queue/queue-keys.ts';
 import { redisClientOptions } from '../src/queue/redis-options.ts';
 import { ModelPool } from './model-pool.ts';
 import { CANCEL_REASON, RenderProcessor, SHUTDOWN_REASON } from './render-processor.ts';
@@ -15,7 +15,7 @@ import type { RenderMedia } from './render-media.ts';
 
 export interface RenderWorkerOptions {
   redis: RedisOptions;
-  /** Must match the bot's BullmqJobQueue; defaults 'renders' and 'dailies'. */
+  /** Must match the bot's BullmqJobQueue; defaults DEFAULT_QUEUE_NAME and DEFAULT_PREFIX ('renders', 'dailies'). */
   queueName?: string;
   prefix?: string;
   /** Shown in 'started' events and BullMQ's worker list, e.g. "gpu-box:gpu1:4242". */
@@ -57,7 +57,7 @@ export class RenderWorker {
   private scale: ModelScale | undefined;
 
   constructor(private readonly options: RenderWorkerOptions) {
-    this.keys = new QueueKeys(options.prefix ?? 'dailies', options.queueName ?? 'renders');
+    this.keys = new QueueKeys(options.prefix ?? DEFAULT_PREFIX, options.queueName ?? DEFAULT_QUEUE_NAME);
     this.log = options.log ?? ((line) => console.error(line));
     const clientOptions = redisClientOptions(options.redis, 'worker');
     this.redis = new Redis(clientOptions);

@@ -1,12 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
-import { parseCliArgs } from '../../src/cli/cli-args.ts';
+import { parseCliArgs } from '../../src/util/cli-args.ts';
 import { DailiesError, describeZodIssues } from '../../src/errors.ts';
 import { builtinModelDir, loadModel } from '../engine/load-model.ts';
 import { analyseClip, type Vocabulary } from './analyse-clip.ts';
 import { heldOutPrompts, type EvalCase } from './held-out-prompts.ts';
-import { writeBenchJson } from '../../src/cli/bench-stats.ts';
+import { writeBenchJson } from '../../src/util/stats.ts';
 
 /**
  * `npm run eval`: prompt adherence of the built-in model, read back from the pixels of what it
@@ -101,8 +101,8 @@ export async function evaluate(modelDir: string, cases: EvalCase[], opts: { seed
 export async function run(argv: string[]): Promise<number> {
   const values = parseCliArgs(argv, {
     model: { type: 'string' }, count: { type: 'string' }, prompts: { type: 'string' }, steps: { type: 'string' },
-    guidance: { type: 'string' }, seed: { type: 'string' }, out: { type: 'string' }, help: { type: 'boolean', short: 'h' },
-  });
+    guidance: { type: 'string' }, seed: { type: 'string' }, out: { type: 'string' },
+  }, { command: 'dailies eval' });
   if (values.help) {
     console.log(USAGE);
     return 0;

@@ -1,3 +1,7 @@
+/** The queue's name and key prefix when none is configured (DAILIES_QUEUE, DAILIES_PREFIX). */
+export const DEFAULT_QUEUE_NAME = 'renders';
+export const DEFAULT_PREFIX = 'dailies';
+
 /**
  * Names of every Redis key the worker pool uses besides BullMQ's own. They live under the
  * queue's BullMQ prefix (`<prefix>:<queue>:`), so deleting a test queue's keys removes ours too,

@@ -24,7 +24,8 @@ export function parseTermList(text: string): string[] {
     .filter((t) => t !== '');
 }
 
-export function loadPolicyConfig(env: Record<string, string | undefined> = process.env, readFile: (path: string) => string = (p) => readFileSync(p, 'utf8')): PolicyConfig {
+/** `env`: the process's settings (src/config.ts `loadConfig()`), or just these two variables. */
+export function loadPolicyConfig(env: { DAILIES_BLOCKED_TERMS?: string | undefined; DAILIES_BLOCKED_TERMS_FILE?: string | undefined }, readFile: (path: string) => string = (p) => readFileSync(p, 'utf8')): PolicyConfig {
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) throw new DailiesError('bad_input', describeZodIssues('Policy settings', parsed.error.issues));
   const terms = parseTermList(parsed.data.DAILIES_BLOCKED_TERMS ?? '');

@@ -5,8 +5,8 @@ import { DailiesError } from '../errors.ts';
 import type { ArtifactRef, ArtifactStore } from '../core/ports/artifact-store.ts';
 
 export interface FsArtifactStoreOptions {
-  /** Directory of the store; default `$ARTIFACTS_DIR`, else `.artifacts/` under the working directory. */
-  root?: string;
+  /** Directory of the store, resolved against the working directory (processes pass ARTIFACTS_DIR from src/config.ts, default `.artifacts`). */
+  root: string;
   /** URL path the local web chat serves the directory under; default '/artifacts'. */
   publicPrefix?: string;
 }
@@ -33,8 +33,8 @@ export class FsArtifactStore implements ArtifactStore {
   readonly root: string;
   private readonly publicPrefix: string;
 
-  constructor(options: FsArtifactStoreOptions = {}) {
-    this.root = path.resolve(options.root ?? process.env.ARTIFACTS_DIR ?? '.artifacts');
+  constructor(options: FsArtifactStoreOptions) {
+    this.root = path.resolve(options.root);
     this.publicPrefix = (options.publicPrefix ?? '/artifacts').replace(/\/+$/, '');
   }
 

@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, test } from 'vitest';
-import { measureWebChatAck } from '../../src/cli/web-ack-bench.ts';
+import { measureWebChatAck } from '../../bench/web-ack-bench.ts';
 
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const redis = new Redis(redisUrl);

@@ -35,7 +35,7 @@ function dailies(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Result> {
     () =>
       new Promise<Result>((resolve, reject) => {
         const started = performance.now();
-        const child = spawn(process.execPath, ['src/cli/dailies.js', 'generate', ...args], {
+        const child = spawn(process.execPath, ['cli/dailies.js', 'generate', ...args], {
           cwd: ROOT,
           env: { ...process.env, ...env },
           stdio: ['ignore', 'pipe', 'pipe'],

@@ -3,7 +3,7 @@ import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 
 const run = promisify(execFile);
-const dailies = (...args: string[]) => run(process.execPath, ['src/cli/dailies.js', ...args], { timeout: 60_000 });
+const dailies = (...args: string[]) => run(process.execPath, ['cli/dailies.js', ...args], { timeout: 60_000 });
 
 // The top-level usage promises `dailies <command> --help` for every command; an unknown option is
 // one `error:` line and exit code 1, never a stack trace.

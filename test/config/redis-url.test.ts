@@ -5,12 +5,12 @@ import { loadConfig } from '../../src/config.ts';
 import { DailiesError } from '../../src/errors.ts';
 import { redisOptionsFromUrl, redisUrlProblem } from '../../src/queue/redis-options.ts';
 import { redactUrl } from '../../src/redact-url.ts';
-import { parseWorkerArgs } from '../../workers/cli.ts';
+import { parseWorkerArgs } from '../../cli/worker.ts';
 
 /** Issue 11, item 6: a bad REDIS_URL is one sentence without its password, and the commands exit 1. */
 
 const SECRET = 'S3cretPassw0rd';
-const DAILIES = fileURLToPath(new URL('../../src/cli/dailies.js', import.meta.url));
+const DAILIES = fileURLToPath(new URL('../../cli/dailies.js', import.meta.url));
 
 function run(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {

@@ -76,7 +76,7 @@ export async function startStack(options: { env?: Record<string, string>; readyT
   // Inside vitest, NODE_OPTIONS/VITEST variables would change how the child loads its modules.
   for (const name of Object.keys(env)) if (name.startsWith('VITEST') || name === 'NODE_OPTIONS' || name === 'TEST') delete env[name];
 
-  const child = spawn(process.execPath, [join(ROOT, 'src/cli/dailies.js'), 'start'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [join(ROOT, 'cli/dailies.js'), 'start'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout!.setEncoding('utf8').on('data', (d: string) => (output += d));
   child.stderr!.setEncoding('utf8').on('data', (d: string) => (output += d));

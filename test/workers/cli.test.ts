@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DailiesError } from '../../src/errors.ts';
-import { engineSpec, parseWorkerArgs, workerName } from '../../workers/cli.ts';
+import { engineSpec, parseWorkerArgs, workerName } from '../../cli/worker.ts';
 
 describe('dailies worker options', () => {
   it('pins a GPU with --device: CUDA provider, that device, a worker name that says so', () => {

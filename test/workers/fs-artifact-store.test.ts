@@ -2,6 +2,7 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.ts';
 import { DailiesError } from '../../src/errors.ts';
 import { FsArtifactStore } from '../../src/storage/fs-artifact-store.ts';
 
@@ -55,16 +56,9 @@ describe('FsArtifactStore', () => {
     expect((error as DailiesError).code).toBe('not_found');
   });
 
-  it('defaults to $ARTIFACTS_DIR, else .artifacts under the working directory', () => {
-    const saved = process.env.ARTIFACTS_DIR;
-    try {
-      process.env.ARTIFACTS_DIR = path.join(dir, 'env');
-      expect(new FsArtifactStore().root).toBe(path.join(dir, 'env'));
-      delete process.env.ARTIFACTS_DIR;
-      expect(new FsArtifactStore().root).toBe(path.resolve('.artifacts'));
-    } finally {
-      if (saved === undefined) delete process.env.ARTIFACTS_DIR;
-      else process.env.ARTIFACTS_DIR = saved;
-    }
+  it('is rooted at $ARTIFACTS_DIR, else .artifacts under the working directory (the root comes from src/config.ts)', () => {
+    const root = (env: NodeJS.ProcessEnv) => new FsArtifactStore({ root: loadConfig(env).ARTIFACTS_DIR }).root;
+    expect(root({ ARTIFACTS_DIR: path.join(dir, 'env') })).toBe(path.join(dir, 'env'));
+    expect(root({})).toBe(path.resolve('.artifacts'));
   });
 });
