@@ -6,14 +6,14 @@ import { workUnits, type JobShape } from './job-cost.ts';
 import type { JobEvent, JobOutcome, JobQueue, JobStatus, RenderJob } from '../core/ports/job-queue.ts';
 import { decodeFailure, isProgressPayload, type RenderResult } from './job-wire.ts';
 import { PoolStats, estimateFinishAll, estimateFinishMs, withOwnDuration } from './pool-stats.ts';
-import { QueueKeys } from './queue-keys.ts';
+import { DEFAULT_PREFIX, DEFAULT_QUEUE_NAME, QueueKeys } from './queue-keys.ts';
 import { redisClientOptions } from './redis-options.ts';
 import { parseRenderJob } from './render-job-schema.ts';
 
 export interface BullmqJobQueueOptions {
   /** Where Redis is; see `redisOptionsFromUrl`. */
   redis: RedisOptions;
-  /** Default 'renders'. Workers must use the same name and prefix. */
+  /** Default DEFAULT_QUEUE_NAME ('renders'). Workers must use the same name and prefix. */
   queueName?: string;
   /** BullMQ key prefix, default 'dailies'. */
   prefix?: string;
@@ -75,8 +75,8 @@ export class BullmqJobQueue implements JobQueue {
   private closed = false;
 
   constructor(private readonly options: BullmqJobQueueOptions) {
-    const queueName = options.queueName ?? 'renders';
-    const prefix = options.prefix ?? 'dailies';
+    const queueName = options.queueName ?? DEFAULT_QUEUE_NAME;
+    const prefix = options.prefix ?? DEFAULT_PREFIX;
     this.keys = new QueueKeys(prefix, queueName);
     this.cap = options.perPersonCap ?? 3;
     this.attempts = options.attempts ?? 3;
@@ -183,7 +183,8 @@ export class BullmqJobQueue implements JobQueue {
         return cancelled ? { state: 'ended', event: { type: 'cancelled', jobId } } : { state: 'unknown' };
       }
       if (!job.finishedOn) return { state: 'pending' };
-      if (job.failedReason) {
+      // failedReason outlives a failed attempt: a job that completed on a retry still has one.
+      if (job.failedReason && (await job.isFailed())) {
         const error = decodeFailure(job.failedReason);
         return { state: 'ended', event: error.code === 'cancelled' ? { type: 'cancelled', jobId } : { type: 'failed', jobId, error, willRetry: false } };
       }
@@ -361,7 +362,7 @@ export class BullmqJobQueue implements JobQueue {
       return { state: cancelled ? 'cancelled' : 'unknown', position: null, etaMs: null };
     }
     if (!job.finishedOn) return { state: 'waiting', position: null, etaMs: null };
-    if (job.failedReason) {
+    if (job.failedReason && (await job.isFailed())) {
       const cancelled = decodeFailure(job.failedReason).code === 'cancelled';
       return { state: cancelled ? 'cancelled' : 'failed', position: null, etaMs: null };
     }

@@ -26,6 +26,11 @@ import type {
  * - Ephemeral and error outcomes are shown to the acting user only, never posted in the thread.
  * - A handler that throws does not take the adapter down; the actor is told something failed.
  * - Edits change text and buttons; attachments stay as posted.
+ * - Posts go only to threads that exist; attachments over `maxUploadBytesFor` are refused.
+ *
+ * Every check applies to every adapter, FakeAdapter (the core tests' in-memory adapter,
+ * test/conformance/chat-adapter-fake.test.ts) included: none needs a network, so there are no
+ * capability flags. Add one here, named and documented, before letting an adapter skip a check.
  */
 
 export interface PlatformAttachment {
@@ -96,7 +101,8 @@ async function eventually<T>(check: () => T, timeoutMs = 5000): Promise<T> {
   }
 }
 
-export function describeChatAdapterConformance(name: string, makeHarness: () => Promise<ChatAdapterHarness>): void {
+/** Runs the suite on one adapter (test/local, test/discord, test/slack and test/conformance call it). */
+export function runChatAdapterConformance(name: string, makeHarness: () => Promise<ChatAdapterHarness>): void {
   describe(`ChatAdapter conformance: ${name}`, () => {
     let h: ChatAdapterHarness;
     let events: ChatEvent[];
@@ -346,3 +352,6 @@ export function describeChatAdapterConformance(name: string, makeHarness: () => 
     });
   });
 }
+
+/** The suite's earlier name, kept for the runners that call it so. */
+export const describeChatAdapterConformance = runChatAdapterConformance;

@@ -271,6 +271,21 @@ export function runSessionStoreConformance(name: string, factory: (now: () => nu
       expect(await store.claimEvent('discord:1', 40)).toBe(true);
     });
 
+    it('holds a confirmed event for the long ttl, and lets a lapsed unconfirmed claim be taken again', async () => {
+      // Handled: confirmed for a day, so a redelivery after the short claim is still a duplicate.
+      expect(await store.claimEvent('slack:handled', 40)).toBe(true);
+      await store.confirmEvent('slack:handled', 86_400_000);
+      // The handler died before confirming: its claim lapses and a retry runs.
+      expect(await store.claimEvent('slack:crashed', 40)).toBe(true);
+      time += 100;
+      await new Promise((r) => setTimeout(r, 100));
+      expect(await store.claimEvent('slack:handled', 40)).toBe(false);
+      expect(await store.claimEvent('slack:crashed', 40)).toBe(true);
+      // Confirming a claim that already lapsed does not resurrect it.
+      await store.confirmEvent('slack:never-claimed', 86_400_000);
+      expect(await store.claimEvent('slack:never-claimed', 40)).toBe(true);
+    });
+
     it('claims each post once, keeps its ref, and releases only unposted claims', async () => {
       const key = { scope: 'j1', kind: 'take', index: 0 };
       const ref = { thread: thread(), messageId: 'm1' };

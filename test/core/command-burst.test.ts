@@ -7,7 +7,7 @@ import type { SessionStore } from '../../src/core/ports/session-store.ts';
 import { harness } from './fakes/harness.ts';
 
 /**
- * 200 /video commands in flight at once, as the ack bench sends them (src/cli/ack-bench.ts,
+ * 200 /video commands in flight at once, as the ack bench sends them (bench/ack-bench.ts,
  * where their speed is measured): every one is answered with a thread of its own, recorded once,
  * and queued once after the answers, on the memory store and on Redis.
  */

@@ -11,6 +11,7 @@ function setup() {
   const clock = new ManualClock();
   const store = new MemorySessionStore({ now: () => clock.now() });
   const adapter = new FakeAdapter();
+  adapter.adoptThread(thread);
   const poster = new ThreadPoster({ store, adapters: () => adapter, clock, log: quietLog, editIntervalMs: 1500 });
   return { clock, store, adapter, poster };
 }

@@ -85,7 +85,7 @@ describe('ThreadedVideoModel', () => {
 
 describe('ThreadedVideoModel with the real engine module', () => {
   it('imports models/engine/load-model.ts in the thread and passes its errors back as DailiesErrors', async () => {
-    const { engineSpec, parseWorkerArgs } = await import('../../workers/cli.ts');
+    const { engineSpec, parseWorkerArgs } = await import('../../cli/worker.ts');
     const args = parseWorkerArgs(['--model', '/nonexistent/model-dir'], {});
     const error = await ThreadedVideoModel.start(engineSpec(args as Exclude<typeof args, 'help'>)).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(DailiesError);

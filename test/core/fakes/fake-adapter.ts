@@ -1,4 +1,7 @@
-import type { ChatAdapter, ChatEventHandler, CommandEvent, MessageRef, OutgoingMessage, Platform, ThreadRef } from '../../../src/core/ports/chat-adapter.ts';
+import type { ChatAdapter, ChatEvent, ChatEventHandler, CommandEvent, EventOutcome, MessageRef, OutgoingMessage, Platform, ThreadRef } from '../../../src/core/ports/chat-adapter.ts';
+import { callCore } from '../../../src/core/call-core.ts';
+import type { Logger } from '../../../src/core/runtime.ts';
+import { DailiesError } from '../../../src/errors.ts';
 
 export interface RecordedMessage {
   ref: MessageRef;
@@ -6,12 +9,20 @@ export interface RecordedMessage {
   edits: OutgoingMessage[];
 }
 
-/** A ChatAdapter that records threads, posts and edits; `latest(ref)` is what a person would see now. */
+const quiet: Logger = { warn: () => {}, error: () => {} };
+
+/**
+ * A ChatAdapter that records threads, posts and edits; `latest(ref)` is what a person would see now.
+ * It keeps the real adapters' contract (test/conformance/chat-adapter.conformance.ts runs on it):
+ * posts go only to threads it opened, attachments over the upload limit are refused, edits leave
+ * attachments as posted, and `deliver` plays the platform handing an event to the core.
+ */
 export class FakeAdapter implements ChatAdapter {
   readonly threads: ThreadRef[] = [];
   readonly posts: RecordedMessage[] = [];
   failNextPost = false;
   private nextId = 1;
+  private handler: ChatEventHandler | undefined;
 
   constructor(
     readonly platform: Platform = 'local',
@@ -22,8 +33,26 @@ export class FakeAdapter implements ChatAdapter {
     return this.maxUploadBytes;
   }
 
-  async start(_handler: ChatEventHandler): Promise<void> {}
-  async stop(): Promise<void> {}
+  async start(handler: ChatEventHandler): Promise<void> {
+    this.handler = handler;
+  }
+
+  async stop(): Promise<void> {
+    this.handler = undefined;
+  }
+
+  /**
+   * The platform delivers an event, as the real adapters hand it over (src/core/call-core.ts):
+   * the outcome is what the acting user sees; a handler that throws becomes the standard error.
+   */
+  deliver(event: ChatEvent): Promise<EventOutcome> {
+    return callCore(this.handler, event, quiet);
+  }
+
+  /** A thread that already exists on the platform (opened before this adapter started, e.g. by a bot before a restart). */
+  adoptThread(thread: ThreadRef): void {
+    if (!this.threads.some((t) => sameThread(t, thread))) this.threads.push({ ...thread });
+  }
 
   async startThread(origin: CommandEvent, message: OutgoingMessage) {
     const thread: ThreadRef = { platform: this.platform, channelId: origin.channelId, threadId: `t${this.nextId++}` };
@@ -37,19 +66,28 @@ export class FakeAdapter implements ChatAdapter {
       this.failNextPost = false;
       throw new Error('platform said no');
     }
-    const ref = { thread, messageId: `m${this.nextId++}` };
+    const known = this.threads.find((t) => sameThread(t, thread));
+    if (!known) throw new DailiesError('not_found', `There is no thread ${thread.threadId} in channel ${thread.channelId}.`);
+    for (const a of message.attachments ?? []) {
+      if (a.bytes > this.maxUploadBytes) throw new DailiesError('bad_input', `The attachment ${a.filename} is over this thread's upload limit of ${this.maxUploadBytes} bytes.`);
+    }
+    const ref = { thread: { ...known }, messageId: `m${this.nextId++}` };
     this.posts.push({ ref, message: structuredClone(message), edits: [] });
     return ref;
   }
 
   async edit(ref: MessageRef, message: OutgoingMessage): Promise<void> {
-    const rec = this.posts.find((p) => p.ref.messageId === ref.messageId);
-    if (!rec) throw new Error(`edit of unknown message ${ref.messageId}`);
+    const rec = this.posts.find((p) => p.ref.messageId === ref.messageId && sameThread(p.ref.thread, ref.thread));
+    if (!rec) throw new DailiesError('not_found', `edit of unknown message ${ref.messageId}`);
     rec.edits.push(structuredClone(message));
   }
 
+  /** What people see now: text and buttons of the last edit; attachments stay as posted (edits do not change them). */
   latest(rec: RecordedMessage): OutgoingMessage {
-    return rec.edits.at(-1) ?? rec.message;
+    const edit = rec.edits.at(-1);
+    if (!edit) return rec.message;
+    const { attachments: _ignored, ...shown } = edit;
+    return rec.message.attachments ? { ...shown, attachments: rec.message.attachments } : shown;
   }
 
   postsIn(thread: ThreadRef): RecordedMessage[] {
@@ -59,4 +97,8 @@ export class FakeAdapter implements ChatAdapter {
   find(predicate: (text: string) => boolean): RecordedMessage[] {
     return this.posts.filter((p) => predicate(p.message.text));
   }
+}
+
+function sameThread(a: ThreadRef, b: ThreadRef): boolean {
+  return a.platform === b.platform && a.channelId === b.channelId && a.threadId === b.threadId;
 }

@@ -66,7 +66,9 @@ export interface HarnessOptions {
 export function harness(options: HarnessOptions = {}) {
   const clock = new ManualClock();
   const store = options.store ?? new MemorySessionStore({ now: () => clock.now() });
-  const queue = new FakeJobQueue();
+  // A roomy per-person cap (DAILIES_MAX_OUTSTANDING): scenarios here keep several renders of one
+  // person outstanding; the cap's own refusal is played with `queue.refuse`.
+  const queue = new FakeJobQueue({ perPersonCap: 10 });
   const adapter = new FakeAdapter('local', options.maxUploadBytes);
   const ids = sequentialIds();
   const fitted: Array<{ path: string; max: number }> = [];

@@ -1,0 +1,159 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { ArtifactRef, ArtifactStore } from '../../src/core/ports/artifact-store.ts';
+import { DailiesError } from '../../src/errors.ts';
+
+/**
+ * The contract of the artifact seam, for every ArtifactStore: the filesystem store today, an
+ * S3-compatible store later (it joins with one fixture and no change here).
+ *
+ * Decisions this suite pins down:
+ * - putFile/putBuffer return `{ key, bytes, contentType }` for exactly what was stored; a second
+ *   put under the same key replaces the first.
+ * - localPath gives a readable local file with the stored bytes (for remote stores: a cached copy).
+ * - publicUrl is a pure function of the key: the same ref gives the same URL, and the URL
+ *   contains the key (keys are already URL-safe).
+ * - delete removes the artifact (localPath then fails with 'not_found'); deleting a key that is
+ *   not there is not an error, so a retried cleanup never fails.
+ * - Keys are relative, "/"-separated plain segments: '..', absolute paths, empty or hidden
+ *   segments are refused with DailiesError('bad_input') naming the key, by every call.
+ */
+export interface ArtifactStoreFixture {
+  /** A fresh, empty store (its own directory, bucket prefix, ...). */
+  store: ArtifactStore;
+  cleanup(): Promise<void>;
+}
+
+const UNSAFE_KEYS = ['../escape', 'a/../../b', '/etc/passwd', 'a//b', '.hidden', 'renders/.tmp', '', 'a\\b'];
+
+export function runArtifactStoreConformance(name: string, factory: () => Promise<ArtifactStoreFixture>): void {
+  describe(`ArtifactStore conformance: ${name}`, () => {
+    let fixture: ArtifactStoreFixture;
+    let store: ArtifactStore;
+    let scratch: string;
+
+    beforeEach(async () => {
+      fixture = await factory();
+      store = fixture.store;
+      scratch = await mkdtemp(join(tmpdir(), 'dailies-artifact-conformance-'));
+    });
+    afterEach(async () => {
+      await fixture.cleanup();
+      await rm(scratch, { recursive: true, force: true });
+    });
+
+    async function readBack(ref: ArtifactRef): Promise<Buffer> {
+      return readFile(await store.localPath(ref));
+    }
+
+    async function refusal(p: Promise<unknown>): Promise<DailiesError> {
+      const error = await p.then(
+        () => new Error('expected a refusal'),
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(DailiesError);
+      return error as DailiesError;
+    }
+
+    it('stores a buffer and returns its ref with bytes and content type', async () => {
+      const data = randomBytes(3000);
+      const ref = await store.putBuffer('renders/j1/take-0.mp4', data, 'video/mp4');
+      expect(ref).toEqual({ key: 'renders/j1/take-0.mp4', bytes: 3000, contentType: 'video/mp4' });
+      expect((await readBack(ref)).equals(data)).toBe(true);
+    });
+
+    it('stores a file and returns its ref with bytes and content type', async () => {
+      const data = randomBytes(5000);
+      const source = join(scratch, 'source.png');
+      await writeFile(source, data);
+      const ref = await store.putFile('inputs/s1/image.png', source, 'image/png');
+      expect(ref).toEqual({ key: 'inputs/s1/image.png', bytes: 5000, contentType: 'image/png' });
+      expect((await readBack(ref)).equals(data)).toBe(true);
+      // The store holds its own copy: the source may go away.
+      await rm(source);
+      expect((await readBack(ref)).equals(data)).toBe(true);
+    });
+
+    it('stores an empty artifact', async () => {
+      const ref = await store.putBuffer('renders/j1/empty.bin', new Uint8Array(0), 'application/octet-stream');
+      expect(ref.bytes).toBe(0);
+      expect((await readBack(ref)).length).toBe(0);
+    });
+
+    it('replaces an artifact put again under the same key', async () => {
+      await store.putBuffer('renders/j2/preview.gif', randomBytes(100), 'image/gif');
+      const second = randomBytes(40);
+      const ref = await store.putBuffer('renders/j2/preview.gif', second, 'image/gif');
+      expect(ref.bytes).toBe(40);
+      expect((await readBack(ref)).equals(second)).toBe(true);
+    });
+
+    it('keeps artifacts under different keys apart', async () => {
+      const a = randomBytes(64);
+      const b = randomBytes(64);
+      const refA = await store.putBuffer('renders/j3/take-0.mp4', a, 'video/mp4');
+      const refB = await store.putBuffer('renders/j3/take-1.mp4', b, 'video/mp4');
+      expect((await readBack(refA)).equals(a)).toBe(true);
+      expect((await readBack(refB)).equals(b)).toBe(true);
+      await store.delete(refA.key);
+      expect((await readBack(refB)).equals(b)).toBe(true);
+    });
+
+    it('gives a stable public URL that contains the key', async () => {
+      const ref = await store.putBuffer('renders/j4/take-0.mp4', randomBytes(10), 'video/mp4');
+      const url = store.publicUrl(ref);
+      expect(url).toContain('renders/j4/take-0.mp4');
+      expect(store.publicUrl({ ...ref })).toBe(url);
+      expect(store.publicUrl(JSON.parse(JSON.stringify(ref)) as ArtifactRef)).toBe(url);
+      const other = await store.putBuffer('renders/j4/take-1.mp4', randomBytes(10), 'video/mp4');
+      expect(store.publicUrl(other)).not.toBe(url);
+    });
+
+    it('accepts a ref after a JSON round trip (refs travel in job payloads)', async () => {
+      const data = randomBytes(128);
+      const ref = await store.putBuffer('renders/j5/take-0.mp4', data, 'video/mp4');
+      const carried = JSON.parse(JSON.stringify(ref)) as ArtifactRef;
+      expect((await readBack(carried)).equals(data)).toBe(true);
+    });
+
+    it('deletes an artifact: it is then not_found', async () => {
+      const ref = await store.putBuffer('tmp/gone.bin', randomBytes(8), 'application/octet-stream');
+      await store.delete(ref.key);
+      const error = await refusal(store.localPath(ref));
+      expect(error.code).toBe('not_found');
+    });
+
+    it('treats deleting a missing key as done, not as an error', async () => {
+      await expect(store.delete('tmp/never-stored.bin')).resolves.toBeUndefined();
+      const ref = await store.putBuffer('tmp/twice.bin', randomBytes(8), 'application/octet-stream');
+      await store.delete(ref.key);
+      await expect(store.delete(ref.key)).resolves.toBeUndefined();
+    });
+
+    it('reports an artifact that was never stored as not_found', async () => {
+      const error = await refusal(store.localPath({ key: 'renders/nobody/take-0.mp4', bytes: 1, contentType: 'video/mp4' }));
+      expect(error.code).toBe('not_found');
+      expect(error.message.length).toBeGreaterThan(0);
+    });
+
+    it.each(UNSAFE_KEYS)('refuses the unsafe key %j in every call, naming it', async (key) => {
+      const source = join(scratch, 'x.bin');
+      await writeFile(source, 'x');
+      const ref: ArtifactRef = { key, bytes: 1, contentType: 'application/octet-stream' };
+      for (const attempt of [
+        store.putBuffer(key, new Uint8Array(1), 'application/octet-stream'),
+        store.putFile(key, source, 'application/octet-stream'),
+        store.localPath(ref),
+        store.delete(key),
+      ]) {
+        const error = await refusal(attempt);
+        expect(error.code).toBe('bad_input');
+        expect(error.message).toContain(`"${key}"`);
+      }
+      expect(() => store.publicUrl(ref)).toThrow(DailiesError);
+    });
+  });
+}
