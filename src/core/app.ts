@@ -51,6 +51,9 @@ const formPrompt = textOption('prompt', 1);
 const formNegative = textOption('negative', 0);
 
 /** The command a name refers to, however a platform spells it ("/Video", " video"). */
+/** How long an event being handled is held against retries before a crashed handler's event may run again. */
+const EVENT_CLAIM_MS = 10_000;
+
 export function findCommand(registry: readonly CommandDefinition[], name: string): CommandDefinition | undefined {
   const wanted = typeof name === 'string' ? name.trim().replace(/^\//, '').toLowerCase() : '';
   return registry.find((c) => c.name === wanted);
@@ -219,21 +222,33 @@ export function createCore(deps: CoreDeps): Core {
     }
   }
 
+  async function handleEvent(event: ChatEvent): Promise<EventOutcome> {
+    switch (event.kind) {
+      case 'command':
+        return onCommand(event);
+      case 'reply':
+        return onReply(event);
+      case 'action':
+        return onAction(event);
+      default:
+        throw new DailiesError('bad_input', 'The chat event has an unknown kind; the adapter must send command, reply or action.');
+    }
+  }
+
   const handler = async (event: ChatEvent): Promise<EventOutcome> => {
     try {
       if (!event || typeof event !== 'object' || typeof event.id !== 'string' || !event.user || typeof event.user.id !== 'string') {
         throw new DailiesError('bad_input', 'The chat event is missing its id or user; the adapter must fill them in.');
       }
-      if (!(await store.claimEvent(`${event.platform}:${event.id}`, services.config.eventTtlMs))) return {};
-      switch (event.kind) {
-        case 'command':
-          return await onCommand(event);
-        case 'reply':
-          return await onReply(event);
-        case 'action':
-          return await onAction(event);
-        default:
-          throw new DailiesError('bad_input', 'The chat event has an unknown kind; the adapter must send command, reply or action.');
+      // Two steps, so a bot that dies mid-event does not swallow the platform's (or client's)
+      // retry of it: a short claim while handling, made long once handled. A retry inside the
+      // claim is a duplicate of work in progress; after it lapses, the event is handled afresh.
+      const eventKey = `${event.platform}:${event.id}`;
+      if (!(await store.claimEvent(eventKey, Math.min(EVENT_CLAIM_MS, services.config.eventTtlMs)))) return {};
+      try {
+        return await handleEvent(event);
+      } finally {
+        await store.confirmEvent(eventKey, services.config.eventTtlMs).catch((e: unknown) => log.warn(`could not confirm event ${eventKey}`, e));
       }
     } catch (error) {
       return errorOutcome(error, log);

@@ -72,6 +72,7 @@ export abstract class DocumentSessionStore implements SessionStore {
   abstract admitted(sessionId: string, jobId: string): Promise<boolean>;
   abstract undelivered(offset?: number, limit?: number): Promise<Array<{ sessionId: string; jobId: string }>>;
   abstract claimEvent(eventId: string, ttlMs: number): Promise<boolean>;
+  abstract confirmEvent(eventId: string, ttlMs: number): Promise<void>;
   abstract claimPost(key: PostKey): Promise<PostClaim>;
   abstract recordPost(key: PostKey, ref: MessageRef): Promise<void>;
   abstract releasePost(key: PostKey): Promise<void>;

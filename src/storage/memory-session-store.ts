@@ -82,6 +82,11 @@ export class MemorySessionStore extends DocumentSessionStore {
     return this.admission.delete(admissionMember(sessionId, jobId));
   }
 
+  async confirmEvent(eventId: string, ttlMs: number): Promise<void> {
+    const expires = this.events.get(eventId);
+    if (expires !== undefined && expires > this.now()) this.events.set(eventId, this.now() + ttlMs);
+  }
+
   async claimEvent(eventId: string, ttlMs: number): Promise<boolean> {
     const now = this.now();
     const expires = this.events.get(eventId);

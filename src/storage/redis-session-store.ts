@@ -8,75 +8,10 @@ import { threadKeyOf } from '../core/session-state.ts';
 import { DocumentSessionStore, admissionMember, parseAdmissionMember, parseDueMember, type IndexChanges, type WriteIndexes, type WriteResult } from './document-session-store.ts';
 import { DEFAULT_POST_LEASE_MS, postKeyString, type PostClaim } from '../core/ports/session-store.ts';
 
-/**
- * write-session: compare-and-set one session document and move its indexes in the same step.
- * KEYS[1]  session hash {rev, doc}
- * KEYS[2]  due-rounds sorted set (score: deadline, member: "<sessionId>:<roundId>")
- * KEYS[3]  awaiting-admission sorted set (score: job created at, member: "<sessionId>:<jobId>")
- * KEYS[4]  undelivered sorted set (score: job created at, member: "<sessionId>:<jobId>")
- * KEYS[5]  thread index (thread key -> session id); checked only on create, refreshed always
- * KEYS[6+] job index keys (job id -> session id), every job of the session
- * ARGV[1]  expected rev ("0": the session must not exist)
- * ARGV[2]  new rev
- * ARGV[3]  document JSON
- * ARGV[4]  session id
- * ARGV[5]  "1" on create
- * ARGV[6]  ttl in ms, "0" to keep forever
- * ARGV[7+] for KEYS[2], KEYS[3] and KEYS[4] in turn: N, N (score, member) pairs to add, M, M members to remove
- * Returns "ok" | "conflict" | "thread-taken".
- */
-const WRITE_SESSION = new LuaScript(`
-local rev = tonumber(redis.call('HGET', KEYS[1], 'rev') or '0')
-if rev ~= tonumber(ARGV[1]) then return 'conflict' end
-if ARGV[5] == '1' then
-  local owner = redis.call('GET', KEYS[5])
-  if owner and owner ~= ARGV[4] then return 'thread-taken' end
-end
-local ttl = tonumber(ARGV[6])
-redis.call('HSET', KEYS[1], 'rev', ARGV[2], 'doc', ARGV[3])
-if ttl > 0 then redis.call('PEXPIRE', KEYS[1], ttl) end
-for i = 5, #KEYS do
-  if ttl > 0 then redis.call('SET', KEYS[i], ARGV[4], 'PX', ttl) else redis.call('SET', KEYS[i], ARGV[4]) end
-end
-local i = 7
-for index = 2, 4 do
-  local n = tonumber(ARGV[i])
-  i = i + 1
-  for _ = 1, n do
-    redis.call('ZADD', KEYS[index], ARGV[i], ARGV[i + 1])
-    i = i + 2
-  end
-  local m = tonumber(ARGV[i])
-  i = i + 1
-  for _ = 1, m do
-    redis.call('ZREM', KEYS[index], ARGV[i])
-    i = i + 1
-  end
-end
-return 'ok'
-`);
-
-/**
- * claim-post: takes a post key for posting unless it is posted or someone's lease on it is live.
- * KEYS[1]  post key: absent, "~<lease expiry ms>" while claimed, or the posted message's ref JSON
- * ARGV[1]  now (ms), ARGV[2] lease (ms), ARGV[3] ttl in ms, "0" to keep forever
- * Returns {1} claimed, {0, ref JSON} posted, {0, ""} claimed by a live lease.
- */
-const CLAIM_POST = new LuaScript(`
-local v = redis.call('GET', KEYS[1])
-if v and v ~= '' and string.sub(v, 1, 1) ~= '~' then return {0, v} end
-if v and string.sub(v, 1, 1) == '~' and tonumber(string.sub(v, 2)) > tonumber(ARGV[1]) then return {0, ''} end
-local claim = '~' .. string.format('%.0f', tonumber(ARGV[1]) + tonumber(ARGV[2]))
-if tonumber(ARGV[3]) > 0 then redis.call('SET', KEYS[1], claim, 'PX', ARGV[3]) else redis.call('SET', KEYS[1], claim) end
-return {1}
-`);
-
-/** release-post: KEYS[1] post key; deletes it only while it is a claim (never a posted ref). */
-const RELEASE_POST = new LuaScript(`
-local v = redis.call('GET', KEYS[1])
-if v and (v == '' or string.sub(v, 1, 1) == '~') then return redis.call('DEL', KEYS[1]) end
-return 0
-`);
+// The scripts, one file each in ./lua (KEYS and ARGV at the top of each), read once at load.
+const WRITE_SESSION = LuaScript.fromFile(new URL('./lua/write-session-n.lua', import.meta.url));
+const CLAIM_POST = LuaScript.fromFile(new URL('./lua/claim-post-1.lua', import.meta.url));
+const RELEASE_POST = LuaScript.fromFile(new URL('./lua/release-post-1.lua', import.meta.url));
 
 export interface RedisSessionStoreOptions {
   /** An ioredis client (left open on close) or a redis:// URL (the store owns that client). */
@@ -183,6 +118,10 @@ export class RedisSessionStore extends DocumentSessionStore {
 
   async admitted(sessionId: string, jobId: string): Promise<boolean> {
     return (await reachRedis(this.redis.zrem(this.key('jobs', 'awaiting-admission'), admissionMember(sessionId, jobId)))) === 1;
+  }
+
+  async confirmEvent(eventId: string, ttlMs: number): Promise<void> {
+    await reachRedis(this.redis.set(this.key('event', eventId), '1', 'PX', Math.max(1, Math.floor(ttlMs)), 'XX'));
   }
 
   async claimEvent(eventId: string, ttlMs: number): Promise<boolean> {

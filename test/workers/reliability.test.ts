@@ -107,7 +107,8 @@ describe('worker pool reliability', () => {
     const { queue, events } = await openQueue();
     const job = renderJob();
     const [a, b] = await Promise.all([queue.enqueue(job), queue.enqueue(job)]);
-    expect([a.state, b.state]).toContain('waiting');
+    // Both callers see the one job, wherever it is by then (an idle worker may already hold it).
+    for (const status of [a, b]) expect(['waiting', 'active', 'completed']).toContain(status.state);
     await waitFor(() => of(events, 'completed', job.jobId).length, 20_000, 'completion');
     await queue.enqueue(job);
     await sleep(1_000);

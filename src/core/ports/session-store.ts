@@ -68,6 +68,8 @@ export interface SessionStore {
 
   /** SET NX: true the first time an event id is seen within `ttlMs`. */
   claimEvent(eventId: string, ttlMs: number): Promise<boolean>;
+  /** Extends a held event claim to `ttlMs` (the event was handled); no-op if the claim lapsed. */
+  confirmEvent(eventId: string, ttlMs: number): Promise<void>;
   /**
    * Takes a post key before posting, so a retried job or a restarted bot never posts the same
    * item twice. The claim is a lease: `claimed: false` with `ref: null` means another process is
