@@ -208,16 +208,24 @@ export class LocalChatAdapter implements ChatAdapter {
     return run;
   }
 
-  async post(thread: ThreadRef, message: OutgoingMessage): Promise<MessageRef> {
+  async post(thread: ThreadRef, message: OutgoingMessage, options: { key?: string } = {}): Promise<MessageRef> {
     checkMessage(message);
     return this.inOrder(String(thread?.threadId), async () => {
       const stored = await this.requireThread(thread);
-      const messageId = newId('m');
+      // With a key the id derives from it: a bot that died after this write and before recording
+      // the post retries it later and finds the message here instead of posting it twice. The
+      // retry carries the latest content (a progress message moved on meanwhile): edit to it.
+      const messageId = options.key ? derivedId(`post:${options.key}`) : newId('m');
+      const ref = { thread: { platform: 'local' as const, channelId: stored.channelId, threadId: stored.id }, messageId };
+      if (options.key && (await this.store.getMessage(messageId))) {
+        await this.applyEdit(ref, message);
+        return ref;
+      }
       const now = this.now();
       const built = await this.buildMessage(messageId, stored.channelId, stored.id, false, message, now);
       const [written] = await this.store.writeMessage('post', built);
       if (written) await this.store.appendThreadUpdate(stored.channelId, { id: stored.id, replies: written.count - 1, lastActivityAt: now });
-      return { thread: { platform: 'local', channelId: stored.channelId, threadId: stored.id }, messageId };
+      return ref;
     });
   }
 
@@ -228,7 +236,7 @@ export class LocalChatAdapter implements ChatAdapter {
   async postUserReply(thread: ThreadRef, user: { id: string; name: string }, text: string, eventId: string): Promise<void> {
     return this.inOrder(String(thread?.threadId), async () => {
       const stored = await this.requireThread(thread);
-      const messageId = `m_${createHash('sha256').update(eventId).digest('base64url').slice(0, 12)}`;
+      const messageId = derivedId(eventId);
       if (await this.store.getMessage(messageId)) return;
       const now = this.now();
       const built = await this.buildMessage(messageId, stored.channelId, stored.id, false, { text }, now);
@@ -319,4 +327,9 @@ export class LocalChatAdapter implements ChatAdapter {
       rev: 0,
     };
   }
+}
+
+/** A message id that is the same for the same seed: retried writes find the first one. */
+function derivedId(seed: string): string {
+  return `m_${createHash('sha256').update(seed).digest('base64url').slice(0, 12)}`;
 }

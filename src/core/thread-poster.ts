@@ -75,7 +75,7 @@ export class ThreadPoster {
     if (!claim.claimed) return { ref: claim.ref, posted: false };
     try {
       const message = await build();
-      const ref = await this.adapterFor(thread).post(thread, message);
+      const ref = await this.adapterFor(thread).post(thread, message, { key: postKeyString(key) });
       await this.deps.store.recordPost(key, ref);
       return { ref, posted: true };
     } catch (error) {

@@ -51,6 +51,23 @@ afterAll(async () => {
   await rm(outside, { recursive: true, force: true });
 });
 
+describe('posts with a key (the core\'s post key)', () => {
+  it('are one message however often they are repeated, showing the latest text', async () => {
+    const before = (await getJson(`${t.chat.url}/api/threads/${thread.threadId}`)).body.messages.length;
+    // A bot that posted, died before recording it, and posts the same item again after restart.
+    const first = await t.chat.adapter.post(thread, { text: 'Queued: 1st in line.' }, { key: 'j1:progress:0' });
+    const again = await t.chat.adapter.post(thread, { text: 'Done.' }, { key: 'j1:progress:0' });
+    expect(again).toEqual(first);
+    const messages = (await getJson(`${t.chat.url}/api/threads/${thread.threadId}`)).body.messages;
+    expect(messages).toHaveLength(before + 1);
+    expect(messages.at(-1).text).toBe('Done.');
+    // Another key, or no key, is another message.
+    await t.chat.adapter.post(thread, { text: 'Done.' }, { key: 'j2:progress:0' });
+    await t.chat.adapter.post(thread, { text: 'Done.' });
+    expect((await getJson(`${t.chat.url}/api/threads/${thread.threadId}`)).body.messages).toHaveLength(before + 3);
+  });
+});
+
 describe('attachments posted by the core', () => {
   it('serves files inside the artifacts directory in place, like ArtifactStore.publicUrl', async () => {
     const attachment: OutgoingAttachment = { kind: 'final', path: join(t.artifactsDir, 'renders', 's1', 'take 1.mp4'), filename: 'take 1.mp4', contentType: 'video/mp4', bytes: video.length };

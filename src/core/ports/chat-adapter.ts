@@ -123,7 +123,13 @@ export interface ChatAdapter {
   stop(): Promise<void>;
   /** Post the session's first message for a command and open a thread on it. */
   startThread(origin: CommandEvent, message: OutgoingMessage): Promise<{ thread: ThreadRef; message: MessageRef }>;
-  post(thread: ThreadRef, message: OutgoingMessage): Promise<MessageRef>;
+  /**
+   * Posts into a thread. `options.key` never changes across retries of the same item (the core's
+   * post key): an adapter whose platform lets it make the post idempotent does so, and answers a
+   * repeat with the first message's ref. The web chat does; Discord's nonce dedupes for minutes
+   * only and Slack has nothing alike, so there the post claims' lease is the only guard.
+   */
+  post(thread: ThreadRef, message: OutgoingMessage, options?: { key?: string }): Promise<MessageRef>;
   /** Edit in place (progress messages, vote tallies). Attachments are not changed by edits. */
   edit(ref: MessageRef, message: OutgoingMessage): Promise<void>;
 }
