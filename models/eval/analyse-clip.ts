@@ -20,6 +20,14 @@ export interface ClipReading {
   motion: string;
   /** Mean absolute change of background pixels between consecutive frames, 0..255. */
   flicker: number;
+  /**
+   * Colour fringes: how far the object's edge pixels (both sides of the outline) stray from the
+   * line between the background and object colours, in RGB units (0..441), averaged. An edge
+   * that only blends the two scores 0; a blue or red rim around a white object scores high.
+   */
+  fringe: number;
+  /** The same distance over the object's interior, the noise floor to read `fringe` against. */
+  coreFringe: number;
   /** Object pixels per frame (after background removal), for debugging. */
   areas: number[];
 }
@@ -156,7 +164,52 @@ export function analyseClip(clip: Clip, vocabulary: Vocabulary): ClipReading {
       counted++;
     }
   }
-  return { background: bg.name, object, shape, motion, flicker: counted ? diff / counted : 0, areas };
+  const { fringe, coreFringe } = readFringe(clip, masks);
+  return { background: bg.name, object, shape, motion, flicker: counted ? diff / counted : 0, fringe, coreFringe, areas };
+}
+
+/**
+ * Off-line colour at the outline vs inside the object (see ClipReading.fringe). The two end
+ * colours are measured, not taken from the palette: the median of interior object pixels and of
+ * pixels away from the object.
+ */
+function readFringe(clip: Clip, masks: Uint8Array[]): { fringe: number; coreFringe: number } {
+  const { width: w, height: h } = clip;
+  const inner: Rgb[] = [], outer: Rgb[] = [];
+  const edges: Rgb[] = [], cores: Rgb[] = [];
+  clip.frames.forEach((frame, f) => {
+    const mask = masks[f]!;
+    for (let y = 0; y < h; y++) {
+      for (let x = 0; x < w; x++) {
+        const i = y * w + x;
+        let differs = 0, same = 0;
+        for (const [nx, ny] of [[x - 1, y], [x + 1, y], [x, y - 1], [x, y + 1]] as const) {
+          if (nx < 0 || ny < 0 || nx >= w || ny >= h) continue;
+          if (mask[ny * w + nx] === mask[i]) same++;
+          else differs++;
+        }
+        const p = pixel(frame, i);
+        if (differs > 0) edges.push(p);
+        else if (mask[i]) {
+          inner.push(p);
+          cores.push(p);
+        } else if (same === 4) outer.push(p);
+      }
+    }
+  });
+  if (inner.length === 0 || outer.length === 0) return { fringe: 0, coreFringe: 0 };
+  const mid = (ps: Rgb[]): Rgb => [median(ps.map((p) => p[0])), median(ps.map((p) => p[1])), median(ps.map((p) => p[2]))];
+  const object = mid(inner), background = mid(outer);
+  const mean = (ps: Rgb[]) => (ps.length ? ps.reduce((sum, p) => sum + offLine(p, background, object), 0) / ps.length : 0);
+  return { fringe: mean(edges), coreFringe: mean(cores) };
+}
+
+/** Distance from `p` to the segment a-b in RGB: how much of `p` is neither colour nor a blend. */
+function offLine(p: Rgb, a: Rgb, b: Rgb): number {
+  const d = [b[0] - a[0], b[1] - a[1], b[2] - a[2]];
+  const len2 = d[0]! * d[0]! + d[1]! * d[1]! + d[2]! * d[2]!;
+  const t = len2 === 0 ? 0 : Math.min(1, Math.max(0, ((p[0] - a[0]) * d[0]! + (p[1] - a[1]) * d[1]! + (p[2] - a[2]) * d[2]!) / len2));
+  return Math.hypot(p[0] - (a[0] + t * d[0]!), p[1] - (a[1] + t * d[1]!), p[2] - (a[2] + t * d[2]!));
 }
 
 function readMotion(centroids: { x: number; y: number; n: number }[], w: number, h: number): string {

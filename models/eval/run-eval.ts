@@ -47,6 +47,9 @@ export interface EvalSummary {
   cases: number;
   accuracy: { colour: number; background: number; motion: number; shape: number; all: number };
   meanFlicker: number;
+  /** Mean rim off-colour (analyse-clip.ts `fringe`) and the same over object interiors. */
+  meanFringe: number;
+  meanCoreFringe: number;
   msPerClip: number;
   failures: { prompt: string; expected: EvalCase['expect']; read: Record<string, unknown> }[];
 }
@@ -56,6 +59,8 @@ export async function evaluate(modelDir: string, cases: EvalCase[], opts: { seed
   const model = await loadModel(modelDir);
   const hits = { colour: 0, background: 0, motion: 0, shape: 0, all: 0 };
   let flicker = 0;
+  let fringe = 0;
+  let coreFringe = 0;
   const failures: EvalSummary['failures'] = [];
   const started = performance.now();
   try {
@@ -77,6 +82,8 @@ export async function evaluate(modelDir: string, cases: EvalCase[], opts: { seed
       if (ok.colour && ok.background && ok.motion && ok.shape) hits.all++;
       else failures.push({ prompt: c.prompt, expected: c.expect, read: { colour: read.object, background: read.background, motion: read.motion, shape: read.shape } });
       flicker += read.flicker;
+      fringe += read.fringe;
+      coreFringe += read.coreFringe;
     }
   } finally {
     await model.dispose();
@@ -93,6 +100,8 @@ export async function evaluate(modelDir: string, cases: EvalCase[], opts: { seed
       all: hits.all / n,
     },
     meanFlicker: flicker / n,
+    meanFringe: fringe / n,
+    meanCoreFringe: coreFringe / n,
     msPerClip: (performance.now() - started) / n,
     failures,
   };
@@ -126,6 +135,7 @@ export async function run(argv: string[]): Promise<number> {
   console.log(`| shape | ${pct(summary.accuracy.shape)} |`);
   console.log(`| all four right | ${pct(summary.accuracy.all)} |`);
   console.log(`| mean background flicker (0-255) | ${summary.meanFlicker.toFixed(2)} |`);
+  console.log(`| mean rim off-colour (RGB distance; interior for reference) | ${summary.meanFringe.toFixed(1)} (${summary.meanCoreFringe.toFixed(1)}) |`);
   console.log(`| ms per clip (render only) | ${summary.msPerClip.toFixed(0)} |`);
   const out = resolve(args.out);
   await writeBenchJson(out, summary);

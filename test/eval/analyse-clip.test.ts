@@ -63,6 +63,35 @@ describe('analyseClip', () => {
     expect(analyseClip(clip, vocabulary).flicker).toBeGreaterThan(0.5);
   });
 
+  it('scores clean edges and blended edges near 0, and coloured rims high', () => {
+    const clean = analyseClip(draw('square', 'white', 'black', 'still'), vocabulary);
+    expect(clean.fringe).toBeLessThan(1);
+    expect(clean.coreFringe).toBeLessThan(1);
+
+    // Anti-aliased: edge pixels halfway between white and black are a blend, not a fringe.
+    const blended = draw('square', 'white', 'black', 'still');
+    const rimmed = draw('square', 'white', 'black', 'still');
+    const at = (f: Uint8Array, x: number, y: number) => (y * 32 + x) * 3;
+    for (const [bl, rm] of blended.frames.map((f, i) => [f, rimmed.frames[i]!] as const)) {
+      const original = bl.slice();
+      for (let y = 0; y < 32; y++) {
+        for (let x = 0; x < 32; x++) {
+          const i = at(original, x, y);
+          const inside = original[i]! > 128;
+          const edge = [[1, 0], [-1, 0], [0, 1], [0, -1]].some(([dx, dy]) => {
+            const nx = x + dx!, ny = y + dy!;
+            return nx >= 0 && ny >= 0 && nx < 32 && ny < 32 && (original[at(original, nx, ny)]! > 128) !== inside;
+          });
+          if (!edge || !inside) continue;
+          bl.set([128, 128, 128], i); // grey: on the white-black line
+          rm.set([40, 60, 230], i); // blue: what v1 drew around white objects
+        }
+      }
+    }
+    expect(analyseClip(blended, vocabulary).fringe).toBeLessThan(1);
+    expect(analyseClip(rimmed, vocabulary).fringe).toBeGreaterThan(40);
+  });
+
   it('reports no object on an empty clip', () => {
     const clip = draw('circle', 'red', 'black', 'still');
     clip.frames = clip.frames.map(() => new Uint8Array(32 * 32 * 3).fill(15));
