@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Client, GatewayIntentBits, Routes, ThreadAutoArchiveDuration, type APIMessage, type APIThreadChannel } from 'discord.js';
 import type { ChatAdapter, ChatEventHandler, CommandEvent, MessageRef, OutgoingMessage, ThreadRef } from '../../src/core/ports/chat-adapter.ts';
 import { callCore } from '../../src/core/call-core.ts';
@@ -153,15 +154,19 @@ export class DiscordAdapter implements ChatAdapter {
     return { thread: ref, message: { thread: ref, messageId: starter.id } };
   }
 
-  async post(thread: ThreadRef, message: OutgoingMessage): Promise<MessageRef> {
+  async post(thread: ThreadRef, message: OutgoingMessage, options: { key?: string } = {}): Promise<MessageRef> {
     const client = this.requireClient();
     const files = await readUploads(message.attachments, this.maxUploadBytesFor(thread));
-    const sent = (await client.rest
-      .post(Routes.channelMessages(thread.threadId), { body: messageBody(message, files), files })
-      .catch((e: unknown) => {
-        throw fromDiscordError(e, 'post into the session thread');
-      })) as APIMessage;
-    return { thread, messageId: sent.id };
+    // With a key, Discord's enforced nonce returns the message already created under it (for a few
+    // minutes): a bot that died after posting and before recording the post does not post twice.
+    const body = { ...messageBody(message, files), ...(options.key && { nonce: nonceOf(options.key), enforce_nonce: true }) };
+    const sent = (await client.rest.post(Routes.channelMessages(thread.threadId), { body, files }).catch((e: unknown) => {
+      throw fromDiscordError(e, 'post into the session thread');
+    })) as APIMessage;
+    const ref = { thread, messageId: sent.id };
+    // An earlier post came back: bring it to the latest content (a progress message moved on).
+    if (options.key && sent.content !== body.content) await this.edit(ref, message);
+    return ref;
   }
 
   async edit(ref: MessageRef, message: OutgoingMessage): Promise<void> {
@@ -183,4 +188,9 @@ export class DiscordAdapter implements ChatAdapter {
   private uploadLimit(channelId: string): number | undefined {
     return this.places.uploadLimit(channelId, this.client);
   }
+}
+
+/** Discord nonces are at most 25 characters: a digest of the post key fits and never collides in practice. */
+function nonceOf(key: string): string {
+  return createHash('sha256').update(key).digest('base64url').slice(0, 25);
 }

@@ -157,6 +157,19 @@ describe('slash commands', () => {
 });
 
 describe('the session thread', () => {
+  test('a post repeated with the same key is one message (enforced nonce), brought to the latest text', async () => {
+    rig = await startRig();
+    const { thread } = await startSession(rig);
+    // A bot that posted, died before recording it, and posts the same item again after restart.
+    const first = await rig.adapter.post(thread, { text: 'Queued: 1st in line.' }, { key: 'j1:progress:0' });
+    const again = await rig.adapter.post(thread, { text: 'Done.' }, { key: 'j1:progress:0' });
+    expect(again).toEqual(first);
+    expect(rig.standIn.messages.get(first.messageId)!.content).toBe('Done.');
+    const other = await rig.adapter.post(thread, { text: 'Done.' }, { key: 'j2:progress:0' });
+    const plain = await rig.adapter.post(thread, { text: 'Done.' });
+    expect(new Set([first.messageId, other.messageId, plain.messageId]).size).toBe(3);
+  });
+
   test('posts and edits after the first reply use the bot token on the thread, never the webhook', async () => {
     rig = await startRig();
     const { thread, dispatchedAt } = await startSession(rig);

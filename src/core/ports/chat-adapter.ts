@@ -126,8 +126,9 @@ export interface ChatAdapter {
   /**
    * Posts into a thread. `options.key` never changes across retries of the same item (the core's
    * post key): an adapter whose platform lets it make the post idempotent does so, and answers a
-   * repeat with the first message's ref. The web chat does; Discord's nonce dedupes for minutes
-   * only and Slack has nothing alike, so there the post claims' lease is the only guard.
+   * repeat with the first message's ref, edited to the latest content. The web chat does it for
+   * good; Discord through its enforced nonce, which it remembers for a few minutes; Slack has
+   * nothing alike, so there the post claims' lease is the only guard.
    */
   post(thread: ThreadRef, message: OutgoingMessage, options?: { key?: string }): Promise<MessageRef>;
   /** Edit in place (progress messages, vote tallies). Attachments are not changed by edits. */

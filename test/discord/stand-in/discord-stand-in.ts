@@ -85,6 +85,9 @@ export type OptionValue = string | number | boolean | { attachment: { filename: 
 
 export const BOT_TOKEN = 'MTIzNDU2Nzg5MDEyMzQ1Njc4.GaBcDe.stand-in-secret-token-0123456789abcdef';
 
+/** How long Discord remembers an enforced nonce ("the past few minutes"). */
+const NONCE_WINDOW_MS = 5 * 60_000;
+
 export class DiscordStandIn {
   readonly calls: RecordedCall[] = [];
   readonly token: string;
@@ -645,6 +648,12 @@ export class DiscordStandIn {
     const invalid = this.checkMessage(data, body.files);
     if (invalid) return invalid;
     if (!data.content && !body.files.length && !(data.components ?? []).length) return { status: 400, body: { message: 'Cannot send an empty message', code: 50006 } };
+    // nonce: at most 25 characters; with enforce_nonce, a nonce the same author used in the last
+    // few minutes returns that message instead of creating another (Discord's create-message docs).
+    if (data.nonce !== undefined && (typeof data.nonce !== 'string' || data.nonce.length > 25)) return badForm('nonce: at most 25 characters');
+    const nonceKey = data.enforce_nonce && data.nonce ? `${channelId}:${data.nonce}` : null;
+    const earlier = nonceKey ? this.nonces.get(nonceKey) : undefined;
+    if (earlier && performance.now() - earlier.at < NONCE_WINDOW_MS) return { status: 200, body: messageObject(earlier.msg) };
     const msg = this.newMessage(channelId, {
       content: data.content ?? '',
       components: data.components ?? [],
@@ -653,8 +662,11 @@ export class DiscordStandIn {
       files: body.files,
       ...(data.message_reference && { reference: { message_id: data.message_reference.message_id, channel_id: channelId, guild_id: this.guildId } }),
     });
+    if (nonceKey) this.nonces.set(nonceKey, { msg, at: performance.now() });
     return { status: 200, body: messageObject(msg) };
   }
+
+  private readonly nonces = new Map<string, { msg: MessageState; at: number }>();
 
   /** DMs to members who allow them (the default); `dmsClosed` users answer 50007 like Discord. */
   readonly dmsClosed = new Set<string>();
