@@ -11,7 +11,8 @@ import { redactUrl } from '../src/redact-url.ts';
  * with its append-only file under `dataDir` so sessions survive a restart of `npm start`.
  */
 
-async function answers(url: string, timeoutMs = 1500): Promise<boolean> {
+/** True when a Redis server answers PING at `url` within `timeoutMs`; one attempt, no retries. */
+export async function redisAnswers(url: string, timeoutMs = 1500): Promise<boolean> {
   const probe = new Redis(url, { lazyConnect: true, connectTimeout: timeoutMs, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
   probe.on('error', () => {});
   try {
@@ -36,7 +37,7 @@ export interface RedisHandle {
 }
 
 export async function ensureRedis(url: string, dataDir: string, log: (line: string) => void): Promise<RedisHandle> {
-  if (await answers(url)) return { url, stop: async () => {} };
+  if (await redisAnswers(url)) return { url, stop: async () => {} };
   const parsed = new URL(url);
   const howTo = 'start Redis (`sudo apt-get install redis-server`, or `docker compose up redis`) or point REDIS_URL at one.';
   if (!isLocal(parsed)) throw new DailiesError('unavailable', `Nothing answers at ${redactUrl(url)}; ${howTo}`);
@@ -55,7 +56,7 @@ export async function ensureRedis(url: string, dataDir: string, log: (line: stri
   for (let i = 0; i < 50; i++) {
     const state = await Promise.race([failed, new Promise<'wait'>((r) => setTimeout(() => r('wait'), 100))]);
     if (state === 'failed') throw new DailiesError('unavailable', `Nothing answers at ${redactUrl(url)} and redis-server could not be started; ${howTo}`);
-    if (await answers(url, 500)) {
+    if (await redisAnswers(url, 500)) {
       log(`started redis-server on port ${port} (data in ${dir})`);
       return {
         url,

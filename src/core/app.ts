@@ -50,10 +50,10 @@ export type Core = ChatEventHandler & { readonly commands: readonly CommandDefin
 const formPrompt = textOption('prompt', 1);
 const formNegative = textOption('negative', 0);
 
-/** The command a name refers to, however a platform spells it ("/Video", " video"). */
 /** How long an event being handled is held against retries before a crashed handler's event may run again. */
 const EVENT_CLAIM_MS = 10_000;
 
+/** The command a name refers to, however a platform spells it ("/Video", " video"). */
 export function findCommand(registry: readonly CommandDefinition[], name: string): CommandDefinition | undefined {
   const wanted = typeof name === 'string' ? name.trim().replace(/^\//, '').toLowerCase() : '';
   return registry.find((c) => c.name === wanted);

@@ -31,6 +31,10 @@ interface LiveEntry {
   waiters: Array<(sent: boolean) => Promise<void> | void>;
 }
 
+function newEntry(key: PostKey, thread: ThreadRef, desired: OutgoingMessage | null): LiveEntry {
+  return { key, thread, ref: null, desired, sentJson: null, lastAt: Number.NEGATIVE_INFINITY, timer: null, busy: false, final: false, lookups: 0, failures: 0, waiters: [] };
+}
+
 export interface ThreadPosterDeps {
   store: SessionStore;
   adapters: AdapterDirectory;
@@ -91,7 +95,7 @@ export class ThreadPoster {
   async openLive(thread: ThreadRef, key: PostKey, message: OutgoingMessage): Promise<void> {
     const id = postKeyString(key);
     if (this.live.has(id)) return this.setLive(thread, key, message);
-    const entry: LiveEntry = { key, thread, ref: null, desired: message, sentJson: null, lastAt: Number.NEGATIVE_INFINITY, timer: null, busy: false, final: false, lookups: 0, failures: 0, waiters: [] };
+    const entry = newEntry(key, thread, message);
     this.live.set(id, entry);
     await this.track(this.pump(id, entry));
   }
@@ -101,7 +105,7 @@ export class ThreadPoster {
     const id = postKeyString(key);
     let entry = this.live.get(id);
     if (!entry) {
-      entry = { key, thread, ref: null, desired: null, sentJson: null, lastAt: Number.NEGATIVE_INFINITY, timer: null, busy: false, final: false, lookups: 0, failures: 0, waiters: [] };
+      entry = newEntry(key, thread, null);
       this.live.set(id, entry);
     }
     if (entry.final && !final) return;

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ThreadRef } from '../../src/core/ports/chat-adapter.ts';
-import { alice, artifact, bob, harness, takes } from './fakes/harness.ts';
+import { alice, artifact, bob, harness, takes, startVideo } from './fakes/harness.ts';
 
 type H = ReturnType<typeof harness>;
 let current: H | null = null;
@@ -9,16 +9,6 @@ afterEach(async () => {
   await current?.delivery.stop();
   current = null;
 });
-
-async function startVideo(h: H, options: Record<string, unknown> = { prompt: 'a red ball bouncing', takes: 2 }): Promise<{ thread: ThreadRef; jobId: string }> {
-  h.delivery.start();
-  const out = await h.core(h.command('video', options));
-  expect(out.error).toBeUndefined();
-  await h.settle();
-  const job = h.queue.jobs.at(-1);
-  if (!out.thread || !job) throw new Error('no thread or job');
-  return { thread: out.thread, jobId: job.jobId };
-}
 
 function texts(h: H, thread: ThreadRef): string[] {
   return h.adapter.postsIn(thread).map((p) => p.message.text);

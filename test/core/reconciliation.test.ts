@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { ThreadRef } from '../../src/core/ports/chat-adapter.ts';
 import { createDelivery } from '../../src/core/delivery.ts';
 import { createReconciliation } from '../../src/core/reconciliation.ts';
-import { harness, quietLog, takes } from './fakes/harness.ts';
+import { harness, quietLog, takes, startVideo } from './fakes/harness.ts';
 
 type H = ReturnType<typeof harness>;
 let current: H | null = null;
@@ -13,16 +13,6 @@ afterEach(async () => {
   await current?.delivery.stop();
   current = null;
 });
-
-async function startVideo(h: H, options: Record<string, unknown> = { prompt: 'a red ball bouncing', takes: 2 }): Promise<{ thread: ThreadRef; jobId: string }> {
-  h.delivery.start();
-  const out = await h.core(h.command('video', options));
-  expect(out.error).toBeUndefined();
-  await h.settle();
-  const job = h.queue.jobs.at(-1);
-  if (!out.thread || !job) throw new Error('no thread or job');
-  return { thread: out.thread, jobId: job.jobId };
-}
 
 /** A second bot process over the same store, queue and chat: what a restart brings up. */
 function restartedBot(h: H) {

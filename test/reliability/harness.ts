@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
+import { redisAnswers } from '../../cli/redis-connection.ts';
 import { onTestFailed, onTestFinished } from 'vitest';
 
 /**
@@ -418,16 +419,7 @@ export class Cluster {
       'redis-server to answer PING',
       async () => {
         if (!proc.alive) throw new Fatal(`redis-server exited:\n${tail(proc.output())}`);
-        const probe = new Redis({ port: this.redisPort, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-        probe.on('error', () => {});
-        try {
-          await probe.connect();
-          return (await probe.ping()) === 'PONG';
-        } catch {
-          return false;
-        } finally {
-          probe.disconnect();
-        }
+        return redisAnswers(`redis://127.0.0.1:${this.redisPort}`);
       },
       20_000,
       50,

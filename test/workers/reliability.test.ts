@@ -5,7 +5,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
+import { redisAnswers } from '../../cli/redis-connection.ts';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { BullmqJobQueue } from '../../src/queue/bullmq-job-queue.ts';
 import type { JobEvent } from '../../src/core/ports/job-queue.ts';
@@ -168,18 +168,7 @@ describe('worker pool reliability', () => {
 
     async function startRedis(): Promise<void> {
       redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'yes', '--appendfsync', 'always', '--dir', dataDir], { stdio: 'ignore' });
-      await waitFor(async () => {
-        const probe = new Redis({ port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-        probe.on('error', () => {});
-        try {
-          await probe.connect();
-          return (await probe.ping()) === 'PONG';
-        } catch {
-          return false;
-        } finally {
-          probe.disconnect();
-        }
-      }, 10_000, 'redis-server');
+      await waitFor(() => redisAnswers(`redis://127.0.0.1:${port}`), 10_000, 'redis-server');
     }
 
     async function stopRedis(): Promise<void> {

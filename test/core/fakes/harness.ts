@@ -119,3 +119,20 @@ export function harness(options: HarnessOptions = {}) {
     },
   };
 }
+
+/**
+ * Starts delivery and sends a /video, then settles: the thread and job the tests go on with.
+ * Throws (failing the test) when the command was refused or made no job.
+ */
+export async function startVideo(
+  h: ReturnType<typeof harness>,
+  options: Record<string, unknown> = { prompt: 'a red ball bouncing', takes: 2 },
+): Promise<{ thread: ThreadRef; jobId: string }> {
+  h.delivery.start();
+  const out = await h.core(h.command('video', options));
+  if (out.error) throw new Error(`/video was refused: ${out.error.message}`);
+  await h.settle();
+  const job = h.queue.jobs.at(-1);
+  if (!out.thread || !job) throw new Error('no thread or job');
+  return { thread: out.thread, jobId: job.jobId };
+}
