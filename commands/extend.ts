@@ -1,23 +1,25 @@
 import { DailiesError } from '../src/errors.ts';
 import { defineCommand } from '../src/core/command-context.ts';
 import { extendTake } from '../src/core/take-flow.ts';
-import { intOption, numberOption, optionsObject } from '../src/core/command-options.ts';
+import { choiceOption, durationOption, intOption, optionsObject, takeRefOption } from '../src/core/command-options.ts';
+import { checkLength } from '../src/core/video-length.ts';
+import { resolveTakeRef } from '../src/core/take-ref.ts';
 import { requireSession } from './session-guard.ts';
 
-/** /extend take:<n> [frames|duration]: continues a finished take of the newest render. */
+/** /extend take:<ref> [duration|frames] [direction]: makes a finished take longer, forward or leading into it. */
 export const extendCommand = defineCommand({
   name: 'extend',
-  description: 'Continue a take: render what happens next, keeping its last frames.',
+  description: 'Make a take longer: new frames after it (forward) or leading into it (backward).',
   options: optionsObject({
-    take: intOption('take', 1, 4),
-    frames: intOption('frames', 1, 128),
-    duration: numberOption('duration', 0.25, 16),
+    take: takeRefOption('take'),
+    frames: intOption('frames', 1, 4800),
+    duration: durationOption('duration'),
+    direction: choiceOption('direction', ['forward', 'backward']),
   }),
   async handler(ctx, o) {
     const session = requireSession(ctx, 'extend');
-    if (o.take === undefined) throw new DailiesError('bad_input', 'take must be a whole number from 1 to 4.');
-    if (o.frames !== undefined && o.duration !== undefined) throw new DailiesError('bad_input', 'Give either frames or duration, not both.');
-    const frames = o.frames ?? (o.duration !== undefined ? Math.min(ctx.config.maxFrames, Math.max(1, Math.round(o.duration * ctx.config.fps))) : undefined);
-    return extendTake(ctx, session, o.take - 1, frames);
+    if (!o.take) throw new DailiesError('bad_input', 'take is missing; write v2#1 for take 1 of version 2, or 1 for take 1 of the newest version.');
+    const frames = checkLength(ctx.config, o) ?? ctx.config.defaultExtendFrames;
+    return extendTake(ctx, session, resolveTakeRef(session, o.take), frames, o.direction ?? 'forward');
   },
 });

@@ -1,11 +1,14 @@
 import type { CommandDefinition } from '../src/core/command-context.ts';
+import { bridgeCommand } from './bridge.ts';
 import { cancelCommand } from './cancel.ts';
+import { cutCommand } from './cut.ts';
 import { extendCommand } from './extend.ts';
 import { finalizeCommand } from './finalize.ts';
 import { helpCommand } from './help.ts';
 import { historyCommand } from './history.ts';
 import { refineCommand } from './refine.ts';
 import { statusCommand } from './status.ts';
+import { storyboardCommand } from './storyboard.ts';
 import { varyCommand } from './vary.ts';
 import { videoCommand } from './video.ts';
 
@@ -15,6 +18,9 @@ export const commands: readonly CommandDefinition[] = [
   refineCommand,
   varyCommand,
   extendCommand,
+  bridgeCommand,
+  storyboardCommand,
+  cutCommand,
   finalizeCommand,
   statusCommand,
   cancelCommand,

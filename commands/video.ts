@@ -2,7 +2,8 @@ import { DailiesError } from '../src/errors.ts';
 import { defineCommand } from '../src/core/command-context.ts';
 import { refineSession, startSession } from '../src/core/refine-flow.ts';
 import { MAX_SEED } from '../src/core/refine-grammar.ts';
-import { attachmentOption, intOption, numberOption, optionalText, optionsObject, textOption } from '../src/core/command-options.ts';
+import { attachmentOption, durationOption, intOption, numberOption, optionalText, optionsObject, textOption } from '../src/core/command-options.ts';
+import { checkLength } from '../src/core/video-length.ts';
 
 /**
  * /video <prompt>: in a channel, opens a session thread and renders v1; inside a session thread,
@@ -16,22 +17,19 @@ export const videoCommand = defineCommand({
     negative: optionalText('negative'),
     seed: intOption('seed', 0, MAX_SEED),
     takes: intOption('takes', 1, 4),
-    frames: intOption('frames', 1, 128),
-    duration: numberOption('duration', 0.25, 16),
+    frames: intOption('frames', 1, 4800),
+    duration: durationOption('duration'),
     steps: intOption('steps', 1, 150),
     guidance: numberOption('guidance', 0, 30),
     strength: numberOption('strength', 0, 1),
     image: attachmentOption(),
   }),
   async handler(ctx, o) {
-    if (o.frames !== undefined && o.duration !== undefined) {
-      throw new DailiesError('bad_input', 'Give either frames or duration, not both.');
-    }
+    const frames = checkLength(ctx.config, o);
     if (ctx.session) {
       return refineSession(ctx, ctx.session, { kind: 'form', prompt: o.prompt, ...(o.negative !== undefined ? { negativePrompt: o.negative } : {}), ...(o.seed !== undefined ? { seed: o.seed } : {}) });
     }
     if (ctx.event.kind !== 'command') throw new DailiesError('bad_input', 'Start a video with the /video command.');
-    const frames = o.frames ?? (o.duration !== undefined ? Math.min(ctx.config.maxFrames, Math.max(1, Math.round(o.duration * ctx.config.fps))) : undefined);
     const image = o.image ?? ctx.event.attachments?.[0];
     return startSession(ctx, ctx.event, {
       prompt: o.prompt,

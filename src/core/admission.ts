@@ -45,6 +45,10 @@ export interface AdmissionDeps {
   sweepEveryMs?: number;
   /** How long a job the queue could not be reached for keeps being retried before it is marked failed. */
   giveUpMs?: number;
+  /** How long a storyboard's shot refused by the per-person cap waits for a slot before it fails. */
+  holdMs?: number;
+  /** How often such a shot asks again. */
+  holdRetryMs?: number;
 }
 
 export interface Admission {
@@ -68,6 +72,8 @@ export function createAdmission(deps: AdmissionDeps): Admission {
   const graceMs = deps.graceMs ?? 20_000;
   const sweepEveryMs = deps.sweepEveryMs ?? 20_000;
   const giveUpMs = deps.giveUpMs ?? 10 * 60_000;
+  const holdMs = deps.holdMs ?? 60 * 60_000;
+  const holdRetryMs = deps.holdRetryMs ?? 2_000;
 
   const waiting: Array<{ session: Session; job: JobRecord }> = [];
   const inFlight = new Set<string>();
@@ -108,6 +114,12 @@ export function createAdmission(deps: AdmissionDeps): Admission {
       const transient = !isDailiesError(error) || error.retryable;
       if (transient && clock.now() - job.createdAt < giveUpMs) {
         log.warn(`could not queue job ${job.jobId} yet; a sweep will try again`, error);
+        return;
+      }
+      // A storyboard is one command but one job per shot: its shots beyond the person's cap wait
+      // for earlier ones to finish instead of failing, so the cap still holds and the board fills in.
+      if (isDailiesError(error) && error.code === 'rate_limited' && session.storyboard && clock.now() - job.createdAt < holdMs) {
+        clock.setTimeout(() => submit(session, job), holdRetryMs);
         return;
       }
       const failure = isDailiesError(error)

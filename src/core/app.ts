@@ -15,7 +15,7 @@ import { parseRefinement } from './refine-grammar.ts';
 import { refineSession } from './refine-flow.ts';
 import type { Session } from './session.ts';
 import { currentVersion } from './session-state.ts';
-import { cancelJobs, extendTake, finalizeTake, varyTake } from './take-flow.ts';
+import { cancelJobs, extendTake, finalizeTake, resolveTake, varyTake } from './take-flow.ts';
 import { isExpired } from './vote-round.ts';
 import { DEFAULT_CONFIG, adapterDirectory, consoleLogger, randomIds, systemClock, type AdapterDirectory, type Clock, type CoreConfig, type IdSource, type Logger } from './runtime.ts';
 
@@ -194,7 +194,7 @@ export function createCore(deps: CoreDeps): Core {
       case 'vary':
         return varyTake(ctx, session, action.take, session.settings.takes, action.jobId);
       case 'extend':
-        return extendTake(ctx, session, action.take, undefined, action.jobId);
+        return extendTake(ctx, session, resolveTake(session, action.take, action.jobId), ctx.config.defaultExtendFrames, 'forward');
       case 'reroll':
         return refineSession(ctx, session, { kind: 'reroll' });
       case 'edit-prompt': {

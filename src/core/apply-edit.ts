@@ -15,7 +15,7 @@ import { MAX_PROMPT_CHARS, charCount, clip } from './text.ts';
 /** `form`: several fields at once (the edit-prompt form, /video inside a session thread); unchanged fields are ignored. */
 export type FormEdit = { kind: 'form'; prompt?: string; negativePrompt?: string; seed?: number };
 
-export type VersionEdit = BranchableEdit | FormEdit | Extract<RefineEdit, { kind: 'branch' }>;
+export type VersionEdit = BranchableEdit | FormEdit | Extract<RefineEdit, { kind: 'branch' | 'shot' }>;
 
 export interface DeriveOptions {
   author: Person;
@@ -28,6 +28,7 @@ export function deriveVersion(session: Session, edit: VersionEdit, options: Deri
   let start: PromptVersion;
   let seed: number;
   let inner: BranchableEdit | FormEdit | null;
+  if (edit.kind === 'shot') return deriveShot(session, edit, options);
   if (edit.kind === 'branch') {
     start = requireVersion(session, edit.from);
     seed = start.seed;
@@ -104,10 +105,37 @@ export function deriveVersion(session: Session, edit: VersionEdit, options: Deri
     }
   }
 
+  checkLength(prompt, options);
+  return { prompt, negativePrompt, seed, parent: start.n, author: options.author, change: changes.join('; ') };
+}
+
+function checkLength(prompt: string, options: DeriveOptions): void {
   const max = options.maxChars ?? MAX_PROMPT_CHARS;
   const length = charCount(prompt);
   if (length > max) {
     throw new DailiesError('bad_input', `The revised prompt would be ${length} characters, over the ${max} limit; shorten it with prompt: and a new text.`);
   }
-  return { prompt, negativePrompt, seed, parent: start.n, author: options.author, change: changes.join('; ') };
+}
+
+/**
+ * `shot N: <edit>` in a storyboard: the edit applied to shot N's current prompt (not to the
+ * session's current version), or, for N one past the last shot, a new shot whose text is the
+ * whole prompt. Shots share the board's seed family unless the edit changes the seed.
+ */
+function deriveShot(session: Session, edit: Extract<RefineEdit, { kind: 'shot' }>, options: DeriveOptions): VersionDraft {
+  const board = session.storyboard;
+  if (!board) throw new DailiesError('bad_input', `shot ${edit.shot}: only works in a storyboard thread; here, reply with the change itself.`);
+  const count = board.shots.length;
+  if (edit.shot > count + 1) throw new DailiesError('bad_input', `This storyboard has ${count} shot${count === 1 ? '' : 's'}; revise shot 1 to ${count}, or add shot ${count + 1}.`);
+  if (edit.shot === count + 1) {
+    const then = edit.then;
+    if (then.kind !== 'revise' && then.kind !== 'replace') throw new DailiesError('bad_input', `shot ${edit.shot}: adds a shot, so write its prompt, e.g. shot ${edit.shot}: a blue square moving up.`);
+    const prompt = then.kind === 'revise' ? then.text : then.prompt;
+    checkLength(prompt, options);
+    const family = requireVersion(session, board.shots[0]!);
+    return { prompt, negativePrompt: family.negativePrompt, seed: family.seed, parent: null, author: options.author, change: `new shot ${edit.shot}`, shot: edit.shot };
+  }
+  const start = requireVersion(session, board.shots[edit.shot - 1]!);
+  const draft = deriveVersion({ ...session, base: null, current: start.n }, edit.then, options);
+  return { ...draft, change: `shot ${edit.shot}: ${draft.change}`, shot: edit.shot };
 }

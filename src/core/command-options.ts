@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { DailiesError } from '../errors.ts';
 import { MAX_PROMPT_CHARS, charCount, cleanText, hasLoneSurrogate } from './text.ts';
+import { parseTakeRef, type TakeRef } from './take-ref.ts';
 
 /**
  * Option schemas shared by the commands. Platforms send numbers as strings (Slack always,
@@ -30,6 +31,33 @@ export function intOption(name: string, min: number, max: number) {
 export function numberOption(name: string, min: number, max: number) {
   const error = `${name} must be a number from ${min} to ${max}.`;
   return z.preprocess(numericOnly, z.coerce.number({ error }).min(min, { error }).max(max, { error }).optional());
+}
+
+/** Seconds of video; the upper bound is the server's (`maxSeconds`), checked where it is known. */
+export function durationOption(name: string) {
+  return numberOption(name, 0.1, 600);
+}
+
+/** One of a few words, case-insensitive. */
+export function choiceOption<const T extends string>(name: string, choices: readonly T[]) {
+  const error = `${name} must be ${choices.slice(0, -1).join(', ')}${choices.length > 1 ? ' or ' : ''}${choices.at(-1)}.`;
+  return z.preprocess(
+    (v) => (typeof emptyToUndefined(v) === 'string' ? (v as string).trim().toLowerCase() : emptyToUndefined(v)),
+    z.enum(choices as unknown as [T, ...T[]], { error }).optional(),
+  );
+}
+
+/** A take reference: `v2#1`, or a bare take number for the newest version (see take-ref.ts). */
+export function takeRefOption(name: string) {
+  return z.preprocess(emptyToUndefined, z.union([z.string().max(40), z.number()], { error: `${name} must be a take reference such as v2#1 or 1.` }).optional()).transform((v, ctx): TakeRef | undefined => {
+    if (v === undefined) return undefined;
+    try {
+      return parseTakeRef(v, name);
+    } catch (error) {
+      ctx.addIssue({ code: 'custom', message: (error as Error).message });
+      return z.NEVER;
+    }
+  });
 }
 
 /** Free text: checked for broken UTF-16, cleaned (NFC, whitespace collapsed), then measured in characters. */

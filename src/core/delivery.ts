@@ -91,7 +91,7 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
   function viewOf(jobId: string): ProgressView {
     let v = views.get(jobId);
     if (!v) {
-      v = { position: null, etaMs: null, step: 0, totalSteps: 0, startedAt: null };
+      v = { position: null, etaMs: null, step: 0, totalSteps: 0, segment: 0, segments: 0, startedAt: null };
       views.set(jobId, v);
     }
     return v;
@@ -154,7 +154,13 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
   }
 
   async function postPreviews(session: Session, job: JobRecord, event: Extract<JobEvent, { type: 'preview' }>): Promise<void> {
-    await poster.postOnce(session.thread, { scope: job.jobId, kind: 'preview', index: event.step }, async () => {
+    const segments = event.segments ?? 1;
+    const segment = event.segment ?? 1;
+    // A chain of 40 segments would post 160 previews: it shows its first segment's as usual,
+    // then one preview of the newest segment at each quarter of the chain.
+    if (segments > 1 && segment > 1 && !chainPreviewSegments(segments).has(segment)) return;
+    const index = segments > 1 ? segment * 1000 + (segment === 1 ? event.step : 0) : event.step;
+    await poster.postOnce(session.thread, { scope: job.jobId, kind: 'preview', index }, async () => {
       const attachments: OutgoingAttachment[] = [];
       let skipped = 0;
       for (const [i, ref] of event.previews.entries()) {
@@ -162,7 +168,7 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
         if (attachment) attachments.push(attachment);
         else skipped++;
       }
-      return previewMessage(event.step, event.totalSteps, attachments, skipped);
+      return previewMessage(event.step, event.totalSteps, attachments, skipped, { k: segment, n: segments });
     });
   }
 
@@ -178,7 +184,7 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
       for (const take of takes) {
         const ref = await poster.postOnce(session.thread, { scope: job.jobId, kind: 'final', index: take.index }, async () => {
           const { attachment, note } = await uploadable(session.thread, take.video, 'final', `${session.id}-v${job.version}-final`);
-          return finalMessage(job, take.index, take.seed, attachment, note);
+          return finalMessage(session, job, take.index, take.seed, attachment, note);
         });
         complete &&= ref !== null;
       }
@@ -278,11 +284,15 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
         view.startedAt ??= clock.now();
         view.step = event.step;
         view.totalSteps = event.totalSteps;
+        view.segment = event.segment ?? 0;
+        view.segments = event.segments ?? 0;
         if (known.state === 'queued') moved = await moveJob(event.jobId, 'rendering');
         break;
       case 'preview':
         view.step = event.step;
         view.totalSteps = event.totalSteps;
+        view.segment = event.segment ?? 0;
+        view.segments = event.segments ?? 0;
         if (known.state !== 'previewed') moved = await moveJob(event.jobId, 'previewed');
         break;
       case 'completed':
@@ -372,4 +382,9 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
       }
     },
   };
+}
+
+/** The segments of an n-segment chain whose first preview is posted (besides segment 1's): one per quarter. */
+export function chainPreviewSegments(segments: number): Set<number> {
+  return new Set([0.25, 0.5, 0.75, 1].map((f) => Math.max(2, Math.ceil(segments * f))));
 }

@@ -8,6 +8,7 @@ import { helpText, startMessage } from './render-message.ts';
 import type { RenderSettings, Session } from './session.ts';
 import { commitVersionWithJob, newJob, spendRenderToken } from './render-flow.ts';
 import { clip } from './text.ts';
+import { checkShotEdit } from './storyboard-flow.ts';
 
 /** Starting a session (/video in a channel) and making its next versions (replies, /refine, forms, buttons). */
 
@@ -72,6 +73,7 @@ export async function refineSession(ctx: CommandContext, session: Session, edit:
     await ctx.store.updateSettings(session.id, { takes: edit.takes });
     return { thread: session.thread, ephemeral: `From now on, renders in this session make ${edit.takes} take${edit.takes === 1 ? '' : 's'}.` };
   }
+  if (session.storyboard) checkShotEdit(ctx, session, edit);
   const author = { id: ctx.user.id, name: ctx.user.name };
   const seeds = replayableSeeds(ctx);
   // Checked once before spending a rate token, and again inside the atomic write.

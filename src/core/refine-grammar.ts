@@ -13,6 +13,9 @@ import { MAX_PROMPT_CHARS, charCount, cleanText, hasLoneSurrogate } from './text
  *   takes: <1..4>                 -> takes per render from now on (no new version)
  *   from v<N>: <any edit above except help/takes, or plain text, or nothing>
  *                                 -> branch: the new version starts from vN instead of the current one
+ *   shot <N>: <any edit above except help/takes/from, or plain text>
+ *                                 -> in a storyboard: revise shot N's prompt only (a shot one past
+ *                                    the last adds a shot, its text being the whole prompt)
  *   <plain text>                  -> revise the current prompt (src/core/prompt-revision.ts):
  *       the text is split at commas/semicolons into clauses; each clause
  *       - that is a background phrase ("on a blue background") replaces the prompt's background phrase,
@@ -37,7 +40,8 @@ export type RefineEdit =
   | BranchableEdit
   | { kind: 'takes'; takes: number }
   | { kind: 'help' }
-  | { kind: 'branch'; from: number; then: BranchableEdit | null };
+  | { kind: 'branch'; from: number; then: BranchableEdit | null }
+  | { kind: 'shot'; shot: number; then: BranchableEdit };
 
 export type ParseResult = { ok: true; edit: RefineEdit } | { ok: false; error: string };
 
@@ -49,7 +53,7 @@ export interface GrammarLimits {
 export const MAX_SEED = 2 ** 31 - 1;
 const DEFAULT_LIMITS: GrammarLimits = { maxTakes: 4, maxChars: MAX_PROMPT_CHARS };
 
-const DIRECTIVES = 'prompt:, negative:, seed:, takes:, from vN:, again or help';
+const DIRECTIVES = 'prompt:, negative:, seed:, takes:, from vN:, shot N:, again or help';
 
 export function parseRefinement(raw: string, limits: Partial<GrammarLimits> = {}): ParseResult {
   const { maxTakes, maxChars } = { ...DEFAULT_LIMITS, ...limits };
@@ -69,10 +73,24 @@ export function parseRefinement(raw: string, limits: Partial<GrammarLimits> = {}
     const inner = parseSimple(rest, maxTakes);
     if (!inner.ok) return inner;
     const edit = inner.edit;
-    if (edit.kind === 'help' || edit.kind === 'takes' || edit.kind === 'branch') {
+    if (edit.kind === 'help' || edit.kind === 'takes' || edit.kind === 'branch' || edit.kind === 'shot') {
       return fail(`from v${from}: must be followed by a prompt change, prompt:, negative:, seed: or again.`);
     }
     return ok({ kind: 'branch', from, then: edit });
+  }
+  const shot = /^shot\s+#?(\d{1,3})\s*:\s*(.*)$/isu.exec(text);
+  if (shot) {
+    const n = Number(shot[1]);
+    if (n < 1) return fail('Shots start at 1; write shot 1: and the change.');
+    const rest = (shot[2] ?? '').trim();
+    if (rest === '') return fail(`shot ${n}: needs a change or a prompt after the colon, e.g. shot ${n}: on a blue background.`);
+    const inner = parseSimple(rest, maxTakes);
+    if (!inner.ok) return inner;
+    const edit = inner.edit;
+    if (edit.kind === 'help' || edit.kind === 'takes' || edit.kind === 'branch' || edit.kind === 'shot') {
+      return fail(`shot ${n}: must be followed by a prompt change, prompt:, negative:, seed: or again.`);
+    }
+    return ok({ kind: 'shot', shot: n, then: edit });
   }
   return parseSimple(text, maxTakes);
 }

@@ -1,5 +1,5 @@
 import { DailiesError } from '../errors.ts';
-import type { RenderRequest } from './ports/job-queue.ts';
+import type { CutSpec, RenderRequest } from './ports/job-queue.ts';
 import type { ArtifactRef } from './ports/artifact-store.ts';
 import { rateLimitMessage } from '../safety/rate-limit.ts';
 import type { CommandContext } from './command-context.ts';
@@ -21,9 +21,14 @@ export interface JobSpec {
   source?: { jobId: string; take: number };
   /** null: no image even if the session has one (finalize/extend work from the take). */
   image?: { artifact: ArtifactRef; strength: number } | null;
-  extend?: { artifact: ArtifactRef; overlap: number };
+  extend?: { artifact: ArtifactRef; overlap: number; direction: 'forward' | 'backward' };
+  cut?: CutSpec;
+  /** What a cut or bridge is made of, for its caption ("shot 2: v3#1"). */
+  parts?: string[];
   frames?: number;
   steps?: number;
+  /** A storyboard's style clause, added to the version's prompt for the model. */
+  style?: string;
 }
 
 export async function spendRenderToken(ctx: CommandContext): Promise<void> {
@@ -35,7 +40,7 @@ export async function spendRenderToken(ctx: CommandContext): Promise<void> {
 /** What the queue renders for `version` under the session's settings and the job's own spec. */
 function renderRequestFor(settings: RenderSettings, version: Pick<PromptVersion, 'prompt' | 'negativePrompt' | 'seed'>, spec: JobSpec): RenderRequest {
   const request: RenderRequest = {
-    prompt: version.prompt,
+    prompt: withStyle(version.prompt, spec.style),
     negativePrompt: version.negativePrompt,
     seed: spec.seed ?? version.seed,
     takes: spec.takes,
@@ -49,7 +54,13 @@ function renderRequestFor(settings: RenderSettings, version: Pick<PromptVersion,
   const image = spec.image === undefined ? settings.image : spec.image;
   if (image) request.image = image;
   if (spec.extend) request.extend = spec.extend;
+  if (spec.cut) request.cut = spec.cut;
   return request;
+}
+
+/** A storyboard shot's prompt as the model gets it: the shot, then the board's style clause. */
+export function withStyle(prompt: string, style: string | undefined): string {
+  return style ? `${prompt}, ${style}` : prompt;
 }
 
 /** A new job for `version`, requested by the acting user, with the exact request it will render. */
@@ -62,6 +73,7 @@ export function newJob(ctx: CommandContext, jobId: string, version: Pick<PromptV
     takes: spec.takes,
     requestedBy: { id: ctx.user.id, name: ctx.user.name },
     ...(spec.source ? { source: spec.source } : {}),
+    ...(spec.parts ? { parts: spec.parts } : {}),
     request: renderRequestFor(settings, version, spec),
   };
 }
@@ -82,7 +94,7 @@ export async function commitVersionWithJob(
     const draft = derive(s);
     ctx.policy.assertAllowed(draft.prompt, draft.negativePrompt);
     const appended = appendVersion(s, draft, now);
-    const added = addJob(appended.session, newJob(ctx, jobId, appended.version, s.settings, spec), now);
+    const added = addJob(appended.session, newJob(ctx, jobId, appended.version, s.settings, styled(s, appended.version, spec)), now);
     return { session: added.session, value: { version: appended.version, job: added.job } };
   });
   return { session, ...value };
@@ -93,8 +105,14 @@ export async function commitJob(ctx: CommandContext, sessionId: string, versionN
   const jobId = ctx.ids.jobId();
   const { session, value } = await ctx.store.update(sessionId, (s, now) => {
     const version = requireVersion(s, versionN);
-    const added = addJob(s, newJob(ctx, jobId, version, s.settings, spec), now);
+    const added = addJob(s, newJob(ctx, jobId, version, s.settings, styled(s, version, spec)), now);
     return { session: added.session, value: { version, job: added.job } };
   });
   return { session, ...value };
+}
+
+/** A storyboard shot's renders (vary, extend, finalize, revisions) keep the board's style. */
+function styled(session: Session, version: PromptVersion, spec: JobSpec): JobSpec {
+  if (spec.style !== undefined || !session.storyboard || version.shot === undefined) return spec;
+  return { ...spec, style: session.storyboard.style };
 }

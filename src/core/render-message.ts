@@ -1,7 +1,7 @@
 import type { Button, OutgoingAttachment, OutgoingMessage } from './ports/chat-adapter.ts';
 import { actionKey } from './actions.ts';
 import type { JobRecord, PromptVersion, Session, VoteRound } from './session.ts';
-import { findVersion } from './session-state.ts';
+import { findJob, findVersion } from './session-state.ts';
 import { tally } from './vote-round.ts';
 import { clip } from './text.ts';
 
@@ -15,6 +15,9 @@ export interface ProgressView {
   etaMs: number | null;
   step: number;
   totalSteps: number;
+  /** A chained render's segment k (1-based) of n; 0 of 0 for one-window renders. */
+  segment: number;
+  segments: number;
   startedAt: number | null;
 }
 
@@ -41,7 +44,16 @@ function ordinal(n: number): string {
 
 export function versionLine(version: PromptVersion): string {
   const origin = version.parent === null ? 'new' : `from v${version.parent}`;
-  return `v${version.n} (${origin}, ${version.author.name})${version.change ? `: ${version.change}` : ''}`;
+  const shot = version.shot !== undefined ? `shot ${version.shot} · ` : '';
+  return `${shot}v${version.n} (${origin}, ${version.author.name})${version.change ? `: ${version.change}` : ''}`;
+}
+
+/** The message a storyboard thread opens on. */
+export function storyboardStartMessage(ownerName: string, shots: string[], style: string): OutgoingMessage {
+  const lines = [`${ownerName} started a storyboard of ${shots.length} shot${shots.length === 1 ? '' : 's'}${style ? ` in "${clip(style, 120)}"` : ''}:`];
+  shots.forEach((shot, i) => lines.push(`${i + 1}. ${clip(shot, 200)}`));
+  lines.push('Vote on each shot\'s takes; reply shot N: <change> to revise a shot; /cut assembles the film from the winners.');
+  return { text: lines.join('\n') };
 }
 
 /** The message a session thread opens on. */
@@ -53,8 +65,18 @@ export function startMessage(ownerName: string, prompt: string): OutgoingMessage
 
 function jobTitle(session: Session, job: JobRecord): string {
   const v = findVersion(session, job.version);
-  const what = job.kind === 'finalize' ? `Final of take ${(job.source?.take ?? 0) + 1}` : job.kind === 'extend' ? `Extension of take ${(job.source?.take ?? 0) + 1}` : `${job.takes} take${job.takes === 1 ? '' : 's'}`;
-  const lines = [`${what} · ${v ? versionLine(v) : `v${job.version}`}`];
+  const source = job.source ? (findJob(session, job.source.jobId)?.version ?? job.version) : job.version;
+  const ref = `v${source}#${(job.source?.take ?? 0) + 1}`;
+  const what: Record<JobRecord['kind'], string> = {
+    render: `${job.takes} take${job.takes === 1 ? '' : 's'}`,
+    vary: `${job.takes} variation${job.takes === 1 ? '' : 's'}`,
+    finalize: `Final of ${ref}`,
+    extend: `Extension of ${ref}`,
+    bridge: `Bridge ${job.parts?.join(' -> ') ?? ''}`,
+    cut: `Cut ${cutNumber(session, job)}`,
+  };
+  if (job.kind === 'cut') return [`${what.cut} · ${job.parts?.join(' · ') ?? ''}`].join('\n');
+  const lines = [`${what[job.kind]} · ${v ? versionLine(v) : `v${job.version}`}`];
   if (v) lines.push(`"${clip(v.prompt, 200)}"${v.negativePrompt ? ` · not: "${clip(v.negativePrompt, 80)}"` : ''} · seed ${v.seed}`);
   return lines.join('\n');
 }
@@ -73,7 +95,12 @@ export function progressMessage(session: Session, job: JobRecord, view: Progress
       break;
     case 'rendering':
     case 'previewed':
-      lines.push(view.totalSteps > 0 ? `${progressBar(view.step / view.totalSteps)} · step ${view.step}/${view.totalSteps}${retry}` : `Starting${retry}…`);
+      if (view.totalSteps === 0) lines.push(`Starting${retry}…`);
+      else if (view.segments > 1) {
+        // The bar covers the whole chain; the step counts within the segment being rendered.
+        const done = (view.segment - 1 + view.step / view.totalSteps) / view.segments;
+        lines.push(`${progressBar(done)} · segment ${view.segment} of ${view.segments}, step ${view.step}/${view.totalSteps}${retry}`);
+      } else lines.push(`${progressBar(view.step / view.totalSteps)} · step ${view.step}/${view.totalSteps}${retry}`);
       break;
     case 'done':
       lines.push(view.startedAt !== null ? `Done in ${formatDuration(now - view.startedAt)}.` : 'Done.');
@@ -89,9 +116,10 @@ export function progressMessage(session: Session, job: JobRecord, view: Progress
   return terminal ? { text: lines.join('\n') } : { text: lines.join('\n'), buttons: [[{ action: actionKey({ type: 'cancel', jobId: job.jobId }), label: 'Cancel', style: 'danger' }]] };
 }
 
-export function previewMessage(step: number, totalSteps: number, attachments: OutgoingAttachment[], skipped: number): OutgoingMessage {
+export function previewMessage(step: number, totalSteps: number, attachments: OutgoingAttachment[], skipped: number, segment?: { k: number; n: number }): OutgoingMessage {
   const note = skipped > 0 ? ` (${skipped} preview${skipped === 1 ? '' : 's'} too large to upload here)` : '';
-  return { text: `Preview at step ${step}/${totalSteps}${note}`, attachments };
+  const where = segment && segment.n > 1 ? `segment ${segment.k} of ${segment.n}, step ${step}/${totalSteps}` : `step ${step}/${totalSteps}`;
+  return { text: `Preview at ${where}${note}`, attachments };
 }
 
 export function takeMessage(session: Session, job: JobRecord, take: number, seed: number, round: VoteRound | null, attachment: OutgoingAttachment | null, note: string | null): OutgoingMessage {
@@ -107,9 +135,19 @@ export function takeMessage(session: Session, job: JobRecord, take: number, seed
   return attachment ? { text, attachments: [attachment], buttons: [buttons] } : { text, buttons: [buttons] };
 }
 
-export function finalMessage(job: JobRecord, take: number, seed: number, attachment: OutgoingAttachment | null, note: string | null): OutgoingMessage {
-  const text = `Final · take ${(job.source?.take ?? take) + 1} of v${job.version} · seed ${seed}${note ? `\n${note}` : ''}`;
+export function finalMessage(session: Session, job: JobRecord, take: number, seed: number, attachment: OutgoingAttachment | null, note: string | null): OutgoingMessage {
+  const source = job.source ? (findJob(session, job.source.jobId)?.version ?? job.version) : job.version;
+  const head =
+    job.kind === 'cut'
+      ? `Film · cut ${cutNumber(session, job)} · ${job.request?.cut?.transition ?? 'cut'}\n${(job.parts ?? []).join('\n')}`
+      : `Final · take ${(job.source?.take ?? take) + 1} of v${source} · seed ${seed}`;
+  const text = `${head}${note ? `\n${note}` : ''}`;
   return attachment ? { text, attachments: [attachment] } : { text };
+}
+
+/** 1-based number of a cut among the session's cuts. */
+function cutNumber(session: Session, job: JobRecord): number {
+  return session.jobs.filter((j) => j.kind === 'cut').findIndex((j) => j.jobId === job.jobId) + 1;
 }
 
 function clockTime(ms: number): string {

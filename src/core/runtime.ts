@@ -88,10 +88,15 @@ export interface CoreConfig {
   editIntervalMs: number;
   /** Frames per second used to turn `/video duration:` into frames. */
   fps: number;
-  maxFrames: number;
+  /** Longest video in seconds: a render, an extended take, a bridge with its ends, a storyboard's film. */
+  maxSeconds: number;
+  /** Frames the model makes in one window; what a take is assumed to hold when its result does not say. */
+  windowFrames: number;
   defaultExtendFrames: number;
-  /** Frames of the old clip kept as known content when extending. */
+  /** Known frames carried across each join: chained segments, extensions, bridges. */
   extendOverlap: number;
+  /** Storyboards: most shots in one. */
+  maxShots: number;
   /** How strongly a vary keeps the take's picture (image strength). */
   varyStrength: number;
   /** Steps for a finalize render; undefined leaves the model's final-quality default. */
@@ -106,8 +111,25 @@ export const DEFAULT_CONFIG: CoreConfig = {
   eventTtlMs: 24 * 3600_000,
   editIntervalMs: 1500,
   fps: 8,
-  maxFrames: 128,
+  maxSeconds: 60,
+  windowFrames: 16,
   defaultExtendFrames: 16,
   extendOverlap: 4,
+  maxShots: 12,
   varyStrength: 0.6,
 };
+
+/** The longest video in frames at the configured rate. */
+export function maxFramesOf(config: Pick<CoreConfig, 'fps' | 'maxSeconds'>): number {
+  return Math.round(config.maxSeconds * config.fps);
+}
+
+/** Seconds as frames at the configured rate (at least one frame). */
+export function framesOf(config: Pick<CoreConfig, 'fps'>, seconds: number): number {
+  return Math.max(1, Math.round(seconds * config.fps));
+}
+
+/** Frames as seconds for people, e.g. "4 s" or "2.5 s". */
+export function secondsText(config: Pick<CoreConfig, 'fps'>, frames: number): string {
+  return `${Number((frames / config.fps).toFixed(1))} s`;
+}

@@ -91,6 +91,11 @@ export interface NewSessionInput {
   settings: RenderSettings;
   /** The first render, created in the same write so a new session costs one round trip. */
   job?: NewJob;
+  /**
+   * A storyboard: `first` is shot 1 and `job` its render; these are shots 2..n, each with its
+   * first render, all in the same write (a half-created storyboard would be a film missing shots).
+   */
+  storyboard?: { style: string; shots: Array<{ version: Omit<VersionDraft, 'parent'>; job: NewJob }> };
 }
 
 export function channelKeyOf(thread: ThreadRef): string {
@@ -116,7 +121,16 @@ export function createSession(input: NewSessionInput, now: number): Session {
     base: null,
     rev: 1,
   };
-  return input.job ? addJob(session, input.job, now).session : session;
+  let created = input.job ? addJob(session, input.job, now).session : session;
+  if (input.storyboard) {
+    created = { ...created, versions: [{ ...created.versions[0]!, shot: 1 }] };
+    for (const [i, shot] of input.storyboard.shots.entries()) {
+      const version = { ...versionOf(shot.version, null, i + 2, now), shot: i + 2 };
+      created = addJob({ ...created, versions: [...created.versions, version] }, shot.job, now).session;
+    }
+    created = { ...created, storyboard: { style: input.storyboard.style, shots: created.versions.map((v) => v.n) } };
+  }
+  return created;
 }
 
 export function findVersion(session: Session, n: number): PromptVersion | undefined {
@@ -139,24 +153,36 @@ export function requireVersion(session: Session, n: number): PromptVersion {
 
 /** A stored version, field by field (see addJob for why not a spread). */
 function versionOf(draft: Omit<VersionDraft, 'parent'>, parent: number | null, n: number, now: number): PromptVersion {
-  return { n, prompt: draft.prompt, negativePrompt: draft.negativePrompt, seed: draft.seed, parent, author: draft.author, createdAt: now, change: draft.change };
+  const version: PromptVersion = { n, prompt: draft.prompt, negativePrompt: draft.negativePrompt, seed: draft.seed, parent, author: draft.author, createdAt: now, change: draft.change };
+  if (draft.shot !== undefined) version.shot = draft.shot;
+  return version;
 }
 
 /** Appends a version as the newest and makes it current; the base pick is consumed by it. */
 export function appendVersion(session: Session, draft: VersionDraft, now: number): { session: Session; version: PromptVersion } {
   if (draft.parent !== null) requireVersion(session, draft.parent);
   const version = versionOf(draft, draft.parent, session.versions.length + 1, now);
-  return {
-    session: { ...session, versions: [...session.versions, version], current: version.n, base: null },
-    version,
-  };
+  let next: Session = { ...session, versions: [...session.versions, version], current: version.n, base: null };
+  if (next.storyboard && version.shot !== undefined) next = setShot(next, version.shot, version.n);
+  return { session: next, version };
+}
+
+/** Points shot `shot` (1-based) at version `n`; shot n+1 adds a shot at the end. */
+function setShot(session: Session, shot: number, n: number): Session {
+  const board = session.storyboard!;
+  if (shot < 1 || shot > board.shots.length + 1) {
+    throw new DailiesError('bad_input', `This storyboard has shots 1 to ${board.shots.length}; revise one of them or add shot ${board.shots.length + 1}.`);
+  }
+  const shots = [...board.shots];
+  shots[shot - 1] = n;
+  return { ...session, storyboard: { ...board, shots } };
 }
 
 export function updateSettings(session: Session, patch: Partial<RenderSettings>): Session {
   return { ...session, settings: { ...session.settings, ...patch } };
 }
 
-export type NewJob = Pick<JobRecord, 'jobId' | 'version' | 'kind' | 'quality' | 'takes' | 'requestedBy'> & Partial<Pick<JobRecord, 'source' | 'request'>>;
+export type NewJob = Pick<JobRecord, 'jobId' | 'version' | 'kind' | 'quality' | 'takes' | 'requestedBy'> & Partial<Pick<JobRecord, 'source' | 'parts' | 'request'>>;
 
 export function addJob(session: Session, input: NewJob, now: number): { session: Session; job: JobRecord } {
   if (session.jobs.some((j) => j.jobId === input.jobId)) {
@@ -180,6 +206,7 @@ export function addJob(session: Session, input: NewJob, now: number): { session:
     updatedAt: now,
   };
   if (input.source) job.source = input.source;
+  if (input.parts) job.parts = input.parts;
   if (input.request) job.request = input.request;
   return { session: { ...session, jobs: [...session.jobs, job] }, job };
 }

@@ -27,6 +27,8 @@ export interface PromptVersion {
   createdAt: number;
   /** A short human description of what changed against the parent, e.g. "seed 7 -> 12". */
   change: string;
+  /** In a storyboard: the shot (1-based) whose prompt this version holds. */
+  shot?: number;
 }
 
 /** Render settings that outlive one version (changed by `takes: N` and the /video options). */
@@ -41,7 +43,8 @@ export interface RenderSettings {
 
 export type JobStateName = 'queued' | 'rendering' | 'previewed' | 'done' | 'failed' | 'cancelled';
 
-export type JobKind = 'render' | 'finalize' | 'extend' | 'vary';
+/** render/vary: new takes; finalize: one take again at final quality; extend: a take made longer; bridge: two takes joined by a generated transition; cut: a storyboard's film. */
+export type JobKind = 'render' | 'finalize' | 'extend' | 'vary' | 'bridge' | 'cut';
 
 export interface JobRecord {
   jobId: string;
@@ -56,8 +59,10 @@ export interface JobRecord {
   artifacts: TakeResult[];
   error: { code: string; message: string } | null;
   requestedBy: Person;
-  /** For finalize/extend/vary: the take this job was made from. */
+  /** For finalize/extend/vary/bridge: the take this job was made from (a bridge's `from`). */
   source?: { jobId: string; take: number };
+  /** For a cut: the take used for each shot, in order, e.g. "shot 2: v3#1"; for a bridge, its two ends. */
+  parts?: string[];
   /**
    * Exactly what the queue is asked to render, stored with the job so a job recorded but never
    * handed to the queue (the bot died in between) can be admitted later. Absent on jobs recorded
@@ -120,8 +125,22 @@ export interface Session {
   rounds: VoteRound[];
   /** Set when a round closes with a winner; the next version takes its seed. */
   base: BasePick | null;
+  /** Present when the thread is a storyboard: several shots, one film. */
+  storyboard?: Storyboard;
   /** Bumped by every write; the store's compare-and-set compares it. */
   rev: number;
+}
+
+/**
+ * A storyboard: shots rendered and voted on separately, then cut into one film. Each shot's
+ * prompt lives in the session's versions (`PromptVersion.shot`), so revising a shot is the same
+ * lineage as refining any prompt; `shots[i]` is the version holding shot i+1's current prompt.
+ */
+export interface Storyboard {
+  /** Added to every shot's prompt so the film keeps one look; '' for none. */
+  style: string;
+  /** Version numbers, one per shot, in film order. */
+  shots: number[];
 }
 
 /** What a caller supplies for a new version; the store assigns `n` and `createdAt`. */

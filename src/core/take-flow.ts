@@ -3,9 +3,11 @@ import type { EventOutcome } from './ports/chat-adapter.ts';
 import type { TakeResult } from './ports/job-queue.ts';
 import type { CommandContext } from './command-context.ts';
 import { requireManager } from './permissions.ts';
-import type { JobRecord, Session } from './session.ts';
+import type { JobRecord, PromptVersion, Session } from './session.ts';
 import { findJob, isTerminal, latestDoneDraft, replaceJob, requireVersion, transitionJob } from './session-state.ts';
-import { commitJob, commitVersionWithJob, spendRenderToken, type JobSpec } from './render-flow.ts';
+import { commitJob, commitVersionWithJob, spendRenderToken, withStyle, type JobSpec } from './render-flow.ts';
+import { maxFramesOf, secondsText } from './runtime.ts';
+import { formatTakeRef, resolveTakeRef, type TakeRef } from './take-ref.ts';
 
 /** Working from one take: finalize (owner/moderator), vary and extend (anyone), and cancelling jobs. */
 
@@ -54,22 +56,99 @@ export async function varyTake(ctx: CommandContext, session: Session, take: numb
   return { thread: session.thread, ephemeral: `v${committed.version.n} is rendering ${takes} variation${takes === 1 ? '' : 's'} of take ${take + 1}.` };
 }
 
-export async function extendTake(ctx: CommandContext, session: Session, take: number, frames: number | undefined, jobId?: string): Promise<EventOutcome> {
-  const source = resolveTake(session, take, jobId);
+export type Direction = 'forward' | 'backward';
+
+/** Frames in a finished take: what its result says, else what its request asked for. */
+export function takeFrames(ctx: CommandContext, job: JobRecord, take: TakeResult): number {
+  return take.frames ?? job.request?.frames ?? ctx.config.windowFrames;
+}
+
+/** Refuses a video longer than the server allows; `advice` gets the seconds still free (or null). */
+function refuseOverLength(ctx: CommandContext, what: string, parts: number, added: number, advice: (room: string | null) => string): void {
+  const max = maxFramesOf(ctx.config);
+  if (parts + added <= max) return;
+  const room = max - parts;
+  throw new DailiesError('bad_input', `${what} would be ${secondsText(ctx.config, parts + added)} long, over the ${secondsText(ctx.config, max)} limit; ${advice(room >= 1 ? secondsText(ctx.config, room) : null)}.`);
+}
+
+/**
+ * Makes a take longer: new frames after it (forward) or leading into it (backward). The result
+ * is the whole video, kept as a new version whose parent is the take's version, so the lineage
+ * shows where it came from and later extensions build on it.
+ */
+export async function extendTake(ctx: CommandContext, session: Session, from: { job: JobRecord; take: TakeResult }, frames: number, direction: Direction): Promise<EventOutcome> {
+  const parent = requireVersion(session, from.job.version);
+  const ref = formatTakeRef(from.job.version, from.take.index);
+  refuseOverLength(ctx, `${ref} extended by ${secondsText(ctx.config, frames)}`, takeFrames(ctx, from.job, from.take), frames, (room) => (room ? `extend it by at most ${room}` : 'it is already as long as a video can be'));
   await spendRenderToken(ctx);
   const spec: JobSpec = {
     kind: 'extend',
     quality: 'draft',
     takes: session.settings.takes,
-    seed: source.take.seed,
-    source: { jobId: source.job.jobId, take },
+    seed: from.take.seed,
+    source: { jobId: from.job.jobId, take: from.take.index },
     image: null,
-    extend: { artifact: source.take.video, overlap: ctx.config.extendOverlap },
-    frames: frames ?? ctx.config.defaultExtendFrames,
+    extend: { artifact: from.take.video, overlap: ctx.config.extendOverlap, direction },
+    frames,
   };
-  const { session: s, version, job } = await commitJob(ctx, session.id, source.job.version, spec);
-  ctx.admission.submit(s, job);
-  return { thread: session.thread, ephemeral: `Extending take ${take + 1} of v${version.n} by ${spec.frames} frames.` };
+  const author = { id: ctx.user.id, name: ctx.user.name };
+  const change = `${ref} extended ${direction} by ${secondsText(ctx.config, frames)}`;
+  const committed = await commitVersionWithJob(
+    ctx,
+    session.id,
+    () => ({ prompt: parent.prompt, negativePrompt: parent.negativePrompt, seed: from.take.seed, parent: parent.n, author, change, ...(parent.shot !== undefined ? { shot: parent.shot } : {}) }),
+    spec,
+  );
+  ctx.admission.submit(committed.session, committed.job);
+  return { thread: session.thread, ephemeral: `v${committed.version.n} is rendering: ${change}.` };
+}
+
+/**
+ * Joins two takes with a generated transition whose first frames continue `from` and whose last
+ * frames lead into `to`; the video posted is from + transition + to. The transition is rendered
+ * with `to`'s prompt, since it ends in that shot.
+ */
+export async function bridgeTakes(ctx: CommandContext, session: Session, from: TakeRef, to: TakeRef, frames: number | undefined): Promise<EventOutcome> {
+  const a = resolveTakeRef(session, from);
+  const b = resolveTakeRef(session, to);
+  const refA = formatTakeRef(a.job.version, a.take.index);
+  const refB = formatTakeRef(b.job.version, b.take.index);
+  if (a.job.jobId === b.job.jobId && a.take.index === b.take.index) throw new DailiesError('bad_input', `from and to are both ${refA}; bridge two different takes.`);
+  const overlap = ctx.config.extendOverlap;
+  const transition = frames ?? Math.max(1, ctx.config.windowFrames - 2 * overlap);
+  refuseOverLength(ctx, `${refA} + a ${secondsText(ctx.config, transition)} bridge + ${refB}`, takeFrames(ctx, a.job, a.take) + takeFrames(ctx, b.job, b.take), transition, (room) => (room ? `make the bridge at most ${room} or bridge shorter takes` : 'bridge shorter takes'));
+  const target = requireVersion(session, b.job.version);
+  const source = requireVersion(session, a.job.version);
+  await spendRenderToken(ctx);
+  const promptOf = (v: PromptVersion) => (session.storyboard && v.shot !== undefined ? withStyle(v.prompt, session.storyboard.style) : v.prompt);
+  const spec: JobSpec = {
+    kind: 'bridge',
+    quality: 'draft',
+    takes: 1,
+    seed: b.take.seed,
+    source: { jobId: a.job.jobId, take: a.take.index },
+    image: null,
+    cut: {
+      shots: [
+        { artifact: a.take.video, label: refA, prompt: promptOf(source) },
+        { artifact: b.take.video, label: refB, prompt: promptOf(target) },
+      ],
+      transition: 'bridge',
+      overlap,
+    },
+    parts: [refA, refB],
+    frames: transition,
+  };
+  const author = { id: ctx.user.id, name: ctx.user.name };
+  const change = `bridge ${refA} -> ${refB} (${secondsText(ctx.config, transition)})`;
+  const committed = await commitVersionWithJob(
+    ctx,
+    session.id,
+    () => ({ prompt: target.prompt, negativePrompt: target.negativePrompt, seed: b.take.seed, parent: target.n, author, change }),
+    spec,
+  );
+  ctx.admission.submit(committed.session, committed.job);
+  return { thread: session.thread, ephemeral: `v${committed.version.n} is rendering: ${change}.` };
 }
 
 /** Cancels one job, or every unfinished job of the session when none is named. */

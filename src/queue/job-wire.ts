@@ -1,4 +1,4 @@
-import type { TakeResult } from '../core/ports/job-queue.ts';
+import type { SegmentProgress, TakeResult } from '../core/ports/job-queue.ts';
 import type { ArtifactRef } from '../core/ports/artifact-store.ts';
 
 /**
@@ -12,10 +12,16 @@ import type { ArtifactRef } from '../core/ports/artifact-store.ts';
  */
 export type ProgressPayload =
   | { kind: 'started'; workerId: string; attempt: number }
-  | { kind: 'step'; step: number; totalSteps: number }
-  | { kind: 'preview'; step: number; totalSteps: number; previews: ArtifactRef[] }
+  | ({ kind: 'step'; step: number; totalSteps: number } & SegmentProgress)
+  | ({ kind: 'preview'; step: number; totalSteps: number; previews: ArtifactRef[] } & SegmentProgress)
   /** Sent just before a failed attempt is handed back to BullMQ for a retry. */
-  | { kind: 'retrying'; code: string; message: string };
+  | { kind: 'retrying'; code: string; message: string }
+  /**
+   * A chain handing its worker back between segments (it waits in line for its next segment and
+   * is still rendering as far as people go). Sent just before the job leaves the worker, so it is
+   * the job's stored progress while it waits; `activeMs` is the rendering time of its turns so far.
+   */
+  | { kind: 'yielded'; segment: number; segments: number; activeMs: number };
 
 /** A render job's return value (BullMQ stores it as the job's `returnvalue`). */
 export interface RenderResult {

@@ -34,10 +34,18 @@ const renderRequest = z.object({
   takes: z.number().int().min(1).max(8),
   steps: z.number().int().min(1).max(500).optional(),
   guidance: z.number().min(0).max(50).optional(),
-  frames: z.number().int().min(1).max(1024).optional(),
+  // New frames: up to a minute at the model's rate; past one model window the worker chains segments.
+  frames: z.number().int().min(1).max(2048).optional(),
   quality: z.enum(['draft', 'final']),
   image: z.object({ artifact: artifactRef, strength: z.number().gt(0).max(1) }).optional(),
-  extend: z.object({ artifact: artifactRef, overlap: z.number().int().min(1).max(256) }).optional(),
+  extend: z.object({ artifact: artifactRef, overlap: z.number().int().min(1).max(256), direction: z.enum(['forward', 'backward']).optional() }).optional(),
+  cut: z
+    .object({
+      shots: z.array(z.object({ artifact: artifactRef, label: z.string().min(1).max(200), prompt: z.string().trim().min(1).max(2000) })).min(1).max(12),
+      transition: z.enum(['cut', 'fade', 'bridge']),
+      overlap: z.number().int().min(1).max(256),
+    })
+    .optional(),
 });
 
 export const renderJobSchema = z.object({

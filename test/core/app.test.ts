@@ -265,9 +265,11 @@ describe('dispatcher: buttons and permissions', () => {
     expect(h.queue.jobs.at(-1)?.request).toMatchObject({ seed: 1014, image: { artifact: { key: 'p1.png' }, strength: 0.6 } });
     await h.core(h.action(thread, `extend:s1:${jobId}:0`, bob));
     await h.admission.idle();
-    expect(h.queue.jobs.at(-1)?.request).toMatchObject({ seed: 1000, frames: 16, extend: { artifact: { key: 'v0.mp4' }, overlap: 4 } });
+    expect(h.queue.jobs.at(-1)?.request).toMatchObject({ seed: 1000, frames: 16, extend: { artifact: { key: 'v0.mp4' }, overlap: 4, direction: 'forward' } });
     const s = (await h.store.get('s1'))!;
-    expect(s.versions.map((v) => v.change)).toEqual(['first version', 'seed 1000 -> 1007 (again)', 'variations of take 2 of v1 (seed 1001 -> 1014)']);
+    // An extension is a new version whose parent is the extended take's version.
+    expect(s.versions.map((v) => v.change)).toEqual(['first version', 'seed 1000 -> 1007 (again)', 'variations of take 2 of v1 (seed 1001 -> 1014)', 'v1#1 extended forward by 2 s']);
+    expect(s.versions.at(-1)?.parent).toBe(1);
     expect(s.jobs.map((j) => j.kind)).toEqual(['render', 'render', 'vary', 'extend']);
   });
 

@@ -30,7 +30,7 @@ describe('message rendering', () => {
 
   it('shows the queue position, then the bar and step, then the end state', () => {
     const { session, job } = fixture();
-    const view = { position: 3, etaMs: 60_000, step: 0, totalSteps: 0, startedAt: null };
+    const view = { position: 3, etaMs: 60_000, step: 0, totalSteps: 0, segment: 0, segments: 0, startedAt: null };
     const queued = progressMessage(session, job, view, 0);
     expect(queued.text).toBe("2 takes · v2 (from v1, Bob): added 'at night'\n\"a red ball, at night\" · not: \"blurry\" · seed 7\nQueued: 3rd in line, about 1 min.");
     expect(queued.buttons).toEqual([[{ action: 'cancel:j1', label: 'Cancel', style: 'danger' }]]);
@@ -41,6 +41,14 @@ describe('message rendering', () => {
     expect(done.buttons).toBeUndefined();
     expect(progressMessage(session, { ...job, state: 'failed', error: { code: 'x', message: 'Out of memory.' } }, view, 0).text).toMatch(/Failed: Out of memory\.$/);
     expect(progressMessage(session, { ...job, state: 'cancelled', cancelledBy: ann }, view, 0).text).toMatch(/Cancelled by Ann\.$/);
+  });
+
+  it('shows a chained render as segment k of n with one bar for the whole chain', () => {
+    const { session, job } = fixture();
+    const view = { position: null, etaMs: null, step: 5, totalSteps: 10, segment: 3, segments: 4, startedAt: 0 };
+    const text = progressMessage(session, { ...job, state: 'rendering' }, view, 0).text;
+    // (3 - 1 + 5/10) / 4 = 62.5% of the chain.
+    expect(text.split('\n')[2]).toBe('▰▰▰▰▰▰▱▱▱▱ 63% · segment 3 of 4, step 5/10');
   });
 
   it('tallies votes and explains how the round closes', () => {

@@ -19,4 +19,11 @@ export interface ArtifactStore {
   /** An address a browser can load (the local web chat serves the store's directory). */
   publicUrl(ref: ArtifactRef): string;
   delete(key: string): Promise<void>;
+  /**
+   * The stored artifact under `key`, or null when there is none (one metadata read: a stat, an
+   * S3 HeadObject). Writes are whole-or-nothing, so a ref here is a complete artifact: workers
+   * use it to find work a crashed attempt already finished. Stores that keep no content type
+   * (the filesystem) derive it from the key's extension.
+   */
+  stat(key: string): Promise<ArtifactRef | null>;
 }

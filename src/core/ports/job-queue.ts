@@ -17,7 +17,32 @@ export interface RenderRequest {
   /** draft: model defaults; final: more steps and a smoother frame rate. */
   quality: 'draft' | 'final';
   image?: { artifact: ArtifactRef; strength: number };
-  extend?: { artifact: ArtifactRef; overlap: number };
+  /**
+   * Continue a video. The result is the whole video: the source then the new frames (forward),
+   * or the new frames then the source (backward). `frames` counts the new frames only.
+   */
+  extend?: { artifact: ArtifactRef; overlap: number; direction?: 'forward' | 'backward' };
+  /**
+   * Assemble a film from finished takes, in order (a storyboard's cut, or a bridge: two shots
+   * joined by a generated transition). `frames` is each generated transition's length.
+   */
+  cut?: CutSpec;
+}
+
+export interface CutShot {
+  artifact: ArtifactRef;
+  /** What the film's caption calls it, e.g. "shot 2: v3#1". */
+  label: string;
+  /** The shot's prompt; a bridge into this shot is rendered with it. */
+  prompt: string;
+}
+
+export interface CutSpec {
+  shots: CutShot[];
+  /** cut: back to back; fade: a cross-fade of `fadeFrames`; bridge: generated frames between shots. */
+  transition: 'cut' | 'fade' | 'bridge';
+  /** Known frames at each end of a bridge (from the shot before and the shot after). */
+  overlap: number;
 }
 
 /** Job payload, versioned: workers validate it again (zod) before running. */
@@ -40,13 +65,22 @@ export interface TakeResult {
   seed: number;
   video: ArtifactRef;
   preview: ArtifactRef;
+  /** Frames in the video at the model's frame rate (absent on results recorded before it existed). */
+  frames?: number;
+  fps?: number;
+}
+
+/** A chained render's place: segment k (1-based) of n; `step` then counts within the segment. Absent for one-window renders. */
+export interface SegmentProgress {
+  segment?: number;
+  segments?: number;
 }
 
 export type JobEvent =
   | { type: 'queued'; jobId: string; position: number; etaMs: number | null }
   | { type: 'started'; jobId: string; workerId: string; attempt: number }
-  | { type: 'progress'; jobId: string; step: number; totalSteps: number }
-  | { type: 'preview'; jobId: string; step: number; totalSteps: number; previews: ArtifactRef[] }
+  | ({ type: 'progress'; jobId: string; step: number; totalSteps: number } & SegmentProgress)
+  | ({ type: 'preview'; jobId: string; step: number; totalSteps: number; previews: ArtifactRef[] } & SegmentProgress)
   | { type: 'completed'; jobId: string; takes: TakeResult[]; timingsMs: Record<string, number> }
   | { type: 'failed'; jobId: string; error: { code: string; message: string }; willRetry: boolean }
   | { type: 'cancelled'; jobId: string };

@@ -24,8 +24,14 @@ export interface GenerateRequest {
   scheduler?: 'ddim' | 'dpmpp-2m';
   /** Image-to-video: a still (any size; resized to the model's size) and how much to change it (0..1]. */
   image?: { frame: Clip; strength: number };
-  /** Extension: continue this clip; its last `overlap` frames are kept as known frames. */
-  extend?: { clip: Clip; overlap: number };
+  /**
+   * Temporal inpainting: frames the model keeps and fills around. `head` frames open the window
+   * (continuing a clip forward), `tail` frames close it (leading into a clip: extending backward,
+   * a bridge's far end). Each is one clip for every take, or one clip per take (a chain whose
+   * takes each continue their own video). Every frame given is known, so the caller passes
+   * exactly the frames it wants kept; head + tail must leave at least one new frame.
+   */
+  known?: { head?: Clip[]; tail?: Clip[] };
   /** Steps (1-based) after which a preview is decoded; default: about four evenly spaced. */
   previewSteps?: number[];
 }

@@ -1,0 +1,139 @@
+import { DailiesError } from '../errors.ts';
+import type { Clip } from './ports/video-model.ts';
+
+/**
+ * Long renders as chains of model windows. A model makes `window` frames per call; a minute at
+ * 8 fps is 480. Past one window the render is a chain of segments, each a temporal inpainting
+ * call: known frames at the window's start (the end of what came before) and/or at its end (the
+ * start of what comes after), new frames in between. The known frames are what make the joins
+ * seamless: the model sees the neighbour's motion and continues it.
+ *
+ *   forward (no tail, or a tail at the very end: a bridge)
+ *     [head known | new .............]  [prev end | new ...........]  [prev end | new | tail known]
+ *   backward (tail only: leading into a clip)
+ *     rendered from the end towards the start, mirror image of forward.
+ *
+ * Every segment uses the full window when it can, because models are trained on full windows:
+ * the last segment takes more known frames from what it follows (or renders extra new frames that
+ * are dropped) rather than shrinking. Pure arithmetic: the worker, the CLI and the core (for
+ * "segment k of n") share it.
+ */
+
+export interface ChainInput {
+  /** New frames to make (>= 1). */
+  frames: number;
+  /** Frames per model call. */
+  window: number;
+  /** Known frames carried across each join (>= 1, < window). */
+  overlap: number;
+  /** Frames of context before the first new frame (a clip being continued, a bridge's `from`); 0 for none. */
+  headAvailable: number;
+  /** Frames of context after the last new frame (a clip being led into, a bridge's `to`); 0 for none. */
+  tailAvailable: number;
+}
+
+export interface Segment {
+  /** Render order, 0-based. Segment k needs segment k-1's frames as its context. */
+  index: number;
+  /** Where its new frames go in the run of new frames (0-based, in time order). */
+  start: number;
+  /** New frames kept from this segment. */
+  newFrames: number;
+  /** Known frames at the start of the window (taken from what precedes it in time). */
+  head: number;
+  /** Known frames at the end of the window (taken from what follows it in time). */
+  tail: number;
+  /** Frames the model renders: head + tail + new frames, plus any dropped ones (`spare`). */
+  frames: number;
+  /** Index in the window of its first kept new frame. */
+  newAt: number;
+  /**
+   * New frames rendered past what is kept, on the side away from the context (the window's end
+   * going forward, its start going backward): a last segment without a tail still renders a full
+   * window. Dropped.
+   */
+  spare: number;
+}
+
+export type ChainDirection = 'forward' | 'backward';
+
+/** forward unless the only context is after the new frames (extending backward). */
+export function chainDirection(input: Pick<ChainInput, 'headAvailable' | 'tailAvailable'>): ChainDirection {
+  return input.headAvailable === 0 && input.tailAvailable > 0 ? 'backward' : 'forward';
+}
+
+export function planSegments(input: ChainInput): Segment[] {
+  const { frames, window, overlap } = input;
+  if (!Number.isInteger(frames) || frames < 1) throw new DailiesError('bad_input', `A chain needs at least 1 new frame (got ${frames}).`);
+  if (!Number.isInteger(window) || window < 2) throw new DailiesError('bad_input', `A model window must be at least 2 frames (got ${window}).`);
+  if (!Number.isInteger(overlap) || overlap < 1 || overlap >= window) {
+    throw new DailiesError('bad_input', `The overlap must be a whole number from 1 to ${window - 1} frames (got ${overlap}).`);
+  }
+  const headAvailable = Math.max(0, Math.floor(input.headAvailable));
+  const tailAvailable = Math.max(0, Math.floor(input.tailAvailable));
+  if (headAvailable > 0 && tailAvailable > 0 && 2 * Math.min(overlap, headAvailable, tailAvailable) >= window) {
+    throw new DailiesError('bad_input', `A bridge needs room for new frames between its known ends: an overlap of ${overlap} on both sides fills the ${window}-frame window; lower the overlap.`);
+  }
+  if (chainDirection({ headAvailable, tailAvailable }) === 'backward') {
+    // The mirror image of a forward chain whose head is the clip being led into.
+    return planForward(frames, window, overlap, tailAvailable, 0).map((s) => ({
+      ...s,
+      start: frames - s.start - s.newFrames,
+      head: s.tail,
+      tail: s.head,
+      newAt: s.spare,
+    }));
+  }
+  return planForward(frames, window, overlap, headAvailable, tailAvailable);
+}
+
+function planForward(frames: number, window: number, overlap: number, headAvailable: number, tailAvailable: number): Segment[] {
+  const segments: Segment[] = [];
+  const tail = Math.min(overlap, tailAvailable);
+  let made = 0;
+  while (made < frames) {
+    const index = segments.length;
+    const remaining = frames - made;
+    // Context before this segment: the head clip, then everything made so far.
+    const before = headAvailable + made;
+    const head = Math.min(overlap, before);
+    const room = window - head - tail;
+    if (remaining <= room) {
+      // Last segment: fill the window with more known frames before it when they exist, so the
+      // model renders a full window; a chain without a tail renders spare frames instead.
+      const extraHead = Math.min(before - head, room - remaining);
+      const lastHead = head + extraHead;
+      const spare = tail === 0 ? window - lastHead - remaining : 0;
+      segments.push({ index, start: made, newFrames: remaining, head: lastHead, tail, frames: lastHead + remaining + spare + tail, spare, newAt: lastHead });
+      break;
+    }
+    // Not the last: a tail belongs to the last segment only, and the last one must keep room for
+    // at least one new frame beside its known frames.
+    const newFrames = Math.min(window - head, tail > 0 ? remaining - 1 : remaining);
+    // Stopping short for the tail leaves part of the window empty: fill it with known frames too.
+    const fullHead = head + Math.min(before - head, window - head - newFrames);
+    segments.push({ index, start: made, newFrames, head: fullHead, tail: 0, frames: fullHead + newFrames, spare: 0, newAt: fullHead });
+    made += newFrames;
+  }
+  return segments;
+}
+
+/**
+ * A segment's known frames, cut from the frames around it in time: the last `head` frames of
+ * `before` (the clip being continued, then what the chain made so far) and the first `tail`
+ * frames of `after`. Throws when the context is shorter than the plan assumed.
+ */
+export function segmentKnown(segment: Segment, before: readonly Uint8Array[], after: readonly Uint8Array[]): { head: Uint8Array[]; tail: Uint8Array[] } {
+  if (before.length < segment.head || after.length < segment.tail) {
+    throw new DailiesError('internal', `Segment ${segment.index + 1} needs ${segment.head} frames before it and ${segment.tail} after, but has ${before.length} and ${after.length}; re-plan the chain.`);
+  }
+  return { head: before.slice(before.length - segment.head), tail: after.slice(0, segment.tail) };
+}
+
+/** The new frames a segment keeps from the model's window (known and spare frames dropped). */
+export function keptFrames(segment: Segment, rendered: Pick<Clip, 'frames'>): Uint8Array[] {
+  if (rendered.frames.length !== segment.frames) {
+    throw new DailiesError('internal', `Segment ${segment.index + 1} was planned as ${segment.frames} frames but the model returned ${rendered.frames.length}.`);
+  }
+  return rendered.frames.slice(segment.newAt, segment.newAt + segment.newFrames);
+}

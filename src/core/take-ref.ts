@@ -1,0 +1,56 @@
+import { DailiesError } from '../errors.ts';
+import type { TakeResult } from './ports/job-queue.ts';
+import type { JobRecord, Session } from './session.ts';
+import { findVersion } from './session-state.ts';
+
+/**
+ * Take references as people type them: `v2#1` is take 1 of version 2, and a bare `1` is take 1 of
+ * the newest version with finished takes. Data keeps takes 0-based; references are 1-based.
+ */
+
+export interface TakeRef {
+  /** null: the newest version with finished takes. */
+  version: number | null;
+  /** 0-based. */
+  take: number;
+}
+
+const REF = /^\s*(?:v(\d{1,6})\s*#\s*)?(\d{1,3})\s*$/iu;
+const EXAMPLE = 'write v2#1 for take 1 of version 2, or 1 for take 1 of the newest version';
+
+export function parseTakeRef(text: string | number, option = 'take'): TakeRef {
+  const match = REF.exec(String(text));
+  const take = match ? Number(match[2]) : 0;
+  if (!match || take < 1) throw new DailiesError('bad_input', `${option} "${String(text).slice(0, 40)}" is not a take reference; ${EXAMPLE}.`);
+  return { version: match[1] === undefined ? null : Number(match[1]), take: take - 1 };
+}
+
+export function formatTakeRef(version: number, take: number): string {
+  return `v${version}#${take + 1}`;
+}
+
+/** Jobs whose takes people pick from: the ones posted with vote buttons, newest first. */
+function draftsNewestFirst(session: Session): JobRecord[] {
+  return [...session.jobs].reverse().filter((j) => j.state === 'done' && j.quality === 'draft' && j.artifacts.length > 0);
+}
+
+/** The finished take a reference names, or a DailiesError naming what exists instead. */
+export function resolveTakeRef(session: Session, ref: TakeRef): { job: JobRecord; take: TakeResult } {
+  const drafts = draftsNewestFirst(session);
+  let job: JobRecord | undefined;
+  if (ref.version === null) {
+    job = drafts[0];
+    if (!job) throw new DailiesError('not_found', 'This thread has no finished takes yet; wait for the render to finish.');
+  } else {
+    if (!findVersion(session, ref.version)) {
+      throw new DailiesError('not_found', `There is no v${ref.version} in this thread; pick one of v1–v${session.versions.length}.`);
+    }
+    job = drafts.find((j) => j.version === ref.version);
+    if (!job) throw new DailiesError('not_found', `v${ref.version} has no finished takes yet; wait for its render or pick another version.`);
+  }
+  const take = job.artifacts.find((t) => t.index === ref.take);
+  if (!take) {
+    throw new DailiesError('bad_input', `v${job.version} has no take ${ref.take + 1}; pick ${formatTakeRef(job.version, 0)} to ${formatTakeRef(job.version, job.artifacts.length - 1)}.`);
+  }
+  return { job, take };
+}
