@@ -107,9 +107,10 @@ function planForward(frames: number, window: number, overlap: number, headAvaila
       segments.push({ index, start: made, newFrames: remaining, head: lastHead, tail, frames: lastHead + remaining + spare + tail, spare, newAt: lastHead });
       break;
     }
-    // Not the last: a tail belongs to the last segment only, and the last one must keep room for
-    // at least one new frame beside its known frames.
-    const newFrames = Math.min(window - head, tail > 0 ? remaining - 1 : remaining);
+    // Not the last. A tail belongs to the last segment only: leave it exactly what fills its
+    // window beside its known frames (never less than one new frame, since remaining > room).
+    const lastRoom = window - overlap - tail;
+    const newFrames = Math.min(window - head, tail > 0 ? remaining - lastRoom : remaining);
     // Stopping short for the tail leaves part of the window empty: fill it with known frames too.
     const fullHead = head + Math.min(before - head, window - head - newFrames);
     segments.push({ index, start: made, newFrames, head: fullHead, tail: 0, frames: fullHead + newFrames, spare: 0, newAt: fullHead });

@@ -66,6 +66,12 @@ describe('planSegments', () => {
     checkPlan(input, plan);
     expect(plan.slice(0, -1).every((s) => s.tail === 0)).toBe(true);
     expect(plan.at(-1)!.tail).toBe(4);
+    // Models are trained on full windows (the built-in one accepts only 16 frames).
+    expect(plan.every((s) => s.frames === 16)).toBe(true);
+    const shortInput = { frames: 10, window: 16, overlap: 4, headAvailable: 16, tailAvailable: 16 };
+    const short = planSegments(shortInput);
+    checkPlan(shortInput, short);
+    expect(short.map((s) => [s.newFrames, s.head, s.spare, s.tail, s.frames])).toEqual([[2, 14, 0, 0, 16], [8, 4, 0, 4, 16]]);
   });
 
   it('refuses impossible chains with one sentence', () => {

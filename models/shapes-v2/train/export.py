@@ -72,11 +72,14 @@ def main():
     te_path = os.path.join(out_dir, "text_encoder.onnx")
     dn_path = os.path.join(out_dir, "denoiser.onnx")
     batch = {0: "batch"}
-    torch.onnx.export(model.text, (ids,), te_path, opset_version=OPSET, do_constant_folding=True,
+    # No constant folding: the initializers keep the parameters' names, so the shipped package is
+    # also the starting point for training on a machine without the checkpoints (train.py
+    # --init-from). onnxruntime folds the same constants itself when it loads the graph.
+    torch.onnx.export(model.text, (ids,), te_path, opset_version=OPSET, do_constant_folding=False,
                       input_names=["input_ids"], output_names=["last_hidden_state"],
                       dynamic_axes={"input_ids": batch, "last_hidden_state": batch})
     torch.onnx.export(model.denoiser, (x, t, enc), dn_path, opset_version=OPSET,
-                      do_constant_folding=True,
+                      do_constant_folding=False,
                       input_names=["sample", "timestep", "encoder_hidden_states"],
                       output_names=["out_sample"],
                       dynamic_axes={n: batch for n in
@@ -131,6 +134,10 @@ def main():
     }
     with open(os.path.join(out_dir, "model.json"), "w") as f:
         json.dump(manifest, f, indent=2)
+        f.write("\n")
+    with open(os.path.join(out_dir, "training.json"), "w") as f:
+        # Where the exported weights are in the recipe's schedule, for train.py --init-from.
+        json.dump({"step": ck["step"], "scheduleSteps": ck["args"]["steps"], "weights": args.weights}, f, indent=2)
         f.write("\n")
     total = sum(os.path.getsize(p) for p in (te_path, dn_path, tok_path))
     print(f"wrote {out_dir}/model.json ({total / 1e6:.2f} MB of model files)")

@@ -6,6 +6,7 @@ Logs to train.log (next to this file): one line per --log-every steps, and an ad
 check (generate fixed prompts with the EMA weights, classify the clips) every --eval-every.
 """
 import argparse
+import json
 import math
 import os
 import signal
@@ -143,7 +144,10 @@ def lr_at(step, args):
     if step < args.warmup:
         return args.lr * (step + 1) / args.warmup
     p = min(1.0, (step - args.warmup) / max(1, args.steps - args.warmup))
-    return args.min_lr + 0.5 * (args.lr - args.min_lr) * (1 + math.cos(math.pi * p))
+    rate = args.min_lr + 0.5 * (args.lr - args.min_lr) * (1 + math.cos(math.pi * p))
+    # Started from a package (--init-from): the optimiser's moments are new, so warm up again.
+    since = step - getattr(args, "rewarm_from", -args.warmup)
+    return rate * min(1.0, (since + 1) / args.warmup)
 
 
 @torch.no_grad()
@@ -268,6 +272,34 @@ def resume_optimizer(model, ck):
     return resumed
 
 
+def init_from_package(model, ema, folder):
+    """Checkpoints stay on the machine that trained; the exported package is in the repository.
+    Its ONNX initializers carry the parameters' names (export.py folds no constants), so a new
+    machine continues from the shipped EMA weights: live and EMA weights both start there, the
+    optimiser's moments and the attribute head (not exported) start fresh, and the learning-rate
+    schedule resumes at the exported step (warm-up again, see lr_at)."""
+    import onnx
+    from onnx import numpy_helper
+    with open(os.path.join(folder, "training.json")) as f:
+        step = int(json.load(f)["step"])
+    state = {}
+    for prefix, name in (("text.", "text_encoder.onnx"), ("denoiser.", "denoiser.onnx")):
+        for init in onnx.load(os.path.join(folder, name)).graph.initializer:
+            state[prefix + init.name] = torch.from_numpy(numpy_helper.to_array(init).copy())
+    own = model.state_dict()
+    found = {k: v for k, v in state.items() if k in own and own[k].shape == v.shape}
+    missing = [k for k in own if k not in found and not k.startswith("attributes.")]
+    # The exporter drops parameters the graph never reads; a few may keep their initial values.
+    if len(missing) > len(own) // 20:
+        raise SystemExit(f"--init-from {folder}: the package lacks {len(missing)} parameters "
+                         f"(e.g. {missing[:3]}); export it with this recipe's export.py")
+    if missing:
+        log(f"--init-from: not in the package (unused by its graph), kept as initialised: {missing}")
+    model.load_state_dict(found, strict=False)
+    ema.load_state_dict(found, strict=False)
+    return step
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--steps", type=int, default=20000, help="length of the LR schedule")
@@ -301,6 +333,9 @@ def main():
     ap.add_argument("--ckpt-every", type=int, default=150)
     ap.add_argument("--eval-every", type=int, default=500)
     ap.add_argument("--keep-every", type=int, default=5000, help="also keep step-N copies")
+    ap.add_argument("--init-from", metavar="DIR",
+                    help="with no checkpoint: start from an exported package (its ONNX weights and "
+                         "training.json step) instead of from scratch")
     args = ap.parse_args()
 
     torch.set_num_threads(pick_threads(args.threads, 0))
@@ -331,6 +366,12 @@ def main():
         torch.set_rng_state(ck["torch_rng"])
         step = ck["step"]
         log(f"resumed from {LATEST} at step {step}")
+    elif args.init_from:
+        step = init_from_package(model, ema, args.init_from)
+        args.rewarm_from = step
+        # Fresh data after the exported step, not a replay of the first run's batches.
+        data_rng = np.random.default_rng(args.seed + step)
+        log(f"started from the package in {args.init_from} at step {step} (fresh optimiser state)")
     else:
         log(f"new run: text {count_params(model.text)} + denoiser {count_params(model.denoiser)} "
             f"params, args {vars(args)}")
