@@ -15,6 +15,7 @@ const subcommands: Record<string, Subcommand> = {
   bot: { describe: 'chat adapters and delivery only, for split deployments', load: async () => (await import('./start.ts')).runBot },
   worker: { describe: 'run a render worker (one per GPU: --device N)', load: async () => (await import('./worker.ts')).run },
   'bench-pool': { describe: 'measure the worker pool (ack latency, enqueue-to-start, fairness, overhead)', load: async () => (await import('../bench/ack-bench.ts')).runPoolBench },
+  'bench-storyboard': { describe: 'time a 3-shot storyboard through the web chat, command to film', load: async () => (await import('../bench/storyboard-bench.ts')).run },
   register: { describe: 'register the Discord slash commands (guild when DISCORD_GUILD_ID is set)', load: async () => (await import('../bots/discord/register.ts')).run },
   generate: { describe: 'render a prompt to video files', load: async () => (await import('./generate.ts')).run },
 };

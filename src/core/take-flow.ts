@@ -29,7 +29,21 @@ export async function finalizeTake(ctx: CommandContext, session: Session, take: 
   const existing = session.jobs.find((j) => j.kind === 'finalize' && j.source?.jobId === source.job.jobId && j.source.take === take && j.state !== 'failed' && j.state !== 'cancelled');
   if (existing) throw new DailiesError('conflict', `Take ${take + 1} of v${source.job.version} is already ${existing.state === 'done' ? 'finalized' : 'being finalized'}; look for the Final message in the thread.`);
   await spendRenderToken(ctx);
-  const spec: JobSpec = { kind: 'finalize', quality: 'final', takes: 1, seed: source.take.seed, source: { jobId: source.job.jobId, take } };
+  // The same video again at final quality: an extension, a bridge or a long chain keeps what it
+  // was made from (its source video, its frames), not just its version's prompt.
+  const made = source.job.request;
+  const spec: JobSpec = {
+    kind: 'finalize',
+    quality: 'final',
+    takes: 1,
+    seed: source.take.seed,
+    source: { jobId: source.job.jobId, take },
+    image: made?.image ?? null,
+    ...(made?.extend ? { extend: { ...made.extend, direction: made.extend.direction ?? 'forward' } } : {}),
+    ...(made?.cut ? { cut: made.cut } : {}),
+    ...(made?.frames !== undefined ? { frames: made.frames } : {}),
+    ...(source.job.parts ? { parts: source.job.parts } : {}),
+  };
   if (ctx.config.finalSteps !== undefined) spec.steps = ctx.config.finalSteps;
   const { session: s, version, job } = await commitJob(ctx, session.id, source.job.version, spec);
   ctx.admission.submit(s, job);
