@@ -1,7 +1,6 @@
 import { rename } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { Redis } from 'ioredis';
-import { z } from 'zod';
 import { commands } from '../commands/index.ts';
 import type { ChatAdapter, ThreadRef } from '../src/core/ports/chat-adapter.ts';
 import { createAdmission } from '../src/core/admission.ts';
@@ -10,7 +9,6 @@ import { createDelivery } from '../src/core/delivery.ts';
 import { createReconciliation } from '../src/core/reconciliation.ts';
 import { createImageIntake } from '../src/core/image-intake.ts';
 import type { Session } from '../src/core/session.ts';
-import type { CommandHelp } from '../bots/local/command-line.ts';
 import type { Config } from '../src/config.ts';
 import { reencodeToFit } from '../src/media/index.ts';
 import { BullmqJobQueue } from '../src/queue/bullmq-job-queue.ts';
@@ -38,22 +36,6 @@ export interface BotOptions {
   /** Serve the local web chat (default true). */
   local?: boolean;
   log?: (line: string) => void;
-}
-
-/** The page's command list: names, descriptions and option types straight from the zod schemas. */
-function commandHelp(): CommandHelp[] {
-  return commands.map((c) => {
-    const schema = z.toJSONSchema(c.options, { io: 'input', unrepresentable: 'any' }) as {
-      properties?: Record<string, { type?: string }>;
-      required?: string[];
-    };
-    const options = Object.entries(schema.properties ?? {}).flatMap(([name, p]) =>
-      p.type === 'string' || p.type === 'integer' || p.type === 'number' || p.type === 'boolean'
-        ? [{ name, type: p.type as 'string' | 'integer' | 'number' | 'boolean', required: schema.required?.includes(name) ?? false }]
-        : [],
-    );
-    return { name: c.name, description: c.description, options };
-  });
 }
 
 /** What the web page shows beside a thread: the lineage, jobs and vote tallies (no user ids). */
@@ -143,7 +125,6 @@ export async function startBot(options: BotOptions): Promise<BotRuntime> {
       artifactsDir: resolve(config.ARTIFACTS_DIR),
       prefix: `${prefix}:local:`,
       hooks: {
-        commandHelp,
         describeSession: async (thread: ThreadRef) => {
           const session = await store.getByThread(thread);
           return session ? sessionSummary(session) : null;

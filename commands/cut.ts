@@ -11,6 +11,6 @@ export const cutCommand = defineCommand({
     transition: choiceOption('transition', ['cut', 'fade', 'bridge']),
   }),
   async handler(ctx, o) {
-    return cutFilm(ctx, requireSession(ctx, 'cut'), o.transition ?? 'cut');
+    return cutFilm(ctx, requireSession(ctx, 'cut', 'a storyboard thread (the thread /storyboard opens)'), o.transition ?? 'cut');
   },
 });

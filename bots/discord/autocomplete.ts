@@ -27,7 +27,7 @@ export async function answerAutocomplete(rt: DiscordRuntime, i: AutocompleteInte
       channelId: thread ? thread.channelId : place.id,
       ...(thread && { thread }),
     };
-    list = defaultSuggestions(query, rt.prompts);
+    list = defaultSuggestions(query, rt.prompts, rt.takeRefs);
     if (rt.options.suggest) {
       try {
         const provided = await Promise.race([Promise.resolve(rt.options.suggest(query)), later(rt.options.suggestDeadlineMs ?? 1500, TIMED_OUT)]);

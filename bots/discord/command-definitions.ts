@@ -20,10 +20,17 @@ import { truncate } from './outgoing-message.ts';
  */
 
 /** Where suggestions for an autocompleted option come from (see suggestions.ts). */
-export type SuggestionKind = 'prompts' | 'takes';
+export type SuggestionKind = 'prompts' | 'takes' | 'take-refs';
+
+/**
+ * Discord's cap on a string option's `max_length` (discord-api-docs, Application Command Option
+ * Structure: "maximum of 6000"). A storyboard's shots may be longer in the core (12 full prompts);
+ * on Discord they fit in 6000 characters, which is still 12 shots of 500.
+ */
+export const DISCORD_MAX_STRING = 6000;
 
 export type OptionSpec =
-  | { kind: 'string'; name: string; description: string; required?: boolean; minLength?: number; maxLength?: number; suggest?: SuggestionKind }
+  | { kind: 'string'; name: string; description: string; required?: boolean; minLength?: number; maxLength?: number; suggest?: SuggestionKind; choices?: readonly string[] }
   | { kind: 'integer'; name: string; description: string; required?: boolean; min?: number; max?: number; suggest?: SuggestionKind }
   | { kind: 'number'; name: string; description: string; required?: boolean; min?: number; max?: number }
   | { kind: 'boolean'; name: string; description: string; required?: boolean }
@@ -56,6 +63,8 @@ interface CommandLook {
 }
 
 const takeOption: OptionLook = { description: 'Which take (1 = first)', required: true, suggest: 'takes' };
+/** A take reference (src/core/take-ref.ts): `v2#1`, or a bare take number for the newest version. */
+const takeRef = (description: string): OptionLook => ({ description, required: true, minLength: 1, maxLength: 40, suggest: 'take-refs' });
 
 export const DISCORD_LOOK: Record<string, CommandLook> = {
   video: {
@@ -80,7 +89,36 @@ export const DISCORD_LOOK: Record<string, CommandLook> = {
   vary: { reply: 'ephemeral', options: { take: takeOption, takes: { description: 'How many variations' } } },
   extend: {
     reply: 'ephemeral',
-    options: { take: takeOption, frames: { description: 'Frames to add (or use duration)' }, duration: { description: 'Seconds to add (or use frames)' } },
+    options: {
+      take: takeRef('Which take: v2#1 is take 1 of version 2; a bare 1 is take 1 of the newest version'),
+      frames: { description: 'Frames to add (or use duration)' },
+      duration: { description: 'Seconds to add (or use frames); the server caps a video at 60 s by default' },
+      direction: { description: 'forward: what happens next (default); backward: what led up to it' },
+    },
+  },
+  bridge: {
+    reply: 'ephemeral',
+    options: {
+      from: takeRef('The take the transition starts from, e.g. v1#1'),
+      to: takeRef('The take the transition leads into, e.g. v2#1'),
+      duration: { description: 'Seconds of new frames between them (or use frames)' },
+      frames: { description: 'New frames between them (or use duration)' },
+    },
+  },
+  storyboard: {
+    reply: 'session',
+    options: {
+      shots: { description: 'The shots, separated by |, e.g. a red circle | a blue square (at most 12)', minLength: 1, maxLength: DISCORD_MAX_STRING },
+      style: { description: 'Added to every shot, e.g. pixel art', maxLength: 300 },
+      takes: { description: 'Takes per shot' },
+      duration: { description: 'Seconds per shot; the whole film is at most 60 s by default' },
+      negative: { description: 'What to keep out of every shot', maxLength: MAX_PROMPT_CHARS },
+      seed: { description: 'Fix the seed of every shot' },
+    },
+  },
+  cut: {
+    reply: 'ephemeral',
+    options: { transition: { description: 'How shots join: cut (default), fade, or a generated bridge' } },
   },
   finalize: { reply: 'ephemeral', options: { take: takeOption } },
   status: { reply: 'ephemeral' },
@@ -93,19 +131,31 @@ export const DISCORD_LOOK: Record<string, CommandLook> = {
 interface ZodFacts {
   type: string;
   required: boolean;
+  /** An enum's values: offered as Discord choices. */
+  choices?: readonly string[];
   isInt?: boolean;
   min?: number;
   max?: number;
   shape?: Record<string, unknown>;
 }
 
-type ZodLike = { _zod: { def: { type: string; in?: ZodLike; out?: ZodLike; innerType?: ZodLike } }; isInt?: boolean; minValue?: number | null; maxValue?: number | null; shape?: Record<string, unknown> };
+type ZodLike = {
+  _zod: { def: { type: string; in?: ZodLike; out?: ZodLike; innerType?: ZodLike; options?: ZodLike[] } };
+  isInt?: boolean;
+  minValue?: number | null;
+  maxValue?: number | null;
+  shape?: Record<string, unknown>;
+  options?: unknown[];
+};
 
 function zodFacts(schema: unknown, required = true): ZodFacts {
   const s = schema as ZodLike;
   const def = s._zod.def;
   if (def.type === 'pipe' && def.in && def.out) return zodFacts(def.out._zod.def.type === 'transform' ? def.in : def.out, required);
   if ((def.type === 'optional' || def.type === 'default' || def.type === 'nullable') && def.innerType) return zodFacts(def.innerType, false);
+  // Text or a number (a take reference: `v2#1` or `1`): Discord can only offer it as text.
+  if (def.type === 'union' && def.options?.some((o) => o._zod.def.type === 'string')) return { type: 'string', required };
+  if (def.type === 'enum' && Array.isArray(s.options) && s.options.every((o) => typeof o === 'string')) return { type: 'string', required, choices: s.options as string[] };
   const finite = (n: number | null | undefined) => (typeof n === 'number' && Number.isFinite(n) ? n : undefined);
   return {
     type: def.type,
@@ -122,6 +172,8 @@ function optionSpec(name: string, facts: ZodFacts, look: OptionLook | undefined)
   const required = look?.required ?? facts.required;
   switch (facts.type) {
     case 'string':
+      // Discord shows choices as a menu and allows nothing else; lengths and autocomplete do not apply.
+      if (facts.choices) return { kind: 'string', name, description, required, choices: facts.choices };
       return { kind: 'string', name, description, required, minLength: look?.minLength ?? (required ? 1 : undefined), maxLength: look?.maxLength ?? MAX_PROMPT_CHARS, ...(look?.suggest && { suggest: look.suggest }) } as OptionSpec;
     case 'number':
       return facts.isInt
@@ -173,12 +225,12 @@ function optionJson(o: OptionSpec) {
   const base = { name: o.name, description: o.description, required: o.required ?? false };
   switch (o.kind) {
     case 'string':
+      if (o.choices) return { ...base, type: ApplicationCommandOptionType.String as const, choices: o.choices.map((c) => ({ name: c, value: c })) };
       return {
         ...base,
         type: ApplicationCommandOptionType.String as const,
         ...(o.minLength !== undefined && { min_length: o.minLength }),
-        // Discord caps string options at 6000 characters.
-        ...(o.maxLength !== undefined && { max_length: Math.min(o.maxLength, 6000) }),
+        ...(o.maxLength !== undefined && { max_length: Math.min(o.maxLength, DISCORD_MAX_STRING) }),
         autocomplete: o.suggest !== undefined,
       };
     case 'integer':

@@ -14,7 +14,7 @@ import { InteractionHandler } from './interactions.ts';
 import { LIMITS, messageBody, readUploads } from './outgoing-message.ts';
 import { PlaceMemory } from './place-memory.ts';
 import { RateLimitLog } from './rate-limit-log.ts';
-import { RecentPrompts } from './suggestions.ts';
+import { RecentPrompts, takeRefOfPost } from './suggestions.ts';
 import { onThreadMessage } from './thread-replies.ts';
 
 export type { AdapterLogger, DiscordAdapterOptions, SettledEvent } from './discord-runtime.ts';
@@ -40,6 +40,7 @@ export class DiscordAdapter implements ChatAdapter {
   private readonly pending = new Map<string, Pending>();
   private readonly places = new PlaceMemory();
   private readonly prompts = new RecentPrompts();
+  private readonly takeRefs = new RecentPrompts();
   private readonly rateLimitLog = new RateLimitLog();
   private readonly rt: DiscordRuntime;
   private readonly interactions: InteractionHandler;
@@ -54,6 +55,7 @@ export class DiscordAdapter implements ChatAdapter {
       pending: this.pending,
       places: this.places,
       prompts: this.prompts,
+      takeRefs: this.takeRefs,
       client: () => this.client,
       callCore: (event) => callCore(this.handler, event, log),
       settled: (event) => {
@@ -164,6 +166,8 @@ export class DiscordAdapter implements ChatAdapter {
       throw fromDiscordError(e, 'post into the session thread');
     })) as APIMessage;
     const ref = { thread, messageId: sent.id };
+    const takeRef = takeRefOfPost(message.text);
+    if (takeRef) this.takeRefs.remember(thread.threadId, takeRef);
     // An earlier post came back: bring it to the latest content (a progress message moved on).
     if (options.key && sent.content !== body.content) await this.edit(ref, message);
     return ref;

@@ -71,6 +71,8 @@ export interface DiscordRuntime {
   readonly pending: Map<string, Pending>;
   readonly places: PlaceMemory;
   readonly prompts: RecentPrompts;
+  /** Take references (`v2#1`) of the takes posted in each thread, for take autocomplete. */
+  readonly takeRefs: RecentPrompts;
   /** The running client, undefined before start() and after stop(). */
   client(): Client | undefined;
   /** Hands an event to the core (src/core/call-core.ts); never throws. */

@@ -95,9 +95,9 @@ export function defaultOpensForm(action: string): boolean {
   return /(^|[^a-z])edit([^a-z]|$)/i.test(action);
 }
 
-/** Thread names are 1-100 characters; the prompt reads best there. */
+/** Thread names are 1-100 characters; the prompt (a storyboard's shots) reads best there. */
 export function threadName(origin: CommandEvent, text: string): string {
-  const prompt = origin.options['prompt'];
+  const prompt = origin.options['prompt'] ?? origin.options['shots'];
   const source = (typeof prompt === 'string' && prompt.trim() ? prompt : (text.split('\n')[0] ?? '')).replace(/\s+/g, ' ').trim();
   return truncate(source || `/${origin.name}`, 100);
 }

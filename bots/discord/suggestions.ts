@@ -31,8 +31,9 @@ export interface Suggestion {
 export type SuggestionProvider = (query: SuggestionQuery) => Promise<readonly Suggestion[]> | readonly Suggestion[];
 
 /**
- * Prompts seen recently, per channel and per thread, so autocomplete works before (or without)
- * a provider from the core. Bounded: old scopes are forgotten first.
+ * Texts seen recently, per channel and per thread (prompts people typed, take references of takes
+ * the bot posted), so autocomplete works before (or without) a provider from the core. Bounded:
+ * old scopes are forgotten first.
  */
 export class RecentPrompts {
   private readonly scopes = new Map<string, string[]>();
@@ -56,8 +57,29 @@ export class RecentPrompts {
   }
 }
 
-export function defaultSuggestions(query: SuggestionQuery, prompts: RecentPrompts): Suggestion[] {
+/**
+ * The take reference a take's message names (render-message.ts: "Take 2 of v3 · seed 7"), as
+ * people type it (`v3#2`); null for any other message.
+ */
+export function takeRefOfPost(text: string): string | null {
+  const m = /^Take (\d{1,3}) of v(\d{1,6})\b/.exec(text);
+  return m ? `v${m[2]}#${m[1]}` : null;
+}
+
+export function defaultSuggestions(query: SuggestionQuery, prompts: RecentPrompts, takeRefs: RecentPrompts = new RecentPrompts()): Suggestion[] {
   const typed = query.typed.trim().toLowerCase();
+  if (query.kind === 'take-refs') {
+    // Takes this bot posted in the thread, newest first; before any (or after a restart), the
+    // bare numbers, which name a take of the newest version.
+    const known = (query.thread ? takeRefs.recent([query.thread.threadId]) : [])
+      .map((ref) => ({ ref, version: Number(ref.slice(1, ref.indexOf('#'))), take: Number(ref.slice(ref.indexOf('#') + 1)) }))
+      .sort((a, b) => b.version - a.version || a.take - b.take);
+    const list =
+      known.length > 0
+        ? known.map((k) => ({ name: `Take ${k.take} of v${k.version} (${k.ref})`, value: k.ref }))
+        : [1, 2, 3, 4].map((n) => ({ name: `Take ${n} of the newest version`, value: String(n) }));
+    return list.filter((s) => !typed || s.value.toLowerCase().startsWith(typed) || s.value.toLowerCase().replace(/^v\d+#/, '').startsWith(typed));
+  }
   if (query.kind === 'takes') {
     return Array.from({ length: Math.min(query.max ?? 4, MAX_CHOICES) }, (_, i) => i + 1)
       .filter((n) => !typed || String(n).startsWith(typed))

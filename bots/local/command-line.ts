@@ -3,7 +3,7 @@ import { DailiesError } from '../../src/errors.ts';
 /**
  * The local chat's slash commands are typed as text ("/video a red circle seed:7"), so the page
  * and the API turn a line into the name and options Discord would deliver. The command list comes
- * from the core (`commandHelp`), the same one the page shows for autocomplete.
+ * from the core's registry (./command-help.ts), the same one the page shows for autocomplete.
  */
 
 export interface CommandOptionHelp {
@@ -11,6 +11,7 @@ export interface CommandOptionHelp {
   description?: string;
   type?: 'string' | 'integer' | 'number' | 'boolean';
   required?: boolean;
+  /** The only values the option takes (`direction`: forward or backward). */
   choices?: string[];
 }
 
@@ -21,16 +22,6 @@ export interface CommandHelp {
   /** Where the command makes sense; the page suggests only the fitting ones. Default: both. */
   where?: 'channel' | 'thread' | 'both';
 }
-
-/** Used until the core provides its list, so the page works from the first start. */
-export const DEFAULT_COMMAND_HELP: CommandHelp[] = [
-  {
-    name: 'video',
-    description: 'Start a video session from a text prompt.',
-    options: [{ name: 'prompt', type: 'string', required: true, description: 'What the clip shows.' }],
-    where: 'channel',
-  },
-];
 
 export interface ParsedCommand {
   name: string;

@@ -15,14 +15,20 @@ import { callCore } from '../../src/core/call-core.ts';
 import { DailiesError } from '../../src/errors.ts';
 import { defaultActionMatcher, type ActionMatcher } from './action-match.ts';
 import { ArtifactFiles } from './artifact-files.ts';
-import { DEFAULT_COMMAND_HELP, formatCommandLine, type CommandHelp } from './command-line.ts';
+import { commands as coreCommands } from '../../commands/index.ts';
+import { commandHelpFromRegistry, completeCommandHelp } from './command-help.ts';
+import { formatCommandLine, type CommandHelp } from './command-line.ts';
 import { LocalChatStore, type StoredAttachment, type StoredMessage, type StoredThread } from './local-store.ts';
 
 /** What the core lends the local chat besides the event handler; each may be set after start. */
 export interface LocalChatHooks {
   /** Session summary shown atop a thread (GET /api/threads/<id> `session`); null when unknown. */
   describeSession?: (thread: ThreadRef) => Promise<unknown>;
-  /** Command list for the page's autocomplete and for parsing typed lines. */
+  /**
+   * Command list for the page's autocomplete and for parsing typed lines. Default: the core's
+   * registry. The options of a command the registry knows always come from its schema (see
+   * command-help.ts); the hook adds descriptions and commands.
+   */
   commandHelp?: () => CommandHelp[] | Promise<CommandHelp[]>;
   /** Turns "vote for take 2" into one of the core's button keys. */
   matchAction?: ActionMatcher;
@@ -52,6 +58,9 @@ export const LOCAL_MAX_UPLOAD_BYTES = 25 * 1024 * 1024;
 export const BUTTON_LIMITS = { rows: 5, perRow: 5, actionLength: 100, labelLength: 80 } as const;
 /** Slack's message text limit, the larger of the two platforms. */
 export const MESSAGE_TEXT_MAX = 40_000;
+
+/** The core's commands as the page lists them; built once, the registry does not change at run time. */
+const REGISTRY_HELP: CommandHelp[] = commandHelpFromRegistry(coreCommands);
 
 const CHANNEL_ID = /^[a-z0-9][a-z0-9-]{0,31}$/;
 const OBJECT_ID = /^[A-Za-z0-9_-]{1,64}$/;
@@ -276,10 +285,11 @@ export class LocalChatAdapter implements ChatAdapter {
 
   async commandHelp(): Promise<CommandHelp[]> {
     try {
-      return (await this.hooks.commandHelp?.()) ?? DEFAULT_COMMAND_HELP;
+      const given = await this.hooks.commandHelp?.();
+      return given ? completeCommandHelp(given, REGISTRY_HELP) : REGISTRY_HELP;
     } catch (error) {
-      this.logger.warn('local chat: commandHelp failed; using the built-in list', error);
-      return DEFAULT_COMMAND_HELP;
+      this.logger.warn("local chat: commandHelp failed; using the registry's list", error);
+      return REGISTRY_HELP;
     }
   }
 

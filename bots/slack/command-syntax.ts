@@ -25,11 +25,16 @@ export interface CommandSyntax {
 }
 
 const take = (description: string): OptionSyntax => ({ name: 'take', kind: 'integer', required: true, description });
+/** A take reference (src/core/take-ref.ts): `v2#1` is take 1 of version 2, a bare `1` take 1 of the newest version. */
+const takeRef = (name: string, description: string): OptionSyntax => ({ name, kind: 'string', required: true, description });
+const duration = (description: string): OptionSyntax => ({ name: 'duration', kind: 'number', description });
+const frames = (description: string): OptionSyntax => ({ name: 'frames', kind: 'integer', description });
 
 /**
- * The commands as Slack users type them, with option descriptions for `--help`. The adapter
- * parses with the core's registry (`registrySyntax`); this table supplies the descriptions the
- * zod schemas lack and serves tests and tools that need no core.
+ * The commands as Slack users type them, with option descriptions for `--help` and the options
+ * free text fills (`positional`). The adapter parses with the core's registry (`registrySyntax`),
+ * which takes the descriptions and positional options from here; this table also serves tests
+ * and tools that need no core.
  */
 export const DEFAULT_COMMAND_SYNTAX: readonly CommandSyntax[] = [
   {
@@ -42,6 +47,8 @@ export const DEFAULT_COMMAND_SYNTAX: readonly CommandSyntax[] = [
       { name: 'seed', kind: 'integer', description: 'Fix the random seed to get the same clip again' },
       { name: 'negative', kind: 'string', description: 'What to keep out of the clip' },
       { name: 'steps', kind: 'integer', description: 'Denoising steps (more is slower and finer)' },
+      duration('Clip length in seconds, up to the server limit (60 s by default)'),
+      frames('Clip length in frames (or use --duration)'),
     ],
   },
   {
@@ -58,9 +65,39 @@ export const DEFAULT_COMMAND_SYNTAX: readonly CommandSyntax[] = [
   },
   {
     name: 'extend',
-    description: 'Continue a take for a few more seconds.',
-    positional: ['take', 'prompt'],
-    options: [take('The take to continue'), { name: 'prompt', kind: 'string', description: 'What happens next (default: the same prompt)' }],
+    description: 'Make a take longer: what happens next (forward) or what led up to it (backward).',
+    positional: ['take'],
+    options: [
+      takeRef('take', 'The take: v2#1 (take 1 of version 2) or 1 (take 1 of the newest version)'),
+      duration('Seconds to add (default: one model window)'),
+      frames('Frames to add (or use --duration)'),
+      { name: 'direction', kind: 'string', description: 'forward (default) or backward' },
+    ],
+  },
+  {
+    name: 'bridge',
+    description: 'Join two takes with a generated transition.',
+    positional: ['from', 'to'],
+    options: [takeRef('from', 'The take it starts from, e.g. v1#1'), takeRef('to', 'The take it leads into, e.g. v2#1'), duration('Seconds of new frames between them'), frames('New frames between them (or use --duration)')],
+  },
+  {
+    name: 'storyboard',
+    description: 'Plan a film: shots separated by |, each voted on in one thread, then cut together.',
+    positional: ['shots'],
+    options: [
+      { name: 'shots', kind: 'string', required: true, description: 'The shots, separated by | (at most 12)' },
+      { name: 'style', kind: 'string', description: 'Added to every shot, e.g. "pixel art"' },
+      { name: 'takes', kind: 'integer', description: 'Takes per shot (1-4)' },
+      duration('Seconds per shot; the film is at most 60 s by default'),
+      { name: 'negative', kind: 'string', description: 'What to keep out of every shot' },
+      { name: 'seed', kind: 'integer', description: 'Fix the seed of every shot' },
+    ],
+  },
+  {
+    name: 'cut',
+    description: "Assemble a storyboard's film from each shot's winning take.",
+    positional: ['transition'],
+    options: [{ name: 'transition', kind: 'string', description: 'cut (default), fade or bridge' }],
   },
   {
     name: 'finalize',
@@ -130,16 +167,24 @@ export function syntaxFromCommand(command: { name: string; description: string; 
 }
 
 /**
- * The syntax of every command in a registry, with the built-in table's option descriptions for
- * `--help` where the schema has none.
+ * The syntax of every command in a registry, with the built-in table's positional options and
+ * its option descriptions for `--help` where the schema has none.
  */
 export function registrySyntax(registry: readonly { name: string; description: string; options: unknown }[]): CommandSyntax[] {
   return registry.map((command) => {
-    const derived = syntaxFromCommand(command);
     const known = DEFAULT_COMMAND_SYNTAX.find((k) => k.name === command.name);
+    const names = new Set(syntaxFromCommand(command).options.map((o) => o.name));
+    // The table knows which options free text fills (`/storyboard a | b`, `/bridge v1#1 v2#1`);
+    // the naming convention is the fallback for commands it does not list.
+    const positional = known?.positional?.filter((n) => names.has(n));
+    const derived = syntaxFromCommand(command, positional);
     return {
       ...derived,
-      options: derived.options.map((o) => ({ ...o, description: o.description ?? known?.options.find((k) => k.name === o.name)?.description })),
+      options: derived.options.map((o) => {
+        const k = known?.options.find((x) => x.name === o.name);
+        // Options a handler insists on (a take) are optional in their schema; asking at once saves a round trip.
+        return { ...o, required: o.required || (k?.required ?? false), description: o.description ?? k?.description };
+      }),
     };
   });
 }

@@ -108,6 +108,9 @@ function unknownOption(syntax: CommandSyntax, name: string): DailiesError {
   return bad(`/${syntax.name} has no --${name} option; it knows ${flags.join(', ')} (try /${syntax.name} --help).`);
 }
 
+/** How a missing required option is named in the refusal, where "a <name>" reads wrong. */
+const MISSING: Record<string, string> = { text: 'some text', shots: 'its shots, separated by |', from: 'the take to start from', to: 'the take to lead into' };
+
 const KIND_WORD: Record<OptionKind, string> = { string: 'text', integer: 'whole number', number: 'number', boolean: 'yes or no' };
 
 function coerce(option: OptionSyntax, raw: string): CommandOptionValue {
@@ -232,7 +235,7 @@ export function parseCommandText(syntax: CommandSyntax, text: string): ParsedCom
   for (const o of syntax.options) {
     const v = options[o.name];
     if (o.required && (v === undefined || (typeof v === 'string' && v.trim() === ''))) {
-      throw bad(`/${syntax.name} needs ${o.name === 'text' ? 'some text' : `a ${o.name}`}; usage: ${commandUsage(syntax)}.`);
+      throw bad(`/${syntax.name} needs ${MISSING[o.name] ?? `a ${o.name}`}; usage: ${commandUsage(syntax)}.`);
     }
   }
   return { kind: 'options', options };

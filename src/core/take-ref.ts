@@ -40,13 +40,13 @@ export function resolveTakeRef(session: Session, ref: TakeRef): { job: JobRecord
   let job: JobRecord | undefined;
   if (ref.version === null) {
     job = drafts[0];
-    if (!job) throw new DailiesError('not_found', 'This thread has no finished takes yet; wait for the render to finish.');
+    if (!job) throw new DailiesError('bad_input', 'This thread has no finished takes yet; wait for the render to finish.');
   } else {
     if (!findVersion(session, ref.version)) {
-      throw new DailiesError('not_found', `There is no v${ref.version} in this thread; pick one of v1–v${session.versions.length}.`);
+      throw new DailiesError('bad_input', `There is no v${ref.version} in this thread; pick one of v1–v${session.versions.length}.`);
     }
     job = drafts.find((j) => j.version === ref.version);
-    if (!job) throw new DailiesError('not_found', `v${ref.version} has no finished takes yet; wait for its render or pick another version.`);
+    if (!job) throw new DailiesError('bad_input', `v${ref.version} has no finished takes yet; wait for its render or pick another version.`);
   }
   const take = job.artifacts.find((t) => t.index === ref.take);
   if (!take) {

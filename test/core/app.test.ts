@@ -132,7 +132,7 @@ describe('dispatcher: commands', () => {
     const history = (await h.core(h.command('history', {}, bob, thread))).ephemeral!;
     expect(history).toContain("▶ v2 (from v1, Alice): added 'at night'");
     expect((await h.core(h.command('help', {}))).ephemeral).toContain('/finalize');
-    expect((await h.core(h.command('status', {}))).error?.message).toBe('Use /status inside a session thread (the thread /video opens); there is no session here.');
+    expect((await h.core(h.command('status', {}))).error?.message).toBe('Use /status inside a session thread (the thread /video or /storyboard opens); there is no session here.');
   });
 });
 

@@ -46,7 +46,8 @@ describe('command definitions', () => {
   test('ranges come from the core\'s zod schemas; the core accepts both ends and refuses just outside', () => {
     for (const command of coreCommands) {
       const spec = COMMAND_SPECS.find((c) => c.name === command.name)!;
-      const base: Record<string, unknown> = Object.fromEntries(spec.options.filter((o) => o.required && o.kind === 'string').map((o) => [o.name, 'a fox']));
+      const sample = (o: (typeof spec.options)[number]) => (o.kind === 'string' && o.suggest === 'take-refs' ? 'v1#1' : 'a fox');
+      const base: Record<string, unknown> = Object.fromEntries(spec.options.filter((o) => o.required && o.kind === 'string').map((o) => [o.name, sample(o)]));
       for (const o of spec.options) {
         if ((o.kind !== 'integer' && o.kind !== 'number') || o.min === undefined || o.max === undefined) continue;
         const step = o.kind === 'integer' ? 1 : 0.01;
@@ -64,10 +65,37 @@ describe('command definitions', () => {
     expect(option('video', 'seed')).toMatchObject({ type: 4, min_value: 0, max_value: 2_147_483_647 });
     expect(option('video', 'image')).toMatchObject({ type: 11, required: false });
     expect(option('video', 'strength')).toMatchObject({ type: 10, min_value: 0, max_value: 1 });
-    expect(option('video', 'duration')).toMatchObject({ type: 10, min_value: 0.25, max_value: 16 });
+    // The zod bounds; the server's own limit (60 s by default) is the core's to check, with one sentence.
+    expect(option('video', 'duration')).toMatchObject({ type: 10, min_value: 0.1, max_value: 600 });
+    expect(option('video', 'frames')).toMatchObject({ type: 4, min_value: 1, max_value: 4800 });
     expect(option('refine', 'text')).toMatchObject({ type: 3, required: true, autocomplete: true });
-    for (const c of ['finalize', 'vary', 'extend']) expect(option(c, 'take')).toMatchObject({ type: 4, required: true, min_value: 1, max_value: 4, autocomplete: true });
-    expect(COMMAND_SPECS.filter((c) => c.reply === 'session').map((c) => c.name)).toEqual(['video']);
+    for (const c of ['finalize', 'vary']) expect(option(c, 'take')).toMatchObject({ type: 4, required: true, min_value: 1, max_value: 4, autocomplete: true });
+    expect(COMMAND_SPECS.filter((c) => c.reply === 'session').map((c) => c.name)).toEqual(['video', 'storyboard']);
+  });
+
+  test('take references are text with autocomplete; fixed words are choices; a storyboard takes Discord\'s longest text', () => {
+    for (const [c, o] of [['extend', 'take'], ['bridge', 'from'], ['bridge', 'to']] as const) {
+      expect(option(c, o)).toMatchObject({ type: 3, required: true, min_length: 1, max_length: 40, autocomplete: true });
+    }
+    expect(option('extend', 'direction')).toEqual({
+      type: 3,
+      name: 'direction',
+      description: expect.any(String),
+      required: false,
+      choices: [
+        { name: 'forward', value: 'forward' },
+        { name: 'backward', value: 'backward' },
+      ],
+    });
+    expect(option('cut', 'transition')).toMatchObject({ type: 3, required: false, choices: ['cut', 'fade', 'bridge'].map((c) => ({ name: c, value: c })) });
+    expect(option('cut', 'transition')).not.toHaveProperty('autocomplete');
+    for (const c of ['extend', 'bridge', 'storyboard']) expect(option(c, 'duration')).toMatchObject({ type: 10, min_value: 0.1, max_value: 600 });
+    // discord-api-docs: a string option's max_length is at most 6000.
+    expect(option('storyboard', 'shots')).toMatchObject({ type: 3, required: true, min_length: 1, max_length: 6000, autocomplete: false });
+    expect(option('storyboard', 'style')).toMatchObject({ type: 3, required: false, max_length: 300 });
+    expect(option('storyboard', 'takes')).toMatchObject({ type: 4, min_value: 1, max_value: 4 });
+    expect(option('storyboard', 'seed')).toMatchObject({ type: 4, min_value: 0, max_value: 2_147_483_647 });
+    expect((defs.find((d) => d.name === 'storyboard')!.options as Option[]).map((o) => o.name)).toEqual(['shots', 'style', 'negative', 'takes', 'duration', 'seed']);
   });
 
   test('a command the Discord table does not know yet is still registered, with inferred options', async () => {

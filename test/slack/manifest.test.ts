@@ -12,6 +12,28 @@ describe('slack-app-manifest.yml', async () => {
     for (const c of listed) expect(c.url).toMatch(/^https:\/\/[^/]+\/slack\/events$/);
   });
 
+  it('is valid YAML where it is easy to get wrong: an unquoted value holds no ": " and no " #"', () => {
+    // A plain scalar with ": " is a YAML error (Slack refuses the manifest); " #" starts a comment.
+    const plain = [...manifest.matchAll(/^\s*(?:- )?[a-z_]+: (?!["'])(.*\S)\s*$/gm)].map((m) => m[1]!);
+    expect(plain.length).toBeGreaterThan(20);
+    for (const value of plain) {
+      expect(value, value).not.toMatch(/: | #/);
+      expect(value, value).not.toMatch(/^[[{&*!|>%@`]/);
+    }
+    // Quoted values are closed on their line.
+    for (const m of manifest.matchAll(/^\s*(?:- )?[a-z_]+: (["'])(.*)$/gm)) expect(m[2]!.endsWith(m[1]!), m[0]).toBe(true);
+  });
+
+  it('hints how each film command is typed, in a channel and in a thread', () => {
+    const hint = (name: string) => new RegExp(`- command: /${name}\\n(?:\\s+\\w+: .*\\n)*?\\s+usage_hint: (.*)`).exec(manifest)?.[1] ?? '';
+    expect(hint('storyboard')).toContain('|');
+    expect(hint('storyboard')).toContain('--style');
+    expect(hint('extend')).toContain('v2#1');
+    expect(hint('extend')).toContain('--direction backward');
+    expect(hint('bridge')).toContain('@dailies bridge v1#1 v2#1');
+    expect(hint('cut')).toContain('@dailies cut fade');
+  });
+
   it('asks for the scopes and events the adapter relies on', () => {
     const scopes = manifest.slice(manifest.indexOf('bot:'), manifest.indexOf('settings:')).match(/^\s*- ([a-z:_.]+)$/gm)?.map((l) => l.trim().slice(2));
     expect(scopes?.sort()).toEqual(['app_mentions:read', 'channels:history', 'chat:write', 'commands', 'files:read', 'files:write', 'groups:history', 'users:read']);

@@ -43,7 +43,7 @@ describe('parseCommandText', () => {
   });
 
   it('fills several positional options in order', () => {
-    expect(parseCommandText(syntax('extend'), '2 the boat sinks slowly')).toEqual({ kind: 'options', options: { take: 2, prompt: 'the boat sinks slowly' } });
+    expect(parseCommandText(syntax('bridge'), 'v1#1 v2#3 --duration 1.5')).toEqual({ kind: 'options', options: { from: 'v1#1', to: 'v2#3', duration: 1.5 } });
     expect(parseCommandText(syntax('finalize'), '3')).toEqual({ kind: 'options', options: { take: 3 } });
   });
 
@@ -56,7 +56,7 @@ describe('parseCommandText', () => {
 
   it('refuses unknown options with a suggestion', () => {
     expect(refusal(video, 'a boat --take 3')).toBe('/video has no --take option; did you mean --takes?');
-    expect(refusal(video, 'a boat --fps 30')).toBe('/video has no --fps option; it knows --prompt, --takes, --seed, --negative, --steps (try /video --help).');
+    expect(refusal(video, 'a boat --fps 30')).toBe('/video has no --fps option; it knows --prompt, --takes, --seed, --negative, --steps, --duration, --frames (try /video --help).');
     expect(refusal(syntax('status'), '--verbose')).toBe('/status takes no options; remove --verbose.');
   });
 
@@ -65,7 +65,7 @@ describe('parseCommandText', () => {
     expect(refusal(video, 'a boat --seed')).toBe('--seed needs a value, like --seed 4.');
     expect(refusal(video, 'a boat --seed --takes 2')).toBe('--seed needs a value, like --seed 4.');
     expect(refusal(video, 'a boat --seed 1 --seed 2')).toBe('--seed is given twice; keep one.');
-    expect(refusal(video, '--takes 2')).toBe('/video needs a prompt; usage: /video <prompt> [--takes <whole number>] [--seed <whole number>] [--negative "<text>"] [--steps <whole number>].');
+    expect(refusal(video, '--takes 2')).toBe('/video needs a prompt; usage: /video <prompt> [--takes <whole number>] [--seed <whole number>] [--negative "<text>"] [--steps <whole number>] [--duration <number>] [--frames <whole number>].');
     expect(refusal(video, 'a boat --prompt "a ship"')).toBe('Give the prompt either as text or as --prompt, not both.');
     expect(refusal(syntax('cancel'), 'now please')).toBe('/cancel takes no text; remove "now please" (try /cancel --help).');
     expect(refusal(video, 'a boat --negative "blurry')).toMatch(/^A quote opened before "blurry" is never closed/);
@@ -77,7 +77,11 @@ describe('parseCommandText', () => {
       ['video', { prompt: 'a paper boat', takes: 4, seed: 7, negative: 'blurry, "soft"', steps: 12 }],
       ['video', { prompt: '--weird start', takes: 1 }],
       ['video', { prompt: 'two  spaces and a --takes inside' }],
-      ['extend', { take: 2, prompt: 'then it flies' }],
+      ['extend', { take: 'v2#1', direction: 'backward', duration: 4 }],
+      ['bridge', { from: 'v1#1', to: '2' }],
+      ['storyboard', { shots: 'a red circle | a blue square', style: 'pixel art', takes: 1 }],
+      ['storyboard', { shots: 'a kite --loop | "a boat"', duration: 2.5 }],
+      ['cut', { transition: 'fade' }],
       ['refine', { text: 'more rain' }],
       ['status', {}],
     ];
@@ -85,6 +89,29 @@ describe('parseCommandText', () => {
       const s = syntax(name);
       expect(parseCommandText(s, formatCommandText(s, options))).toEqual({ kind: 'options', options });
     }
+  });
+});
+
+describe('the film commands in Slack syntax', () => {
+  it('reads a storyboard\'s shots as its free text, | and spaces included; quotes keep a -- in a shot', () => {
+    const storyboard = syntax('storyboard');
+    expect(parseCommandText(storyboard, 'a red circle | a blue square --style "pixel art" --takes 1 --duration 4')).toEqual({
+      kind: 'options',
+      options: { shots: 'a red circle | a blue square', style: 'pixel art', takes: 1, duration: 4 },
+    });
+    expect(parseCommandText(storyboard, '--style=“pixel art” a red circle|a blue square')).toEqual({ kind: 'options', options: { style: 'pixel art', shots: 'a red circle|a blue square' } });
+    expect(parseCommandText(storyboard, '"a kite --loop | a boat" --seed 3')).toEqual({ kind: 'options', options: { shots: 'a kite --loop | a boat', seed: 3 } });
+    expect(parseCommandText(storyboard, '--seed 3 -- a kite --loop | a boat')).toEqual({ kind: 'options', options: { seed: 3, shots: 'a kite --loop | a boat' } });
+    expect(refusal(storyboard, '--style "pixel art"')).toBe('/storyboard needs its shots, separated by |; usage: /storyboard <shots> [--style "<text>"] [--takes <whole number>] [--duration <number>] [--negative "<text>"] [--seed <whole number>].');
+  });
+
+  it('reads take references as text: /extend v2#1, /bridge v1#1 v2#1, and the transition of /cut', () => {
+    expect(parseCommandText(syntax('extend'), 'v2#1 --direction backward --duration 4')).toEqual({ kind: 'options', options: { take: 'v2#1', direction: 'backward', duration: 4 } });
+    expect(parseCommandText(syntax('extend'), '1')).toEqual({ kind: 'options', options: { take: '1' } });
+    expect(refusal(syntax('extend'), '--direction backward')).toMatch(/^\/extend needs a take; usage: \/extend <take> /);
+    expect(refusal(syntax('bridge'), 'v1#1')).toMatch(/^\/bridge needs the take to lead into; usage: \/bridge <from> <to> /);
+    expect(parseCommandText(syntax('cut'), 'fade')).toEqual({ kind: 'options', options: { transition: 'fade' } });
+    expect(parseCommandText(syntax('cut'), '')).toEqual({ kind: 'options', options: {} });
   });
 });
 
@@ -131,5 +158,11 @@ describe('registrySyntax', () => {
     expect(parseCommandText(byName.get('refine')!, 'seed: 7')).toEqual({ kind: 'options', options: { text: 'seed: 7' } });
     expect(byName.get('video')!.options.find((o) => o.name === 'image')).toBeUndefined();
     expect(byName.get('video')!.options.find((o) => o.name === 'takes')?.description).toBe('How many takes to render (1-4)');
+    // Free text fills what the table says it fills, and a take the handler insists on is asked for at once.
+    expect(parseCommandText(byName.get('storyboard')!, 'a | b --takes 1')).toEqual({ kind: 'options', options: { shots: 'a | b', takes: 1 } });
+    expect(parseCommandText(byName.get('bridge')!, 'v1#1 v1#2')).toEqual({ kind: 'options', options: { from: 'v1#1', to: 'v1#2' } });
+    expect(parseCommandText(byName.get('extend')!, 'v1#1 --direction backward --duration 4')).toEqual({ kind: 'options', options: { take: 'v1#1', direction: 'backward', duration: 4 } });
+    expect(parseCommandText(byName.get('cut')!, 'fade')).toEqual({ kind: 'options', options: { transition: 'fade' } });
+    expect(byName.get('extend')!.options.find((o) => o.name === 'take')).toMatchObject({ kind: 'string', required: true });
   });
 });

@@ -48,7 +48,7 @@ export function setupComposer(form, opts) {
   }
 
   function describe(command) {
-    const options = (command.options ?? []).map((o) => (o.required ? `${o.name}` : `[${o.name}:…]`));
+    const options = (command.options ?? []).map((o) => (o.required ? `${o.name}` : `[${o.name}:${o.choices ? o.choices.join('|') : '…'}]`));
     return `/${command.name} ${options.join(' ')} — ${command.description}`;
   }
 

@@ -1,0 +1,78 @@
+import { z } from 'zod';
+import type { CommandHelp, CommandOptionHelp } from './command-line.ts';
+
+/**
+ * The web chat's command list, read from the core's registry (commands/index.ts): names,
+ * descriptions, and each option's type, choices and requiredness straight from its zod schema,
+ * in the schema's order (free text typed after a command fills its first text option, so the
+ * order is part of the syntax: `/extend v1#1`, `/storyboard a | b`, `/cut fade`).
+ */
+
+type Registry = readonly { name: string; description: string; options: unknown }[];
+
+interface JsonSchemaProperty {
+  type?: string;
+  enum?: unknown[];
+  anyOf?: JsonSchemaProperty[];
+}
+
+/** Where each command makes sense; the page offers only the fitting ones. Unlisted: both. */
+const WHERE: Record<string, CommandHelp['where']> = {
+  storyboard: 'channel',
+  refine: 'thread',
+  vary: 'thread',
+  extend: 'thread',
+  bridge: 'thread',
+  cut: 'thread',
+  finalize: 'thread',
+  status: 'thread',
+  cancel: 'thread',
+  history: 'thread',
+};
+
+/** Options a handler insists on although their schema lets them be absent (it answers the sentence). */
+const NEEDED: Record<string, readonly string[]> = { extend: ['take'], bridge: ['from', 'to'], vary: ['take'], finalize: ['take'] };
+
+function optionOf(name: string, p: JsonSchemaProperty, required: boolean): CommandOptionHelp | null {
+  // A take reference is text or a number (`v2#1`, `1`): typed, it is text.
+  const type = p.type ?? (p.anyOf?.some((a) => a.type === 'string') ? 'string' : undefined);
+  if (type !== 'string' && type !== 'integer' && type !== 'number' && type !== 'boolean') return null;
+  const choices = Array.isArray(p.enum) && p.enum.every((c) => typeof c === 'string') ? (p.enum as string[]) : undefined;
+  return { name, type, required, ...(choices && { choices }) };
+}
+
+export function commandHelpFromRegistry(registry: Registry): CommandHelp[] {
+  return registry.map((c) => {
+    const schema = z.toJSONSchema(c.options as z.ZodType, { io: 'input', unrepresentable: 'any' }) as { properties?: Record<string, JsonSchemaProperty>; required?: string[] };
+    const options = Object.entries(schema.properties ?? {}).flatMap(([name, p]) => {
+      const option = optionOf(name, p, (schema.required?.includes(name) ?? false) || (NEEDED[c.name]?.includes(name) ?? false));
+      return option ? [option] : [];
+    });
+    const where = WHERE[c.name];
+    return { name: c.name, description: c.description, options, ...(where && { where }) };
+  });
+}
+
+/**
+ * A list handed in by a hook, completed from the registry: for a command the registry knows, its
+ * options as the schema says, in the schema's order (with the hook's description where it gives
+ * one), then any option only the hook lists; `where` from the hook when it says. Commands only the hook knows stay as
+ * given. So a hook that cannot express an option (JSON Schema has no type for "text or number")
+ * does not make it untypeable.
+ */
+export function completeCommandHelp(given: readonly CommandHelp[], derived: readonly CommandHelp[]): CommandHelp[] {
+  return given.map((command) => {
+    const known = derived.find((d) => d.name === command.name);
+    if (!known) return command;
+    const givenOptions = command.options ?? [];
+    const options = [
+      ...(known.options ?? []).map((o) => {
+        const description = givenOptions.find((g) => g.name === o.name)?.description;
+        return description ? { ...o, description } : o;
+      }),
+      ...givenOptions.filter((g) => !(known.options ?? []).some((o) => o.name === g.name)),
+    ];
+    const where = command.where ?? known.where;
+    return { ...command, options, ...(where && { where }) };
+  });
+}

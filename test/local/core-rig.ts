@@ -1,0 +1,111 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { commands } from '../../commands/index.ts';
+import { createAdmission, type Admission } from '../../src/core/admission.ts';
+import { createCore, type Core } from '../../src/core/app.ts';
+import { createDelivery, type Delivery } from '../../src/core/delivery.ts';
+import type { ChatAdapter, ChatEvent, OutgoingMessage } from '../../src/core/ports/chat-adapter.ts';
+import type { RenderJob, TakeResult } from '../../src/core/ports/job-queue.ts';
+import type { CoreConfig, Logger } from '../../src/core/runtime.ts';
+import { MemorySessionStore } from '../../src/storage/memory-session-store.ts';
+import { FakeJobQueue } from '../core/fakes/fake-queue.ts';
+
+/**
+ * The real core (commands, dispatcher, admission, delivery) around a real chat adapter, with an
+ * in-memory session store and a fake queue whose worker events the test plays. The adapter side
+ * is whatever the platform's stand-in harness built; this is what `dailies bot` wires in between.
+ */
+export interface CoreRig {
+  core: Core;
+  store: MemorySessionStore;
+  queue: FakeJobQueue;
+  delivery: Delivery;
+  admission: Admission;
+  /** Every event the adapter handed the core, in order. */
+  events: ChatEvent[];
+  /** What the core asked the adapter to do: thread starts and posts (edits are progress only). */
+  calls: { method: 'startThread' | 'post'; message: OutgoingMessage }[];
+  /** Lets admission hand jobs to the queue and delivery post what follows. */
+  settle(): Promise<void>;
+  /** Plays the worker finishing `job` with its takes (each a `frames`-frame clip), then settles. */
+  finish(job: RenderJob, frames?: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+const quiet: Logger = { warn: () => {}, error: () => {} };
+
+export async function startCoreRig(adapter: ChatAdapter, dir: string, config: Partial<CoreConfig> = {}): Promise<CoreRig> {
+  const store = new MemorySessionStore();
+  const queue = new FakeJobQueue({ perPersonCap: 20 });
+  const calls: CoreRig['calls'] = [];
+  // The core's view of the adapter, counting what it is asked to show.
+  const watched: ChatAdapter = Object.assign(Object.create(adapter) as ChatAdapter, {
+    startThread: (origin: Parameters<ChatAdapter['startThread']>[0], message: OutgoingMessage) => {
+      calls.push({ method: 'startThread', message });
+      return adapter.startThread(origin, message);
+    },
+    post: (...args: Parameters<ChatAdapter['post']>) => {
+      calls.push({ method: 'post', message: args[1] });
+      return adapter.post(...args);
+    },
+    edit: (...args: Parameters<ChatAdapter['edit']>) => adapter.edit(...args),
+    maxUploadBytesFor: (...args: Parameters<ChatAdapter['maxUploadBytesFor']>) => adapter.maxUploadBytesFor(...args),
+  });
+  const files = join(dir, 'artifacts');
+  await mkdir(files, { recursive: true });
+  const delivery = createDelivery({
+    store,
+    queue,
+    adapters: [watched],
+    // Takes are small files made on first use, so every platform really uploads something.
+    artifacts: {
+      localPath: async (ref) => {
+        const path = join(files, basename(ref.key));
+        await writeFile(path, Buffer.alloc(Math.min(ref.bytes, 4096), 7));
+        return path;
+      },
+      publicUrl: (ref) => `http://files.test/${ref.key}`,
+    },
+    log: quiet,
+    config,
+  });
+  const admission = createAdmission({ store, queue, delivery, log: quiet });
+  const core = createCore({ commands, store, queue, adapters: [watched], delivery, admission, log: quiet, config });
+  const events: ChatEvent[] = [];
+  const rig: CoreRig = {
+    core,
+    store,
+    queue,
+    delivery,
+    admission,
+    events,
+    calls,
+    async settle() {
+      await admission.idle();
+      await delivery.idle();
+    },
+    async finish(job, frames = 16) {
+      const takes: TakeResult[] = Array.from({ length: job.request.takes }, (_, i) => ({
+        index: i,
+        seed: job.request.seed + i,
+        video: { key: `${job.jobId}-take${i + 1}.mp4`, bytes: 2048, contentType: 'video/mp4' },
+        preview: { key: `${job.jobId}-take${i + 1}.png`, bytes: 100, contentType: 'image/png' },
+        frames,
+        fps: 8,
+      }));
+      queue.emit({ type: 'completed', jobId: job.jobId, takes, timingsMs: {} });
+      await rig.settle();
+    },
+    async close() {
+      await adapter.stop();
+      await admission.stop();
+      await delivery.stop();
+    },
+  };
+  delivery.start();
+  await adapter.start(async (event) => {
+    events.push(event);
+    return core(event);
+  });
+  return rig;
+}

@@ -1,0 +1,154 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { CommandEvent, ThreadRef } from '../../src/core/ports/chat-adapter.ts';
+import type { ActorView, ChatAdapterHarness } from '../conformance/chat-adapter.conformance.ts';
+import { startCoreRig, type CoreRig } from './core-rig.ts';
+
+/**
+ * The film commands (/storyboard, /cut, /extend with take references, /bridge) typed on a
+ * platform, through its real adapter, into the real core: one suite, run by test/local,
+ * test/discord and test/slack with the same harness the chat conformance suite uses. The core's
+ * own rules are tested in test/core/storyboard.test.ts; this checks that each platform carries
+ * the options there and the answers back, and that a refusal leaves nothing behind.
+ */
+
+/** One sentence: no line break, one final stop, no sentence starting inside. */
+export function expectOneSentence(text: string | undefined): void {
+  expect(text, 'a refusal').toEqual(expect.any(String));
+  expect(text).not.toContain('\n');
+  expect(text).toMatch(/[.?]$/);
+  expect(text!.slice(0, -1)).not.toMatch(/[.!?]\s+[A-Z]/);
+}
+
+export function describeFilmCommands(name: string, makeHarness: () => Promise<ChatAdapterHarness>): void {
+  describe(`film commands through the real core: ${name}`, () => {
+    let h: ChatAdapterHarness;
+    let rig: CoreRig;
+    let dir: string;
+    const ana = () => h.users[0];
+
+    beforeEach(async () => {
+      dir = await mkdtemp(join(tmpdir(), 'dailies-film-'));
+      h = await makeHarness();
+      rig = await startCoreRig(h.adapter, dir);
+    });
+
+    afterEach(async () => {
+      await rig.close();
+      await h.cleanup();
+      await rm(dir, { recursive: true, force: true });
+    });
+
+    const send = (command: string, options: Record<string, unknown>, thread?: ThreadRef) => h.driver.sendCommand(h.channel, ana(), command, options, thread ? { thread } : {});
+    const lastCommand = () => rig.events.filter((e): e is CommandEvent => e.kind === 'command').at(-1)!;
+
+    /** A /video session whose first render finished with two takes (v1#1, v1#2). */
+    async function finishedVideo(): Promise<ThreadRef> {
+      const view = await send('video', { prompt: 'a red circle moving left', takes: 2 });
+      expect(view.error).toBeUndefined();
+      await rig.settle();
+      const job = rig.queue.jobs.at(-1)!;
+      await rig.finish(job);
+      return job.thread;
+    }
+
+    async function expectRefused(view: ActorView, message: string): Promise<void> {
+      expect(view.error?.message).toBe(message);
+      expectOneSentence(view.error?.message);
+    }
+
+    it('a /storyboard of 2 shots opens one thread and queues one render per shot', async () => {
+      const view = await send('storyboard', { shots: 'a red circle | a blue square', style: 'pixel art', takes: 1 });
+      expect(view.error).toBeUndefined();
+      expect(lastCommand().options).toMatchObject({ shots: 'a red circle | a blue square', style: 'pixel art', takes: 1 });
+      await rig.settle();
+      expect(rig.queue.jobs.map((j) => [j.request.prompt, j.request.takes])).toEqual([
+        ['a red circle, pixel art', 1],
+        ['a blue square, pixel art', 1],
+      ]);
+      const thread = rig.queue.jobs[0]!.thread;
+      expect(rig.queue.jobs[1]!.thread).toEqual(thread);
+      expect(rig.calls.filter((c) => c.method === 'startThread')).toHaveLength(1);
+      const shown = await h.driver.readThread(thread);
+      expect(shown[0]!.text).toContain('started a storyboard of 2 shots');
+      expect(shown[0]!.text).toContain('a blue square');
+    });
+
+    it('/cut in a thread that is not a storyboard answers the one-sentence refusal and renders nothing', async () => {
+      const thread = await finishedVideo();
+      const jobs = rig.queue.jobs.length;
+      const posts = rig.calls.length;
+      const before = (await h.driver.readThread(thread)).length;
+      const view = await send('cut', { transition: 'fade' }, thread);
+      expect(lastCommand()).toMatchObject({ name: 'cut', options: { transition: 'fade' }, thread });
+      await expectRefused(view, '/cut works in a storyboard thread (the thread /storyboard opens); this thread is a single video, so finalize a take instead.');
+      await rig.settle();
+      expect(rig.queue.jobs).toHaveLength(jobs);
+      expect(rig.calls).toHaveLength(posts);
+      expect(await h.driver.readThread(thread)).toHaveLength(before);
+    });
+
+    it('/extend take v1#1 direction backward reaches the core with those options and renders v2 leading into it', async () => {
+      const thread = await finishedVideo();
+      const view = await send('extend', { take: 'v1#1', direction: 'backward', duration: 2 }, thread);
+      expect(view.error).toBeUndefined();
+      expect(lastCommand()).toMatchObject({ name: 'extend', options: { take: 'v1#1', direction: 'backward', duration: 2 }, thread });
+      expect(view.ephemeral).toContain('v2 is rendering: v1#1 extended backward by 2 s.');
+      await rig.settle();
+      const job = rig.queue.jobs.at(-1)!;
+      expect(job.version).toBe(2);
+      expect(job.request).toMatchObject({ frames: 16, extend: { direction: 'backward', artifact: { key: `${rig.queue.jobs[0]!.jobId}-take1.mp4` } } });
+    });
+
+    it('the Extend button on a take still extends it forward by the default length', async () => {
+      const thread = await finishedVideo();
+      const take2 = (await h.driver.readThread(thread)).find((m) => m.text.startsWith('Take 2 of v1'))!;
+      const extend = take2.buttons.flat().find((b) => b.label === 'Extend')!;
+      const view = await h.driver.click(thread, ana(), extend.action);
+      expect(view.error).toBeUndefined();
+      await rig.settle();
+      const job = rig.queue.jobs.at(-1)!;
+      expect(job.version).toBe(2);
+      expect(job.request).toMatchObject({ frames: 16, extend: { direction: 'forward', artifact: { key: `${rig.queue.jobs[0]!.jobId}-take2.mp4` } } });
+    });
+
+    it('/bridge from:v1#1 to:v1#2 joins two takes of the thread', async () => {
+      const thread = await finishedVideo();
+      const view = await send('bridge', { from: 'v1#1', to: 'v1#2' }, thread);
+      expect(view.error).toBeUndefined();
+      expect(lastCommand().options).toMatchObject({ from: 'v1#1', to: 'v1#2' });
+      await rig.settle();
+      expect(rig.queue.jobs.at(-1)!.request.takes).toBe(1);
+      expect(rig.queue.jobs).toHaveLength(2);
+    });
+
+    it('bad input in a channel answers one sentence and opens nothing', async () => {
+      const cases: [string, Record<string, unknown>, string][] = [
+        ['storyboard', { shots: Array.from({ length: 13 }, (_, i) => `shot ${i + 1}`).join(' | ') }, 'A storyboard holds at most 12 shots and this one has 13; split it into two storyboards.'],
+        ['storyboard', { shots: 'a red circle || a blue square' }, 'Shot 2 is empty; write a prompt between each pair of | signs.'],
+        ['storyboard', { shots: 'a | b', duration: 61 }, 'duration 61 s is over the 60 s limit; ask for 60 s or less.'],
+        ['video', { prompt: 'a red circle', duration: 61 }, 'duration 61 s is over the 60 s limit; ask for 60 s or less.'],
+      ];
+      for (const [command, options, message] of cases) await expectRefused(await send(command, options), message);
+      await rig.settle();
+      expect(rig.calls).toEqual([]);
+      expect(rig.queue.jobs).toEqual([]);
+    });
+
+    it('bad input in a thread (unknown takes, a bad direction, a storyboard) answers one sentence and posts nothing', async () => {
+      const thread = await finishedVideo();
+      const jobs = rig.queue.jobs.length;
+      const posts = rig.calls.length;
+      await expectRefused(await send('extend', { take: 'v9#1' }, thread), 'There is no v9 in this thread; pick one of v1–v1.');
+      await expectRefused(await send('extend', { take: 'v1#3' }, thread), 'v1 has no take 3; pick v1#1 to v1#2.');
+      await expectRefused(await send('extend', { take: 'v1#1', direction: 'sideways' }, thread), 'direction must be forward or backward.');
+      await expectRefused(await send('bridge', { from: 'v1#1', to: 'v1#1' }, thread), 'from and to are both v1#1; bridge two different takes.');
+      await expectRefused(await send('storyboard', { shots: 'a | b' }, thread), 'Start a storyboard with /storyboard in a channel; inside this thread, reply to refine instead.');
+      await rig.settle();
+      expect(rig.queue.jobs).toHaveLength(jobs);
+      expect(rig.calls).toHaveLength(posts);
+    });
+  });
+}
