@@ -1,7 +1,8 @@
 import { mkdir, mkdtemp, rename, rm, rmdir, stat } from 'node:fs/promises';
 import { setMaxListeners } from 'node:events';
 import { basename, dirname, join, resolve } from 'node:path';
-import type { Clip, GenerateRequest, VideoModel } from '../src/core/ports/video-model.ts';
+import type { ChainContext } from '../models/engine/chain.ts';
+import type { GenerateRequest, GenerateResult, VideoModel } from '../src/core/ports/video-model.ts';
 import { DailiesError, isDailiesError } from '../src/errors.ts';
 import { parseCliArgs } from '../src/util/cli-args.ts';
 
@@ -17,13 +18,19 @@ const HELP = `Usage: dailies generate --prompt "a red circle moving left on a bl
   --seed N             seed of the first take (default: random); take i uses seed+i
   --steps N            sampler steps (model default)
   --guidance X         classifier-free guidance scale (model default)
-  --frames N           frames to render (model default)
+  --frames N           frames to render (model default); with --extend or --bridge, the new frames
+  --duration S         seconds of new video, round(S x fps) frames; past one model window the
+                       render is a chain of windows joined by --overlap known frames
   --variations N       takes rendered together in one batch (default 1)
   --scheduler NAME     ddim | dpmpp-2m (model default)
   --image FILE         animate this still image (PNG, JPEG, WebP)
   --strength X         how far --image may change, above 0 and at most 1 (default 0.7)
-  --extend CLIP        continue this video from its last frames
-  --overlap N          frames of --extend kept as known frames (default 4, at most frames-1)
+  --extend CLIP        extend this video; the output is the whole video, the clip and the new
+                       frames (default length: one model window minus the overlap)
+  --direction DIR      forward (default: new frames after the clip) | backward (before it)
+  --bridge A B         a transition from clip A into clip B; the output is A, the transition, B
+                       (default length: one model window minus twice the overlap)
+  --overlap N          known frames carried across each join (default 4)
   --model DIR          model folder: model.json package or diffusers ONNX export (default: built-in)
   --provider NAME      cpu | cuda (default cpu);  --device N  GPU id for cuda
   --out DIR            where to write files (default ./out)
@@ -35,6 +42,7 @@ const OPTIONS = {
   prompt: { type: 'string' }, negative: { type: 'string' }, seed: { type: 'string' }, steps: { type: 'string' },
   guidance: { type: 'string' }, frames: { type: 'string' }, variations: { type: 'string' }, scheduler: { type: 'string' },
   image: { type: 'string' }, strength: { type: 'string' }, extend: { type: 'string' }, overlap: { type: 'string' },
+  duration: { type: 'string' }, direction: { type: 'string' },
   model: { type: 'string' }, provider: { type: 'string' }, device: { type: 'string' }, out: { type: 'string' },
   json: { type: 'boolean' },
 } as const;
@@ -47,11 +55,16 @@ export interface GenerateArgs {
   steps?: number;
   guidance?: number;
   frames?: number;
+  /** Seconds of new video. */
+  duration?: number;
   variations?: number;
   scheduler?: 'ddim' | 'dpmpp-2m';
   image?: string;
   strength: number;
   extend?: string;
+  direction?: 'forward' | 'backward';
+  /** The clip to leave and the clip to arrive at. */
+  bridge?: [string, string];
   overlap?: number;
   model?: string;
   provider: 'cpu' | 'cuda';
@@ -71,9 +84,31 @@ function usageError(text: string, fix = MORE): DailiesError {
 
 const quoted = (s: string) => JSON.stringify(s.length > 40 ? `${s.slice(0, 40)}…` : s);
 
+/**
+ * `--bridge A B` is the one option with two values, which the shared parser (one value per
+ * option) cannot read, so its values are taken out of argv first: the next two arguments (or the
+ * one after `--bridge=A`) that do not start with a dash.
+ */
+function takeBridge(argv: string[]): { rest: string[]; bridges: string[][] } {
+  const rest: string[] = [];
+  const bridges: string[][] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg !== '--bridge' && !arg.startsWith('--bridge=')) {
+      rest.push(arg);
+      continue;
+    }
+    const files = arg === '--bridge' ? [] : [arg.slice('--bridge='.length)];
+    while (files.length < 2 && i + 1 < argv.length && !argv[i + 1]!.startsWith('-')) files.push(argv[++i]!);
+    bridges.push(files);
+  }
+  return { rest, bridges };
+}
+
 /** Options from argv, or null for --help. */
 export function parseGenerateArgs(argv: string[]): GenerateArgs | null {
-  const raw = parseCliArgs(argv, OPTIONS, {
+  const { rest, bridges } = takeBridge(argv);
+  const raw = parseCliArgs(rest, OPTIONS, {
     command: 'dailies generate',
     positional: 'options start with --, and a prompt with spaces needs quotes: --prompt "a red circle"',
   });
@@ -105,20 +140,32 @@ export function parseGenerateArgs(argv: string[]): GenerateArgs | null {
   const device = number('device', true);
   if (device !== undefined && device < 0) throw usageError(`Option --device must be a GPU id from 0 (got ${device})`);
   const provider = oneOf('provider', ['cpu', 'cuda'] as const) ?? 'cpu';
+  const duration = number('duration');
+  if (duration !== undefined && !(duration > 0)) throw usageError(`Option --duration must be more than 0 seconds (got ${duration})`);
+  const direction = oneOf('direction', ['forward', 'backward'] as const);
   const image = text('image');
   const extend = text('extend');
+  if (bridges.length > 1) throw usageError('Option --bridge is given more than once', 'bridge one pair of clips per run');
+  const bridge = bridges[0];
+  if (bridge && bridge.length !== 2) throw usageError('Option --bridge needs two clips, the one to leave and the one to arrive at', 'write --bridge FROM.mp4 TO.mp4');
 
   // Options that would be silently ignored are refused: the user expects them to do something.
   if (image !== undefined && extend !== undefined) throw usageError('Options --image and --extend cannot be combined', 'start from an image or continue a clip, not both');
+  if (image !== undefined && bridge) throw usageError('Options --image and --bridge cannot be combined', 'start from an image or bridge two clips, not both');
+  if (extend !== undefined && bridge) throw usageError('Options --extend and --bridge cannot be combined', 'extend one clip or bridge two, not both');
+  if (text('frames') !== undefined && duration !== undefined) throw usageError('Options --frames and --duration cannot be combined', 'give the length once, in frames or in seconds');
   if (strength !== undefined && image === undefined) throw usageError('Option --strength only applies to --image', 'add --image FILE or drop --strength');
-  if (overlap !== undefined && extend === undefined) throw usageError('Option --overlap only applies to --extend', 'add --extend CLIP or drop --overlap');
+  if (direction !== undefined && extend === undefined) throw usageError('Option --direction only applies to --extend', 'add --extend CLIP or drop --direction');
+  if (overlap !== undefined && extend === undefined && !bridge && duration === undefined) {
+    throw usageError('Option --overlap only applies to renders that join windows (--extend, --bridge or --duration)', 'add one of them or drop --overlap');
+  }
   if (device !== undefined && provider !== 'cuda') throw usageError('Option --device picks a GPU for --provider cuda', 'add --provider cuda or drop --device');
 
   const args: GenerateArgs = { prompt, strength: strength ?? 0.7, provider, out: text('out') ?? 'out', json: raw.json === true };
   const optional = {
     negative: text('negative'), seed: number('seed'), steps: number('steps'), guidance: number('guidance'), frames: number('frames'),
     variations: number('variations'), scheduler: oneOf('scheduler', ['ddim', 'dpmpp-2m'] as const), image, extend, overlap,
-    model: text('model'), device,
+    duration, direction, bridge: bridge as [string, string] | undefined, model: text('model'), device,
   };
   for (const [key, value] of Object.entries(optional)) if (value !== undefined) Object.assign(args, { [key]: value });
   if (args.out.trim() === '') throw usageError('Option --out is empty', 'pass the folder to write the files into');
@@ -143,8 +190,9 @@ export async function run(argv: string[]): Promise<number> {
 
   // Imported only now: onnxruntime and the media modules take about half a second to load,
   // which --help and a mistyped option should not pay.
-  const [{ builtinModelDir, loadModel }, { decodeClip, decodeImage, encodePreview, encodeVideo, resizeClip }] = await Promise.all([
+  const [{ builtinModelDir, loadModel }, { renderChain }, { decodeClip, decodeImage, encodePreview, encodeVideo, resizeClip }] = await Promise.all([
     import('../models/engine/load-model.ts'),
+    import('../models/engine/chain.ts'),
     import('../src/media/index.ts'),
   ]);
 
@@ -163,9 +211,18 @@ export async function run(argv: string[]): Promise<number> {
     model = await loadModel(args.model ?? builtinModelDir(), { provider: args.provider, deviceId: args.device ?? 0 });
     const m = model;
 
-    // 2. Read inputs: an image to animate or a clip to extend, at the model's size.
+    // 2. Read inputs, at the model's size: an image to animate, the clips the new frames follow
+    //    or lead into. The clips' frames are taken as they are, so a clip made at another frame
+    //    rate plays at the model's.
     const { width, height, outputSize } = m.defaults;
-    let extend: { clip: Clip; overlap: number } | undefined;
+    const chain = args.extend !== undefined || args.bridge !== undefined || args.duration !== undefined ? chainShape(args, m.defaults) : undefined;
+    const readClip = async (file: string) => resizeClip(await decodeClip(file, { signal }), width, height, { signal });
+    const context: ChainContext = {};
+    if (args.extend) context[args.direction === 'backward' ? 'after' : 'before'] = await readClip(args.extend);
+    if (args.bridge) {
+      context.before = await readClip(args.bridge[0]);
+      context.after = await readClip(args.bridge[1]);
+    }
     const request: GenerateRequest = {
       prompt: args.prompt,
       seed: args.seed ?? Math.floor(Math.random() * 2 ** 31),
@@ -180,17 +237,12 @@ export async function run(argv: string[]): Promise<number> {
       const still = await resizeClip(await decodeImage(args.image, { signal }), width, height, { signal });
       request.image = { frame: still, strength: args.strength };
     }
-    if (args.extend) {
-      const clip = await resizeClip(await decodeClip(args.extend, { signal }), width, height, { signal });
-      // The default must leave room for new frames, or models rendering few frames could never extend.
-      const frames = Math.floor(args.frames ?? m.defaults.frames);
-      const overlap = args.overlap ?? Math.max(1, Math.min(DEFAULT_OVERLAP, clip.frames.length, frames - 1));
-      extend = { clip, overlap };
-      request.extend = extend;
-    }
 
-    // 3. Render every take in one batched run.
-    const result = await m.generate(request, { signal }).catch((e: unknown) => {
+    // 3. Render every take in one batched run per model window.
+    const rendering: Promise<GenerateResult> = chain
+      ? renderChain(m, { ...request, frames: chain.frames }, context, { overlap: chain.overlap, window: chain.window, signal })
+      : m.generate(request, { signal });
+    const result = await rendering.catch((e: unknown) => {
       throw isDailiesError(e) ? inCliTerms(e) : e;
     });
 
@@ -204,7 +256,8 @@ export async function run(argv: string[]): Promise<number> {
       const dir = staging;
       encoded = await allOrNothing(
         result.takes.map(({ seed, clip }) => async (encodeSignal: AbortSignal) => {
-          const full = extend ? appendExtension(extend.clip, clip, extend.overlap) : clip;
+          // The whole video: what the new frames follow, the new frames, what they lead into.
+          const full = { ...clip, frames: [...(context.before?.frames ?? []), ...clip.frames, ...(context.after?.frames ?? [])] };
           const [video, preview] = await allOrNothing(
             [
               (s: AbortSignal) => encodeVideo(full, { path: join(dir, `${name}-${seed}.mp4`), size: outputSize, signal: s }),
@@ -295,7 +348,7 @@ async function allOrNothing<T>(tasks: ((signal: AbortSignal) => Promise<T>)[], p
 // The engine names request fields; the person at the terminal typed options.
 const OPTION_OF_FIELD: Record<string, string> = {
   prompt: '--prompt', negativePrompt: '--negative', seed: '--seed', steps: '--steps', guidance: '--guidance', frames: '--frames',
-  variations: '--variations', scheduler: '--scheduler', image: '--image', 'image.strength': '--strength', extend: '--extend', 'extend.overlap': '--overlap',
+  variations: '--variations', scheduler: '--scheduler', image: '--image', 'image.strength': '--strength',
 };
 
 function inCliTerms(e: DailiesError): DailiesError {
@@ -320,7 +373,25 @@ async function removeEmptyFolders(deepest: string, topmostCreated: string): Prom
   }
 }
 
-/** The extended video: the given clip, then the new frames after the ones it shares with it. */
-function appendExtension(original: Clip, continuation: Clip, overlap: number): Clip {
-  return { ...continuation, frames: [...original.frames, ...continuation.frames.slice(overlap)] };
+/**
+ * New frames and join overlap of a render that may take more than one model window (--duration,
+ * --extend, --bridge), checked against the model's window so a mistake costs no render.
+ */
+function chainShape(args: GenerateArgs, model: VideoModel['defaults']): { frames: number; overlap: number; window: number } {
+  const window = model.frames;
+  const ends = args.bridge ? 2 : args.extend ? 1 : 0;
+  // Known frames at both ends of a bridge's window must leave at least one new frame between them.
+  const most = ends === 2 ? Math.floor((window - 1) / 2) : window - 1;
+  const overlap = args.overlap ?? Math.max(1, Math.min(DEFAULT_OVERLAP, most));
+  if (overlap > most) {
+    const what = ends === 2 ? `leaves no new frame between the known ends of the model's ${window}-frame window` : `leaves no new frame in the model's ${window}-frame window`;
+    throw usageError(`Option --overlap ${overlap} ${what}`, `use at most ${most}`);
+  }
+  let frames = args.frames ?? Math.max(1, window - ends * overlap);
+  if (args.duration !== undefined) {
+    frames = Math.round(args.duration * model.fps);
+    if (frames < 1) throw usageError(`Option --duration ${args.duration} is less than one frame at ${model.fps} fps`, `ask for at least ${1 / model.fps} seconds`);
+  }
+  if (!Number.isInteger(frames) || frames < 1) throw usageError(`Option --frames must be a whole number of new frames, at least 1 (got ${frames})`);
+  return { frames, overlap, window };
 }

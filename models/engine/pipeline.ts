@@ -8,7 +8,7 @@ import { checkRequest, defaultPreviewSteps, type ResolvedRequest } from './reque
 import { createScheduler as defaultCreateScheduler, type Scheduler } from './schedulers/index.ts';
 import type { Tokenizer } from './tokenizer.ts';
 import type { Clip, GenerateOptions, GenerateRequest, GenerateResult, VideoModel } from '../../src/core/ports/video-model.ts';
-import { batchDims, copyLeadingFrames, readFrame, takeSize, tile, writeFrame, type VideoShape } from './video-tensor.ts';
+import { batchDims, copyFrames, readFrame, takeSize, tile, writeFrame, type VideoShape } from './video-tensor.ts';
 
 export type SchedulerFactory = (name: 'ddim' | 'dpmpp-2m', config: SchedulerConfig) => Scheduler;
 
@@ -21,6 +21,14 @@ export interface PipelineParts {
   vaeEncoder?: OnnxSession;
   /** Defaults to the engine's schedulers; tests may inject another. */
   createScheduler?: SchedulerFactory;
+}
+
+/** Temporal inpainting: clean known content for the first `head` and last `tail` frames of every take. */
+interface KnownFrames {
+  /** A whole batch in the sample's layout; only the known frames are read. */
+  data: Float32Array;
+  head: number;
+  tail: number;
 }
 
 interface TextEmbedding {
@@ -82,7 +90,7 @@ export class DiffusionPipeline implements VideoModel {
     // ---- 3. Prepare latents (take i's noise comes from seed + i) ------------------------
     const noise = batchNoise(req.seed, takes, perTake);
     let latents: Float32Array;
-    let known: { data: Float32Array; frames: number } | undefined;
+    const known = req.known && (await this.knownFrames(req.known, shape, takes));
     if (req.image) {
       // Image-to-video (SDEdit): the still on every frame, noised to the first kept timestep.
       const still = (await this.encodeFrames([req.image.frame.frames[0]!], req.image.frame))[0]!;
@@ -91,15 +99,8 @@ export class DiffusionPipeline implements VideoModel {
       latents = scheduler.addNoise(tile(clean, takes), noise, timesteps[0]!);
     } else {
       latents = noise.map((v) => v * scheduler.initNoiseSigma);
-      if (req.extend) {
-        // Extension (temporal inpainting): the clip's last frames become the first, known frames.
-        const { clip, overlap } = req.extend;
-        const encoded = await this.encodeFrames(clip.frames.slice(clip.frames.length - overlap), clip);
-        const one = new Float32Array(perTake);
-        encoded.forEach((chw, f) => writeFrame(one, shape, 0, f, chw));
-        known = { data: tile(one, takes), frames: overlap };
-        copyLeadingFrames(latents, scheduler.addNoise(known.data, noise, timesteps[0]!), shape, takes, overlap);
-      }
+      // Temporal inpainting: known frames start as their own content at the first noise level.
+      if (known) keepKnown(latents, scheduler.addNoise(known.data, noise, timesteps[0]!), known, shape, takes);
     }
 
     // ---- 4. Denoise: one batched call per step -----------------------------------------
@@ -124,11 +125,12 @@ export class DiffusionPipeline implements VideoModel {
       const { prevSample, predictedOriginal } = scheduler.step(modelOutput, i, latents);
       latents = prevSample;
       if (known) {
-        // Known frames follow their own content down the noise levels, ending clean.
+        // Known frames follow their own content down the noise levels, ending clean: at every
+        // step the model sees them at the noise level it expects and makes the new frames agree.
         const next = timesteps[i + 1];
-        const target = next === undefined ? known.data : scheduler.addNoise(known.data, noise, next);
-        copyLeadingFrames(latents, target, shape, takes, known.frames);
-        copyLeadingFrames(predictedOriginal, known.data, shape, takes, known.frames);
+        keepKnown(latents, next === undefined ? known.data : scheduler.addNoise(known.data, noise, next), known, shape, takes);
+        // Previews show the known frames as they will end, not the model's guess at them.
+        keepKnown(predictedOriginal, known.data, known, shape, takes);
       }
       onStep?.({ step: i + 1, totalSteps });
       if (onPreview && previewSteps.has(i + 1)) {
@@ -196,6 +198,23 @@ export class DiffusionPipeline implements VideoModel {
       : floatTensor(new Float32Array(count).fill(t), dims, spec.dtype);
   }
 
+  /**
+   * Known clips placed at both ends of every take's window: a side's single clip goes to every
+   * take (encoded once), or clip i to take i.
+   */
+  private async knownFrames(known: NonNullable<ResolvedRequest['known']>, shape: VideoShape, takes: number): Promise<KnownFrames> {
+    const data = new Float32Array(takes * takeSize(shape));
+    const head = known.head?.[0]!.frames.length ?? 0;
+    const tail = known.tail?.[0]!.frames.length ?? 0;
+    for (const [clips, first] of [[known.head, 0], [known.tail, shape.frames - tail]] as const) {
+      if (!clips) continue;
+      const encoded: Float32Array[][] = [];
+      for (const clip of clips) encoded.push(await this.encodeFrames(clip.frames, clip));
+      for (let b = 0; b < takes; b++) encoded[clips.length === 1 ? 0 : b]!.forEach((chw, f) => writeFrame(data, shape, b, first + f, chw));
+    }
+    return { data, head, tail };
+  }
+
   /** RGB24 frames -> what the denoiser works on (CHW pixels, or scaled VAE latents). */
   private async encodeFrames(frames: Uint8Array[], from: Clip): Promise<Float32Array[]> {
     const { width, height } = this.m.defaults;
@@ -205,7 +224,7 @@ export class DiffusionPipeline implements VideoModel {
     const enc = this.m.components.vaeEncoder;
     const session = this.parts.vaeEncoder;
     if (!enc || !session) {
-      throw new DailiesError('bad_input', `Model ${this.name} has no VAE encoder, so it cannot start from an image or extend a clip; drop the image/extend option or use a model folder with vae_encoder/model.onnx.`);
+      throw new DailiesError('bad_input', `Model ${this.name} has no VAE encoder, so it cannot start from an image or keep known frames (extend or bridge a clip); drop that option or use a model folder with vae_encoder/model.onnx.`);
     }
     const batch = this.m.components.vaeDecoder?.frameBatch ?? 8;
     const out: Float32Array[] = [];
@@ -319,6 +338,12 @@ export class DiffusionPipeline implements VideoModel {
       frames: Array.from({ length: shape.frames }, (_, f) => chwToRgb(readFrame(data, shape, b, f), shape.width, shape.height)),
     }));
   }
+}
+
+/** Copies the known frames at both ends of every take from `source` into `target`. */
+function keepKnown(target: Float32Array, source: Float32Array, known: KnownFrames, shape: VideoShape, takes: number): void {
+  copyFrames(target, source, shape, takes, 0, known.head);
+  copyFrames(target, source, shape, takes, shape.frames - known.tail, shape.frames);
 }
 
 /** uncond + g * (cond - uncond); `prediction` holds the unconditional half first. */

@@ -19,7 +19,8 @@ export interface ResolvedRequest {
   variations: number;
   scheduler: 'ddim' | 'dpmpp-2m';
   image?: { frame: Clip; strength: number };
-  extend?: { clip: Clip; overlap: number };
+  /** Known frames, present only when at least one side has clips; each side 1 clip or one per take. */
+  known?: { head?: Clip[]; tail?: Clip[] };
   /** 1-based steps after which to preview, ascending; undefined: the default spacing. */
   previewSteps?: number[];
 }
@@ -75,18 +76,36 @@ function requestSchema(m: ModelManifest) {
           strength: z.number({ error: 'must be a number above 0 and at most 1' }).refine((v) => v > 0 && v <= 1, { error: (iss) => `must be above 0 and at most 1 (got ${got(iss.input)})` }),
         })
         .optional(),
-      extend: z.object({ clip: ClipSchema, overlap: whole(1, L.frames.max - 1) }).optional(),
+      known: z
+        .object({
+          head: z.array(ClipSchema, { error: 'must be a list of clips' }).optional(),
+          tail: z.array(ClipSchema, { error: 'must be a list of clips' }).optional(),
+        })
+        .optional(),
       previewSteps: z.array(whole(1, L.steps.max), { error: 'must be a list of step numbers' }).optional(),
     })
     .superRefine((r, ctx) => {
       const frames = r.frames ?? m.defaults.frames;
       const steps = r.steps ?? m.defaults.steps;
-      if (r.image && r.extend) ctx.addIssue({ code: 'custom', path: ['image'], message: 'cannot be combined with extend; start from an image or continue a clip, not both' });
-      if (r.extend && r.extend.overlap >= frames) {
-        ctx.addIssue({ code: 'custom', path: ['extend', 'overlap'], message: `must be less than frames (${frames}) so the extension adds new frames (got ${r.extend.overlap})` });
+      const variations = r.variations ?? Math.max(1, L.variations.min);
+      const head = r.known?.head;
+      const tail = r.known?.tail;
+      if (r.image && (head || tail)) ctx.addIssue({ code: 'custom', path: ['image'], message: 'cannot be combined with known frames; start from an image or continue a clip, not both' });
+      for (const [side, clips] of [['head', head], ['tail', tail]] as const) {
+        if (!clips) continue;
+        if (clips.length !== 1 && clips.length !== variations) {
+          const allowed = variations === 1 ? 'one clip' : `one clip for every take or one per take, 1 or ${variations} clips`;
+          ctx.addIssue({ code: 'custom', path: ['known', side], message: `must hold ${allowed} (got ${clips.length})` });
+        }
+        // The known frames sit at the same place in every take's window.
+        const odd = clips.find((c) => c.frames.length !== clips[0]!.frames.length);
+        if (odd) {
+          ctx.addIssue({ code: 'custom', path: ['known', side], message: `clips must all hold the same number of frames (got ${clips[0]!.frames.length} and ${odd.frames.length})` });
+        }
       }
-      if (r.extend && r.extend.overlap > r.extend.clip.frames.length) {
-        ctx.addIssue({ code: 'custom', path: ['extend', 'overlap'], message: `must not exceed the clip's ${r.extend.clip.frames.length} frames (got ${r.extend.overlap})` });
+      const [h, t] = [head?.[0]?.frames.length ?? 0, tail?.[0]?.frames.length ?? 0];
+      if (h + t >= frames) {
+        ctx.addIssue({ code: 'custom', path: ['known'], message: `holds ${h} head and ${t} tail frames, which leaves no new frame in ${frames} frames; keep fewer known frames or render more frames` });
       }
       const late = r.previewSteps?.find((s) => s > steps);
       if (late !== undefined) ctx.addIssue({ code: 'custom', path: ['previewSteps'], message: `must be steps from 1 to ${steps} (got ${late})` });
@@ -113,9 +132,13 @@ export function checkRequest(request: GenerateRequest, m: ModelManifest): Resolv
     variations: r.variations ?? Math.max(1, m.limits.variations.min),
     scheduler: r.scheduler ?? m.scheduler.default,
     ...(r.image ? { image: { frame: r.image.frame as Clip, strength: r.image.strength } } : {}),
-    ...(r.extend ? { extend: { clip: r.extend.clip as Clip, overlap: r.extend.overlap } } : {}),
+    ...(r.known?.head || r.known?.tail ? { known: resolvedKnown(r.known.head as Clip[] | undefined, r.known.tail as Clip[] | undefined) } : {}),
     ...(r.previewSteps ? { previewSteps: [...new Set(r.previewSteps)].sort((a, b) => a - b) } : {}),
   };
+}
+
+function resolvedKnown(head: Clip[] | undefined, tail: Clip[] | undefined): NonNullable<ResolvedRequest['known']> {
+  return { ...(head ? { head } : {}), ...(tail ? { tail } : {}) };
 }
 
 /** About four evenly spaced steps before the last (the final result follows anyway). */

@@ -48,11 +48,14 @@ export function writeFrame(data: Float32Array, s: VideoShape, take: number, fram
   for (let c = 0; c < s.channels; c++) data.set(chw.subarray(c * plane, (c + 1) * plane), planeOffset(s, take, c, frame));
 }
 
-/** Copies frames [0, count) of every take from `source` into `target`. */
-export function copyLeadingFrames(target: Float32Array, source: Float32Array, s: VideoShape, takes: number, count: number): void {
+/**
+ * Copies frames [from, to) of every take from `source` into `target` (two batches of the same
+ * shape): how known frames are put back into the running sample, each take with its own content.
+ */
+export function copyFrames(target: Float32Array, source: Float32Array, s: VideoShape, takes: number, from: number, to: number): void {
   const plane = s.height * s.width;
   for (let b = 0; b < takes; b++) {
-    for (let f = 0; f < count; f++) {
+    for (let f = from; f < to; f++) {
       for (let c = 0; c < s.channels; c++) {
         const at = planeOffset(s, b, c, f);
         target.set(source.subarray(at, at + plane), at);

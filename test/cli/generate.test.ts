@@ -6,6 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseGenerateArgs } from '../../cli/generate.ts';
 
 /*
  * `dailies generate` as a user runs it: the real entry point in a child process, the tiny
@@ -107,6 +108,26 @@ async function expectH264(file: string) {
   expect({ codec: s.codec_name, pixFmt: s.pix_fmt, short: Math.min(s.width, s.height) }).toEqual({ codec: 'h264', pixFmt: 'yuv420p', short: OUTPUT_SIZE });
 }
 
+/**
+ * Frames that went through the encoder twice are the same picture, not the same bytes: x264 loses
+ * about 5 of 255 on the tiny model's noise-like frames, which differ from each other by far more.
+ */
+function expectSameFrames(actual: Buffer[], expected: Buffer[]) {
+  expect(actual).toHaveLength(expected.length);
+  actual.forEach((f, i) => {
+    const distances = expected.map((e) => meanAbsDiff(f, e));
+    expect(distances[i]).toBeLessThan(8);
+    expect(Math.min(...distances.filter((_, j) => j !== i))).toBeGreaterThan(2 * distances[i]!);
+  });
+}
+
+function meanAbsDiff(a: Buffer, b: Buffer): number {
+  expect(a.length).toBe(b.length);
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += Math.abs(a[i]! - b[i]!);
+  return s / a.length;
+}
+
 const exists = (p: string) => stat(p).then(() => true, () => false);
 
 let tmp: string;
@@ -123,6 +144,9 @@ let again: Promise<Result>;
 let fromImage: Promise<Result>;
 let latent: Promise<Result>;
 let extended: Promise<Result>;
+let backward: Promise<Result>;
+let bridged: Promise<Result>;
+let long: Promise<Result>;
 const dir = (name: string) => path.join(tmp, name);
 
 beforeAll(async () => {
@@ -161,8 +185,12 @@ beforeAll(async () => {
   again = dailies([...common, '--seed', String(SEED), '--variations', '2', '--out', dir('again')]);
   fromImage = dailies([...common, '--image', still, '--seed', '7', '--out', dir('image')]);
   latent = dailies(['--model', LATENT, '--json', '--prompt', 'a blue square', '--seed', '3', '--out', dir('latent')]);
-  extended = takes.then((r) => dailies([...common, '--extend', summaryOf(r).outputs[0]!.video, '--seed', '9', '--out', dir('extended')]));
-  for (const [name, p] of Object.entries({ takes, again, fromImage, latent, extended })) p.then((r) => (timings[name] = r.ms), () => {});
+  const clips = takes.then((r) => summaryOf(r).outputs.map((o) => o.video));
+  extended = clips.then(([a]) => dailies([...common, '--extend', a!, '--seed', '9', '--out', dir('extended')]));
+  backward = clips.then(([a]) => dailies([...common, '--extend', a!, '--direction', 'backward', '--frames', '3', '--seed', '9', '--out', dir('backward')]));
+  bridged = clips.then(([a, b]) => dailies([...common, '--bridge', a!, b!, '--seed', '9', '--out', dir('bridged')]));
+  long = dailies([...common, '--duration', '1.5', '--overlap', '1', '--variations', '2', '--seed', '5', '--out', dir('long')]);
+  for (const [name, p] of Object.entries({ takes, again, fromImage, latent, extended, backward, bridged, long })) p.then((r) => (timings[name] = r.ms), () => {});
 });
 
 afterAll(async () => {
@@ -218,12 +246,37 @@ describe.concurrent('dailies generate renders', { timeout: 120_000 }, () => {
     expect(await decodeFrames(output!.video)).toHaveLength(DEFAULT_FRAMES);
   });
 
-  it('extends a clip from an earlier run into a longer one', async () => {
+  it('extends a clip forward: the output is the clip, then one window of new frames after the overlap', async () => {
     const input = summaryOf(await takes).outputs[0]!.video;
     const [output] = summaryOf(await extended).outputs;
     await expectH264(output!.video);
-    const [before, after] = [await decodeFrames(input), await decodeFrames(output!.video)];
-    expect(after.length).toBeGreaterThan(before.length);
+    const [source, whole] = [await decodeFrames(input), await decodeFrames(output!.video)];
+    // tiny-pixel renders 4-frame windows; the default overlap of 3 leaves room for 1 new frame.
+    expect(whole).toHaveLength(DEFAULT_FRAMES + 1);
+    expectSameFrames(whole.slice(0, DEFAULT_FRAMES), source);
+  });
+
+  it('extends a clip backward: the output is the new frames, then the clip', async () => {
+    const input = summaryOf(await takes).outputs[0]!.video;
+    const whole = await decodeFrames(summaryOf(await backward).outputs[0]!.video);
+    expect(whole).toHaveLength(3 + DEFAULT_FRAMES);
+    expectSameFrames(whole.slice(3), await decodeFrames(input));
+  });
+
+  it('bridges two clips: the output is the first, a transition, then the second', async () => {
+    const [a, b] = summaryOf(await takes).outputs.map((o) => o.video);
+    const whole = await decodeFrames(summaryOf(await bridged).outputs[0]!.video);
+    // Default transition: one 4-frame window minus an overlap of 1 at each end.
+    expect(whole).toHaveLength(DEFAULT_FRAMES + 2 + DEFAULT_FRAMES);
+    expectSameFrames(whole.slice(0, DEFAULT_FRAMES), await decodeFrames(a!));
+    expectSameFrames(whole.slice(-DEFAULT_FRAMES), await decodeFrames(b!));
+  });
+
+  it('renders --duration past one model window as a chain, one video per take', async () => {
+    const summary = summaryOf(await long);
+    expect(summary.outputs.map((o) => o.seed)).toEqual([5, 6]);
+    // 1.5 s at 8 fps: 12 frames from 4-frame windows.
+    for (const o of summary.outputs) expect(await decodeFrames(o.video)).toHaveLength(12);
   });
 
   it('renders with a diffusers-layout latent model', async () => {
@@ -237,6 +290,7 @@ describe.concurrent('dailies generate renders', { timeout: 120_000 }, () => {
     expect(r).toMatchObject({ code: 0, stderr: '' });
     expect(r.stdout).toMatch(/^Usage: dailies generate --prompt/);
     expect(r.stdout).toContain('--variations N');
+    expect(r.stdout).toContain('--bridge A B');
   });
 });
 
@@ -262,7 +316,32 @@ const cases: [string, () => string[], RegExp][] = [
   ['--extend of a text file', () => ['--prompt', 'x', '--extend', notes], /^The file "notes\.txt" is not a video or image ffmpeg can read; use an MP4/],
   ['--extend of a missing file', () => ['--prompt', 'x', '--extend', dir('gone.mp4')], /^The file "gone\.mp4" does not exist; check the path and try again\.$/],
   ['--image with --extend', () => ['--prompt', 'x', '--image', still, '--extend', still], /^Options --image and --extend cannot be combined; /],
+  ['--overlap that fills a bridge window', () => ['--prompt', 'x', '--bridge', still, still, '--overlap', '2'], /^Option --overlap 2 leaves no new frame between the known ends of the model's 4-frame window; use at most 1\.$/],
 ];
+
+// Refused while reading the options, before anything is loaded: checked in-process, no spawn.
+describe('dailies generate option checks', () => {
+  it.each([
+    [['--extend', 'a.mp4', '--bridge', 'a.mp4', 'b.mp4'], /^Options --extend and --bridge cannot be combined; extend one clip or bridge two, not both\.$/],
+    [['--image', 'a.png', '--bridge', 'a.mp4', 'b.mp4'], /^Options --image and --bridge cannot be combined; /],
+    [['--bridge', 'a.mp4'], /^Option --bridge needs two clips, the one to leave and the one to arrive at; write --bridge FROM\.mp4 TO\.mp4\.$/],
+    [['--bridge', 'a.mp4', '--seed', '1'], /^Option --bridge needs two clips/],
+    [['--bridge', 'a.mp4', 'b.mp4', '--bridge=c.mp4', 'd.mp4'], /^Option --bridge is given more than once; /],
+    [['--direction', 'backward'], /^Option --direction only applies to --extend; add --extend CLIP or drop --direction\.$/],
+    [['--extend', 'a.mp4', '--direction', 'sideways'], /^Option --direction must be forward or backward \(got "sideways"\); /],
+    [['--frames', '4', '--duration', '2'], /^Options --frames and --duration cannot be combined; give the length once, in frames or in seconds\.$/],
+    [['--duration', '0'], /^Option --duration must be more than 0 seconds \(got 0\); /],
+    [['--overlap', '2'], /^Option --overlap only applies to renders that join windows \(--extend, --bridge or --duration\); add one of them or drop --overlap\.$/],
+  ])('refuses %j', (args, message) => {
+    expect(() => parseGenerateArgs(['--prompt', 'x', ...args])).toThrow(message);
+  });
+
+  it('reads --bridge with its two clips anywhere on the line', () => {
+    expect(parseGenerateArgs(['--bridge', 'a.mp4', 'b.mp4', '--prompt', 'x', '--duration', '1.5'])).toMatchObject({ bridge: ['a.mp4', 'b.mp4'], duration: 1.5, prompt: 'x' });
+    expect(parseGenerateArgs(['--prompt', 'x', '--bridge=a.mp4', 'b.mp4'])).toMatchObject({ bridge: ['a.mp4', 'b.mp4'] });
+    expect(parseGenerateArgs(['--bridge', 'a.mp4', '--help'])).toBeNull();
+  });
+});
 
 describe.concurrent('dailies generate refuses bad input with one line and an untouched --out', { timeout: 120_000 }, () => {
   it.each(cases)('%s', async (_label, args, message) => {

@@ -71,17 +71,35 @@ describe('latent pipeline across tokenizer variants', () => {
     const image = makeClip(20, 20, 1, (_f, x, y, c) => (x * 12 + y * 5 + c * 70) % 256);
     const r = await model.generate({ prompt: 'a red circle', seed: 1, steps: 4, image: { frame: image, strength: 0.5 } });
     expect(r.takes[0]!.clip.frames).toHaveLength(4);
-    const extended = await model.generate({ prompt: 'a red circle', seed: 1, steps: 4, extend: { clip: r.takes[0]!.clip, overlap: 1 } });
-    expect(extended.takes[0]!.clip.frames).toHaveLength(4);
   });
 
-  it('explains that a latent model without a VAE encoder cannot start from an image', async () => {
+  it('keeps known frames at both ends through the VAE encoder, each take its own head', async () => {
+    const model = await open(TINY_LATENT_JSON);
+    const heads = [0, 1].map((b) => makeClip(32, 32, 1, (_f, x, y, c) => (b * 100 + x * 12 + y * 5 + c * 70) % 256));
+    const tail = makeClip(20, 20, 2, (f, x, y, c) => (f * 60 + x * 3 + y * 9 + c * 40) % 256);
+    const render = (seed: number) => model.generate({ prompt: 'a red circle', seed, steps: 4, frames: 5, variations: 2, known: { head: heads, tail: [tail] } });
+    const [a, b] = [await render(1), await render(2)];
+    // Known frames end as their encoded latents, whatever the noise; the decoder works frame by
+    // frame, so they decode to the same pixels for every seed. The new frame in between does not.
+    for (const take of [0, 1]) {
+      const [fa, fb] = [a.takes[take]!.clip.frames, b.takes[take]!.clip.frames];
+      expect(fa).toHaveLength(5);
+      for (const f of [0, 3, 4]) expect(maxAbsDiff(fa[f]!, fb[f]!)).toBeLessThanOrEqual(1);
+      expect(meanAbsDiff(fa[1]!, fb[1]!)).toBeGreaterThan(1);
+    }
+    // Each take decodes its own head.
+    expect(meanAbsDiff(a.takes[0]!.clip.frames[0]!, a.takes[1]!.clip.frames[0]!)).toBeGreaterThan(1);
+  });
+
+  it('explains that a latent model without a VAE encoder cannot start from an image or keep known frames', async () => {
     const model = await open(TINY_LATENT_CLIP);
     const image = makeClip(32, 32, 1, () => 128);
-    const e = await rejection(model.generate({ prompt: 'a red circle', seed: 1, image: { frame: image, strength: 0.5 } }));
-    expect(e.code).toBe('bad_input');
-    expect(e.message).toBe(
-      'Model tiny-latent-clip-slow has no VAE encoder, so it cannot start from an image or extend a clip; drop the image/extend option or use a model folder with vae_encoder/model.onnx.',
-    );
+    const expected =
+      'Model tiny-latent-clip-slow has no VAE encoder, so it cannot start from an image or keep known frames (extend or bridge a clip); drop that option or use a model folder with vae_encoder/model.onnx.';
+    for (const request of [{ image: { frame: image, strength: 0.5 } }, { known: { tail: [image] } }]) {
+      const e = await rejection(model.generate({ prompt: 'a red circle', seed: 1, ...request }));
+      expect(e.code).toBe('bad_input');
+      expect(e.message).toBe(expected);
+    }
   });
 });

@@ -49,21 +49,34 @@ describe('pixel-space pipeline', () => {
     expect(high).toBeGreaterThan(30);
   });
 
-  it('extends a clip: the first overlap frames are the last frames of the given clip', async () => {
-    const clip = makeClip(16, 16, 5, (f, x, y, c) => (f * 40 + x * 7 + y * 3 + c * 50) % 256);
+  it('keeps known frames at both ends of the window, per take or shared, and fills the frames between', async () => {
+    // Take 0 and take 1 each continue their own clip (head), and both lead into one clip (tail).
+    const heads = [0, 1].map((b) => makeClip(16, 16, 2, (f, x, y, c) => (b * 90 + f * 40 + x * 7 + y * 3 + c * 50) % 256));
+    const tail = makeClip(16, 16, 1, (_f, x, y, c) => (x * 11 + y * 13 + c * 30) % 256);
     const previews: PreviewEvent[] = [];
-    const r = await model.generate(
-      { prompt: 'a red circle', seed: 5, frames: 4, variations: 2, extend: { clip, overlap: 2 }, previewSteps: [1] },
-      { onPreview: (p) => void previews.push(p) },
-    );
+    const request = { prompt: 'a red circle', seed: 5, frames: 6, variations: 2, known: { head: heads, tail: [tail] }, previewSteps: [1] };
+    const r = await model.generate(request, { onPreview: (p) => void previews.push(p) });
+    r.takes.forEach((take, b) => {
+      const frames = take.clip.frames;
+      expect(frames).toHaveLength(6);
+      // Pixel models keep known frames exactly: bytes -> [-1, 1] -> bytes round-trips.
+      expect(maxAbsDiff(frames[0]!, heads[b]!.frames[0]!)).toBe(0);
+      expect(maxAbsDiff(frames[1]!, heads[b]!.frames[1]!)).toBe(0);
+      expect(maxAbsDiff(frames[5]!, tail.frames[0]!)).toBe(0);
+      for (const f of [2, 3, 4]) expect(meanAbsDiff(frames[f]!, heads[b]!.frames[1]!)).toBeGreaterThan(10);
+    });
     // Previews show the clean known frames, not their noised copies in the running sample.
-    expect(maxAbsDiff(previews[0]!.takes[1]!.frames[0]!, clip.frames[3]!)).toBeLessThanOrEqual(1);
-    for (const take of r.takes) {
-      expect(take.clip.frames).toHaveLength(4);
-      expect(maxAbsDiff(take.clip.frames[0]!, clip.frames[3]!)).toBeLessThanOrEqual(1);
-      expect(maxAbsDiff(take.clip.frames[1]!, clip.frames[4]!)).toBeLessThanOrEqual(1);
-      expect(meanAbsDiff(take.clip.frames[2]!, clip.frames[4]!)).toBeGreaterThan(10);
-    }
+    expect(maxAbsDiff(previews[0]!.takes[1]!.frames[0]!, heads[1]!.frames[0]!)).toBe(0);
+    expect(maxAbsDiff(previews[0]!.takes[1]!.frames[5]!, tail.frames[0]!)).toBe(0);
+    // Take 1 is take 1 rendered alone with its own known frames: each take reads its own clip.
+    const alone = await model.generate({ ...request, seed: 6, variations: 1, known: { head: [heads[1]!], tail: [tail] } });
+    alone.takes[0]!.clip.frames.forEach((f, i) => expect(maxAbsDiff(f, r.takes[1]!.clip.frames[i]!)).toBeLessThanOrEqual(1));
+  });
+
+  it('resizes known frames of another size to the model size', async () => {
+    const big = makeClip(24, 24, 1, (_f, x, _y, c) => (c === 0 ? 255 : x * 10));
+    const r = await model.generate({ prompt: 'a red circle', seed: 5, frames: 3, known: { tail: [big] } });
+    expect(maxAbsDiff(r.takes[0]!.clip.frames[2]!, chwToRgb(rgbToChw(big.frames[0]!, 24, 24, 16, 16), 16, 16))).toBe(0);
   });
 
   it('previews the predicted clean video at the requested steps', async () => {

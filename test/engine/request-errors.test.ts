@@ -43,17 +43,26 @@ describe('request checks', () => {
     expect(message(request)).toBe(expected);
   });
 
-  it('rejects bad image and extension requests', () => {
+  it('rejects bad image and known-frame requests', () => {
     const still = makeClip(8, 8, 1, () => 0);
     expect(message({ image: { frame: still, strength: 0 } })).toBe('image.strength must be above 0 and at most 1 (got 0).');
     expect(message({ image: { frame: { ...still, frames: [new Uint8Array(10)] }, strength: 0.5 } })).toBe('image.frame.frames.0 must hold width*height*3 = 192 bytes (got 10).');
     expect(message({ image: { frame: { ...still, frames: [] }, strength: 0.5 } })).toBe('image.frame.frames must hold at least one frame.');
-    const clip = makeClip(16, 16, 3, () => 0);
-    expect(message({ extend: { clip, overlap: 4 }, frames: 4 })).toBe('extend.overlap must be less than frames (4) so the extension adds new frames (got 4).');
-    expect(message({ extend: { clip: makeClip(16, 16, 1, () => 0), overlap: 2 } })).toBe("extend.overlap must not exceed the clip's 1 frames (got 2).");
-    expect(message({ extend: { clip, overlap: 1 }, image: { frame: still, strength: 0.5 } })).toBe(
-      'image cannot be combined with extend; start from an image or continue a clip, not both.',
+    const clip = makeClip(16, 16, 2, () => 0);
+    const one = makeClip(16, 16, 1, () => 0);
+    expect(message({ known: { head: [clip], tail: [clip] }, frames: 4 })).toBe(
+      'known holds 2 head and 2 tail frames, which leaves no new frame in 4 frames; keep fewer known frames or render more frames.',
     );
+    expect(message({ known: { head: [clip, clip, clip] }, variations: 2 })).toBe('known.head must hold one clip for every take or one per take, 1 or 2 clips (got 3).');
+    expect(message({ known: { tail: [clip, clip] } })).toBe('known.tail must hold one clip (got 2).');
+    expect(message({ known: { head: [clip, one] }, variations: 2 })).toBe('known.head clips must all hold the same number of frames (got 2 and 1).');
+    expect(message({ known: { tail: [{ ...one, frames: [new Uint8Array(10)] }] } })).toBe('known.tail.0.frames.0 must hold width*height*3 = 768 bytes (got 10).');
+    expect(message({ known: { head: [clip] }, image: { frame: still, strength: 0.5 } })).toBe(
+      'image cannot be combined with known frames; start from an image or continue a clip, not both.',
+    );
+    const resolved = checkRequest({ ...ok, variations: 2, known: { head: [clip, clip], tail: [one] } }, manifest);
+    expect(resolved.known).toEqual({ head: [clip, clip], tail: [one] });
+    expect(checkRequest({ ...ok, known: {} }, manifest).known).toBeUndefined();
   });
 
   it('spaces default previews before the last step', () => {

@@ -1,0 +1,111 @@
+import { performance } from 'node:perf_hooks';
+import { DailiesError } from '../../src/errors.ts';
+import { keptFrames, planSegments, segmentKnown, type Segment } from '../../src/core/segment-plan.ts';
+import type { Clip, GenerateRequest, GenerateResult, VideoModel } from '../../src/core/ports/video-model.ts';
+
+/*
+ * Renders longer than one model window, as chains of temporal-inpainting calls planned by
+ * src/core/segment-plan.ts: continuing a clip forward, leading into one (backward), bridging two,
+ * or a long clip from nothing. Every take continues its own frames, so take i of a chain is one
+ * video made of take i of every segment.
+ */
+
+export interface ChainContext {
+  /** The clip the new frames follow (continued forward; a bridge's `from`). At the model's frame size. */
+  before?: Clip;
+  /** The clip the new frames lead into (extended backward; a bridge's `to`). At the model's frame size. */
+  after?: Clip;
+}
+
+export interface ChainOptions {
+  /** Known frames carried across each join. */
+  overlap: number;
+  /** Frames per model call (the model's native frame count). */
+  window: number;
+  signal?: AbortSignal;
+  /** Called as segment k (1-based) of n starts. */
+  onSegment?(k: number, n: number): void;
+}
+
+/**
+ * Renders `base.frames` new frames (default: one window) around `context`. The result has one
+ * clip per take holding only the new frames, in time order; the caller puts them next to the
+ * context. A still in `base.image` starts the first segment of a chain without context. Frames
+ * are at the model's size (the size it decodes to), which context clips must match.
+ */
+export async function renderChain(model: VideoModel, base: GenerateRequest, context: ChainContext, opts: ChainOptions): Promise<GenerateResult> {
+  const started = performance.now();
+  if (base.known) throw new DailiesError('bad_input', "A chain takes its known frames from its context; pass the clips as context.before and context.after, not as known frames.");
+  const { width, height } = model.defaults;
+  for (const [name, clip] of [['before', context.before], ['after', context.after]] as const) {
+    if (clip && (clip.width !== width || clip.height !== height)) {
+      throw new DailiesError('bad_input', `The clip ${name} the new frames is ${clip.width}x${clip.height}, but ${model.name} renders ${width}x${height}; resize it to the model's size first.`);
+    }
+  }
+  const before = context.before?.frames ?? [];
+  const after = context.after?.frames ?? [];
+  const frames = base.frames ?? model.defaults.frames;
+  const takes = base.variations ?? 1;
+  const plan = planSegments({ frames, window: opts.window, overlap: opts.overlap, headAvailable: before.length, tailAvailable: after.length });
+
+  // Per take, the new frames in time order. Segments run in an order where every frame a
+  // segment's known frames are cut from already exists (segment-plan's contract), so the slots
+  // still empty are never read.
+  const made: Uint8Array[][] = Array.from({ length: takes }, () => new Array<Uint8Array>(frames));
+  const timings = { encodePrompt: 0, denoise: 0, decode: 0 };
+  const size = { width, height, fps: model.defaults.fps };
+  for (const segment of plan) {
+    opts.onSegment?.(segment.index + 1, plan.length);
+    const known = made.map((mine) => segmentKnown(segment, [...before, ...mine.slice(0, segment.start)], [...mine.slice(segment.start + segment.newFrames), ...after]));
+    const result = await model.generate(segmentRequest({ ...base, variations: takes }, segment, known, size), opts.signal ? { signal: opts.signal } : {});
+    result.takes.forEach(({ clip }, b) => made[b]!.splice(segment.start, segment.newFrames, ...keptFrames(segment, clip)));
+    for (const key of Object.keys(timings) as (keyof typeof timings)[]) timings[key] += result.timingsMs[key];
+  }
+  return {
+    takes: made.map((frames, b) => ({ seed: base.seed + b, clip: { ...size, frames } })),
+    timingsMs: { total: performance.now() - started, ...timings },
+  };
+}
+
+/**
+ * The model call for one segment of a chain: `base` with the segment's window, its seed, and per
+ * take the known frames cut by segmentKnown (from the context and the frames made so far; `size`
+ * is their frame size).
+ */
+function segmentRequest(
+  base: GenerateRequest,
+  segment: Segment,
+  known: { head: Uint8Array[]; tail: Uint8Array[] }[],
+  size: Pick<Clip, 'width' | 'height' | 'fps'>,
+): GenerateRequest {
+  const { image, ...rest } = base;
+  const side = (pick: (k: (typeof known)[number]) => Uint8Array[]): Clip[] | undefined => {
+    const perTake = known.map(pick);
+    if (perTake[0]!.length === 0) return undefined;
+    // Takes that share their known frames (the start of a chain: the same context clip) pass one
+    // clip, which a latent model then encodes once.
+    const shared = perTake.every((frames) => frames.every((f, i) => f === perTake[0]![i]));
+    return (shared ? perTake.slice(0, 1) : perTake).map((frames) => ({ ...size, frames }));
+  };
+  const head = side((k) => k.head);
+  const tail = side((k) => k.tail);
+  return {
+    ...rest,
+    seed: segmentSeed(base.seed, segment.index),
+    frames: segment.frames,
+    // The still animates the first segment; later ones continue from their known frames.
+    ...(image && segment.index === 0 ? { image } : {}),
+    ...(head || tail ? { known: { ...(head && { head }), ...(tail && { tail }) } } : {}),
+  };
+}
+
+/**
+ * Seed of segment k: a new stretch of noise for each segment (the same noise in every window
+ * would repeat its patterns along the video), an offset from the base seed so that take i, seeded
+ * base + i, is still the take rendered alone with seed base + i, and segment 0 is the plain render.
+ * The same offsets as the worker's chains (workers/segment-runner.ts), so a chain rendered here and
+ * one a worker renders from the same seed use the same noise.
+ */
+export function segmentSeed(seed: number, k: number): number {
+  return (seed + k * 7919) >>> 0;
+}

@@ -1,0 +1,109 @@
+import { describe, expect, it } from 'vitest';
+import { renderChain, segmentSeed } from '../../models/engine/chain.ts';
+import type { Clip, GenerateRequest, GenerateResult, VideoModel } from '../../src/core/ports/video-model.ts';
+import { rejection } from './engine-fixtures.ts';
+
+/*
+ * renderChain's bookkeeping, against a stand-in model that returns its known frames where the
+ * request put them and labelled new frames elsewhere: which frames each segment is given, in
+ * which order segments run, and how the new frames are put together. What the real model makes
+ * of the known frames is in chain-shapes.test.ts.
+ */
+
+const SIZE = { width: 2, height: 2, fps: 8 };
+
+/** A 2x2 frame whose every pixel is [a, b, c]. */
+const frame = (a: number, b: number, c: number) => Uint8Array.from({ length: 12 }, (_, i) => [a, b, c][i % 3]!);
+const label = (f: Uint8Array) => [f[0], f[1], f[2]];
+const clip = (count: number, tag: number): Clip => ({ ...SIZE, frames: Array.from({ length: count }, (_, i) => frame(tag, 0, i)) });
+
+/** New frame i of call k for take b is [b, k, i]; like shapes-v1, it renders only full windows. */
+function standIn(window: number) {
+  const calls: GenerateRequest[] = [];
+  const model: VideoModel = {
+    name: 'stand-in',
+    defaults: { frames: window, steps: 1, guidance: 1, outputSize: 2, ...SIZE, width: 2, height: 2 },
+    async generate(request: GenerateRequest): Promise<GenerateResult> {
+      const k = calls.push(request) - 1;
+      if (request.frames !== window) throw new Error(`asked for ${request.frames} frames, not a full window of ${window}`);
+      const takes = Array.from({ length: request.variations ?? 1 }, (_, b) => {
+        const mine = (clips?: Clip[]) => (clips ? clips[clips.length === 1 ? 0 : b]!.frames : []);
+        const [head, tail] = [mine(request.known?.head), mine(request.known?.tail)];
+        const fresh = Array.from({ length: window - head.length - tail.length }, (_, i) => frame(b, k, i));
+        return { seed: request.seed + b, clip: { ...SIZE, frames: [...head, ...fresh, ...tail] } };
+      });
+      return { takes, timingsMs: { total: 1, encodePrompt: 1, denoise: 1, decode: 1 } };
+    },
+    dispose: async () => {},
+  };
+  return { model, calls };
+}
+
+const base = { prompt: 'a red circle', seed: 100 };
+
+describe('renderChain', () => {
+  it('continues each take from its own frames, the first segment from the shared clip', async () => {
+    const { model, calls } = standIn(4);
+    const segments: [number, number][] = [];
+    const r = await renderChain(model, { ...base, frames: 10, variations: 2 }, { before: clip(3, 200) }, { overlap: 1, window: 4, onSegment: (k, n) => segments.push([k, n]) });
+    expect(segments).toEqual([[1, 4], [2, 4], [3, 4], [4, 4]]);
+    // 3 + 3 + 3 new frames after one known frame each, then the last window takes 3 known frames
+    // to make 1 new one.
+    for (const b of [0, 1]) {
+      expect(r.takes[b]!.seed).toBe(100 + b);
+      expect(r.takes[b]!.clip.frames.map(label)).toEqual([
+        [b, 0, 0], [b, 0, 1], [b, 0, 2], [b, 1, 0], [b, 1, 1], [b, 1, 2], [b, 2, 0], [b, 2, 1], [b, 2, 2], [b, 3, 0],
+      ]);
+    }
+    // Both takes start from the clip's last frame: one clip, which a latent model encodes once.
+    expect(calls[0]!.known!.head!.map((c) => c.frames.map(label))).toEqual([[[200, 0, 2]]]);
+    // Later segments: take b's own last frames.
+    expect(calls[1]!.known!.head!.map((c) => c.frames.map(label))).toEqual([[[0, 0, 2]], [[1, 0, 2]]]);
+    expect(calls[3]!.known!.head!.map((c) => c.frames.map(label))).toEqual([
+      [[0, 2, 0], [0, 2, 1], [0, 2, 2]],
+      [[1, 2, 0], [1, 2, 1], [1, 2, 2]],
+    ]);
+    expect(calls.every((c) => c.known!.tail === undefined)).toBe(true);
+    // A new stretch of noise per segment, the plain render's seed first.
+    expect(calls.map((c) => c.seed)).toEqual([0, 1, 2, 3].map((k) => segmentSeed(100, k)));
+    expect(calls[0]!.seed).toBe(100);
+  });
+
+  it('extends backward from the end towards the start, returning the new frames in time order', async () => {
+    const { model, calls } = standIn(4);
+    const r = await renderChain(model, { ...base, frames: 5 }, { after: clip(3, 200) }, { overlap: 1, window: 4 });
+    // The window next to the clip first, leading into its first frame; then the one before it.
+    expect(calls.map((c) => [c.known?.head, c.known?.tail?.[0]!.frames.map(label)])).toEqual([
+      [undefined, [[200, 0, 0]]],
+      [undefined, [[0, 0, 0], [0, 0, 1]]],
+    ]);
+    expect(r.takes[0]!.clip.frames.map(label)).toEqual([[0, 1, 0], [0, 1, 1], [0, 0, 0], [0, 0, 1], [0, 0, 2]]);
+  });
+
+  it('bridges two clips in full windows, known frames at both ends of the last', async () => {
+    const { model, calls } = standIn(16);
+    // 10 new frames do not fit between 4 + 4 known ones, so two windows; the first is filled
+    // with more of `from` (segment-plan once sent a shorter window here, which shapes-v1 refuses).
+    const r = await renderChain(model, { ...base, frames: 10 }, { before: clip(16, 200), after: clip(16, 201) }, { overlap: 4, window: 16 });
+    expect(calls.map((c) => c.frames)).toEqual([16, 16]);
+    expect(calls.map((c) => c.known?.tail?.[0]!.frames.length)).toEqual([undefined, 4]);
+    expect(calls[1]!.known!.tail![0]!.frames.map(label)).toEqual([0, 1, 2, 3].map((i) => [201, 0, i]));
+    expect(r.takes[0]!.clip.frames).toHaveLength(10);
+  });
+
+  it('animates a still in the first segment only', async () => {
+    const { model, calls } = standIn(4);
+    const image = { frame: clip(1, 7), strength: 0.5 };
+    await renderChain(model, { ...base, frames: 6, image }, {}, { overlap: 1, window: 4 });
+    expect(calls.map((c) => [c.image !== undefined, c.known !== undefined])).toEqual([
+      [true, false],
+      [false, true],
+    ]);
+  });
+
+  it('refuses a context clip that is not at the model size', async () => {
+    const { model } = standIn(4);
+    const e = await rejection(renderChain(model, { ...base, frames: 3 }, { after: { ...clip(2, 1), width: 4, height: 1 } }, { overlap: 1, window: 4 }));
+    expect(e.message).toBe("The clip after the new frames is 4x1, but stand-in renders 2x2; resize it to the model's size first.");
+  });
+});
