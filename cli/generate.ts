@@ -3,6 +3,7 @@ import { setMaxListeners } from 'node:events';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { ChainContext } from '../models/engine/chain.ts';
 import type { GenerateRequest, GenerateResult, VideoModel } from '../src/core/ports/video-model.ts';
+import { CONTINUATION_STRENGTH } from '../src/core/segment-plan.ts';
 import { DailiesError, isDailiesError } from '../src/errors.ts';
 import { parseCliArgs } from '../src/util/cli-args.ts';
 
@@ -31,6 +32,10 @@ const HELP = `Usage: dailies generate --prompt "a red circle moving left on a bl
   --bridge A B         a transition from clip A into clip B; the output is A, the transition, B
                        (default length: one model window minus twice the overlap)
   --overlap N          known frames carried across each join (default 4)
+  --continuity-strength X
+                       how far new frames may stray from the known frames they join, above 0
+                       and at most 1: 1 starts them from noise (a visible step at each join),
+                       lower from the known frames: smoother, but less motion (default ${CONTINUATION_STRENGTH})
   --model DIR          model folder: model.json package or diffusers ONNX export (default: built-in)
   --provider NAME      cpu | cuda (default cpu);  --device N  GPU id for cuda
   --out DIR            where to write files (default ./out)
@@ -42,7 +47,7 @@ const OPTIONS = {
   prompt: { type: 'string' }, negative: { type: 'string' }, seed: { type: 'string' }, steps: { type: 'string' },
   guidance: { type: 'string' }, frames: { type: 'string' }, variations: { type: 'string' }, scheduler: { type: 'string' },
   image: { type: 'string' }, strength: { type: 'string' }, extend: { type: 'string' }, overlap: { type: 'string' },
-  duration: { type: 'string' }, direction: { type: 'string' },
+  duration: { type: 'string' }, direction: { type: 'string' }, 'continuity-strength': { type: 'string' },
   model: { type: 'string' }, provider: { type: 'string' }, device: { type: 'string' }, out: { type: 'string' },
   json: { type: 'boolean' },
 } as const;
@@ -66,6 +71,8 @@ export interface GenerateArgs {
   /** The clip to leave and the clip to arrive at. */
   bridge?: [string, string];
   overlap?: number;
+  /** Where the new frames of a chain start (GenerateRequest.known.strength). */
+  continuityStrength: number;
   model?: string;
   provider: 'cpu' | 'cuda';
   device?: number;
@@ -137,6 +144,8 @@ export function parseGenerateArgs(argv: string[]): GenerateArgs | null {
   if (strength !== undefined && !(strength > 0 && strength <= 1)) throw usageError(`Option --strength must be above 0 and at most 1 (got ${strength})`);
   const overlap = number('overlap', true);
   if (overlap !== undefined && overlap < 1) throw usageError(`Option --overlap must be at least 1 frame (got ${overlap})`);
+  const continuity = number('continuity-strength');
+  if (continuity !== undefined && !(continuity > 0 && continuity <= 1)) throw usageError(`Option --continuity-strength must be above 0 and at most 1 (got ${continuity})`);
   const device = number('device', true);
   if (device !== undefined && device < 0) throw usageError(`Option --device must be a GPU id from 0 (got ${device})`);
   const provider = oneOf('provider', ['cpu', 'cuda'] as const) ?? 'cpu';
@@ -156,12 +165,21 @@ export function parseGenerateArgs(argv: string[]): GenerateArgs | null {
   if (text('frames') !== undefined && duration !== undefined) throw usageError('Options --frames and --duration cannot be combined', 'give the length once, in frames or in seconds');
   if (strength !== undefined && image === undefined) throw usageError('Option --strength only applies to --image', 'add --image FILE or drop --strength');
   if (direction !== undefined && extend === undefined) throw usageError('Option --direction only applies to --extend', 'add --extend CLIP or drop --direction');
-  if (overlap !== undefined && extend === undefined && !bridge && duration === undefined) {
-    throw usageError('Option --overlap only applies to renders that join windows (--extend, --bridge or --duration)', 'add one of them or drop --overlap');
+  for (const [name, value] of [['overlap', overlap], ['continuity-strength', continuity]] as const) {
+    if (value !== undefined && extend === undefined && !bridge && duration === undefined) {
+      throw usageError(`Option --${name} only applies to renders that join windows (--extend, --bridge or --duration)`, `add one of them or drop --${name}`);
+    }
   }
   if (device !== undefined && provider !== 'cuda') throw usageError('Option --device picks a GPU for --provider cuda', 'add --provider cuda or drop --device');
 
-  const args: GenerateArgs = { prompt, strength: strength ?? 0.7, provider, out: text('out') ?? 'out', json: raw.json === true };
+  const args: GenerateArgs = {
+    prompt,
+    strength: strength ?? 0.7,
+    continuityStrength: continuity ?? CONTINUATION_STRENGTH,
+    provider,
+    out: text('out') ?? 'out',
+    json: raw.json === true,
+  };
   const optional = {
     negative: text('negative'), seed: number('seed'), steps: number('steps'), guidance: number('guidance'), frames: number('frames'),
     variations: number('variations'), scheduler: oneOf('scheduler', ['ddim', 'dpmpp-2m'] as const), image, extend, overlap,
@@ -240,7 +258,7 @@ export async function run(argv: string[]): Promise<number> {
 
     // 3. Render every take in one batched run per model window.
     const rendering: Promise<GenerateResult> = chain
-      ? renderChain(m, { ...request, frames: chain.frames }, context, { overlap: chain.overlap, window: chain.window, signal })
+      ? renderChain(m, { ...request, frames: chain.frames }, context, { overlap: chain.overlap, window: chain.window, strength: args.continuityStrength, signal })
       : m.generate(request, { signal });
     const result = await rendering.catch((e: unknown) => {
       throw isDailiesError(e) ? inCliTerms(e) : e;

@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { DailiesError } from '../../src/errors.ts';
-import { keptFrames, planSegments, segmentKnown, type Segment } from '../../src/core/segment-plan.ts';
+import { CONTINUATION_STRENGTH, keptFrames, planSegments, segmentKnown, type Segment } from '../../src/core/segment-plan.ts';
 import type { Clip, GenerateRequest, GenerateResult, VideoModel } from '../../src/core/ports/video-model.ts';
 
 /*
@@ -22,6 +22,11 @@ export interface ChainOptions {
   overlap: number;
   /** Frames per model call (the model's native frame count). */
   window: number;
+  /**
+   * Where each segment's new frames start, in (0, 1] (GenerateRequest.known.strength): 1 from
+   * pure noise, lower from the nearest known frame. Default CONTINUATION_STRENGTH.
+   */
+  strength?: number;
   signal?: AbortSignal;
   /** Called as segment k (1-based) of n starts. */
   onSegment?(k: number, n: number): void;
@@ -42,6 +47,8 @@ export async function renderChain(model: VideoModel, base: GenerateRequest, cont
       throw new DailiesError('bad_input', `The clip ${name} the new frames is ${clip.width}x${clip.height}, but ${model.name} renders ${width}x${height}; resize it to the model's size first.`);
     }
   }
+  const strength = opts.strength ?? CONTINUATION_STRENGTH;
+  if (!(strength > 0 && strength <= 1)) throw new DailiesError('bad_input', `The continuation strength must be above 0 and at most 1 (got ${strength}).`);
   const before = context.before?.frames ?? [];
   const after = context.after?.frames ?? [];
   const frames = base.frames ?? model.defaults.frames;
@@ -57,7 +64,8 @@ export async function renderChain(model: VideoModel, base: GenerateRequest, cont
   for (const segment of plan) {
     opts.onSegment?.(segment.index + 1, plan.length);
     const known = made.map((mine) => segmentKnown(segment, [...before, ...mine.slice(0, segment.start)], [...mine.slice(segment.start + segment.newFrames), ...after]));
-    const result = await model.generate(segmentRequest({ ...base, variations: takes }, segment, known, size), opts.signal ? { signal: opts.signal } : {});
+    const request = segmentRequest({ ...base, variations: takes }, segment, known, size, strength);
+    const result = await model.generate(request, opts.signal ? { signal: opts.signal } : {});
     result.takes.forEach(({ clip }, b) => made[b]!.splice(segment.start, segment.newFrames, ...keptFrames(segment, clip)));
     for (const key of Object.keys(timings) as (keyof typeof timings)[]) timings[key] += result.timingsMs[key];
   }
@@ -70,13 +78,14 @@ export async function renderChain(model: VideoModel, base: GenerateRequest, cont
 /**
  * The model call for one segment of a chain: `base` with the segment's window, its seed, and per
  * take the known frames cut by segmentKnown (from the context and the frames made so far; `size`
- * is their frame size).
+ * is their frame size), which the new frames start from at `strength`.
  */
 function segmentRequest(
   base: GenerateRequest,
   segment: Segment,
   known: { head: Uint8Array[]; tail: Uint8Array[] }[],
   size: Pick<Clip, 'width' | 'height' | 'fps'>,
+  strength: number,
 ): GenerateRequest {
   const { image, ...rest } = base;
   const side = (pick: (k: (typeof known)[number]) => Uint8Array[]): Clip[] | undefined => {
@@ -95,7 +104,7 @@ function segmentRequest(
     frames: segment.frames,
     // The still animates the first segment; later ones continue from their known frames.
     ...(image && segment.index === 0 ? { image } : {}),
-    ...(head || tail ? { known: { ...(head && { head }), ...(tail && { tail }) } } : {}),
+    ...(head || tail ? { known: { ...(head && { head }), ...(tail && { tail }), strength } } : {}),
   };
 }
 

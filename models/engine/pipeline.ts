@@ -29,6 +29,8 @@ interface KnownFrames {
   data: Float32Array;
   head: number;
   tail: number;
+  /** Where the new frames start: 1 pure noise, below 1 the nearest known frame part-way noised. */
+  strength: number;
 }
 
 interface TextEmbedding {
@@ -67,7 +69,8 @@ export class DiffusionPipeline implements VideoModel {
     const req = checkRequest(request, this.m);
     checkAborted(signal);
     const scheduler = this.createScheduler(req.scheduler, this.m.scheduler);
-    scheduler.setTimesteps(req.steps, req.image?.strength);
+    // Image-to-video and continuations below strength 1 skip the noisiest steps (SDEdit).
+    scheduler.setTimesteps(req.steps, req.image?.strength ?? req.known?.strength);
     const timesteps = scheduler.timesteps;
     const totalSteps = timesteps.length;
     const previewSteps = new Set(req.previewSteps ?? defaultPreviewSteps(totalSteps));
@@ -97,6 +100,11 @@ export class DiffusionPipeline implements VideoModel {
       const clean = new Float32Array(perTake);
       for (let f = 0; f < shape.frames; f++) writeFrame(clean, shape, 0, f, still);
       latents = scheduler.addNoise(tile(clean, takes), noise, timesteps[0]!);
+    } else if (known && known.strength < 1) {
+      // Continuation (SDEdit): every new frame starts as its nearest known frame, the known frames
+      // as themselves, all noised to the first kept timestep. The model then only has to move
+      // the content on from where it is, instead of placing it afresh from the prompt.
+      latents = scheduler.addNoise(withStartFrames(known, shape, takes), noise, timesteps[0]!);
     } else {
       latents = noise.map((v) => v * scheduler.initNoiseSigma);
       // Temporal inpainting: known frames start as their own content at the first noise level.
@@ -212,7 +220,7 @@ export class DiffusionPipeline implements VideoModel {
       for (const clip of clips) encoded.push(await this.encodeFrames(clip.frames, clip));
       for (let b = 0; b < takes; b++) encoded[clips.length === 1 ? 0 : b]!.forEach((chw, f) => writeFrame(data, shape, b, first + f, chw));
     }
-    return { data, head, tail };
+    return { data, head, tail, strength: known.strength };
   }
 
   /** RGB24 frames -> what the denoiser works on (CHW pixels, or scaled VAE latents). */
@@ -344,6 +352,30 @@ export class DiffusionPipeline implements VideoModel {
 function keepKnown(target: Float32Array, source: Float32Array, known: KnownFrames, shape: VideoShape, takes: number): void {
   copyFrames(target, source, shape, takes, 0, known.head);
   copyFrames(target, source, shape, takes, shape.frames - known.tail, shape.frames);
+}
+
+/**
+ * The clean video a continuation starts from: the known frames, and each new frame a copy of its
+ * nearest known frame in time (the last head frame going forward, the first tail frame going
+ * backward). Between a head and a tail, a linear blend of those two frames by position, so a
+ * bridge starts as a cross-fade; for a latent model the blend is of latents.
+ */
+function withStartFrames(known: KnownFrames, shape: VideoShape, takes: number): Float32Array {
+  const data = Float32Array.from(known.data);
+  const [last, first] = [known.head - 1, shape.frames - known.tail];
+  for (let b = 0; b < takes; b++) {
+    const before = known.head > 0 ? readFrame(known.data, shape, b, last) : undefined;
+    const after = known.tail > 0 ? readFrame(known.data, shape, b, first) : undefined;
+    for (let f = known.head; f < first; f++) {
+      if (!before || !after) {
+        writeFrame(data, shape, b, f, (before ?? after)!);
+        continue;
+      }
+      const w = (f - last) / (first - last);
+      writeFrame(data, shape, b, f, before.map((v, k) => (1 - w) * v + w * after[k]!));
+    }
+  }
+  return data;
 }
 
 /** uncond + g * (cond - uncond); `prediction` holds the unconditional half first. */

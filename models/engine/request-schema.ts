@@ -19,8 +19,11 @@ export interface ResolvedRequest {
   variations: number;
   scheduler: 'ddim' | 'dpmpp-2m';
   image?: { frame: Clip; strength: number };
-  /** Known frames, present only when at least one side has clips; each side 1 clip or one per take. */
-  known?: { head?: Clip[]; tail?: Clip[] };
+  /**
+   * Known frames, present only when at least one side has clips; each side 1 clip or one per take.
+   * `strength` (default 1) shortens the schedule and starts the new frames from the known ones.
+   */
+  known?: { head?: Clip[]; tail?: Clip[]; strength: number };
   /** 1-based steps after which to preview, ascending; undefined: the default spacing. */
   previewSteps?: number[];
 }
@@ -80,6 +83,7 @@ function requestSchema(m: ModelManifest) {
         .object({
           head: z.array(ClipSchema, { error: 'must be a list of clips' }).optional(),
           tail: z.array(ClipSchema, { error: 'must be a list of clips' }).optional(),
+          strength: z.number({ error: 'must be a number above 0 and at most 1' }).refine((v) => v > 0 && v <= 1, { error: (iss) => `must be above 0 and at most 1 (got ${got(iss.input)})` }).optional(),
         })
         .optional(),
       previewSteps: z.array(whole(1, L.steps.max), { error: 'must be a list of step numbers' }).optional(),
@@ -102,6 +106,9 @@ function requestSchema(m: ModelManifest) {
         if (odd) {
           ctx.addIssue({ code: 'custom', path: ['known', side], message: `clips must all hold the same number of frames (got ${clips[0]!.frames.length} and ${odd.frames.length})` });
         }
+      }
+      if (r.known?.strength !== undefined && !head && !tail) {
+        ctx.addIssue({ code: 'custom', path: ['known', 'strength'], message: 'only applies to known frames; pass head or tail clips, or drop it' });
       }
       const [h, t] = [head?.[0]?.frames.length ?? 0, tail?.[0]?.frames.length ?? 0];
       if (h + t >= frames) {
@@ -132,13 +139,13 @@ export function checkRequest(request: GenerateRequest, m: ModelManifest): Resolv
     variations: r.variations ?? Math.max(1, m.limits.variations.min),
     scheduler: r.scheduler ?? m.scheduler.default,
     ...(r.image ? { image: { frame: r.image.frame as Clip, strength: r.image.strength } } : {}),
-    ...(r.known?.head || r.known?.tail ? { known: resolvedKnown(r.known.head as Clip[] | undefined, r.known.tail as Clip[] | undefined) } : {}),
+    ...(r.known?.head || r.known?.tail ? { known: resolvedKnown(r.known.head as Clip[] | undefined, r.known.tail as Clip[] | undefined, r.known.strength ?? 1) } : {}),
     ...(r.previewSteps ? { previewSteps: [...new Set(r.previewSteps)].sort((a, b) => a - b) } : {}),
   };
 }
 
-function resolvedKnown(head: Clip[] | undefined, tail: Clip[] | undefined): NonNullable<ResolvedRequest['known']> {
-  return { ...(head ? { head } : {}), ...(tail ? { tail } : {}) };
+function resolvedKnown(head: Clip[] | undefined, tail: Clip[] | undefined, strength: number): NonNullable<ResolvedRequest['known']> {
+  return { ...(head ? { head } : {}), ...(tail ? { tail } : {}), strength };
 }
 
 /** About four evenly spaced steps before the last (the final result follows anyway). */

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseGenerateArgs } from '../../cli/generate.ts';
+import { CONTINUATION_STRENGTH } from '../../src/core/segment-plan.ts';
 
 /*
  * `dailies generate` as a user runs it: the real entry point in a child process, the tiny
@@ -332,6 +333,8 @@ describe('dailies generate option checks', () => {
     [['--frames', '4', '--duration', '2'], /^Options --frames and --duration cannot be combined; give the length once, in frames or in seconds\.$/],
     [['--duration', '0'], /^Option --duration must be more than 0 seconds \(got 0\); /],
     [['--overlap', '2'], /^Option --overlap only applies to renders that join windows \(--extend, --bridge or --duration\); add one of them or drop --overlap\.$/],
+    [['--continuity-strength', '0.8'], /^Option --continuity-strength only applies to renders that join windows \(--extend, --bridge or --duration\); add one of them or drop --continuity-strength\.$/],
+    [['--duration', '4', '--continuity-strength', '0'], /^Option --continuity-strength must be above 0 and at most 1 \(got 0\); /],
   ])('refuses %j', (args, message) => {
     expect(() => parseGenerateArgs(['--prompt', 'x', ...args])).toThrow(message);
   });
@@ -340,6 +343,11 @@ describe('dailies generate option checks', () => {
     expect(parseGenerateArgs(['--bridge', 'a.mp4', 'b.mp4', '--prompt', 'x', '--duration', '1.5'])).toMatchObject({ bridge: ['a.mp4', 'b.mp4'], duration: 1.5, prompt: 'x' });
     expect(parseGenerateArgs(['--prompt', 'x', '--bridge=a.mp4', 'b.mp4'])).toMatchObject({ bridge: ['a.mp4', 'b.mp4'] });
     expect(parseGenerateArgs(['--bridge', 'a.mp4', '--help'])).toBeNull();
+  });
+
+  it('starts the new frames of joins at the shared continuation strength unless told otherwise', () => {
+    expect(parseGenerateArgs(['--prompt', 'x', '--duration', '4'])).toMatchObject({ continuityStrength: CONTINUATION_STRENGTH });
+    expect(parseGenerateArgs(['--prompt', 'x', '--extend', 'a.mp4', '--continuity-strength', '1'])).toMatchObject({ continuityStrength: 1 });
   });
 });
 

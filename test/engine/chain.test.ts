@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { renderChain, segmentSeed } from '../../models/engine/chain.ts';
 import type { Clip, GenerateRequest, GenerateResult, VideoModel } from '../../src/core/ports/video-model.ts';
+import { CONTINUATION_STRENGTH } from '../../src/core/segment-plan.ts';
 import { rejection } from './engine-fixtures.ts';
 
 /*
@@ -99,6 +100,17 @@ describe('renderChain', () => {
       [true, false],
       [false, true],
     ]);
+  });
+
+  it('starts every segment with known frames at the continuation strength, or the one asked for', async () => {
+    const { model, calls } = standIn(4);
+    await renderChain(model, { ...base, frames: 6 }, {}, { overlap: 1, window: 4 });
+    // The first segment has nothing to continue: no known frames, so no strength either.
+    expect(calls.map((c) => c.known?.strength)).toEqual([undefined, CONTINUATION_STRENGTH]);
+    await renderChain(model, { ...base, frames: 2 }, { before: clip(2, 200), after: clip(2, 201) }, { overlap: 1, window: 4, strength: 1 });
+    expect(calls.at(-1)!.known).toMatchObject({ strength: 1 });
+    const e = await rejection(renderChain(model, { ...base, frames: 3 }, { before: clip(2, 200) }, { overlap: 1, window: 4, strength: 0 }));
+    expect(e.message).toBe('The continuation strength must be above 0 and at most 1 (got 0).');
   });
 
   it('refuses a context clip that is not at the model size', async () => {

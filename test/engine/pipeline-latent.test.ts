@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadModel } from '../../models/engine/load-model.ts';
-import type { PreviewEvent, VideoModel } from '../../src/core/ports/video-model.ts';
+import type { Clip, PreviewEvent, VideoModel } from '../../src/core/ports/video-model.ts';
 import { CPU, makeClip, maxAbsDiff, meanAbsDiff, rejection, TINY_LATENT_CLIP, TINY_LATENT_JSON } from './engine-fixtures.ts';
 
 // tiny-latent: diffusers layout, 4-channel latents at 1/8 size, UNet weights in external data,
@@ -89,6 +89,27 @@ describe('latent pipeline across tokenizer variants', () => {
     }
     // Each take decodes its own head.
     expect(meanAbsDiff(a.takes[0]!.clip.frames[0]!, a.takes[1]!.clip.frames[0]!)).toBeGreaterThan(1);
+  });
+
+  it('starts the new frames from their nearest known latent below strength 1', async () => {
+    const model = await open(TINY_LATENT_JSON);
+    const head = makeClip(32, 32, 1, (_f, x, y, c) => (x * 12 + y * 5 + c * 70) % 256);
+    const tail = makeClip(32, 32, 1, (_f, x, y, c) => (250 - x * 6 + y * 3 + c * 40) % 256);
+    const render = async (known: { head?: Clip[]; tail?: Clip[] }, strength: number) =>
+      (await model.generate({ prompt: 'a red circle', seed: 3, steps: 10, frames: 5, known: { ...known, strength } })).takes[0]!.clip.frames;
+    // The decoder works frame by frame, so a new frame that keeps its known frame's latent decodes
+    // to the known frame as the model shows it (frame 0 going forward, frame 4 going backward).
+    const [forward, backward] = [await render({ head: [head] }, 0.1), await render({ tail: [tail] }, 0.1)];
+    const [freeForward, freeBackward] = [await render({ head: [head] }, 1), await render({ tail: [tail] }, 1)];
+    // (Random weights: one last step still moves the latent a little; from noise, anywhere.)
+    for (const f of [1, 2, 3, 4]) {
+      expect(meanAbsDiff(forward[f]!, forward[0]!)).toBeLessThan(5);
+      expect(meanAbsDiff(freeForward[f]!, freeForward[0]!)).toBeGreaterThan(30);
+    }
+    for (const f of [0, 1, 2, 3]) {
+      expect(meanAbsDiff(backward[f]!, backward[4]!)).toBeLessThan(5);
+      expect(meanAbsDiff(freeBackward[f]!, freeBackward[4]!)).toBeGreaterThan(30);
+    }
   });
 
   it('explains that a latent model without a VAE encoder cannot start from an image or keep known frames', async () => {

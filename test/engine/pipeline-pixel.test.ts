@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadModel } from '../../models/engine/load-model.ts';
 import { chwToRgb, rgbToChw } from '../../models/engine/pixels.ts';
-import type { GenerateResult, PreviewEvent, VideoModel } from '../../src/core/ports/video-model.ts';
+import type { Clip, GenerateResult, PreviewEvent, VideoModel } from '../../src/core/ports/video-model.ts';
 import { CPU, makeClip, maxAbsDiff, meanAbsDiff, rejection, TINY_PIXEL, TINY_PIXEL_FP16 } from './engine-fixtures.ts';
 
 // tiny-pixel: random weights, pixel space, 4 frames of 16x16, BFCHW, float32 timestep per row.
@@ -12,6 +12,7 @@ beforeAll(async () => {
 afterAll(async () => model.dispose());
 
 const bytes = (r: GenerateResult) => Buffer.concat(r.takes.flatMap((t) => t.clip.frames));
+const bytesOf = (frames: Uint8Array[]) => Buffer.concat(frames);
 
 describe('pixel-space pipeline', () => {
   it('renders the same bytes for the same seed and settings', async () => {
@@ -71,6 +72,31 @@ describe('pixel-space pipeline', () => {
     // Take 1 is take 1 rendered alone with its own known frames: each take reads its own clip.
     const alone = await model.generate({ ...request, seed: 6, variations: 1, known: { head: [heads[1]!], tail: [tail] } });
     alone.takes[0]!.clip.frames.forEach((f, i) => expect(maxAbsDiff(f, r.takes[1]!.clip.frames[i]!)).toBeLessThanOrEqual(1));
+  });
+
+  it('starts the new frames from their nearest known frame below strength 1, and from noise at 1', async () => {
+    const head = makeClip(16, 16, 2, (f, x, y, c) => (f * 40 + x * 7 + y * 3 + c * 50) % 256);
+    const tail = makeClip(16, 16, 1, (_f, x, y, c) => (200 + x * 11 - y * 13 + c * 30) % 256);
+    const render = async (known: { head?: Clip[]; tail?: Clip[] }, strength: number) =>
+      (await model.generate({ prompt: 'a red circle', seed: 5, steps: 10, frames: 6, known: { ...known, strength } })).takes[0]!.clip.frames;
+    // Strength 0.1 of 10 steps keeps the last one: the new frames stay where they started.
+    const forward = await render({ head: [head] }, 0.1);
+    for (const f of [2, 3, 4, 5]) expect(meanAbsDiff(forward[f]!, head.frames[1]!)).toBeLessThan(3);
+    const backward = await render({ tail: [tail] }, 0.1);
+    for (const f of [0, 1, 2, 3, 4]) expect(meanAbsDiff(backward[f]!, tail.frames[0]!)).toBeLessThan(3);
+    // Between a head and a tail: a cross-fade from the last head frame (1) to the tail (5).
+    const bridge = await render({ head: [head], tail: [tail] }, 0.1);
+    const [a, b] = [head.frames[1]!, tail.frames[0]!];
+    for (const f of [2, 3, 4]) {
+      const w = (f - 1) / 4;
+      expect(meanAbsDiff(bridge[f]!, a.map((v, k) => Math.round((1 - w) * v + w * b[k]!)))).toBeLessThan(3);
+    }
+    expect(maxAbsDiff(bridge[1]!, a)).toBe(0);
+    expect(maxAbsDiff(bridge[5]!, b)).toBe(0);
+    // Strength 1 (the default) starts them from noise, as before.
+    const free = await render({ head: [head] }, 1);
+    expect(bytesOf(free)).toEqual(bytesOf((await model.generate({ prompt: 'a red circle', seed: 5, steps: 10, frames: 6, known: { head: [head] } })).takes[0]!.clip.frames));
+    for (const f of [2, 3, 4, 5]) expect(meanAbsDiff(free[f]!, head.frames[1]!)).toBeGreaterThan(30);
   });
 
   it('resizes known frames of another size to the model size', async () => {

@@ -60,8 +60,13 @@ describe('request checks', () => {
     expect(message({ known: { head: [clip] }, image: { frame: still, strength: 0.5 } })).toBe(
       'image cannot be combined with known frames; start from an image or continue a clip, not both.',
     );
+    expect(message({ known: { head: [clip], strength: 0 } })).toBe('known.strength must be above 0 and at most 1 (got 0).');
+    expect(message({ known: { tail: [one], strength: 1.5 } })).toBe('known.strength must be above 0 and at most 1 (got 1.5).');
+    expect(message({ known: { head: [clip], strength: '0.5' } })).toBe('known.strength must be a number above 0 and at most 1.');
+    expect(message({ known: { strength: 0.5 } })).toBe('known.strength only applies to known frames; pass head or tail clips, or drop it.');
     const resolved = checkRequest({ ...ok, variations: 2, known: { head: [clip, clip], tail: [one] } }, manifest);
-    expect(resolved.known).toEqual({ head: [clip, clip], tail: [one] });
+    expect(resolved.known).toEqual({ head: [clip, clip], tail: [one], strength: 1 });
+    expect(checkRequest({ ...ok, known: { tail: [one], strength: 0.6 } }, manifest).known).toEqual({ tail: [one], strength: 0.6 });
     expect(checkRequest({ ...ok, known: {} }, manifest).known).toBeUndefined();
   });
 

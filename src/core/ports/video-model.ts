@@ -30,8 +30,13 @@ export interface GenerateRequest {
    * a bridge's far end). Each is one clip for every take, or one clip per take (a chain whose
    * takes each continue their own video). Every frame given is known, so the caller passes
    * exactly the frames it wants kept; head + tail must leave at least one new frame.
+   * `strength` (0..1], default 1: where the new frames start. 1 is pure noise, as a text-to-video
+   * render; below 1 each new frame starts from its nearest known frame (in a window with both
+   * sides, a blend of the last head and first tail frame by position) noised as image-to-video
+   * noises its still, so lower keeps the new frames closer to the known ones (a chain's joins:
+   * CONTINUATION_STRENGTH in src/core/segment-plan.ts).
    */
-  known?: { head?: Clip[]; tail?: Clip[] };
+  known?: { head?: Clip[]; tail?: Clip[]; strength?: number };
   /** Steps (1-based) after which a preview is decoded; default: about four evenly spaced. */
   previewSteps?: number[];
 }
