@@ -12,19 +12,31 @@
  * Idempotency key: jobId. Every attempt writes the same artifact keys (renders/<jobId>/...), so a
  *   re-run overwrites instead of adding files, and the final post is claimed once per jobId
  *   (BullmqJobQueue.completedOnce).
+ * Long renders (past one model window, extensions, films: chain-render.ts, cut-render.ts) store
+ *   every finished segment, so a re-run, a retry or the chain's next turn goes on from the last
+ *   one. Between segments a chain hands its worker back (`between`): the job is requeued behind
+ *   the jobs waiting (fair-share.ts requeue), moved to BullMQ's delayed set with no delay, and
+ *   the processor throws DelayedError, which BullMQ takes as "moved, not failed": no attempt is
+ *   used, and the next free worker, this one included, takes whichever job is first in line.
+ *   One-window renders take the fast path below, unchanged.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { UnrecoverableError, WaitingError } from 'bullmq';
-import type { Clip, GenerateRequest, PreviewEvent, VideoModel } from '../src/core/ports/video-model.ts';
+import { DelayedError, UnrecoverableError, WaitingError } from 'bullmq';
+import type { Clip, GenerateRequest, PreviewEvent, StepEvent, VideoModel } from '../src/core/ports/video-model.ts';
 import { DailiesError, isDailiesError } from '../src/errors.ts';
 import type { RenderJob, TakeResult } from '../src/core/ports/job-queue.ts';
 import type { ArtifactRef, ArtifactStore } from '../src/core/ports/artifact-store.ts';
 import { encodeFailure, type ProgressPayload, type RenderResult } from '../src/queue/job-wire.ts';
 import { stepsFor } from '../src/queue/job-cost.ts';
 import { parseRenderJob } from '../src/queue/render-job-schema.ts';
+import { renderChain } from './chain-render.ts';
+import { renderCut } from './cut-render.ts';
+import { extension } from './long-take.ts';
 import type { LeasedModel } from './model-pool.ts';
+import type { PreviewSink, RenderContext, SegmentPlace } from './render-context.ts';
+import { CHAIN_PREVIEW_GAP_MS } from './segment-runner.ts';
 import type { RenderMedia } from './render-media.ts';
 
 /** The parts of a BullMQ Job the processor uses (a BullMQ Job is one). */
@@ -35,9 +47,26 @@ export interface RenderJobHandle {
   opts: { attempts?: number | undefined };
   timestamp: number;
   processedOn?: number | undefined;
+  /** The last progress payload stored with the job ('yielded' while a chain waits for its next turn). */
+  progress?: unknown;
   updateProgress(progress: ProgressPayload): Promise<void>;
   moveToWait(token?: string): Promise<unknown>;
+  moveToDelayed(timestamp: number, token?: string): Promise<void>;
 }
+
+/** The queue as a chain sees it between two segments. */
+export interface QueueTurns {
+  /** Jobs a free worker would start now. */
+  waitingCount(): Promise<number>;
+  /** Puts the running job at the back of the line (fair share), still outstanding; see FairShare.requeue. */
+  requeue(jobId: string, startedAt: number): Promise<unknown>;
+}
+
+/**
+ * When a chain hands its worker back between segments: 'when-waiting' (default) only when some
+ * other job waits for a worker, 'always' after every segment, 'never'.
+ */
+export type YieldPolicy = 'when-waiting' | 'always' | 'never';
 
 export interface RenderProcessorDeps {
   workerId: string;
@@ -50,6 +79,13 @@ export interface RenderProcessorDeps {
   progressIntervalMs?: number;
   /** Least time between cancel-flag checks during a render. Default 1 s. */
   cancelPollMs?: number;
+  /** Turn-taking for chains; without it a chain keeps its worker to the end. */
+  turns?: QueueTurns;
+  yieldPolicy?: YieldPolicy;
+  /** Least time between a chain's previews after its first segment; default CHAIN_PREVIEW_GAP_MS (10 s). */
+  chainPreviewGapMs?: number;
+  /** True once the worker is shutting down: a chain then hands its worker back at its next segment, whatever the policy. */
+  isClosing?: () => boolean;
   log?: (line: string) => void;
 }
 
@@ -77,17 +113,20 @@ export class RenderProcessor {
     }
     const local = new AbortController();
     const abort = signal ? AbortSignal.any([signal, local.signal]) : local.signal;
+    const turn: Turn = { job, token, payload, signal: abort, local, started: Date.now(), resumed: yieldedProgress(job.progress), discard: [] };
     try {
       if (await this.deps.isCancelRequested(payload.jobId)) local.abort(CANCEL_REASON);
       if (abort.aborted) throw abort.reason;
-      await job.updateProgress({ kind: 'started', workerId: this.deps.workerId, attempt: job.attemptsMade + 1 });
-      return await this.render(job, payload, abort, local);
+      // A chain's next turn is not a new start: people already see it rendering.
+      if (!turn.resumed) await job.updateProgress({ kind: 'started', workerId: this.deps.workerId, attempt: job.attemptsMade + 1 });
+      return await this.render(turn);
     } catch (error) {
-      throw await this.failure(job, token, payload.jobId, error, abort);
+      throw await this.failure(turn, error);
     }
   }
 
-  private async render(job: RenderJobHandle, payload: RenderJob, signal: AbortSignal, local: AbortController): Promise<RenderResult> {
+  private async render(turn: Turn): Promise<RenderResult> {
+    const { job, payload, signal, local } = turn;
     const started = Date.now();
     const timings: Record<string, number> = {};
     if (job.processedOn) timings.queueWait = job.processedOn - job.timestamp;
@@ -101,6 +140,18 @@ export class RenderProcessor {
           `This worker pool renders with "${model.name}", not "${payload.model}"; pick that model or start workers for the other one.`,
         );
       }
+      const r = payload.request;
+      if (r.cut || r.extend || (r.frames ?? model.defaults.frames) > model.defaults.frames) {
+        const ctx = this.context(turn, model, tmp, lease.release);
+        const result = r.cut ? await renderCut(ctx, r.cut) : await renderChain(ctx);
+        lease.release();
+        const activeMs = (turn.resumed?.activeMs ?? 0) + (Date.now() - turn.started);
+        if (job.processedOn && !turn.resumed) result.timingsMs.queueWait = job.processedOn - job.timestamp;
+        Object.assign(result.timingsMs, { active: activeMs, total: activeMs });
+        return result;
+      }
+
+      // One window: the fast path.
       let t = Date.now();
       const request = await this.generateRequest(payload, model, signal);
       timings.inputs = Date.now() - t;
@@ -144,22 +195,22 @@ export class RenderProcessor {
       const file = await this.deps.store.localPath(r.image.artifact);
       request.image = { frame: await this.deps.media.decodeImage(file, { signal }), strength: r.image.strength };
     }
-    if (r.extend) {
-      const file = await this.deps.store.localPath(r.extend.artifact);
-      request.extend = { clip: await this.deps.media.decodeClip(file, { signal }), overlap: r.extend.overlap };
-    }
     return request;
   }
 
-  /** Step events become throttled job progress; each also polls the cancel flag now and then. */
-  private stepReporter(job: RenderJobHandle, jobId: string, local: AbortController): (e: { step: number; totalSteps: number }) => void {
+  /**
+   * Step events become throttled job progress (with the segment of a chain); each also polls the
+   * cancel flag now and then.
+   */
+  private stepReporter(job: RenderJobHandle, jobId: string, local: AbortController, place?: SegmentPlace): (e: StepEvent) => void {
     let lastSent = 0;
     let lastPoll = Date.now();
+    const segment = place ? { segment: place.k, segments: place.n } : {};
     return ({ step, totalSteps }) => {
       const now = Date.now();
       if (step === totalSteps || now - lastSent >= this.progressIntervalMs) {
         lastSent = now;
-        job.updateProgress({ kind: 'step', step, totalSteps }).catch((e: Error) => this.log(`[worker] progress of ${jobId}: ${e.message}`));
+        job.updateProgress({ kind: 'step', step, totalSteps, ...segment }).catch((e: Error) => this.log(`[worker] progress of ${jobId}: ${e.message}`));
       }
       if (now - lastPoll >= this.cancelPollMs) {
         lastPoll = now;
@@ -175,21 +226,24 @@ export class RenderProcessor {
    * Previews are encoded one at a time off the step loop. When the engine gets ahead, only the
    * newest waiting preview is kept: a stale picture is worth less than keeping up.
    */
-  private previewPublisher(job: RenderJobHandle, payload: RenderJob, model: VideoModel, tmp: string, signal: AbortSignal) {
+  private previewPublisher(job: RenderJobHandle, payload: RenderJob, model: VideoModel, tmp: string, signal: AbortSignal, place?: SegmentPlace): PreviewSink {
     let next: PreviewEvent | undefined;
     let running: Promise<void> | undefined;
+    // A chain's previews show the newest segment's window; their keys name the segment.
+    const name = place ? `preview-k${place.k}-s` : 'preview-s';
+    const segment = place ? { segment: place.k, segments: place.n } : {};
     const publish = async (event: PreviewEvent) => {
       const previews: ArtifactRef[] = [];
       for (const [i, clip] of event.takes.entries()) {
         const out = await this.deps.media.encodePreview(clip, {
-          path: path.join(tmp, `preview-${event.step}-${i}`),
+          path: path.join(tmp, `${name}${event.step}-${i}`),
           size: model.defaults.outputSize,
           quality: 'draft',
           signal,
         });
-        previews.push(await this.deps.store.putFile(`renders/${payload.jobId}/preview-s${event.step}-t${i}.${extension(out.contentType)}`, out.path, out.contentType));
+        previews.push(await this.deps.store.putFile(`renders/${payload.jobId}/${name}${event.step}-t${i}.${extension(out.contentType)}`, out.path, out.contentType));
       }
-      await job.updateProgress({ kind: 'preview', step: event.step, totalSteps: event.totalSteps, previews });
+      await job.updateProgress({ kind: 'preview', step: event.step, totalSteps: event.totalSteps, previews, ...segment });
     };
     const pump = async () => {
       while (next && !signal.aborted) {
@@ -225,11 +279,79 @@ export class RenderProcessor {
       seed: take.seed,
       video: await this.deps.store.putFile(`${base}.${extension(video.contentType)}`, video.path, video.contentType),
       preview: await this.deps.store.putFile(`${base}-preview.${extension(preview.contentType)}`, preview.path, preview.contentType),
+      frames: take.clip.frames.length,
+      fps: take.clip.fps,
     };
   }
 
+  /**
+   * A long render's turn: what it needs of the processor. `between` is where a chain takes turns
+   * with other jobs.
+   */
+  private context(turn: Turn, model: VideoModel, tmp: string, releaseModel: () => void): RenderContext {
+    const { job, payload, signal, local } = turn;
+    return {
+      payload,
+      model,
+      store: this.deps.store,
+      media: this.deps.media,
+      signal,
+      tmp,
+      resumeHint: turn.resumed?.segment ?? 0,
+      previewGapMs: this.deps.chainPreviewGapMs ?? CHAIN_PREVIEW_GAP_MS,
+      releaseModel,
+      onStep: (place) => this.stepReporter(job, payload.jobId, local, place),
+      previews: (place) => this.previewPublisher(job, payload, model, tmp, signal, place),
+      between: (done, total, settle) => this.between(turn, done, total, settle),
+      onDiscard: (discard) => void turn.discard.push(discard),
+      log: this.log,
+    };
+  }
+
+  /**
+   * Between two segments of a chain: hands the worker back when the policy says so. The job goes
+   * to the back of the line (fair share), then to BullMQ's delayed set due now, from where the
+   * next fetch by any worker promotes it into its band; DelayedError tells BullMQ the processor
+   * moved the job itself. The 'yielded' progress comes first, so the bots keep showing it as
+   * rendering and its next turn knows how far it got and how long it has rendered.
+   */
+  private async between(turn: Turn, done: number, total: number, settle: () => Promise<void>): Promise<void> {
+    const { job, token, payload, signal, local } = turn;
+    signal.throwIfAborted();
+    const turns = this.deps.turns;
+    const policy = this.deps.yieldPolicy ?? 'when-waiting';
+    if (!turns) return;
+    // A worker shutting down hands the chain on now rather than at the end of its grace period.
+    if (!this.deps.isClosing?.()) {
+      if (policy === 'never') return;
+      if (policy === 'when-waiting' && (await turns.waitingCount()) === 0) return;
+    }
+    // A cancel that arrived by flag only must not leave the job in line for another turn.
+    if (await this.deps.isCancelRequested(payload.jobId)) local.abort(CANCEL_REASON);
+    signal.throwIfAborted();
+    await settle();
+    const activeMs = (turn.resumed?.activeMs ?? 0) + (Date.now() - turn.started);
+    await job.updateProgress({ kind: 'yielded', segment: done, segments: total, activeMs });
+    await turns.requeue(payload.jobId, job.processedOn ?? turn.started);
+    await job.moveToDelayed(Date.now(), token);
+    throw new DelayedError();
+  }
+
   /** Maps an error to what BullMQ should do with the attempt. */
-  private async failure(job: RenderJobHandle, token: string | undefined, jobId: string, error: unknown, signal: AbortSignal): Promise<Error> {
+  private async failure(turn: Turn, error: unknown): Promise<Error> {
+    const { job, token, signal } = turn;
+    const jobId = turn.payload.jobId;
+    // A chain handing its worker back: BullMQ already has the job where it belongs.
+    if (error instanceof DelayedError) return error;
+    const final = await this.failureOf(job, token, jobId, error, signal);
+    // A job ended for good leaves no raw segments behind; one that will be retried keeps them to resume from.
+    if (final instanceof UnrecoverableError || (!(final instanceof WaitingError) && job.attemptsMade + 1 >= (job.opts.attempts ?? 1))) {
+      for (const discard of turn.discard) await discard().catch((e: Error) => this.log(`[worker] cleaning up ${jobId}: ${e.message}`));
+    }
+    return final;
+  }
+
+  private async failureOf(job: RenderJobHandle, token: string | undefined, jobId: string, error: unknown, signal: AbortSignal): Promise<Error> {
     if (signal.aborted && signal.reason === SHUTDOWN_REASON) {
       // Back in line without using an attempt; WaitingError tells BullMQ we moved it ourselves.
       try {
@@ -260,6 +382,22 @@ export class RenderProcessor {
   }
 }
 
-function extension(contentType: string): string {
-  return { 'video/mp4': 'mp4', 'image/webp': 'webp', 'image/gif': 'gif' }[contentType] ?? 'bin';
+/** One turn of a job on this worker. */
+interface Turn {
+  job: RenderJobHandle;
+  token: string | undefined;
+  payload: RenderJob;
+  signal: AbortSignal;
+  local: AbortController;
+  started: number;
+  /** How far the chain got, when this turn follows its own hand-back. */
+  resumed: { segment: number; activeMs: number } | undefined;
+  /** Deletes a long render's raw frames (registered once planned). */
+  discard: (() => Promise<void>)[];
+}
+
+function yieldedProgress(progress: unknown): Turn['resumed'] {
+  const p = progress as { kind?: unknown; segment?: unknown; activeMs?: unknown } | null | undefined;
+  if (p?.kind !== 'yielded' || typeof p.segment !== 'number') return undefined;
+  return { segment: p.segment, activeMs: typeof p.activeMs === 'number' ? p.activeMs : 0 };
 }

@@ -2,7 +2,7 @@ import { Worker, type Job } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { VideoModel } from '../src/core/ports/video-model.ts';
 import { FairShare } from '../src/queue/fair-share.ts';
-import { workUnits, type ModelScale } from '../src/queue/job-cost.ts';
+import { shapeOf, workUnits, type ModelScale } from '../src/queue/job-cost.ts';
 import type { RenderJob } from '../src/core/ports/job-queue.ts';
 import type { ArtifactStore } from '../src/core/ports/artifact-store.ts';
 import type { RenderResult } from '../src/queue/job-wire.ts';
@@ -10,7 +10,7 @@ import { PoolStats } from '../src/queue/pool-stats.ts';
 import { DEFAULT_PREFIX, DEFAULT_QUEUE_NAME, QueueKeys } from '../src/queue/queue-keys.ts';
 import { redisClientOptions } from '../src/queue/redis-options.ts';
 import { ModelPool } from './model-pool.ts';
-import { CANCEL_REASON, RenderProcessor, SHUTDOWN_REASON } from './render-processor.ts';
+import { CANCEL_REASON, RenderProcessor, SHUTDOWN_REASON, type YieldPolicy } from './render-processor.ts';
 import type { RenderMedia } from './render-media.ts';
 
 export interface RenderWorkerOptions {
@@ -34,6 +34,11 @@ export interface RenderWorkerOptions {
   maxStalledCount?: number;
   heartbeatMs?: number;
   progressIntervalMs?: number;
+  /**
+   * When a chain (a render past one model window) hands its worker back between segments so other
+   * jobs get a turn: 'when-waiting' (default) only when another job waits, 'always', 'never'.
+   */
+  yieldPolicy?: YieldPolicy;
   log?: (line: string) => void;
 }
 
@@ -86,6 +91,9 @@ export class RenderWorker {
       store: o.store,
       isCancelRequested: async (jobId) => (await this.redis.exists(this.keys.cancelFlag(jobId))) === 1,
       progressIntervalMs: o.progressIntervalMs,
+      turns: { waitingCount: () => this.fair.waitingCount(), requeue: (jobId, startedAt) => this.fair.requeue(jobId, startedAt) },
+      yieldPolicy: o.yieldPolicy,
+      isClosing: () => this.closing !== undefined,
       log: this.log,
     });
 
@@ -139,7 +147,8 @@ export class RenderWorker {
 
   /**
    * Stops taking jobs and lets running ones finish for up to `graceMs`; renders still running
-   * then are interrupted and go back to the front of their band for another worker.
+   * then are interrupted and go back to the front of their band for another worker. A chain hands
+   * its worker back at its next segment, keeping what it has stored.
    */
   close(graceMs = 30_000): Promise<void> {
     this.closing ??= (async () => {
@@ -163,8 +172,10 @@ export class RenderWorker {
   private async finished(job: Job<RenderJob, RenderResult>, completed: boolean): Promise<void> {
     try {
       if (completed && job.finishedOn && job.processedOn) {
-        const units = this.scale && job.data?.request ? workUnits(job.data.request, this.scale) : undefined;
-        await this.stats.recordDuration(job.finishedOn - job.processedOn, units);
+        const units = this.scale && job.data?.request ? workUnits(shapeOf(job.data.request), this.scale) : undefined;
+        // A chain's turns add up to its rendering time; processedOn is only its last turn's start.
+        const active = job.returnvalue?.timingsMs?.active;
+        await this.stats.recordDuration(typeof active === 'number' ? active : job.finishedOn - job.processedOn, units);
       }
       if (job.id) await this.fair.settle(job.id);
     } catch (error) {

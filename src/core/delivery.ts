@@ -1,4 +1,5 @@
 import { stat } from 'node:fs/promises';
+import { chainPreviewSegments } from './segment-plan.ts';
 import type { ChatAdapter, OutgoingAttachment, Platform, ThreadRef } from './ports/chat-adapter.ts';
 import type { JobEvent, JobQueue, JobStatus } from './ports/job-queue.ts';
 import type { ArtifactRef, ArtifactStore } from './ports/artifact-store.ts';
@@ -382,9 +383,4 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
       }
     },
   };
-}
-
-/** The segments of an n-segment chain whose first preview is posted (besides segment 1's): one per quarter. */
-export function chainPreviewSegments(segments: number): Set<number> {
-  return new Set([0.25, 0.5, 0.75, 1].map((f) => Math.max(2, Math.ceil(segments * f))));
 }

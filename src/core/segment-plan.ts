@@ -153,3 +153,12 @@ export function keptFrames(segment: Segment, rendered: Pick<Clip, 'frames'>): Ui
   }
   return rendered.frames.slice(segment.newAt, segment.newAt + segment.newFrames);
 }
+
+/**
+ * The segments of an n-segment chain that show a preview besides segment 1: one at each quarter.
+ * A minute is 40 segments; a preview of each would bury the thread. The worker renders previews
+ * only for these, and delivery posts only these.
+ */
+export function chainPreviewSegments(segments: number): Set<number> {
+  return new Set([0.25, 0.5, 0.75, 1].map((f) => Math.max(2, Math.ceil(segments * f))));
+}

@@ -24,6 +24,13 @@ export interface DecodeOptions {
 export interface DecodeClipOptions extends DecodeOptions {
   /** Decode at most this many frames from the start. */
   maxFrames?: number;
+  /**
+   * Resize every frame to exactly this size while decoding (scaled to cover, the overflow
+   * cropped evenly, as `resizeClip` does), so a long video is never held at its full size.
+   */
+  size?: { width: number; height: number };
+  /** Resample to this frame rate (frames are dropped or repeated); default the file's own. */
+  fps?: number;
 }
 
 export const DEFAULT_MAX_PIXELS = 4096 * 4096;
@@ -58,13 +65,17 @@ export async function decodeClip(input: string | Uint8Array, opts: DecodeClipOpt
   return withLocalFile(input, name, async (file) => {
     const inputArgs = restrictedInputArgs(VIDEO_DEMUXERS);
     const probed = await probe(file, inputArgs, unreadable);
-    const { width, height } = frameSize(probed, name, opts.maxPixels, unreadable);
-    const frameRate = probed.video?.frameRate ?? '24/1';
+    const source = frameSize(probed, name, opts.maxPixels, unreadable);
+    const { width, height } = opts.size ?? source;
+    const frameRate = opts.fps !== undefined ? String(opts.fps) : (probed.video?.frameRate ?? '24/1');
     const budget = Math.max(1, Math.floor(MAX_DECODED_BYTES / (width * height * 3)));
     // One past the budget, to tell "exactly fits" from "was cut off".
     const limit = opts.maxFrames !== undefined && opts.maxFrames <= budget ? opts.maxFrames : budget + 1;
     // -r makes variable-rate sources (GIFs with uneven delays) constant-rate, as Clip assumes.
-    const outputArgs = ['-r', frameRate, '-frames:v', String(limit), ...RAW_RGB];
+    // The fps filter, not -r alone: -r pads the end with repeated frames when it lowers the rate.
+    const filters = [...(opts.size ? [coverFilter(source, opts.size)] : []), ...(opts.fps !== undefined ? [`fps=${opts.fps}`] : [])];
+    const filter = filters.length ? ['-vf', filters.join(',')] : [];
+    const outputArgs = [...filter, '-r', frameRate, '-frames:v', String(limit), ...RAW_RGB];
     const frames = splitFrames(await decodeRaw(file, inputArgs, outputArgs, opts.signal, unreadable), width, height);
     if (frames.length === 0) throw unreadable();
     if (frames.length > budget) {
@@ -94,24 +105,33 @@ export async function resizeClip(clip: Clip, width: number, height: number, opts
     throw new DailiesError('internal', `Cannot resize to ${width}x${height}; the target size must be positive whole pixels.`);
   }
   if (width === clip.width && height === clip.height) return clip;
-  const flags: ScaleFlags = width * height < clip.width * clip.height ? 'area' : upscaleFlags(clip.width, clip.height);
-  let filter: string;
-  if (opts.fit === 'stretch') {
-    filter = `scale=${width}:${height}:flags=${flags},setsar=1`;
-  } else {
-    // Computed here rather than with force_original_aspect_ratio, whose rounding can come out
-    // a pixel short of the target and make the crop fail.
-    const factor = Math.max(width / clip.width, height / clip.height);
-    const scaledW = Math.max(width, Math.ceil(clip.width * factor));
-    const scaledH = Math.max(height, Math.ceil(clip.height * factor));
-    filter = `scale=${scaledW}:${scaledH}:flags=${flags},crop=${width}:${height},setsar=1`;
-  }
+  const filter = opts.fit === 'stretch' ? `scale=${width}:${height}:flags=${resizeFlags(clip, { width, height })},setsar=1` : coverFilter(clip, { width, height });
   const data = await runFfmpeg({ input: { frames: clip }, outputArgs: ['-vf', filter, ...RAW_RGB], output: 'stdout', signal: opts.signal });
   const frames = splitFrames(data, width, height);
   if (frames.length !== clip.frames.length) {
     throw new DailiesError('internal', `Resizing returned ${frames.length} frames for ${clip.frames.length}; this is a bug in the media module.`);
   }
   return { width, height, fps: clip.fps, frames };
+}
+
+type Size = { width: number; height: number };
+
+/** Shrinking averages (no aliasing); growing keeps pixel art hard and uses lanczos otherwise. */
+function resizeFlags(from: Size, to: Size): ScaleFlags {
+  return to.width * to.height < from.width * from.height ? 'area' : upscaleFlags(from.width, from.height);
+}
+
+/** Scale to cover `to`, then crop the overflow evenly. */
+function coverFilter(from: Size, to: Size): string {
+  if (!Number.isInteger(to.width) || !Number.isInteger(to.height) || to.width < 1 || to.height < 1) {
+    throw new DailiesError('internal', `Cannot resize to ${to.width}x${to.height}; the target size must be positive whole pixels.`);
+  }
+  // Computed here rather than with force_original_aspect_ratio, whose rounding can come out
+  // a pixel short of the target and make the crop fail.
+  const factor = Math.max(to.width / from.width, to.height / from.height);
+  const scaledW = Math.max(to.width, Math.ceil(from.width * factor));
+  const scaledH = Math.max(to.height, Math.ceil(from.height * factor));
+  return `scale=${scaledW}:${scaledH}:flags=${resizeFlags(from, to)},crop=${to.width}:${to.height},setsar=1`;
 }
 
 type Unreadable = (cause?: unknown) => DailiesError;

@@ -2,9 +2,10 @@ import { Queue, QueueEvents } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
 import { DailiesError, isDailiesError } from '../errors.ts';
 import { FairShare, type FairMode } from './fair-share.ts';
-import { workUnits, type JobShape } from './job-cost.ts';
+import { shapeOf, workUnits, type JobShape } from './job-cost.ts';
 import type { JobEvent, JobOutcome, JobQueue, JobStatus, RenderJob } from '../core/ports/job-queue.ts';
-import { decodeFailure, isProgressPayload, type RenderResult } from './job-wire.ts';
+import { decodeFailure, encodeFailure, isProgressPayload, type RenderResult } from './job-wire.ts';
+import { LuaScript } from '../redis/lua-script.ts';
 import { PoolStats, estimateFinishAll, estimateFinishMs, withOwnDuration } from './pool-stats.ts';
 import { DEFAULT_PREFIX, DEFAULT_QUEUE_NAME, QueueKeys } from './queue-keys.ts';
 import { redisClientOptions } from './redis-options.ts';
@@ -41,10 +42,15 @@ export interface QueuedPlace {
   jobId: string;
   position: number;
   etaMs: number | null;
+  /** A chain waiting for its next segment: in line, but rendering as far as people go. */
+  betweenTurns?: true;
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 const JOB_NAME = 'render';
+const CANCEL_STARTED = LuaScript.fromFile(new URL('./lua/cancel-started-8.lua', import.meta.url));
+/** What a render cancelled while it waited for its next turn failed with (the worker's own words for a cancel). */
+const CANCELLED_REASON = encodeFailure('cancelled', 'The render was cancelled.');
 
 /**
  * The bot side of the worker pool on BullMQ. Every bot process may create one; they share all
@@ -70,6 +76,13 @@ export class BullmqJobQueue implements JobQueue {
   // Jobs a worker holds, per the event stream: a place computed just before a job started must
   // not be announced after its 'started'.
   private readonly taken = new Set<string>();
+  // Chains between segments, per their 'yielded' progress: still rendering to people, so their
+  // trips through BullMQ's delayed and waiting states are not shown as a place in line, and their
+  // next turn is not a new start.
+  private readonly yielded = new Set<string>();
+  // Jobs that ended lately, newest last: a place in line computed before a job's end must not be
+  // announced after it (a chain cancelled while it waited between segments was still in line).
+  private readonly ended = new Set<string>();
   private positionTimer: NodeJS.Timeout | undefined;
   private positionsRunning: Promise<void> | undefined;
   private closed = false;
@@ -99,7 +112,7 @@ export class BullmqJobQueue implements JobQueue {
 
   async enqueue(job: RenderJob): Promise<JobStatus> {
     const payload = parseRenderJob(job);
-    const admitted = await this.reachable(() => this.fair.admit({ jobId: payload.jobId, userId: payload.userId, channelKey: payload.channelKey, shape: payload.request }, this.cap));
+    const admitted = await this.reachable(() => this.fair.admit({ jobId: payload.jobId, userId: payload.userId, channelKey: payload.channelKey, shape: shapeOf(payload.request) }, this.cap));
     if (admitted.kind === 'capped') {
       throw new DailiesError(
         'rate_limited',
@@ -129,11 +142,21 @@ export class BullmqJobQueue implements JobQueue {
     return this.status(payload.jobId);
   }
 
+  /**
+   * Cancels a job wherever it is. Never started: removed (the core marks it cancelled itself).
+   * Running: its worker is told to abort, and fails it as cancelled. Started but not running at
+   * this moment — a chain waiting in line for its next segment, a retry in its backoff — its
+   * thread shows it rendering, so it is ended here and now as failed with a 'cancelled' reason
+   * (cancel-started-8.lua): the queue's record then says cancelled for as long as it keeps
+   * finished jobs (reconciliation's `outcome` reads it), and every bot hears the end at once,
+   * without waiting for a free worker to pick the job up only to fail it.
+   */
   async cancel(jobId: string): Promise<boolean> {
     return this.reachable(async () => {
       // The flag first: a worker that picks the job up from here on sees it before rendering,
       // which closes the race between "still waiting" and "just started".
       await this.redis.set(this.keys.cancelFlag(jobId), '1', 'PX', DAY_MS);
+      if (await this.endStarted(jobId)) return true;
       const state = await this.queue.getJobState(jobId);
       if (state === 'waiting' || state === 'prioritized' || state === 'delayed') {
         if ((await this.queue.remove(jobId)) === 1) {
@@ -146,8 +169,25 @@ export class BullmqJobQueue implements JobQueue {
       }
       // Active (or it became active while we looked): the worker running it aborts its render.
       await this.redis.publish(this.keys.cancelChannel, jobId);
+      // A chain may have handed its worker back between the look and the message: then it waits
+      // in line with no worker to abort, and ends here. (If it is already running its next turn,
+      // that turn read the flag, or gets the message.)
+      await this.endStarted(jobId);
       return true;
     });
+  }
+
+  /** Ends a started job that waits in line as cancelled; true when it did. */
+  private async endStarted(jobId: string): Promise<boolean> {
+    const k = this.keys;
+    const ended = (await CANCEL_STARTED.run(
+      this.redis,
+      [k.base + jobId, k.bull('wait'), k.bull('paused'), k.bull('prioritized'), k.bull('delayed'), k.bull('failed'), k.bull('events'), k.bull('meta')],
+      [jobId, Date.now(), CANCELLED_REASON],
+    )) as number;
+    if (ended !== 1) return false;
+    await this.fair.settle(jobId);
+    return true;
   }
 
   async status(jobId: string): Promise<JobStatus> {
@@ -193,7 +233,7 @@ export class BullmqJobQueue implements JobQueue {
     });
   }
 
-  /** Every waiting job in the order workers will take them, with ETAs. */
+  /** Every waiting job in the order workers will take them, with ETAs (chains between segments included: they are in line too). */
   async waitingOrder(): Promise<QueuedPlace[]> {
     const [snapshot, slots, average, speed] = await Promise.all([
       this.fair.snapshot(),
@@ -206,7 +246,9 @@ export class BullmqJobQueue implements JobQueue {
     const etas = average !== null && slots > 0 ? estimateFinishAll(snapshot.waiting.length, elapsed, slots, average) : [];
     return snapshot.waiting.map((jobId, i) => {
       const eta = etas[i];
-      return { jobId, position: i + 1, etaMs: eta === undefined ? null : withOwnDuration(eta, average!, speed(snapshot.shapes[i] ?? null)) };
+      const place: QueuedPlace = { jobId, position: i + 1, etaMs: eta === undefined ? null : withOwnDuration(eta, average!, speed(snapshot.shapes[i] ?? null)) };
+      if (snapshot.betweenTurns[i]) place.betweenTurns = true;
+      return place;
     });
   }
 
@@ -258,7 +300,11 @@ export class BullmqJobQueue implements JobQueue {
     const events = new QueueEvents(this.keys.queueName, { connection: this.options.redis, prefix: this.keys.prefix });
     events.on('error', this.onError);
     events.on('waiting', ({ jobId }) => {
+      // A chain back in line for its next segment is still rendering: no place in line for it.
+      if (this.yielded.has(jobId)) return this.placesChanged();
       this.taken.delete(jobId);
+      // The stream is ordered: waiting after an end is the same id enqueued afresh.
+      this.ended.delete(jobId);
       this.placesChanged(jobId);
     });
     events.on('active', ({ jobId }) => {
@@ -268,17 +314,23 @@ export class BullmqJobQueue implements JobQueue {
     events.on('delayed', () => this.placesChanged());
     events.on('removed', ({ jobId }) => {
       this.taken.delete(jobId);
+      this.yielded.delete(jobId);
+      this.endedNow(jobId);
       this.emit({ type: 'cancelled', jobId });
       this.placesChanged();
     });
     events.on('progress', ({ jobId, data }) => this.onProgress(jobId, data));
     events.on('completed', ({ jobId, returnvalue }) => {
       this.taken.delete(jobId);
+      this.yielded.delete(jobId);
+      this.endedNow(jobId);
       const result = returnvalue as unknown as RenderResult | null;
       this.emit({ type: 'completed', jobId, takes: result?.takes ?? [], timingsMs: result?.timingsMs ?? {} });
     });
     events.on('failed', ({ jobId, failedReason }) => {
       this.taken.delete(jobId);
+      this.yielded.delete(jobId);
+      this.endedNow(jobId);
       const error = decodeFailure(failedReason);
       if (error.code === 'cancelled') this.emit({ type: 'cancelled', jobId });
       else this.emit({ type: 'failed', jobId, error, willRetry: false });
@@ -292,18 +344,33 @@ export class BullmqJobQueue implements JobQueue {
     if (!isProgressPayload(data)) return;
     switch (data.kind) {
       case 'started':
+        // Workers do not announce a chain's next turn; a bot that joined mid-chain may still see one.
+        if (this.yielded.has(jobId)) break;
         this.emit({ type: 'started', jobId, workerId: data.workerId, attempt: data.attempt });
         break;
       case 'step':
-        this.emit({ type: 'progress', jobId, step: data.step, totalSteps: data.totalSteps });
+        this.emit({ type: 'progress', jobId, step: data.step, totalSteps: data.totalSteps, ...segmentOf(data) });
         break;
       case 'preview':
-        this.emit({ type: 'preview', jobId, step: data.step, totalSteps: data.totalSteps, previews: data.previews });
+        this.emit({ type: 'preview', jobId, step: data.step, totalSteps: data.totalSteps, previews: data.previews, ...segmentOf(data) });
         break;
       case 'retrying':
+        this.yielded.delete(jobId);
         this.emit({ type: 'failed', jobId, error: { code: data.code, message: data.message }, willRetry: true });
         break;
+      case 'yielded':
+        // Not a failure, not a retry: the job stays 'rendering' (and outstanding in fair share).
+        this.yielded.add(jobId);
+        this.taken.add(jobId);
+        break;
     }
+  }
+
+  private endedNow(jobId: string): void {
+    this.ended.delete(jobId);
+    this.ended.add(jobId);
+    // Only the last few matter (places are recomputed within positionDebounceMs of an end).
+    if (this.ended.size > 1_000) this.ended.delete(this.ended.values().next().value!);
   }
 
   private placesChanged(arrived?: string): void {
@@ -323,7 +390,7 @@ export class BullmqJobQueue implements JobQueue {
   private async emitQueued(jobId: string): Promise<void> {
     try {
       const status = await this.status(jobId);
-      if (status.state === 'waiting' && status.position !== null && !this.taken.has(jobId)) {
+      if (status.state === 'waiting' && status.position !== null && !this.taken.has(jobId) && !this.ended.has(jobId)) {
         this.emit({ type: 'queued', jobId, position: status.position, etaMs: status.etaMs });
       }
     } catch (error) {
@@ -336,7 +403,7 @@ export class BullmqJobQueue implements JobQueue {
     const places = await this.waitingOrder();
     const next = new Map<string, number>();
     for (const place of places) {
-      if (this.taken.has(place.jobId)) continue;
+      if (this.taken.has(place.jobId) || this.ended.has(place.jobId) || place.betweenTurns) continue;
       next.set(place.jobId, place.position);
       if (this.lastPlaces.get(place.jobId) !== place.position) {
         this.emit({ type: 'queued', jobId: place.jobId, position: place.position, etaMs: place.etaMs });
@@ -384,4 +451,9 @@ export class BullmqJobQueue implements JobQueue {
       cause: error,
     });
   }
+}
+
+/** A chained render's segment k of n, when the worker sent one. */
+function segmentOf(data: { segment?: number; segments?: number }): { segment?: number; segments?: number } {
+  return data.segment !== undefined && data.segments !== undefined ? { segment: data.segment, segments: data.segments } : {};
 }

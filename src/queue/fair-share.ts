@@ -33,7 +33,9 @@ import type { QueueKeys } from './queue-keys.ts';
  * 2^21 - 1 (and clamped to it).
  *
  * Jobs recovered from a dead worker and jobs handed back at shutdown re-enter BullMQ's plain
- * wait list or the front of their band respectively, so interrupted work resumes first.
+ * wait list or the front of their band respectively, so interrupted work resumes first. A long
+ * chain hands its worker back between segments on purpose (`requeue`): it goes to the back of the
+ * line as if enqueued again, so everyone's jobs take turns with it.
  *
  * Bookkeeping heals itself: a job that finished without its worker reporting it (the worker was
  * killed after BullMQ recorded the result) is pruned the next time its owner enqueues or settles,
@@ -101,6 +103,7 @@ const ADMIT = LuaScript.fromFile(new URL('./lua/admit-3.lua', import.meta.url));
 const SETTLE = LuaScript.fromFile(new URL('./lua/settle-2.lua', import.meta.url));
 const LOCATE = LuaScript.fromFile(new URL('./lua/locate-6.lua', import.meta.url));
 const SNAPSHOT = LuaScript.fromFile(new URL('./lua/snapshot-5.lua', import.meta.url));
+const REQUEUE = LuaScript.fromFile(new URL('./lua/requeue-3.lua', import.meta.url));
 
 if (!ADMIT.source.includes(`local MAX_BAND = ${MAX_BAND}\n`)) throw new Error('src/queue/lua/prelude.lua: MAX_BAND differs from fair-share.ts');
 
@@ -113,10 +116,11 @@ export type AdmitResult =
   | { kind: 'capped'; outstanding: number };
 
 export interface JobLocation {
+  /** 'active' also for a chain waiting for its next turn (see `requeue`). */
   state: 'waiting' | 'delayed' | 'active' | 'other';
   /** 1-based place in fetch order; null unless waiting or delayed. */
   position: number | null;
-  /** When this job started, if active (ms since epoch). */
+  /** When this job started, if active (ms since epoch); a chain's first turn. */
   startedAt: number | null;
   /** When each active job started (ms since epoch; 0 if unknown). */
   activeStartedAt: number[];
@@ -167,6 +171,38 @@ export class FairShare {
     );
   }
 
+  /**
+   * A running job hands its worker back (a chain between segments): it moves to the back of the
+   * line as if enqueued now, still outstanding (its owner's cap still counts it), and its new band
+   * is written where BullMQ's promotion reads it. `startedAt` is when it first started; `locate`
+   * reports it as active from then on. Returns the band, or 0 when the job is not outstanding.
+   * Call it just before moving the job out of the active list (Job.moveToDelayed).
+   */
+  async requeue(jobId: string, startedAt: number): Promise<number> {
+    return (await REQUEUE.run(
+      this.redis,
+      [this.keys.fairJobs, this.keys.bull('prioritized'), this.keys.fairSeq],
+      [...this.commonArgs(), jobId, startedAt],
+    )) as number;
+  }
+
+  /**
+   * Jobs a free worker would start now: the wait list, the prioritized set and delayed jobs
+   * whose time has come (a chain that just handed its worker back). Chains ask between segments
+   * whether anyone is waiting for a turn.
+   */
+  async waitingCount(now = Date.now()): Promise<number> {
+    const k = this.keys;
+    const replies = await this.redis
+      .multi()
+      .llen(k.bull('wait'))
+      .zcard(k.bull('prioritized'))
+      // BullMQ scores delayed jobs timestamp * 0x1000 + a counter.
+      .zcount(k.bull('delayed'), 0, (now + 1) * 0x1000 - 1)
+      .exec();
+    return (replies ?? []).reduce((sum, [error, n]) => (error ? sum : sum + Number(n)), 0);
+  }
+
   async locate(jobId: string): Promise<JobLocation> {
     const k = this.keys;
     const [state, position, since, shape, ...active] = (await LOCATE.run(
@@ -183,15 +219,18 @@ export class FairShare {
     };
   }
 
-  /** All waiting jobs in fetch order (with their shapes), and when each active job started. */
-  async snapshot(): Promise<{ waiting: string[]; shapes: (JobShape | null)[]; activeStartedAt: number[] }> {
+  /**
+   * All waiting jobs in fetch order (with their shapes, and whether each is a chain waiting for
+   * its next turn, see `requeue`), and when each active job started.
+   */
+  async snapshot(): Promise<{ waiting: string[]; shapes: (JobShape | null)[]; betweenTurns: boolean[]; activeStartedAt: number[] }> {
     const k = this.keys;
-    const [waiting, active, shapes] = (await SNAPSHOT.run(
+    const [waiting, active, shapes, turns] = (await SNAPSHOT.run(
       this.redis,
       [k.bull('wait'), k.bull('paused'), k.bull('prioritized'), k.bull('active'), k.fairJobs],
       [k.base],
-    )) as [string[], number[], string[]];
-    return { waiting, shapes: shapes.map(decodeShape), activeStartedAt: active.map(Number) };
+    )) as [string[], number[], string[], number[]];
+    return { waiting, shapes: shapes.map(decodeShape), betweenTurns: (turns ?? []).map((t) => t === 1), activeStartedAt: active.map(Number) };
   }
 
   /** Outstanding job ids of one person, oldest first (finished ones may linger until the next settle). */

@@ -19,7 +19,7 @@ export class QueueKeys {
   }
 
   /** One of BullMQ's own keys ('wait', 'prioritized', 'active', ...), read by our scripts. */
-  bull(name: 'wait' | 'paused' | 'prioritized' | 'delayed' | 'active'): string {
+  bull(name: 'wait' | 'paused' | 'prioritized' | 'delayed' | 'active' | 'failed' | 'events' | 'meta'): string {
     return this.base + name;
   }
 

@@ -16,6 +16,19 @@ export interface FsArtifactStoreOptions {
 const SEGMENT = /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}$/;
 const MAX_KEY = 512;
 
+// The filesystem keeps no content type, so `stat` reads it from the key's extension (every key the
+// workers write has one). Anything else is plain bytes.
+const CONTENT_TYPES: Record<string, string> = {
+  mp4: 'video/mp4',
+  webm: 'video/webm',
+  webp: 'image/webp',
+  gif: 'image/gif',
+  png: 'image/png',
+  jpg: 'image/jpeg',
+  jpeg: 'image/jpeg',
+  json: 'application/json',
+};
+
 /**
  * Artifacts (videos, previews, input images) as files in one directory, shared by the bot and
  * every worker on the same machine or network filesystem.
@@ -27,7 +40,7 @@ const MAX_KEY = 512;
  * Workers on other machines need a shared store. An S3-compatible one (MinIO, R2, S3) implements
  * the same calls: putFile/putBuffer as PutObject (multipart for large files), localPath as a GET
  * into a local cache directory keyed by the object's ETag, publicUrl as a presigned GET or CDN
- * URL, delete as DeleteObject. Keys here are already valid object names, so nothing else changes.
+ * URL, delete as DeleteObject, stat as HeadObject (404 -> null). Keys here are already valid object names, so nothing else changes.
  */
 export class FsArtifactStore implements ArtifactStore {
   readonly root: string;
@@ -65,6 +78,17 @@ export class FsArtifactStore implements ArtifactStore {
 
   async delete(key: string): Promise<void> {
     await rm(this.pathOf(key), { force: true });
+  }
+
+  async stat(key: string): Promise<ArtifactRef | null> {
+    const file = this.pathOf(key);
+    const info = await stat(file).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT' || error.code === 'ENOTDIR') return null;
+      throw error;
+    });
+    if (!info?.isFile()) return null;
+    const ext = path.extname(key).slice(1).toLowerCase();
+    return { key, bytes: info.size, contentType: CONTENT_TYPES[ext] ?? 'application/octet-stream' };
   }
 
   /** The absolute path of `key`; throws DailiesError('bad_input') for keys that could escape the root. */

@@ -18,6 +18,9 @@ import { DailiesError } from '../../src/errors.ts';
  *   contains the key (keys are already URL-safe).
  * - delete removes the artifact (localPath then fails with 'not_found'); deleting a key that is
  *   not there is not an error, so a retried cleanup never fails.
+ * - stat(key) answers with the same ref a put returned (key, bytes, content type) for a stored
+ *   artifact, and null, not an error, for a key never stored or deleted: workers use it to find
+ *   work a crashed attempt finished (chain segments), so "absent" is an answer, not a failure.
  * - Keys are relative, "/"-separated plain segments: '..', absolute paths, empty or hidden
  *   segments are refused with DailiesError('bad_input') naming the key, by every call.
  */
@@ -139,6 +142,34 @@ export function runArtifactStoreConformance(name: string, factory: () => Promise
       expect(error.message.length).toBeGreaterThan(0);
     });
 
+    it('stats a stored artifact: the ref its put returned', async () => {
+      const video = await store.putBuffer('renders/j6/take-0.mp4', randomBytes(777), 'video/mp4');
+      expect(await store.stat(video.key)).toEqual(video);
+      const source = join(scratch, 'preview.webp');
+      await writeFile(source, randomBytes(321));
+      const preview = await store.putFile('renders/j6/take-0-preview.webp', source, 'image/webp');
+      expect(await store.stat(preview.key)).toEqual(preview);
+      const raw = await store.putBuffer('renders/j6/chain/seg-0-take-0.rgb', randomBytes(96), 'application/octet-stream');
+      expect(await store.stat(raw.key)).toEqual(raw);
+    });
+
+    it('stats the latest version of an artifact put twice', async () => {
+      await store.putBuffer('renders/j7/chain/seg-1-take-0.rgb', randomBytes(10), 'application/octet-stream');
+      await store.putBuffer('renders/j7/chain/seg-1-take-0.rgb', randomBytes(30), 'application/octet-stream');
+      expect((await store.stat('renders/j7/chain/seg-1-take-0.rgb'))?.bytes).toBe(30);
+    });
+
+    it('stats a key never stored, or deleted, as null rather than an error', async () => {
+      expect(await store.stat('renders/nobody/chain/seg-0-take-0.rgb')).toBeNull();
+      // A "directory" of other keys is not an artifact either.
+      await store.putBuffer('renders/j8/chain/seg-0-take-0.rgb', randomBytes(8), 'application/octet-stream');
+      expect(await store.stat('renders/j8/chain')).toBeNull();
+      // Nor is a key under an artifact, as if it were a folder.
+      expect(await store.stat('renders/j8/chain/seg-0-take-0.rgb/x')).toBeNull();
+      await store.delete('renders/j8/chain/seg-0-take-0.rgb');
+      expect(await store.stat('renders/j8/chain/seg-0-take-0.rgb')).toBeNull();
+    });
+
     it.each(UNSAFE_KEYS)('refuses the unsafe key %j in every call, naming it', async (key) => {
       const source = join(scratch, 'x.bin');
       await writeFile(source, 'x');
@@ -148,6 +179,7 @@ export function runArtifactStoreConformance(name: string, factory: () => Promise
         store.putFile(key, source, 'application/octet-stream'),
         store.localPath(ref),
         store.delete(key),
+        store.stat(key),
       ]) {
         const error = await refusal(attempt);
         expect(error.code).toBe('bad_input');

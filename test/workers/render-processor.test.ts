@@ -36,6 +36,9 @@ function fakeJob(data: unknown, attemptsMade = 0): FakeJob {
       job.movedToWait++;
       return 0;
     },
+    moveToDelayed: async () => {
+      throw new Error('a one-window render never hands its worker back');
+    },
   };
   return job;
 }

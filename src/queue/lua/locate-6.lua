@@ -6,6 +6,8 @@
   Returns {state, position (-1 if none), processedOn of this job or 0, its shape or '',
   processedOn of each active job...}
   state: 'waiting' | 'delayed' (position it will take when its backoff ends) | 'active' | 'other'
+  A job that handed its worker back between turns (requeue-3 stamped its fair-share entry with
+  when it first started, `y`) is 'active' with that start: it is rendering as far as people go.
 ]]
 local rcall = redis.call
 -- #include shape-of.lua
@@ -34,6 +36,11 @@ else
       since = tonumber(rcall('HGET', base .. jobId, 'processedOn')) or 0
     end
   end
+end
+if state == 'waiting' or state == 'delayed' then
+  local entry = rcall('HGET', KEYS[6], jobId)
+  local firstStart = entry and cjson.decode(entry).y
+  if firstStart then state, position, since = 'active', -1, tonumber(firstStart) end
 end
 local out = {state, position, since, shapeOf(KEYS[6], jobId)}
 for _, id in ipairs(rcall('LRANGE', KEYS[5], 0, -1)) do

@@ -2,7 +2,8 @@
   Every waiting job in BullMQ's fetch order with its shape, and when each active job started.
   KEYS[1] wait, KEYS[2] paused, KEYS[3] prioritized, KEYS[4] active, KEYS[5] fair:jobs
   ARGV[1] key base
-  Returns {{jobId...}, {processedOn...}, {shape or ''...}}
+  Returns {{jobId...}, {processedOn...}, {shape or ''...}, {1 for a chain between turns, else 0...}}
+  (a chain between turns: requeue-3 stamped its fair-share entry with its first start, `y`)
 ]]
 local rcall = redis.call
 -- #include shape-of.lua
@@ -18,6 +19,10 @@ local active = {}
 for _, id in ipairs(rcall('LRANGE', KEYS[4], 0, -1)) do
   active[#active + 1] = tonumber(rcall('HGET', ARGV[1] .. id, 'processedOn')) or 0
 end
-local shapes = {}
-for i, id in ipairs(ids) do shapes[i] = shapeOf(KEYS[5], id) end
-return {ids, active, shapes}
+local shapes, turns = {}, {}
+for i, id in ipairs(ids) do
+  shapes[i] = shapeOf(KEYS[5], id)
+  local entry = rcall('HGET', KEYS[5], id)
+  turns[i] = (entry and cjson.decode(entry).y) and 1 or 0
+end
+return {ids, active, shapes, turns}
