@@ -1,24 +1,12 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ThreadRef } from '../../src/core/ports/chat-adapter.ts';
 import { DailiesError } from '../../src/errors.ts';
 import { createPromptPolicy } from '../../src/safety/prompt-policy.ts';
 import { MemoryRateLimiter } from '../../src/safety/rate-limit.ts';
-import { alice, bob, harness, mod, takes, type HarnessOptions } from './fakes/harness.ts';
+import { alice, bob, startedHarnesses, mod, takes, type Harness } from './fakes/harness.ts';
 
-type H = ReturnType<typeof harness>;
-let live: H[] = [];
-
-function make(options?: HarnessOptions): H {
-  const h = harness(options);
-  h.delivery.start();
-  live.push(h);
-  return h;
-}
-
-afterEach(async () => {
-  await Promise.all(live.map((h) => h.delivery.stop()));
-  live = [];
-});
+type H = Harness;
+const make = startedHarnesses();
 
 async function started(h: H, prompt = 'a red ball bouncing'): Promise<ThreadRef> {
   const out = await h.core(h.command('video', { prompt, takes: 2 }));

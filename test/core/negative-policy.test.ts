@@ -1,21 +1,11 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createPromptPolicy, negativeRefusalMessage } from '../../src/safety/prompt-policy.ts';
-import { bob, harness, type HarnessOptions } from './fakes/harness.ts';
+import { bob, startedHarnesses, type Harness } from './fakes/harness.ts';
 
 /** Issue 11, item 5: the negative prompt is stored and shown, so the block list applies to it too. */
 
-type H = ReturnType<typeof harness>;
-let live: H[] = [];
-function make(options?: HarnessOptions): H {
-  const h = harness(options);
-  h.delivery.start();
-  live.push(h);
-  return h;
-}
-afterEach(async () => {
-  await Promise.all(live.map((h) => h.delivery.stop()));
-  live = [];
-});
+type H = Harness;
+const make = startedHarnesses();
 
 const policy = () => createPromptPolicy({ blockedTerms: ['forbiddenword'] });
 const REFUSED = { code: 'policy_refused', message: negativeRefusalMessage('forbiddenword') };

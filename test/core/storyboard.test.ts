@@ -1,7 +1,7 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ThreadRef } from '../../src/core/ports/chat-adapter.ts';
 import type { RenderJob } from '../../src/core/ports/job-queue.ts';
-import { alice, bob, harness, mod, takes, type HarnessOptions } from './fakes/harness.ts';
+import { alice, bob, startedHarnesses, mod, takes, type Harness } from './fakes/harness.ts';
 
 /**
  * Minute-long films in a thread, through the dispatcher with fake seams: storyboards (per-shot
@@ -9,20 +9,8 @@ import { alice, bob, harness, mod, takes, type HarnessOptions } from './fakes/ha
  * The worker side (chains, cuts, frames) is tested against the real engine in test/workers.
  */
 
-type H = ReturnType<typeof harness>;
-let live: H[] = [];
-
-function make(options?: HarnessOptions): H {
-  const h = harness(options);
-  h.delivery.start();
-  live.push(h);
-  return h;
-}
-
-afterEach(async () => {
-  await Promise.all(live.map((h) => h.delivery.stop()));
-  live = [];
-});
+type H = Harness;
+const make = startedHarnesses();
 
 async function complete(h: H, job: RenderJob, frames = 16): Promise<void> {
   const results = takes(job.request.takes, job.request.seed).map((t) => ({ ...t, frames, fps: 8 }));

@@ -1,3 +1,4 @@
+import { afterEach } from 'vitest';
 import type { ActionEvent, ChatUser, CommandEvent, ReplyEvent, ThreadRef } from '../../../src/core/ports/chat-adapter.ts';
 import type { TakeResult } from '../../../src/core/ports/job-queue.ts';
 import type { ArtifactRef } from '../../../src/core/ports/artifact-store.ts';
@@ -135,4 +136,24 @@ export async function startVideo(
   const job = h.queue.jobs.at(-1);
   if (!out.thread || !job) throw new Error('no thread or job');
   return { thread: out.thread, jobId: job.jobId };
+}
+
+export type Harness = ReturnType<typeof harness>;
+
+/**
+ * For a test file: `make()` gives a harness with delivery started, and every harness made is
+ * stopped after each test (delivery keeps timers for vote rounds).
+ */
+export function startedHarnesses(): (options?: HarnessOptions) => Harness {
+  let live: Harness[] = [];
+  afterEach(async () => {
+    await Promise.all(live.map((h) => h.delivery.stop()));
+    live = [];
+  });
+  return (options) => {
+    const h = harness(options);
+    h.delivery.start();
+    live.push(h);
+    return h;
+  };
 }
