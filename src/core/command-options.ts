@@ -49,7 +49,8 @@ export function choiceOption<const T extends string>(name: string, choices: read
 
 /** A take reference: `v2#1`, or a bare take number for the newest version (see take-ref.ts). */
 export function takeRefOption(name: string) {
-  return z.preprocess(emptyToUndefined, z.union([z.string().max(40), z.number()], { error: `${name} must be a take reference such as v2#1 or 1.` }).optional()).transform((v, ctx): TakeRef | undefined => {
+  const error = `${name} must be a take reference such as v2#1 or 1.`;
+  return z.preprocess(emptyToUndefined, z.union([z.string({ error }).max(40, { error }), z.number({ error })], { error }).optional()).transform((v, ctx): TakeRef | undefined => {
     if (v === undefined) return undefined;
     try {
       return parseTakeRef(v, name);

@@ -70,7 +70,8 @@ function jobTitle(session: Session, job: JobRecord): string {
   const what: Record<JobRecord['kind'], string> = {
     render: `${job.takes} take${job.takes === 1 ? '' : 's'}`,
     vary: `${job.takes} variation${job.takes === 1 ? '' : 's'}`,
-    finalize: `Final of ${ref}`,
+    // A finalize renders its source's version again, so the version line names it already.
+    finalize: `Final of take ${(job.source?.take ?? 0) + 1}`,
     extend: `Extension of ${ref}`,
     bridge: `Bridge ${job.parts?.join(' -> ') ?? ''}`,
     cut: `Cut ${cutNumber(session, job)}`,

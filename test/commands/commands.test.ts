@@ -5,6 +5,9 @@ const findCommand = (name: string) => findIn(commands, name);
 import { optionsError } from '../../src/core/command-options.ts';
 import { alice, bob, harness, takes } from '../core/fakes/harness.ts';
 
+/** A take reference's two refusals: not text or a number, or text that is not `v2#1` / `1`. */
+const TAKE_REF = (name: string) => new RegExp(`^${name} (must be a take reference such as v2#1 or 1|"[^"]*" is not a take reference; write v2#1 for take 1 of version 2, or 1 for take 1 of the newest version)\\.$`, 's');
+
 /** Option names and the one-sentence rule each must report, per command. */
 const OPTION_RULES: Record<string, Record<string, RegExp>> = {
   video: {
@@ -12,14 +15,29 @@ const OPTION_RULES: Record<string, Record<string, RegExp>> = {
     negative: /^negative (must be text of at most 1000 characters|contains broken characters .*)\.$/,
     seed: /^seed must be a whole number from 0 to 2147483647\.$/,
     takes: /^takes must be a whole number from 1 to 4\.$/,
-    frames: /^frames must be a whole number from 1 to 128\.$/,
-    duration: /^duration must be a number from 0\.25 to 16\.$/,
+    frames: /^frames must be a whole number from 1 to 4800\.$/,
+    duration: /^duration must be a number from 0\.1 to 600\.$/,
     steps: /^steps must be a whole number from 1 to 150\.$/,
     guidance: /^guidance must be a number from 0 to 30\.$/,
     strength: /^strength must be a number from 0 to 1\.$/,
     image: /^image must be an attached image file\.$/,
   },
-  extend: { take: /^take must be a whole number from 1 to 4\.$/, frames: /^frames must be a whole number from 1 to 128\.$/, duration: /^duration must be a number from 0\.25 to 16\.$/ },
+  extend: {
+    take: TAKE_REF('take'),
+    frames: /^frames must be a whole number from 1 to 4800\.$/,
+    duration: /^duration must be a number from 0\.1 to 600\.$/,
+    direction: /^direction must be forward or backward\.$/,
+  },
+  bridge: { from: TAKE_REF('from'), to: TAKE_REF('to'), duration: /^duration must be a number from 0\.1 to 600\.$/, frames: /^frames must be a whole number from 1 to 4800\.$/ },
+  storyboard: {
+    shots: /^shots (must be text of 1 to 12100 characters|contains broken characters .*)\.$/,
+    style: /^style (must be text of at most 300 characters|contains broken characters .*)\.$/,
+    negative: /^negative (must be text of at most 1000 characters|contains broken characters .*)\.$/,
+    takes: /^takes must be a whole number from 1 to 4\.$/,
+    duration: /^duration must be a number from 0\.1 to 600\.$/,
+    seed: /^seed must be a whole number from 0 to 2147483647\.$/,
+  },
+  cut: { transition: /^transition must be cut, fade or bridge\.$/ },
   vary: { take: /^take must be a whole number from 1 to 4\.$/, takes: /^takes must be a whole number from 1 to 4\.$/ },
   finalize: { take: /^take must be a whole number from 1 to 4\.$/ },
   refine: { text: /^text must be text of 1 to 1000 characters\.$/ },
@@ -64,7 +82,7 @@ function sentences(text: string): number {
 
 describe('command registry', () => {
   it('has one definition per command with a name, description, zod options and a handler', () => {
-    expect(commands.map((c) => c.name)).toEqual(['video', 'refine', 'vary', 'extend', 'finalize', 'status', 'cancel', 'history', 'help']);
+    expect(commands.map((c) => c.name)).toEqual(['video', 'refine', 'vary', 'extend', 'bridge', 'storyboard', 'cut', 'finalize', 'status', 'cancel', 'history', 'help']);
     for (const c of commands) {
       expect(c.description.length).toBeGreaterThan(10);
       expect(c.description.length).toBeLessThanOrEqual(100);
@@ -84,7 +102,7 @@ describe('command registry', () => {
 describe('option schemas under fuzz', () => {
   for (const command of commands) {
     const rules = OPTION_RULES[command.name]!;
-    const base: Record<string, unknown> = command.name === 'video' ? { prompt: 'a cat' } : command.name === 'refine' ? { text: 'again' } : {};
+    const base: Record<string, unknown> = command.name === 'video' ? { prompt: 'a cat' } : command.name === 'refine' ? { text: 'again' } : command.name === 'storyboard' ? { shots: 'a | b' } : {};
 
     it(`/${command.name}: every hostile value gives one sentence naming the option and what it accepts, never a throw`, () => {
       for (const [option, rule] of Object.entries(rules)) {
@@ -109,7 +127,7 @@ describe('option schemas under fuzz', () => {
         expect(parsed.success).toBe(false);
         if (!parsed.success) expect(optionsError(command.name, parsed.error).message).toBe('The command options must be a set of named values.');
       }
-      expect(command.options.safeParse(undefined).success).toBe(command.name !== 'video' && command.name !== 'refine');
+      expect(command.options.safeParse(undefined).success).toBe(!['video', 'refine', 'storyboard'].includes(command.name));
     });
   }
 
@@ -156,11 +174,11 @@ describe('command handlers through the dispatcher', () => {
     expect(h.queue.jobs.at(-1)?.request).toMatchObject({ takes: 3, image: { artifact: { key: 'p1.png' } } });
     expect((await h.core(h.command('extend', { take: 1, duration: '2' }, bob, thread))).error).toBeUndefined();
     await h.admission.idle();
-    expect(h.queue.jobs.at(-1)?.request).toMatchObject({ frames: 16, extend: { artifact: { key: 'v0.mp4' } } });
-    expect((await h.core(h.command('extend', {}, bob, thread))).error?.message).toBe('take must be a whole number from 1 to 4.');
+    expect(h.queue.jobs.at(-1)?.request).toMatchObject({ frames: 16, extend: { artifact: { key: 'v0.mp4' }, direction: 'forward' } });
+    expect((await h.core(h.command('extend', {}, bob, thread))).error?.message).toBe('take is missing; write v2#1 for take 1 of version 2, or 1 for take 1 of the newest version.');
     expect((await h.core(h.command('finalize', { take: 4 }, alice, thread))).error?.message).toBe('v1 has no take 4; pick take 1 to 2.');
     expect((await h.core(h.command('finalize', { take: 2 }, bob, thread))).error?.code).toBe('forbidden');
-    expect((await h.core(h.command('refine', { text: 'on a blue background' }, bob, thread))).ephemeral).toBe("v3 is rendering: added 'on a blue background'.");
+    expect((await h.core(h.command('refine', { text: 'on a blue background' }, bob, thread))).ephemeral).toBe("v4 is rendering: added 'on a blue background'.");
     expect((await h.core(h.command('refine', { text: 'seed: x' }, bob, thread))).error?.message).toBe('seed: must be a whole number from 0 to 2147483647, or random.');
     expect((await h.core(h.command('refine', { text: 'x'.repeat(1001) }, bob, thread))).error?.message).toBe('Your reply is 1001 characters long; keep it to 1000 or fewer.');
     expect((await h.core(h.command('refine', { text: 'takes: 1' }, bob, thread))).ephemeral).toBe('From now on, renders in this session make 1 take.');

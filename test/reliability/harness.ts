@@ -700,9 +700,9 @@ export function refusalIn(messages: Message[]): string | null {
  */
 export function postKey(m: Message): string {
   const first = m.text.split('\n')[0] ?? '';
-  if (/^(\d+ takes?|Final of take \d+|Extension of take \d+) · v\d+/.test(first)) return `progress message "${first}"`;
+  if (/^(\d+ takes?|\d+ variations?|Final of take \d+|Extension of v\d+#\d+) · (shot \d+ · )?v\d+|^(Bridge|Cut \d+) /.test(first)) return `progress message "${first}"`;
   if (/^Take \d+ of v\d+ · seed/.test(first)) return `take "${first}"`;
-  if (/^Final · take/.test(first)) return `final "${first}"`;
+  if (/^Final · take|^Film · cut/.test(first)) return `final "${first}"`;
   const round = /^Votes for v\d+/.exec(first);
   if (round) return `vote tally "${round[0]}"`;
   const result = /^Take \d+ of (v\d+) wins|^Voting on (v\d+) closed/.exec(first);
