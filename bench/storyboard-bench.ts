@@ -57,7 +57,7 @@ export async function run(argv: string[]): Promise<number> {
     for (let i = 0; i < runs; i++) {
       // 1. The storyboard command, one take per shot so the shots' part is three renders.
       const t0 = performance.now();
-      const start = await postJson(api('/api/commands'), { channel: 'bench', user: 'Ana', name: 'storyboard', options: { shots: SHOTS, style: 'on a black background', takes: 1, seed: i } });
+      const start = await postJson(api('/api/commands'), { channel: 'general', user: 'Ana', name: 'storyboard', options: { shots: SHOTS, style: 'on a black background', takes: 1, seed: i } });
       if (start.body.error) throw new Error(`storyboard refused: ${JSON.stringify(start.body.error)}`);
       const thread = start.body.thread as string;
       const posted = async (pattern: RegExp) => ((await getJson(api(`/api/threads/${thread}`))).body.messages as Array<{ text: string }>).filter((m) => pattern.test(m.text)).length;
