@@ -76,6 +76,30 @@ export function describeFilmCommands(name: string, makeHarness: () => Promise<Ch
       expect(shown[0]!.text).toContain('a blue square');
     });
 
+    it('storyboard -> a vote on each shot -> /cut posts the film in the thread as a final video', async () => {
+      const view = await send('storyboard', { shots: 'a red circle | a blue square', takes: 2 });
+      expect(view.error).toBeUndefined();
+      await rig.settle();
+      const [shot1, shot2] = rig.queue.jobs;
+      await rig.finish(shot1!);
+      await rig.finish(shot2!);
+      const thread = shot1!.thread;
+      // Take 2 of shot 1 gets a vote through the platform's own button; shot 2 has none (take 1).
+      const take2 = (await h.driver.readThread(thread)).find((m) => m.text.startsWith('Take 2 of v1'))!;
+      const vote = take2.buttons.flat().find((b) => b.label.startsWith('Vote'))!;
+      expect((await h.driver.click(thread, ana(), vote.action)).error).toBeUndefined();
+      const cut = await send('cut', { transition: 'fade' }, thread);
+      expect(cut.error).toBeUndefined();
+      expect(cut.ephemeral).toBe('Cut 1 is rendering (fade): shot 1: v1#2 (1 vote), shot 2: v2#1.');
+      await rig.settle();
+      const job = rig.queue.jobs.at(-1)!;
+      expect(job.request.cut?.shots.map((s) => s.label)).toEqual(['v1#2', 'v2#1']);
+      await rig.finish(job);
+      const film = (await h.driver.readThread(thread)).find((m) => m.text.startsWith('Film · cut 1'))!;
+      expect(film.text).toBe('Film · cut 1 · fade\nshot 1: v1#2 (1 vote)\nshot 2: v2#1');
+      expect(film.attachments).toHaveLength(1);
+    });
+
     it('/cut in a thread that is not a storyboard answers the one-sentence refusal and renders nothing', async () => {
       const thread = await finishedVideo();
       const jobs = rig.queue.jobs.length;
