@@ -111,7 +111,11 @@ describe('a session over the API', () => {
     const bullJobs = await redis.keys(`${stack.prefix}:renders:${s.jobs[0]!.jobId}*`);
     expect(bullJobs.length).toBeGreaterThan(0);
     await jobIn(thread, 0, ['done']);
-    const texts = (await messages(thread)).map((m) => m.text);
+    // The job is done in the store before delivery has posted its take: wait for the post.
+    const texts = await waitFor('the take to be posted', async () => {
+      const now = (await messages(thread)).map((m) => m.text);
+      return now.some((t) => t.startsWith('Take 1 of v1')) ? now : undefined;
+    }, 30_000, 100);
     expect(texts.filter((t) => t.startsWith('1 take · v1'))).toHaveLength(1);
     expect(texts.filter((t) => t.startsWith('Take 1 of v1'))).toHaveLength(1);
   });
