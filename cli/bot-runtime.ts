@@ -78,7 +78,7 @@ export async function startBot(options: BotOptions): Promise<BotRuntime> {
     queue,
     adapters: (platform) => adapters.find((a) => a.platform === platform),
     artifacts,
-    config: { voteWindowMs: config.DAILIES_VOTE_WINDOW_MS, maxSeconds: config.DAILIES_MAX_SECONDS },
+    config: { voteWindowMs: config.DAILIES_VOTE_WINDOW_MS, maxSeconds: config.DAILIES_MAX_SECONDS, extendOverlap: config.DAILIES_OVERLAP },
     sweepIntervalMs: config.DAILIES_SWEEP_INTERVAL_MS,
     fitToSize: async (path, maxBytes) => {
       const out = path.replace(/(\.[a-z0-9]+)?$/i, `.fit${maxBytes}.mp4`);
@@ -110,7 +110,7 @@ export async function startBot(options: BotOptions): Promise<BotRuntime> {
     policy: createPromptPolicy(loadPolicyConfig(config)),
     rateLimiter: new RedisTokenBucket(redis, { prefix: `${prefix}:` }),
     images: createImageIntake({ artifacts, headers: (p) => (p === 'slack' ? slack?.attachmentHeaders() : undefined) }),
-    config: { voteWindowMs: config.DAILIES_VOTE_WINDOW_MS, maxSeconds: config.DAILIES_MAX_SECONDS },
+    config: { voteWindowMs: config.DAILIES_VOTE_WINDOW_MS, maxSeconds: config.DAILIES_MAX_SECONDS, extendOverlap: config.DAILIES_OVERLAP },
   });
 
   // 5. Adapters: each started independently; one failing does not stop the others.

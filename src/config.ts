@@ -43,6 +43,8 @@ const Env = z.object({
   DAILIES_VOTE_WINDOW_MS: z.coerce.number().int().min(1_000).max(7 * 24 * 3_600_000).default(10 * 60_000),
   /** Bot: the longest video people may ask for, in seconds (renders, extensions, bridges, storyboard films). */
   DAILIES_MAX_SECONDS: z.coerce.number().min(1).max(600).default(60),
+  /** Bot: known frames carried across each join of a long render, an extension or a bridge. */
+  DAILIES_OVERLAP: z.coerce.number().int().min(1).max(15).default(4),
   /** Worker: how often workers look for jobs whose worker died (BullMQ stall detection). */
   DAILIES_STALLED_INTERVAL_MS: z.coerce.number().int().min(500).max(600_000).default(30_000),
   /** Worker: a job's lock; a dead worker's job is taken over after it lapses (renewed at half while alive). */

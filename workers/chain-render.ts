@@ -44,7 +44,7 @@ export async function renderChain(ctx: RenderContext): Promise<RenderResult> {
   const plan = planSegments({
     frames: r.frames ?? window,
     window,
-    overlap: r.extend?.overlap ?? DEFAULT_OVERLAP,
+    overlap: r.extend?.overlap ?? r.overlap ?? DEFAULT_OVERLAP,
     headAvailable: backward ? 0 : source.length,
     tailAvailable: backward ? source.length : 0,
   });

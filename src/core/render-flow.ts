@@ -3,6 +3,7 @@ import type { CutSpec, RenderRequest } from './ports/job-queue.ts';
 import type { ArtifactRef } from './ports/artifact-store.ts';
 import { rateLimitMessage } from '../safety/rate-limit.ts';
 import type { CommandContext } from './command-context.ts';
+import type { CoreConfig } from './runtime.ts';
 import type { JobKind, JobRecord, PromptVersion, RenderSettings, Session, VersionDraft } from './session.ts';
 import { addJob, appendVersion, requireVersion, type NewJob } from './session-state.ts';
 
@@ -38,7 +39,7 @@ export async function spendRenderToken(ctx: CommandContext): Promise<void> {
 }
 
 /** What the queue renders for `version` under the session's settings and the job's own spec. */
-function renderRequestFor(settings: RenderSettings, version: Pick<PromptVersion, 'prompt' | 'negativePrompt' | 'seed'>, spec: JobSpec): RenderRequest {
+function renderRequestFor(config: CoreConfig, settings: RenderSettings, version: Pick<PromptVersion, 'prompt' | 'negativePrompt' | 'seed'>, spec: JobSpec): RenderRequest {
   const request: RenderRequest = {
     prompt: withStyle(version.prompt, spec.style),
     negativePrompt: version.negativePrompt,
@@ -51,6 +52,8 @@ function renderRequestFor(settings: RenderSettings, version: Pick<PromptVersion,
   if (settings.guidance !== undefined) request.guidance = settings.guidance;
   const frames = spec.frames ?? settings.frames;
   if (frames !== undefined) request.frames = frames;
+  // A chain's joins; extensions, bridges and cuts carry their own.
+  if (frames !== undefined && frames > config.windowFrames && !spec.extend && !spec.cut) request.overlap = config.extendOverlap;
   const image = spec.image === undefined ? settings.image : spec.image;
   if (image) request.image = image;
   if (spec.extend) request.extend = spec.extend;
@@ -74,7 +77,7 @@ export function newJob(ctx: CommandContext, jobId: string, version: Pick<PromptV
     requestedBy: { id: ctx.user.id, name: ctx.user.name },
     ...(spec.source ? { source: spec.source } : {}),
     ...(spec.parts ? { parts: spec.parts } : {}),
-    request: renderRequestFor(settings, version, spec),
+    request: renderRequestFor(ctx.config, settings, version, spec),
   };
 }
 

@@ -53,6 +53,10 @@ export function shapeOf(request: RenderRequest): JobShape {
   } else if (request.extend) {
     shape.kind = 'extend';
     shape.overlap = request.extend.overlap;
+  } else if (request.overlap !== undefined) {
+    // Kept for this process's estimate; the compact form below drops it, so a plain chain's ETA
+    // elsewhere assumes the default overlap (a few percent off for another setting).
+    shape.overlap = request.overlap;
   }
   return shape;
 }

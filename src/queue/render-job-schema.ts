@@ -38,6 +38,7 @@ const renderRequest = z.object({
   frames: z.number().int().min(1).max(2048).optional(),
   quality: z.enum(['draft', 'final']),
   image: z.object({ artifact: artifactRef, strength: z.number().gt(0).max(1) }).optional(),
+  overlap: z.number().int().min(1).max(256).optional(),
   extend: z.object({ artifact: artifactRef, overlap: z.number().int().min(1).max(256), direction: z.enum(['forward', 'backward']).optional() }).optional(),
   cut: z
     .object({

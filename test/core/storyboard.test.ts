@@ -37,8 +37,8 @@ describe('storyboards', () => {
       [2, 2, 'a blue square moving left'],
     ]);
     expect(h.queue.jobs.map((j) => j.request)).toEqual([
-      { prompt: 'a red circle moving right, on a black background', negativePrompt: '', seed: 1000, takes: 2, quality: 'draft', frames: 32 },
-      { prompt: 'a blue square moving left, on a black background', negativePrompt: '', seed: 1000, takes: 2, quality: 'draft', frames: 32 },
+      { prompt: 'a red circle moving right, on a black background', negativePrompt: '', seed: 1000, takes: 2, quality: 'draft', frames: 32, overlap: 4 },
+      { prompt: 'a blue square moving left, on a black background', negativePrompt: '', seed: 1000, takes: 2, quality: 'draft', frames: 32, overlap: 4 },
     ]);
     expect(h.adapter.postsIn(thread)[0]!.message.text).toContain('started a storyboard of 2 shots');
   });
@@ -186,6 +186,12 @@ describe('extending and bridging takes', () => {
     const ok = await h.core(h.command('video', { prompt: 'a red ball', duration: 60 }));
     await h.admission.idle();
     expect(ok.error).toBeUndefined();
-    expect(h.queue.jobs[0]!.request.frames).toBe(480);
+    expect(h.queue.jobs[0]!.request).toMatchObject({ frames: 480, overlap: 4 });
+    // The join overlap is the server's setting (DAILIES_OVERLAP); one window needs none.
+    const six = make({ core: { config: { quorum: 3, voteWindowMs: 600_000, extendOverlap: 6 } } });
+    await six.core(six.command('video', { prompt: 'a red ball', duration: 10 }));
+    await six.core(six.command('video', { prompt: 'a blue ball', duration: 2 }));
+    await six.admission.idle();
+    expect(six.queue.jobs.map((j) => j.request.overlap)).toEqual([6, undefined]);
   });
 });

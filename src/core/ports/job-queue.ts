@@ -17,6 +17,8 @@ export interface RenderRequest {
   /** draft: model defaults; final: more steps and a smoother frame rate. */
   quality: 'draft' | 'final';
   image?: { artifact: ArtifactRef; strength: number };
+  /** Known frames carried across each join when `frames` is longer than one model window. */
+  overlap?: number;
   /**
    * Continue a video. The result is the whole video: the source then the new frames (forward),
    * or the new frames then the source (backward). `frames` counts the new frames only.
