@@ -1,4 +1,4 @@
-import { CONTINUATION_STRENGTH, chainPreviewSegments, keptFrames, type Segment } from '../src/core/segment-plan.ts';
+import { CONTINUATION_STRENGTH, chainPreviewSegments, keptFrames, segmentSeed, type Segment } from '../src/core/segment-plan.ts';
 import type { Clip, GenerateRequest } from '../src/core/ports/video-model.ts';
 import { stepsFor } from '../src/queue/job-cost.ts';
 import { FrameTrack, packFrames, pieceOf, RAW_CONTENT_TYPE } from './frame-track.ts';
@@ -35,15 +35,6 @@ export interface ChainRun {
   image?: () => Promise<NonNullable<GenerateRequest['image']>>;
 }
 
-/**
- * Each segment gets noise of its own: the same seed in every window paints the same structure
- * into each of them. Take i of segment k uses seed + k * stride + i, as one batched call does.
- */
-const SEGMENT_SEED_STRIDE = 7919;
-
-export function segmentSeed(seed: number, segment: number): number {
-  return (seed + segment * SEGMENT_SEED_STRIDE) >>> 0;
-}
 
 export function segmentKey(jobId: string, run: string, segment: number, take: number): string {
   return `renders/${jobId}/${run}/seg-${segment}-take-${take}.rgb`;

@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { DailiesError } from '../../src/errors.ts';
-import { CONTINUATION_STRENGTH, keptFrames, planSegments, segmentKnown, type Segment } from '../../src/core/segment-plan.ts';
+import { CONTINUATION_STRENGTH, keptFrames, planSegments, segmentKnown, segmentSeed, type Segment } from '../../src/core/segment-plan.ts';
 import type { Clip, GenerateRequest, GenerateResult, VideoModel } from '../../src/core/ports/video-model.ts';
 
 /*
@@ -108,13 +108,3 @@ function segmentRequest(
   };
 }
 
-/**
- * Seed of segment k: a new stretch of noise for each segment (the same noise in every window
- * would repeat its patterns along the video), an offset from the base seed so that take i, seeded
- * base + i, is still the take rendered alone with seed base + i, and segment 0 is the plain render.
- * The same offsets as the worker's chains (workers/segment-runner.ts), so a chain rendered here and
- * one a worker renders from the same seed use the same noise.
- */
-export function segmentSeed(seed: number, k: number): number {
-  return (seed + k * 7919) >>> 0;
-}

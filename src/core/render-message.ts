@@ -63,9 +63,14 @@ export function startMessage(ownerName: string, prompt: string): OutgoingMessage
   };
 }
 
+/** The version of the take a job was made from (its own version when it has no source). */
+function sourceVersion(session: Session, job: JobRecord): number {
+  return job.source ? (findJob(session, job.source.jobId)?.version ?? job.version) : job.version;
+}
+
 function jobTitle(session: Session, job: JobRecord): string {
   const v = findVersion(session, job.version);
-  const source = job.source ? (findJob(session, job.source.jobId)?.version ?? job.version) : job.version;
+  const source = sourceVersion(session, job);
   const ref = `v${source}#${(job.source?.take ?? 0) + 1}`;
   const what: Record<JobRecord['kind'], string> = {
     render: `${job.takes} take${job.takes === 1 ? '' : 's'}`,
@@ -137,7 +142,7 @@ export function takeMessage(session: Session, job: JobRecord, take: number, seed
 }
 
 export function finalMessage(session: Session, job: JobRecord, take: number, seed: number, attachment: OutgoingAttachment | null, note: string | null): OutgoingMessage {
-  const source = job.source ? (findJob(session, job.source.jobId)?.version ?? job.version) : job.version;
+  const source = sourceVersion(session, job);
   const head =
     job.kind === 'cut'
       ? `Film · cut ${cutNumber(session, job)} · ${job.request?.cut?.transition ?? 'cut'}\n${(job.parts ?? []).join('\n')}`

@@ -162,3 +162,13 @@ export function keptFrames(segment: Segment, rendered: Pick<Clip, 'frames'>): Ui
 export function chainPreviewSegments(segments: number): Set<number> {
   return new Set([0.25, 0.5, 0.75, 1].map((f) => Math.max(2, Math.ceil(segments * f))));
 }
+
+/**
+ * Seed of segment k: a new stretch of noise for each segment (the same noise in every window would
+ * repeat its patterns along the video), offset from the base seed so that take i, seeded base + i,
+ * is still the take rendered alone, and segment 0 is the plain render. The CLI's chains and the
+ * worker's use this one function, so both render the same noise from the same seed.
+ */
+export function segmentSeed(seed: number, k: number): number {
+  return (seed + k * 7919) >>> 0;
+}

@@ -229,9 +229,14 @@ export function activeJobs(session: Session): JobRecord[] {
   return session.jobs.filter((j) => !isTerminal(j.state));
 }
 
+/** Finished draft jobs with takes (the ones posted with vote buttons), newest first. */
+export function doneDrafts(session: Session): JobRecord[] {
+  return [...session.jobs].reverse().filter((j) => j.state === 'done' && j.quality === 'draft' && j.artifacts.length > 0);
+}
+
 /** The newest finished draft job: the one `/finalize 2` or `/vary 1` refers to without a job id. */
 export function latestDoneDraft(session: Session): JobRecord | undefined {
-  return [...session.jobs].reverse().find((j) => j.state === 'done' && j.quality === 'draft' && j.artifacts.length > 0);
+  return doneDrafts(session)[0];
 }
 
 export function setBase(session: Session, base: BasePick | null): Session {

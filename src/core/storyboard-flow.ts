@@ -8,7 +8,8 @@ import { storyboardStartMessage } from './render-message.ts';
 import { commitJob, newJob, spendRenderToken, withStyle, type JobSpec } from './render-flow.ts';
 import { maxFramesOf, secondsText } from './runtime.ts';
 import type { JobRecord, RenderSettings, Session } from './session.ts';
-import { requireVersion } from './session-state.ts';
+import { doneDrafts, requireVersion } from './session-state.ts';
+import { tally } from './vote-round.ts';
 import { formatTakeRef } from './take-ref.ts';
 import { takeFrames } from './take-flow.ts';
 import { MAX_PROMPT_CHARS, charCount, cleanText } from './text.ts';
@@ -118,17 +119,17 @@ export interface ShotPick {
  */
 export function winningTake(session: Session, shot: number): ShotPick | null {
   const n = session.storyboard!.shots[shot - 1]!;
-  const job = [...session.jobs].reverse().find((j) => j.version === n && j.state === 'done' && j.quality === 'draft' && j.artifacts.length > 0);
+  const job = doneDrafts(session).find((j) => j.version === n);
   if (!job) return null;
   const round = session.rounds.find((r) => r.jobId === job.jobId);
-  const counts = new Map<number, number>();
-  for (const take of Object.values(round?.votes ?? {})) counts.set(take, (counts.get(take) ?? 0) + 1);
+  const counts = round ? tally(round) : [];
+  const votesFor = (index: number) => counts[index] ?? 0;
   const takes = [...job.artifacts].sort((a, b) => a.index - b.index);
-  const most = Math.max(0, ...counts.values());
-  const leaders = takes.filter((t) => (counts.get(t.index) ?? 0) === most);
+  const most = Math.max(0, ...takes.map((t) => votesFor(t.index)));
+  const leaders = takes.filter((t) => votesFor(t.index) === most);
   const ownerChoice = round?.closed?.reason === 'owner-pick' && round.winner !== null ? round.winner : round?.votes[session.owner.id];
   const take = (round?.closed?.reason === 'owner-pick' ? takes.find((t) => t.index === ownerChoice) : undefined) ?? leaders.find((t) => t.index === ownerChoice) ?? leaders[0]!;
-  return { shot, job, take, votes: counts.get(take.index) ?? 0 };
+  return { shot, job, take, votes: votesFor(take.index) };
 }
 
 function missingShots(session: Session, missing: number[]): string {

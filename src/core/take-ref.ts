@@ -1,7 +1,7 @@
 import { DailiesError } from '../errors.ts';
 import type { TakeResult } from './ports/job-queue.ts';
 import type { JobRecord, Session } from './session.ts';
-import { findVersion } from './session-state.ts';
+import { doneDrafts, findVersion } from './session-state.ts';
 
 /**
  * Take references as people type them: `v2#1` is take 1 of version 2, and a bare `1` is take 1 of
@@ -29,14 +29,9 @@ export function formatTakeRef(version: number, take: number): string {
   return `v${version}#${take + 1}`;
 }
 
-/** Jobs whose takes people pick from: the ones posted with vote buttons, newest first. */
-function draftsNewestFirst(session: Session): JobRecord[] {
-  return [...session.jobs].reverse().filter((j) => j.state === 'done' && j.quality === 'draft' && j.artifacts.length > 0);
-}
-
 /** The finished take a reference names, or a DailiesError naming what exists instead. */
 export function resolveTakeRef(session: Session, ref: TakeRef): { job: JobRecord; take: TakeResult } {
-  const drafts = draftsNewestFirst(session);
+  const drafts = doneDrafts(session);
   let job: JobRecord | undefined;
   if (ref.version === null) {
     job = drafts[0];

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { renderChain, segmentSeed } from '../../models/engine/chain.ts';
+import { renderChain } from '../../models/engine/chain.ts';
+import { segmentSeed } from '../../src/core/segment-plan.ts';
 import type { Clip, GenerateRequest, GenerateResult, VideoModel } from '../../src/core/ports/video-model.ts';
 import { CONTINUATION_STRENGTH } from '../../src/core/segment-plan.ts';
 import { rejection } from './engine-fixtures.ts';
