@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ArtifactRef, ArtifactStore } from '../../src/core/ports/artifact-store.ts';
 import { DailiesError } from '../../src/errors.ts';
+import { refusal } from './refusal.ts';
 
 /**
  * The contract of the artifact seam, for every ArtifactStore: the filesystem store today, an
@@ -50,15 +51,6 @@ export function runArtifactStoreConformance(name: string, factory: () => Promise
 
     async function readBack(ref: ArtifactRef): Promise<Buffer> {
       return readFile(await store.localPath(ref));
-    }
-
-    async function refusal(p: Promise<unknown>): Promise<DailiesError> {
-      const error = await p.then(
-        () => new Error('expected a refusal'),
-        (e: unknown) => e,
-      );
-      expect(error).toBeInstanceOf(DailiesError);
-      return error as DailiesError;
     }
 
     it('stores a buffer and returns its ref with bytes and content type', async () => {

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { JobEvent, JobQueue, RenderJob, TakeResult } from '../../src/core/ports/job-queue.ts';
 import { DailiesError } from '../../src/errors.ts';
+import { refusal } from './refusal.ts';
 
 /**
  * The contract of the job seam, for every JobQueue: BullmqJobQueue on real Redis, and the
@@ -113,15 +114,6 @@ export function runJobQueueConformance(name: string, factory: () => Promise<JobQ
     const of = (jobId: string) => events.filter((e) => e.jobId === jobId);
     const lastPlace = (jobId: string) => of(jobId).filter((e) => e.type === 'queued').at(-1);
     const positions = async (jobs: RenderJob[]) => Promise.all(jobs.map(async (j) => (await queue.status(j.jobId)).position));
-
-    async function refusal(p: Promise<unknown>): Promise<DailiesError> {
-      const error = await p.then(
-        () => new Error('expected a refusal'),
-        (e: unknown) => e,
-      );
-      expect(error).toBeInstanceOf(DailiesError);
-      return error as DailiesError;
-    }
 
     it('answers a new job with its waiting place, 1-based', async () => {
       const a = conformanceJob('ann');
