@@ -6,7 +6,7 @@ import { allowAllPolicy, type PromptPolicy } from '../safety/prompt-policy.ts';
 import type { RateLimiter } from '../safety/rate-limit.ts';
 import { optionsError, textOption } from './command-options.ts';
 import { parseAction, type ParsedAction } from './actions.ts';
-import type { CommandContext, CommandDefinition, CoreServices, ImageIntake } from './command-context.ts';
+import { eventOrigin, type CommandContext, type CommandDefinition, type CoreServices, type ImageIntake } from './command-context.ts';
 import type { Admission } from './admission.ts';
 import type { Delivery } from './delivery.ts';
 import { errorOutcome } from './outcome.ts';
@@ -235,6 +235,14 @@ export function createCore(deps: CoreDeps): Core {
     }
   }
 
+  /** The answer to a retried event whose job is already recorded, or null when it has none. */
+  async function alreadyTaken(eventKey: string): Promise<EventOutcome | null> {
+    const session = await store.getByOrigin(eventKey);
+    const job = session?.jobs.find((j) => j.origin === eventKey);
+    if (!session || !job) return null;
+    return { thread: session.thread, ephemeral: `That request was already taken: v${job.version} (${job.kind}) is ${job.state} in this thread.` };
+  }
+
   const handler = async (event: ChatEvent): Promise<EventOutcome> => {
     try {
       if (!event || typeof event !== 'object' || typeof event.id !== 'string' || !event.user || typeof event.user.id !== 'string') {
@@ -242,11 +250,13 @@ export function createCore(deps: CoreDeps): Core {
       }
       // Two steps, so a bot that dies mid-event does not swallow the platform's (or client's)
       // retry of it: a short claim while handling, made long once handled. A retry inside the
-      // claim is a duplicate of work in progress; after it lapses, the event is handled afresh.
-      const eventKey = `${event.platform}:${event.id}`;
-      if (!(await store.claimEvent(eventKey, Math.min(EVENT_CLAIM_MS, services.config.eventTtlMs)))) return {};
+      // claim is a duplicate of work in progress; after it lapses, the event is handled afresh,
+      // unless its job was already recorded (the bot died after the write, before confirming):
+      // then the retry is answered with that job instead of rendering it twice.
+      const eventKey = eventOrigin(event);
+      if (!(await store.claimEvent(eventKey, Math.min(EVENT_CLAIM_MS, services.config.eventTtlMs)))) return (await alreadyTaken(eventKey)) ?? {};
       try {
-        return await handleEvent(event);
+        return (await alreadyTaken(eventKey)) ?? (await handleEvent(event));
       } finally {
         await store.confirmEvent(eventKey, services.config.eventTtlMs).catch((e: unknown) => log.warn(`could not confirm event ${eventKey}`, e));
       }

@@ -45,6 +45,11 @@ export interface CommandContext extends CoreServices {
   commands: ReadonlyArray<{ name: string; description: string }>;
 }
 
+/** The key that names one chat event across retries: the dedupe claim's key and JobRecord.origin. */
+export function eventOrigin(event: Pick<ChatEvent, 'platform' | 'id'>): string {
+  return `${event.platform}:${event.id}`;
+}
+
 export interface CommandDefinition<S extends z.ZodType = z.ZodType> {
   name: string;
   description: string;

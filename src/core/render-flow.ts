@@ -2,7 +2,7 @@ import { DailiesError } from '../errors.ts';
 import type { CutSpec, RenderRequest } from './ports/job-queue.ts';
 import type { ArtifactRef } from './ports/artifact-store.ts';
 import { rateLimitMessage } from '../safety/rate-limit.ts';
-import type { CommandContext } from './command-context.ts';
+import { eventOrigin, type CommandContext } from './command-context.ts';
 import type { CoreConfig } from './runtime.ts';
 import type { JobKind, JobRecord, PromptVersion, RenderSettings, Session, VersionDraft } from './session.ts';
 import { addJob, appendVersion, requireVersion, type NewJob } from './session-state.ts';
@@ -75,6 +75,7 @@ export function newJob(ctx: CommandContext, jobId: string, version: Pick<PromptV
     quality: spec.quality,
     takes: spec.takes,
     requestedBy: { id: ctx.user.id, name: ctx.user.name },
+    origin: eventOrigin(ctx.event),
     ...(spec.source ? { source: spec.source } : {}),
     ...(spec.parts ? { parts: spec.parts } : {}),
     request: renderRequestFor(ctx.config, settings, version, spec),

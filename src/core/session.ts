@@ -59,6 +59,12 @@ export interface JobRecord {
   artifacts: TakeResult[];
   error: { code: string; message: string } | null;
   requestedBy: Person;
+  /**
+   * The chat event (`platform:eventId`) that asked for this job. Recorded in the same write as
+   * the job, so a retry of that event after the bot died mid-answer finds the job and is answered
+   * with it instead of rendering twice (SessionStore.getByOrigin).
+   */
+  origin?: string;
   /** For finalize/extend/vary/bridge: the take this job was made from (a bridge's `from`). */
   source?: { jobId: string; take: number };
   /** For a cut: the take used for each shot, in order, e.g. "shot 2: v3#1"; for a bridge, its two ends. */

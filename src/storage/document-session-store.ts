@@ -26,6 +26,8 @@ export interface WriteIndexes {
   thread?: string;
   /** Job ids that must point at this session. */
   jobs: string[];
+  /** Chat events (JobRecord.origin) of new jobs, which must point at this session too. */
+  origins: string[];
   /** Open rounds by deadline (member `${sessionId}:${roundId}`). */
   due: IndexChanges;
   /** Queued jobs not yet handed to the queue, by creation time (member `${sessionId}:${jobId}`). */
@@ -67,6 +69,7 @@ export abstract class DocumentSessionStore implements SessionStore {
   protected abstract writeDoc(next: Session, expectedRev: number, indexes: WriteIndexes): Promise<WriteResult>;
   protected abstract lookupThread(threadKey: string): Promise<string | null>;
   protected abstract lookupJob(jobId: string): Promise<string | null>;
+  protected abstract lookupOrigin(origin: string): Promise<string | null>;
   abstract dueRounds(now: number, limit?: number): Promise<Array<{ sessionId: string; roundId: number }>>;
   abstract awaitingAdmission(before: number, limit?: number): Promise<Array<{ sessionId: string; jobId: string }>>;
   abstract admitted(sessionId: string, jobId: string): Promise<boolean>;
@@ -98,6 +101,11 @@ export abstract class DocumentSessionStore implements SessionStore {
 
   async getByJob(jobId: string): Promise<Session | null> {
     const id = await this.lookupJob(jobId);
+    return id ? this.readDoc(id) : null;
+  }
+
+  async getByOrigin(origin: string): Promise<Session | null> {
+    const id = await this.lookupOrigin(origin);
     return id ? this.readDoc(id) : null;
   }
 
@@ -208,6 +216,7 @@ function indexesOf(before: Session | null, after: Session): WriteIndexes {
   const nowUndelivered = new Set(after.jobs.filter(isUndelivered).map((j) => j.jobId));
   return {
     jobs: after.jobs.filter((j) => !known.has(j.jobId)).map((j) => j.jobId),
+    origins: [...new Set(after.jobs.flatMap((j) => (!known.has(j.jobId) && j.origin ? [j.origin] : [])))],
     due: dueChanges(before, after),
     admission: {
       add: after.jobs.filter((j) => !known.has(j.jobId) && j.state === 'queued' && j.request).map((j) => ({ member: admissionMember(after.id, j.jobId), score: j.createdAt })),

@@ -13,6 +13,7 @@ export class MemorySessionStore extends DocumentSessionStore {
   private readonly revs = new Map<string, number>();
   private readonly threads = new Map<string, string>();
   private readonly jobs = new Map<string, string>();
+  private readonly origins = new Map<string, string>();
   private readonly due = new Map<string, number>();
   private readonly admission = new Map<string, number>();
   private readonly undeliveredJobs = new Map<string, number>();
@@ -41,6 +42,7 @@ export class MemorySessionStore extends DocumentSessionStore {
     this.docs.set(next.id, JSON.stringify(next));
     this.revs.set(next.id, next.rev);
     for (const jobId of indexes.jobs) this.jobs.set(jobId, next.id);
+    for (const origin of indexes.origins) this.origins.set(origin, next.id);
     applyChanges(this.due, indexes.due);
     applyChanges(this.admission, indexes.admission);
     applyChanges(this.undeliveredJobs, indexes.undelivered);
@@ -53,6 +55,10 @@ export class MemorySessionStore extends DocumentSessionStore {
 
   protected async lookupJob(jobId: string): Promise<string | null> {
     return this.jobs.get(jobId) ?? null;
+  }
+
+  protected async lookupOrigin(origin: string): Promise<string | null> {
+    return this.origins.get(origin) ?? null;
   }
 
   async dueRounds(now: number, limit = 100): Promise<Array<{ sessionId: string; roundId: number }>> {

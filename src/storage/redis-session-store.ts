@@ -67,7 +67,7 @@ export class RedisSessionStore extends DocumentSessionStore {
 
   protected async writeDoc(next: Session, expectedRev: number, indexes: WriteIndexes): Promise<WriteResult> {
     const threadKey = this.key('thread', threadKeyOf(next.thread));
-    const keys = [this.key('session', next.id), this.key('rounds', 'due'), this.key('jobs', 'awaiting-admission'), this.key('jobs', 'undelivered'), threadKey, ...next.jobs.map((j) => this.key('job', j.jobId))];
+    const keys = [this.key('session', next.id), this.key('rounds', 'due'), this.key('jobs', 'awaiting-admission'), this.key('jobs', 'undelivered'), threadKey, ...next.jobs.map((j) => this.key('job', j.jobId)), ...indexes.origins.map((o) => this.key('origin', o))];
     const args: Array<string | number> = [
       expectedRev,
       next.rev,
@@ -90,6 +90,10 @@ export class RedisSessionStore extends DocumentSessionStore {
 
   protected lookupJob(jobId: string): Promise<string | null> {
     return reachRedis(this.redis.get(this.key('job', jobId)));
+  }
+
+  protected lookupOrigin(origin: string): Promise<string | null> {
+    return reachRedis(this.redis.get(this.key('origin', origin)));
   }
 
   async dueRounds(now: number, limit = 100): Promise<Array<{ sessionId: string; roundId: number }>> {

@@ -93,6 +93,19 @@ export function runSessionStoreConformance(name: string, factory: (now: () => nu
       expect(await code(store.appendVersion('s1', { prompt: 'x', negativePrompt: '', seed: 1, parent: 9, author: owner, change: '' }))).toBe('not_found');
     });
 
+    it('finds the session of the chat event that asked for a job, in the write that recorded it', async () => {
+      const t = thread();
+      await store.create({ id: 's1', thread: t, owner, first: { prompt: 'a fox', negativePrompt: '', seed: 1, author: owner, change: 'first version' }, settings: { takes: 1 }, job: { jobId: 'j1', version: 1, kind: 'render', quality: 'draft', takes: 1, requestedBy: owner, origin: 'discord:cmd-1' } });
+      expect((await store.getByOrigin('discord:cmd-1'))?.id).toBe('s1');
+      expect(await store.getByOrigin('discord:cmd-2')).toBeNull();
+      await store.addJob('s1', { jobId: 'j2', version: 1, kind: 'render', quality: 'draft', takes: 1, requestedBy: owner, origin: 'discord:reply-7' });
+      const found = await store.getByOrigin('discord:reply-7');
+      expect(found?.jobs.find((j) => j.origin === 'discord:reply-7')?.jobId).toBe('j2');
+      // A job asked for by no event (none recorded) indexes nothing.
+      await store.addJob('s1', { jobId: 'j3', version: 1, kind: 'render', quality: 'draft', takes: 1, requestedBy: owner });
+      expect((await store.get('s1'))?.jobs.find((j) => j.jobId === 'j3')?.origin).toBeUndefined();
+    });
+
     it('indexes jobs and walks their lifecycle, refusing illegal steps', async () => {
       await newSession();
       await store.addJob('s1', { jobId: 'j1', version: 1, kind: 'render', quality: 'draft', takes: 2, requestedBy: owner });

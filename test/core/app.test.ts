@@ -55,8 +55,29 @@ describe('dispatcher: commands', () => {
     await h.admission.idle();
     expect(h.queue.jobs).toHaveLength(1);
     expect(h.adapter.threads).toHaveLength(1);
-    expect([a, b].filter((o) => o.thread)).toHaveLength(1);
-    expect(await h.core(event)).toEqual({});
+    // The duplicate is answered with nothing, or with the thread its twin started.
+    expect(new Set([a, b].flatMap((o) => (o.thread ? [o.thread.threadId] : [])))).toEqual(new Set([a.thread?.threadId ?? b.thread?.threadId]));
+    expect(await h.core(event)).toEqual({ thread: a.thread ?? b.thread, ephemeral: 'That request was already taken: v1 (render) is queued in this thread.' });
+  });
+
+  it('answers a retry with the recorded job when the bot died before confirming the event', async () => {
+    // eventTtlMs 1: the claim lapses as if the bot had died between the session write and the
+    // confirmation; the platform's retry then runs the handler again.
+    const h = make({ core: { config: { quorum: 3, voteWindowMs: 600_000, eventTtlMs: 1 } } });
+    const command = h.command('video', { prompt: 'a cat' });
+    const first = await h.core(command);
+    h.clock.advance(10);
+    const retried = await h.core(command);
+    expect(retried).toEqual({ thread: first.thread, ephemeral: 'That request was already taken: v1 (render) is queued in this thread.' });
+    const reply = h.reply(first.thread!, 'make it blue');
+    expect((await h.core(reply)).error).toBeUndefined();
+    expect((await h.store.getByThread(first.thread!))?.versions).toHaveLength(2);
+    h.clock.advance(10);
+    expect((await h.core(reply)).ephemeral).toBe('That request was already taken: v2 (render) is queued in this thread.');
+    await h.admission.idle();
+    expect(h.queue.jobs.map((j) => j.version)).toEqual([1, 2]);
+    expect(h.adapter.threads).toHaveLength(1);
+    expect((await h.store.getByThread(first.thread!))?.versions).toHaveLength(2);
   });
 
   it('refuses unknown commands, bad options and garbage events with one sentence, never throwing', async () => {

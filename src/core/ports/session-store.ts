@@ -21,6 +21,8 @@ export interface SessionStore {
   get(id: string): Promise<Session | null>;
   getByThread(thread: ThreadRef): Promise<Session | null>;
   getByJob(jobId: string): Promise<Session | null>;
+  /** The session holding a job asked for by this chat event (JobRecord.origin), if any. */
+  getByOrigin(origin: string): Promise<Session | null>;
 
   /** The atomic primitive every write below is made of; DailiesError('not_found') for an unknown id. */
   update<T>(sessionId: string, mutate: Mutation<T>): Promise<{ session: Session; value: T }>;

@@ -4,7 +4,8 @@
 -- KEYS[3]  awaiting-admission sorted set (score: job created at, member: "<sessionId>:<jobId>")
 -- KEYS[4]  undelivered sorted set (score: job created at, member: "<sessionId>:<jobId>")
 -- KEYS[5]  thread index (thread key -> session id); checked only on create, refreshed always
--- KEYS[6+] job index keys (job id -> session id), every job of the session
+-- KEYS[6+] job index keys (job id -> session id), every job of the session, then origin index
+--          keys (chat event -> session id) of the jobs this write adds
 -- ARGV[1]  expected rev ("0": the session must not exist)
 -- ARGV[2]  new rev
 -- ARGV[3]  document JSON
