@@ -12,6 +12,9 @@ import { builtinModelDir, loadModel } from '../models/engine/load-model.ts';
 import { OnnxSession, floatTensor } from '../models/engine/ort.ts';
 import type { VideoModel } from '../src/core/ports/video-model.ts';
 import { writeBenchJson } from '../src/util/stats.ts';
+import { builtinFrameCheckDir } from '../models/frame-check/frame-check-setting.ts';
+import { loadFrameCheck } from '../models/frame-check/onnx-frame-check.ts';
+import { sampledFrameIndices } from '../src/safety/frame-sample.ts';
 
 /**
  * `npm run bench`: speed of the engine on the built-in model. Figures are medians of warm runs;
@@ -23,6 +26,8 @@ import { writeBenchJson } from '../src/util/stats.ts';
  *      calls at batch 2. On a GPU the batch fills idle units; on a CPU that is already busy at
  *      batch 2 the network itself bounds the gain, whatever the pipeline does.
  *   4. the same denoiser in PyTorch eager vs onnxruntime
+ *   5. the frame check (the shipped classifier) on one take: a final's sampled frames and a
+ *      preview's every frame, against one take's wall time (target <= 15% for the final's check)
  */
 
 const Args = z.object({
@@ -55,6 +60,31 @@ async function timeClip(model: VideoModel, dir: string, seed: number) {
   ]);
   const t2 = performance.now();
   return { render: t1 - t0, encode: t2 - t1, total: t2 - t0, denoise: result.timingsMs.denoise };
+}
+
+/** The shipped frame check on one take's frames, as the worker runs it (workers/frame-gate.ts). */
+async function timeFrameCheck(model: VideoModel, runs: number) {
+  const loadStart = performance.now();
+  const check = await loadFrameCheck(builtinFrameCheckDir(), { threads: 1 });
+  const loadMs = performance.now() - loadStart;
+  try {
+    const clip = (await model.generate({ prompt: PROMPT, seed: 7 })).takes[0]!.clip;
+    const frames = clip.frames.map((rgb) => ({ width: clip.width, height: clip.height, rgb }));
+    const sampled = sampledFrameIndices(frames.length).map((i) => frames[i]!);
+    const finalTimes: number[] = [];
+    const previewTimes: number[] = [];
+    for (let i = 0; i < runs + 1; i++) {
+      let t0 = performance.now();
+      await check.check(sampled);
+      if (i > 0) finalTimes.push(performance.now() - t0);
+      t0 = performance.now();
+      await check.check(frames);
+      if (i > 0) previewTimes.push(performance.now() - t0);
+    }
+    return { classifier: check.name, loadMs, finalFrames: sampled.length, finalMs: median(finalTimes), previewFrames: frames.length, previewMs: median(previewTimes) };
+  } finally {
+    await check.close();
+  }
 }
 
 async function timeOrtForward(modelDir: string, batch: number, runs: number): Promise<number> {
@@ -119,6 +149,9 @@ export async function run(argv: string[]): Promise<number> {
       sequentialTimes.push(performance.now() - t0);
     }
 
+    // 5. The frame check on one take.
+    const frameCheck = await timeFrameCheck(model, args.runs);
+
     // 4. Same network, two runtimes (batch 2), and the network's own batch scaling (batch 8).
     const ortMs = await timeOrtForward(modelDir, 2, 10);
     const ortBatch8Ms = await timeOrtForward(modelDir, 8, 10);
@@ -144,6 +177,7 @@ export async function run(argv: string[]): Promise<number> {
         networkCeiling: (4 * ortMs) / ortBatch8Ms,
         target: 2,
       },
+      frameCheck: { ...frameCheck, finalOverTake: frameCheck.finalMs / median(clips.map((c) => c.total)), target: 0.15 },
       forwardBatch8: { ortMs: ortBatch8Ms },
       forwardBatch2: { ortMs, torchMs: torch?.median_ms ?? null, torchOverOrt: torch ? torch.median_ms / ortMs : null, torchVersion: torch?.torch ?? null },
     };
@@ -158,6 +192,9 @@ export async function run(argv: string[]): Promise<number> {
     console.log(`| batched throughput ratio | ${result.takes4.throughputRatio.toFixed(2)}x (target >= 2x) |`);
     console.log(`|   ceiling: 4 denoiser calls at batch 2 / 1 at batch 8 | ${f(4 * ortMs)} / ${f(ortBatch8Ms)} ms = ${result.takes4.networkCeiling.toFixed(2)}x |`);
     console.log(`| denoiser forward, batch 2: onnxruntime | ${result.forwardBatch2.ortMs.toFixed(1)} ms |`);
+    console.log(`| frame check (${frameCheck.classifier}) load | ${f(frameCheck.loadMs)} ms |`);
+    console.log(`| frame check of a final (${frameCheck.finalFrames} sampled frames) | ${frameCheck.finalMs.toFixed(1)} ms = ${(100 * result.frameCheck.finalOverTake).toFixed(1)}% of one take (target <= 15%) |`);
+    console.log(`| frame check of a preview (all ${frameCheck.previewFrames} frames) | ${frameCheck.previewMs.toFixed(1)} ms |`);
     if (torch) console.log(`| same in PyTorch ${torch.torch} eager | ${torch.median_ms.toFixed(1)} ms (${result.forwardBatch2.torchOverOrt!.toFixed(2)}x onnxruntime) |`);
     else console.log('| PyTorch eager | skipped (python3-torch not found) |');
     const out = resolve(args.out);

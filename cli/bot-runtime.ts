@@ -10,6 +10,7 @@ import { createReconciliation } from '../src/core/reconciliation.ts';
 import { createImageIntake } from '../src/core/image-intake.ts';
 import type { Session } from '../src/core/session.ts';
 import type { Config } from '../src/config.ts';
+import { frameCheckName } from '../models/frame-check/frame-check-setting.ts';
 import { reencodeToFit } from '../src/media/index.ts';
 import { BullmqJobQueue } from '../src/queue/bullmq-job-queue.ts';
 import { redisOptionsFromUrl } from '../src/queue/redis-options.ts';
@@ -129,6 +130,7 @@ export async function startBot(options: BotOptions): Promise<BotRuntime> {
           const session = await store.getByThread(thread);
           return session ? sessionSummary(session) : null;
         },
+        frameCheck: () => frameCheckName(config.DAILIES_FRAME_CHECK),
       },
     });
     await chat.adapter.start(core);

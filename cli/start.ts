@@ -5,6 +5,7 @@ import { engineSpec, workerName } from './worker.ts';
 import { ffmpegRenderMedia } from '../workers/render-media.ts';
 import { ThreadedVideoModel } from '../workers/threaded-video-model.ts';
 import { RenderWorker } from '../workers/worker.ts';
+import { frameCheckLoader } from '../workers/frame-check-loader.ts';
 import { DEFAULT_REDIS_URL, loadConfig } from '../src/config.ts';
 import { redisOptionsFromUrl } from '../src/queue/redis-options.ts';
 import { FsArtifactStore } from '../src/storage/fs-artifact-store.ts';
@@ -61,6 +62,7 @@ async function serve(argv: string[], withWorker: boolean): Promise<number> {
       createModel: () => ThreadedVideoModel.start(engineSpec({ modelDir, provider: 'cpu', deviceId: undefined, concurrency: 1, threads })),
       media: ffmpegRenderMedia(),
       store: new FsArtifactStore({ root: resolve(config.ARTIFACTS_DIR) }),
+      frameCheck: frameCheckLoader(config.DAILIES_FRAME_CHECK, log),
     });
     try {
       const model = await worker.start();

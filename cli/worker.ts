@@ -10,6 +10,7 @@ import type { EngineSpec } from '../workers/engine-protocol.ts';
 import { ffmpegRenderMedia } from '../workers/render-media.ts';
 import { ThreadedVideoModel } from '../workers/threaded-video-model.ts';
 import { RenderWorker } from '../workers/worker.ts';
+import { frameCheckLoader } from '../workers/frame-check-loader.ts';
 
 const USAGE = `Usage: dailies worker [options]
 
@@ -122,6 +123,7 @@ export async function run(argv: string[]): Promise<number> {
     createModel: () => ThreadedVideoModel.start(spec),
     media: ffmpegRenderMedia(),
     store: new FsArtifactStore({ root: path.resolve(config.ARTIFACTS_DIR) }),
+    frameCheck: frameCheckLoader(config.DAILIES_FRAME_CHECK, (line) => console.log(line)),
   });
   return runUntilSignalled(worker, args.graceMs);
 }

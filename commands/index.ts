@@ -11,6 +11,7 @@ import { statusCommand } from './status.ts';
 import { storyboardCommand } from './storyboard.ts';
 import { varyCommand } from './vary.ts';
 import { videoCommand } from './video.ts';
+import { whyCommand } from './why.ts';
 
 /** Every chat command, in the order help lists them; adapters register these names with their platform. */
 export const commands: readonly CommandDefinition[] = [
@@ -25,5 +26,6 @@ export const commands: readonly CommandDefinition[] = [
   statusCommand,
   cancelCommand,
   historyCommand,
+  whyCommand,
   helpCommand,
 ];

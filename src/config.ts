@@ -49,6 +49,11 @@ const Env = z.object({
   DAILIES_STALLED_INTERVAL_MS: z.coerce.number().int().min(500).max(600_000).default(30_000),
   /** Worker: a job's lock; a dead worker's job is taken over after it lapses (renewed at half while alive). */
   DAILIES_LOCK_DURATION_MS: z.coerce.number().int().min(1_000).max(600_000).default(30_000),
+  /**
+   * Worker: the frame check's classifier folder (model.onnx + classifier.json), read before any
+   * preview or final is stored; `off` disables it. Default: the shipped models/frame-check-nsfw.
+   */
+  DAILIES_FRAME_CHECK: z.string().trim().min(1).optional(),
   /** Bot: blocked prompt terms, comma- or newline-separated (src/safety/policy-config.ts). */
   DAILIES_BLOCKED_TERMS: z.string().optional(),
   /** Bot: a file of blocked prompt terms, one a line. */

@@ -1,9 +1,9 @@
 import { planSegments } from '../src/core/segment-plan.ts';
-import type { TakeResult } from '../src/core/ports/job-queue.ts';
 import type { RenderResult } from '../src/queue/job-wire.ts';
 import { DEFAULT_OVERLAP } from '../src/queue/job-cost.ts';
 import { FrameTrack, packFrames, pieceOf, RAW_CONTENT_TYPE } from './frame-track.ts';
-import { storeLongTake } from './long-take.ts';
+import { gateLongTake } from './long-take.ts';
+import { gatedResult, type GatedTake } from './frame-gate.ts';
 import type { RenderContext } from './render-context.ts';
 import { discardRun, newFrames, runSegments, type ChainRun } from './segment-runner.ts';
 
@@ -70,18 +70,18 @@ export async function renderChain(ctx: RenderContext): Promise<RenderResult> {
   // 4. Each take: the whole video, streamed.
   ctx.releaseModel();
   t = Date.now();
-  const takes: TakeResult[] = [];
+  const gated: GatedTake[] = [];
   for (let take = 0; take < r.takes; take++) {
     ctx.signal.throwIfAborted();
     const made = newFrames(ctx, run, take);
     const video = backward ? made.concat(source) : source.concat(made);
-    takes.push(await storeLongTake(ctx, take, r.seed + take, video.source()));
+    gated.push(await gateLongTake(ctx, take, r.seed + take, video.source()));
   }
   timings.encode = Date.now() - t;
 
   // 5. The raw frames are no longer needed.
   await discard().catch((e: Error) => ctx.log(`[worker] cleaning up the chain of ${payload.jobId}: ${e.message}`));
-  return { takes, timingsMs: timings };
+  return { ...gatedResult(gated), timingsMs: timings };
 }
 
 function sourceKey(jobId: string): string {

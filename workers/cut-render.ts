@@ -3,7 +3,8 @@ import type { CutSpec } from '../src/core/ports/job-queue.ts';
 import type { FrameSource } from '../src/media/index.ts';
 import type { RenderResult } from '../src/queue/job-wire.ts';
 import { FrameTrack, packFrames, pieceOf, RAW_CONTENT_TYPE } from './frame-track.ts';
-import { storeLongTake } from './long-take.ts';
+import { gateLongTake } from './long-take.ts';
+import { gatedResult } from './frame-gate.ts';
 import type { RenderContext } from './render-context.ts';
 import { discardRun, newFrames, runSegments, type ChainRun } from './segment-runner.ts';
 
@@ -85,12 +86,12 @@ export async function renderCut(ctx: RenderContext, cut: CutSpec): Promise<Rende
     const parts = shots.flatMap((shot, s) => (s > 0 && bridges[s - 1] ? [newFrames(ctx, bridges[s - 1]!, 0), shot] : [shot]));
     film = parts[0]!.concat(...parts.slice(1)).source();
   }
-  const take = await storeLongTake(ctx, 0, r.seed, film);
+  const take = await gateLongTake(ctx, 0, r.seed, film);
   timings.encode = Date.now() - t;
 
   // 4. The raw frames are no longer needed.
   await discard().catch((e: Error) => ctx.log(`[worker] cleaning up the cut of ${payload.jobId}: ${e.message}`));
-  return { takes: [take], timingsMs: timings };
+  return { ...gatedResult([take]), timingsMs: timings };
 }
 
 function shotKey(jobId: string, shot: number): string {

@@ -2,6 +2,7 @@ import path from 'node:path';
 import type { TakeResult } from '../src/core/ports/job-queue.ts';
 import { sampledSource, type FrameSource } from '../src/media/index.ts';
 import type { RenderContext } from './render-context.ts';
+import { gateTake, type GatedTake } from './frame-gate.ts';
 
 /**
  * A long take's files: the whole video as one MP4, streamed to the encoder from the store at the
@@ -17,7 +18,12 @@ import type { RenderContext } from './render-context.ts';
  */
 export const PREVIEW_FRAMES = 48;
 
-export async function storeLongTake(ctx: RenderContext, index: number, seed: number, video: FrameSource): Promise<TakeResult> {
+/** Checks the take's frames (workers/frame-gate.ts), then stores it unless the check flagged it. */
+export function gateLongTake(ctx: RenderContext, index: number, seed: number, video: FrameSource): Promise<GatedTake> {
+  return gateTake(ctx.frameCheck, index, seed, video, ctx.signal, () => storeLongTake(ctx, index, seed, video));
+}
+
+async function storeLongTake(ctx: RenderContext, index: number, seed: number, video: FrameSource): Promise<TakeResult> {
   const { payload, model, media, store, signal } = ctx;
   const size = model.defaults.outputSize;
   const base = `renders/${payload.jobId}/take-${index}`;

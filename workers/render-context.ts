@@ -2,6 +2,7 @@ import type { ArtifactStore } from '../src/core/ports/artifact-store.ts';
 import type { RenderJob } from '../src/core/ports/job-queue.ts';
 import type { PreviewEvent, StepEvent, VideoModel } from '../src/core/ports/video-model.ts';
 import type { RenderMedia } from './render-media.ts';
+import type { FrameCheck } from '../src/core/ports/frame-check.ts';
 
 /** Segment k (1-based) of n, as progress and previews carry it. */
 export interface SegmentPlace {
@@ -33,6 +34,8 @@ export interface RenderContext {
   previewGapMs: number;
   /** Segments the job reported finished when it last handed its worker back (0 on a first or crashed run). */
   resumeHint: number;
+  /** Reads each take before it is stored (workers/frame-gate.ts); null: no check. */
+  frameCheck: FrameCheck | null;
   /** Hands the model back to the worker's other slots once the last segment is rendered. */
   releaseModel(): void;
   onStep(place: SegmentPlace): (e: StepEvent) => void;

@@ -38,6 +38,8 @@ import type { LeasedModel } from './model-pool.ts';
 import type { PreviewSink, RenderContext, SegmentPlace } from './render-context.ts';
 import { CHAIN_PREVIEW_GAP_MS } from './segment-runner.ts';
 import type { RenderMedia } from './render-media.ts';
+import { checkPreview, gateTake, gatedResult, type GatedTake } from './frame-gate.ts';
+import type { FrameCheck } from '../src/core/ports/frame-check.ts';
 
 /** The parts of a BullMQ Job the processor uses (a BullMQ Job is one). */
 export interface RenderJobHandle {
@@ -79,6 +81,8 @@ export interface RenderProcessorDeps {
   progressIntervalMs?: number;
   /** Least time between cancel-flag checks during a render. Default 1 s. */
   cancelPollMs?: number;
+  /** Reads every preview and final before it is stored (DAILIES_FRAME_CHECK); null: no check. */
+  frameCheck?: FrameCheck | null;
   /** Turn-taking for chains; without it a chain keeps its worker to the end. */
   turns?: QueueTurns;
   yieldPolicy?: YieldPolicy;
@@ -102,6 +106,10 @@ export class RenderProcessor {
     this.progressIntervalMs = deps.progressIntervalMs ?? 500;
     this.cancelPollMs = deps.cancelPollMs ?? 1_000;
     this.log = deps.log ?? ((line) => console.error(line));
+  }
+
+  private get frameCheck(): FrameCheck | null {
+    return this.deps.frameCheck ?? null;
   }
 
   async process(job: RenderJobHandle, token: string | undefined, signal: AbortSignal | undefined): Promise<RenderResult> {
@@ -166,14 +174,14 @@ export class RenderProcessor {
       await previews.drain();
 
       t = Date.now();
-      const takes: TakeResult[] = [];
+      const gated: GatedTake[] = [];
       for (const [index, take] of result.takes.entries()) {
         signal.throwIfAborted();
-        takes.push(await this.storeTake(payload, model, index, take, tmp, signal));
+        gated.push(await gateTake(this.frameCheck, index, take.seed, take.clip, signal, () => this.storeTake(payload, model, index, take, tmp, signal)));
       }
       timings.encode = Date.now() - t;
       timings.total = Date.now() - started;
-      return { takes, timingsMs: timings };
+      return { ...gatedResult(gated), timingsMs: timings };
     } finally {
       lease.release();
       await rm(tmp, { recursive: true, force: true });
@@ -234,7 +242,11 @@ export class RenderProcessor {
     const segment = place ? { segment: place.k, segments: place.n } : {};
     const publish = async (event: PreviewEvent) => {
       const previews: ArtifactRef[] = [];
+      const shown: number[] = [];
       for (const [i, clip] of event.takes.entries()) {
+        // A preview is posted as it is, so all its frames are read; a flagged one is never stored.
+        if ((await checkPreview(this.frameCheck, clip, signal))?.flagged) continue;
+        shown.push(i);
         const out = await this.deps.media.encodePreview(clip, {
           path: path.join(tmp, `${name}${event.step}-${i}`),
           size: model.defaults.outputSize,
@@ -243,7 +255,9 @@ export class RenderProcessor {
         });
         previews.push(await this.deps.store.putFile(`renders/${payload.jobId}/${name}${event.step}-t${i}.${extension(out.contentType)}`, out.path, out.contentType));
       }
-      await job.updateProgress({ kind: 'preview', step: event.step, totalSteps: event.totalSteps, previews, ...segment });
+      if (previews.length === 0) return;
+      const takes = shown.length < event.takes.length ? { takes: shown } : {};
+      await job.updateProgress({ kind: 'preview', step: event.step, totalSteps: event.totalSteps, previews, ...takes, ...segment });
     };
     const pump = async () => {
       while (next && !signal.aborted) {
@@ -300,6 +314,7 @@ export class RenderProcessor {
       resumeHint: turn.resumed?.segment ?? 0,
       previewGapMs: this.deps.chainPreviewGapMs ?? CHAIN_PREVIEW_GAP_MS,
       releaseModel,
+      frameCheck: this.frameCheck,
       onStep: (place) => this.stepReporter(job, payload.jobId, local, place),
       previews: (place) => this.previewPublisher(job, payload, model, tmp, signal, place),
       between: (done, total, settle) => this.between(turn, done, total, settle),

@@ -12,6 +12,7 @@ import { redisClientOptions } from '../src/queue/redis-options.ts';
 import { ModelPool } from './model-pool.ts';
 import { CANCEL_REASON, RenderProcessor, SHUTDOWN_REASON, type YieldPolicy } from './render-processor.ts';
 import type { RenderMedia } from './render-media.ts';
+import type { FrameCheck } from '../src/core/ports/frame-check.ts';
 
 export interface RenderWorkerOptions {
   redis: RedisOptions;
@@ -26,6 +27,8 @@ export interface RenderWorkerOptions {
   createModel: () => Promise<VideoModel>;
   media: RenderMedia;
   store: ArtifactStore;
+  /** Loads the frame check read before every preview and final is stored (null: none); loaded at start so a bad folder stops the worker with its sentence. */
+  frameCheck?: () => Promise<FrameCheck | null>;
   /** BullMQ lock; renewed every half of it. Default 30 s. */
   lockDurationMs?: number;
   /** How often this worker looks for jobs whose worker died. Default 30 s. */
@@ -58,6 +61,7 @@ export class RenderWorker {
   private heartbeat: NodeJS.Timeout | undefined;
   private closing: Promise<void> | undefined;
   private running = 0;
+  private frameCheck: FrameCheck | null = null;
   /** The model's defaults, for sizing finished jobs in work units (ETAs). */
   private scale: ModelScale | undefined;
 
@@ -80,6 +84,7 @@ export class RenderWorker {
   /** Loads the models, then starts taking jobs. Resolves with the (first) model for logging. */
   async start(): Promise<VideoModel> {
     const model = await this.models.warm();
+    this.frameCheck = (await this.options.frameCheck?.()) ?? null;
     const scale: ModelScale = { steps: model.defaults.steps, frames: model.defaults.frames };
     this.scale = scale;
     const o = this.options;
@@ -89,6 +94,7 @@ export class RenderWorker {
       acquireModel: () => this.models.acquire(),
       media: o.media,
       store: o.store,
+      frameCheck: this.frameCheck,
       isCancelRequested: async (jobId) => (await this.redis.exists(this.keys.cancelFlag(jobId))) === 1,
       progressIntervalMs: o.progressIntervalMs,
       turns: { waitingCount: () => this.fair.waitingCount(), requeue: (jobId, startedAt) => this.fair.requeue(jobId, startedAt) },
@@ -164,6 +170,7 @@ export class RenderWorker {
       }
       await this.stats.leave(this.options.workerId).catch(() => {});
       await this.models.close();
+      await this.frameCheck?.close().catch(() => {});
       await Promise.allSettled([this.redis.quit(), this.subscriber.quit()]);
     })();
     return this.closing;

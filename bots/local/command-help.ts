@@ -28,6 +28,7 @@ const WHERE: Record<string, CommandHelp['where']> = {
   status: 'thread',
   cancel: 'thread',
   history: 'thread',
+  why: 'thread',
 };
 
 /** Options a handler insists on although their schema lets them be absent (it answers the sentence). */

@@ -32,6 +32,8 @@ export interface LocalChatHooks {
   commandHelp?: () => CommandHelp[] | Promise<CommandHelp[]>;
   /** Turns "vote for take 2" into one of the core's button keys. */
   matchAction?: ActionMatcher;
+  /** What /api/health reports as the frame check: the classifier's folder name, or "off". */
+  frameCheck?: () => string;
 }
 
 export interface LocalChatAdapterOptions {

@@ -8,7 +8,7 @@ import { isDailiesError } from '../errors.ts';
 import type { JobRecord, JobStateName, PostKey, Session, VoteRound } from './session.ts';
 import { findJob, isTerminal } from './session-state.ts';
 import { findRound } from './vote-round.ts';
-import { finalMessage, previewMessage, progressMessage, roundMessage, roundResultMessage, takeMessage, type ProgressView } from './render-message.ts';
+import { finalMessage, previewMessage, progressMessage, roundMessage, roundResultMessage, takeMessage, withheldMessage, type ProgressView } from './render-message.ts';
 import { ThreadPoster } from './thread-poster.ts';
 import { DEFAULT_CONFIG, adapterDirectory, consoleLogger, systemClock, type AdapterDirectory, type Clock, type CoreConfig, type Logger } from './runtime.ts';
 
@@ -165,11 +165,12 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
       const attachments: OutgoingAttachment[] = [];
       let skipped = 0;
       for (const [i, ref] of event.previews.entries()) {
-        const { attachment } = await uploadable(session.thread, ref, 'preview', `v${job.version}-step${event.step}-take${i + 1}`);
+        const { attachment } = await uploadable(session.thread, ref, 'preview', `v${job.version}-step${event.step}-take${(event.takes?.[i] ?? i) + 1}`);
         if (attachment) attachments.push(attachment);
         else skipped++;
       }
-      return previewMessage(event.step, event.totalSteps, attachments, skipped, { k: segment, n: segments });
+      const withheld = event.takes ? job.takes - event.takes.length : 0;
+      return previewMessage(event.step, event.totalSteps, attachments, skipped, { k: segment, n: segments }, withheld);
     });
   }
 
@@ -181,6 +182,12 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
   async function postTakes(session: Session, job: JobRecord): Promise<boolean> {
     const takes = [...job.artifacts].sort((a, b) => a.index - b.index);
     let complete = true;
+    for (const withheld of job.withheld ?? []) {
+      const ref = await poster.postOnce(session.thread, { scope: job.jobId, kind: 'withheld', index: withheld.index }, async () => withheldMessage(session, job, withheld));
+      complete &&= ref !== null;
+    }
+    // Nothing left to vote on: the notes above are the whole result.
+    if (takes.length === 0) return complete;
     if (job.quality === 'final') {
       for (const take of takes) {
         const ref = await poster.postOnce(session.thread, { scope: job.jobId, kind: 'final', index: take.index }, async () => {
@@ -191,7 +198,7 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
       }
       return complete;
     }
-    const { session: withRound, round } = await store.openRound(session.id, { jobId: job.jobId, takes: takes.length, deadline: clock.now() + config.voteWindowMs, quorum: config.quorum });
+    const { session: withRound, round } = await store.openRound(session.id, { jobId: job.jobId, takes: job.takes, withheld: (job.withheld ?? []).map((w) => w.index), deadline: clock.now() + config.voteWindowMs, quorum: config.quorum });
     for (const take of takes) {
       const ref = await poster.postOnce(session.thread, { scope: job.jobId, kind: 'take', index: take.index }, async () => {
         const { attachment, note } = await uploadable(session.thread, take.video, 'final', `${session.id}-v${job.version}-take${take.index + 1}`);
@@ -298,7 +305,7 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
         break;
       case 'completed':
         if (view.totalSteps > 0) view.step = view.totalSteps;
-        moved = await moveJob(event.jobId, 'done', { artifacts: event.takes, error: null });
+        moved = await moveJob(event.jobId, 'done', { artifacts: event.takes, ...(event.withheld?.length ? { withheld: event.withheld } : {}), error: null });
         break;
       case 'failed':
         moved = event.willRetry ? await moveJob(event.jobId, 'queued', { error: event.error }) : await moveJob(event.jobId, 'failed', { error: event.error });

@@ -150,7 +150,7 @@ export function createReconciliation(deps: ReconciliationDeps): Reconciliation {
 function endEventOf(job: JobRecord): EndEvent {
   switch (job.state) {
     case 'done':
-      return { type: 'completed', jobId: job.jobId, takes: job.artifacts, timingsMs: {} };
+      return { type: 'completed', jobId: job.jobId, takes: job.artifacts, ...(job.withheld ? { withheld: job.withheld } : {}), timingsMs: {} };
     case 'cancelled':
       return { type: 'cancelled', jobId: job.jobId };
     default:

@@ -1,3 +1,5 @@
+import { describeFinding } from './ports/frame-check.ts';
+import type { WithheldTake } from './ports/job-queue.ts';
 import type { Button, OutgoingAttachment, OutgoingMessage } from './ports/chat-adapter.ts';
 import { actionKey } from './actions.ts';
 import type { JobRecord, PromptVersion, Session, VoteRound } from './session.ts';
@@ -64,7 +66,7 @@ export function startMessage(ownerName: string, prompt: string): OutgoingMessage
 }
 
 /** The version of the take a job was made from (its own version when it has no source). */
-function sourceVersion(session: Session, job: JobRecord): number {
+export function sourceVersion(session: Session, job: JobRecord): number {
   return job.source ? (findJob(session, job.source.jobId)?.version ?? job.version) : job.version;
 }
 
@@ -122,8 +124,12 @@ export function progressMessage(session: Session, job: JobRecord, view: Progress
   return terminal ? { text: lines.join('\n') } : { text: lines.join('\n'), buttons: [[{ action: actionKey({ type: 'cancel', jobId: job.jobId }), label: 'Cancel', style: 'danger' }]] };
 }
 
-export function previewMessage(step: number, totalSteps: number, attachments: OutgoingAttachment[], skipped: number, segment?: { k: number; n: number }): OutgoingMessage {
-  const note = skipped > 0 ? ` (${skipped} preview${skipped === 1 ? '' : 's'} too large to upload here)` : '';
+export function previewMessage(step: number, totalSteps: number, attachments: OutgoingAttachment[], skipped: number, segment?: { k: number; n: number }, withheld = 0): OutgoingMessage {
+  const notes = [
+    ...(skipped > 0 ? [`${skipped} preview${skipped === 1 ? '' : 's'} too large to upload here`] : []),
+    ...(withheld > 0 ? [`${withheld} preview${withheld === 1 ? '' : 's'} withheld by the frame check`] : []),
+  ];
+  const note = notes.length > 0 ? ` (${notes.join('; ')})` : '';
   const where = segment && segment.n > 1 ? `segment ${segment.k} of ${segment.n}, step ${step}/${totalSteps}` : `step ${step}/${totalSteps}`;
   return { text: `Preview at ${where}${note}`, attachments };
 }
@@ -141,6 +147,17 @@ export function takeMessage(session: Session, job: JobRecord, take: number, seed
   return attachment ? { text, attachments: [attachment], buttons: [buttons] } : { text, buttons: [buttons] };
 }
 
+/** "Take 2 was withheld by the frame check (porn 0.93 ≥ 0.80)." — the take itself is never posted. */
+export function withheldMessage(session: Session, job: JobRecord, withheld: WithheldTake): OutgoingMessage {
+  const what =
+    job.kind === 'cut'
+      ? `Cut ${cutNumber(session, job)}`
+      : job.quality === 'final'
+        ? `The final of v${sourceVersion(session, job)}`
+        : `Take ${withheld.index + 1} of v${job.version}`;
+  return { text: `${what} was withheld by the frame check (${describeFinding(withheld.finding)}); its files were never stored. A moderator can ask /why here.` };
+}
+
 export function finalMessage(session: Session, job: JobRecord, take: number, seed: number, attachment: OutgoingAttachment | null, note: string | null): OutgoingMessage {
   const source = sourceVersion(session, job);
   const head =
@@ -152,7 +169,7 @@ export function finalMessage(session: Session, job: JobRecord, take: number, see
 }
 
 /** 1-based number of a cut among the session's cuts. */
-function cutNumber(session: Session, job: JobRecord): number {
+export function cutNumber(session: Session, job: JobRecord): number {
   return session.jobs.filter((j) => j.kind === 'cut').findIndex((j) => j.jobId === job.jobId) + 1;
 }
 

@@ -36,7 +36,7 @@ export function isTerminal(state: JobStateName): boolean {
   return TERMINAL_JOB_STATES.includes(state);
 }
 
-export type JobPatch = Partial<Pick<JobRecord, 'attempt' | 'artifacts' | 'error' | 'cancelledBy'>>;
+export type JobPatch = Partial<Pick<JobRecord, 'attempt' | 'artifacts' | 'withheld' | 'error' | 'cancelledBy'>>;
 
 /** Applies one lifecycle step; throws DailiesError('conflict') for a step the table forbids. */
 export function transitionJob(

@@ -1,5 +1,5 @@
 import type { ThreadRef } from './ports/chat-adapter.ts';
-import type { RenderRequest, TakeResult } from './ports/job-queue.ts';
+import type { RenderRequest, TakeResult, WithheldTake } from './ports/job-queue.ts';
 import type { ArtifactRef } from './ports/artifact-store.ts';
 
 /**
@@ -57,6 +57,8 @@ export interface JobRecord {
   /** 1 for the first run; the queue's retries raise it. */
   attempt: number;
   artifacts: TakeResult[];
+  /** Takes the frame check kept back: never stored, shown in the thread as withheld. */
+  withheld?: WithheldTake[];
   error: { code: string; message: string } | null;
   requestedBy: Person;
   /**
@@ -95,6 +97,8 @@ export interface VoteRound {
   jobId: string;
   version: number;
   takes: number;
+  /** Takes the frame check withheld (never posted, not votable). */
+  withheld?: number[];
   /** userId -> take index; one entry per person, so changing a vote overwrites it. */
   votes: Record<string, number>;
   deadline: number;

@@ -7,7 +7,7 @@ import type { JobRecord, PromptVersion, Session } from './session.ts';
 import { findJob, isTerminal, latestDoneDraft, replaceJob, requireVersion, transitionJob } from './session-state.ts';
 import { commitJob, commitVersionWithJob, spendRenderToken, withStyle, type JobSpec } from './render-flow.ts';
 import { maxFramesOf, secondsText } from './runtime.ts';
-import { formatTakeRef, resolveTakeRef, type TakeRef } from './take-ref.ts';
+import { formatTakeRef, postedTake, resolveTakeRef, type TakeRef } from './take-ref.ts';
 
 /** Working from one take: finalize (owner/moderator), vary and extend (anyone), and cancelling jobs. */
 
@@ -18,9 +18,7 @@ export function resolveTake(session: Session, take: number, jobId?: string): { j
     throw new DailiesError('not_found', jobId ? 'Those takes are not part of this session; use the buttons on a newer message.' : 'This session has no finished takes yet; wait for the render to finish.');
   }
   if (job.state !== 'done') throw new DailiesError('conflict', `The takes of v${job.version} are not finished yet (${job.state}); wait for them.`);
-  const result = job.artifacts.find((t) => t.index === take);
-  if (!result) throw new DailiesError('bad_input', `v${job.version} has no take ${take + 1}; pick take 1 to ${job.artifacts.length}.`);
-  return { job, take: result };
+  return { job, take: postedTake(job, take, 'plain') };
 }
 
 export async function finalizeTake(ctx: CommandContext, session: Session, take: number, jobId?: string): Promise<EventOutcome> {

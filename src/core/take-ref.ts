@@ -43,9 +43,22 @@ export function resolveTakeRef(session: Session, ref: TakeRef): { job: JobRecord
     job = drafts.find((j) => j.version === ref.version);
     if (!job) throw new DailiesError('bad_input', `v${ref.version} has no finished takes yet; wait for its render or pick another version.`);
   }
-  const take = job.artifacts.find((t) => t.index === ref.take);
-  if (!take) {
-    throw new DailiesError('bad_input', `v${job.version} has no take ${ref.take + 1}; pick ${formatTakeRef(job.version, 0)} to ${formatTakeRef(job.version, job.artifacts.length - 1)}.`);
+  return { job, take: postedTake(job, ref.take) };
+}
+
+/** A finished job's posted take by index; the sentence for a withheld or missing one names the takes there are. */
+export function postedTake(job: JobRecord, index: number, style: 'refs' | 'plain' = 'refs'): TakeResult {
+  const take = job.artifacts.find((t) => t.index === index);
+  if (take) return take;
+  // Buttons and /finalize N speak of "take 2", take references of "v1#2".
+  const name = (i: number) => (style === 'refs' ? formatTakeRef(job.version, i) : `take ${i + 1}`);
+  const posted = [...job.artifacts].sort((a, b) => a.index - b.index).map((t) => name(t.index));
+  // A run without gaps reads as a range ("v1#1 to v1#3"); a withheld take leaves a gap to list around.
+  const gapless = job.artifacts.every((t) => t.index < job.artifacts.length);
+  const choose =
+    posted.length === 0 ? 'render the version again' : posted.length === 1 ? `pick ${posted[0]}` : gapless ? `pick ${posted[0]} to ${style === 'refs' ? posted.at(-1) : posted.length}` : `pick one of ${posted.join(', ')}`;
+  if (job.withheld?.some((w) => w.index === index)) {
+    throw new DailiesError('bad_input', `${style === 'refs' ? formatTakeRef(job.version, index) : `Take ${index + 1} of v${job.version}`} was withheld by the frame check; ${choose}.`);
   }
-  return { job, take };
+  throw new DailiesError('bad_input', `v${job.version} has no take ${index + 1}; ${choose}.`);
 }

@@ -16,6 +16,8 @@ import { findJob, setBase } from './session-state.ts';
 export interface OpenRoundInput {
   jobId: string;
   takes: number;
+  /** Takes the frame check withheld: not posted, so nobody can vote for them. */
+  withheld?: number[];
   deadline: number;
   quorum: number;
 }
@@ -31,6 +33,7 @@ export function openRound(session: Session, input: OpenRoundInput, now: number):
     jobId: input.jobId,
     version: job.version,
     takes: input.takes,
+    ...(input.withheld?.length ? { withheld: [...input.withheld] } : {}),
     votes: {},
     deadline: input.deadline,
     quorum: Math.max(0, Math.floor(input.quorum)),
@@ -128,9 +131,7 @@ export function castVote(session: Session, roundId: number, userId: string, take
   if (round.closed) {
     return { session: expiry.session, result: { accepted: false, round, closedNow: expiry.closedNow, reason: closedSentence(round) } };
   }
-  if (!Number.isInteger(take) || take < 0 || take >= round.takes) {
-    throw new DailiesError('bad_input', `There is no take ${take + 1} in this round; vote for take 1 to ${round.takes}.`);
-  }
+  requireVotable(round, take, 'vote for');
   const previous = round.votes[userId] ?? null;
   if (previous === take) return { session, result: { accepted: true, round, previous, closedNow: false } };
   let next: VoteRound = { ...round, votes: { ...round.votes, [userId]: take } };
@@ -156,11 +157,18 @@ export function pickWinner(session: Session, roundId: number, take: number, by: 
     if (expiry.closedNow) return { session: expiry.session, round, closedNow: true };
     throw new DailiesError('conflict', closedSentence(round));
   }
-  if (!Number.isInteger(take) || take < 0 || take >= round.takes) {
-    throw new DailiesError('bad_input', `There is no take ${take + 1} in this round; pick take 1 to ${round.takes}.`);
-  }
+  requireVotable(round, take, 'pick');
   const done = closed(round, 'owner-pick', now, take, by);
   return { session: withRound(expiry.session, done), round: done, closedNow: true };
+}
+
+function requireVotable(round: VoteRound, take: number, verb: string): void {
+  if (!Number.isInteger(take) || take < 0 || take >= round.takes) {
+    throw new DailiesError('bad_input', `There is no take ${take + 1} in this round; ${verb} take 1 to ${round.takes}.`);
+  }
+  if (round.withheld?.includes(take)) {
+    throw new DailiesError('bad_input', `Take ${take + 1} was withheld by the frame check; ${verb} one of the posted takes.`);
+  }
 }
 
 /** The round's result is posted; a no-op for an open or already announced round. */

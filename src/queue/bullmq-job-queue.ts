@@ -3,7 +3,7 @@ import { Redis, type RedisOptions } from 'ioredis';
 import { DailiesError, isDailiesError } from '../errors.ts';
 import { FairShare, type FairMode } from './fair-share.ts';
 import { shapeOf, workUnits, type JobShape } from './job-cost.ts';
-import type { JobEvent, JobOutcome, JobQueue, JobStatus, RenderJob } from '../core/ports/job-queue.ts';
+import type { JobEvent, JobOutcome, JobQueue, JobStatus, RenderJob, WithheldTake } from '../core/ports/job-queue.ts';
 import { decodeFailure, encodeFailure, isProgressPayload, type RenderResult } from './job-wire.ts';
 import { LuaScript } from '../redis/lua-script.ts';
 import { PoolStats, estimateFinishAll, estimateFinishMs, withOwnDuration } from './pool-stats.ts';
@@ -229,7 +229,7 @@ export class BullmqJobQueue implements JobQueue {
         return { state: 'ended', event: error.code === 'cancelled' ? { type: 'cancelled', jobId } : { type: 'failed', jobId, error, willRetry: false } };
       }
       const result = job.returnvalue as RenderResult | null;
-      return { state: 'ended', event: { type: 'completed', jobId, takes: result?.takes ?? [], timingsMs: result?.timingsMs ?? {} } };
+      return { state: 'ended', event: { type: 'completed', jobId, takes: result?.takes ?? [], ...withheldOf(result), timingsMs: result?.timingsMs ?? {} } };
     });
   }
 
@@ -325,7 +325,7 @@ export class BullmqJobQueue implements JobQueue {
       this.yielded.delete(jobId);
       this.endedNow(jobId);
       const result = returnvalue as unknown as RenderResult | null;
-      this.emit({ type: 'completed', jobId, takes: result?.takes ?? [], timingsMs: result?.timingsMs ?? {} });
+      this.emit({ type: 'completed', jobId, takes: result?.takes ?? [], ...withheldOf(result), timingsMs: result?.timingsMs ?? {} });
     });
     events.on('failed', ({ jobId, failedReason }) => {
       this.taken.delete(jobId);
@@ -352,7 +352,7 @@ export class BullmqJobQueue implements JobQueue {
         this.emit({ type: 'progress', jobId, step: data.step, totalSteps: data.totalSteps, ...segmentOf(data) });
         break;
       case 'preview':
-        this.emit({ type: 'preview', jobId, step: data.step, totalSteps: data.totalSteps, previews: data.previews, ...segmentOf(data) });
+        this.emit({ type: 'preview', jobId, step: data.step, totalSteps: data.totalSteps, previews: data.previews, ...(data.takes ? { takes: data.takes } : {}), ...segmentOf(data) });
         break;
       case 'retrying':
         this.yielded.delete(jobId);
@@ -456,4 +456,9 @@ export class BullmqJobQueue implements JobQueue {
 /** A chained render's segment k of n, when the worker sent one. */
 function segmentOf(data: { segment?: number; segments?: number }): { segment?: number; segments?: number } {
   return data.segment !== undefined && data.segments !== undefined ? { segment: data.segment, segments: data.segments } : {};
+}
+
+/** The frame check's withheld takes of a result, as an event field (absent when none). */
+function withheldOf(result: RenderResult | null): { withheld?: WithheldTake[] } {
+  return result?.withheld?.length ? { withheld: result.withheld } : {};
 }

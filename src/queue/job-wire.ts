@@ -1,4 +1,4 @@
-import type { SegmentProgress, TakeResult } from '../core/ports/job-queue.ts';
+import type { SegmentProgress, TakeResult, WithheldTake } from '../core/ports/job-queue.ts';
 import type { ArtifactRef } from '../core/ports/artifact-store.ts';
 
 /**
@@ -13,7 +13,7 @@ import type { ArtifactRef } from '../core/ports/artifact-store.ts';
 export type ProgressPayload =
   | { kind: 'started'; workerId: string; attempt: number }
   | ({ kind: 'step'; step: number; totalSteps: number } & SegmentProgress)
-  | ({ kind: 'preview'; step: number; totalSteps: number; previews: ArtifactRef[] } & SegmentProgress)
+  | ({ kind: 'preview'; step: number; totalSteps: number; previews: ArtifactRef[]; takes?: number[] } & SegmentProgress)
   /** Sent just before a failed attempt is handed back to BullMQ for a retry. */
   | { kind: 'retrying'; code: string; message: string }
   /**
@@ -26,6 +26,8 @@ export type ProgressPayload =
 /** A render job's return value (BullMQ stores it as the job's `returnvalue`). */
 export interface RenderResult {
   takes: TakeResult[];
+  /** Takes the frame check kept back (absent when none were). */
+  withheld?: WithheldTake[];
   timingsMs: Record<string, number>;
 }
 

@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
 import { DiscordAdapter, type SettledEvent } from '../../bots/discord/discord-adapter.ts';
 import { startCoreRig, type CoreRig } from '../local/core-rig.ts';
+import type { ChatAdapterHarness } from '../conformance/chat-adapter.conformance.ts';
+import { describeFrameCheck } from '../local/frame-check.suite.ts';
 import { describeFilmCommands, expectOneSentence } from '../local/film-commands.suite.ts';
 import { captureLogger } from './discord-harness.ts';
 import { DiscordStandInDriver } from './discord-driver.ts';
@@ -17,12 +19,15 @@ async function discordAdapter(standIn: DiscordStandIn, settled: SettledEvent[]):
   });
 }
 
-describeFilmCommands('discord (stand-in, real discord.js)', async () => {
+const makeHarness = async (): Promise<ChatAdapterHarness> => {
   const standIn = await DiscordStandIn.start({ messageContentApproved: false });
   const settled: SettledEvent[] = [];
   const adapter = await discordAdapter(standIn, settled);
   return { adapter, driver: new DiscordStandInDriver(standIn, settled), channel: standIn.defaultChannelId, users: ['Ana', 'Ben'], cleanup: () => standIn.close() };
-});
+};
+
+describeFilmCommands('discord (stand-in, real discord.js)', makeHarness);
+describeFrameCheck('discord (stand-in, real discord.js)', makeHarness);
 
 describe('film commands on Discord itself', () => {
   let standIn: DiscordStandIn;

@@ -5,7 +5,7 @@ import { createAdmission, type Admission } from '../../src/core/admission.ts';
 import { createCore, type Core } from '../../src/core/app.ts';
 import { createDelivery, type Delivery } from '../../src/core/delivery.ts';
 import type { ChatAdapter, ChatEvent, OutgoingMessage } from '../../src/core/ports/chat-adapter.ts';
-import type { RenderJob, TakeResult } from '../../src/core/ports/job-queue.ts';
+import type { RenderJob, TakeResult, WithheldTake } from '../../src/core/ports/job-queue.ts';
 import type { CoreConfig, Logger } from '../../src/core/runtime.ts';
 import { MemorySessionStore } from '../../src/storage/memory-session-store.ts';
 import { FakeJobQueue } from '../core/fakes/fake-queue.ts';
@@ -27,8 +27,11 @@ export interface CoreRig {
   calls: { method: 'startThread' | 'post'; message: OutgoingMessage }[];
   /** Lets admission hand jobs to the queue and delivery post what follows. */
   settle(): Promise<void>;
-  /** Plays the worker finishing `job` with its takes (each a `frames`-frame clip), then settles. */
-  finish(job: RenderJob, frames?: number): Promise<void>;
+  /**
+   * Plays the worker finishing `job` with its takes (each a `frames`-frame clip), then settles;
+   * the takes in `withheld` come back as the frame check's withheld takes instead.
+   */
+  finish(job: RenderJob, frames?: number, withheld?: readonly WithheldTake[]): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -84,8 +87,9 @@ export async function startCoreRig(adapter: ChatAdapter, dir: string, config: Pa
       await admission.idle();
       await delivery.idle();
     },
-    async finish(job, frames = 16) {
-      const takes: TakeResult[] = Array.from({ length: job.request.takes }, (_, i) => ({
+    async finish(job, frames = 16, withheld = []) {
+      const kept = Array.from({ length: job.request.takes }, (_, i) => i).filter((i) => !withheld.some((w) => w.index === i));
+      const takes: TakeResult[] = kept.map((i) => ({
         index: i,
         seed: job.request.seed + i,
         video: { key: `${job.jobId}-take${i + 1}.mp4`, bytes: 2048, contentType: 'video/mp4' },
@@ -93,7 +97,7 @@ export async function startCoreRig(adapter: ChatAdapter, dir: string, config: Pa
         frames,
         fps: 8,
       }));
-      queue.emit({ type: 'completed', jobId: job.jobId, takes, timingsMs: {} });
+      queue.emit({ type: 'completed', jobId: job.jobId, takes, ...(withheld.length ? { withheld: [...withheld] } : {}), timingsMs: {} });
       await rig.settle();
     },
     async close() {

@@ -7,14 +7,19 @@ import { commands } from '../../commands/index.ts';
 import type { CommandHelp } from '../../bots/local/command-line.ts';
 import type { LocalChatHooks } from '../../bots/local/local-chat-adapter.ts';
 import { startCoreRig, type CoreRig } from './core-rig.ts';
+import type { ChatAdapterHarness } from '../conformance/chat-adapter.conformance.ts';
+import { describeFrameCheck } from './frame-check.suite.ts';
 import { describeFilmCommands, expectOneSentence } from './film-commands.suite.ts';
 import { getJson, postJson, startTestChat, type TestChat } from './helpers.ts';
 import { LocalHttpDriver } from './local-driver.ts';
 
-describeFilmCommands('local web chat (HTTP API)', async () => {
+const makeHarness = async (): Promise<ChatAdapterHarness> => {
   const t = await startTestChat();
   return { adapter: t.chat.adapter, driver: new LocalHttpDriver(t.chat.url), channel: 'general', users: ['Ana', 'Ben'], cleanup: t.cleanup };
-});
+};
+
+describeFilmCommands('local web chat (HTTP API)', makeHarness);
+describeFrameCheck('local web chat (HTTP API)', makeHarness);
 
 /** The list `dailies start` hands the web chat (cli/bot-runtime.ts): JSON Schema drops "text or number" options. */
 function jsonSchemaHelp(): CommandHelp[] {

@@ -1,11 +1,13 @@
 import { SlackAdapter } from '../../bots/slack/slack-adapter.ts';
+import type { ChatAdapterHarness } from '../conformance/chat-adapter.conformance.ts';
+import { describeFrameCheck } from '../local/frame-check.suite.ts';
 import { describeFilmCommands } from '../local/film-commands.suite.ts';
 import { SIGNING_SECRET } from './slack-harness.ts';
 import { SlackPlatformDriver } from './slack-driver.ts';
 import { SlackWebApiStandIn } from './stand-in/slack-web-api-stand-in.ts';
 
 // Commands in a thread are mentions there ("@dailies cut fade"): Slack runs no slash commands in threads.
-describeFilmCommands('slack (stand-in, real Bolt)', async () => {
+const makeHarness = async (): Promise<ChatAdapterHarness> => {
   const standIn = new SlackWebApiStandIn();
   await standIn.start();
   standIn.addUser({ id: 'U0ANA', name: 'ana', display_name: 'Ana' });
@@ -15,4 +17,7 @@ describeFilmCommands('slack (stand-in, real Bolt)', async () => {
     logger: { debug() {}, info() {}, warn() {}, error() {} },
   });
   return { adapter, driver: new SlackPlatformDriver(standIn, () => adapter, SIGNING_SECRET), channel: 'C0GENERAL', users: ['U0ANA', 'U0BEN'], cleanup: () => standIn.stop() };
-});
+};
+
+describeFilmCommands('slack (stand-in, real Bolt)', makeHarness);
+describeFrameCheck('slack (stand-in, real Bolt)', makeHarness);

@@ -28,7 +28,8 @@ export function healthApi(api: ApiContext): Hono {
       redis = error instanceof Error ? error.message : 'unreachable';
     }
     const ok = redis === 'ok';
-    return c.json({ ok, platform: 'local', running: adapter.running, redis, maxUploadBytes: adapter.maxUploadBytes }, ok ? 200 : 503);
+    const frameCheck = adapter.hooks.frameCheck?.();
+    return c.json({ ok, platform: 'local', running: adapter.running, redis, maxUploadBytes: adapter.maxUploadBytes, ...(frameCheck ? { frameCheck } : {}) }, ok ? 200 : 503);
   });
 
   return app;

@@ -1,3 +1,4 @@
+import type { FrameFinding } from './frame-check.ts';
 import type { ArtifactRef } from './artifact-store.ts';
 import type { ThreadRef } from './chat-adapter.ts';
 
@@ -72,6 +73,19 @@ export interface TakeResult {
   fps?: number;
 }
 
+/**
+ * A take the frame check kept back (src/core/ports/frame-check.ts): its files were never stored,
+ * so nothing can serve or post it; the thread says why, and moderators can ask `/why`.
+ */
+export interface WithheldTake {
+  index: number;
+  seed: number;
+  finding: FrameFinding;
+  /** Every label's highest score over the checked frames. */
+  scores: Record<string, number>;
+  frames: number;
+}
+
 /** A chained render's place: segment k (1-based) of n; `step` then counts within the segment. Absent for one-window renders. */
 export interface SegmentProgress {
   segment?: number;
@@ -82,8 +96,9 @@ export type JobEvent =
   | { type: 'queued'; jobId: string; position: number; etaMs: number | null }
   | { type: 'started'; jobId: string; workerId: string; attempt: number }
   | ({ type: 'progress'; jobId: string; step: number; totalSteps: number } & SegmentProgress)
-  | ({ type: 'preview'; jobId: string; step: number; totalSteps: number; previews: ArtifactRef[] } & SegmentProgress)
-  | { type: 'completed'; jobId: string; takes: TakeResult[]; timingsMs: Record<string, number> }
+  /** `takes[i]` is the take `previews[i]` shows (absent: take i); a take whose preview the frame check withheld has none. */
+  | ({ type: 'preview'; jobId: string; step: number; totalSteps: number; previews: ArtifactRef[]; takes?: number[] } & SegmentProgress)
+  | { type: 'completed'; jobId: string; takes: TakeResult[]; withheld?: WithheldTake[]; timingsMs: Record<string, number> }
   | { type: 'failed'; jobId: string; error: { code: string; message: string }; willRetry: boolean }
   | { type: 'cancelled'; jobId: string };
 

@@ -1,0 +1,61 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { ChatAdapterHarness } from '../conformance/chat-adapter.conformance.ts';
+import { startCoreRig, type CoreRig } from './core-rig.ts';
+import { expectOneSentence } from './film-commands.suite.ts';
+
+/**
+ * What the frame check looks like on a platform: a withheld take is a note in the thread (never
+ * an attachment, never a vote button), the kept takes post as usual, and /why is for moderators.
+ * Run by test/local, test/discord and test/slack through their real adapters and the real core;
+ * the check itself (classifier, worker gate) is tested in test/safety and test/workers.
+ */
+export function describeFrameCheck(name: string, makeHarness: () => Promise<ChatAdapterHarness>): void {
+  describe(`frame check in the thread: ${name}`, () => {
+    let h: ChatAdapterHarness;
+    let rig: CoreRig;
+    let dir: string;
+
+    beforeEach(async () => {
+      dir = await mkdtemp(join(tmpdir(), 'dailies-frame-check-'));
+      h = await makeHarness();
+      rig = await startCoreRig(h.adapter, dir);
+    });
+
+    afterEach(async () => {
+      await rig.close();
+      await h.cleanup();
+      await rm(dir, { recursive: true, force: true });
+    });
+
+    it('shows a withheld take as a note with its score, posts the others, and keeps /why for moderators', async () => {
+      const ana = h.users[0];
+      const started = await h.driver.sendCommand(h.channel, ana, 'video', { prompt: 'a blue circle on a red background', takes: 2 });
+      expect(started.error).toBeUndefined();
+      await rig.settle();
+      const job = rig.queue.jobs.at(-1)!;
+      await rig.finish(job, 16, [{ index: 1, seed: job.request.seed + 1, finding: { label: 'red', score: 0.78, threshold: 0.5 }, scores: { red: 0.78, other: 0.27 }, frames: 5 }]);
+
+      const shown = await h.driver.readThread(job.thread);
+      const note = shown.find((m) => m.text.includes('withheld by the frame check'));
+      expect(note?.text).toBe('Take 2 of v1 was withheld by the frame check (red 0.78 ≥ 0.50); its files were never stored. A moderator can ask /why here.');
+      expect(note?.attachments).toEqual([]);
+      const takes = shown.filter((m) => /^Take \d of v1 · seed/.test(m.text));
+      expect(takes.map((m) => m.text.slice(0, 13))).toEqual(['Take 1 of v1 ']);
+      expect(takes[0]!.attachments).toHaveLength(1);
+      // No message offers a vote for take 2.
+      const labels = shown.flatMap((m) => m.buttons.flat().map((b) => b.label));
+      expect(labels).toContain('Vote 1');
+      expect(labels).not.toContain('Vote 2');
+
+      const why = await h.driver.sendCommand(h.channel, ana, 'why', {}, { thread: job.thread });
+      expect(why.error?.message).toBe('Only a moderator can see the frame check scores; ask one of your server or workspace moderators.');
+      expectOneSentence(why.error?.message);
+      const finalize = await h.driver.sendCommand(h.channel, ana, 'finalize', { take: 2 }, { thread: job.thread });
+      expect(finalize.error?.message).toBe('Take 2 of v1 was withheld by the frame check; pick take 1.');
+      expect(rig.queue.jobs).toHaveLength(1);
+    });
+  });
+}

@@ -1,0 +1,21 @@
+import { frameCheckDir } from '../models/frame-check/frame-check-setting.ts';
+import { loadFrameCheck } from '../models/frame-check/onnx-frame-check.ts';
+import type { FrameCheck } from '../src/core/ports/frame-check.ts';
+
+/**
+ * The worker's frame check as DAILIES_FRAME_CHECK sets it: the shipped classifier by default, a
+ * folder, or `off`. One intra-op thread: it runs between renders' stages on the cores the
+ * engine uses, and a 224-pixel batch of 8 is small enough that more threads mostly wait.
+ */
+export function frameCheckLoader(setting: string | undefined, log: (line: string) => void): () => Promise<FrameCheck | null> {
+  return async () => {
+    const dir = frameCheckDir(setting);
+    if (!dir) {
+      log('frame check: off (DAILIES_FRAME_CHECK=off); previews and finals are posted unchecked');
+      return null;
+    }
+    const check = await loadFrameCheck(dir, { threads: 1 });
+    log(`frame check: ${check.name} (${dir})`);
+    return check;
+  };
+}
