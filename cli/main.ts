@@ -18,6 +18,7 @@ const subcommands: Record<string, Subcommand> = {
   'bench-storyboard': { describe: 'time a 3-shot storyboard through the web chat, command to film', load: async () => (await import('../bench/storyboard-bench.ts')).run },
   register: { describe: 'register the Discord slash commands (guild when DISCORD_GUILD_ID is set)', load: async () => (await import('../bots/discord/register.ts')).run },
   generate: { describe: 'render a prompt to video files', load: async () => (await import('./generate.ts')).run },
+  verify: { describe: "check a video's Content Credentials: validity, prompt lineage, contributors", load: async () => (await import('./verify.ts')).run },
 };
 
 function usage(): string {
