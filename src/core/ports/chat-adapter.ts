@@ -43,6 +43,8 @@ export interface OutgoingAttachment {
   filename: string;
   contentType: string;
   bytes: number;
+  /** The file carries signed Content Credentials (C2PA); a platform that can show them offers them with it. */
+  signed?: boolean;
 }
 
 export interface OutgoingMessage {
