@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,6 +15,8 @@ import { writeBenchJson } from '../src/util/stats.ts';
 import { builtinFrameCheckDir } from '../models/frame-check/frame-check-setting.ts';
 import { loadFrameCheck } from '../models/frame-check/onnx-frame-check.ts';
 import { sampledFrameIndices } from '../src/safety/frame-sample.ts';
+import { createFinalSigner } from '../workers/final-signer.ts';
+import type { RenderCredits } from '../src/core/credits.ts';
 
 /**
  * `npm run bench`: speed of the engine on the built-in model. Figures are medians of warm runs;
@@ -28,6 +30,7 @@ import { sampledFrameIndices } from '../src/safety/frame-sample.ts';
  *   4. the same denoiser in PyTorch eager vs onnxruntime
  *   5. the frame check (the shipped classifier) on one take: a final's sampled frames and a
  *      preview's every frame, against one take's wall time (target <= 15% for the final's check)
+ *   6. signing a final with Content Credentials (the worker's last step), and the bytes it adds
  */
 
 const Args = z.object({
@@ -85,6 +88,26 @@ async function timeFrameCheck(model: VideoModel, runs: number) {
   } finally {
     await check.close();
   }
+}
+
+/** Signs one encoded take as the worker signs a final (workers/final-signer.ts). */
+async function timeSigning(modelDir: string, modelName: string, dir: string, mp4: string, runs: number) {
+  const signer = await createFinalSigner({ dir: join(dir, 'signing'), modelDir, modelName });
+  const person = { id: 'bench', name: 'Bench' };
+  const credits: RenderCredits = {
+    title: PROMPT,
+    take: { version: 1, take: 1 },
+    lineage: [{ version: 1, prompt: PROMPT, author: person, change: 'first version', parent: null }],
+    contributors: [{ person, roles: ['prompted', 'finalized'] }],
+  };
+  const times: number[] = [];
+  let added = 0;
+  for (let i = 0; i < runs + 1; i++) {
+    const { ms, manifestBytes } = await signer.sign(mp4, join(dir, `signed-${i}.mp4`), credits);
+    if (i > 0) times.push(ms);
+    added = manifestBytes;
+  }
+  return { ms: median(times), manifestBytes: added, inputBytes: (await stat(mp4)).size };
 }
 
 async function timeOrtForward(modelDir: string, batch: number, runs: number): Promise<number> {
@@ -152,6 +175,9 @@ export async function run(argv: string[]): Promise<number> {
     // 5. The frame check on one take.
     const frameCheck = await timeFrameCheck(model, args.runs);
 
+    // 6. Signing a final.
+    const signing = await timeSigning(modelDir, model.name, dir, join(dir, `${args.runs}.mp4`), args.runs);
+
     // 4. Same network, two runtimes (batch 2), and the network's own batch scaling (batch 8).
     const ortMs = await timeOrtForward(modelDir, 2, 10);
     const ortBatch8Ms = await timeOrtForward(modelDir, 8, 10);
@@ -178,6 +204,7 @@ export async function run(argv: string[]): Promise<number> {
         target: 2,
       },
       frameCheck: { ...frameCheck, finalOverTake: frameCheck.finalMs / median(clips.map((c) => c.total)), target: 0.15 },
+      signing,
       forwardBatch8: { ortMs: ortBatch8Ms },
       forwardBatch2: { ortMs, torchMs: torch?.median_ms ?? null, torchOverOrt: torch ? torch.median_ms / ortMs : null, torchVersion: torch?.torch ?? null },
     };
@@ -195,6 +222,7 @@ export async function run(argv: string[]): Promise<number> {
     console.log(`| frame check (${frameCheck.classifier}) load | ${f(frameCheck.loadMs)} ms |`);
     console.log(`| frame check of a final (${frameCheck.finalFrames} sampled frames) | ${frameCheck.finalMs.toFixed(1)} ms = ${(100 * result.frameCheck.finalOverTake).toFixed(1)}% of one take (target <= 15%) |`);
     console.log(`| frame check of a preview (all ${frameCheck.previewFrames} frames) | ${frameCheck.previewMs.toFixed(1)} ms |`);
+    console.log(`| signing a final (Content Credentials) | ${signing.ms.toFixed(1)} ms, +${signing.manifestBytes} bytes on ${signing.inputBytes} |`);
     if (torch) console.log(`| same in PyTorch ${torch.torch} eager | ${torch.median_ms.toFixed(1)} ms (${result.forwardBatch2.torchOverOrt!.toFixed(2)}x onnxruntime) |`);
     else console.log('| PyTorch eager | skipped (python3-torch not found) |');
     const out = resolve(args.out);

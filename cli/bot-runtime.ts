@@ -1,5 +1,6 @@
-import { rename } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { readFile, rename } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { credentialsPageUrl } from '../bots/local/credentials.ts';
 import { Redis } from 'ioredis';
 import { commands } from '../commands/index.ts';
 import type { ChatAdapter, ThreadRef } from '../src/core/ports/chat-adapter.ts';
@@ -19,6 +20,7 @@ import { createPromptPolicy } from '../src/safety/prompt-policy.ts';
 import { RedisTokenBucket } from '../src/safety/redis-token-bucket.ts';
 import { FsArtifactStore } from '../src/storage/fs-artifact-store.ts';
 import { RedisSessionStore } from '../src/storage/redis-session-store.ts';
+import { RedisAuditLog } from '../src/storage/redis-audit-log.ts';
 
 /**
  * The bot side of dailies in one process: session store, job queue, delivery, the core, and the
@@ -71,6 +73,8 @@ export async function startBot(options: BotOptions): Promise<BotRuntime> {
   const store = new RedisSessionStore({ redis, prefix: `${prefix}:s:`, postLeaseMs: config.DAILIES_POST_LEASE_MS });
   const queue = new BullmqJobQueue({ redis: redisOptionsFromUrl(config.REDIS_URL), prefix, perPersonCap: config.DAILIES_MAX_OUTSTANDING, queueName: config.DAILIES_QUEUE });
   const artifacts = new FsArtifactStore({ root: resolve(config.ARTIFACTS_DIR) });
+  // Who asked for what and what was refused or withheld, read back by `dailies audit`.
+  const audit = new RedisAuditLog({ redis, prefix, retentionMs: config.DAILIES_AUDIT_RETENTION_DAYS * 24 * 3_600_000 });
 
   // 2. Delivery posts job events into threads; files over a platform's cap are re-encoded.
   const adapters: ChatAdapter[] = [];
@@ -79,8 +83,11 @@ export async function startBot(options: BotOptions): Promise<BotRuntime> {
     queue,
     adapters: (platform) => adapters.find((a) => a.platform === platform),
     artifacts,
+    audit,
     config: { voteWindowMs: config.DAILIES_VOTE_WINDOW_MS, maxSeconds: config.DAILIES_MAX_SECONDS, extendOverlap: config.DAILIES_OVERLAP },
     sweepIntervalMs: config.DAILIES_SWEEP_INTERVAL_MS,
+    // Discord and Slack link a signed final's credentials page on the web chat, when it is reachable.
+    credentialsUrl: (platform, ref) => (platform !== 'local' && config.DAILIES_PUBLIC_URL ? `${config.DAILIES_PUBLIC_URL.replace(/\/+$/, '')}${credentialsPageUrl(ref.key)}` : null),
     fitToSize: async (path, maxBytes) => {
       const out = path.replace(/(\.[a-z0-9]+)?$/i, `.fit${maxBytes}.mp4`);
       const result = await reencodeToFit(path, maxBytes, `${out}.tmp`);
@@ -110,11 +117,15 @@ export async function startBot(options: BotOptions): Promise<BotRuntime> {
     admission,
     policy: createPromptPolicy(loadPolicyConfig(config)),
     rateLimiter: new RedisTokenBucket(redis, { prefix: `${prefix}:` }),
+    audit,
     images: createImageIntake({ artifacts, headers: (p) => (p === 'slack' ? slack?.attachmentHeaders() : undefined) }),
-    config: { voteWindowMs: config.DAILIES_VOTE_WINDOW_MS, maxSeconds: config.DAILIES_MAX_SECONDS, extendOverlap: config.DAILIES_OVERLAP },
+    config: { voteWindowMs: config.DAILIES_VOTE_WINDOW_MS, maxSeconds: config.DAILIES_MAX_SECONDS, extendOverlap: config.DAILIES_OVERLAP, creditNames: config.DAILIES_CREDIT_NAMES === 'on' },
   });
 
-  // 5. Adapters: each started independently; one failing does not stop the others.
+  // 5. Adapters: each started independently; one failing does not stop the others. The web chat
+  //    reads finals' Content Credentials against this installation's CA when this process can
+  //    see the signing folder (always under `dailies start`); elsewhere they read as valid.
+  const trustAnchorsPem = await readFile(join(resolve(config.DAILIES_SIGNING_DIR), 'ca.pem'), 'utf8').catch(() => undefined);
   let localUrl: string | null = null;
   const closers: (() => Promise<void>)[] = [];
   if (options.local !== false) {
@@ -125,6 +136,7 @@ export async function startBot(options: BotOptions): Promise<BotRuntime> {
       redis,
       artifactsDir: resolve(config.ARTIFACTS_DIR),
       prefix: `${prefix}:local:`,
+      ...(trustAnchorsPem !== undefined ? { trustAnchorsPem } : {}),
       hooks: {
         describeSession: async (thread: ThreadRef) => {
           const session = await store.getByThread(thread);

@@ -19,6 +19,7 @@ const subcommands: Record<string, Subcommand> = {
   register: { describe: 'register the Discord slash commands (guild when DISCORD_GUILD_ID is set)', load: async () => (await import('../bots/discord/register.ts')).run },
   generate: { describe: 'render a prompt to video files', load: async () => (await import('./generate.ts')).run },
   verify: { describe: "check a video's Content Credentials: validity, prompt lineage, contributors", load: async () => (await import('./verify.ts')).run },
+  audit: { describe: 'export the audit log (prompts, revisions, votes, removals, withheld takes, refusals)', load: async () => (await import('./audit.ts')).run },
 };
 
 function usage(): string {

@@ -6,6 +6,8 @@ import { ffmpegRenderMedia } from '../workers/render-media.ts';
 import { ThreadedVideoModel } from '../workers/threaded-video-model.ts';
 import { RenderWorker } from '../workers/worker.ts';
 import { frameCheckLoader } from '../workers/frame-check-loader.ts';
+import { createFinalSigner } from '../workers/final-signer.ts';
+import { loadSigningIdentity } from '../src/provenance/index.ts';
 import { DEFAULT_REDIS_URL, loadConfig } from '../src/config.ts';
 import { redisOptionsFromUrl } from '../src/queue/redis-options.ts';
 import { FsArtifactStore } from '../src/storage/fs-artifact-store.ts';
@@ -43,7 +45,9 @@ async function serve(argv: string[], withWorker: boolean): Promise<number> {
   // 1. Redis: the configured one, or our own child redis-server (start only; bots in production are pointed at a real one).
   const redisHandle = withWorker ? await ensureRedis(config.REDIS_URL, resolve('.dailies/redis'), log) : { stop: async () => {} };
 
-  // 2. The bot side: core, delivery, chat adapters.
+  // 2. The bot side: core, delivery, chat adapters. The signing folder exists first, so the web
+  //    chat can show this installation's finals as trusted (its CA is their anchor).
+  if (withWorker && !values['no-worker']) await loadSigningIdentity(resolve(config.DAILIES_SIGNING_DIR));
   const bot = await startBot({ config, log });
 
   // 3. One worker on this machine, rendering in a thread so the web chat stays responsive.
@@ -63,6 +67,7 @@ async function serve(argv: string[], withWorker: boolean): Promise<number> {
       media: ffmpegRenderMedia(),
       store: new FsArtifactStore({ root: resolve(config.ARTIFACTS_DIR) }),
       frameCheck: frameCheckLoader(config.DAILIES_FRAME_CHECK, log),
+      signer: (model) => createFinalSigner({ dir: resolve(config.DAILIES_SIGNING_DIR), modelDir, modelName: model.name }),
     });
     try {
       const model = await worker.start();

@@ -11,6 +11,7 @@ import { ffmpegRenderMedia } from '../workers/render-media.ts';
 import { ThreadedVideoModel } from '../workers/threaded-video-model.ts';
 import { RenderWorker } from '../workers/worker.ts';
 import { frameCheckLoader } from '../workers/frame-check-loader.ts';
+import { createFinalSigner } from '../workers/final-signer.ts';
 
 const USAGE = `Usage: dailies worker [options]
 
@@ -124,6 +125,7 @@ export async function run(argv: string[]): Promise<number> {
     media: ffmpegRenderMedia(),
     store: new FsArtifactStore({ root: path.resolve(config.ARTIFACTS_DIR) }),
     frameCheck: frameCheckLoader(config.DAILIES_FRAME_CHECK, (line) => console.log(line)),
+    signer: (model) => createFinalSigner({ dir: path.resolve(config.DAILIES_SIGNING_DIR), modelDir: args.modelDir, modelName: model.name }),
   });
   return runUntilSignalled(worker, args.graceMs);
 }

@@ -54,6 +54,22 @@ const Env = z.object({
    * preview or final is stored; `off` disables it. Default: the shipped models/frame-check-nsfw.
    */
   DAILIES_FRAME_CHECK: z.string().trim().min(1).optional(),
+  /**
+   * Worker: where the Content Credentials signing key and certificates live (created on first
+   * use); give every worker the same folder's files so their finals share one CA.
+   */
+  DAILIES_SIGNING_DIR: z.string().min(1).default('.dailies/signing'),
+  /** Bot: how long the audit log keeps prompts, votes, withheld takes and refusals (`dailies audit`). */
+  DAILIES_AUDIT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
+  /** Bot: `off` writes finals' credits as "contributor 1", … instead of people's names. */
+  DAILIES_CREDIT_NAMES: z.enum(['on', 'off'], 'must be on or off').default('on'),
+  /**
+   * Bot: the web chat's address as people outside this machine reach it (https://dailies.example.com);
+   * Discord and Slack posts link a final's Content Credentials page there. Unset: the posts carry
+   * the credits line only.
+   */
+  // Compose passes an unset variable as "", which means unset here too.
+  DAILIES_PUBLIC_URL: z.preprocess((v) => (v === '' ? undefined : v), z.url({ protocol: /^https?$/, error: 'must be an http(s) URL such as https://dailies.example.com' }).optional()),
   /** Bot: blocked prompt terms, comma- or newline-separated (src/safety/policy-config.ts). */
   DAILIES_BLOCKED_TERMS: z.string().optional(),
   /** Bot: a file of blocked prompt terms, one a line. */

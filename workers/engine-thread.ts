@@ -1,7 +1,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Clip, GenerateRequest, VideoModel } from '../src/core/ports/video-model.ts';
-import { isDailiesError } from '../src/errors.ts';
-import type { EngineSpec, FromEngine, SerializedError, ToEngine } from './engine-protocol.ts';
+import type { EngineSpec, FromEngine, ToEngine } from './engine-protocol.ts';
+import { serializeError } from './thread-errors.ts';
 
 /**
  * Runs inside a worker thread: loads one model and runs its renders, so the inference loop never
@@ -22,12 +22,6 @@ function send(message: FromEngine, transfer: ArrayBuffer[] = []): void {
   }
 }
 
-function serialize(error: unknown): SerializedError {
-  if (isDailiesError(error)) return { name: error.name, message: error.message, code: error.code, retryable: error.retryable };
-  if (error instanceof Error) return { name: error.name, message: error.message, stack: error.stack };
-  return { name: 'Error', message: String(error) };
-}
-
 function buffersOf(clips: Clip[]): ArrayBuffer[] {
   const buffers = new Set<ArrayBuffer>();
   for (const clip of clips) {
@@ -45,7 +39,7 @@ async function load(): Promise<VideoModel | undefined> {
     send({ type: 'ready', name: model.name, defaults: model.defaults });
     return model;
   } catch (error) {
-    send({ type: 'init-error', error: serialize(error) });
+    send({ type: 'init-error', error: serializeError(error) });
     // The error travels in the message; closing the port ends the thread without an 'error' event.
     port!.close();
     return undefined;
@@ -67,7 +61,7 @@ function serve(model: VideoModel): void {
       });
       send({ type: 'result', id, result }, buffersOf(result.takes.map((t) => t.clip)));
     } catch (error) {
-      send({ type: 'error', id, error: serialize(error) });
+      send({ type: 'error', id, error: serializeError(error) });
     } finally {
       running.delete(id);
     }

@@ -3,6 +3,7 @@ import type { TakeResult } from '../src/core/ports/job-queue.ts';
 import { sampledSource, type FrameSource } from '../src/media/index.ts';
 import type { RenderContext } from './render-context.ts';
 import { gateTake, type GatedTake } from './frame-gate.ts';
+import { signIfCredited, videoBudget } from './final-signer.ts';
 
 /**
  * A long take's files: the whole video as one MP4, streamed to the encoder from the store at the
@@ -28,21 +29,26 @@ async function storeLongTake(ctx: RenderContext, index: number, seed: number, vi
   const size = model.defaults.outputSize;
   const base = `renders/${payload.jobId}/take-${index}`;
   // Both at once: each reads the store on its own, and two ffmpeg processes fill two cores better than one.
+  const maxBytes = videoBudget(ctx.signer, payload.request);
   const [mp4, preview] = await Promise.all([
     media.encodeVideo(video, {
       path: path.join(ctx.tmp, `take-${index}.mp4`),
       size,
       quality: payload.request.quality === 'final' ? 'finalize' : 'standard',
+      ...(maxBytes !== undefined ? { maxBytes } : {}),
       // The frame rate stays the model's: interpolating a minute to 24 fps costs more than the render.
       smoothFps: false,
       signal,
     }),
     media.encodePreview(sampledSource(video, PREVIEW_FRAMES), { path: path.join(ctx.tmp, `take-${index}-preview`), size, signal }),
   ]);
+  // Signing is the last step: any later re-encode would drop the credentials.
+  const stored = await signIfCredited(ctx.signer, payload.request, mp4, signal);
   return {
     index,
     seed,
-    video: await store.putFile(`${base}.${extension(mp4.contentType)}`, mp4.path, mp4.contentType),
+    ...(stored.signed ? { signed: true } : {}),
+    video: await store.putFile(`${base}.${extension(mp4.contentType)}`, stored.path, mp4.contentType),
     preview: await store.putFile(`${base}-preview.${extension(preview.contentType)}`, preview.path, preview.contentType),
     frames: video.frameCount,
     fps: video.fps,

@@ -3,6 +3,7 @@ import type { RenderJob } from '../src/core/ports/job-queue.ts';
 import type { PreviewEvent, StepEvent, VideoModel } from '../src/core/ports/video-model.ts';
 import type { RenderMedia } from './render-media.ts';
 import type { FrameCheck } from '../src/core/ports/frame-check.ts';
+import type { FinalSigner } from './final-signer.ts';
 
 /** Segment k (1-based) of n, as progress and previews carry it. */
 export interface SegmentPlace {
@@ -36,6 +37,8 @@ export interface RenderContext {
   resumeHint: number;
   /** Reads each take before it is stored (workers/frame-gate.ts); null: no check. */
   frameCheck: FrameCheck | null;
+  /** Signs finals whose request carries credits (workers/final-signer.ts); null: unsigned. */
+  signer: FinalSigner | null;
   /** Hands the model back to the worker's other slots once the last segment is rendered. */
   releaseModel(): void;
   onStep(place: SegmentPlace): (e: StepEvent) => void;

@@ -40,6 +40,7 @@ import { CHAIN_PREVIEW_GAP_MS } from './segment-runner.ts';
 import type { RenderMedia } from './render-media.ts';
 import { checkPreview, gateTake, gatedResult, type GatedTake } from './frame-gate.ts';
 import type { FrameCheck } from '../src/core/ports/frame-check.ts';
+import { signIfCredited, videoBudget, type FinalSigner } from './final-signer.ts';
 
 /** The parts of a BullMQ Job the processor uses (a BullMQ Job is one). */
 export interface RenderJobHandle {
@@ -83,6 +84,8 @@ export interface RenderProcessorDeps {
   cancelPollMs?: number;
   /** Reads every preview and final before it is stored (DAILIES_FRAME_CHECK); null: no check. */
   frameCheck?: FrameCheck | null;
+  /** Signs finals with Content Credentials (their request carries `credits`); null: unsigned. */
+  signer?: FinalSigner | null;
   /** Turn-taking for chains; without it a chain keeps its worker to the end. */
   turns?: QueueTurns;
   yieldPolicy?: YieldPolicy;
@@ -281,20 +284,26 @@ export class RenderProcessor {
   private async storeTake(payload: RenderJob, model: VideoModel, index: number, take: { seed: number; clip: Clip }, tmp: string, signal: AbortSignal): Promise<TakeResult> {
     const size = model.defaults.outputSize;
     const base = `renders/${payload.jobId}/take-${index}`;
+    const signer = this.deps.signer ?? null;
+    const maxBytes = videoBudget(signer, payload.request);
     const video = await this.deps.media.encodeVideo(take.clip, {
       path: path.join(tmp, `take-${index}.mp4`),
       size,
       quality: payload.request.quality === 'final' ? 'finalize' : 'standard',
+      ...(maxBytes !== undefined ? { maxBytes } : {}),
       signal,
     });
     const preview = await this.deps.media.encodePreview(take.clip, { path: path.join(tmp, `take-${index}-preview`), size, signal });
+    // Signing is the last step: any later re-encode would drop the credentials.
+    const stored = await signIfCredited(signer, payload.request, video, signal);
     return {
       index,
       seed: take.seed,
-      video: await this.deps.store.putFile(`${base}.${extension(video.contentType)}`, video.path, video.contentType),
+      video: await this.deps.store.putFile(`${base}.${extension(video.contentType)}`, stored.path, video.contentType),
       preview: await this.deps.store.putFile(`${base}-preview.${extension(preview.contentType)}`, preview.path, preview.contentType),
       frames: take.clip.frames.length,
       fps: take.clip.fps,
+      ...(stored.signed ? { signed: true } : {}),
     };
   }
 
@@ -315,6 +324,7 @@ export class RenderProcessor {
       previewGapMs: this.deps.chainPreviewGapMs ?? CHAIN_PREVIEW_GAP_MS,
       releaseModel,
       frameCheck: this.frameCheck,
+      signer: this.deps.signer ?? null,
       onStep: (place) => this.stepReporter(job, payload.jobId, local, place),
       previews: (place) => this.previewPublisher(job, payload, model, tmp, signal, place),
       between: (done, total, settle) => this.between(turn, done, total, settle),

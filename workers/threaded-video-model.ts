@@ -1,7 +1,8 @@
 import { Worker } from 'node:worker_threads';
 import type { GenerateOptions, GenerateRequest, GenerateResult, VideoModel } from '../src/core/ports/video-model.ts';
-import { DailiesError, type ErrorCode } from '../src/errors.ts';
-import type { EngineSpec, FromEngine, SerializedError, ToEngine } from './engine-protocol.ts';
+import { DailiesError } from '../src/errors.ts';
+import type { EngineSpec, FromEngine, ToEngine } from './engine-protocol.ts';
+import { reviveError } from './thread-errors.ts';
 
 export interface ThreadedVideoModelOptions {
   /**
@@ -17,7 +18,8 @@ interface Pending {
   options: GenerateOptions;
 }
 
-const BOOT = new URL('./engine-thread-boot.mjs', import.meta.url);
+const BOOT = new URL('./thread-boot.mjs', import.meta.url);
+const ENTRY = new URL('./engine-thread.ts', import.meta.url).href;
 
 /**
  * A VideoModel whose renders run in a worker thread. Inference is CPU-bound (and on GPUs still
@@ -44,7 +46,7 @@ export class ThreadedVideoModel implements VideoModel {
 
   /** Starts a thread and loads the model in it; rejects with the loader's error. */
   static start(spec: EngineSpec, options: ThreadedVideoModelOptions = {}): Promise<ThreadedVideoModel> {
-    const thread = new Worker(BOOT, { workerData: { spec }, stdout: false, stderr: false });
+    const thread = new Worker(BOOT, { workerData: { entry: ENTRY, spec }, stdout: false, stderr: false });
     return new Promise((resolve, reject) => {
       const onError = (error: Error) => {
         cleanup();
@@ -62,7 +64,7 @@ export class ThreadedVideoModel implements VideoModel {
           cleanup();
           thread.on('error', () => {});
           void thread.terminate();
-          reject(revive(message.error));
+          reject(reviveError(message.error));
         }
       };
       const cleanup = () => {
@@ -152,7 +154,7 @@ export class ThreadedVideoModel implements VideoModel {
         break;
       case 'error':
         this.pending.delete(message.id);
-        entry.reject(revive(message.error));
+        entry.reject(reviveError(message.error));
         break;
     }
   }
@@ -176,12 +178,3 @@ function cancelled(): DailiesError {
   return new DailiesError('cancelled', 'The render was cancelled.');
 }
 
-function revive(error: SerializedError): Error {
-  if (error.code) {
-    return new DailiesError(error.code as ErrorCode, error.message, { retryable: error.retryable ?? false });
-  }
-  const revived = new Error(error.message);
-  revived.name = error.name;
-  if (error.stack) revived.stack = error.stack;
-  return revived;
-}

@@ -13,6 +13,7 @@ import { ModelPool } from './model-pool.ts';
 import { CANCEL_REASON, RenderProcessor, SHUTDOWN_REASON, type YieldPolicy } from './render-processor.ts';
 import type { RenderMedia } from './render-media.ts';
 import type { FrameCheck } from '../src/core/ports/frame-check.ts';
+import type { FinalSigner } from './final-signer.ts';
 
 export interface RenderWorkerOptions {
   redis: RedisOptions;
@@ -29,6 +30,8 @@ export interface RenderWorkerOptions {
   store: ArtifactStore;
   /** Loads the frame check read before every preview and final is stored (null: none); loaded at start so a bad folder stops the worker with its sentence. */
   frameCheck?: () => Promise<FrameCheck | null>;
+  /** Makes the signer of finals' Content Credentials for the loaded model (null: finals go unsigned). */
+  signer?: (model: VideoModel) => Promise<FinalSigner | null>;
   /** BullMQ lock; renewed every half of it. Default 30 s. */
   lockDurationMs?: number;
   /** How often this worker looks for jobs whose worker died. Default 30 s. */
@@ -85,6 +88,7 @@ export class RenderWorker {
   async start(): Promise<VideoModel> {
     const model = await this.models.warm();
     this.frameCheck = (await this.options.frameCheck?.()) ?? null;
+    const signer = (await this.options.signer?.(model)) ?? null;
     const scale: ModelScale = { steps: model.defaults.steps, frames: model.defaults.frames };
     this.scale = scale;
     const o = this.options;
@@ -95,6 +99,7 @@ export class RenderWorker {
       media: o.media,
       store: o.store,
       frameCheck: this.frameCheck,
+      signer,
       isCancelRequested: async (jobId) => (await this.redis.exists(this.keys.cancelFlag(jobId))) === 1,
       progressIntervalMs: o.progressIntervalMs,
       turns: { waitingCount: () => this.fair.waitingCount(), requeue: (jobId, startedAt) => this.fair.requeue(jobId, startedAt) },

@@ -9,10 +9,13 @@ import { actionsApi } from './api/actions.ts';
 import { channelsApi } from './api/channels.ts';
 import { commandsApi } from './api/commands.ts';
 import { ApiContext, STATUS_BY_CODE, fail } from './api/context.ts';
+import { credentialsApi } from './api/credentials.ts';
 import { eventsApi } from './api/events.ts';
 import { healthApi } from './api/health.ts';
 import { threadsApi } from './api/threads.ts';
 import { artifactsRoute } from './artifact-files.ts';
+import { CredentialsChecker } from './credentials.ts';
+import { credentialsPageRoute } from './credentials-page.ts';
 import type { LocalChatAdapter } from './local-chat-adapter.ts';
 
 /**
@@ -20,7 +23,8 @@ import type { LocalChatAdapter } from './local-chat-adapter.ts';
  * event streams, the artifact files and the page itself. Requests are the platform's events: each
  * POST is delivered to the core through the adapter and answered with the core's outcome.
  *
- * One Hono sub-app per resource in ./api (commands, threads, actions, channels, events, health),
+ * One Hono sub-app per resource in ./api (commands, threads, actions, channels, events, health,
+ * credentials),
  * with the request bodies in ./api/request-schemas.ts; this file composes them and adds what
  * every request shares: error answers, security headers, the JSON-only rule, the page.
  */
@@ -39,6 +43,11 @@ export interface LocalChatApiOptions {
   /** Comment lines keep idle event streams open through proxies. Default 15 s. */
   heartbeatMs?: number;
   logger?: Pick<Console, 'warn' | 'error'>;
+  /**
+   * PEM certificate(s) whose signatures the Content Credentials routes report as `trusted` (the
+   * signing identity's ca.pem). Without it a well-signed file reads `valid`.
+   */
+  trustAnchorsPem?: string;
 }
 
 export interface LocalChatApi {
@@ -102,12 +111,19 @@ export function createLocalChatApi(options: LocalChatApiOptions): LocalChatApi {
   app.route('/api/threads', actionsApi(api));
   app.route('/api/channels', channelsApi(api));
   app.route('/api/health', healthApi(api));
+  // Files up to the upload limit: every attachment the chat holds fits, and the wasm read is bounded.
+  const credentials = new CredentialsChecker(adapter.files, {
+    maxBytes: adapter.maxUploadBytes,
+    ...(options.trustAnchorsPem !== undefined && { trustAnchorsPem: options.trustAnchorsPem }),
+  });
+  app.route('/api/credentials', credentialsApi(credentials));
   app.route('/api', events.app);
 
   // ---- files and the page -----------------------------------------------------------------------
 
   const artifacts = artifactsRoute(adapter.files);
   app.on(['GET', 'HEAD'], '/artifacts/*', (c) => artifacts(c));
+  app.get('/credentials/*', credentialsPageRoute(credentials));
 
   const page = (file: string) => async (c: Context) => {
     c.header('Content-Security-Policy', PAGE_CSP);

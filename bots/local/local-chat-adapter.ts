@@ -323,7 +323,9 @@ export class LocalChatAdapter implements ChatAdapter {
     const attachments: StoredAttachment[] = [];
     for (const a of message.attachments ?? []) {
       const { key, bytes } = await this.files.adopt(a, id, this.maxUploadBytes);
-      attachments.push({ kind: a.kind, key, filename: a.filename, contentType: a.contentType, bytes });
+      const stored: StoredAttachment = { kind: a.kind, key, filename: a.filename, contentType: a.contentType, bytes };
+      if (a.signed === true) stored.signed = true;
+      attachments.push(stored);
     }
     return {
       id,

@@ -15,6 +15,8 @@ export interface StoredAttachment {
   filename: string;
   contentType: string;
   bytes: number;
+  /** The file carries signed Content Credentials (C2PA); absent when it does not. */
+  signed?: true;
 }
 
 export interface StoredAuthor {

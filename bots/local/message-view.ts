@@ -1,6 +1,22 @@
 import type { Button } from '../../src/core/ports/chat-adapter.ts';
 import { artifactUrl } from './artifact-files.ts';
-import type { StoredChannel, StoredMessage, StoredThread, StreamEvent, StreamName } from './local-store.ts';
+import type { StoredAttachment, StoredChannel, StoredMessage, StoredThread, StreamEvent, StreamName } from './local-store.ts';
+
+export interface AttachmentView {
+  kind: 'preview' | 'final';
+  url: string;
+  contentType: string;
+  filename: string;
+  bytes: number;
+  /** Present (true) when the file carries signed Content Credentials: GET /api/credentials/<key> reads them. */
+  signed?: true;
+}
+
+export function attachmentView(a: StoredAttachment): AttachmentView {
+  const view: AttachmentView = { kind: a.kind, url: artifactUrl(a.key), contentType: a.contentType, filename: a.filename, bytes: a.bytes };
+  if (a.signed === true) view.signed = true;
+  return view;
+}
 
 /** The JSON the API and the event stream show for a message; the page renders exactly this. */
 export interface MessageView {
@@ -11,7 +27,7 @@ export interface MessageView {
   root: boolean;
   author: { id: string; name: string; bot: boolean };
   text: string;
-  attachments: { kind: 'preview' | 'final'; url: string; contentType: string; filename: string; bytes: number }[];
+  attachments: AttachmentView[];
   buttons: Button[][];
   invocation: { user: string; command: string } | null;
   createdAt: number;
@@ -30,7 +46,7 @@ export function messageView(m: StoredMessage, replies?: number): MessageView {
     root: m.root,
     author: m.author,
     text: m.text,
-    attachments: m.attachments.map((a) => ({ kind: a.kind, url: artifactUrl(a.key), contentType: a.contentType, filename: a.filename, bytes: a.bytes })),
+    attachments: m.attachments.map(attachmentView),
     buttons: m.buttons,
     invocation: m.invocation ? { user: m.invocation.userName, command: m.invocation.command } : null,
     createdAt: m.createdAt,

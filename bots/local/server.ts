@@ -26,6 +26,8 @@ export interface StartLocalChatOptions {
   ackTimeoutMs?: number;
   heartbeatMs?: number;
   publicDir?: string;
+  /** PEM certificate(s) (the signing identity's ca.pem): Content Credentials signed under them show as trusted. */
+  trustAnchorsPem?: string;
   logger?: Pick<Console, 'warn' | 'error'>;
 }
 
@@ -53,14 +55,17 @@ export async function startLocalChat(options: StartLocalChatOptions): Promise<Lo
     ...(options.logger !== undefined && { logger: options.logger }),
     hooks: { ...options.hooks },
   });
-  const api = createLocalChatApi({
-    adapter,
-    ...(options.ackTimeoutMs !== undefined && { ackTimeoutMs: options.ackTimeoutMs }),
-    ...(options.heartbeatMs !== undefined && { heartbeatMs: options.heartbeatMs }),
-    ...(options.publicDir !== undefined && { publicDir: options.publicDir }),
-    ...(options.logger !== undefined && { logger: options.logger }),
-  });
+  let api: ReturnType<typeof createLocalChatApi>;
   try {
+    // Throws for trust anchors that hold no certificate.
+    api = createLocalChatApi({
+      adapter,
+      ...(options.ackTimeoutMs !== undefined && { ackTimeoutMs: options.ackTimeoutMs }),
+      ...(options.heartbeatMs !== undefined && { heartbeatMs: options.heartbeatMs }),
+      ...(options.publicDir !== undefined && { publicDir: options.publicDir }),
+      ...(options.trustAnchorsPem !== undefined && { trustAnchorsPem: options.trustAnchorsPem }),
+      ...(options.logger !== undefined && { logger: options.logger }),
+    });
     await adapter.open();
     if (options.handler) await adapter.start(options.handler);
   } catch (error) {

@@ -2,6 +2,8 @@ import { DailiesError } from '../errors.ts';
 import type { ActionEvent, ChatAdapter, ChatEvent, ChatEventHandler, CommandEvent, EventOutcome, Platform, ReplyEvent, ThreadRef } from './ports/chat-adapter.ts';
 import type { JobQueue } from './ports/job-queue.ts';
 import type { SessionStore } from './ports/session-store.ts';
+import type { AuditLog } from './ports/audit-log.ts';
+import { auditActor, auditPlace, recordAudit } from './audit.ts';
 import { allowAllPolicy, type PromptPolicy } from '../safety/prompt-policy.ts';
 import type { RateLimiter } from '../safety/rate-limit.ts';
 import { optionsError, textOption } from './command-options.ts';
@@ -37,6 +39,8 @@ export interface CoreDeps {
   rateLimiter?: RateLimiter | null;
   /** Needed for /video with an image; without it such requests are refused with one sentence. */
   images?: ImageIntake | null;
+  /** Where prompts, votes, picks, finals, cancels and refusals are recorded; absent: nowhere. */
+  audit?: AuditLog | null;
   clock?: Clock;
   ids?: IdSource;
   log?: Logger;
@@ -74,6 +78,7 @@ export function createCore(deps: CoreDeps): Core {
     admission: deps.admission,
     rateLimiter: deps.rateLimiter ?? null,
     images: deps.images ?? null,
+    audit: deps.audit ?? null,
   };
   const { store, log, clock } = services;
   const commandList = registry.map((c) => ({ name: c.name, description: c.description }));
@@ -172,10 +177,11 @@ export function createCore(deps: CoreDeps): Core {
     const ctx = contextFor(event, session);
     switch (action.type) {
       case 'vote': {
-        const { session: updated, result } = await store.recordVote(session.id, action.roundId, event.user.id, action.take);
+        const { session: updated, result } = await store.recordVote(session.id, action.roundId, event.user.id, action.take, event.user.name);
         if (result.closedNow || result.accepted) void services.delivery.roundChanged(updated, result.round).catch((e: unknown) => log.warn('could not update the vote tally', e));
         if (!result.accepted) return { thread: session.thread, ephemeral: result.reason, error: { code: 'conflict', message: result.reason } };
         const moved = result.previous !== null && result.previous !== action.take;
+        recordAudit(services.audit, { at: clock.now(), kind: 'vote', ...auditPlace(session.thread, session.id), actor: auditActor(event.user), what: `take ${action.take + 1} of v${result.round.version}${moved ? ` (moved from take ${(result.previous ?? 0) + 1})` : ''}`, jobId: result.round.jobId }, log);
         const closed = result.closedNow ? ` That closed the vote: take ${(result.round.winner ?? action.take) + 1} won.` : '';
         return { thread: session.thread, ephemeral: `${moved ? `Your vote moved from take ${(result.previous ?? 0) + 1} to take ${action.take + 1}.` : `You voted for take ${action.take + 1}.`}${closed}` };
       }
@@ -187,6 +193,7 @@ export function createCore(deps: CoreDeps): Core {
           const message = `The vote had already closed at its deadline${round.winner !== null ? ` with take ${round.winner + 1} winning` : ''}; refine or finalize that take.`;
           return { thread: session.thread, ephemeral: message, error: { code: 'conflict', message } };
         }
+        recordAudit(services.audit, { at: clock.now(), kind: 'pick', ...auditPlace(session.thread, session.id), actor: auditActor(event.user), what: `take ${action.take + 1} of v${round.version}`, jobId: round.jobId }, log);
         return { thread: session.thread, ephemeral: `You picked take ${action.take + 1}; it is the base of the next version.` };
       }
       case 'finalize':
@@ -243,7 +250,7 @@ export function createCore(deps: CoreDeps): Core {
     return { thread: session.thread, ephemeral: `That request was already taken: v${job.version} (${job.kind}) is ${job.state} in this thread.` };
   }
 
-  const handler = async (event: ChatEvent): Promise<EventOutcome> => {
+  const answer = async (event: ChatEvent): Promise<EventOutcome> => {
     try {
       if (!event || typeof event !== 'object' || typeof event.id !== 'string' || !event.user || typeof event.user.id !== 'string') {
         throw new DailiesError('bad_input', 'The chat event is missing its id or user; the adapter must fill them in.');
@@ -263,6 +270,24 @@ export function createCore(deps: CoreDeps): Core {
     } catch (error) {
       return errorOutcome(error, log);
     }
+  };
+
+  // Refusals are recorded here, where every path ends (a thrown error, a vote on a closed round,
+  // a reply the grammar did not understand), rather than at each place that refuses.
+  function auditRefusal(event: ChatEvent, error: NonNullable<EventOutcome['error']>, thread: ThreadRef | undefined): void {
+    // A malformed event names no one to record.
+    if (!event?.user || typeof event.user.id !== 'string') return;
+    const where = thread ?? event.thread;
+    const channelId = where?.channelId ?? (event.kind === 'command' ? event.channelId : undefined);
+    if (typeof channelId !== 'string') return;
+    const place = where ? auditPlace(where) : { platform: event.platform, channelId };
+    recordAudit(services.audit, { at: clock.now(), kind: 'refusal', ...place, actor: auditActor(event.user), what: error.message, code: error.code }, log);
+  }
+
+  const handler = async (event: ChatEvent): Promise<EventOutcome> => {
+    const outcome = await answer(event);
+    if (outcome.error) auditRefusal(event, outcome.error, outcome.thread);
+    return outcome;
   };
   return Object.assign(handler, { commands: registry });
 }

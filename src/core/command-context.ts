@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import type { ChatEvent, ChatUser, CommandEvent, EventOutcome, IncomingAttachment, MessageRef, OutgoingMessage, Platform, ThreadRef } from './ports/chat-adapter.ts';
 import type { JobQueue } from './ports/job-queue.ts';
+import type { AuditLog } from './ports/audit-log.ts';
 import type { ArtifactRef } from './ports/artifact-store.ts';
 import type { SessionStore } from './ports/session-store.ts';
 import type { PromptPolicy } from '../safety/prompt-policy.ts';
@@ -32,6 +33,8 @@ export interface CoreServices {
   admission: Pick<Admission, 'submit'>;
   rateLimiter: RateLimiter | null;
   images: ImageIntake | null;
+  /** Written through recordAudit (./audit.ts), never awaited; null: nothing is recorded. */
+  audit: AuditLog | null;
 }
 
 export interface CommandContext extends CoreServices {

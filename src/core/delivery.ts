@@ -4,6 +4,10 @@ import type { ChatAdapter, OutgoingAttachment, Platform, ThreadRef } from './por
 import type { JobEvent, JobQueue, JobStatus } from './ports/job-queue.ts';
 import type { ArtifactRef, ArtifactStore } from './ports/artifact-store.ts';
 import type { SessionStore } from './ports/session-store.ts';
+import type { AuditLog } from './ports/audit-log.ts';
+import { describeFinding } from './ports/frame-check.ts';
+import { auditPlace, recordAudit } from './audit.ts';
+import { formatTakeRef } from './take-ref.ts';
 import { isDailiesError } from '../errors.ts';
 import type { JobRecord, JobStateName, PostKey, Session, VoteRound } from './session.ts';
 import { findJob, isTerminal } from './session-state.ts';
@@ -32,6 +36,10 @@ export interface DeliveryDeps {
   adapters: AdapterDirectory | Partial<Record<Platform, ChatAdapter>> | readonly ChatAdapter[];
   artifacts: Pick<ArtifactStore, 'localPath' | 'publicUrl'>;
   fitToSize?: FitToSize;
+  /** Where withheld takes are recorded; absent: nowhere. */
+  audit?: AuditLog | null;
+  /** Where people on `platform` can read a signed final's Content Credentials; null: nowhere (the post carries the credits line only). */
+  credentialsUrl?: (platform: Platform, ref: ArtifactRef) => string | null;
   clock?: Clock;
   log?: Logger;
   config?: Partial<CoreConfig>;
@@ -67,6 +75,13 @@ const CONTENT_EXT: Record<string, string> = {
 
 function isEndEvent(event: JobEvent): boolean {
   return event.type === 'completed' || event.type === 'cancelled' || (event.type === 'failed' && !event.willRetry);
+}
+
+/** The take a withheld note is about, as people name takes: "v1#2", "final of v1#2", "cut of v3". */
+function withheldRef(job: JobRecord, index: number): string {
+  if (job.kind === 'cut') return `cut of v${job.version}`;
+  if (job.quality === 'final') return `final of ${formatTakeRef(job.version, job.source?.take ?? index)}`;
+  return formatTakeRef(job.version, index);
 }
 
 function progressKey(jobId: string): PostKey {
@@ -125,11 +140,12 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
     }
   }
 
-  async function uploadable(thread: ThreadRef, ref: ArtifactRef, kind: OutgoingAttachment['kind'], filename: string): Promise<{ attachment: OutgoingAttachment | null; note: string | null }> {
+  async function uploadable(thread: ThreadRef, ref: ArtifactRef, kind: OutgoingAttachment['kind'], filename: string, signed = false): Promise<{ attachment: OutgoingAttachment | null; note: string | null }> {
     const max = poster.maxUploadBytes(thread);
     let path = await deps.artifacts.localPath(ref);
     let bytes = ref.bytes;
-    if (bytes > max && deps.fitToSize) {
+    // A re-encode would drop a signed file's Content Credentials: such a file is linked instead.
+    if (bytes > max && deps.fitToSize && !signed) {
       const fitted = await deps.fitToSize(path, max);
       path = typeof fitted === 'string' ? fitted : fitted.path;
       bytes = await fileSize(path);
@@ -138,7 +154,7 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
       // Never hand the platform a file it will reject; link to it instead.
       return { attachment: null, note: `The file is too large to upload here; open it at ${deps.artifacts.publicUrl(ref)}` };
     }
-    return { attachment: { kind, path, filename: `${filename}.${CONTENT_EXT[ref.contentType] ?? 'bin'}`, contentType: ref.contentType, bytes }, note: null };
+    return { attachment: { kind, path, filename: `${filename}.${CONTENT_EXT[ref.contentType] ?? 'bin'}`, contentType: ref.contentType, bytes, ...(signed ? { signed: true } : {}) }, note: null };
   }
 
   /** Moves the stored job to `to`; returns null when the event no longer applies (e.g. completed after cancel). */
@@ -183,7 +199,13 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
     const takes = [...job.artifacts].sort((a, b) => a.index - b.index);
     let complete = true;
     for (const withheld of job.withheld ?? []) {
-      const ref = await poster.postOnce(session.thread, { scope: job.jobId, kind: 'withheld', index: withheld.index }, async () => withheldMessage(session, job, withheld));
+      // Recorded once, by the process whose post went out: a re-delivered job finds its note posted.
+      let posted = false;
+      const ref = await poster.postOnce(session.thread, { scope: job.jobId, kind: 'withheld', index: withheld.index }, async () => {
+        posted = true;
+        return withheldMessage(session, job, withheld);
+      });
+      if (ref && posted) recordAudit(deps.audit, { at: clock.now(), kind: 'withheld', ...auditPlace(session.thread, session.id), actor: null, what: `${withheldRef(job, withheld.index)}: ${describeFinding(withheld.finding)}`, jobId: job.jobId }, log);
       complete &&= ref !== null;
     }
     // Nothing left to vote on: the notes above are the whole result.
@@ -191,8 +213,8 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
     if (job.quality === 'final') {
       for (const take of takes) {
         const ref = await poster.postOnce(session.thread, { scope: job.jobId, kind: 'final', index: take.index }, async () => {
-          const { attachment, note } = await uploadable(session.thread, take.video, 'final', `${session.id}-v${job.version}-final`);
-          return finalMessage(session, job, take.index, take.seed, attachment, note);
+          const { attachment, note } = await uploadable(session.thread, take.video, 'final', `${session.id}-v${job.version}-final`, take.signed === true);
+          return finalMessage(session, job, take, attachment, note, take.signed ? (deps.credentialsUrl?.(session.thread.platform, take.video) ?? null) : null);
         });
         complete &&= ref !== null;
       }

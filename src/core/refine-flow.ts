@@ -9,6 +9,7 @@ import type { RenderSettings, Session } from './session.ts';
 import { commitVersionWithJob, newJob, spendRenderToken } from './render-flow.ts';
 import { clip } from './text.ts';
 import { checkShotEdit } from './storyboard-flow.ts';
+import { auditActor, auditPlace, recordAudit } from './audit.ts';
 
 /** Starting a session (/video in a channel) and making its next versions (replies, /refine, forms, buttons). */
 
@@ -52,6 +53,7 @@ export async function startSession(ctx: CommandContext, event: CommandEvent, inp
   });
   // The command is durable now; the queue's part follows the answer (see ./admission.ts).
   ctx.admission.submit(session, session.jobs[0]!);
+  recordAudit(ctx.audit, { at: ctx.clock.now(), kind: 'prompt', ...auditPlace(thread, session.id), actor: auditActor(owner), what: `"${first.prompt}"${first.negativePrompt ? ` (avoid "${first.negativePrompt}")` : ''}${image ? ' from an image' : ''}`, jobId: session.jobs[0]!.jobId }, ctx.log);
   return { thread, ephemeral: `Started "${clip(input.prompt)}" with ${input.takes} take${input.takes === 1 ? '' : 's'} in a new thread.` };
 }
 
@@ -83,5 +85,7 @@ export async function refineSession(ctx: CommandContext, session: Session, edit:
   const spec = { kind: 'render' as const, quality: 'draft' as const, takes: session.settings.takes };
   const committed = await commitVersionWithJob(ctx, session.id, (s) => deriveVersion(s, edit, { author, newSeed: seeds() }), spec);
   ctx.admission.submit(committed.session, committed.job);
+  const v = committed.version;
+  recordAudit(ctx.audit, { at: ctx.clock.now(), kind: 'revision', ...auditPlace(session.thread, session.id), actor: auditActor(author), what: `v${v.n}: ${v.change} → "${v.prompt}"${v.negativePrompt ? ` (avoid "${v.negativePrompt}")` : ''}`, jobId: committed.job.jobId }, ctx.log);
   return { thread: session.thread, ephemeral: `v${committed.version.n} is rendering: ${committed.version.change}.` };
 }

@@ -4,6 +4,7 @@ import type { ArtifactRef } from './ports/artifact-store.ts';
 import { rateLimitMessage } from '../safety/rate-limit.ts';
 import { eventOrigin, type CommandContext } from './command-context.ts';
 import type { CoreConfig } from './runtime.ts';
+import type { RenderCredits } from './credits.ts';
 import type { JobKind, JobRecord, PromptVersion, RenderSettings, Session, VersionDraft } from './session.ts';
 import { addJob, appendVersion, requireVersion, type NewJob } from './session-state.ts';
 
@@ -30,6 +31,8 @@ export interface JobSpec {
   steps?: number;
   /** A storyboard's style clause, added to the version's prompt for the model. */
   style?: string;
+  /** A final's Content Credentials, signed into the video by the worker. */
+  credits?: RenderCredits;
 }
 
 export async function spendRenderToken(ctx: CommandContext): Promise<void> {
@@ -58,6 +61,7 @@ function renderRequestFor(config: CoreConfig, settings: RenderSettings, version:
   if (image) request.image = image;
   if (spec.extend) request.extend = spec.extend;
   if (spec.cut) request.cut = spec.cut;
+  if (spec.credits) request.credits = spec.credits;
   return request;
 }
 

@@ -1,5 +1,6 @@
 import { describeFinding } from './ports/frame-check.ts';
-import type { WithheldTake } from './ports/job-queue.ts';
+import type { TakeResult, WithheldTake } from './ports/job-queue.ts';
+import { creditsLine } from './credits.ts';
 import type { Button, OutgoingAttachment, OutgoingMessage } from './ports/chat-adapter.ts';
 import { actionKey } from './actions.ts';
 import type { JobRecord, PromptVersion, Session, VoteRound } from './session.ts';
@@ -158,13 +159,18 @@ export function withheldMessage(session: Session, job: JobRecord, withheld: With
   return { text: `${what} was withheld by the frame check (${describeFinding(withheld.finding)}); its files were never stored. A moderator can ask /why here.` };
 }
 
-export function finalMessage(session: Session, job: JobRecord, take: number, seed: number, attachment: OutgoingAttachment | null, note: string | null): OutgoingMessage {
+/**
+ * A final or a film. A signed one carries its Content Credentials line (who made it), with a
+ * link to the credentials page when the server has a public address (`credentialsUrl`).
+ */
+export function finalMessage(session: Session, job: JobRecord, take: TakeResult, attachment: OutgoingAttachment | null, note: string | null, credentialsUrl: string | null = null): OutgoingMessage {
   const source = sourceVersion(session, job);
   const head =
     job.kind === 'cut'
       ? `Film · cut ${cutNumber(session, job)} · ${job.request?.cut?.transition ?? 'cut'}\n${(job.parts ?? []).join('\n')}`
-      : `Final · take ${(job.source?.take ?? take) + 1} of v${source} · seed ${seed}`;
-  const text = `${head}${note ? `\n${note}` : ''}`;
+      : `Final · take ${(job.source?.take ?? take.index) + 1} of v${source} · seed ${take.seed}`;
+  const credits = take.signed && job.request?.credits ? `\n${creditsLine(job.request.credits)}${credentialsUrl ? ` · ${credentialsUrl}` : ''}` : '';
+  const text = `${head}${credits}${note ? `\n${note}` : ''}`;
   return attachment ? { text, attachments: [attachment] } : { text };
 }
 

@@ -101,6 +101,8 @@ export interface CoreConfig {
   varyStrength: number;
   /** Steps for a finalize render; undefined leaves the model's final-quality default. */
   finalSteps?: number;
+  /** Whether finals' Content Credentials name people (false: "contributor 1", …). */
+  creditNames: boolean;
 }
 
 export const DEFAULT_CONFIG: CoreConfig = {
@@ -116,6 +118,7 @@ export const DEFAULT_CONFIG: CoreConfig = {
   defaultExtendFrames: 16,
   extendOverlap: 4,
   maxShots: 12,
+  creditNames: true,
   varyStrength: 0.6,
 };
 

@@ -101,6 +101,8 @@ export interface VoteRound {
   withheld?: number[];
   /** userId -> take index; one entry per person, so changing a vote overwrites it. */
   votes: Record<string, number>;
+  /** userId -> the name the platform showed when they voted (for the credits of a final). */
+  voterNames?: Record<string, string>;
   deadline: number;
   /** Distinct voters needed to close early (with a single leader); 0 disables it. */
   quorum: number;

@@ -1,3 +1,4 @@
+import { creditsForFilm } from './credits.ts';
 import { DailiesError } from '../errors.ts';
 import type { CommandEvent, EventOutcome } from './ports/chat-adapter.ts';
 import type { CutShot, TakeResult } from './ports/job-queue.ts';
@@ -13,6 +14,7 @@ import { tally } from './vote-round.ts';
 import { formatTakeRef } from './take-ref.ts';
 import { takeFrames } from './take-flow.ts';
 import { MAX_PROMPT_CHARS, charCount, cleanText } from './text.ts';
+import { auditActor, auditPlace, recordAudit } from './audit.ts';
 
 /**
  * Storyboards: a thread of shots, each rendered as takes and voted on by itself, then cut into
@@ -87,6 +89,8 @@ export async function startStoryboard(ctx: CommandContext, event: CommandEvent, 
 
   // 3. The queue's part follows the answer (./admission.ts).
   for (const job of session.jobs) ctx.admission.submit(session, job);
+  const shotList = input.shots.map((prompt, i) => `shot ${i + 1}: "${prompt}"`).join(' | ');
+  recordAudit(ctx.audit, { at: ctx.clock.now(), kind: 'prompt', ...auditPlace(thread, session.id), actor: auditActor(owner), what: `storyboard ${shotList}${input.style ? ` (style "${input.style}")` : ''}${input.negativePrompt ? ` (avoid "${input.negativePrompt}")` : ''}` }, ctx.log);
   const n = input.shots.length;
   return { thread, ephemeral: `Started a storyboard of ${n} shot${n === 1 ? '' : 's'} with ${input.takes} take${input.takes === 1 ? '' : 's'} each in a new thread; vote per shot, then /cut.` };
 }
@@ -177,6 +181,12 @@ export async function cutFilm(ctx: CommandContext, session: Session, transition:
     cut: { shots, transition, overlap },
     parts,
     ...(transition === 'bridge' ? { frames: bridgeFrames } : {}),
+    credits: creditsForFilm(
+      session,
+      chosen.map((p) => ({ version: p.job.version, jobId: p.job.jobId, take: p.take.index })),
+      { id: ctx.user.id, name: ctx.user.name },
+      !ctx.config.creditNames,
+    ),
   };
   const committed = await commitJob(ctx, session.id, session.current, spec);
   ctx.admission.submit(committed.session, committed.job);

@@ -3,11 +3,13 @@ import type { EventOutcome } from './ports/chat-adapter.ts';
 import type { TakeResult } from './ports/job-queue.ts';
 import type { CommandContext } from './command-context.ts';
 import { requireManager } from './permissions.ts';
+import { creditsForTake } from './credits.ts';
 import type { JobRecord, PromptVersion, Session } from './session.ts';
 import { findJob, isTerminal, latestDoneDraft, replaceJob, requireVersion, transitionJob } from './session-state.ts';
 import { commitJob, commitVersionWithJob, spendRenderToken, withStyle, type JobSpec } from './render-flow.ts';
 import { maxFramesOf, secondsText } from './runtime.ts';
 import { formatTakeRef, postedTake, resolveTakeRef, type TakeRef } from './take-ref.ts';
+import { auditActor, auditPlace, recordAudit } from './audit.ts';
 
 /** Working from one take: finalize (owner/moderator), vary and extend (anyone), and cancelling jobs. */
 
@@ -43,8 +45,10 @@ export async function finalizeTake(ctx: CommandContext, session: Session, take: 
     ...(source.job.parts ? { parts: source.job.parts } : {}),
   };
   if (ctx.config.finalSteps !== undefined) spec.steps = ctx.config.finalSteps;
+  spec.credits = creditsForTake(session, source.job.version, take, source.job.jobId, { id: ctx.user.id, name: ctx.user.name }, !ctx.config.creditNames);
   const { session: s, version, job } = await commitJob(ctx, session.id, source.job.version, spec);
   ctx.admission.submit(s, job);
+  recordAudit(ctx.audit, { at: ctx.clock.now(), kind: 'finalize', ...auditPlace(session.thread, session.id), actor: auditActor(ctx.user), what: `take ${take + 1} of v${version.n}`, jobId: job.jobId }, ctx.log);
   return { thread: session.thread, ephemeral: `Finalizing take ${take + 1} of v${version.n}; the video will appear in the thread.` };
 }
 
@@ -177,6 +181,7 @@ export async function cancelJobs(ctx: CommandContext, session: Session, jobId?: 
     // store is enough, admission sees that and cancels it in the queue too.
     if (!(await ctx.queue.cancel(job.jobId)) && job.state !== 'queued') continue;
     cancelled++;
+    recordAudit(ctx.audit, { at: ctx.clock.now(), kind: 'cancel', ...auditPlace(session.thread, session.id), actor: auditActor(by), what: `v${job.version} (${job.kind}, ${job.state})`, jobId: job.jobId }, ctx.log);
     // A waiting job will never start, so it ends here; a running one ends when the worker stops and the queue reports it.
     await ctx.store
       .update(session.id, (s, now) => {

@@ -125,7 +125,7 @@ export function closeExpiredRounds(session: Session, now: number): { session: Se
   return { session: next, closed: closedNow };
 }
 
-export function castVote(session: Session, roundId: number, userId: string, take: number, now: number): { session: Session; result: VoteResult } {
+export function castVote(session: Session, roundId: number, userId: string, take: number, now: number, name?: string): { session: Session; result: VoteResult } {
   const expiry = closeIfExpired(session, roundId, now);
   const round = expiry.round;
   if (round.closed) {
@@ -134,7 +134,7 @@ export function castVote(session: Session, roundId: number, userId: string, take
   requireVotable(round, take, 'vote for');
   const previous = round.votes[userId] ?? null;
   if (previous === take) return { session, result: { accepted: true, round, previous, closedNow: false } };
-  let next: VoteRound = { ...round, votes: { ...round.votes, [userId]: take } };
+  let next: VoteRound = { ...round, votes: { ...round.votes, [userId]: take }, ...(name ? { voterNames: { ...round.voterNames, [userId]: name } } : {}) };
   let closedNow = false;
   if (next.quorum > 0 && Object.keys(next.votes).length >= next.quorum) {
     const leader = soleLeader(next);

@@ -27,6 +27,30 @@ const threadRef = z.object({
   threadId: z.string().min(1).max(200),
 });
 
+const person = z.object({ id: z.string().min(1).max(200), name: z.string().min(1).max(100) });
+
+// What a final's Content Credentials will say (src/core/credits.ts); the worker's signer checks
+// the full manifest rules again, these bounds keep the payload small.
+const credits = z.object({
+  title: z.string().min(1).max(200),
+  take: z.object({ version: z.number().int().min(1), take: z.number().int().min(1) }),
+  lineage: z
+    .array(
+      z.object({
+        version: z.number().int().min(1),
+        prompt: z.string().min(1).max(2000),
+        negativePrompt: z.string().max(2000).optional(),
+        author: person,
+        change: z.string().max(500),
+        parent: z.object({ version: z.number().int().min(1) }).nullable(),
+      }),
+    )
+    .min(1)
+    .max(100),
+  contributors: z.array(z.object({ person, roles: z.array(z.enum(['prompted', 'revised', 'voted', 'finalized'])).min(1) })).max(100),
+  anonymous: z.boolean().optional(),
+});
+
 const renderRequest = z.object({
   prompt: z.string().trim().min(1).max(2000),
   negativePrompt: z.string().max(2000),
@@ -47,6 +71,7 @@ const renderRequest = z.object({
       overlap: z.number().int().min(1).max(256),
     })
     .optional(),
+  credits: credits.optional(),
 });
 
 export const renderJobSchema = z.object({

@@ -170,9 +170,9 @@ export abstract class DocumentSessionStore implements SessionStore {
     return { session, ...value };
   }
 
-  async recordVote(sessionId: string, roundId: number, userId: string, take: number) {
+  async recordVote(sessionId: string, roundId: number, userId: string, take: number, name?: string) {
     const { session, value } = await this.update(sessionId, (s, now) => {
-      const res = castVote(s, roundId, userId, take, now);
+      const res = castVote(s, roundId, userId, take, now, name);
       return { session: res.session, value: res.result };
     });
     return { session, result: value };

@@ -7,7 +7,7 @@ const dailies = (...args: string[]) => run(process.execPath, ['cli/dailies.js', 
 
 // The top-level usage promises `dailies <command> --help` for every command; an unknown option is
 // one `error:` line and exit code 1, never a stack trace.
-const COMMANDS = ['eval', 'bench', 'start', 'bot', 'worker', 'bench-pool', 'register', 'generate', 'verify'];
+const COMMANDS = ['eval', 'bench', 'start', 'bot', 'worker', 'bench-pool', 'register', 'generate', 'verify', 'audit'];
 
 describe('dailies <command> --help and unknown options', () => {
   it.each(COMMANDS)('%s --help prints its usage', async (name) => {

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, test } from 'vitest';
 import { DiscordAdapter, type SettledEvent } from '../../bots/discord/discord-adapter.ts';
 import { startCoreRig, type CoreRig } from '../local/core-rig.ts';
 import type { ChatAdapterHarness } from '../conformance/chat-adapter.conformance.ts';
-import { describeFrameCheck } from '../local/frame-check.suite.ts';
+import { describeSafety } from '../local/safety.suite.ts';
 import { describeFilmCommands, expectOneSentence } from '../local/film-commands.suite.ts';
 import { captureLogger } from './discord-harness.ts';
 import { DiscordStandInDriver } from './discord-driver.ts';
@@ -27,7 +27,7 @@ const makeHarness = async (): Promise<ChatAdapterHarness> => {
 };
 
 describeFilmCommands('discord (stand-in, real discord.js)', makeHarness);
-describeFrameCheck('discord (stand-in, real discord.js)', makeHarness);
+describeSafety('discord (stand-in, real discord.js)', makeHarness);
 
 describe('film commands on Discord itself', () => {
   let standIn: DiscordStandIn;

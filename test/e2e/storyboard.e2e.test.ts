@@ -27,7 +27,7 @@ afterAll(async () => {
 interface ThreadMessage {
   id: string;
   text: string;
-  attachments: { kind: string; url: string; contentType?: string }[];
+  attachments: { kind: string; url: string; contentType?: string; signed?: boolean }[];
   buttons: { action: string; label: string }[][];
 }
 
@@ -65,8 +65,12 @@ it('storyboard -> per-shot votes -> /cut posts one film with the winning takes i
 
   // 4. The film: one final attachment, a caption naming each shot's take.
   const film = await waitFor('the film', async () => (await messages(thread)).find((m) => m.text.startsWith('Film · cut 1')), RENDER_MS, 500);
-  expect(film.text).toBe('Film · cut 1 · cut\nshot 1: v1#2 (2 votes)\nshot 2: v2#1 (1 vote)');
+  const [head, ...lines] = film.text.split('\n');
+  expect([head, ...lines.slice(0, 2)].join('\n')).toBe('Film · cut 1 · cut\nshot 1: v1#2 (2 votes)\nshot 2: v2#1 (1 vote)');
+  // The film is signed: its credits line names the shots' versions.
+  expect(lines[2]).toMatch(/^Content Credentials: signed; v1 by \S+ → v2 by \S+; voted by /);
   expect(film.attachments).toHaveLength(1);
+  expect(film.attachments[0]!.signed).toBe(true);
   expect(film.attachments[0]!.kind).toBe('final');
 
   // 5. Read it back: 32 frames, the first shot's red object, then the second shot's blue one.

@@ -31,7 +31,7 @@ export interface CoreRig {
    * Plays the worker finishing `job` with its takes (each a `frames`-frame clip), then settles;
    * the takes in `withheld` come back as the frame check's withheld takes instead.
    */
-  finish(job: RenderJob, frames?: number, withheld?: readonly WithheldTake[]): Promise<void>;
+  finish(job: RenderJob, frames?: number, withheld?: readonly WithheldTake[], options?: { signed?: boolean }): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -87,7 +87,7 @@ export async function startCoreRig(adapter: ChatAdapter, dir: string, config: Pa
       await admission.idle();
       await delivery.idle();
     },
-    async finish(job, frames = 16, withheld = []) {
+    async finish(job, frames = 16, withheld = [], options = {}) {
       const kept = Array.from({ length: job.request.takes }, (_, i) => i).filter((i) => !withheld.some((w) => w.index === i));
       const takes: TakeResult[] = kept.map((i) => ({
         index: i,
@@ -96,6 +96,7 @@ export async function startCoreRig(adapter: ChatAdapter, dir: string, config: Pa
         preview: { key: `${job.jobId}-take${i + 1}.png`, bytes: 100, contentType: 'image/png' },
         frames,
         fps: 8,
+        ...(options.signed ? { signed: true } : {}),
       }));
       queue.emit({ type: 'completed', jobId: job.jobId, takes, ...(withheld.length ? { withheld: [...withheld] } : {}), timingsMs: {} });
       await rig.settle();

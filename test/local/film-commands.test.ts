@@ -8,7 +8,7 @@ import type { CommandHelp } from '../../bots/local/command-line.ts';
 import type { LocalChatHooks } from '../../bots/local/local-chat-adapter.ts';
 import { startCoreRig, type CoreRig } from './core-rig.ts';
 import type { ChatAdapterHarness } from '../conformance/chat-adapter.conformance.ts';
-import { describeFrameCheck } from './frame-check.suite.ts';
+import { describeSafety } from './safety.suite.ts';
 import { describeFilmCommands, expectOneSentence } from './film-commands.suite.ts';
 import { getJson, postJson, startTestChat, type TestChat } from './helpers.ts';
 import { LocalHttpDriver } from './local-driver.ts';
@@ -19,7 +19,7 @@ const makeHarness = async (): Promise<ChatAdapterHarness> => {
 };
 
 describeFilmCommands('local web chat (HTTP API)', makeHarness);
-describeFrameCheck('local web chat (HTTP API)', makeHarness);
+describeSafety('local web chat (HTTP API)', makeHarness);
 
 /** The list `dailies start` hands the web chat (cli/bot-runtime.ts): JSON Schema drops "text or number" options. */
 function jsonSchemaHelp(): CommandHelp[] {

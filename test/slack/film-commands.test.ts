@@ -1,6 +1,6 @@
 import { SlackAdapter } from '../../bots/slack/slack-adapter.ts';
 import type { ChatAdapterHarness } from '../conformance/chat-adapter.conformance.ts';
-import { describeFrameCheck } from '../local/frame-check.suite.ts';
+import { describeSafety } from '../local/safety.suite.ts';
 import { describeFilmCommands } from '../local/film-commands.suite.ts';
 import { SIGNING_SECRET } from './slack-harness.ts';
 import { SlackPlatformDriver } from './slack-driver.ts';
@@ -16,8 +16,8 @@ const makeHarness = async (): Promise<ChatAdapterHarness> => {
     minEditIntervalMs: 0,
     logger: { debug() {}, info() {}, warn() {}, error() {} },
   });
-  return { adapter, driver: new SlackPlatformDriver(standIn, () => adapter, SIGNING_SECRET), channel: 'C0GENERAL', users: ['U0ANA', 'U0BEN'], cleanup: () => standIn.stop() };
+  return { adapter, driver: new SlackPlatformDriver(standIn, () => adapter, SIGNING_SECRET), channel: 'C0GENERAL', users: ['U0ANA', 'U0BEN'], displayName: (u) => (u === 'U0ANA' ? 'Ana' : u), cleanup: () => standIn.stop() };
 };
 
 describeFilmCommands('slack (stand-in, real Bolt)', makeHarness);
-describeFrameCheck('slack (stand-in, real Bolt)', makeHarness);
+describeSafety('slack (stand-in, real Bolt)', makeHarness);

@@ -1,3 +1,4 @@
+import { renderCredentials } from './credentials.js';
 import { el, formatBytes, formatText, formatTime, hueOf } from './dom.js';
 
 // One chat message as a list item. Edits replace only the text and buttons, so a playing video
@@ -100,7 +101,8 @@ function renderAttachments(attachments) {
         el('a', { href: a.url, download: a.filename, text: a.filename }),
         a.bytes ? ` · ${formatBytes(a.bytes)}` : '',
       );
-      return el('figure', { class: `attachment ${a.kind}` }, media(a), caption);
+      // A signed file offers its Content Credentials under the caption.
+      return el('figure', { class: `attachment ${a.kind}` }, media(a), caption, a.signed === true ? renderCredentials(a) : null);
     }),
   );
 }

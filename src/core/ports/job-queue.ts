@@ -1,4 +1,5 @@
 import type { FrameFinding } from './frame-check.ts';
+import type { RenderCredits } from '../credits.ts';
 import type { ArtifactRef } from './artifact-store.ts';
 import type { ThreadRef } from './chat-adapter.ts';
 
@@ -30,6 +31,8 @@ export interface RenderRequest {
    * joined by a generated transition). `frames` is each generated transition's length.
    */
   cut?: CutSpec;
+  /** A final's Content Credentials (src/core/credits.ts): the worker signs the video with them. */
+  credits?: RenderCredits;
 }
 
 export interface CutShot {
@@ -71,6 +74,8 @@ export interface TakeResult {
   /** Frames in the video at the model's frame rate (absent on results recorded before it existed). */
   frames?: number;
   fps?: number;
+  /** The video carries signed Content Credentials (a final whose request had `credits`). */
+  signed?: boolean;
 }
 
 /**

@@ -35,7 +35,8 @@ export interface SessionStore {
   transitionJob(jobId: string, to: JobStateName, patch?: JobPatch): Promise<{ session: Session; job: JobRecord; changed: boolean }>;
 
   openRound(sessionId: string, input: OpenRoundInput): Promise<{ session: Session; round: VoteRound; opened: boolean }>;
-  recordVote(sessionId: string, roundId: number, userId: string, take: number): Promise<{ session: Session; result: VoteResult }>;
+  /** `name`: how the platform shows the voter, kept for the credits of a final. */
+  recordVote(sessionId: string, roundId: number, userId: string, take: number, name?: string): Promise<{ session: Session; result: VoteResult }>;
   /** Owner/moderator pick; permission is checked by the caller. */
   closeRound(sessionId: string, roundId: number, pick: { take: number; by: Person }): Promise<{ session: Session; round: VoteRound; closedNow: boolean }>;
   /** Closes rounds past their deadline; writes only when one did. */

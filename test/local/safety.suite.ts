@@ -7,13 +7,14 @@ import { startCoreRig, type CoreRig } from './core-rig.ts';
 import { expectOneSentence } from './film-commands.suite.ts';
 
 /**
- * What the frame check looks like on a platform: a withheld take is a note in the thread (never
- * an attachment, never a vote button), the kept takes post as usual, and /why is for moderators.
- * Run by test/local, test/discord and test/slack through their real adapters and the real core;
- * the check itself (classifier, worker gate) is tested in test/safety and test/workers.
+ * What safety and provenance look like on a platform: a take the frame check withheld is a note
+ * in the thread (never an attachment, never a vote button), the kept takes post as usual, /why
+ * is for moderators, and a signed final carries its Content Credentials line. Run by test/local,
+ * test/discord and test/slack through their real adapters and the real core; the check and the
+ * signing themselves are tested in test/safety, test/provenance and test/workers.
  */
-export function describeFrameCheck(name: string, makeHarness: () => Promise<ChatAdapterHarness>): void {
-  describe(`frame check in the thread: ${name}`, () => {
+export function describeSafety(name: string, makeHarness: () => Promise<ChatAdapterHarness>): void {
+  describe(`frame check and Content Credentials in the thread: ${name}`, () => {
     let h: ChatAdapterHarness;
     let rig: CoreRig;
     let dir: string;
@@ -56,6 +57,25 @@ export function describeFrameCheck(name: string, makeHarness: () => Promise<Chat
       const finalize = await h.driver.sendCommand(h.channel, ana, 'finalize', { take: 2 }, { thread: job.thread });
       expect(finalize.error?.message).toBe('Take 2 of v1 was withheld by the frame check; pick take 1.');
       expect(rig.queue.jobs).toHaveLength(1);
+    });
+
+    it('posts a signed final with the line that credits who made it', async () => {
+      const ana = h.users[0];
+      await h.driver.sendCommand(h.channel, ana, 'video', { prompt: 'a red circle', takes: 2 });
+      await rig.settle();
+      await rig.finish(rig.queue.jobs.at(-1)!);
+      const thread = rig.queue.jobs.at(-1)!.thread;
+      const asked = await h.driver.sendCommand(h.channel, ana, 'finalize', { take: 2 }, { thread });
+      expect(asked.error).toBeUndefined();
+      await rig.settle();
+      const final = rig.queue.jobs.at(-1)!;
+      expect(final.request.credits?.take).toEqual({ version: 1, take: 2 });
+      await rig.finish(final, 16, [], { signed: true });
+      const shown = await h.driver.readThread(thread);
+      const message = shown.find((m) => m.text.startsWith('Final · take 2 of v1'))!;
+      const who = h.displayName?.(ana) ?? ana;
+      expect(message.text).toContain(`Content Credentials: signed; v1 by ${who}`);
+      expect(message.attachments).toHaveLength(1);
     });
   });
 }
