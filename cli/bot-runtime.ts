@@ -18,6 +18,8 @@ import { redisOptionsFromUrl } from '../src/queue/redis-options.ts';
 import { loadPolicyConfig } from '../src/safety/policy-config.ts';
 import { createPromptPolicy } from '../src/safety/prompt-policy.ts';
 import { RedisTokenBucket } from '../src/safety/redis-token-bucket.ts';
+import { RedisDailyQuota } from '../src/safety/redis-daily-quota.ts';
+import { renderQuota } from '../src/safety/render-quota.ts';
 import { FsArtifactStore } from '../src/storage/fs-artifact-store.ts';
 import { RedisSessionStore } from '../src/storage/redis-session-store.ts';
 import { RedisAuditLog } from '../src/storage/redis-audit-log.ts';
@@ -117,6 +119,11 @@ export async function startBot(options: BotOptions): Promise<BotRuntime> {
     admission,
     policy: createPromptPolicy(loadPolicyConfig(config)),
     rateLimiter: new RedisTokenBucket(redis, { prefix: `${prefix}:` }),
+    // Budgets count work at the defaults of the model the pool runs (published by its workers).
+    quota:
+      config.DAILIES_QUOTA_PERSON || config.DAILIES_QUOTA_CHANNEL
+        ? renderQuota(new RedisDailyQuota(redis, { person: config.DAILIES_QUOTA_PERSON || null, channel: config.DAILIES_QUOTA_CHANNEL || null }, `${prefix}:`), () => queue.modelScale())
+        : null,
     audit,
     images: createImageIntake({ artifacts, headers: (p) => (p === 'slack' ? slack?.attachmentHeaders() : undefined) }),
     config: { voteWindowMs: config.DAILIES_VOTE_WINDOW_MS, maxSeconds: config.DAILIES_MAX_SECONDS, extendOverlap: config.DAILIES_OVERLAP, creditNames: config.DAILIES_CREDIT_NAMES === 'on' },

@@ -12,6 +12,7 @@ import { storyboardCommand } from './storyboard.ts';
 import { varyCommand } from './vary.ts';
 import { videoCommand } from './video.ts';
 import { whyCommand } from './why.ts';
+import { quotaCommand } from './quota.ts';
 
 /** Every chat command, in the order help lists them; adapters register these names with their platform. */
 export const commands: readonly CommandDefinition[] = [
@@ -26,6 +27,7 @@ export const commands: readonly CommandDefinition[] = [
   statusCommand,
   cancelCommand,
   historyCommand,
+  quotaCommand,
   whyCommand,
   helpCommand,
 ];

@@ -70,6 +70,12 @@ const Env = z.object({
    */
   // Compose passes an unset variable as "", which means unset here too.
   DAILIES_PUBLIC_URL: z.preprocess((v) => (v === '' ? undefined : v), z.url({ protocol: /^https?$/, error: 'must be an http(s) URL such as https://dailies.example.com' }).optional()),
+  /**
+   * Bot: daily render budgets in work units (takes x steps x frames, the ETA's unit; a 2-take
+   * draft of the built-in model is 320), per person and per channel; 0 or unset: none.
+   */
+  DAILIES_QUOTA_PERSON: z.coerce.number().int().min(0).max(1e12).default(0),
+  DAILIES_QUOTA_CHANNEL: z.coerce.number().int().min(0).max(1e12).default(0),
   /** Bot: blocked prompt terms, comma- or newline-separated (src/safety/policy-config.ts). */
   DAILIES_BLOCKED_TERMS: z.string().optional(),
   /** Bot: a file of blocked prompt terms, one a line. */

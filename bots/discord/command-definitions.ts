@@ -124,6 +124,7 @@ export const DISCORD_LOOK: Record<string, CommandLook> = {
   status: { reply: 'ephemeral' },
   cancel: { reply: 'ephemeral' },
   history: { reply: 'ephemeral' },
+  quota: { reply: 'ephemeral' },
   why: { reply: 'ephemeral' },
   help: { reply: 'ephemeral' },
 };

@@ -108,6 +108,7 @@ export const DEFAULT_COMMAND_SYNTAX: readonly CommandSyntax[] = [
   { name: 'cancel', description: 'Stop the render running in a session.', options: [] },
   { name: 'status', description: "Show the queue and a session's renders.", options: [] },
   { name: 'history', description: "Show a session's prompt versions.", options: [] },
+  { name: 'quota', description: "What is left of today's render budget, and when it resets.", options: [] },
   { name: 'why', description: 'Moderators: why the frame check withheld takes here.', options: [] },
   { name: 'help', description: 'How to make clips together.', options: [] },
 ];

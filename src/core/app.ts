@@ -6,6 +6,7 @@ import type { AuditLog } from './ports/audit-log.ts';
 import { auditActor, auditPlace, recordAudit } from './audit.ts';
 import { allowAllPolicy, type PromptPolicy } from '../safety/prompt-policy.ts';
 import type { RateLimiter } from '../safety/rate-limit.ts';
+import type { RenderQuota } from '../safety/render-quota.ts';
 import { optionsError, textOption } from './command-options.ts';
 import { parseAction, type ParsedAction } from './actions.ts';
 import { eventOrigin, type CommandContext, type CommandDefinition, type CoreServices, type ImageIntake } from './command-context.ts';
@@ -37,6 +38,8 @@ export interface CoreDeps {
   admission: Pick<Admission, 'submit'>;
   policy?: PromptPolicy;
   rateLimiter?: RateLimiter | null;
+  /** Daily work budgets (src/safety/render-quota.ts); absent: no budgets. */
+  quota?: RenderQuota | null;
   /** Needed for /video with an image; without it such requests are refused with one sentence. */
   images?: ImageIntake | null;
   /** Where prompts, votes, picks, finals, cancels and refusals are recorded; absent: nowhere. */
@@ -77,6 +80,7 @@ export function createCore(deps: CoreDeps): Core {
     delivery: deps.delivery,
     admission: deps.admission,
     rateLimiter: deps.rateLimiter ?? null,
+    quota: deps.quota ?? null,
     images: deps.images ?? null,
     audit: deps.audit ?? null,
   };

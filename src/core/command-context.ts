@@ -6,6 +6,7 @@ import type { ArtifactRef } from './ports/artifact-store.ts';
 import type { SessionStore } from './ports/session-store.ts';
 import type { PromptPolicy } from '../safety/prompt-policy.ts';
 import type { RateLimiter } from '../safety/rate-limit.ts';
+import type { RenderQuota } from '../safety/render-quota.ts';
 import type { Admission } from './admission.ts';
 import type { Delivery } from './delivery.ts';
 import type { Session } from './session.ts';
@@ -32,6 +33,8 @@ export interface CoreServices {
   /** Hands recorded jobs to the queue after the event is answered. */
   admission: Pick<Admission, 'submit'>;
   rateLimiter: RateLimiter | null;
+  /** Daily work budgets per person and channel; null: none. */
+  quota: RenderQuota | null;
   images: ImageIntake | null;
   /** Written through recordAudit (./audit.ts), never awaited; null: nothing is recorded. */
   audit: AuditLog | null;

@@ -6,7 +6,7 @@ import { deriveVersion, type FormEdit } from './apply-edit.ts';
 import type { RefineEdit } from './refine-grammar.ts';
 import { helpText, startMessage } from './render-message.ts';
 import type { RenderSettings, Session } from './session.ts';
-import { commitVersionWithJob, newJob, spendRenderToken } from './render-flow.ts';
+import { commitVersionWithJob, newJob, spendRender } from './render-flow.ts';
 import { clip } from './text.ts';
 import { checkShotEdit } from './storyboard-flow.ts';
 import { auditActor, auditPlace, recordAudit } from './audit.ts';
@@ -32,16 +32,16 @@ async function intakeImage(ctx: CommandContext, attachment: IncomingAttachment):
 
 export async function startSession(ctx: CommandContext, event: CommandEvent, input: StartInput): Promise<EventOutcome> {
   ctx.policy.assertAllowed(input.prompt, input.negativePrompt);
-  await spendRenderToken(ctx);
-  const image = input.image ? { artifact: await intakeImage(ctx, input.image), strength: input.strength } : undefined;
-  const owner = { id: ctx.user.id, name: ctx.user.name };
-  const { thread } = await ctx.startThread(event, startMessage(owner.name, input.prompt));
   const settings: RenderSettings = { takes: input.takes };
   if (input.steps !== undefined) settings.steps = input.steps;
   if (input.guidance !== undefined) settings.guidance = input.guidance;
   if (input.frames !== undefined) settings.frames = input.frames;
-  if (image) settings.image = image;
   const spec = { kind: 'render' as const, quality: 'draft' as const, takes: input.takes };
+  await spendRender(ctx, settings, spec);
+  const image = input.image ? { artifact: await intakeImage(ctx, input.image), strength: input.strength } : undefined;
+  const owner = { id: ctx.user.id, name: ctx.user.name };
+  const { thread } = await ctx.startThread(event, startMessage(owner.name, input.prompt));
+  if (image) settings.image = image;
   const first = { prompt: input.prompt, negativePrompt: input.negativePrompt, seed: input.seed ?? ctx.ids.seed(), author: owner, change: 'first version' };
   const session = await ctx.store.create({
     id: ctx.ids.sessionId(),
@@ -81,8 +81,8 @@ export async function refineSession(ctx: CommandContext, session: Session, edit:
   // Checked once before spending a rate token, and again inside the atomic write.
   const preview = deriveVersion(session, edit, { author, newSeed: seeds() });
   ctx.policy.assertAllowed(preview.prompt, preview.negativePrompt);
-  await spendRenderToken(ctx);
   const spec = { kind: 'render' as const, quality: 'draft' as const, takes: session.settings.takes };
+  await spendRender(ctx, session.settings, spec);
   const committed = await commitVersionWithJob(ctx, session.id, (s) => deriveVersion(s, edit, { author, newSeed: seeds() }), spec);
   ctx.admission.submit(committed.session, committed.job);
   const v = committed.version;

@@ -35,10 +35,28 @@ export interface JobSpec {
   credits?: RenderCredits;
 }
 
-export async function spendRenderToken(ctx: CommandContext): Promise<void> {
-  if (!ctx.rateLimiter) return;
-  const decision = await ctx.rateLimiter.take(`${ctx.event.platform}:${ctx.user.id}`);
-  if (!decision.allowed) throw new DailiesError('rate_limited', rateLimitMessage(decision.retryAfterMs));
+/**
+ * What every render pays before anything is recorded: a token of the person's rate limit, then
+ * its work against the person's and the channel's daily budgets (`specs`: the jobs it will make,
+ * under `settings`). A refusal is one sentence, and nothing has been started.
+ */
+export async function spendRender(ctx: CommandContext, settings: RenderSettings, ...specs: JobSpec[]): Promise<void> {
+  if (ctx.rateLimiter) {
+    const decision = await ctx.rateLimiter.take(`${ctx.event.platform}:${ctx.user.id}`);
+    if (!decision.allowed) throw new DailiesError('rate_limited', rateLimitMessage(decision.retryAfterMs));
+  }
+  if (ctx.quota) {
+    // Only the shape of each request counts (takes, steps, frames), not its prompt.
+    const requests = specs.map((spec) => renderRequestFor(ctx.config, settings, { prompt: '-', negativePrompt: '', seed: 0 }, spec));
+    const decision = await ctx.quota.spend(quotaKeys(ctx), requests, ctx.clock.now());
+    if (!decision.allowed) throw new DailiesError('rate_limited', decision.message);
+  }
+}
+
+/** Whose budgets a render is charged to: the person, and the channel it was asked for in. */
+export function quotaKeys(ctx: CommandContext): { person: string; channel: string } {
+  const channel = ctx.session?.thread.channelId ?? (ctx.event.kind === 'command' ? ctx.event.channelId : ctx.event.thread.channelId);
+  return { person: `${ctx.event.platform}:${ctx.user.id}`, channel: `${ctx.event.platform}:${channel}` };
 }
 
 /** What the queue renders for `version` under the session's settings and the job's own spec. */

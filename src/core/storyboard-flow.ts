@@ -6,7 +6,7 @@ import type { CommandContext } from './command-context.ts';
 import type { FormEdit } from './apply-edit.ts';
 import type { RefineEdit } from './refine-grammar.ts';
 import { storyboardStartMessage } from './render-message.ts';
-import { commitJob, newJob, spendRenderToken, withStyle, type JobSpec } from './render-flow.ts';
+import { commitJob, newJob, spendRender, withStyle, type JobSpec } from './render-flow.ts';
 import { maxFramesOf, secondsText } from './runtime.ts';
 import type { JobRecord, RenderSettings, Session } from './session.ts';
 import { doneDrafts, requireVersion } from './session-state.ts';
@@ -65,16 +65,16 @@ export async function startStoryboard(ctx: CommandContext, event: CommandEvent, 
   // 1. Check every shot before anything is created: a refusal leaves nothing half-made.
   input.shots.forEach((prompt, i) => checkPrompt(ctx, i + 1, prompt, input.style, input.negativePrompt));
   checkFilmLength(ctx, input.shots.length, input.frames ?? ctx.config.windowFrames);
-  await spendRenderToken(ctx);
+  const settings: RenderSettings = { takes: input.takes };
+  if (input.frames !== undefined) settings.frames = input.frames;
+  const spec: JobSpec = { kind: 'render', quality: 'draft', takes: input.takes, style: input.style };
+  await spendRender(ctx, settings, ...input.shots.map(() => spec));
 
   // 2. The thread, then every shot's version and first render in one store write.
   const owner = { id: ctx.user.id, name: ctx.user.name };
   const { thread } = await ctx.startThread(event, storyboardStartMessage(owner.name, input.shots, input.style));
-  const settings: RenderSettings = { takes: input.takes };
-  if (input.frames !== undefined) settings.frames = input.frames;
   // One seed family for every shot, so the film keeps one look.
   const seed = input.seed ?? ctx.ids.seed();
-  const spec: JobSpec = { kind: 'render', quality: 'draft', takes: input.takes, style: input.style };
   const drafts = input.shots.map((prompt, i) => ({ prompt, negativePrompt: input.negativePrompt, seed, author: owner, change: `shot ${i + 1}`, shot: i + 1 }));
   const jobFor = (i: number) => newJob(ctx, ctx.ids.jobId(), { n: i + 1, prompt: drafts[i]!.prompt, negativePrompt: input.negativePrompt, seed }, settings, spec);
   const session = await ctx.store.create({
@@ -166,7 +166,6 @@ export async function cutFilm(ctx: CommandContext, session: Session, transition:
   }
 
   // 3. One job renders the film; its caption names the take used for each shot.
-  await spendRenderToken(ctx);
   const parts = chosen.map((p) => `shot ${p.shot}: ${formatTakeRef(p.job.version, p.take.index)}${p.votes > 0 ? ` (${p.votes} vote${p.votes === 1 ? '' : 's'})` : ''}`);
   const shots: CutShot[] = chosen.map((p) => ({
     artifact: p.take.video,
@@ -188,6 +187,7 @@ export async function cutFilm(ctx: CommandContext, session: Session, transition:
       !ctx.config.creditNames,
     ),
   };
+  await spendRender(ctx, session.settings, spec);
   const committed = await commitJob(ctx, session.id, session.current, spec);
   ctx.admission.submit(committed.session, committed.job);
   const cutNumber = committed.session.jobs.filter((j) => j.kind === 'cut').length;

@@ -6,7 +6,7 @@ import { requireManager } from './permissions.ts';
 import { creditsForTake } from './credits.ts';
 import type { JobRecord, PromptVersion, Session } from './session.ts';
 import { findJob, isTerminal, latestDoneDraft, replaceJob, requireVersion, transitionJob } from './session-state.ts';
-import { commitJob, commitVersionWithJob, spendRenderToken, withStyle, type JobSpec } from './render-flow.ts';
+import { commitJob, commitVersionWithJob, spendRender, withStyle, type JobSpec } from './render-flow.ts';
 import { maxFramesOf, secondsText } from './runtime.ts';
 import { formatTakeRef, postedTake, resolveTakeRef, type TakeRef } from './take-ref.ts';
 import { auditActor, auditPlace, recordAudit } from './audit.ts';
@@ -28,7 +28,6 @@ export async function finalizeTake(ctx: CommandContext, session: Session, take: 
   const source = resolveTake(session, take, jobId);
   const existing = session.jobs.find((j) => j.kind === 'finalize' && j.source?.jobId === source.job.jobId && j.source.take === take && j.state !== 'failed' && j.state !== 'cancelled');
   if (existing) throw new DailiesError('conflict', `Take ${take + 1} of v${source.job.version} is already ${existing.state === 'done' ? 'finalized' : 'being finalized'}; look for the Final message in the thread.`);
-  await spendRenderToken(ctx);
   // The same video again at final quality: an extension, a bridge or a long chain keeps what it
   // was made from (its source video, its frames), not just its version's prompt.
   const made = source.job.request;
@@ -46,6 +45,7 @@ export async function finalizeTake(ctx: CommandContext, session: Session, take: 
   };
   if (ctx.config.finalSteps !== undefined) spec.steps = ctx.config.finalSteps;
   spec.credits = creditsForTake(session, source.job.version, take, source.job.jobId, { id: ctx.user.id, name: ctx.user.name }, !ctx.config.creditNames);
+  await spendRender(ctx, session.settings, spec);
   const { session: s, version, job } = await commitJob(ctx, session.id, source.job.version, spec);
   ctx.admission.submit(s, job);
   recordAudit(ctx.audit, { at: ctx.clock.now(), kind: 'finalize', ...auditPlace(session.thread, session.id), actor: auditActor(ctx.user), what: `take ${take + 1} of v${version.n}`, jobId: job.jobId }, ctx.log);
@@ -55,12 +55,12 @@ export async function finalizeTake(ctx: CommandContext, session: Session, take: 
 export async function varyTake(ctx: CommandContext, session: Session, take: number, takes: number, jobId?: string): Promise<EventOutcome> {
   const source = resolveTake(session, take, jobId);
   const parent = requireVersion(session, source.job.version);
-  await spendRenderToken(ctx);
   const seed = ctx.ids.seed();
   const preview = source.take.preview;
   // A take's preview image, when it is an image, steers the variations towards that take.
   const image = preview.contentType.startsWith('image/') ? { artifact: preview, strength: ctx.config.varyStrength } : null;
   const spec: JobSpec = { kind: 'vary', quality: 'draft', takes, source: { jobId: source.job.jobId, take }, image };
+  await spendRender(ctx, session.settings, spec);
   const author = { id: ctx.user.id, name: ctx.user.name };
   const committed = await commitVersionWithJob(
     ctx,
@@ -96,7 +96,6 @@ export async function extendTake(ctx: CommandContext, session: Session, from: { 
   const parent = requireVersion(session, from.job.version);
   const ref = formatTakeRef(from.job.version, from.take.index);
   refuseOverLength(ctx, `${ref} extended by ${secondsText(ctx.config, frames)}`, takeFrames(ctx, from.job, from.take), frames, (room) => (room ? `extend it by at most ${room}` : 'it is already as long as a video can be'));
-  await spendRenderToken(ctx);
   const spec: JobSpec = {
     kind: 'extend',
     quality: 'draft',
@@ -107,6 +106,7 @@ export async function extendTake(ctx: CommandContext, session: Session, from: { 
     extend: { artifact: from.take.video, overlap: ctx.config.extendOverlap, direction },
     frames,
   };
+  await spendRender(ctx, session.settings, spec);
   const author = { id: ctx.user.id, name: ctx.user.name };
   const change = `${ref} extended ${direction} by ${secondsText(ctx.config, frames)}`;
   const committed = await commitVersionWithJob(
@@ -135,7 +135,6 @@ export async function bridgeTakes(ctx: CommandContext, session: Session, from: T
   refuseOverLength(ctx, `${refA} + a ${secondsText(ctx.config, transition)} bridge + ${refB}`, takeFrames(ctx, a.job, a.take) + takeFrames(ctx, b.job, b.take), transition, (room) => (room ? `make the bridge at most ${room} or bridge shorter takes` : 'bridge shorter takes'));
   const target = requireVersion(session, b.job.version);
   const source = requireVersion(session, a.job.version);
-  await spendRenderToken(ctx);
   const promptOf = (v: PromptVersion) => (session.storyboard && v.shot !== undefined ? withStyle(v.prompt, session.storyboard.style) : v.prompt);
   const spec: JobSpec = {
     kind: 'bridge',
@@ -155,6 +154,7 @@ export async function bridgeTakes(ctx: CommandContext, session: Session, from: T
     parts: [refA, refB],
     frames: transition,
   };
+  await spendRender(ctx, session.settings, spec);
   const author = { id: ctx.user.id, name: ctx.user.name };
   const change = `bridge ${refA} -> ${refB} (${secondsText(ctx.config, transition)})`;
   const committed = await commitVersionWithJob(

@@ -2,7 +2,7 @@ import { Queue, QueueEvents } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
 import { DailiesError, isDailiesError } from '../errors.ts';
 import { FairShare, type FairMode } from './fair-share.ts';
-import { shapeOf, workUnits, type JobShape } from './job-cost.ts';
+import { shapeOf, workUnits, type JobShape, type ModelScale } from './job-cost.ts';
 import type { JobEvent, JobOutcome, JobQueue, JobStatus, RenderJob, WithheldTake } from '../core/ports/job-queue.ts';
 import { decodeFailure, encodeFailure, isProgressPayload, type RenderResult } from './job-wire.ts';
 import { LuaScript } from '../redis/lua-script.ts';
@@ -283,6 +283,11 @@ export class BullmqJobQueue implements JobQueue {
   /** Resolves once the event stream is being read (events before that are not delivered). */
   async eventsReady(): Promise<void> {
     await this.startEvents().waitUntilReady();
+  }
+
+  /** The defaults of the model the pool renders with, as its workers publish them; null before any has. */
+  modelScale(): Promise<ModelScale | null> {
+    return this.stats.modelScale();
   }
 
   async close(): Promise<void> {

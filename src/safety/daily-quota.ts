@@ -59,7 +59,8 @@ export class MemoryDailyQuota implements DailyQuota {
   constructor(readonly limits: QuotaLimits) {}
 
   async spend(keys: QuotaKeys, units: number, now: number): Promise<QuotaDecision> {
-    const use = await this.usage(keys, now);
+    // Read and charge with no await between, as the Redis script does in one step.
+    const use = this.read(keys, now);
     const by = overBudget(this.limits, { person: use.person.used, channel: use.channel.used }, units);
     if (by) return { ...use, allowed: false, by };
     const day = utcDay(now);
@@ -69,6 +70,10 @@ export class MemoryDailyQuota implements DailyQuota {
   }
 
   async usage(keys: QuotaKeys, now: number): Promise<QuotaUse> {
+    return this.read(keys, now);
+  }
+
+  private read(keys: QuotaKeys, now: number): QuotaUse {
     const day = utcDay(now);
     return {
       person: { used: this.used.get(`person:${keys.person}:${day}`) ?? 0, limit: this.limits.person },

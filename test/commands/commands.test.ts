@@ -44,6 +44,7 @@ const OPTION_RULES: Record<string, Record<string, RegExp>> = {
   status: {},
   cancel: {},
   history: {},
+  quota: {},
   why: {},
   help: {},
 };
@@ -83,7 +84,7 @@ function sentences(text: string): number {
 
 describe('command registry', () => {
   it('has one definition per command with a name, description, zod options and a handler', () => {
-    expect(commands.map((c) => c.name)).toEqual(['video', 'refine', 'vary', 'extend', 'bridge', 'storyboard', 'cut', 'finalize', 'status', 'cancel', 'history', 'why', 'help']);
+    expect(commands.map((c) => c.name)).toEqual(['video', 'refine', 'vary', 'extend', 'bridge', 'storyboard', 'cut', 'finalize', 'status', 'cancel', 'history', 'quota', 'why', 'help']);
     for (const c of commands) {
       expect(c.description.length).toBeGreaterThan(10);
       expect(c.description.length).toBeLessThanOrEqual(100);

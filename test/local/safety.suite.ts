@@ -77,5 +77,11 @@ export function describeSafety(name: string, makeHarness: () => Promise<ChatAdap
       expect(message.text).toContain(`Content Credentials: signed; v1 by ${who}`);
       expect(message.attachments).toHaveLength(1);
     });
+
+    it('answers /quota, in a channel, to the person who asked', async () => {
+      const view = await h.driver.sendCommand(h.channel, h.users[0], 'quota', {});
+      expect(view.error).toBeUndefined();
+      expect(view.ephemeral).toBe('This server sets no daily render budgets; renders are limited only by the queue.');
+    });
   });
 }
