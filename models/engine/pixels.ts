@@ -13,6 +13,19 @@ export function rgbToChw(frame: Uint8Array, srcWidth: number, srcHeight: number,
     }
     return out;
   }
+  const hwc = resampleRgb(frame, srcWidth, srcHeight, width, height);
+  for (let p = 0; p < plane; p++) {
+    for (let c = 0; c < 3; c++) out[c * plane + p] = hwc[p * 3 + c]! / 127.5 - 1;
+  }
+  return out;
+}
+
+/**
+ * An RGB24 frame resampled to `width` x `height` (bilinear, pixel centres aligned), as HWC
+ * floats in 0..255: what the engine and the frame check's classifier both feed their models.
+ */
+export function resampleRgb(frame: Uint8Array, srcWidth: number, srcHeight: number, width: number, height: number): Float32Array {
+  const out = new Float32Array(width * height * 3);
   const sx = srcWidth / width;
   const sy = srcHeight / height;
   for (let y = 0; y < height; y++) {
@@ -29,7 +42,7 @@ export function rgbToChw(frame: Uint8Array, srcWidth: number, srcHeight: number,
         const at = (yy: number, xx: number) => frame[(yy * srcWidth + xx) * 3 + c]!;
         const top = at(y0, x0) * (1 - wx) + at(y0, x1) * wx;
         const bottom = at(y1, x0) * (1 - wx) + at(y1, x1) * wx;
-        out[c * plane + y * width + x] = (top * (1 - wy) + bottom * wy) / 127.5 - 1;
+        out[(y * width + x) * 3 + c] = top * (1 - wy) + bottom * wy;
       }
     }
   }

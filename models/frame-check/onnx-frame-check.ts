@@ -2,6 +2,7 @@ import path from 'node:path';
 import { DailiesError } from '../../src/errors.ts';
 import type { CheckedFrame, FrameCheck, FrameFinding, FrameVerdict } from '../../src/core/ports/frame-check.ts';
 import { OnnxSession, type SessionConfig } from '../engine/ort.ts';
+import { resampleRgb } from '../engine/pixels.ts';
 import { readClassifierConfig, type ClassifierConfig } from './classifier-config.ts';
 
 /**
@@ -84,7 +85,7 @@ function checkGraph(graph: OnnxSession, config: ClassifierConfig, dir: string): 
   return { input: input.name, output: output.name };
 }
 
-/** Resizes one RGB24 frame (bilinear, pixel centres aligned) into the model's input at `offset`. */
+/** One RGB24 frame, resampled to the model's size and normalised, into the model's input at `offset`. */
 function writeFrame(frame: CheckedFrame, config: ClassifierConfig, out: Float32Array, offset: number): void {
   const [h, w] = config.input.size;
   const { scale, layout } = config.input;
@@ -92,27 +93,11 @@ function writeFrame(frame: CheckedFrame, config: ClassifierConfig, out: Float32A
   const std = config.input.std ?? [1, 1, 1];
   const { width: sw, height: sh, rgb } = frame;
   if (rgb.length !== sw * sh * 3) throw new DailiesError('internal', `A ${sw}x${sh} frame has ${rgb.length} bytes, not ${sw * sh * 3}; the frame check reads RGB24.`);
-  const sx = sw / w;
-  const sy = sh / h;
-  for (let y = 0; y < h; y++) {
-    const fy = Math.min(Math.max((y + 0.5) * sy - 0.5, 0), sh - 1);
-    const y0 = Math.floor(fy);
-    const y1 = Math.min(y0 + 1, sh - 1);
-    const dy = fy - y0;
-    for (let x = 0; x < w; x++) {
-      const fx = Math.min(Math.max((x + 0.5) * sx - 0.5, 0), sw - 1);
-      const x0 = Math.floor(fx);
-      const x1 = Math.min(x0 + 1, sw - 1);
-      const dx = fx - x0;
-      for (let c = 0; c < 3; c++) {
-        const p00 = rgb[(y0 * sw + x0) * 3 + c]!;
-        const p01 = rgb[(y0 * sw + x1) * 3 + c]!;
-        const p10 = rgb[(y1 * sw + x0) * 3 + c]!;
-        const p11 = rgb[(y1 * sw + x1) * 3 + c]!;
-        const p = (p00 * (1 - dx) + p01 * dx) * (1 - dy) + (p10 * (1 - dx) + p11 * dx) * dy;
-        const v = (p * scale - mean[c]!) / std[c]!;
-        out[offset + (layout === 'NHWC' ? (y * w + x) * 3 + c : c * h * w + y * w + x)] = v;
-      }
+  const hwc = resampleRgb(rgb, sw, sh, w, h);
+  for (let p = 0; p < h * w; p++) {
+    for (let c = 0; c < 3; c++) {
+      const v = (hwc[p * 3 + c]! * scale - mean[c]!) / std[c]!;
+      out[offset + (layout === 'NHWC' ? p * 3 + c : c * h * w + p)] = v;
     }
   }
 }

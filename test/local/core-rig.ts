@@ -1,4 +1,7 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { afterEach, beforeEach } from 'vitest';
+import type { ChatAdapterHarness } from '../conformance/chat-adapter.conformance.ts';
 import { basename, join } from 'node:path';
 import { commands } from '../../commands/index.ts';
 import { createAdmission, type Admission } from '../../src/core/admission.ts';
@@ -113,4 +116,25 @@ export async function startCoreRig(adapter: ChatAdapter, dir: string, config: Pa
     return core(event);
   });
   return rig;
+}
+
+/**
+ * For a describe block run on one platform: a fresh stand-in harness and core rig for each test,
+ * torn down after it. Read them through the returned getters inside the tests.
+ */
+export function coreRigPerTest(makeHarness: () => Promise<ChatAdapterHarness>): { h: () => ChatAdapterHarness; rig: () => CoreRig } {
+  let h: ChatAdapterHarness | undefined;
+  let rig: CoreRig | undefined;
+  let dir: string | undefined;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'dailies-rig-'));
+    h = await makeHarness();
+    rig = await startCoreRig(h.adapter, dir);
+  });
+  afterEach(async () => {
+    await rig?.close();
+    await h?.cleanup();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+  return { h: () => h!, rig: () => rig! };
 }

@@ -1,10 +1,7 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { CommandEvent, ThreadRef } from '../../src/core/ports/chat-adapter.ts';
 import type { ActorView, ChatAdapterHarness } from '../conformance/chat-adapter.conformance.ts';
-import { startCoreRig, type CoreRig } from './core-rig.ts';
+import { coreRigPerTest } from './core-rig.ts';
 
 /**
  * The film commands (/storyboard, /cut, /extend with take references, /bridge) typed on a
@@ -24,33 +21,20 @@ export function expectOneSentence(text: string | undefined): void {
 
 export function describeFilmCommands(name: string, makeHarness: () => Promise<ChatAdapterHarness>): void {
   describe(`film commands through the real core: ${name}`, () => {
-    let h: ChatAdapterHarness;
-    let rig: CoreRig;
-    let dir: string;
-    const ana = () => h.users[0];
+    const { h, rig } = coreRigPerTest(makeHarness);
+    const ana = () => h().users[0];
 
-    beforeEach(async () => {
-      dir = await mkdtemp(join(tmpdir(), 'dailies-film-'));
-      h = await makeHarness();
-      rig = await startCoreRig(h.adapter, dir);
-    });
 
-    afterEach(async () => {
-      await rig.close();
-      await h.cleanup();
-      await rm(dir, { recursive: true, force: true });
-    });
-
-    const send = (command: string, options: Record<string, unknown>, thread?: ThreadRef) => h.driver.sendCommand(h.channel, ana(), command, options, thread ? { thread } : {});
-    const lastCommand = () => rig.events.filter((e): e is CommandEvent => e.kind === 'command').at(-1)!;
+    const send = (command: string, options: Record<string, unknown>, thread?: ThreadRef) => h().driver.sendCommand(h().channel, ana(), command, options, thread ? { thread } : {});
+    const lastCommand = () => rig().events.filter((e): e is CommandEvent => e.kind === 'command').at(-1)!;
 
     /** A /video session whose first render finished with two takes (v1#1, v1#2). */
     async function finishedVideo(): Promise<ThreadRef> {
       const view = await send('video', { prompt: 'a red circle moving left', takes: 2 });
       expect(view.error).toBeUndefined();
-      await rig.settle();
-      const job = rig.queue.jobs.at(-1)!;
-      await rig.finish(job);
+      await rig().settle();
+      const job = rig().queue.jobs.at(-1)!;
+      await rig().finish(job);
       return job.thread;
     }
 
@@ -63,15 +47,15 @@ export function describeFilmCommands(name: string, makeHarness: () => Promise<Ch
       const view = await send('storyboard', { shots: 'a red circle | a blue square', style: 'pixel art', takes: 1 });
       expect(view.error).toBeUndefined();
       expect(lastCommand().options).toMatchObject({ shots: 'a red circle | a blue square', style: 'pixel art', takes: 1 });
-      await rig.settle();
-      expect(rig.queue.jobs.map((j) => [j.request.prompt, j.request.takes])).toEqual([
+      await rig().settle();
+      expect(rig().queue.jobs.map((j) => [j.request.prompt, j.request.takes])).toEqual([
         ['a red circle, pixel art', 1],
         ['a blue square, pixel art', 1],
       ]);
-      const thread = rig.queue.jobs[0]!.thread;
-      expect(rig.queue.jobs[1]!.thread).toEqual(thread);
-      expect(rig.calls.filter((c) => c.method === 'startThread')).toHaveLength(1);
-      const shown = await h.driver.readThread(thread);
+      const thread = rig().queue.jobs[0]!.thread;
+      expect(rig().queue.jobs[1]!.thread).toEqual(thread);
+      expect(rig().calls.filter((c) => c.method === 'startThread')).toHaveLength(1);
+      const shown = await h().driver.readThread(thread);
       expect(shown[0]!.text).toContain('started a storyboard of 2 shots');
       expect(shown[0]!.text).toContain('a blue square');
     });
@@ -79,39 +63,39 @@ export function describeFilmCommands(name: string, makeHarness: () => Promise<Ch
     it('storyboard -> a vote on each shot -> /cut posts the film in the thread as a final video', async () => {
       const view = await send('storyboard', { shots: 'a red circle | a blue square', takes: 2 });
       expect(view.error).toBeUndefined();
-      await rig.settle();
-      const [shot1, shot2] = rig.queue.jobs;
-      await rig.finish(shot1!);
-      await rig.finish(shot2!);
+      await rig().settle();
+      const [shot1, shot2] = rig().queue.jobs;
+      await rig().finish(shot1!);
+      await rig().finish(shot2!);
       const thread = shot1!.thread;
       // Take 2 of shot 1 gets a vote through the platform's own button; shot 2 has none (take 1).
-      const take2 = (await h.driver.readThread(thread)).find((m) => m.text.startsWith('Take 2 of v1'))!;
+      const take2 = (await h().driver.readThread(thread)).find((m) => m.text.startsWith('Take 2 of v1'))!;
       const vote = take2.buttons.flat().find((b) => b.label.startsWith('Vote'))!;
-      expect((await h.driver.click(thread, ana(), vote.action)).error).toBeUndefined();
+      expect((await h().driver.click(thread, ana(), vote.action)).error).toBeUndefined();
       const cut = await send('cut', { transition: 'fade' }, thread);
       expect(cut.error).toBeUndefined();
       expect(cut.ephemeral).toBe('Cut 1 is rendering (fade): shot 1: v1#2 (1 vote), shot 2: v2#1.');
-      await rig.settle();
-      const job = rig.queue.jobs.at(-1)!;
+      await rig().settle();
+      const job = rig().queue.jobs.at(-1)!;
       expect(job.request.cut?.shots.map((s) => s.label)).toEqual(['v1#2', 'v2#1']);
-      await rig.finish(job);
-      const film = (await h.driver.readThread(thread)).find((m) => m.text.startsWith('Film · cut 1'))!;
+      await rig().finish(job);
+      const film = (await h().driver.readThread(thread)).find((m) => m.text.startsWith('Film · cut 1'))!;
       expect(film.text).toBe('Film · cut 1 · fade\nshot 1: v1#2 (1 vote)\nshot 2: v2#1');
       expect(film.attachments).toHaveLength(1);
     });
 
     it('/cut in a thread that is not a storyboard answers the one-sentence refusal and renders nothing', async () => {
       const thread = await finishedVideo();
-      const jobs = rig.queue.jobs.length;
-      const posts = rig.calls.length;
-      const before = (await h.driver.readThread(thread)).length;
+      const jobs = rig().queue.jobs.length;
+      const posts = rig().calls.length;
+      const before = (await h().driver.readThread(thread)).length;
       const view = await send('cut', { transition: 'fade' }, thread);
       expect(lastCommand()).toMatchObject({ name: 'cut', options: { transition: 'fade' }, thread });
       await expectRefused(view, '/cut works in a storyboard thread (the thread /storyboard opens); this thread is a single video, so finalize a take instead.');
-      await rig.settle();
-      expect(rig.queue.jobs).toHaveLength(jobs);
-      expect(rig.calls).toHaveLength(posts);
-      expect(await h.driver.readThread(thread)).toHaveLength(before);
+      await rig().settle();
+      expect(rig().queue.jobs).toHaveLength(jobs);
+      expect(rig().calls).toHaveLength(posts);
+      expect(await h().driver.readThread(thread)).toHaveLength(before);
     });
 
     it('/extend take v1#1 direction backward reaches the core with those options and renders v2 leading into it', async () => {
@@ -120,22 +104,22 @@ export function describeFilmCommands(name: string, makeHarness: () => Promise<Ch
       expect(view.error).toBeUndefined();
       expect(lastCommand()).toMatchObject({ name: 'extend', options: { take: 'v1#1', direction: 'backward', duration: 2 }, thread });
       expect(view.ephemeral).toContain('v2 is rendering: v1#1 extended backward by 2 s.');
-      await rig.settle();
-      const job = rig.queue.jobs.at(-1)!;
+      await rig().settle();
+      const job = rig().queue.jobs.at(-1)!;
       expect(job.version).toBe(2);
-      expect(job.request).toMatchObject({ frames: 16, extend: { direction: 'backward', artifact: { key: `${rig.queue.jobs[0]!.jobId}-take1.mp4` } } });
+      expect(job.request).toMatchObject({ frames: 16, extend: { direction: 'backward', artifact: { key: `${rig().queue.jobs[0]!.jobId}-take1.mp4` } } });
     });
 
     it('the Extend button on a take still extends it forward by the default length', async () => {
       const thread = await finishedVideo();
-      const take2 = (await h.driver.readThread(thread)).find((m) => m.text.startsWith('Take 2 of v1'))!;
+      const take2 = (await h().driver.readThread(thread)).find((m) => m.text.startsWith('Take 2 of v1'))!;
       const extend = take2.buttons.flat().find((b) => b.label === 'Extend')!;
-      const view = await h.driver.click(thread, ana(), extend.action);
+      const view = await h().driver.click(thread, ana(), extend.action);
       expect(view.error).toBeUndefined();
-      await rig.settle();
-      const job = rig.queue.jobs.at(-1)!;
+      await rig().settle();
+      const job = rig().queue.jobs.at(-1)!;
       expect(job.version).toBe(2);
-      expect(job.request).toMatchObject({ frames: 16, extend: { direction: 'forward', artifact: { key: `${rig.queue.jobs[0]!.jobId}-take2.mp4` } } });
+      expect(job.request).toMatchObject({ frames: 16, extend: { direction: 'forward', artifact: { key: `${rig().queue.jobs[0]!.jobId}-take2.mp4` } } });
     });
 
     it('/bridge from:v1#1 to:v1#2 joins two takes of the thread', async () => {
@@ -143,9 +127,9 @@ export function describeFilmCommands(name: string, makeHarness: () => Promise<Ch
       const view = await send('bridge', { from: 'v1#1', to: 'v1#2' }, thread);
       expect(view.error).toBeUndefined();
       expect(lastCommand().options).toMatchObject({ from: 'v1#1', to: 'v1#2' });
-      await rig.settle();
-      expect(rig.queue.jobs.at(-1)!.request.takes).toBe(1);
-      expect(rig.queue.jobs).toHaveLength(2);
+      await rig().settle();
+      expect(rig().queue.jobs.at(-1)!.request.takes).toBe(1);
+      expect(rig().queue.jobs).toHaveLength(2);
     });
 
     it('bad input in a channel answers one sentence and opens nothing', async () => {
@@ -156,23 +140,23 @@ export function describeFilmCommands(name: string, makeHarness: () => Promise<Ch
         ['video', { prompt: 'a red circle', duration: 61 }, 'duration 61 s is over the 60 s limit; ask for 60 s or less.'],
       ];
       for (const [command, options, message] of cases) await expectRefused(await send(command, options), message);
-      await rig.settle();
-      expect(rig.calls).toEqual([]);
-      expect(rig.queue.jobs).toEqual([]);
+      await rig().settle();
+      expect(rig().calls).toEqual([]);
+      expect(rig().queue.jobs).toEqual([]);
     });
 
     it('bad input in a thread (unknown takes, a bad direction, a storyboard) answers one sentence and posts nothing', async () => {
       const thread = await finishedVideo();
-      const jobs = rig.queue.jobs.length;
-      const posts = rig.calls.length;
+      const jobs = rig().queue.jobs.length;
+      const posts = rig().calls.length;
       await expectRefused(await send('extend', { take: 'v9#1' }, thread), 'There is no v9 in this thread; pick one of v1–v1.');
       await expectRefused(await send('extend', { take: 'v1#3' }, thread), 'v1 has no take 3; pick v1#1 to v1#2.');
       await expectRefused(await send('extend', { take: 'v1#1', direction: 'sideways' }, thread), 'direction must be forward or backward.');
       await expectRefused(await send('bridge', { from: 'v1#1', to: 'v1#1' }, thread), 'from and to are both v1#1; bridge two different takes.');
       await expectRefused(await send('storyboard', { shots: 'a | b' }, thread), 'Start a storyboard with /storyboard in a channel; inside this thread, reply to refine instead.');
-      await rig.settle();
-      expect(rig.queue.jobs).toHaveLength(jobs);
-      expect(rig.calls).toHaveLength(posts);
+      await rig().settle();
+      expect(rig().queue.jobs).toHaveLength(jobs);
+      expect(rig().calls).toHaveLength(posts);
     });
   });
 }

@@ -1,9 +1,6 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ChatAdapterHarness } from '../conformance/chat-adapter.conformance.ts';
-import { startCoreRig, type CoreRig } from './core-rig.ts';
+import { coreRigPerTest } from './core-rig.ts';
 import { expectOneSentence } from './film-commands.suite.ts';
 
 /**
@@ -15,31 +12,18 @@ import { expectOneSentence } from './film-commands.suite.ts';
  */
 export function describeSafety(name: string, makeHarness: () => Promise<ChatAdapterHarness>): void {
   describe(`frame check and Content Credentials in the thread: ${name}`, () => {
-    let h: ChatAdapterHarness;
-    let rig: CoreRig;
-    let dir: string;
+    const { h, rig } = coreRigPerTest(makeHarness);
 
-    beforeEach(async () => {
-      dir = await mkdtemp(join(tmpdir(), 'dailies-frame-check-'));
-      h = await makeHarness();
-      rig = await startCoreRig(h.adapter, dir);
-    });
-
-    afterEach(async () => {
-      await rig.close();
-      await h.cleanup();
-      await rm(dir, { recursive: true, force: true });
-    });
 
     it('shows a withheld take as a note with its score, posts the others, and keeps /why for moderators', async () => {
-      const ana = h.users[0];
-      const started = await h.driver.sendCommand(h.channel, ana, 'video', { prompt: 'a blue circle on a red background', takes: 2 });
+      const ana = h().users[0];
+      const started = await h().driver.sendCommand(h().channel, ana, 'video', { prompt: 'a blue circle on a red background', takes: 2 });
       expect(started.error).toBeUndefined();
-      await rig.settle();
-      const job = rig.queue.jobs.at(-1)!;
-      await rig.finish(job, 16, [{ index: 1, seed: job.request.seed + 1, finding: { label: 'red', score: 0.78, threshold: 0.5 }, scores: { red: 0.78, other: 0.27 }, frames: 5 }]);
+      await rig().settle();
+      const job = rig().queue.jobs.at(-1)!;
+      await rig().finish(job, 16, [{ index: 1, seed: job.request.seed + 1, finding: { label: 'red', score: 0.78, threshold: 0.5 }, scores: { red: 0.78, other: 0.27 }, frames: 5 }]);
 
-      const shown = await h.driver.readThread(job.thread);
+      const shown = await h().driver.readThread(job.thread);
       const note = shown.find((m) => m.text.includes('withheld by the frame check'));
       expect(note?.text).toBe('Take 2 of v1 was withheld by the frame check (red 0.78 ≥ 0.50); its files were never stored. A moderator can ask /why here.');
       expect(note?.attachments).toEqual([]);
@@ -51,35 +35,35 @@ export function describeSafety(name: string, makeHarness: () => Promise<ChatAdap
       expect(labels).toContain('Vote 1');
       expect(labels).not.toContain('Vote 2');
 
-      const why = await h.driver.sendCommand(h.channel, ana, 'why', {}, { thread: job.thread });
+      const why = await h().driver.sendCommand(h().channel, ana, 'why', {}, { thread: job.thread });
       expect(why.error?.message).toBe('Only a moderator can see the frame check scores; ask one of your server or workspace moderators.');
       expectOneSentence(why.error?.message);
-      const finalize = await h.driver.sendCommand(h.channel, ana, 'finalize', { take: 2 }, { thread: job.thread });
+      const finalize = await h().driver.sendCommand(h().channel, ana, 'finalize', { take: 2 }, { thread: job.thread });
       expect(finalize.error?.message).toBe('Take 2 of v1 was withheld by the frame check; pick take 1.');
-      expect(rig.queue.jobs).toHaveLength(1);
+      expect(rig().queue.jobs).toHaveLength(1);
     });
 
     it('posts a signed final with the line that credits who made it', async () => {
-      const ana = h.users[0];
-      await h.driver.sendCommand(h.channel, ana, 'video', { prompt: 'a red circle', takes: 2 });
-      await rig.settle();
-      await rig.finish(rig.queue.jobs.at(-1)!);
-      const thread = rig.queue.jobs.at(-1)!.thread;
-      const asked = await h.driver.sendCommand(h.channel, ana, 'finalize', { take: 2 }, { thread });
+      const ana = h().users[0];
+      await h().driver.sendCommand(h().channel, ana, 'video', { prompt: 'a red circle', takes: 2 });
+      await rig().settle();
+      await rig().finish(rig().queue.jobs.at(-1)!);
+      const thread = rig().queue.jobs.at(-1)!.thread;
+      const asked = await h().driver.sendCommand(h().channel, ana, 'finalize', { take: 2 }, { thread });
       expect(asked.error).toBeUndefined();
-      await rig.settle();
-      const final = rig.queue.jobs.at(-1)!;
+      await rig().settle();
+      const final = rig().queue.jobs.at(-1)!;
       expect(final.request.credits?.take).toEqual({ version: 1, take: 2 });
-      await rig.finish(final, 16, [], { signed: true });
-      const shown = await h.driver.readThread(thread);
+      await rig().finish(final, 16, [], { signed: true });
+      const shown = await h().driver.readThread(thread);
       const message = shown.find((m) => m.text.startsWith('Final · take 2 of v1'))!;
-      const who = h.displayName?.(ana) ?? ana;
+      const who = h().displayName?.(ana) ?? ana;
       expect(message.text).toContain(`Content Credentials: signed; v1 by ${who}`);
       expect(message.attachments).toHaveLength(1);
     });
 
     it('answers /quota, in a channel, to the person who asked', async () => {
-      const view = await h.driver.sendCommand(h.channel, h.users[0], 'quota', {});
+      const view = await h().driver.sendCommand(h().channel, h().users[0], 'quota', {});
       expect(view.error).toBeUndefined();
       expect(view.ephemeral).toBe('This server sets no daily render budgets; renders are limited only by the queue.');
     });
