@@ -4,6 +4,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { RenderCredits } from '../src/core/credits.ts';
 import { loadSigningIdentity, manifestHeadroom, signMp4, type Credits } from '../src/provenance/index.ts';
+import { c2paWasm } from '../src/provenance/wasm.ts';
 import { DEFAULT_VIDEO_MAX_BYTES } from '../src/media/index.ts';
 import type { RenderRequest } from '../src/core/ports/job-queue.ts';
 
@@ -29,6 +30,8 @@ export interface FinalSignerOptions {
 
 export async function createFinalSigner(options: FinalSignerOptions): Promise<FinalSigner> {
   const [identity, weightsSha256, version] = await Promise.all([loadSigningIdentity(options.dir), weightsDigest(options.modelDir), packageVersion()]);
+  // Compiling the C2PA module takes ~0.4 s of the event loop: pay it at start, not in a job.
+  c2paWasm();
   const full = (credits: RenderCredits): Credits => ({ ...credits, software: { name: 'dailies', version }, model: { name: options.modelName, weightsSha256 } });
   return {
     headroom: (credits) => manifestHeadroom(full(credits), identity),

@@ -53,6 +53,15 @@ describe('dailies verify', () => {
     expect(stdout).toContain(['contributors:', '  Ana: prompted, voted', '  Bo: revised, voted, finalized'].join('\n'));
   });
 
+  it('fails (exit 1) with --trust naming another CA, saying why, though the signature itself is valid', async () => {
+    const other = await loadSigningIdentity(path.join(dir, 'other-identity'));
+    const { code, stdout } = await dailies('verify', '--json', '--trust', path.join(other.dir, 'ca.pem'), signed);
+    expect(code).toBe(1);
+    const report = JSON.parse(stdout) as { state: string; problems: string[] };
+    expect(report.state).toBe('valid');
+    expect(report.problems.join(' ')).toMatch(/untrusted/i);
+  });
+
   it('is trusted with --trust ca.pem, exit 0; --json prints the report as one object', async () => {
     const { code, stdout } = await dailies('verify', '--json', '--trust', path.join(identity.dir, 'ca.pem'), signed);
 
