@@ -22,6 +22,7 @@ import { RedisDailyQuota } from '../src/safety/redis-daily-quota.ts';
 import { renderQuota } from '../src/safety/render-quota.ts';
 import { FsArtifactStore } from '../src/storage/fs-artifact-store.ts';
 import { RedisSessionStore } from '../src/storage/redis-session-store.ts';
+import { RedisChannelTerms } from '../src/storage/redis-channel-terms.ts';
 import { RedisAuditLog } from '../src/storage/redis-audit-log.ts';
 
 /**
@@ -119,6 +120,7 @@ export async function startBot(options: BotOptions): Promise<BotRuntime> {
     admission,
     policy: createPromptPolicy(loadPolicyConfig(config)),
     rateLimiter: new RedisTokenBucket(redis, { prefix: `${prefix}:` }),
+    channelTerms: new RedisChannelTerms(redis, `${prefix}:`),
     // Budgets count work at the defaults of the model the pool runs (published by its workers).
     quota:
       config.DAILIES_QUOTA_PERSON || config.DAILIES_QUOTA_CHANNEL

@@ -13,6 +13,7 @@ import { varyCommand } from './vary.ts';
 import { videoCommand } from './video.ts';
 import { whyCommand } from './why.ts';
 import { quotaCommand } from './quota.ts';
+import { policyCommand } from './policy.ts';
 
 /** Every chat command, in the order help lists them; adapters register these names with their platform. */
 export const commands: readonly CommandDefinition[] = [
@@ -28,6 +29,7 @@ export const commands: readonly CommandDefinition[] = [
   cancelCommand,
   historyCommand,
   quotaCommand,
+  policyCommand,
   whyCommand,
   helpCommand,
 ];

@@ -125,6 +125,7 @@ export const DISCORD_LOOK: Record<string, CommandLook> = {
   cancel: { reply: 'ephemeral' },
   history: { reply: 'ephemeral' },
   quota: { reply: 'ephemeral' },
+  policy: { reply: 'ephemeral', options: { action: { description: 'list (default), add or remove' }, term: { description: 'The term to add or remove', maxLength: 60 } } },
   why: { reply: 'ephemeral' },
   help: { reply: 'ephemeral' },
 };

@@ -108,6 +108,15 @@ export const DEFAULT_COMMAND_SYNTAX: readonly CommandSyntax[] = [
   { name: 'cancel', description: 'Stop the render running in a session.', options: [] },
   { name: 'status', description: "Show the queue and a session's renders.", options: [] },
   { name: 'history', description: "Show a session's prompt versions.", options: [] },
+  {
+    name: 'policy',
+    description: "Moderators: list, add or remove the channel's blocked prompt terms.",
+    positional: ['action', 'term'],
+    options: [
+      { name: 'action', kind: 'string', description: 'list (default), add or remove' },
+      { name: 'term', kind: 'string', description: 'The term to add or remove' },
+    ],
+  },
   { name: 'quota', description: "What is left of today's render budget, and when it resets.", options: [] },
   { name: 'why', description: 'Moderators: why the frame check withheld takes here.', options: [] },
   { name: 'help', description: 'How to make clips together.', options: [] },

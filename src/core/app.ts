@@ -4,12 +4,13 @@ import type { JobQueue } from './ports/job-queue.ts';
 import type { SessionStore } from './ports/session-store.ts';
 import type { AuditLog } from './ports/audit-log.ts';
 import { auditActor, auditPlace, recordAudit } from './audit.ts';
-import { allowAllPolicy, type PromptPolicy } from '../safety/prompt-policy.ts';
+import { allowAllPolicy, combinePolicies, createPromptPolicy, type PromptPolicy } from '../safety/prompt-policy.ts';
 import type { RateLimiter } from '../safety/rate-limit.ts';
 import type { RenderQuota } from '../safety/render-quota.ts';
+import type { ChannelTerms } from './ports/channel-terms.ts';
 import { optionsError, textOption } from './command-options.ts';
 import { parseAction, type ParsedAction } from './actions.ts';
-import { eventOrigin, type CommandContext, type CommandDefinition, type CoreServices, type ImageIntake } from './command-context.ts';
+import { channelOf, eventOrigin, type CommandContext, type CommandDefinition, type CoreServices, type ImageIntake } from './command-context.ts';
 import type { Admission } from './admission.ts';
 import type { Delivery } from './delivery.ts';
 import { errorOutcome } from './outcome.ts';
@@ -40,6 +41,8 @@ export interface CoreDeps {
   rateLimiter?: RateLimiter | null;
   /** Daily work budgets (src/safety/render-quota.ts); absent: no budgets. */
   quota?: RenderQuota | null;
+  /** Channels' own blocked terms (/policy); absent: the server's list only. */
+  channelTerms?: ChannelTerms | null;
   /** Needed for /video with an image; without it such requests are refused with one sentence. */
   images?: ImageIntake | null;
   /** Where prompts, votes, picks, finals, cancels and refusals are recorded; absent: nowhere. */
@@ -81,6 +84,7 @@ export function createCore(deps: CoreDeps): Core {
     admission: deps.admission,
     rateLimiter: deps.rateLimiter ?? null,
     quota: deps.quota ?? null,
+    channelTerms: deps.channelTerms ?? null,
     images: deps.images ?? null,
     audit: deps.audit ?? null,
   };
@@ -103,12 +107,27 @@ export function createCore(deps: CoreDeps): Core {
     startThread: (origin, message) => adapterFor(origin.platform).startThread(origin, message),
   };
 
-  function contextFor(event: ChatEvent, session: Session | null): CommandContext {
+  async function contextFor(event: ChatEvent, session: Session | null): Promise<CommandContext> {
     const ctx = Object.create(shared) as CommandContext;
     ctx.event = event;
     ctx.user = event.user;
     ctx.session = session;
+    // The channel's own blocked terms (/policy) join the server's for everything this event does.
+    if (services.channelTerms) ctx.policy = combinePolicies(services.policy, channelPolicy(await services.channelTerms.list(channelOf(ctx))));
     return ctx;
+  }
+
+  /** A compiled policy per distinct term list: channels rarely change theirs, and compiling is not free. */
+  const compiled = new Map<string, PromptPolicy>();
+  function channelPolicy(terms: readonly string[]): PromptPolicy {
+    const key = terms.join('\n');
+    let policy = compiled.get(key);
+    if (!policy) {
+      if (compiled.size >= 256) compiled.delete(compiled.keys().next().value!);
+      policy = createPromptPolicy({ blockedTerms: terms, scope: 'channel' });
+      compiled.set(key, policy);
+    }
+    return policy;
   }
 
   /** The "check on read" of vote deadlines: a round past its deadline is closed before anyone acts on it. */
@@ -138,7 +157,7 @@ export function createCore(deps: CoreDeps): Core {
     if (!command) throw new DailiesError('bad_input', `There is no /${String(event.name).slice(0, 40)} command; type /help to see the commands.`);
     const parsed = command.options.safeParse(event.options);
     if (!parsed.success) throw optionsError(command.name, parsed.error);
-    const ctx = contextFor(event, await sessionOfThread(event.thread));
+    const ctx = await contextFor(event, await sessionOfThread(event.thread));
     return command.handler(ctx, parsed.data);
   }
 
@@ -151,7 +170,7 @@ export function createCore(deps: CoreDeps): Core {
     const session = await sessionOfThread(event.thread);
     // Not a session thread, or no message content (Discord without the intent): nothing to do.
     if (!session || typeof event.text !== 'string' || event.text.trim() === '') return {};
-    const ctx = contextFor(event, session);
+    const ctx = await contextFor(event, session);
     const parsed = parseRefinement(event.text, { maxTakes: services.config.maxTakes });
     if (!parsed.ok) {
       return { thread: session.thread, ephemeral: parsed.error, error: { code: 'bad_input', message: parsed.error } };
@@ -175,10 +194,10 @@ export function createCore(deps: CoreDeps): Core {
     if (action.type === 'cancel') {
       const session = await fresh(await store.getByJob(action.jobId));
       if (!session || session.thread.platform !== event.platform) throw new DailiesError('not_found', 'That render is not known here any more; use /status in the thread.');
-      return cancelJobs(contextFor(event, session), session, action.jobId);
+      return cancelJobs(await contextFor(event, session), session, action.jobId);
     }
     const session = await sessionById(action.sessionId, event.platform);
-    const ctx = contextFor(event, session);
+    const ctx = await contextFor(event, session);
     switch (action.type) {
       case 'vote': {
         const { session: updated, result } = await store.recordVote(session.id, action.roundId, event.user.id, action.take, event.user.name);

@@ -7,6 +7,7 @@ import type { SessionStore } from './ports/session-store.ts';
 import type { PromptPolicy } from '../safety/prompt-policy.ts';
 import type { RateLimiter } from '../safety/rate-limit.ts';
 import type { RenderQuota } from '../safety/render-quota.ts';
+import type { ChannelTerms } from './ports/channel-terms.ts';
 import type { Admission } from './admission.ts';
 import type { Delivery } from './delivery.ts';
 import type { Session } from './session.ts';
@@ -35,6 +36,8 @@ export interface CoreServices {
   rateLimiter: RateLimiter | null;
   /** Daily work budgets per person and channel; null: none. */
   quota: RenderQuota | null;
+  /** Channels' own blocked terms (/policy); null: the server's list only. */
+  channelTerms: ChannelTerms | null;
   images: ImageIntake | null;
   /** Written through recordAudit (./audit.ts), never awaited; null: nothing is recorded. */
   audit: AuditLog | null;
@@ -49,6 +52,13 @@ export interface CommandContext extends CoreServices {
   startThread(origin: CommandEvent, message: OutgoingMessage): Promise<{ thread: ThreadRef; message: MessageRef }>;
   /** Name and description of every registered command (for help). */
   commands: ReadonlyArray<{ name: string; description: string }>;
+}
+
+/** `platform:channelId` of the channel an event happened in (a thread's parent channel). */
+export function channelOf(ctx: Pick<CommandContext, 'event' | 'session'>): string {
+  const { event, session } = ctx;
+  const channel = session?.thread.channelId ?? (event.kind === 'command' ? event.channelId : event.thread.channelId);
+  return `${event.platform}:${channel}`;
 }
 
 /** The key that names one chat event across retries: the dedupe claim's key and JobRecord.origin. */

@@ -2,7 +2,7 @@ import { DailiesError } from '../errors.ts';
 import type { CutSpec, RenderRequest } from './ports/job-queue.ts';
 import type { ArtifactRef } from './ports/artifact-store.ts';
 import { rateLimitMessage } from '../safety/rate-limit.ts';
-import { eventOrigin, type CommandContext } from './command-context.ts';
+import { channelOf, eventOrigin, type CommandContext } from './command-context.ts';
 import type { CoreConfig } from './runtime.ts';
 import type { RenderCredits } from './credits.ts';
 import type { JobKind, JobRecord, PromptVersion, RenderSettings, Session, VersionDraft } from './session.ts';
@@ -55,8 +55,7 @@ export async function spendRender(ctx: CommandContext, settings: RenderSettings,
 
 /** Whose budgets a render is charged to: the person, and the channel it was asked for in. */
 export function quotaKeys(ctx: CommandContext): { person: string; channel: string } {
-  const channel = ctx.session?.thread.channelId ?? (ctx.event.kind === 'command' ? ctx.event.channelId : ctx.event.thread.channelId);
-  return { person: `${ctx.event.platform}:${ctx.user.id}`, channel: `${ctx.event.platform}:${channel}` };
+  return { person: `${ctx.event.platform}:${ctx.user.id}`, channel: channelOf(ctx) };
 }
 
 /** What the queue renders for `version` under the session's settings and the job's own spec. */

@@ -144,15 +144,33 @@ function windowsOf(normalized: string, maxChars: number): Window[] {
   return out;
 }
 
-export function refusalMessage(term: string): string {
-  return `Your prompt was refused because it mentions "${term}", which this server does not allow; rephrase it without that term.`;
+/** Whose rule a refusal names: the server's block list, or the channel's (`/policy`). */
+export type PolicyScope = 'server' | 'channel';
+
+export function refusalMessage(term: string, scope: PolicyScope = 'server'): string {
+  return `Your prompt was refused because it mentions "${term}", which this ${scope} does not allow; rephrase it without that term.`;
 }
 
-export function negativeRefusalMessage(term: string): string {
-  return `Your negative prompt was refused because it mentions "${term}", which this server does not allow; rephrase it without that term.`;
+export function negativeRefusalMessage(term: string, scope: PolicyScope = 'server'): string {
+  return `Your negative prompt was refused because it mentions "${term}", which this ${scope} does not allow; rephrase it without that term.`;
 }
 
-export function createPromptPolicy(config: { blockedTerms: readonly string[] }): PromptPolicy {
+/** The server's policy, then a channel's: a prompt must pass both, and a refusal names the one it broke. */
+export function combinePolicies(first: PromptPolicy, then: PromptPolicy): PromptPolicy {
+  return {
+    check: (text) => {
+      const verdict = first.check(text);
+      return verdict.allowed ? then.check(text) : verdict;
+    },
+    assertAllowed(prompt, negativePrompt) {
+      first.assertAllowed(prompt, negativePrompt);
+      then.assertAllowed(prompt, negativePrompt);
+    },
+  };
+}
+
+export function createPromptPolicy(config: { blockedTerms: readonly string[]; scope?: PolicyScope }): PromptPolicy {
+  const scope = config.scope ?? 'server';
   const rules: Rule[] = config.blockedTerms
     .map((t) => t.trim())
     .filter((t) => t !== '')
@@ -200,7 +218,7 @@ export function createPromptPolicy(config: { blockedTerms: readonly string[] }):
   };
   const check = (text: string): PolicyVerdict => {
     const rule = refusal(text);
-    return rule ? { allowed: false, term: rule.term, message: refusalMessage(rule.term) } : { allowed: true };
+    return rule ? { allowed: false, term: rule.term, message: refusalMessage(rule.term, scope) } : { allowed: true };
   };
   return {
     check,
@@ -208,7 +226,7 @@ export function createPromptPolicy(config: { blockedTerms: readonly string[] }):
       const verdict = check(prompt);
       if (!verdict.allowed) throw new DailiesError('policy_refused', verdict.message);
       const negative = negativePrompt ? refusal(negativePrompt) : null;
-      if (negative) throw new DailiesError('policy_refused', negativeRefusalMessage(negative.term));
+      if (negative) throw new DailiesError('policy_refused', negativeRefusalMessage(negative.term, scope));
     },
   };
 }

@@ -67,5 +67,11 @@ export function describeSafety(name: string, makeHarness: () => Promise<ChatAdap
       expect(view.error).toBeUndefined();
       expect(view.ephemeral).toBe('This server sets no daily render budgets; renders are limited only by the queue.');
     });
+
+    it("keeps /policy (the channel's blocked terms) for moderators, with one sentence for anyone else", async () => {
+      const view = await h().driver.sendCommand(h().channel, h().users[0], 'policy', { action: 'add', term: 'dragon' });
+      expect(view.error?.message).toBe("Only a moderator can see or change this channel's blocked terms; ask one of your server or workspace moderators.");
+      expectOneSentence(view.error?.message);
+    });
   });
 }
