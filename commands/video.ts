@@ -13,7 +13,7 @@ export const videoCommand = defineCommand({
   name: 'video',
   description: 'Start a video session: a thread where the team refines the prompt and votes on takes.',
   options: optionsObject({
-    prompt: textOption('prompt', 1),
+    prompt: textOption('prompt', 1, undefined, '"a red circle moving left on a black background"'),
     negative: optionalText('negative'),
     seed: intOption('seed', 0, MAX_SEED),
     takes: intOption('takes', 1, 4),

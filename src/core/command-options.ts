@@ -61,16 +61,24 @@ export function takeRefOption(name: string) {
   });
 }
 
-/** Free text: checked for broken UTF-16, cleaned (NFC, whitespace collapsed), then measured in characters. */
-export function textOption(name: string, min: number, max: number = MAX_PROMPT_CHARS) {
+/**
+ * Free text: checked for broken UTF-16, cleaned (NFC, whitespace collapsed), then measured in
+ * characters. Empty text says what to write (`example`), too long text says how long it was.
+ */
+export function textOption(name: string, min: number, max: number = MAX_PROMPT_CHARS, example?: string) {
   const error = min > 0 ? `${name} must be text of ${min} to ${max} characters.` : `${name} must be text of at most ${max} characters.`;
+  const tooLong = (n: number) => `${name} is ${n} characters, over the ${max} limit; shorten it.`;
   return z
     .string({ error })
     // Bounds the work of cleaning a pathological value before it is measured properly.
-    .max(max * 8, { error })
+    .max(max * 8, { error: (issue) => tooLong(typeof issue.input === 'string' ? charCount(issue.input) : max * 8) })
     .refine((s) => !hasLoneSurrogate(s), { error: `${name} contains broken characters (unpaired UTF-16 surrogates); retype it.` })
     .transform(cleanText)
-    .refine((s) => charCount(s) >= min && charCount(s) <= max, { error });
+    .superRefine((s, ctx) => {
+      const n = charCount(s);
+      if (n < min) ctx.addIssue({ code: 'custom', message: n === 0 && example ? `${name} is empty; add one, e.g. ${example}.` : error });
+      else if (n > max) ctx.addIssue({ code: 'custom', message: tooLong(n) });
+    });
 }
 
 export function optionalText(name: string, max: number = MAX_PROMPT_CHARS) {

@@ -6,7 +6,7 @@ import { deriveVersion, type FormEdit } from './apply-edit.ts';
 import type { RefineEdit } from './refine-grammar.ts';
 import { helpText, startMessage } from './render-message.ts';
 import type { RenderSettings, Session } from './session.ts';
-import { commitVersionWithJob, newJob, spendRender } from './render-flow.ts';
+import { commitVersionWithJob, newJob, openThreadOnce, spendRender } from './render-flow.ts';
 import { clip } from './text.ts';
 import { checkShotEdit } from './storyboard-flow.ts';
 import { auditActor, auditPlace, recordAudit } from './audit.ts';
@@ -40,7 +40,7 @@ export async function startSession(ctx: CommandContext, event: CommandEvent, inp
   await spendRender(ctx, settings, spec);
   const image = input.image ? { artifact: await intakeImage(ctx, input.image), strength: input.strength } : undefined;
   const owner = { id: ctx.user.id, name: ctx.user.name };
-  const { thread } = await ctx.startThread(event, startMessage(owner.name, input.prompt));
+  const thread = await openThreadOnce(ctx, event, startMessage(owner.name, input.prompt));
   if (image) settings.image = image;
   const first = { prompt: input.prompt, negativePrompt: input.negativePrompt, seed: input.seed ?? ctx.ids.seed(), author: owner, change: 'first version' };
   const session = await ctx.store.create({

@@ -1,5 +1,6 @@
 import { DailiesError } from '../errors.ts';
 import type { CutSpec, RenderRequest } from './ports/job-queue.ts';
+import type { CommandEvent, OutgoingMessage, ThreadRef } from './ports/chat-adapter.ts';
 import type { ArtifactRef } from './ports/artifact-store.ts';
 import { rateLimitMessage } from '../safety/rate-limit.ts';
 import { channelOf, eventOrigin, type CommandContext } from './command-context.ts';
@@ -140,4 +141,19 @@ export async function commitJob(ctx: CommandContext, sessionId: string, versionN
 function styled(session: Session, version: PromptVersion, spec: JobSpec): JobSpec {
   if (spec.style !== undefined || !session.storyboard || version.shot === undefined) return spec;
   return { ...spec, style: session.storyboard.style };
+}
+
+/**
+ * Opens a command's thread once, however often the command is delivered: a bot that dies after
+ * the platform made the thread and before the session was written leaves the thread remembered
+ * under the command's event (SessionStore.rememberThread), and the retry renders into it instead
+ * of opening a second, empty-rooted one.
+ */
+export async function openThreadOnce(ctx: CommandContext, event: CommandEvent, message: OutgoingMessage): Promise<ThreadRef> {
+  const origin = eventOrigin(event);
+  const known = await ctx.store.threadOfOrigin(origin);
+  if (known) return known;
+  const { thread } = await ctx.startThread(event, message);
+  await ctx.store.rememberThread(origin, thread, ctx.config.eventTtlMs);
+  return thread;
 }

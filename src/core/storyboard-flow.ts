@@ -6,7 +6,7 @@ import type { CommandContext } from './command-context.ts';
 import type { FormEdit } from './apply-edit.ts';
 import type { RefineEdit } from './refine-grammar.ts';
 import { storyboardStartMessage } from './render-message.ts';
-import { commitJob, newJob, spendRender, withStyle, type JobSpec } from './render-flow.ts';
+import { commitJob, newJob, openThreadOnce, spendRender, withStyle, type JobSpec } from './render-flow.ts';
 import { maxFramesOf, secondsText } from './runtime.ts';
 import type { JobRecord, RenderSettings, Session } from './session.ts';
 import { doneDrafts, requireVersion } from './session-state.ts';
@@ -72,7 +72,7 @@ export async function startStoryboard(ctx: CommandContext, event: CommandEvent, 
 
   // 2. The thread, then every shot's version and first render in one store write.
   const owner = { id: ctx.user.id, name: ctx.user.name };
-  const { thread } = await ctx.startThread(event, storyboardStartMessage(owner.name, input.shots, input.style));
+  const thread = await openThreadOnce(ctx, event, storyboardStartMessage(owner.name, input.shots, input.style));
   // One seed family for every shot, so the film keeps one look.
   const seed = input.seed ?? ctx.ids.seed();
   const drafts = input.shots.map((prompt, i) => ({ prompt, negativePrompt: input.negativePrompt, seed, author: owner, change: `shot ${i + 1}`, shot: i + 1 }));

@@ -75,6 +75,8 @@ export abstract class DocumentSessionStore implements SessionStore {
   abstract admitted(sessionId: string, jobId: string): Promise<boolean>;
   abstract undelivered(offset?: number, limit?: number): Promise<Array<{ sessionId: string; jobId: string }>>;
   abstract claimEvent(eventId: string, ttlMs: number): Promise<boolean>;
+  abstract rememberThread(origin: string, thread: ThreadRef, ttlMs: number): Promise<void>;
+  abstract threadOfOrigin(origin: string): Promise<ThreadRef | null>;
   abstract confirmEvent(eventId: string, ttlMs: number): Promise<void>;
   abstract claimPost(key: PostKey): Promise<PostClaim>;
   abstract recordPost(key: PostKey, ref: MessageRef): Promise<void>;

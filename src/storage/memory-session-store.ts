@@ -1,4 +1,4 @@
-import type { MessageRef } from '../core/ports/chat-adapter.ts';
+import type { MessageRef, ThreadRef } from '../core/ports/chat-adapter.ts';
 import type { PostKey, Session } from '../core/session.ts';
 import { DocumentSessionStore, admissionMember, parseAdmissionMember, parseDueMember, type IndexChanges, type DocumentStoreOptions, type WriteIndexes, type WriteResult } from './document-session-store.ts';
 import { DEFAULT_POST_LEASE_MS, postKeyString, type PostClaim } from '../core/ports/session-store.ts';
@@ -18,6 +18,7 @@ export class MemorySessionStore extends DocumentSessionStore {
   private readonly admission = new Map<string, number>();
   private readonly undeliveredJobs = new Map<string, number>();
   private readonly events = new Map<string, number>();
+  private readonly originThreads = new Map<string, { thread: ThreadRef; until: number }>();
   /** A posted message's ref, or the expiry of a claim's lease. */
   private readonly posts = new Map<string, MessageRef | { leaseUntil: number }>();
   private readonly postLeaseMs: number;
@@ -91,6 +92,15 @@ export class MemorySessionStore extends DocumentSessionStore {
   async confirmEvent(eventId: string, ttlMs: number): Promise<void> {
     const expires = this.events.get(eventId);
     if (expires !== undefined && expires > this.now()) this.events.set(eventId, this.now() + ttlMs);
+  }
+
+  async rememberThread(origin: string, thread: ThreadRef, ttlMs: number): Promise<void> {
+    this.originThreads.set(origin, { thread: { ...thread }, until: this.now() + ttlMs });
+  }
+
+  async threadOfOrigin(origin: string): Promise<ThreadRef | null> {
+    const found = this.originThreads.get(origin);
+    return found && found.until > this.now() ? { ...found.thread } : null;
   }
 
   async claimEvent(eventId: string, ttlMs: number): Promise<boolean> {

@@ -2,7 +2,7 @@ import { Redis } from 'ioredis';
 import { DailiesError } from '../errors.ts';
 import { LuaScript } from '../redis/lua-script.ts';
 import { reachRedis } from '../redis/unreachable.ts';
-import type { MessageRef } from '../core/ports/chat-adapter.ts';
+import type { MessageRef, ThreadRef } from '../core/ports/chat-adapter.ts';
 import type { PostKey, Session } from '../core/session.ts';
 import { threadKeyOf } from '../core/session-state.ts';
 import { DocumentSessionStore, admissionMember, parseAdmissionMember, parseDueMember, type IndexChanges, type WriteIndexes, type WriteResult } from './document-session-store.ts';
@@ -126,6 +126,20 @@ export class RedisSessionStore extends DocumentSessionStore {
 
   async confirmEvent(eventId: string, ttlMs: number): Promise<void> {
     await reachRedis(this.redis.set(this.key('event', eventId), '1', 'PX', Math.max(1, Math.floor(ttlMs)), 'XX'));
+  }
+
+  async rememberThread(origin: string, thread: ThreadRef, ttlMs: number): Promise<void> {
+    await reachRedis(this.redis.set(this.key('origin-thread', origin), JSON.stringify(thread), 'PX', Math.max(1, Math.floor(ttlMs))));
+  }
+
+  async threadOfOrigin(origin: string): Promise<ThreadRef | null> {
+    const json = await reachRedis(this.redis.get(this.key('origin-thread', origin)));
+    if (!json) return null;
+    try {
+      return JSON.parse(json) as ThreadRef;
+    } catch {
+      return null;
+    }
   }
 
   async claimEvent(eventId: string, ttlMs: number): Promise<boolean> {

@@ -11,8 +11,8 @@ const TAKE_REF = (name: string) => new RegExp(`^${name} (must be a take referenc
 /** Option names and the one-sentence rule each must report, per command. */
 const OPTION_RULES: Record<string, Record<string, RegExp>> = {
   video: {
-    prompt: /^prompt (must be text of 1 to 1000 characters|contains broken characters .*)\.$/,
-    negative: /^negative (must be text of at most 1000 characters|contains broken characters .*)\.$/,
+    prompt: /^prompt (must be text of 1 to 1000 characters|is empty; add one, e\.g\. "a red circle moving left on a black background"|is \d+ characters, over the 1000 limit; shorten it|contains broken characters .*)\.$/,
+    negative: /^negative (must be text of at most 1000 characters|is \d+ characters, over the 1000 limit; shorten it|contains broken characters .*)\.$/,
     seed: /^seed must be a whole number from 0 to 2147483647\.$/,
     takes: /^takes must be a whole number from 1 to 4\.$/,
     frames: /^frames must be a whole number from 1 to 4800\.$/,
@@ -30,9 +30,9 @@ const OPTION_RULES: Record<string, Record<string, RegExp>> = {
   },
   bridge: { from: TAKE_REF('from'), to: TAKE_REF('to'), duration: /^duration must be a number from 0\.1 to 600\.$/, frames: /^frames must be a whole number from 1 to 4800\.$/ },
   storyboard: {
-    shots: /^shots (must be text of 1 to 12100 characters|contains broken characters .*)\.$/,
-    style: /^style (must be text of at most 300 characters|contains broken characters .*)\.$/,
-    negative: /^negative (must be text of at most 1000 characters|contains broken characters .*)\.$/,
+    shots: /^shots (must be text of 1 to 12100 characters|is \d+ characters, over the 12100 limit; shorten it|contains broken characters .*)\.$/,
+    style: /^style (must be text of at most 300 characters|is \d+ characters, over the 300 limit; shorten it|contains broken characters .*)\.$/,
+    negative: /^negative (must be text of at most 1000 characters|is \d+ characters, over the 1000 limit; shorten it|contains broken characters .*)\.$/,
     takes: /^takes must be a whole number from 1 to 4\.$/,
     duration: /^duration must be a number from 0\.1 to 600\.$/,
     seed: /^seed must be a whole number from 0 to 2147483647\.$/,
@@ -40,12 +40,12 @@ const OPTION_RULES: Record<string, Record<string, RegExp>> = {
   cut: { transition: /^transition must be cut, fade or bridge\.$/ },
   vary: { take: /^take must be a whole number from 1 to 4\.$/, takes: /^takes must be a whole number from 1 to 4\.$/ },
   finalize: { take: /^take must be a whole number from 1 to 4\.$/ },
-  refine: { text: /^text must be text of 1 to 1000 characters\.$/ },
+  refine: { text: /^text (must be text of 1 to 1000 characters|is \d+ characters, over the 1000 limit; shorten it)\.$/ },
   status: {},
   cancel: {},
   history: {},
   quota: {},
-  policy: { action: /^action must be list, add or remove\.$/, term: /^term (must be text of at most 60 characters|contains broken characters .*)\.$/ },
+  policy: { action: /^action must be list, add or remove\.$/, term: /^term (must be text of at most 60 characters|is \d+ characters, over the 60 limit; shorten it|contains broken characters .*)\.$/ },
   why: {},
   help: {},
 };

@@ -275,6 +275,17 @@ export function runSessionStoreConformance(name: string, factory: (now: () => nu
       expect((await store.get('s1'))!.rounds).toHaveLength(1);
     });
 
+    it('remembers the thread a command opened, by its event, until the time given', async () => {
+      const t = thread();
+      expect(await store.threadOfOrigin('slack:evt-1')).toBeNull();
+      await store.rememberThread('slack:evt-1', t, 40);
+      expect(await store.threadOfOrigin('slack:evt-1')).toEqual(t);
+      expect(await store.threadOfOrigin('slack:evt-2')).toBeNull();
+      time += 100;
+      await new Promise((r) => setTimeout(r, 100));
+      expect(await store.threadOfOrigin('slack:evt-1')).toBeNull();
+    });
+
     it('claims an event id once until it expires', async () => {
       expect(await store.claimEvent('discord:1', 40)).toBe(true);
       expect(await store.claimEvent('discord:1', 40)).toBe(false);

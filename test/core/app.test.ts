@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ThreadRef } from '../../src/core/ports/chat-adapter.ts';
 import { DailiesError } from '../../src/errors.ts';
+import { MemorySessionStore } from '../../src/storage/memory-session-store.ts';
 import { createPromptPolicy } from '../../src/safety/prompt-policy.ts';
 import { MemoryRateLimiter } from '../../src/safety/rate-limit.ts';
 import { alice, bob, startedHarnesses, mod, takes, type Harness } from './fakes/harness.ts';
@@ -46,6 +47,37 @@ describe('dispatcher: commands', () => {
       },
     ]);
     expect(h.adapter.posts[0]!.message.text).toContain('Alice started a video: "a red ball"');
+  });
+
+  it('renders a retried command into the thread it opened when the bot died before the session was written', async () => {
+    let h: Harness | undefined;
+    const store = new MemorySessionStore({ now: () => h!.clock.now() });
+    let dead = true;
+    // The bot "dies" right after the platform made the thread: the session write and the event's
+    // confirmation never happen, so the platform's retry comes once the short claim lapses.
+    const dying = Object.assign(Object.create(store) as MemorySessionStore, {
+      create: (input: Parameters<MemorySessionStore['create']>[0]) => (dead ? Promise.reject(new Error('killed')) : store.create(input)),
+      confirmEvent: (id: string, ttl: number) => (dead ? Promise.resolve() : store.confirmEvent(id, ttl)),
+    });
+    h = make({ store: dying });
+    const command = h.command('video', { prompt: 'a cat' });
+    expect((await h.core(command)).error).toBeDefined();
+    expect(h.adapter.threads).toHaveLength(1);
+    dead = false;
+    h.clock.advance(11_000);
+    const retried = await h.core(command);
+    expect(retried.error).toBeUndefined();
+    expect(h.adapter.threads).toHaveLength(1);
+    expect(retried.thread).toEqual(h.adapter.threads[0]);
+    expect((await store.getByThread(retried.thread!))?.versions[0]?.prompt).toBe('a cat');
+  });
+
+  it('says what an empty /video needs, and how long a too long prompt was', async () => {
+    const h = make();
+    expect((await h.core(h.command('video', { prompt: '  ' }))).error?.message).toBe('prompt is empty; add one, e.g. "a red circle moving left on a black background".');
+    expect((await h.core(h.command('video', { prompt: 'a'.repeat(1234) }))).error?.message).toBe('prompt is 1234 characters, over the 1000 limit; shorten it.');
+    expect((await h.core(h.command('video', { prompt: 'a'.repeat(9000) }))).error?.message).toBe('prompt is 9000 characters, over the 1000 limit; shorten it.');
+    expect(h.adapter.threads).toHaveLength(0);
   });
 
   it('handles the same platform event delivered twice once', async () => {

@@ -145,7 +145,7 @@ it('refuses bad options with one sentence, creates nothing, and keeps serving', 
   const before = (await rootsInGeneral()).length;
   const cases: [string, Record<string, unknown>, string][] = [
     ['takes: 9', { name: 'video', options: { prompt: 'a blue circle', takes: 9 } }, 'takes must be a whole number from 1 to 4.'],
-    ['a 1001-character prompt', { name: 'video', options: { prompt: 'a'.repeat(1001) } }, 'prompt must be text of 1 to 1000 characters.'],
+    ['a 1001-character prompt', { name: 'video', options: { prompt: 'a'.repeat(1001) } }, 'prompt is 1001 characters, over the 1000 limit; shorten it.'],
     ['a number as the prompt', { name: 'video', options: { prompt: 42 } }, 'prompt must be text of 1 to 1000 characters.'],
     ['takes:9 typed on the line', { text: '/video a blue circle takes:9' }, 'takes must be a whole number from 1 to 4.'],
   ];

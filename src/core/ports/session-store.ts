@@ -69,6 +69,14 @@ export interface SessionStore {
   /** A closed round's result is posted; it leaves the due index. */
   markAnnounced(sessionId: string, roundId: number): Promise<void>;
 
+  /**
+   * The thread a command opened, remembered by its chat event (`platform:eventId`) for `ttlMs`
+   * right after the platform made it: a retry of a command whose bot died before the session was
+   * written reuses that thread instead of opening a second one.
+   */
+  rememberThread(origin: string, thread: ThreadRef, ttlMs: number): Promise<void>;
+  threadOfOrigin(origin: string): Promise<ThreadRef | null>;
+
   /** SET NX: true the first time an event id is seen within `ttlMs`. */
   claimEvent(eventId: string, ttlMs: number): Promise<boolean>;
   /** Extends a held event claim to `ttlMs` (the event was handled); no-op if the claim lapsed. */
