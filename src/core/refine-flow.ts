@@ -85,7 +85,5 @@ export async function refineSession(ctx: CommandContext, session: Session, edit:
   await spendRender(ctx, session.settings, spec);
   const committed = await commitVersionWithJob(ctx, session.id, (s) => deriveVersion(s, edit, { author, newSeed: seeds() }), spec);
   ctx.admission.submit(committed.session, committed.job);
-  const v = committed.version;
-  recordAudit(ctx.audit, { at: ctx.clock.now(), kind: 'revision', ...auditPlace(session.thread, session.id), actor: auditActor(author), what: `v${v.n}: ${v.change} → "${v.prompt}"${v.negativePrompt ? ` (avoid "${v.negativePrompt}")` : ''}`, jobId: committed.job.jobId }, ctx.log);
   return { thread: session.thread, ephemeral: `v${committed.version.n} is rendering: ${committed.version.change}.` };
 }

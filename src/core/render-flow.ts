@@ -4,6 +4,7 @@ import type { CommandEvent, OutgoingMessage, ThreadRef } from './ports/chat-adap
 import type { ArtifactRef } from './ports/artifact-store.ts';
 import { rateLimitMessage } from '../safety/rate-limit.ts';
 import { channelOf, eventOrigin, type CommandContext } from './command-context.ts';
+import { auditActor, auditPlace, recordAudit } from './audit.ts';
 import type { CoreConfig } from './runtime.ts';
 import type { RenderCredits } from './credits.ts';
 import type { JobKind, JobRecord, PromptVersion, RenderSettings, Session, VersionDraft } from './session.ts';
@@ -123,6 +124,9 @@ export async function commitVersionWithJob(
     const added = addJob(appended.session, newJob(ctx, jobId, appended.version, s.settings, styled(s, appended.version, spec)), now);
     return { session: added.session, value: { version: appended.version, job: added.job } };
   });
+  // Every new version is a revision in the audit log: replies, forms, vary, extend, bridge.
+  const v = value.version;
+  recordAudit(ctx.audit, { at: ctx.clock.now(), kind: 'revision', ...auditPlace(session.thread, session.id), actor: auditActor(ctx.user), what: `v${v.n}: ${v.change} → "${v.prompt}"${v.negativePrompt ? ` (avoid "${v.negativePrompt}")` : ''}`, jobId: value.job.jobId }, ctx.log);
   return { session, ...value };
 }
 

@@ -191,5 +191,6 @@ export async function cutFilm(ctx: CommandContext, session: Session, transition:
   const committed = await commitJob(ctx, session.id, session.current, spec);
   ctx.admission.submit(committed.session, committed.job);
   const cutNumber = committed.session.jobs.filter((j) => j.kind === 'cut').length;
+  recordAudit(ctx.audit, { at: ctx.clock.now(), kind: 'finalize', ...auditPlace(session.thread, session.id), actor: auditActor(ctx.user), what: `cut ${cutNumber} (${transition}): ${parts.join(', ')}`, jobId: committed.job.jobId }, ctx.log);
   return { thread: session.thread, ephemeral: `Cut ${cutNumber} is rendering (${transition}): ${parts.join(', ')}.` };
 }

@@ -43,6 +43,28 @@ describe('the audit log', () => {
     expect(all[4]!.jobId).toBe(h.queue.jobs.at(-1)!.jobId);
   });
 
+  it('records vary, extend and bridge as revisions, and a storyboard cut as a final', async () => {
+    const { h, entries } = audited();
+    const { thread, jobId } = await startVideo(h, { prompt: 'a red ball', takes: 2 });
+    h.queue.emit({ type: 'completed', jobId, takes: takes(2), timingsMs: {} });
+    await h.settle(2000);
+    expect((await h.core(h.command('vary', { take: 2 }, bob, thread))).error).toBeUndefined();
+    expect((await h.core(h.command('extend', { take: 'v1#1' }, bob, thread))).error).toBeUndefined();
+    expect((await h.core(h.command('bridge', { from: 'v1#1', to: 'v1#2' }, alice, thread))).error).toBeUndefined();
+    const revisions = (await entries()).filter((e) => e.kind === 'revision').map(brief);
+    expect(revisions.map((r) => r.actor)).toEqual(['Bob', 'Bob', 'Alice']);
+    expect(revisions[0]!.what).toMatch(/^v2: variations of take 2 of v1/);
+    expect(revisions[1]!.what).toMatch(/^v3: v1#1 extended forward by 2 s/);
+    expect(revisions[2]!.what).toMatch(/^v4: bridge v1#1 -> v1#2/);
+
+    const board = await h.core(h.command('storyboard', { shots: 'a red ball | a blue box', takes: 1 }));
+    await h.settle();
+    for (const job of h.queue.jobs.slice(-2)) h.queue.emit({ type: 'completed', jobId: job.jobId, takes: takes(1), timingsMs: {} });
+    await h.settle(2000);
+    expect((await h.core(h.command('cut', {}, alice, board.thread))).error).toBeUndefined();
+    expect((await entries()).filter((e) => e.kind === 'finalize').map(brief)).toEqual([{ kind: 'finalize', actor: 'Alice', what: 'cut 1 (cut): shot 1: v1#1, shot 2: v2#1' }]);
+  });
+
   it('records refusals with the sentence and its code, whichever path refused', async () => {
     const { h, entries } = audited();
     const refused = await h.core(h.command('video', { prompt: 'a gore scene' }, bob));
