@@ -1,6 +1,7 @@
 import { channelOf, defineCommand } from '../src/core/command-context.ts';
 import { choiceOption, optionalText, optionsObject } from '../src/core/command-options.ts';
 import { DailiesError } from '../src/errors.ts';
+import { auditActor, recordAudit } from '../src/core/audit.ts';
 
 /**
  * /policy [list|add|remove] [term] (moderators): the channel's own blocked terms, on top of the
@@ -30,11 +31,14 @@ export const policyCommand = defineCommand({
     }
     const term = o.term?.trim();
     if (!term) throw new DailiesError('bad_input', `Name the term to ${action}, as in /policy ${action} dragon.`);
+    const audit = (what: string) => recordAudit(ctx.audit, { at: ctx.clock.now(), kind: 'policy', platform: ctx.event.platform, channelId: channel.slice(channel.indexOf(':') + 1), actor: auditActor(ctx.user), what }, ctx.log);
     if (action === 'add') {
       const added = await ctx.channelTerms.add(channel, term);
+      if (added) audit(`blocked "${term}" in this channel`);
       return answer(added ? `Prompts in this channel may no longer mention "${term}".` : `This channel already blocks "${term}".`);
     }
     const removed = await ctx.channelTerms.remove(channel, term);
+    if (removed) audit(`unblocked "${term}" in this channel`);
     return answer(removed ? `This channel no longer blocks "${term}" (the server's list still applies).` : `This channel does not block "${term}"; /policy lists what it does.`);
   },
 });

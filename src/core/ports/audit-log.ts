@@ -11,7 +11,7 @@ import type { Platform } from './chat-adapter.ts';
  * (src/core/audit.ts), which does not wait and only logs a failed write.
  */
 
-export const AUDIT_KINDS = ['prompt', 'revision', 'vote', 'pick', 'finalize', 'cancel', 'removal', 'withheld', 'refusal'] as const;
+export const AUDIT_KINDS = ['prompt', 'revision', 'vote', 'pick', 'finalize', 'cancel', 'removal', 'withheld', 'refusal', 'policy'] as const;
 
 /**
  * - prompt: a session or storyboard started; revision: a new version of a prompt.
@@ -19,6 +19,7 @@ export const AUDIT_KINDS = ['prompt', 'revision', 'vote', 'pick', 'finalize', 'c
  * - finalize / cancel: a final render asked for, a render cancelled.
  * - removal: a post or session taken down (no producer yet; kept so entries stay one vocabulary).
  * - withheld: a take the frame check kept back. refusal: any request the bot turned down.
+ * - policy: a moderator adding or removing a channel's blocked term (/policy).
  */
 export type AuditKind = (typeof AUDIT_KINDS)[number];
 
