@@ -75,6 +75,16 @@ export function isObjectId(id: string): boolean {
   return OBJECT_ID.test(id);
 }
 
+/**
+ * A command's thread and root ids, the same for every delivery of it: its id is scoped to its
+ * user, and its name and options are in too, so an id a client reuses for another command later
+ * still opens a thread of its own.
+ */
+function idsOfCommand(origin: CommandEvent): { threadId: string; messageId: string } {
+  const digest = createHash('sha256').update(`${origin.user.id}\0${origin.id}\0${origin.name}\0${JSON.stringify(origin.options)}`).digest('base64url');
+  return { threadId: `t_${digest.slice(0, 12)}`, messageId: `m_${digest.slice(12, 24)}` };
+}
+
 function newId(kind: 't' | 'm'): string {
   return `${kind}_${randomBytes(9).toString('base64url')}`;
 }
@@ -188,8 +198,19 @@ export class LocalChatAdapter implements ChatAdapter {
     checkMessage(message);
     const channel = await this.store.getChannel(origin.channelId);
     if (!channel) throw new DailiesError('not_found', `There is no local chat channel #${origin.channelId}.`);
-    const threadId = newId('t');
-    const messageId = newId('m');
+    // Ids derived from the command's delivery: a retry after the bot died anywhere in here (or
+    // before the core remembered the thread) finds this thread instead of opening a second one.
+    const { threadId, messageId } = idsOfCommand(origin);
+    const existing = await this.store.getThread(threadId);
+    if (existing) {
+      const ref: ThreadRef = { platform: 'local', channelId: existing.channelId, threadId };
+      if (!(await this.store.getMessage(existing.rootMessageId))) {
+        const root = await this.buildMessage(existing.rootMessageId, existing.channelId, threadId, true, message, this.now());
+        root.invocation = { userId: origin.user.id, userName: origin.user.name, command: formatCommandLine(origin.name, origin.options, await this.commandHelp()) };
+        await this.store.writeMessage('post', root);
+      }
+      return { thread: ref, message: { thread: ref, messageId: existing.rootMessageId } };
+    }
     const prompt = origin.options['prompt'];
     const title = (typeof prompt === 'string' && prompt.trim() ? prompt : message.text.split('\n')[0] ?? '').trim().slice(0, 100) || `/${origin.name}`;
     const now = this.now();
