@@ -113,7 +113,9 @@ function contributors(lineage: readonly CreditLineageEntry[], voters: readonly P
 /** One line for a final's message: who made it, as its credentials record. */
 export function creditsLine(credits: RenderCredits): string {
   if (credits.anonymous) return `Content Credentials: signed; ${credits.lineage.length} version${credits.lineage.length === 1 ? '' : 's'}, ${credits.contributors.length} contributor${credits.contributors.length === 1 ? '' : 's'}`;
-  const lineage = credits.lineage.map((v) => `v${v.version} by ${v.author.name}`).join(' → ');
+  // A chain of revisions reads with arrows; a film's shots, which descend from no one, with commas.
+  const chained = credits.lineage.every((v, i) => i === 0 || v.parent?.version === credits.lineage[i - 1]!.version);
+  const lineage = credits.lineage.map((v) => `v${v.version} by ${v.author.name}`).join(chained ? ' → ' : ', ');
   const voted = credits.contributors.filter((c) => c.roles.includes('voted')).map((c) => c.person.name);
   return `Content Credentials: signed; ${lineage}${voted.length ? `; voted by ${voted.join(', ')}` : ''}`;
 }

@@ -45,6 +45,12 @@ describe("a final's Content Credentials", () => {
     expect(creditsLine(credits)).toBe('Content Credentials: signed; v1 by Alice → v2 by Bob; voted by Mo');
   });
 
+  it("list a film's shots side by side, not as a chain", () => {
+    const person = { id: 'u1', name: 'Ana' };
+    const shot = (version: number) => ({ version, prompt: `shot ${version}`, author: person, change: `shot ${version}`, parent: null });
+    expect(creditsLine({ title: 'Film', take: { version: 2, take: 1 }, lineage: [shot(1), shot(2)], contributors: [{ person, roles: ['prompted', 'finalized'] }] })).toBe('Content Credentials: signed; v1 by Ana, v2 by Ana');
+  });
+
   it('leave names out when the server says so', async () => {
     const h = make({ core: { config: { quorum: 3, voteWindowMs: 600_000, creditNames: false } } });
     const { thread, v2 } = await refinedAndVoted(h);

@@ -68,7 +68,7 @@ it('storyboard -> per-shot votes -> /cut posts one film with the winning takes i
   const [head, ...lines] = film.text.split('\n');
   expect([head, ...lines.slice(0, 2)].join('\n')).toBe('Film · cut 1 · cut\nshot 1: v1#2 (2 votes)\nshot 2: v2#1 (1 vote)');
   // The film is signed: its credits line names the shots' versions.
-  expect(lines[2]).toMatch(/^Content Credentials: signed; v1 by \S+ → v2 by \S+; voted by /);
+  expect(lines[2]).toMatch(/^Content Credentials: signed; v1 by \S+, v2 by \S+; voted by /);
   expect(film.attachments).toHaveLength(1);
   expect(film.attachments[0]!.signed).toBe(true);
   expect(film.attachments[0]!.kind).toBe('final');
