@@ -1,4 +1,4 @@
-import { channelOf, defineCommand } from '../src/core/command-context.ts';
+import { channelIdOf, channelOf, defineCommand } from '../src/core/command-context.ts';
 import { choiceOption, optionalText, optionsObject } from '../src/core/command-options.ts';
 import { DailiesError } from '../src/errors.ts';
 import { auditActor, recordAudit } from '../src/core/audit.ts';
@@ -31,7 +31,7 @@ export const policyCommand = defineCommand({
     }
     const term = o.term?.trim();
     if (!term) throw new DailiesError('bad_input', `Name the term to ${action}, as in /policy ${action} dragon.`);
-    const audit = (what: string) => recordAudit(ctx.audit, { at: ctx.clock.now(), kind: 'policy', platform: ctx.event.platform, channelId: channel.slice(channel.indexOf(':') + 1), actor: auditActor(ctx.user), what }, ctx.log);
+    const audit = (what: string) => recordAudit(ctx.audit, { at: ctx.clock.now(), kind: 'policy', platform: ctx.event.platform, channelId: channelIdOf(ctx), actor: auditActor(ctx.user), what }, ctx.log);
     if (action === 'add') {
       const added = await ctx.channelTerms.add(channel, term);
       if (added) audit(`blocked "${term}" in this channel`);

@@ -2,7 +2,7 @@ import { defineCommand } from '../src/core/command-context.ts';
 import { optionsObject } from '../src/core/command-options.ts';
 import { DailiesError } from '../src/errors.ts';
 import { describeFinding } from '../src/core/ports/frame-check.ts';
-import { cutNumber, sourceVersion } from '../src/core/render-message.ts';
+import { withheldLabel } from '../src/core/render-message.ts';
 import type { JobRecord, Session } from '../src/core/session.ts';
 import { requireSession } from './session-guard.ts';
 
@@ -27,7 +27,7 @@ export const whyCommand = defineCommand({
 
 function withheldLines(session: Session, job: JobRecord): string[] {
   return (job.withheld ?? []).map((w) => {
-    const what = job.kind === 'cut' ? `cut ${cutNumber(session, job)}` : job.quality === 'final' ? `final of v${sourceVersion(session, job)}` : `v${job.version}#${w.index + 1}`;
+    const what = withheldLabel(session, job, w.index);
     const scores = Object.entries(w.scores)
       .sort(([, a], [, b]) => b - a)
       .map(([label, score]) => `${label} ${score.toFixed(2)}`)

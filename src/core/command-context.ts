@@ -56,9 +56,13 @@ export interface CommandContext extends CoreServices {
 
 /** `platform:channelId` of the channel an event happened in (a thread's parent channel). */
 export function channelOf(ctx: Pick<CommandContext, 'event' | 'session'>): string {
+  return `${ctx.event.platform}:${channelIdOf(ctx)}`;
+}
+
+/** The platform's id of that channel. */
+export function channelIdOf(ctx: Pick<CommandContext, 'event' | 'session'>): string {
   const { event, session } = ctx;
-  const channel = session?.thread.channelId ?? (event.kind === 'command' ? event.channelId : event.thread.channelId);
-  return `${event.platform}:${channel}`;
+  return session?.thread.channelId ?? (event.kind === 'command' ? event.channelId : event.thread.channelId);
 }
 
 /** The key that names one chat event across retries: the dedupe claim's key and JobRecord.origin. */

@@ -7,12 +7,11 @@ import type { SessionStore } from './ports/session-store.ts';
 import type { AuditLog } from './ports/audit-log.ts';
 import { describeFinding } from './ports/frame-check.ts';
 import { auditPlace, recordAudit } from './audit.ts';
-import { formatTakeRef } from './take-ref.ts';
 import { isDailiesError } from '../errors.ts';
 import type { JobRecord, JobStateName, PostKey, Session, VoteRound } from './session.ts';
 import { findJob, isTerminal } from './session-state.ts';
 import { findRound } from './vote-round.ts';
-import { finalMessage, previewMessage, progressMessage, roundMessage, roundResultMessage, takeMessage, withheldMessage, type ProgressView } from './render-message.ts';
+import { finalMessage, previewMessage, progressMessage, roundMessage, roundResultMessage, takeMessage, withheldLabel, withheldMessage, type ProgressView } from './render-message.ts';
 import { ThreadPoster } from './thread-poster.ts';
 import { DEFAULT_CONFIG, adapterDirectory, consoleLogger, systemClock, type AdapterDirectory, type Clock, type CoreConfig, type Logger } from './runtime.ts';
 
@@ -78,12 +77,6 @@ function isEndEvent(event: JobEvent): boolean {
 }
 
 /** The take a withheld note is about, as people name takes: "v1#2", "final of v1#2", "cut of v3". */
-function withheldRef(job: JobRecord, index: number): string {
-  if (job.kind === 'cut') return `cut of v${job.version}`;
-  if (job.quality === 'final') return `final of ${formatTakeRef(job.version, job.source?.take ?? index)}`;
-  return formatTakeRef(job.version, index);
-}
-
 function progressKey(jobId: string): PostKey {
   return { scope: jobId, kind: 'progress', index: 0 };
 }
@@ -205,7 +198,7 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
         posted = true;
         return withheldMessage(session, job, withheld);
       });
-      if (ref && posted) recordAudit(deps.audit, { at: clock.now(), kind: 'withheld', ...auditPlace(session.thread, session.id), actor: null, what: `${withheldRef(job, withheld.index)}: ${describeFinding(withheld.finding)}`, jobId: job.jobId }, log);
+      if (ref && posted) recordAudit(deps.audit, { at: clock.now(), kind: 'withheld', ...auditPlace(session.thread, session.id), actor: null, what: `${withheldLabel(session, job, withheld.index)}: ${describeFinding(withheld.finding)}`, jobId: job.jobId }, log);
       complete &&= ref !== null;
     }
     // Nothing left to vote on: the notes above are the whole result.

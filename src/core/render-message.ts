@@ -7,6 +7,7 @@ import type { JobRecord, PromptVersion, Session, VoteRound } from './session.ts'
 import { findJob, findVersion } from './session-state.ts';
 import { tally } from './vote-round.ts';
 import { clip } from './text.ts';
+import { formatTakeRef } from './take-ref.ts';
 
 /**
  * Platform-neutral message texts and buttons. Plain text only (no markdown): Discord, Slack and
@@ -146,6 +147,13 @@ export function takeMessage(session: Session, job: JobRecord, take: number, seed
   buttons.push({ action: actionKey({ type: 'vary', sessionId: session.id, jobId: job.jobId, take }), label: 'Vary' });
   buttons.push({ action: actionKey({ type: 'extend', sessionId: session.id, jobId: job.jobId, take }), label: 'Extend' });
   return attachment ? { text, attachments: [attachment], buttons: [buttons] } : { text, buttons: [buttons] };
+}
+
+/** How /why and the audit log name a withheld take: "v1#2", "final of v1", "cut 2". */
+export function withheldLabel(session: Session, job: JobRecord, index: number): string {
+  if (job.kind === 'cut') return `cut ${cutNumber(session, job)}`;
+  if (job.quality === 'final') return `final of v${sourceVersion(session, job)}`;
+  return formatTakeRef(job.version, index);
 }
 
 /** "Take 2 was withheld by the frame check (porn 0.93 ≥ 0.80)." — the take itself is never posted. */
