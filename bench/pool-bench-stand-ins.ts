@@ -53,6 +53,10 @@ export function rawMedia() {
   return {
     encodeVideo: (clip: Clip, opts: { path: string }) => write(clip, opts, 'video/mp4'),
     encodePreview: (clip: Clip, opts: { path: string }) => write(clip, opts, 'image/gif'),
+    encodeTake: async (clip: Clip, opts: { video: { path: string }; preview: { path: string } }) => ({
+      video: await write(clip, opts.video, 'video/mp4'),
+      preview: await write(clip, opts.preview, 'image/gif'),
+    }),
     decodeImage: async (): Promise<Clip> => {
       throw new DailiesError('bad_input', 'The pool benchmark has no inputs to decode.');
     },

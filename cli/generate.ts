@@ -208,7 +208,7 @@ export async function run(argv: string[]): Promise<number> {
 
   // Imported only now: onnxruntime and the media modules take about half a second to load,
   // which --help and a mistyped option should not pay.
-  const [{ builtinModelDir, loadModel }, { renderChain }, { decodeClip, decodeImage, encodePreview, encodeVideo, resizeClip }] = await Promise.all([
+  const [{ builtinModelDir, loadModel }, { renderChain }, { decodeClip, decodeImage, encodeTake, resizeClip }] = await Promise.all([
     import('../models/engine/load-model.ts'),
     import('../models/engine/chain.ts'),
     import('../src/media/index.ts'),
@@ -276,14 +276,12 @@ export async function run(argv: string[]): Promise<number> {
         result.takes.map(({ seed, clip }) => async (encodeSignal: AbortSignal) => {
           // The whole video: what the new frames follow, the new frames, what they lead into.
           const full = { ...clip, frames: [...(context.before?.frames ?? []), ...clip.frames, ...(context.after?.frames ?? [])] };
-          const [video, preview] = await allOrNothing(
-            [
-              (s: AbortSignal) => encodeVideo(full, { path: join(dir, `${name}-${seed}.mp4`), size: outputSize, signal: s }),
-              (s: AbortSignal) => encodePreview(full, { path: join(dir, `${name}-${seed}.preview`), size: outputSize, signal: s }),
-            ],
-            encodeSignal,
-          );
-          return { seed, video: video!, preview: preview! };
+          const { video, preview } = await encodeTake(full, {
+            video: { path: join(dir, `${name}-${seed}.mp4`), size: outputSize },
+            preview: { path: join(dir, `${name}-${seed}.preview`), size: outputSize },
+            signal: encodeSignal,
+          });
+          return { seed, video, preview };
         }),
         signal,
       );

@@ -286,14 +286,16 @@ export class RenderProcessor {
     const base = `renders/${payload.jobId}/take-${index}`;
     const signer = this.deps.signer ?? null;
     const maxBytes = videoBudget(signer, payload.request);
-    const video = await this.deps.media.encodeVideo(take.clip, {
-      path: path.join(tmp, `take-${index}.mp4`),
-      size,
-      quality: payload.request.quality === 'final' ? 'finalize' : 'standard',
-      ...(maxBytes !== undefined ? { maxBytes } : {}),
+    const { video, preview } = await this.deps.media.encodeTake(take.clip, {
+      video: {
+        path: path.join(tmp, `take-${index}.mp4`),
+        size,
+        quality: payload.request.quality === 'final' ? 'finalize' : 'standard',
+        ...(maxBytes !== undefined ? { maxBytes } : {}),
+      },
+      preview: { path: path.join(tmp, `take-${index}-preview`), size },
       signal,
     });
-    const preview = await this.deps.media.encodePreview(take.clip, { path: path.join(tmp, `take-${index}-preview`), size, signal });
     // Signing is the last step: any later re-encode would drop the credentials.
     const stored = await signIfCredited(signer, payload.request, video, signal);
     return {

@@ -39,6 +39,12 @@ export interface FfmpegJob {
   outputArgs: string[];
   /** A file path (overwritten), or 'stdout' to collect ffmpeg's output in memory. */
   output: string | 'stdout';
+  /**
+   * More files written by the same run, each with its own arguments (filters, codec, `-f`).
+   * ffmpeg reads and decodes the input once for all of them, and one process start is saved
+   * per output: for a short take that start-up is most of the encode.
+   */
+  moreOutputs?: { path: string; args: string[] }[];
   signal?: AbortSignal;
 }
 
@@ -234,6 +240,8 @@ export async function runFfmpeg(job: FfmpegJob): Promise<Buffer> {
   const sinkFinished = new Promise<void>((resolve) => sink.once('finish', resolve));
   if (job.output === 'stdout') cmd.output(sink);
   else cmd.output(path.resolve(job.output));
+  // fluent-ffmpeg applies outputOptions to the output added last.
+  for (const more of job.moreOutputs ?? []) cmd.output(path.resolve(more.path)).outputOptions(more.args);
 
   let proc: ChildProcess | undefined;
   let aborted = false;

@@ -1,6 +1,7 @@
 export {
   encodeVideo,
   encodePreview,
+  encodeTake,
   reencodeToFit,
   DEFAULT_SIZE,
   DEFAULT_VIDEO_MAX_BYTES,
@@ -9,6 +10,7 @@ export {
   type EncodeQuality,
   type EncodeOptions,
   type PreviewOptions,
+  type TakeEncodeOptions,
   type EncodeResult,
 } from './encode.ts';
 export { decodeImage, decodeClip, resizeClip, DEFAULT_MAX_PIXELS, type DecodeOptions, type DecodeClipOptions, type ResizeOptions } from './decode.ts';

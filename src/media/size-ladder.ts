@@ -31,12 +31,15 @@ export interface FitResult {
 /**
  * Runs `encode(rung)` down the ladder until the file at `file` fits in `maxBytes`.
  * `what` names the output in the one-sentence error when even the last rung is too big.
+ * `firstDone`: the first rung's file was already written (by a run that wrote several outputs),
+ * so it is measured, not encoded again.
  */
 export async function fitToBudget(
   file: string,
   maxBytes: number,
   what: string,
   encode: (rung: Rung) => Promise<void>,
+  { firstDone = false }: { firstDone?: boolean } = {},
 ): Promise<FitResult> {
   if (!(maxBytes > 0)) {
     throw new DailiesError('internal', `A byte budget of ${maxBytes} is invalid; pass a positive number of bytes.`);
@@ -45,7 +48,7 @@ export async function fitToBudget(
   let bytes = 0;
   for (const rung of SIZE_LADDER) {
     attempts++;
-    await encode(rung);
+    if (!(firstDone && attempts === 1)) await encode(rung);
     bytes = (await stat(file)).size;
     if (bytes <= maxBytes) return { bytes, rung, attempts };
   }

@@ -2,7 +2,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeClip, encodePreview, encodeVideo, FfmpegEncoder, reencodeToFit, type VideoEncoder } from '../../src/media/index.ts';
+import { decodeClip, encodePreview, encodeTake, encodeVideo, FfmpegEncoder, reencodeToFit, type VideoEncoder } from '../../src/media/index.ts';
 import { BACKGROUND, SQUARE, ffprobe, movingSquare, mp4TopLevelBoxes, near, pixel, tempDir, webpChunks } from './helpers.ts';
 
 let dir: string;
@@ -142,6 +142,81 @@ describe('encodePreview', () => {
     const fitted = await encodePreview(clip, { path: path.join(d, 'b.webp'), maxBytes: Math.floor(first.bytes * 0.6) });
     expect(fitted.attempts).toBeGreaterThan(1);
     expect(fitted.bytes).toBeLessThanOrEqual(first.bytes * 0.6);
+  });
+});
+
+describe('encodeTake', () => {
+  /** Runs `fn` with FFMPEG_PATH pointing at a wrapper that logs each ffmpeg start, then counts them. */
+  async function countingFfmpegStarts(d: string, fn: () => Promise<unknown>): Promise<number> {
+    const { execFileSync } = await import('node:child_process');
+    const { chmod, writeFile } = await import('node:fs/promises');
+    const real = execFileSync('sh', ['-c', 'command -v ffmpeg']).toString().trim();
+    const log = path.join(d, 'starts.log');
+    const wrapper = path.join(d, 'ffmpeg-counting');
+    await writeFile(wrapper, `#!/bin/sh\necho start >> '${log}'\nexec '${real}' "$@"\n`);
+    await chmod(wrapper, 0o755);
+    const before = process.env.FFMPEG_PATH;
+    process.env.FFMPEG_PATH = wrapper;
+    try {
+      await fn();
+    } finally {
+      if (before === undefined) delete process.env.FFMPEG_PATH;
+      else process.env.FFMPEG_PATH = before;
+    }
+    return existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n').length : 0;
+  }
+
+  it('writes the MP4 and the preview from one ffmpeg run, each as its own encoder would', async () => {
+    const d = await outDir('take');
+    const tools = await outDir('take-tools');
+    const clip = movingSquare();
+    let take!: Awaited<ReturnType<typeof encodeTake>>;
+    const starts = await countingFfmpegStarts(tools, async () => {
+      take = await encodeTake(clip, { video: { path: path.join(d, 'take.mp4') }, preview: { path: path.join(d, 'take.webp') } });
+    });
+    expect(starts).toBe(1);
+    expect(take.video).toMatchObject({ contentType: 'video/mp4', width: 256, height: 256, frames: 16, attempts: 1 });
+    expect(take.preview).toMatchObject({ contentType: 'image/webp', width: 256, height: 256, frames: 16, attempts: 1 });
+    expect(take.video.bytes).toBe((await stat(take.video.path)).size);
+    expect(take.preview.bytes).toBe((await stat(take.preview.path)).size);
+    const back = await decodeClip(take.video.path);
+    expect(back.frames).toHaveLength(16);
+    expect(pixel(back, 5, 72, 128)).toSatisfy((p: number[]) => near(p, SQUARE, 24));
+    expect((await webpChunks(take.preview.path)).filter((c) => c === 'ANMF')).toHaveLength(16);
+    expect((await readdir(d)).sort()).toEqual(['take.mp4', 'take.webp']);
+  });
+
+  it('smooths a finalize MP4 while the preview keeps the clip frame rate', async () => {
+    const d = await outDir('take-finalize');
+    const take = await encodeTake(movingSquare(), {
+      video: { path: path.join(d, 'final.mp4'), quality: 'finalize' },
+      preview: { path: path.join(d, 'final.gif'), format: 'gif' },
+    });
+    expect(take.video.frames).toBe(48);
+    expect(take.preview).toMatchObject({ contentType: 'image/gif', frames: 16 });
+    expect(Number((await ffprobe(take.preview.path)).streams[0]!.nb_read_frames)).toBe(16);
+  });
+
+  it('walks only the output that is over its budget down the ladder', async () => {
+    const d = await outDir('take-ladder');
+    const clip = movingSquare({ noise: 40 });
+    const alone = await encodePreview(clip, { path: path.join(d, 'alone.webp') });
+    const maxBytes = Math.floor(alone.bytes * 0.6);
+    const take = await encodeTake(clip, { video: { path: path.join(d, 'take.mp4') }, preview: { path: path.join(d, 'take.webp'), maxBytes } });
+    expect(take.video.attempts).toBe(1);
+    expect(take.preview.attempts).toBeGreaterThan(1);
+    expect(take.preview.bytes).toBeLessThanOrEqual(maxBytes);
+    expect((await stat(take.preview.path)).size).toBe(take.preview.bytes);
+  });
+
+  it('leaves neither file when one output cannot fit or the run is aborted', async () => {
+    const d = await outDir('take-none');
+    const clip = movingSquare({ noise: 40 });
+    const tooSmall = await encodeTake(clip, { video: { path: path.join(d, 'a.mp4'), maxBytes: 500 }, preview: { path: path.join(d, 'a.webp') } }).catch((e: unknown) => e);
+    expect(tooSmall).toMatchObject({ code: 'bad_input', message: expect.stringMatching(/^The video is still/) });
+    const aborted = await encodeTake(clip, { video: { path: path.join(d, 'b.mp4') }, preview: { path: path.join(d, 'b.webp') }, signal: AbortSignal.abort() }).catch((e: unknown) => e);
+    expect(aborted).toMatchObject({ code: 'cancelled' });
+    expect(await readdir(d)).toEqual([]);
   });
 });
 
