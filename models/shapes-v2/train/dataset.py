@@ -163,14 +163,18 @@ def render_geometry(rng, motion):
     return cx.astype(np.float32), cy.astype(np.float32), size.astype(np.float32), edge
 
 
-def render_clip(rng, shape, colour, background, motion, with_maps=False):
+def render_clip(rng, shape, colour, background, motion, with_maps=False, geometry=None):
     """Render one clip [3,F,H,W] float32 in [-1,1]. Geometry is randomised with `rng`.
 
     with_maps: also return the loss maps [3,F,H,W] bool: the object mask, the shape-deciding
     pixels (where the three shapes drawn with the same centre and size disagree: a square's
     corners, the sides a triangle leaves empty; both inside and outside this object) and the
-    edge band (pixels either side of the outline)."""
+    edge band (pixels either side of the outline).
+    geometry: a dict to receive the per-frame centre and size ("cx", "cy", "size": [F] pixels;
+    train.py supervises the denoiser's object locator with them)."""
     cx, cy, size, _ = render_geometry(rng, motion)
+    if geometry is not None:
+        geometry.update(cx=cx, cy=cy, size=size)
     mask = _masks(shape, cx, cy, size)
     fg = PALETTE[COLOURS.index(colour)] / 127.5 - 1.0
     bg = PALETTE[COLOURS.index(background)] / 127.5 - 1.0
@@ -315,9 +319,10 @@ def sample_example(rng):
     """One (clip, maps, prompt, attrs). Attributes the prompt leaves out are still random in the
     clip, so the model learns the unconditional spread for anything unspecified."""
     attrs = random_attrs(rng)
-    clip, maps = render_clip(rng, **attrs, with_maps=True)
+    geometry = {}
+    clip, maps = render_clip(rng, **attrs, with_maps=True, geometry=geometry)
     prompt, _ = sample_prompt(rng, attrs)
-    return clip, maps, prompt, attrs
+    return clip, maps, prompt, {**attrs, "geometry": geometry}
 
 
 def sample_prompts(rng, n):

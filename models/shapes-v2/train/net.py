@@ -245,9 +245,9 @@ class CoordinateField(nn.Module):
     corners at full resolution, the shape word choosing which, instead of leaving the outline
     to the 3x3 convolutions of a UNet (v1 drew every shape as a rounded blob)."""
 
-    def __init__(self, out_ch, cond_dim, hidden=32):
+    def __init__(self, out_ch, cond_dim, hidden=32, inputs=3):
         super().__init__()
-        self.inp = nn.Conv2d(3, hidden, 1)
+        self.inp = nn.Conv2d(inputs, hidden, 1)
         self.film = Linear(cond_dim, hidden * 2)
         self.mid = nn.Conv2d(hidden, hidden, 1)
         self.out = nn.Conv2d(hidden, out_ch, 1)
@@ -258,6 +258,56 @@ class CoordinateField(nn.Module):
         scale, shift = self.film(cond)[:, :, None, None].chunk(2, dim=1)
         h = F.silu(self.inp(coords) * (1 + scale) + shift)
         return self.out(F.silu(self.mid(h)))
+
+
+LOG_HALF_MIN = math.log(0.05)  # smallest half-size the locator may report (1.6 px at S = 32)
+LOCAL_CLAMP = 3.0              # object-frame coordinates are clipped to [-3, 3] object half-sizes
+
+
+class ObjectLocator(nn.Module):
+    """Where the object is in one frame, read from the trunk's S/2 x S/2 features: a spatial
+    softmax of an objectness logit gives the centre (x, y in the coordinate maps' [-1, 1] units),
+    and the same weights average a per-cell log half-size. train.py supervises both with the
+    renderer's geometry (--locate-weight).
+
+    Why: the moved coordinate frame of the step-7227 package (Denoiser.coord_motion) is computed
+    from the prompt, time and frame only, but the object's place is random per clip (decided by
+    the noise), so no prompt-only frame can sit on the object. Training shrank it instead: its
+    log scale was -5.3 for every prompt and frame, i.e. the coordinate field saw a constant and
+    drew nothing. A frame read from the pixels can be centred on the object at any place."""
+
+    def __init__(self, ch, size):
+        super().__init__()
+        self.norm = group_norm(ch)
+        self.proj = nn.Conv2d(ch, 2, 1)  # objectness logit, log half-size
+        nn.init.zeros_(self.proj.weight)
+        with torch.no_grad():
+            self.proj.bias.copy_(torch.tensor([0.0, math.log(12.0 / 32.0)]))
+        grid = (torch.arange(size, dtype=torch.float32) + 0.5) / size * 2 - 1
+        ys, xs = torch.meshgrid(grid, grid, indexing="ij")
+        self.register_buffer("grid", torch.stack([xs, ys]).reshape(1, 2, -1), persistent=False)
+
+    def forward(self, h):
+        """h [N, C, s, s] -> centre [N, 2], log half-size [N, 1] (clamped)."""
+        o = self.proj(F.silu(self.norm(h))).reshape(h.shape[0], 2, -1)
+        w = o[:, :1].softmax(-1)  # [N, 1, s*s]
+        centre = (w * self.grid).sum(-1)
+        log_half = (w * o[:, 1:]).sum(-1).clamp(min=LOG_HALF_MIN)
+        return centre, log_half
+
+
+def object_frame(coords, centre, log_half):
+    """Full-resolution features of each pixel's place relative to the located object, in object
+    half-sizes: x, y, |x|, |y|, x^2 + y^2 ([N, 5, S, S]). A square is max(|x|, |y|) < 1, a circle
+    x^2 + y^2 < 1, a triangle |x| < (y + 1) / 2: each a few units of a 1x1 MLP away."""
+    # coords [F, 2, S, S] (the fixed maps); centre, log_half per (sample, frame): broadcast
+    # over [B, F, 2, S, S], which keeps the batch dimension dynamic in the ONNX graph.
+    size = coords.shape[-1]
+    centre = centre.reshape(-1, FRAMES, 2, 1, 1)
+    scale = torch.exp(-log_half).reshape(-1, FRAMES, 1, 1, 1)
+    xy = ((coords[None] - centre) * scale).reshape(-1, 2, size, size)
+    xy = xy.clamp(-LOCAL_CLAMP, LOCAL_CLAMP)
+    return torch.cat([xy, xy.abs(), (xy * xy).sum(1, keepdim=True)], dim=1)
 
 
 class Denoiser(nn.Module):
@@ -317,6 +367,14 @@ class Denoiser(nn.Module):
         # Full-resolution head.
         self.pixel_in = nn.Conv2d(3, c0, 3, padding=1)
         self.coord_field = CoordinateField(c0, cond_dim)
+        # The object-frame field (fourth stretch): the shape drawn around the located object,
+        # chosen by the prompt through FiLM. Its output layer starts at zero, so a warm start
+        # from a package without it begins as exactly that package.
+        self.locate = ObjectLocator(c1, half)
+        self.shape_field = CoordinateField(c0, cond_dim, inputs=5)
+        nn.init.zeros_(self.shape_field.out.weight)
+        nn.init.zeros_(self.shape_field.out.bias)
+        self.last_locate = None  # (centre, log half-size) of the last forward, for train.py
         self.head_film = Linear(cond_dim, 2 * c0)
         nn.init.zeros_(self.head_film.weight)
         nn.init.zeros_(self.head_film.bias)
@@ -374,11 +432,14 @@ class Denoiser(nn.Module):
         h = self.up2(h, cond)
         h = F.interpolate(self.unpool1(h), scale_factor=2.0, mode="nearest") + h1
         h = self.up1(h, cond)
+        centre, log_half = self.locate(h)
+        self.last_locate = (centre, log_half)
         h = self.trunk_out(F.silu(self.norm_out(h)))  # [B*F, 4*c0, S/2, S/2]
         c0 = self.c0
         h = h.reshape(-1, c0, 2, 2, half, half).permute(0, 1, 4, 2, 5, 3).reshape(-1, c0, SIZE, SIZE)
         # Full-resolution head.
         h = h + self.pixel_in(x) + self.coord_field(coords, cond)
+        h = h + self.shape_field(object_frame(self.coords[:, :2], centre, log_half), cond)
         scale, shift = self.head_film(cond)[:, :, None, None].chunk(2, dim=1)
         h = F.silu(self.head1(F.silu(h)) * (1 + scale) + shift)
         # sqrt(snr) per sample from the (integer-valued) timestep, repeated for every frame.

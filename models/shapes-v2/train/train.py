@@ -235,6 +235,23 @@ def colour_axis(attrs):
     return torch.from_numpy(u.astype(np.float32))[:, :, None, None, None]
 
 
+def locate_loss(denoiser, attrs):
+    """Mean squared error of the denoiser's object locator (its last forward) against the
+    renderer's geometry: centre in the coordinate maps' [-1, 1] units and log half-size (half-size
+    in the same units is size / S). Frames whose centre is off screen (lap windows) are left
+    out: a spatial softmax cannot point outside the frame."""
+    centre, log_half = denoiser.last_locate
+    half = dataset.SIZE / 2.0
+    cx = np.stack([a["geometry"]["cx"] for a in attrs]) / half - 1.0  # [B, F]
+    cy = np.stack([a["geometry"]["cy"] for a in attrs]) / half - 1.0
+    lh = np.log(np.stack([a["geometry"]["size"] for a in attrs]) / dataset.SIZE)
+    on = ((np.abs(cx) <= 1) & (np.abs(cy) <= 1)).astype(np.float32).reshape(-1)
+    target = torch.from_numpy(np.stack([cx, cy, lh], axis=-1).reshape(-1, 3).astype(np.float32))
+    err = (torch.cat([centre, log_half], dim=1) - target).pow(2).sum(1)
+    on = torch.from_numpy(on)
+    return (err * on).sum() / on.sum().clamp(min=1.0)
+
+
 def save_checkpoint(path, model, ema, opt, step, data_rng, args):
     names = {id(p): n for n, p in model.named_parameters()}
     state = {
@@ -272,6 +289,11 @@ def resume_optimizer(model, ck):
     return resumed
 
 
+# Parts of the denoiser added in the fourth stretch (the object locator and the object-frame
+# field): a package exported before them lacks their weights.
+NEW_PARTS = ("denoiser.locate.", "denoiser.shape_field.")
+
+
 def init_from_package(model, ema, folder):
     """Checkpoints stay on the machine that trained; the exported package is in the repository.
     Its ONNX initializers carry the parameters' names (export.py folds no constants), so a new
@@ -288,7 +310,13 @@ def init_from_package(model, ema, folder):
             state[prefix + init.name] = torch.from_numpy(numpy_helper.to_array(init).copy())
     own = model.state_dict()
     found = {k: v for k, v in state.items() if k in own and own[k].shape == v.shape}
-    missing = [k for k in own if k not in found and not k.startswith("attributes.")]
+    # Parts added since the package was made start fresh (zero-initialised outputs, so the
+    # network starts as the package's).
+    fresh = ("attributes.",) + NEW_PARTS
+    missing = [k for k in own if k not in found and not k.startswith(fresh)]
+    added = sorted({k.rsplit(".", 2)[0] for k in own if k not in found and k.startswith(NEW_PARTS)})
+    if added:
+        log(f"--init-from: new parts, not in the package, start fresh: {added}")
     # The exporter drops parameters the graph never reads; a few may keep their initial values.
     if len(missing) > len(own) // 20:
         raise SystemExit(f"--init-from {folder}: the package lacks {len(missing)} parameters "
@@ -319,6 +347,9 @@ def main():
     ap.add_argument("--fringe-weight", type=float, default=4.0,
                     help="extra weight, on the outline, of the error component off the line "
                          "between the background and object colours (colour fringes)")
+    ap.add_argument("--locate-weight", type=float, default=1.0,
+                    help="weight of the object locator's loss against the rendered centre and "
+                         "size (0: off)")
     ap.add_argument("--attribute-weight", type=float, default=0.1,
                     help="weight of the attribute loss on the prompt vector (0: off)")
     ap.add_argument("--attribute-prompts", type=int, default=128,
@@ -365,6 +396,9 @@ def main():
         data_rng.bit_generator.state = ck["data_rng"]
         torch.set_rng_state(ck["torch_rng"])
         step = ck["step"]
+        if "rewarm_from" in ck["args"]:
+            # A run started with --init-from keeps its re-warm-up across a resume.
+            args.rewarm_from = ck["args"]["rewarm_from"]
         log(f"resumed from {LATEST} at step {step}")
     elif args.init_from:
         step = init_from_package(model, ema, args.init_from)
@@ -395,7 +429,7 @@ def main():
         log(f"boosted learning rate for {len(boosted)} tensors: {args.boost}")
 
     model.train()
-    smooth, attr_smooth, t_start, t_last, s_last = None, None, time.time(), time.time(), step
+    smooth, attr_smooth, locate_smooth, t_start, t_last, s_last = None, None, None, time.time(), time.time(), step
     while not stop["now"]:
         clips, maps, prompts, attrs = dataset.sample_batch(data_rng, args.batch)
         x0 = torch.from_numpy(clips)
@@ -425,6 +459,10 @@ def main():
         per_pixel = err2 * weight + args.fringe_weight * maps[:, 2:3] * off_line
         per_sample = per_pixel.sum(dim=(1, 2, 3, 4)) / (3 * weight.sum(dim=(1, 2, 3, 4)))
         loss = per_sample.mean()
+        if args.locate_weight > 0:
+            located = locate_loss(model.denoiser, attrs)
+            loss = loss + args.locate_weight * located
+            locate_smooth = running_mean(locate_smooth, located.item())
         if args.attribute_weight > 0:
             texts, labels = dataset.sample_prompts(data_rng, args.attribute_prompts)
             attribute = model.attribute_loss(torch.from_numpy(encode(texts)), torch.from_numpy(labels))
@@ -448,6 +486,8 @@ def main():
         if step % args.log_every == 0:
             now = time.time()
             attr = f" attribute ce {attr_smooth:.3f}" if attr_smooth is not None else ""
+            if locate_smooth is not None:
+                attr += f" locate {locate_smooth:.4f}"
             log(f"step {step} loss {smooth:.4f} (weighted v-mse, smoothed){attr} lr {lr_at(step, args):.2e} "
                 f"{(step - s_last) / (now - t_last):.3f} steps/s elapsed {(now - t_start) / 60:.1f} min "
                 f"threads {torch.get_num_threads()} load {os.getloadavg()[0]:.1f}")
