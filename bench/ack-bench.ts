@@ -66,6 +66,7 @@ class InstantAdapter implements ChatAdapter {
     return { thread, messageId: `m${++this.next}` };
   }
   async edit(_ref: MessageRef, _message: OutgoingMessage): Promise<void> {}
+  async replace(_ref: MessageRef, _message: Omit<OutgoingMessage, 'attachments'>): Promise<void> {}
 }
 
 export async function measureCommandAck(options: AckBenchOptions): Promise<AckBenchResult> {

@@ -54,7 +54,7 @@ export function createBenchCore(options: { redisUrl: string; adapters: readonly 
     store,
     queue,
     adapters: options.adapters,
-    artifacts: { localPath: async (ref) => `/dev/null/${ref.key}`, publicUrl: (ref) => `bench://${ref.key}` },
+    artifacts: { publicUrl: (ref) => `bench://${ref.key}` },
     log: quiet,
   });
   const admission = createAdmission({ store, queue, delivery, log: quiet });

@@ -1,4 +1,5 @@
-import { readFile, rename } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { credentialsPageUrl } from '../bots/local/credentials.ts';
 import { Redis } from 'ioredis';
@@ -13,6 +14,7 @@ import type { Session } from '../src/core/session.ts';
 import type { Config } from '../src/config.ts';
 import { frameCheckName } from '../models/frame-check/frame-check-setting.ts';
 import { reencodeToFit } from '../src/media/index.ts';
+import { createBotMetrics } from '../src/metrics/bot-metrics.ts';
 import { BullmqJobQueue } from '../src/queue/bullmq-job-queue.ts';
 import { redisOptionsFromUrl } from '../src/queue/redis-options.ts';
 import { loadPolicyConfig } from '../src/safety/policy-config.ts';
@@ -20,10 +22,12 @@ import { createPromptPolicy } from '../src/safety/prompt-policy.ts';
 import { RedisTokenBucket } from '../src/safety/redis-token-bucket.ts';
 import { RedisDailyQuota } from '../src/safety/redis-daily-quota.ts';
 import { renderQuota } from '../src/safety/render-quota.ts';
-import { FsArtifactStore } from '../src/storage/fs-artifact-store.ts';
+import { artifactStoreFromConfig } from '../src/storage/artifact-store-from-config.ts';
 import { RedisSessionStore } from '../src/storage/redis-session-store.ts';
 import { RedisChannelTerms } from '../src/storage/redis-channel-terms.ts';
+import { RedisPersonBlocks } from '../src/storage/redis-person-blocks.ts';
 import { RedisAuditLog } from '../src/storage/redis-audit-log.ts';
+import { processLogger, type AppLogger } from '../src/logging/logger.ts';
 
 /**
  * The bot side of dailies in one process: session store, job queue, delivery, the core, and the
@@ -41,7 +45,10 @@ export interface BotOptions {
   config: Config;
   /** Serve the local web chat (default true). */
   local?: boolean;
-  log?: (line: string) => void;
+  /** Where the runtime and everything it starts log (default: the process logger). */
+  logger?: AppLogger;
+  /** Metrics of a worker in this same process (`dailies start`), served with the bot's on /metrics. */
+  workerMetrics?: { text(): Promise<string> };
 }
 
 /** What the web page shows beside a thread: the lineage, jobs and vote tallies (no user ids). */
@@ -64,7 +71,7 @@ function sessionSummary(s: Session) {
 
 export async function startBot(options: BotOptions): Promise<BotRuntime> {
   const { config } = options;
-  const log = options.log ?? ((line: string) => console.log(line));
+  const logger = options.logger ?? processLogger();
   const prefix = config.DAILIES_PREFIX;
 
   // 1. Shared state: Redis-backed sessions and queue, files in the artifact store.
@@ -72,16 +79,22 @@ export async function startBot(options: BotOptions): Promise<BotRuntime> {
   //    is answered "try again in a minute" instead of hanging until Redis returns; admission's and
   //    reconciliation's sweeps redo whatever an outage interrupted.
   const redis = new Redis(config.REDIS_URL, { enableAutoPipelining: true, maxRetriesPerRequest: 1, commandTimeout: 2_000 });
-  redis.on('error', (e) => log(`redis: ${e.message}`));
+  redis.on('error', (e) => logger.warn('redis: connection error', e));
   const store = new RedisSessionStore({ redis, prefix: `${prefix}:s:`, postLeaseMs: config.DAILIES_POST_LEASE_MS });
   const queue = new BullmqJobQueue({ redis: redisOptionsFromUrl(config.REDIS_URL), prefix, perPersonCap: config.DAILIES_MAX_OUTSTANDING, queueName: config.DAILIES_QUEUE });
-  const artifacts = new FsArtifactStore({ root: resolve(config.ARTIFACTS_DIR) });
+  // The folder or the bucket the workers write to; adapters read attachments from it by key.
+  const artifacts = await artifactStoreFromConfig(config);
   // Who asked for what and what was refused or withheld, read back by `dailies audit`.
   const audit = new RedisAuditLog({ redis, prefix, retentionMs: config.DAILIES_AUDIT_RETENTION_DAYS * 24 * 3_600_000 });
+
+  // Operators' numbers (GET /metrics on the web chat's port): the core counts, the pool is read at scrape time.
+  const metrics = createBotMetrics({ queueText: (labels) => queue.prometheusText(labels), liveSlots: () => queue.stats.liveSlots(), modelName: () => queue.stats.modelName() });
 
   // 2. Delivery posts job events into threads; files over a platform's cap are re-encoded.
   const adapters: ChatAdapter[] = [];
   const delivery = createDelivery({
+    log: logger,
+    metrics: metrics.core,
     store,
     queue,
     adapters: (platform) => adapters.find((a) => a.platform === platform),
@@ -91,27 +104,37 @@ export async function startBot(options: BotOptions): Promise<BotRuntime> {
     sweepIntervalMs: config.DAILIES_SWEEP_INTERVAL_MS,
     // Discord and Slack link a signed final's credentials page on the web chat, when it is reachable.
     credentialsUrl: (platform, ref) => (platform !== 'local' && config.DAILIES_PUBLIC_URL ? `${config.DAILIES_PUBLIC_URL.replace(/\/+$/, '')}${credentialsPageUrl(ref.key)}` : null),
-    fitToSize: async (path, maxBytes) => {
-      const out = path.replace(/(\.[a-z0-9]+)?$/i, `.fit${maxBytes}.mp4`);
-      const result = await reencodeToFit(path, maxBytes, `${out}.tmp`);
-      await rename(result.path, out);
-      return out;
+    // The smaller copy is stored beside the original (ffmpeg needs a local file, so the original
+    // comes through this process's cache) and reused by the next post of the same take.
+    fitToSize: async (ref, maxBytes) => {
+      const key = ref.key.replace(/(\.[a-z0-9]+)?$/i, `.fit${maxBytes}.mp4`);
+      const fitted = await artifacts.stat(key);
+      if (fitted) return fitted;
+      const dir = await mkdtemp(join(tmpdir(), 'dailies-fit-'));
+      try {
+        const result = await reencodeToFit(await artifacts.localPath(ref), maxBytes, join(dir, 'fit.mp4'));
+        return await artifacts.putFile(key, result.path, 'video/mp4');
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
     },
   });
 
   // Slack's private file URLs need the bot token, so the adapter exists before the image intake
   // (its constructor touches no network).
-  const slack = config.slack ? new (await import('../bots/slack/slack-adapter.ts')).SlackAdapter({ env: config.platformEnv }) : undefined;
+  const slack = config.slack ? new (await import('../bots/slack/slack-adapter.ts')).SlackAdapter({ env: config.platformEnv, artifacts, logger: logger.child({ platform: 'slack' }), logLevel: config.LOG_LEVEL }) : undefined;
 
   // 3. Admission hands recorded jobs to the queue after each answer, and sweeps up jobs a bot
   //    recorded but died before queueing.
-  const admission = createAdmission({ store, queue, delivery, graceMs: config.DAILIES_ADMISSION_GRACE_MS, sweepEveryMs: config.DAILIES_SWEEP_INTERVAL_MS });
+  const admission = createAdmission({ log: logger, store, queue, delivery, graceMs: config.DAILIES_ADMISSION_GRACE_MS, sweepEveryMs: config.DAILIES_SWEEP_INTERVAL_MS });
   //    Reconciliation finishes the delivery of jobs whose end no bot showed (it happened while
   //    every bot was down, or a bot died while posting it).
-  const reconciliation = createReconciliation({ store, queue, delivery, everyMs: config.DAILIES_SWEEP_INTERVAL_MS });
+  const reconciliation = createReconciliation({ log: logger, store, queue, delivery, everyMs: config.DAILIES_SWEEP_INTERVAL_MS });
 
   // 4. The core: commands, replies and buttons -> sessions and jobs.
   const core = createCore({
+    log: logger,
+    metrics: metrics.core,
     commands,
     store,
     queue,
@@ -121,12 +144,15 @@ export async function startBot(options: BotOptions): Promise<BotRuntime> {
     policy: createPromptPolicy(loadPolicyConfig(config)),
     rateLimiter: new RedisTokenBucket(redis, { prefix: `${prefix}:` }),
     channelTerms: new RedisChannelTerms(redis, `${prefix}:`),
+    blocks: new RedisPersonBlocks(redis, `${prefix}:`),
     // Budgets count work at the defaults of the model the pool runs (published by its workers).
     quota:
       config.DAILIES_QUOTA_PERSON || config.DAILIES_QUOTA_CHANNEL
         ? renderQuota(new RedisDailyQuota(redis, { person: config.DAILIES_QUOTA_PERSON || null, channel: config.DAILIES_QUOTA_CHANNEL || null }, `${prefix}:`), () => queue.modelScale())
         : null,
     audit,
+    // A moderator's removal deletes a take's files from here.
+    artifacts,
     images: createImageIntake({ artifacts, headers: (p) => (p === 'slack' ? slack?.attachmentHeaders() : undefined) }),
     config: { voteWindowMs: config.DAILIES_VOTE_WINDOW_MS, maxSeconds: config.DAILIES_MAX_SECONDS, extendOverlap: config.DAILIES_OVERLAP, creditNames: config.DAILIES_CREDIT_NAMES === 'on' },
   });
@@ -140,12 +166,20 @@ export async function startBot(options: BotOptions): Promise<BotRuntime> {
   if (options.local !== false) {
     const { startLocalChat } = await import('../bots/local/server.ts');
     const chat = await startLocalChat({
+      logger: logger.child({ platform: 'local' }),
       port: config.PORT,
       hostname: config.HOST,
       redis,
-      artifactsDir: resolve(config.ARTIFACTS_DIR),
+      artifacts,
       prefix: `${prefix}:local:`,
+      moderators: config.DAILIES_LOCAL_MODERATORS,
+      metrics: {
+        contentType: metrics.contentType,
+        text: async () => (await Promise.all([metrics.text(), options.workerMetrics?.text() ?? ''])).join(''),
+      },
       ...(trustAnchorsPem !== undefined ? { trustAnchorsPem } : {}),
+      // The queue dashboard, only with a token: without one there is no route, and bull-board is never loaded.
+      ...(config.DAILIES_ADMIN_TOKEN ? { adminQueues: { token: config.DAILIES_ADMIN_TOKEN, write: config.DAILIES_ADMIN_WRITE === 'on', queues: () => [queue.dashboardQueue()] } } : {}),
       hooks: {
         describeSession: async (thread: ThreadRef) => {
           const session = await store.getByThread(thread);
@@ -158,18 +192,18 @@ export async function startBot(options: BotOptions): Promise<BotRuntime> {
     adapters.push(chat.adapter);
     closers.push(() => chat.close());
     localUrl = chat.url;
-    log(`web chat: ${chat.url}`);
+    logger.info(`web chat: ${chat.url}`);
   }
   if (config.discord) {
     const { DiscordAdapter } = await import('../bots/discord/discord-adapter.ts');
-    const discord = new DiscordAdapter({ env: config.platformEnv, logger: { warn: (...a: unknown[]) => log(`discord: ${a.join(' ')}`), error: (...a: unknown[]) => log(`discord: ${a.join(' ')}`), info: (...a: unknown[]) => log(`discord: ${a.join(' ')}`) } });
+    const discord = new DiscordAdapter({ env: config.platformEnv, artifacts, logger: logger.child({ platform: 'discord' }) });
     try {
       await discord.start(core);
       adapters.push(discord);
       closers.push(() => discord.stop());
-      log('discord: connected');
+      logger.info('discord: connected');
     } catch (e) {
-      log(`discord: not started: ${(e as Error).message}`);
+      logger.error(`discord: not started: ${(e as Error).message}`);
     }
   }
   if (slack) {
@@ -177,9 +211,9 @@ export async function startBot(options: BotOptions): Promise<BotRuntime> {
       await slack.start(core);
       adapters.push(slack);
       closers.push(() => slack.stop());
-      log('slack: connected');
+      logger.info('slack: connected');
     } catch (e) {
-      log(`slack: not started: ${(e as Error).message}`);
+      logger.error(`slack: not started: ${(e as Error).message}`);
     }
   }
 
@@ -193,7 +227,7 @@ export async function startBot(options: BotOptions): Promise<BotRuntime> {
     localUrl,
     adapters,
     close: async () => {
-      for (const close of closers.reverse()) await close().catch((e: unknown) => log(`shutdown: ${(e as Error).message}`));
+      for (const close of closers.reverse()) await close().catch((e: unknown) => logger.warn('shutdown: closing an adapter failed', e));
       await reconciliation.stop();
       await admission.stop();
       await delivery.stop();

@@ -10,10 +10,12 @@ import { createFinalSigner } from '../workers/final-signer.ts';
 import { loadSigningIdentity } from '../src/provenance/index.ts';
 import { DEFAULT_REDIS_URL, loadConfig } from '../src/config.ts';
 import { redisOptionsFromUrl } from '../src/queue/redis-options.ts';
-import { FsArtifactStore } from '../src/storage/fs-artifact-store.ts';
+import { artifactStoreFromConfig } from '../src/storage/artifact-store-from-config.ts';
 import { startBot } from './bot-runtime.ts';
 import { parseCliArgs } from '../src/util/cli-args.ts';
 import { ensureRedis } from './redis-connection.ts';
+import { processLogger } from '../src/logging/logger.ts';
+import { createWorkerMetrics } from '../src/metrics/worker-metrics.ts';
 
 /**
  * `dailies start` (npm start): everything on one machine — Redis if none is running, the web chat
@@ -40,7 +42,8 @@ async function serve(argv: string[], withWorker: boolean): Promise<number> {
     return 0;
   }
   const config = loadConfig();
-  const log = (line: string) => console.log(`[dailies] ${line}`);
+  const logger = processLogger();
+  const log = (line: string) => logger.info(line);
 
   // 1. Redis: the configured one, or our own child redis-server (start only; bots in production are pointed at a real one).
   const redisHandle = withWorker ? await ensureRedis(config.REDIS_URL, resolve('.dailies/redis'), log) : { stop: async () => {} };
@@ -48,11 +51,15 @@ async function serve(argv: string[], withWorker: boolean): Promise<number> {
   // 2. The bot side: core, delivery, chat adapters. The signing folder exists first, so the web
   //    chat can show this installation's finals as trusted (its CA is their anchor).
   if (withWorker && !values['no-worker']) await loadSigningIdentity(resolve(config.DAILIES_SIGNING_DIR));
-  const bot = await startBot({ config, log });
+  //    The worker's render times are served on the web chat's /metrics with the bot's.
+  const runsWorker = withWorker && !values['no-worker'];
+  let modelName = 'unknown';
+  let worker: RenderWorker | undefined;
+  const workerMetrics = runsWorker ? createWorkerMetrics({ model: () => modelName, slots: 1, activeJobs: () => worker?.activeJobs ?? 0 }, { processMetrics: false }) : undefined;
+  const bot = await startBot({ config, logger, ...(workerMetrics && { workerMetrics }) });
 
   // 3. One worker on this machine, rendering in a thread so the web chat stays responsive.
-  let worker: RenderWorker | undefined;
-  if (withWorker && !values['no-worker']) {
+  if (runsWorker) {
     const modelDir = resolve(config.MODEL_DIR ?? builtinModelDir());
     const threads = Math.max(1, os.availableParallelism());
     worker = new RenderWorker({
@@ -65,12 +72,14 @@ async function serve(argv: string[], withWorker: boolean): Promise<number> {
       concurrency: 1,
       createModel: () => ThreadedVideoModel.start(engineSpec({ modelDir, provider: 'cpu', deviceId: undefined, concurrency: 1, threads })),
       media: ffmpegRenderMedia(),
-      store: new FsArtifactStore({ root: resolve(config.ARTIFACTS_DIR) }),
+      store: await artifactStoreFromConfig(config),
       frameCheck: frameCheckLoader(config.DAILIES_FRAME_CHECK, log),
       signer: (model) => createFinalSigner({ dir: resolve(config.DAILIES_SIGNING_DIR), modelDir, modelName: model.name }),
+      ...(workerMetrics && { onRendered: (outcome: 'completed' | 'failed', ms: number) => workerMetrics.rendered(outcome, ms / 1000) }),
     });
     try {
       const model = await worker.start();
+      modelName = model.name;
       log(`worker ready: model "${model.name}"`);
     } catch (error) {
       await worker.close(0);

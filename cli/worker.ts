@@ -4,7 +4,7 @@ import { builtinModelDir } from '../models/engine/load-model.ts';
 import { DEFAULT_REDIS_URL, loadConfigWithRedisFlag, type Config } from '../src/config.ts';
 import { DailiesError } from '../src/errors.ts';
 import { redisOptionsFromUrl } from '../src/queue/redis-options.ts';
-import { FsArtifactStore } from '../src/storage/fs-artifact-store.ts';
+import { artifactStoreFromConfig } from '../src/storage/artifact-store-from-config.ts';
 import { parseCliArgs, wholeNumber } from '../src/util/cli-args.ts';
 import type { EngineSpec } from '../workers/engine-protocol.ts';
 import { ffmpegRenderMedia } from '../workers/render-media.ts';
@@ -12,6 +12,9 @@ import { ThreadedVideoModel } from '../workers/threaded-video-model.ts';
 import { RenderWorker } from '../workers/worker.ts';
 import { frameCheckLoader } from '../workers/frame-check-loader.ts';
 import { createFinalSigner } from '../workers/final-signer.ts';
+import { processLogger } from '../src/logging/logger.ts';
+import { createWorkerMetrics } from '../src/metrics/worker-metrics.ts';
+import { startMetricsServer } from '../src/metrics/metrics-server.ts';
 
 const USAGE = `Usage: dailies worker [options]
 
@@ -28,9 +31,13 @@ Options:
   --queue NAME       Queue name (default $DAILIES_QUEUE or renders)
   --grace SECONDS    On SIGTERM, time running renders get to finish before they are
                      handed back to the queue (default 30)
+  --metrics-port N   Serve GET /metrics (Prometheus) and GET /health on this port
+                     (default $DAILIES_WORKER_METRICS_PORT; off when unset)
+  --metrics-host H   Address for that port (default 127.0.0.1; 0.0.0.0 in a container)
   -h, --help         Show this help
 
-Artifacts are written under $ARTIFACTS_DIR (default ./.artifacts).`;
+Artifacts are written to the bucket of $ARTIFACTS_URL (s3://bucket/prefix) when set, else under
+$ARTIFACTS_DIR (default ./.artifacts).`;
 
 export interface WorkerArgs {
   deviceId: number | undefined;
@@ -41,6 +48,8 @@ export interface WorkerArgs {
   redisUrl: string;
   queueName: string;
   graceMs: number;
+  /** Where GET /metrics and GET /health are served; absent: not served. */
+  metrics?: { port: number; host: string };
   /** The environment's settings (src/config.ts), with --redis as REDIS_URL. */
   config: Config;
 }
@@ -61,6 +70,8 @@ export function parseWorkerArgs(argv: string[], env?: NodeJS.ProcessEnv): Worker
       redis: { type: 'string' },
       queue: { type: 'string' },
       grace: { type: 'string' },
+      'metrics-port': { type: 'string' },
+      'metrics-host': { type: 'string' },
     },
     { command: 'dailies worker' },
   );
@@ -74,6 +85,9 @@ export function parseWorkerArgs(argv: string[], env?: NodeJS.ProcessEnv): Worker
     throw new DailiesError('bad_input', '--device picks a GPU, so it needs --provider cuda (or no --provider).');
   }
   const config = loadConfigWithRedisFlag(values.redis, env);
+  const metricsPort = values['metrics-port'] !== undefined ? wholeNumber('--metrics-port', values['metrics-port'], undefined, 1) : config.DAILIES_WORKER_METRICS_PORT;
+  if (metricsPort !== undefined && metricsPort > 65_535) throw new DailiesError('bad_input', `--metrics-port must be a port from 1 to 65535, not ${metricsPort}.`);
+  if (values['metrics-host'] !== undefined && metricsPort === undefined) throw new DailiesError('bad_input', '--metrics-host needs --metrics-port: say which port to serve metrics on.');
   return {
     deviceId,
     concurrency: wholeNumber('--concurrency', values.concurrency, 1, 1),
@@ -83,6 +97,7 @@ export function parseWorkerArgs(argv: string[], env?: NodeJS.ProcessEnv): Worker
     redisUrl: config.REDIS_URL,
     queueName: values.queue ?? config.DAILIES_QUEUE,
     graceMs: wholeNumber('--grace', values.grace, 30, 0) * 1000,
+    ...(metricsPort !== undefined && { metrics: { port: metricsPort, host: values['metrics-host'] ?? '127.0.0.1' } }),
     config,
   };
 }
@@ -111,7 +126,9 @@ export async function run(argv: string[]): Promise<number> {
   }
   const spec = engineSpec(args);
   const { config } = args;
-  const worker = new RenderWorker({
+  let modelName = 'unknown';
+  const metrics = args.metrics ? createWorkerMetrics({ model: () => modelName, slots: args.concurrency, activeJobs: () => worker.activeJobs }) : null;
+  const worker: RenderWorker = new RenderWorker({
     redis: redisOptionsFromUrl(args.redisUrl),
     queueName: args.queueName,
     // the bot side reads the same variable, so both ends meet on the same keys
@@ -123,11 +140,24 @@ export async function run(argv: string[]): Promise<number> {
     concurrency: args.concurrency,
     createModel: () => ThreadedVideoModel.start(spec),
     media: ffmpegRenderMedia(),
-    store: new FsArtifactStore({ root: path.resolve(config.ARTIFACTS_DIR) }),
-    frameCheck: frameCheckLoader(config.DAILIES_FRAME_CHECK, (line) => console.log(line)),
+    store: await artifactStoreFromConfig(config),
+    frameCheck: frameCheckLoader(config.DAILIES_FRAME_CHECK, (line) => processLogger().info(line)),
     signer: (model) => createFinalSigner({ dir: path.resolve(config.DAILIES_SIGNING_DIR), modelDir: args.modelDir, modelName: model.name }),
+    ...(metrics && { onRendered: (outcome: 'completed' | 'failed', ms: number) => metrics.rendered(outcome, ms / 1000) }),
   });
-  return runUntilSignalled(worker, args.graceMs);
+  const serveMetrics =
+    metrics && args.metrics
+      ? async (model: string) => {
+          modelName = model;
+          const server = await startMetricsServer(
+            { text: () => metrics.text(), contentType: metrics.contentType, health: () => ({ ok: !worker.closing, worker: worker.id, model, slots: args.concurrency, activeJobs: worker.activeJobs }) },
+            args.metrics!,
+          );
+          processLogger().info(`worker ${worker.id}: metrics at ${server.url}/metrics`);
+          return server;
+        }
+      : undefined;
+  return runUntilSignalled(worker, args.graceMs, serveMetrics);
 }
 
 /**
@@ -135,29 +165,37 @@ export async function run(argv: string[]): Promise<number> {
  * overruns the grace period by a minute (an engine ignoring its abort), exits at once: the jobs'
  * locks then lapse and other workers pick them up through BullMQ's stalled-job check.
  */
-export async function runUntilSignalled(worker: RenderWorker, graceMs: number): Promise<number> {
+export async function runUntilSignalled(
+  worker: RenderWorker,
+  graceMs: number,
+  serveMetrics?: (model: string) => Promise<{ close(): Promise<void> }>,
+): Promise<number> {
   let model;
+  let metricsServer: { close(): Promise<void> } | undefined;
   try {
     model = await worker.start();
+    metricsServer = await serveMetrics?.(model.name);
   } catch (error) {
     // Release Redis connections and threads, or the process would linger after the error.
     await worker.close(0);
     throw error;
   }
-  console.log(`worker ${worker.id} ready: model "${model.name}", queue "${worker.keys.queueName}"`);
+  const log = processLogger().child({ worker: worker.id });
+  log.info(`worker ${worker.id} ready: model "${model.name}", queue "${worker.keys.queueName}"`);
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     process.once('SIGTERM', () => resolve('SIGTERM'));
     process.once('SIGINT', () => resolve('SIGINT'));
   });
-  console.log(`worker ${worker.id}: ${signal}, finishing (up to ${graceMs / 1000} s)`);
+  log.info(`worker ${worker.id}: ${signal}, finishing (up to ${graceMs / 1000} s)`);
   const force = () => {
-    console.error(`worker ${worker.id}: forced exit`);
+    log.error(`worker ${worker.id}: forced exit`);
     process.exit(1);
   };
   process.once('SIGTERM', force);
   process.once('SIGINT', force);
   setTimeout(force, graceMs + 60_000).unref();
   await worker.close(graceMs);
-  console.log(`worker ${worker.id}: stopped`);
+  await metricsServer?.close();
+  log.info(`worker ${worker.id}: stopped`);
   return 0;
 }

@@ -14,6 +14,9 @@ import { videoCommand } from './video.ts';
 import { whyCommand } from './why.ts';
 import { quotaCommand } from './quota.ts';
 import { policyCommand } from './policy.ts';
+import { removeCommand } from './remove.ts';
+import { blockCommand } from './block.ts';
+import { unblockCommand } from './unblock.ts';
 
 /** Every chat command, in the order help lists them; adapters register these names with their platform. */
 export const commands: readonly CommandDefinition[] = [
@@ -30,6 +33,9 @@ export const commands: readonly CommandDefinition[] = [
   historyCommand,
   quotaCommand,
   policyCommand,
+  removeCommand,
+  blockCommand,
+  unblockCommand,
   whyCommand,
   helpCommand,
 ];

@@ -16,6 +16,13 @@ const redisUrl = z.string().superRefine((url, ctx) => {
   if (problem) ctx.addIssue({ code: 'custom', message: `must look like ${REDIS_URL_FORM}, but ${problem}` });
 });
 
+/** s3://bucket[/prefix/parts]: the bucket as S3 names them, the prefix in artifact-key segments. */
+const ARTIFACTS_URL_FORM = /^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](?:\/(?:[A-Za-z0-9_-][A-Za-z0-9._-]*\/?)*)?$/;
+
+/** Log levels, most detailed first; `silent` logs nothing. */
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
 /** The one Redis address every process and bench falls back to. */
 export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
 
@@ -24,6 +31,20 @@ const Env = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   HOST: z.string().default('127.0.0.1'),
   ARTIFACTS_DIR: z.string().min(1).default('.artifacts'),
+  /**
+   * `s3://bucket[/prefix]`: artifacts live in an S3-compatible bucket (S3, MinIO, R2) instead of
+   * ARTIFACTS_DIR, so the bot and workers need no shared disk. Credentials come the AWS SDK's way
+   * (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN, AWS_PROFILE, an instance role).
+   */
+  ARTIFACTS_URL: z.preprocess(
+    (v) => (v === '' ? undefined : v),
+    z.string().regex(ARTIFACTS_URL_FORM, 'must look like s3://bucket or s3://bucket/prefix (a bucket name of 3-63 lower-case letters, digits, dots and dashes)').optional(),
+  ),
+  /** The S3 API's address for MinIO, R2 and other S3-compatible stores (http://minio:9000); unset: AWS S3. */
+  S3_ENDPOINT: z.preprocess((v) => (v === '' ? undefined : v), z.url({ protocol: /^https?$/, error: 'must be an http(s) URL such as http://minio:9000' }).optional()),
+  S3_REGION: z.preprocess((v) => (v === '' ? undefined : v), z.string().min(1).default('us-east-1')),
+  /** `true` for MinIO and most self-hosted stores (bucket in the path, not the host name). */
+  S3_FORCE_PATH_STYLE: z.preprocess((v) => (v === '' ? undefined : v), z.enum(['true', 'false', '1', '0'], 'must be true or false').default('false')).transform((v) => v === 'true' || v === '1'),
   /** Model package the default worker loads; defaults to the built-in model. */
   MODEL_DIR: z.string().optional(),
   /** Redis key prefix, so several installations can share one Redis. */
@@ -32,7 +53,12 @@ const Env = z.object({
   DAILIES_QUEUE: z.string().min(1).default(DEFAULT_QUEUE_NAME),
   /** Waiting + running renders one person may have at once. */
   DAILIES_MAX_OUTSTANDING: z.coerce.number().int().min(1).max(100).default(3),
-  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  /** Worker: serve GET /metrics and GET /health on this port (`dailies worker --metrics-port`); unset: not served. */
+  DAILIES_WORKER_METRICS_PORT: z.preprocess((v) => (v === '' ? undefined : v), z.coerce.number({ error: 'must be a port from 1 to 65535' }).int('must be a port from 1 to 65535').min(1, 'must be a port from 1 to 65535').max(65535, 'must be a port from 1 to 65535').optional()),
+  /** Every process's and thread's log level (src/logging); `debug` also shows onnxruntime's own log. */
+  LOG_LEVEL: z.enum(LOG_LEVELS, `must be one of ${LOG_LEVELS.join(', ')}`).default('info'),
+  /** `json` (one object a line) or `pretty` (for a person at a terminal); unset: pretty only when stderr is a terminal. */
+  LOG_FORMAT: z.enum(['json', 'pretty'], 'must be json or pretty').optional(),
   /** Bot: how often admission's sweep, delivery's reconciliation and vote-round sweep run. */
   DAILIES_SWEEP_INTERVAL_MS: z.coerce.number().int().min(100).max(3_600_000).default(15_000),
   /** Bot: how old a recorded job must be before a sweep takes it as abandoned by a dead bot and queues it. */
@@ -76,6 +102,29 @@ const Env = z.object({
    */
   DAILIES_QUOTA_PERSON: z.coerce.number().int().min(0).max(1e12).default(0),
   DAILIES_QUOTA_CHANNEL: z.coerce.number().int().min(0).max(1e12).default(0),
+  /**
+   * Bot: display names that moderate in the web chat, comma-separated (it has no accounts, so
+   * anyone who picks such a name moderates: keep it on a trusted network). Unset: nobody.
+   */
+  DAILIES_LOCAL_MODERATORS: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      const names = (v ?? '').split(',').map((n) => n.trim()).filter((n) => n !== '');
+      const long = names.find((n) => n.length > 40);
+      if (long) ctx.addIssue({ code: 'custom', message: `names "${long.slice(0, 20)}…", longer than the 40 characters a web chat name may have` });
+      return names;
+    }),
+  /**
+   * Bot: the password of the queue dashboard at /admin/queues on the web chat's port (HTTP Basic
+   * with any user name, or `Authorization: Bearer`). Unset: the dashboard is off (404).
+   */
+  DAILIES_ADMIN_TOKEN: z.preprocess(
+    (v) => (v === '' ? undefined : v),
+    z.string().min(16, 'must be at least 16 characters (for example the output of `openssl rand -hex 24`)').optional(),
+  ),
+  /** Bot: `on` lets the queue dashboard change the queue (remove, retry, clean jobs); `off` shows it only. */
+  DAILIES_ADMIN_WRITE: z.enum(['on', 'off'], 'must be on or off').default('off'),
   /** Bot: blocked prompt terms, comma- or newline-separated (src/safety/policy-config.ts). */
   DAILIES_BLOCKED_TERMS: z.string().optional(),
   /** Bot: a file of blocked prompt terms, one a line. */
@@ -85,6 +134,9 @@ const Env = z.object({
   /** Bot: the Slack adapter starts when this is set (its own settings: bots/slack/config.ts). */
   SLACK_BOT_TOKEN: z.string().optional(),
 });
+
+/** Every setting this module reads (deployment files are checked against it). */
+export const SETTING_NAMES: readonly string[] = Object.keys(Env.shape);
 
 /** DISCORD_* and SLACK_*, handed to the adapters, which validate them when they start. */
 const PlatformEnv = z.record(z.string().regex(/^(DISCORD|SLACK)_/), z.string().optional());
@@ -127,4 +179,29 @@ export function loadConfigWithRedisFlag(redisFlag: string | undefined, env?: Nod
     if (bad) throw new DailiesError('bad_input', bad);
   }
   return loadConfig(env, { REDIS_URL: redisFlag });
+}
+
+/** Variables that hold credentials: their values never appear in a log line (src/logging). */
+const SECRET_VARIABLES = ['DISCORD_TOKEN', 'SLACK_BOT_TOKEN', 'SLACK_APP_TOKEN', 'SLACK_SIGNING_SECRET', 'DAILIES_ADMIN_TOKEN', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN'];
+
+export interface LogSettings {
+  level: LogLevel;
+  format: 'json' | 'pretty' | undefined;
+  /** The values of the credential variables that are set, to be blanked out of every line. */
+  secrets: string[];
+}
+
+/**
+ * What a logger needs, read apart from `loadConfig` so that every process and worker thread logs
+ * the same way before (or without) loading the rest. A bad value falls back to the default here;
+ * `loadConfig` is what reports it, in its one sentence.
+ */
+export function logSettings(env: NodeJS.ProcessEnv = process.env): LogSettings {
+  const level = Env.shape.LOG_LEVEL.safeParse(env.LOG_LEVEL);
+  const format = Env.shape.LOG_FORMAT.safeParse(env.LOG_FORMAT);
+  return {
+    level: level.success ? level.data : 'info',
+    format: format.success ? format.data : undefined,
+    secrets: SECRET_VARIABLES.map((name) => env[name]).filter((v): v is string => typeof v === 'string' && v.length > 0),
+  };
 }

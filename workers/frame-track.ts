@@ -1,4 +1,3 @@
-import { open } from 'node:fs/promises';
 import type { ArtifactRef, ArtifactStore } from '../src/core/ports/artifact-store.ts';
 import type { Clip } from '../src/core/ports/video-model.ts';
 import type { FrameSource } from '../src/media/index.ts';
@@ -33,7 +32,7 @@ export class FrameTrack {
   readonly frameBytes: number;
 
   constructor(
-    private readonly store: Pick<ArtifactStore, 'localPath'>,
+    private readonly store: Pick<ArtifactStore, 'open'>,
     readonly format: FrameFormat,
     readonly pieces: readonly TrackPiece[],
   ) {
@@ -41,7 +40,7 @@ export class FrameTrack {
     this.length = pieces.reduce((n, p) => n + p.frames, 0);
   }
 
-  static empty(store: Pick<ArtifactStore, 'localPath'>, format: FrameFormat): FrameTrack {
+  static empty(store: Pick<ArtifactStore, 'open'>, format: FrameFormat): FrameTrack {
     return new FrameTrack(store, format, []);
   }
 
@@ -97,19 +96,22 @@ export class FrameTrack {
   }
 
   private async readPiece(piece: TrackPiece, from: number, count: number): Promise<Uint8Array[]> {
-    const file = await open(await this.store.localPath(piece.ref), 'r');
-    try {
-      const buffer = Buffer.alloc(count * this.frameBytes);
-      const { bytesRead } = await file.read(buffer, 0, buffer.length, from * this.frameBytes);
-      if (bytesRead !== buffer.length) {
-        throw new DailiesError('internal', `"${piece.ref.key}" holds fewer frames than its track says; it was cut short.`, { retryable: true });
-      }
-      const frames: Uint8Array[] = [];
-      for (let i = 0; i < count; i++) frames.push(new Uint8Array(buffer.buffer, buffer.byteOffset + i * this.frameBytes, this.frameBytes));
-      return frames;
-    } finally {
-      await file.close();
+    // A ranged read of just these frames, straight from the store (a file, or an S3 GET): a
+    // worker streaming a stored chain needs no local copy of its segments.
+    const buffer = Buffer.alloc(count * this.frameBytes);
+    let filled = 0;
+    const start = from * this.frameBytes;
+    for await (const chunk of await this.store.open(piece.ref.key, { range: { start, end: start + buffer.length - 1 } })) {
+      if (filled + chunk.byteLength > buffer.length) break;
+      buffer.set(chunk, filled);
+      filled += chunk.byteLength;
     }
+    if (filled !== buffer.length) {
+      throw new DailiesError('internal', `"${piece.ref.key}" holds fewer frames than its track says; it was cut short.`, { retryable: true });
+    }
+    const frames: Uint8Array[] = [];
+    for (let i = 0; i < count; i++) frames.push(new Uint8Array(buffer.buffer, buffer.byteOffset + i * this.frameBytes, this.frameBytes));
+    return frames;
   }
 }
 

@@ -41,6 +41,7 @@ import type { RenderMedia } from './render-media.ts';
 import { checkPreview, gateTake, gatedResult, type GatedTake } from './frame-gate.ts';
 import type { FrameCheck } from '../src/core/ports/frame-check.ts';
 import { signIfCredited, videoBudget, type FinalSigner } from './final-signer.ts';
+import { processLogger } from '../src/logging/logger.ts';
 
 /** The parts of a BullMQ Job the processor uses (a BullMQ Job is one). */
 export interface RenderJobHandle {
@@ -108,7 +109,7 @@ export class RenderProcessor {
   constructor(private readonly deps: RenderProcessorDeps) {
     this.progressIntervalMs = deps.progressIntervalMs ?? 500;
     this.cancelPollMs = deps.cancelPollMs ?? 1_000;
-    this.log = deps.log ?? ((line) => console.error(line));
+    this.log = deps.log ?? ((line) => processLogger().warn(line));
   }
 
   private get frameCheck(): FrameCheck | null {

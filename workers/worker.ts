@@ -14,6 +14,7 @@ import { CANCEL_REASON, RenderProcessor, SHUTDOWN_REASON, type YieldPolicy } fro
 import type { RenderMedia } from './render-media.ts';
 import type { FrameCheck } from '../src/core/ports/frame-check.ts';
 import type { FinalSigner } from './final-signer.ts';
+import { processLogger } from '../src/logging/logger.ts';
 
 export interface RenderWorkerOptions {
   redis: RedisOptions;
@@ -45,6 +46,8 @@ export interface RenderWorkerOptions {
    * jobs get a turn: 'when-waiting' (default) only when another job waits, 'always', 'never'.
    */
   yieldPolicy?: YieldPolicy;
+  /** Told of every job that ended on this worker and how long it rendered (metrics). */
+  onRendered?: (outcome: 'completed' | 'failed', ms: number) => void;
   log?: (line: string) => void;
 }
 
@@ -62,7 +65,7 @@ export class RenderWorker {
   private readonly log: (line: string) => void;
   private worker: Worker<RenderJob, RenderResult> | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
-  private closing: Promise<void> | undefined;
+  private closingPromise: Promise<void> | undefined;
   private running = 0;
   private frameCheck: FrameCheck | null = null;
   /** The model's defaults, for sizing finished jobs in work units (ETAs). */
@@ -70,7 +73,8 @@ export class RenderWorker {
 
   constructor(private readonly options: RenderWorkerOptions) {
     this.keys = new QueueKeys(options.prefix ?? DEFAULT_PREFIX, options.queueName ?? DEFAULT_QUEUE_NAME);
-    this.log = options.log ?? ((line) => console.error(line));
+    // Its lines are the pool's troubles (Redis errors, failed bookkeeping, requeues): warnings.
+    this.log = options.log ?? ((line) => processLogger().warn(line));
     const clientOptions = redisClientOptions(options.redis, 'worker');
     this.redis = new Redis(clientOptions);
     this.subscriber = new Redis(clientOptions);
@@ -104,7 +108,7 @@ export class RenderWorker {
       progressIntervalMs: o.progressIntervalMs,
       turns: { waitingCount: () => this.fair.waitingCount(), requeue: (jobId, startedAt) => this.fair.requeue(jobId, startedAt) },
       yieldPolicy: o.yieldPolicy,
-      isClosing: () => this.closing !== undefined,
+      isClosing: () => this.closingPromise !== undefined,
       log: this.log,
     });
 
@@ -115,7 +119,7 @@ export class RenderWorker {
 
     // The model's defaults ride with every heartbeat, so they are back soon after a Redis restart.
     const beat = () =>
-      Promise.all([this.stats.heartbeat(o.workerId, slots, 3 * (o.heartbeatMs ?? 5_000)), this.stats.publishModelScale(scale)]).catch(() => {});
+      Promise.all([this.stats.heartbeat(o.workerId, slots, 3 * (o.heartbeatMs ?? 5_000)), this.stats.publishModelScale(scale), this.stats.publishModelName(model.name)]).catch(() => {});
     await beat();
     this.heartbeat = setInterval(beat, o.heartbeatMs ?? 5_000);
 
@@ -139,6 +143,9 @@ export class RenderWorker {
         lockDuration: o.lockDurationMs ?? 30_000,
         stalledInterval: o.stalledIntervalMs ?? 30_000,
         maxStalledCount: o.maxStalledCount ?? 1,
+        // BullMQ's completed/failed counts (bullmq_job_completed_total on the bot's /metrics) and a
+        // day of per-minute points; without this option they stay 0.
+        metrics: { maxDataPoints: 24 * 60 },
         autorun: false,
       },
     );
@@ -149,6 +156,11 @@ export class RenderWorker {
     void worker.run().catch((e: Error) => this.log(`[worker] stopped: ${e.message}`));
     await worker.waitUntilReady();
     return model;
+  }
+
+  /** True once `close` was called: the worker takes no more jobs (health checks report it). */
+  get closing(): boolean {
+    return this.closingPromise !== undefined;
   }
 
   /** Jobs this process is rendering right now. */
@@ -162,7 +174,7 @@ export class RenderWorker {
    * its worker back at its next segment, keeping what it has stored.
    */
   close(graceMs = 30_000): Promise<void> {
-    this.closing ??= (async () => {
+    this.closingPromise ??= (async () => {
       clearInterval(this.heartbeat);
       if (this.worker) {
         const worker = this.worker;
@@ -178,10 +190,15 @@ export class RenderWorker {
       await this.frameCheck?.close().catch(() => {});
       await Promise.allSettled([this.redis.quit(), this.subscriber.quit()]);
     })();
-    return this.closing;
+    return this.closingPromise;
   }
 
   private async finished(job: Job<RenderJob, RenderResult>, completed: boolean): Promise<void> {
+    if (job.finishedOn && job.processedOn) {
+      // A chain's turns add up to its rendering time; processedOn is only its last turn's start.
+      const active = completed ? job.returnvalue?.timingsMs?.active : undefined;
+      this.options.onRendered?.(completed ? 'completed' : 'failed', typeof active === 'number' ? active : job.finishedOn - job.processedOn);
+    }
     try {
       if (completed && job.finishedOn && job.processedOn) {
         const units = this.scale && job.data?.request ? workUnits(shapeOf(job.data.request), this.scale) : undefined;

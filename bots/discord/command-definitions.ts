@@ -34,7 +34,8 @@ export type OptionSpec =
   | { kind: 'integer'; name: string; description: string; required?: boolean; min?: number; max?: number; suggest?: SuggestionKind }
   | { kind: 'number'; name: string; description: string; required?: boolean; min?: number; max?: number }
   | { kind: 'boolean'; name: string; description: string; required?: boolean }
-  | { kind: 'attachment'; name: string; description: string; required?: boolean };
+  | { kind: 'attachment'; name: string; description: string; required?: boolean }
+  | { kind: 'user'; name: string; description: string; required?: boolean };
 
 export interface CommandSpec {
   name: string;
@@ -126,7 +127,17 @@ export const DISCORD_LOOK: Record<string, CommandLook> = {
   history: { reply: 'ephemeral' },
   quota: { reply: 'ephemeral' },
   policy: { reply: 'ephemeral', options: { action: { description: 'list (default), add or remove' }, term: { description: 'The term to add or remove', maxLength: 60 } } },
+  block: {
+    reply: 'ephemeral',
+    options: {
+      user: { description: 'Who to block (leave empty to list who is blocked)' },
+      for: { description: 'How long: 30m, 2h, 1d, 7d (at most 90 days)', maxLength: 20 },
+      reason: { description: 'Why; the person sees it', maxLength: 200 },
+    },
+  },
+  unblock: { reply: 'ephemeral', options: { user: { description: 'Who to unblock', required: true } } },
   why: { reply: 'ephemeral' },
+  remove: { reply: 'ephemeral', options: { take: takeRef('Moderators: the take to remove, e.g. v2#1 (its files are deleted)') } },
   help: { reply: 'ephemeral' },
 };
 
@@ -185,8 +196,9 @@ function optionSpec(name: string, facts: ZodFacts, look: OptionLook | undefined)
     case 'boolean':
       return { kind: 'boolean', name, description, required };
     case 'object':
-      // The core's only object option is an attachment ({ url, filename, contentType, bytes }).
-      return facts.shape && 'url' in facts.shape ? { kind: 'attachment', name, description, required } : undefined;
+      // The core's object options: an attachment ({ url, filename, contentType, bytes }) and a person ({ id, name }).
+      if (facts.shape && 'url' in facts.shape) return { kind: 'attachment', name, description, required };
+      return facts.shape && 'id' in facts.shape && 'name' in facts.shape ? { kind: 'user', name, description, required } : undefined;
     default:
       return undefined;
   }
@@ -255,6 +267,8 @@ function optionJson(o: OptionSpec) {
       return { ...base, type: ApplicationCommandOptionType.Boolean as const };
     case 'attachment':
       return { ...base, type: ApplicationCommandOptionType.Attachment as const };
+    case 'user':
+      return { ...base, type: ApplicationCommandOptionType.User as const };
   }
 }
 

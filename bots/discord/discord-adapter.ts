@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
-import { Client, GatewayIntentBits, Routes, ThreadAutoArchiveDuration, type APIMessage, type APIThreadChannel } from 'discord.js';
+import { Client, DiscordAPIError, GatewayIntentBits, RESTJSONErrorCodes, Routes, ThreadAutoArchiveDuration, type APIMessage, type APIThreadChannel } from 'discord.js';
 import type { ChatAdapter, ChatEventHandler, CommandEvent, MessageRef, OutgoingMessage, ThreadRef } from '../../src/core/ports/chat-adapter.ts';
 import { callCore } from '../../src/core/call-core.ts';
-import { consoleLogger } from '../../src/core/runtime.ts';
+import { processLogger } from '../../src/logging/logger.ts';
 import { DailiesError } from '../../src/errors.ts';
 import { COMMAND_SPECS } from './command-definitions.ts';
 import { MISSING_TOKEN_MESSAGE, loadDiscordConfig } from './config.ts';
@@ -18,8 +18,6 @@ import { RecentPrompts, takeRefOfPost } from './suggestions.ts';
 import { onThreadMessage } from './thread-replies.ts';
 
 export type { AdapterLogger, DiscordAdapterOptions, SettledEvent } from './discord-runtime.ts';
-
-const defaultLogger: AdapterLogger = { ...consoleLogger, info: (m, detail) => console.info(`[dailies] ${m}`, detail ?? '') };
 
 /**
  * Discord through discord.js v14. Every interaction is acknowledged before the core runs
@@ -46,7 +44,7 @@ export class DiscordAdapter implements ChatAdapter {
   private readonly interactions: InteractionHandler;
 
   constructor(private readonly options: DiscordAdapterOptions = {}) {
-    const log = options.logger ?? defaultLogger;
+    const log = options.logger ?? processLogger().child({ platform: 'discord' });
     this.log = log;
     this.rt = {
       options,
@@ -114,7 +112,7 @@ export class DiscordAdapter implements ChatAdapter {
 
   async startThread(origin: CommandEvent, message: OutgoingMessage): Promise<{ thread: ThreadRef; message: MessageRef }> {
     const client = this.requireClient();
-    const files = await readUploads(message.attachments, this.uploadLimit(origin.channelId) ?? LIMITS.defaultAttachmentBytes);
+    const files = await readUploads(message.attachments, this.uploadLimit(origin.channelId) ?? LIMITS.defaultAttachmentBytes, this.options.artifacts);
     const body = messageBody(message, files);
     const pending = this.pending.get(origin.id);
 
@@ -158,7 +156,7 @@ export class DiscordAdapter implements ChatAdapter {
 
   async post(thread: ThreadRef, message: OutgoingMessage, options: { key?: string } = {}): Promise<MessageRef> {
     const client = this.requireClient();
-    const files = await readUploads(message.attachments, this.maxUploadBytesFor(thread));
+    const files = await readUploads(message.attachments, this.maxUploadBytesFor(thread), this.options.artifacts);
     // With a key, Discord's enforced nonce returns the message already created under it (for a few
     // minutes): a bot that died after posting and before recording the post does not post twice.
     const body = { ...messageBody(message, files), ...(options.key && { nonce: nonceOf(options.key), enforce_nonce: true }) };
@@ -181,6 +179,21 @@ export class DiscordAdapter implements ChatAdapter {
     const { attachments: _ignored, ...body } = messageBody({ ...message, attachments: [] });
     await client.rest.patch(Routes.channelMessage(channelId, ref.messageId), { body }).catch((e: unknown) => {
       throw fromDiscordError(e, 'update the message');
+    });
+  }
+
+  /**
+   * Edits the message with `attachments: []`: Discord keeps only the files that field lists, so
+   * every file goes, while the message keeps its place in the thread. A message already deleted
+   * (10008 Unknown Message) has no files left, which is what a removal wants.
+   */
+  async replace(ref: MessageRef, message: Omit<OutgoingMessage, 'attachments'>): Promise<void> {
+    const client = this.requireClient();
+    const channelId = ref.messageId === ref.thread.threadId ? ref.thread.channelId : ref.thread.threadId;
+    const body = { ...messageBody({ ...message, attachments: [] }), attachments: [] };
+    await client.rest.patch(Routes.channelMessage(channelId, ref.messageId), { body }).catch((e: unknown) => {
+      if (e instanceof DiscordAPIError && e.code === RESTJSONErrorCodes.UnknownMessage) return;
+      throw fromDiscordError(e, 'remove the message\'s files');
     });
   }
 

@@ -1,3 +1,4 @@
+import type { ArtifactReader } from '../../src/core/ports/artifact-store.ts';
 import type { Client, RepliableInteraction, ThreadAutoArchiveDuration } from 'discord.js';
 import type { ChatEvent, EventOutcome } from '../../src/core/ports/chat-adapter.ts';
 import type { Logger } from '../../src/core/runtime.ts';
@@ -12,8 +13,8 @@ import type { RecentPrompts, SuggestionProvider } from './suggestions.ts';
  * ./thread-replies.ts the incoming events, ./interaction-replies.ts the answers to them.
  */
 
-/** The core's Logger (so the app can pass its own), plus optional info lines. */
-export type AdapterLogger = Logger & { info?(message: string, detail?: unknown): void };
+/** The core's Logger port, so the app can pass its own (the process logger by default). */
+export type AdapterLogger = Logger;
 
 /** Reported once an event has been acknowledged and the core's outcome delivered (metrics, tests). */
 export interface SettledEvent {
@@ -48,6 +49,8 @@ export interface DiscordAdapterOptions {
   threadArchiveMinutes?: ThreadAutoArchiveDuration;
   logger?: AdapterLogger;
   onEventSettled?: (event: SettledEvent) => void;
+  /** Where attachments' bytes are read from (OutgoingAttachment.key); posts with attachments need it. */
+  artifacts?: ArtifactReader;
 }
 
 /** How an interaction was first answered; `none` when another delivery of it already was (redelivery). */

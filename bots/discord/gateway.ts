@@ -30,6 +30,8 @@ export function listen(client: Client, places: PlaceMemory, log: AdapterLogger, 
   });
   client.on(Events.Error, (error) => log.error('discord: client error', { error: String(error) }));
   client.on(Events.Warn, (message) => log.warn('discord: warning', { message }));
+  // discord.js's own trace (gateway, heartbeats, REST queue); a disabled level costs one check.
+  if (log.debug) client.on(Events.Debug, (message) => log.debug?.('discord.js', { message }));
   client.rest.on('rateLimited', (info) => {
     const route = info.global ? '(global)' : info.route;
     const folded = rateLimitLog.admit(route);

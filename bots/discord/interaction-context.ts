@@ -39,12 +39,16 @@ export function threadOfComponent(messageId: string, place: ChannelInfo): Thread
   return threadOf(place) ?? { platform: 'discord', channelId: place.id, threadId: messageId };
 }
 
+/** The name Discord shows for a user in the server: the member's nickname, else the user's global or user name. */
+function shownName(member: { displayName: string } | { nick?: string | null } | null | undefined, user: { globalName: string | null; username: string }): string {
+  const nick = !member ? undefined : 'displayName' in member ? member.displayName : (member.nick ?? undefined);
+  return nick ?? user.globalName ?? user.username;
+}
+
 export function userOf(i: Interaction): ChatUser {
-  const member = i.member;
-  const nick = member && 'displayName' in member ? member.displayName : (member?.nick ?? undefined);
   return {
     id: i.user.id,
-    name: nick ?? i.user.globalName ?? i.user.username,
+    name: shownName(i.member, i.user),
     // The payload's member.permissions already includes channel overwrites (and Administrator).
     canModerate: i.memberPermissions?.has(PermissionFlagsBits.ManageMessages) ?? false,
   };
@@ -61,6 +65,9 @@ export function commandOptions(data: readonly CommandInteractionOption[], maxIma
         visit(o.options ?? []);
       } else if (o.type === ApplicationCommandOptionType.Attachment) {
         if (o.attachment) files.push(o.attachment);
+      } else if (o.type === ApplicationCommandOptionType.User) {
+        // The core takes a person as id and shown name; Discord resolves the user (and member) for us.
+        if (o.user) options[o.name] = { id: o.user.id, name: shownName(o.member, o.user) };
       } else {
         options[o.name] = o.value;
       }

@@ -65,9 +65,11 @@ export class InteractionHandler {
     const event: CommandEvent = {
       id: i.id,
       platform: 'discord',
+      ...(i.guildId && { workspaceId: i.guildId }),
       kind: 'command',
       user: userOf(i),
       receivedAt,
+      ...(pending.ackedAt !== undefined && { ackedAt: pending.ackedAt }),
       channelId: thread ? thread.channelId : place.id,
       ...(thread && { thread }),
       name: i.commandName,
@@ -85,6 +87,7 @@ export class InteractionHandler {
     const event: ActionEvent = {
       id: i.id,
       platform: 'discord',
+      ...(i.guildId && { workspaceId: i.guildId }),
       kind: 'action',
       user: userOf(i),
       receivedAt,
@@ -101,7 +104,7 @@ export class InteractionHandler {
       outcome = answered;
     } else {
       await acknowledge(pending, () => i.deferUpdate(), rt.log);
-      outcome = await rt.callCore(event);
+      outcome = await rt.callCore(pending.ackedAt !== undefined ? { ...event, ackedAt: pending.ackedAt } : event);
       if (outcome.openForm && !outcome.error && !outcome.ephemeral) {
         rt.log.warn('discord: the core asked for a form after the click was acknowledged; list the action in opensForm', { action: i.customId });
         outcome = { ...outcome, ephemeral: 'Use /refine to change the prompt.' };
@@ -154,9 +157,11 @@ export class InteractionHandler {
     const event: ActionEvent = {
       id: i.id,
       platform: 'discord',
+      ...(i.guildId && { workspaceId: i.guildId }),
       kind: 'action',
       user: userOf(i),
       receivedAt,
+      ...(pending.ackedAt !== undefined && { ackedAt: pending.ackedAt }),
       thread: fromMessage && i.message ? threadOfComponent(i.message.id, place) : (threadOf(place) ?? { platform: 'discord', channelId: place.id, threadId: place.id }),
       action: i.customId,
       values: submittedValues(i.components),

@@ -1,6 +1,7 @@
-import { readFile, stat } from 'node:fs/promises';
 import { ButtonStyle, ComponentType, type APIActionRowComponent, type APIButtonComponentWithCustomId } from 'discord.js';
+import type { ArtifactReader } from '../../src/core/ports/artifact-store.ts';
 import type { Button, OutgoingAttachment, OutgoingMessage } from '../../src/core/ports/chat-adapter.ts';
+import { attachmentArtifact, attachmentBytes } from '../../src/storage/attachment-bytes.ts';
 import { DailiesError } from '../../src/errors.ts';
 
 /** Discord's documented caps (message content, components, uploads). */
@@ -90,24 +91,16 @@ function mib(bytes: number): string {
 }
 
 /**
- * Reads the files to upload after checking them against the server's per-file limit, so an
- * oversized clip is refused here with a sentence instead of a 413 from Discord. Sizes come from
- * the disk, not from `bytes`, which may describe an earlier encode.
+ * Reads the files to upload from the artifact store after checking them against the server's
+ * per-file limit, so an oversized clip is refused here with a sentence instead of a 413 from
+ * Discord. Sizes come from the store, not from `bytes`, which may describe an earlier encode.
  */
-export async function readUploads(attachments: readonly OutgoingAttachment[] | undefined, limitBytes: number): Promise<UploadFile[]> {
+export async function readUploads(attachments: readonly OutgoingAttachment[] | undefined, limitBytes: number, artifacts: ArtifactReader | undefined): Promise<UploadFile[]> {
   const list = attachments ?? [];
   if (list.length > LIMITS.filesPerMessage) {
     throw new DailiesError('bad_input', `A Discord message takes at most ${LIMITS.filesPerMessage} files; got ${list.length}.`);
   }
-  const sizes = await Promise.all(
-    list.map(async (a) => {
-      try {
-        return (await stat(a.path)).size;
-      } catch (cause) {
-        throw new DailiesError('not_found', `The file for "${a.filename}" is missing (${a.path}).`, { cause });
-      }
-    }),
-  );
+  const sizes = await Promise.all(list.map(async (a) => (await attachmentArtifact(artifacts, a)).bytes));
   list.forEach((a, i) => {
     const size = sizes[i] ?? 0;
     if (size > limitBytes) {
@@ -121,5 +114,5 @@ export async function readUploads(attachments: readonly OutgoingAttachment[] | u
   if (total > LIMITS.requestBytes) {
     throw new DailiesError('bad_input', `These files add up to ${mib(total)}; Discord takes at most ${mib(LIMITS.requestBytes)} per message, so post them separately.`);
   }
-  return Promise.all(list.map(async (a) => ({ name: a.filename, data: await readFile(a.path), contentType: a.contentType })));
+  return Promise.all(list.map(async (a) => ({ name: a.filename, data: await attachmentBytes(artifacts, a), contentType: a.contentType })));
 }

@@ -34,6 +34,7 @@ export async function onThreadMessage(rt: DiscordRuntime, message: Message): Pro
     const event: ReplyEvent = {
       id: message.id,
       platform: 'discord',
+      ...(message.guildId && { workspaceId: message.guildId }),
       kind: 'reply',
       user,
       receivedAt: Date.now(),

@@ -1,19 +1,20 @@
-import { copyFile, mkdir, realpath, stat } from 'node:fs/promises';
-import { basename, join, relative, resolve, sep } from 'node:path';
+import { mkdir, realpath, rm } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { Readable } from 'node:stream';
 import type { Context } from 'hono';
-import { serveStatic } from '@hono/node-server/serve-static';
-import { getMimeType } from 'hono/utils/mime';
 import { DailiesError } from '../../src/errors.ts';
+import type { ArtifactReader, ArtifactRef } from '../../src/core/ports/artifact-store.ts';
 import type { OutgoingAttachment } from '../../src/core/ports/chat-adapter.ts';
+import { attachmentArtifact } from '../../src/storage/attachment-bytes.ts';
 
 /**
- * Files shown in the local chat live under one artifacts directory (the ArtifactStore's, so its
- * `publicUrl` -> `/artifacts/<key>` addresses work here too). Attachments the core posts from
- * elsewhere are copied in, the way Discord keeps its own copy of an upload. Only regular files
- * whose real path is inside the directory are ever served.
+ * Files shown in the local chat are artifacts in the ArtifactStore, served by key as
+ * `/artifacts/<key>` (the address `ArtifactStore.publicUrl` gives), whichever store holds them:
+ * the filesystem folder or an S3 bucket. Only keys the store accepts are ever read, so nothing
+ * outside it (no traversal, hidden file or symlink out of the folder) is served.
  */
 
-/** Where copies of attachments from outside the artifacts directory go. */
+/** Where earlier versions copied attachments from outside the artifacts folder (still served, and removed with their message). */
 export const UPLOADS_FOLDER = 'local-chat';
 
 const MAX_KEY_LENGTH = 1024;
@@ -35,67 +36,48 @@ export function keySegments(key: string): string[] | null {
   return segments;
 }
 
-/** A filename safe on every filesystem and in a URL segment. */
-export function safeFilename(name: string): string {
-  const cleaned = basename(name.replace(/\\/g, '/'))
-    .replace(/[^A-Za-z0-9._-]+/g, '_')
-    .replace(/^[._]+/, '')
-    .slice(-100);
-  return cleaned || 'file';
-}
-
 export class ArtifactFiles {
-  readonly dir: string;
+  /** The filesystem store's folder, when the store is one: only copies older versions made live here. */
+  readonly dir: string | null;
   private root: Promise<string> | null = null;
 
-  constructor(dir: string) {
-    this.dir = resolve(dir);
+  constructor(
+    readonly reader: ArtifactReader,
+    dir?: string,
+  ) {
+    this.dir = dir === undefined ? null : resolve(dir);
   }
 
-  /** The directory's real path (created on first use), so symlinks cannot fool the inside check. */
+  /** The directory's real path (created on first use). */
   private realRoot(): Promise<string> {
-    this.root ??= mkdir(this.dir, { recursive: true }).then(() => realpath(this.dir));
+    const dir = this.dir;
+    if (dir === null) throw new DailiesError('internal', 'This local chat serves an object store and keeps no folder of its own.');
+    this.root ??= mkdir(dir, { recursive: true }).then(() => realpath(dir));
     return this.root;
   }
 
-  private async inside(realFile: string): Promise<string | null> {
-    const root = await this.realRoot();
-    if (!realFile.startsWith(root + sep)) return null;
-    const key = relative(root, realFile).split(sep).join('/');
-    return keySegments(key) ? key : null;
-  }
-
   /**
-   * Makes an outgoing attachment servable: returns its key under the artifacts directory, copying
-   * the file in when it lives elsewhere. Refuses files over `maxBytes` as the platforms do.
+   * Makes an outgoing attachment servable: its key in the artifact store, which /artifacts/<key>
+   * serves. Refuses files over `maxBytes` as the platforms do, and keys with nothing stored.
    */
-  async adopt(attachment: OutgoingAttachment, messageId: string, maxBytes: number): Promise<{ key: string; bytes: number }> {
-    let real: string;
-    let bytes: number;
-    try {
-      real = await realpath(attachment.path);
-      const info = await stat(real);
-      if (!info.isFile()) throw new Error('not a regular file');
-      bytes = info.size;
-    } catch (cause) {
-      throw new DailiesError('not_found', `The attachment ${attachment.filename} could not be read from disk.`, { cause });
-    }
+  async adopt(attachment: OutgoingAttachment, maxBytes: number): Promise<{ key: string; bytes: number }> {
+    const { bytes } = await attachmentArtifact(this.reader, attachment);
     if (bytes > maxBytes) {
       const mib = (n: number) => (n / 1024 / 1024).toFixed(1);
       throw new DailiesError('bad_input', `The attachment ${attachment.filename} is ${mib(bytes)} MiB, over the local chat's ${mib(maxBytes)} MiB upload limit.`);
     }
-    const key = await this.inside(real);
-    if (key) return { key, bytes };
-    const root = await this.realRoot();
-    const copyKey = `${UPLOADS_FOLDER}/${messageId}/${safeFilename(attachment.filename)}`;
-    const target = join(root, ...copyKey.split('/'));
-    await mkdir(join(target, '..'), { recursive: true });
-    await copyFile(real, target);
-    return { key: copyKey, bytes };
+    return { key: attachment.key, bytes };
   }
 
-  /** The real path of a servable file for a URL path's key (still percent-encoded), or null. */
-  async resolveEncoded(encodedKey: string): Promise<string | null> {
+  /** Deletes the copies `adopt` made for one message (none: nothing to do). */
+  async discardCopies(messageId: string): Promise<void> {
+    // Copies were made by earlier versions, into the filesystem store's folder only.
+    if (this.dir === null || !/^[A-Za-z0-9_-]{1,64}$/.test(messageId)) return;
+    await rm(join(await this.realRoot(), UPLOADS_FOLDER, messageId), { recursive: true, force: true });
+  }
+
+  /** The stored artifact for a URL path's key (still percent-encoded), or null for a bad or unknown key. */
+  async resolveEncoded(encodedKey: string): Promise<ArtifactRef | null> {
     let key: string;
     try {
       key = encodedKey.split('/').map((s) => decodeURIComponent(s)).join('/');
@@ -103,16 +85,14 @@ export class ArtifactFiles {
       return null;
     }
     // A decoded segment must not introduce new separators ("%2F", "%5C").
-    const encodedSegments = encodedKey.split('/');
     const segments = keySegments(key);
-    if (!segments || segments.length !== encodedSegments.length) return null;
-    const root = await this.realRoot();
+    if (!segments || segments.length !== encodedKey.split('/').length) return null;
     try {
-      const real = await realpath(join(root, ...segments));
-      if (!(await stat(real)).isFile()) return null;
-      return (await this.inside(real)) ? real : null;
-    } catch {
-      return null;
+      return await this.reader.stat(key);
+    } catch (error) {
+      // A key the store refuses (bad_input) is, to a browser, no such file.
+      if (error instanceof DailiesError && error.code === 'bad_input') return null;
+      throw error;
     }
   }
 }
@@ -138,35 +118,45 @@ export function parseRange(header: string, size: number): { start: number; end: 
 }
 
 /**
- * GET/HEAD /artifacts/<key>. Bodies and 206 partial responses (which Chromium's media stack needs
- * to seek in MP4) come from @hono/node-server's serveStatic. Its own Range parsing misreads
- * suffix, clamped and out-of-bounds ranges, so the header is normalised here first.
+ * GET/HEAD /artifacts/<key>, proxied from the artifact store (the filesystem's folder, or an S3
+ * bucket through ranged GETs) rather than redirected to a presigned bucket URL: the page, its
+ * videos and the Content Credentials stay on one origin behind one set of headers, the bucket
+ * need not be reachable from people's browsers, and Range requests (which Chromium's media stack
+ * needs to seek in MP4) get the same answers whichever store is behind it.
  */
 export function artifactsRoute(files: ArtifactFiles) {
   return async (c: Context) => {
     const pathname = new URL(c.req.url).pathname;
-    const file = await files.resolveEncoded(pathname.replace(/^\/artifacts\//, ''));
-    if (!file) return c.json({ error: { code: 'not_found', message: 'There is no such file.' } }, 404);
-    const size = (await stat(file)).size;
+    const ref = await files.resolveEncoded(pathname.replace(/^\/artifacts\//, ''));
+    if (!ref) return c.json({ error: { code: 'not_found', message: 'There is no such file.' } }, 404);
+    const size = ref.bytes;
     const header = c.req.header('range');
-    if (header !== undefined) {
-      const range = parseRange(header, size);
-      if (range === 'unsatisfiable') {
-        // The size, as RFC 9110 asks, and the API's usual error body, as every other error has.
-        c.header('Content-Range', `bytes */${size}`);
-        return c.json({ error: { code: 'bad_input', message: `The requested byte range lies outside the file, which has ${size} bytes; ask for a range within it or for the whole file.` } }, 416);
-      }
-      // The request's headers are a mutable Headers object; serveStatic reads the range from there.
-      if (range === null) c.req.raw.headers.delete('range');
-      else c.req.raw.headers.set('range', `bytes=${range.start}-${range.end}`);
+    const range = header === undefined ? null : parseRange(header, size);
+    if (range === 'unsatisfiable') {
+      // The size, as RFC 9110 asks, and the API's usual error body, as every other error has.
+      c.header('Content-Range', `bytes */${size}`);
+      return c.json({ error: { code: 'bad_input', message: `The requested byte range lies outside the file, which has ${size} bytes; ask for a range within it or for the whole file.` } }, 416);
     }
-    c.header('Accept-Ranges', 'bytes');
-    c.header('X-Content-Type-Options', 'nosniff');
-    c.header('Content-Security-Policy', "default-src 'none'; sandbox");
-    c.header('Cache-Control', 'private, max-age=300');
-    // serveStatic picks the Content-Type from the extension the same way.
-    if (!INLINE_TYPES.test(getMimeType(file) ?? '')) c.header('Content-Disposition', 'attachment');
-    const response = await serveStatic({ path: file })(c, async () => {});
-    return response ?? c.json({ error: { code: 'not_found', message: 'There is no such file.' } }, 404);
+    const headers = new Headers({
+      'Content-Type': ref.contentType,
+      'Accept-Ranges': 'bytes',
+      'X-Content-Type-Options': 'nosniff',
+      'Content-Security-Policy': "default-src 'none'; sandbox",
+      'Cache-Control': 'private, max-age=300',
+      'Content-Length': String(range ? range.end - range.start + 1 : size),
+    });
+    if (!INLINE_TYPES.test(ref.contentType)) headers.set('Content-Disposition', 'attachment');
+    if (range) headers.set('Content-Range', `bytes ${range.start}-${range.end}/${size}`);
+    const status = range ? 206 : 200;
+    if (c.req.method === 'HEAD' || size === 0) return new Response(null, { status, headers });
+    let body: AsyncIterable<Uint8Array>;
+    try {
+      // The browser going away aborts the read from the store.
+      body = await files.reader.open(ref.key, { ...(range && { range }), signal: c.req.raw.signal });
+    } catch (error) {
+      if (error instanceof DailiesError && error.code === 'not_found') return c.json({ error: { code: 'not_found', message: 'There is no such file.' } }, 404);
+      throw error;
+    }
+    return new Response(Readable.toWeb(Readable.from(body)) as ReadableStream<Uint8Array>, { status, headers });
   };
 }

@@ -12,6 +12,7 @@ type Registry = readonly { name: string; description: string; options: unknown }
 
 interface JsonSchemaProperty {
   type?: string;
+  properties?: Record<string, unknown>;
   enum?: unknown[];
   anyOf?: JsonSchemaProperty[];
 }
@@ -29,14 +30,17 @@ const WHERE: Record<string, CommandHelp['where']> = {
   cancel: 'thread',
   history: 'thread',
   why: 'thread',
+  remove: 'thread',
 };
 
 /** Options a handler insists on although their schema lets them be absent (it answers the sentence). */
-const NEEDED: Record<string, readonly string[]> = { extend: ['take'], bridge: ['from', 'to'], vary: ['take'], finalize: ['take'] };
+const NEEDED: Record<string, readonly string[]> = { extend: ['take'], bridge: ['from', 'to'], vary: ['take'], finalize: ['take'], remove: ['take'] };
 
 function optionOf(name: string, p: JsonSchemaProperty, required: boolean): CommandOptionHelp | null {
   // A take reference is text or a number (`v2#1`, `1`): typed, it is text.
   const type = p.type ?? (p.anyOf?.some((a) => a.type === 'string') ? 'string' : undefined);
+  // A person ({ id, name }) is typed as a display name.
+  if (type === 'object' && p.properties && 'id' in p.properties && 'name' in p.properties) return { name, type: 'person', required };
   if (type !== 'string' && type !== 'integer' && type !== 'number' && type !== 'boolean') return null;
   const choices = Array.isArray(p.enum) && p.enum.every((c) => typeof c === 'string') ? (p.enum as string[]) : undefined;
   return { name, type, required, ...(choices && { choices }) };

@@ -9,7 +9,8 @@ import { DailiesError } from '../../src/errors.ts';
 export interface CommandOptionHelp {
   name: string;
   description?: string;
-  type?: 'string' | 'integer' | 'number' | 'boolean';
+  /** `person`: a person's display name (`Ben` or `@Ben`), turned into the person the core expects (local-users.ts). */
+  type?: 'string' | 'integer' | 'number' | 'boolean' | 'person';
   required?: boolean;
   /** The only values the option takes (`direction`: forward or backward). */
   choices?: string[];
@@ -75,7 +76,7 @@ export function parseCommandLine(line: string, commands: readonly CommandHelp[])
     });
   }
   if (free) {
-    const slot = declared.find((o) => (o.type ?? 'string') === 'string' && !(o.name in options));
+    const slot = declared.find((o) => ((o.type ?? 'string') === 'string' || o.type === 'person') && !(o.name in options));
     if (!slot) throw new DailiesError('bad_input', `/${name} does not take free text; use its options as name:value.`);
     options[slot.name] = coerce(slot, free);
   }

@@ -1,5 +1,4 @@
-import { open, stat, type FileHandle } from 'node:fs/promises';
-import type { Stats } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { DailiesError } from '../../src/errors.ts';
 import { formatReport, readCredentials, type CredentialsReport } from '../../src/provenance/index.ts';
 import { certificatesIn } from '../../src/provenance/pem.ts';
@@ -9,11 +8,11 @@ import { artifactUrl, keySegments, type ArtifactFiles } from './artifact-files.t
  * Content Credentials of the files the local chat serves: GET /api/credentials/<key> (JSON) and
  * GET /credentials/<key> (a page people open from Discord or Slack) read them through one
  * `CredentialsChecker`. The key is the one `/artifacts/<key>` serves the file under, checked the
- * same way, so nothing outside the artifacts directory is ever read.
+ * same way, and read from the artifact store, so nothing outside it is ever read.
  *
  * Validating runs c2pa's wasm on the whole file and blocks the event loop while it does, so a
  * file over the size cap is refused unread, files are read one at a time, and a report is kept
- * for as long as the file is unchanged.
+ * for as long as the file's bytes are unchanged (a digest is cheap next to validating).
  */
 
 /** The JSON GET /api/credentials/<key> answers with: the report plus its plain-text form. */
@@ -60,8 +59,8 @@ function isMp4(bytes: Uint8Array): boolean {
   return bytes.length >= 8 && bytes[4] === 0x66 && bytes[5] === 0x74 && bytes[6] === 0x79 && bytes[7] === 0x70;
 }
 
-/** One version of one file: a report is kept under it until the file changes. */
-const versionOf = (info: Stats) => `${info.dev}:${info.ino}:${info.size}:${info.mtimeMs}`;
+/** One version of one file: a report is kept under its bytes' digest, so a file put again is read again. */
+const versionOf = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
 const mib = (n: number) => (n / 1024 / 1024).toFixed(1);
 
@@ -87,49 +86,39 @@ export class CredentialsChecker {
 
   /** The report for the file at `/artifacts/<encodedKey>` (the key as it appears in the URL path, still percent-encoded). */
   async check(encodedKey: string): Promise<CredentialsLookup> {
-    const real = await this.files.resolveEncoded(encodedKey);
-    if (!real) return NOT_FOUND;
-    // resolveEncoded accepted it, so it decodes and its segments are safe.
-    const key = encodedKey.split('/').map((s) => decodeURIComponent(s)).join('/');
-    const segments = keySegments(key)!;
-    const found = { key, url: artifactUrl(key), filename: segments.at(-1)! };
+    const ref = await this.files.resolveEncoded(encodedKey);
+    if (!ref) return NOT_FOUND;
+    const segments = keySegments(ref.key)!;
+    const found = { key: ref.key, url: artifactUrl(ref.key), filename: segments.at(-1)! };
 
     const tooLarge = (size: number) =>
       ({ ok: false, status: 413, code: 'bad_input', message: `${found.filename} is ${mib(size)} MiB, over the ${mib(this.maxBytes)} MiB this server reads Content Credentials from.` }) as const;
-    let info: Stats;
-    try {
-      info = await stat(real);
-    } catch {
-      return NOT_FOUND;
-    }
-    if (info.size > this.maxBytes) return tooLarge(info.size);
-    const known = this.cache.get(versionOf(info));
-    if (known) return { ok: true, ...found, report: known };
+    if (ref.bytes > this.maxBytes) return tooLarge(ref.bytes);
 
     const outcome = await this.oneAtATime(async () => {
       let bytes: Uint8Array;
-      let openedKey: string;
-      let handle: FileHandle | undefined;
       try {
-        handle = await open(real, 'r');
-        // Measured again on the open file: it may have been replaced while this waited its turn.
-        const opened = await handle.stat();
-        openedKey = versionOf(opened);
-        const cached = this.cache.get(openedKey);
-        if (cached) return cached;
-        if (opened.size > this.maxBytes) return tooLarge(opened.size);
-        bytes = new Uint8Array(await handle.readFile());
+        // Read from the store (the folder or a bucket), counted as it comes: it may have been
+        // replaced by a larger file since the size above was read.
+        const chunks: Buffer[] = [];
+        let total = 0;
+        for await (const chunk of await this.files.reader.open(ref.key)) {
+          total += chunk.byteLength;
+          if (total > this.maxBytes) return tooLarge(total);
+          chunks.push(Buffer.from(chunk));
+        }
+        bytes = new Uint8Array(Buffer.concat(chunks));
       } catch {
         return NOT_FOUND;
-      } finally {
-        await handle?.close();
       }
-      if (bytes.length > this.maxBytes) return tooLarge(bytes.length);
+      const version = versionOf(bytes);
+      const cached = this.cache.get(version);
+      if (cached) return cached;
       if (!isMp4(bytes)) {
         return { ok: false, status: 415, code: 'bad_input', message: `${found.filename} is not an MP4 video, the only kind of file whose Content Credentials this server reads.` } as const;
       }
       const fresh = await readCredentials(bytes, this.trustAnchorsPem !== undefined ? { trustAnchorsPem: this.trustAnchorsPem } : {});
-      this.remember(openedKey, fresh);
+      this.remember(version, fresh);
       return fresh;
     });
     return 'ok' in outcome ? outcome : { ok: true, ...found, report: outcome };

@@ -4,7 +4,10 @@ import { Hono, type Context } from 'hono';
 import { serveStatic } from '@hono/node-server/serve-static';
 import { INTERNAL_MESSAGE } from '../../src/core/outcome.ts';
 import { isDailiesError } from '../../src/errors.ts';
+import type { Logger } from '../../src/core/ports/logger.ts';
+import { processLogger } from '../../src/logging/logger.ts';
 import { UNREACHABLE_MESSAGE, isRedisUnreachable } from '../../src/redis/unreachable.ts';
+import { ADMIN_QUEUES_PATH, adminQueuesRoutes, type AdminQueuesOptions } from './admin-queues.ts';
 import { actionsApi } from './api/actions.ts';
 import { channelsApi } from './api/channels.ts';
 import { commandsApi } from './api/commands.ts';
@@ -42,12 +45,22 @@ export interface LocalChatApiOptions {
   bodyLimitBytes?: number;
   /** Comment lines keep idle event streams open through proxies. Default 15 s. */
   heartbeatMs?: number;
-  logger?: Pick<Console, 'warn' | 'error'>;
+  logger?: Logger;
   /**
    * PEM certificate(s) whose signatures the Content Credentials routes report as `trusted` (the
    * signing identity's ca.pem). Without it a well-signed file reads `valid`.
    */
   trustAnchorsPem?: string;
+  /** Served as GET /metrics (Prometheus text) when given: the bot process's metrics. */
+  metrics?: MetricsText;
+  /** Serves the queue dashboard at /admin/queues behind a token (admin-queues.ts); absent: no such route. */
+  adminQueues?: AdminQueuesOptions;
+}
+
+/** What GET /metrics serves: text in the Prometheus exposition format and its content type. */
+export interface MetricsText {
+  text(): Promise<string>;
+  contentType: string;
 }
 
 export interface LocalChatApi {
@@ -71,7 +84,7 @@ const PAGE_CSP = [
 
 export function createLocalChatApi(options: LocalChatApiOptions): LocalChatApi {
   const { adapter } = options;
-  const logger = options.logger ?? console;
+  const logger = options.logger ?? processLogger().child({ platform: 'local' });
   const publicDir = options.publicDir ?? fileURLToPath(new URL('./public/', import.meta.url));
   const api = new ApiContext({
     adapter,
@@ -118,6 +131,12 @@ export function createLocalChatApi(options: LocalChatApiOptions): LocalChatApi {
   });
   app.route('/api/credentials', credentialsApi(credentials));
   app.route('/api', events.app);
+  if (options.metrics) {
+    const metrics = options.metrics;
+    app.get('/metrics', async (c) => c.body(await metrics.text(), 200, { 'Content-Type': metrics.contentType, 'Cache-Control': 'no-store' }));
+  }
+  // Its own headers (CSP included): the page's PAGE_CSP is set on the page's routes only.
+  if (options.adminQueues) app.route(ADMIN_QUEUES_PATH, adminQueuesRoutes(options.adminQueues));
 
   // ---- files and the page -----------------------------------------------------------------------
 

@@ -13,11 +13,16 @@ import type {
 } from '../../src/core/ports/chat-adapter.ts';
 import { callCore } from '../../src/core/call-core.ts';
 import { DailiesError } from '../../src/errors.ts';
+import type { Logger } from '../../src/core/ports/logger.ts';
+import { processLogger } from '../../src/logging/logger.ts';
 import { defaultActionMatcher, type ActionMatcher } from './action-match.ts';
 import { ArtifactFiles } from './artifact-files.ts';
+import type { ArtifactReader } from '../../src/core/ports/artifact-store.ts';
+import { FsArtifactStore } from '../../src/storage/fs-artifact-store.ts';
 import { commands as coreCommands } from '../../commands/index.ts';
 import { commandHelpFromRegistry, completeCommandHelp } from './command-help.ts';
 import { formatCommandLine, type CommandHelp } from './command-line.ts';
+import { normalizeUserName } from './local-users.ts';
 import { LocalChatStore, type StoredAttachment, type StoredMessage, type StoredThread } from './local-store.ts';
 
 /** What the core lends the local chat besides the event handler; each may be set after start. */
@@ -38,8 +43,10 @@ export interface LocalChatHooks {
 
 export interface LocalChatAdapterOptions {
   redis: Redis;
-  /** Files are served from here as /artifacts/<key>: use the ArtifactStore's directory. */
-  artifactsDir: string;
+  /** The ArtifactStore (or its reading half): attachments name keys in it, served as /artifacts/<key>. */
+  artifacts?: ArtifactReader;
+  /** Without `artifacts`: the filesystem store's folder (ARTIFACTS_DIR), read through an FsArtifactStore. */
+  artifactsDir?: string;
   /** Redis key prefix; tests use a random one. Default "dailies:local:". */
   prefix?: string;
   /** Default 25 MiB. */
@@ -51,7 +58,9 @@ export interface LocalChatAdapterOptions {
   /** Display name of the bot's own messages. Default "dailies". */
   botName?: string;
   hooks?: LocalChatHooks;
-  logger?: Pick<Console, 'warn' | 'error'>;
+  /** Display names that moderate (`canModerate`), compared as names are (case and spacing ignored). Default: nobody. */
+  moderators?: readonly string[];
+  logger?: Logger;
   now?: () => number;
 }
 
@@ -136,15 +145,16 @@ export class LocalChatAdapter implements ChatAdapter {
   readonly hooks: LocalChatHooks;
   readonly bot: { id: string; name: string; bot: true };
   private readonly defaultChannels: string[];
-  private readonly logger: Pick<Console, 'warn' | 'error'>;
+  private readonly logger: Logger;
   private readonly now: () => number;
+  private readonly moderators: ReadonlySet<string>;
   private handler: ChatEventHandler | null = null;
   private opened: Promise<void> | null = null;
   private readonly queues = new Map<string, Promise<unknown>>();
 
   constructor(options: LocalChatAdapterOptions) {
     this.maxUploadBytes = options.maxUploadBytes ?? LOCAL_MAX_UPLOAD_BYTES;
-    this.logger = options.logger ?? console;
+    this.logger = options.logger ?? processLogger().child({ platform: 'local' });
     this.now = options.now ?? Date.now;
     this.store = new LocalChatStore({
       redis: options.redis,
@@ -152,8 +162,10 @@ export class LocalChatAdapter implements ChatAdapter {
       eventLogSize: options.eventLogSize ?? 1000,
       logger: this.logger,
     });
-    this.files = new ArtifactFiles(options.artifactsDir);
+    if (!options.artifacts && options.artifactsDir === undefined) throw new DailiesError('bad_input', 'The local chat needs the artifact store (artifacts) or its folder (artifactsDir) to serve files from.');
+    this.files = new ArtifactFiles(options.artifacts ?? new FsArtifactStore({ root: options.artifactsDir! }), options.artifactsDir);
     this.hooks = options.hooks ?? {};
+    this.moderators = new Set((options.moderators ?? []).map(normalizeUserName));
     this.bot = { id: 'dailies', name: options.botName ?? 'dailies', bot: true };
     this.defaultChannels = options.defaultChannels ?? ['general', 'studio'];
     for (const id of this.defaultChannels) {
@@ -299,11 +311,36 @@ export class LocalChatAdapter implements ChatAdapter {
   }
 
   /**
+   * A moderator's removal: the message loses its attachments and shows `message` instead. The
+   * files this chat serves are the ArtifactStore's own, which the core deletes (their
+   * /artifacts URLs then answer 404); copies older versions of this chat made for the message
+   * are deleted here. A message already gone resolves: it carries no files.
+   */
+  async replace(ref: MessageRef, message: Omit<OutgoingMessage, 'attachments'>): Promise<void> {
+    checkMessage(message);
+    return this.inOrder(String(ref?.thread?.threadId), async () => {
+      await this.requireThread(ref.thread);
+      const current = isObjectId(ref.messageId) ? await this.store.getMessage(ref.messageId) : null;
+      if (!current || current.threadId !== ref.thread.threadId) return;
+      await this.files.discardCopies(current.id);
+      const next: StoredMessage = { ...current, text: message.text, attachments: [], buttons: cleanButtons(message.buttons), editedAt: this.now(), rev: current.rev + 1 };
+      try {
+        await this.store.writeMessage('edit', next);
+      } catch (error) {
+        if (error instanceof Error && error.message.startsWith('NOT_FOUND')) return;
+        throw error;
+      }
+    });
+  }
+
+  /**
    * Hands a platform event to the core and returns its outcome. Never throws: a failing handler
    * becomes an error outcome for the acting user, and the adapter keeps serving.
    */
   async deliver(event: ChatEvent): Promise<EventOutcome> {
-    return callCore(this.handler ?? undefined, event, this.logger);
+    // Whoever hands the event in, this adapter alone says who moderates here.
+    const moderates = event?.user ? this.moderators.has(normalizeUserName(String(event.user.name))) : false;
+    return callCore(this.handler ?? undefined, event?.user ? { ...event, user: { ...event.user, canModerate: moderates } } : event, this.logger);
   }
 
   async commandHelp(): Promise<CommandHelp[]> {
@@ -343,7 +380,7 @@ export class LocalChatAdapter implements ChatAdapter {
   private async buildMessage(id: string, channelId: string, threadId: string, root: boolean, message: OutgoingMessage, now: number): Promise<StoredMessage> {
     const attachments: StoredAttachment[] = [];
     for (const a of message.attachments ?? []) {
-      const { key, bytes } = await this.files.adopt(a, id, this.maxUploadBytes);
+      const { key, bytes } = await this.files.adopt(a, this.maxUploadBytes);
       const stored: StoredAttachment = { kind: a.kind, key, filename: a.filename, contentType: a.contentType, bytes };
       if (a.signed === true) stored.signed = true;
       attachments.push(stored);

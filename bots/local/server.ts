@@ -3,9 +3,11 @@ import type { AddressInfo } from 'node:net';
 import { createAdaptorServer } from '@hono/node-server';
 import type { Hono } from 'hono';
 import { Redis } from 'ioredis';
+import type { ArtifactReader } from '../../src/core/ports/artifact-store.ts';
 import type { ChatEventHandler } from '../../src/core/ports/chat-adapter.ts';
 import { acceptLocalChatOrigin } from '../../src/safety/attachment-check.ts';
-import { createLocalChatApi } from './http-api.ts';
+import type { AdminQueuesOptions } from './admin-queues.ts';
+import { createLocalChatApi, type MetricsText } from './http-api.ts';
 import { LocalChatAdapter, type LocalChatHooks } from './local-chat-adapter.ts';
 
 export interface StartLocalChatOptions {
@@ -15,10 +17,15 @@ export interface StartLocalChatOptions {
   hostname?: string;
   /** A connection to share (left open on close) or a URL to connect to (closed on close). */
   redis: Redis | string;
-  artifactsDir: string;
+  /** The ArtifactStore the workers write to; attachments are served from it as /artifacts/<key>. */
+  artifacts?: ArtifactReader;
+  /** Without `artifacts`: the filesystem store's folder (ARTIFACTS_DIR). */
+  artifactsDir?: string;
   /** The core's handler; without it, the page loads but events answer "not running" until `adapter.start`. */
   handler?: ChatEventHandler;
   hooks?: LocalChatHooks;
+  /** Display names that moderate (DAILIES_LOCAL_MODERATORS); default: nobody. */
+  moderators?: readonly string[];
   prefix?: string;
   maxUploadBytes?: number;
   defaultChannels?: string[];
@@ -28,6 +35,10 @@ export interface StartLocalChatOptions {
   publicDir?: string;
   /** PEM certificate(s) (the signing identity's ca.pem): Content Credentials signed under them show as trusted. */
   trustAnchorsPem?: string;
+  /** Served as GET /metrics (the bot process's Prometheus metrics); absent: no such route. */
+  metrics?: MetricsText;
+  /** The queue dashboard at /admin/queues (DAILIES_ADMIN_TOKEN); absent: no such route. */
+  adminQueues?: AdminQueuesOptions;
   logger?: Pick<Console, 'warn' | 'error'>;
 }
 
@@ -47,8 +58,10 @@ export async function startLocalChat(options: StartLocalChatOptions): Promise<Lo
   const redis = typeof options.redis === 'string' ? new Redis(options.redis, { maxRetriesPerRequest: null }) : options.redis;
   const adapter = new LocalChatAdapter({
     redis,
-    artifactsDir: options.artifactsDir,
+    ...(options.artifacts !== undefined && { artifacts: options.artifacts }),
+    ...(options.artifactsDir !== undefined && { artifactsDir: options.artifactsDir }),
     ...(options.prefix !== undefined && { prefix: options.prefix }),
+    ...(options.moderators !== undefined && { moderators: options.moderators }),
     ...(options.maxUploadBytes !== undefined && { maxUploadBytes: options.maxUploadBytes }),
     ...(options.defaultChannels !== undefined && { defaultChannels: options.defaultChannels }),
     ...(options.eventLogSize !== undefined && { eventLogSize: options.eventLogSize }),
@@ -64,6 +77,8 @@ export async function startLocalChat(options: StartLocalChatOptions): Promise<Lo
       ...(options.heartbeatMs !== undefined && { heartbeatMs: options.heartbeatMs }),
       ...(options.publicDir !== undefined && { publicDir: options.publicDir }),
       ...(options.trustAnchorsPem !== undefined && { trustAnchorsPem: options.trustAnchorsPem }),
+      ...(options.metrics !== undefined && { metrics: options.metrics }),
+      ...(options.adminQueues !== undefined && { adminQueues: options.adminQueues }),
       ...(options.logger !== undefined && { logger: options.logger }),
     });
     await adapter.open();

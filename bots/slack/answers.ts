@@ -4,6 +4,7 @@ import { INTERNAL_MESSAGE } from '../../src/core/outcome.ts';
 import { isDailiesError } from '../../src/errors.ts';
 import { formView } from './block-kit.ts';
 import { fromSlackError } from './slack-errors.ts';
+import { resolvePeople } from './mentioned-people.ts';
 import { threadKey, type ReplyContext, type SlackRuntime } from './slack-runtime.ts';
 
 /** Errors are ephemeral too on Slack; the sign tells them from plain notes at a glance. */
@@ -21,11 +22,20 @@ export function userMessage(error: unknown): string {
 /** Hands the event to the core and shows its answer: an ephemeral note, a modal, or both. */
 export async function dispatch(rt: SlackRuntime, event: ChatEvent, ctx: ReplyContext): Promise<void> {
   if (!rt.running()) return;
-  const outcome = await rt.callCore(event);
-  if (outcome.thread) rt.knownThreads.claim(threadKey(outcome.thread.channelId, outcome.thread.threadId));
   const channel = event.kind === 'command' ? event.channelId : event.thread.channelId;
   // A command's note belongs where it was typed; a click's or reply's in its thread.
   const threadTs = event.kind === 'command' ? event.thread?.threadId : event.thread.threadId;
+  // People mentioned in a command (slash or @dailies in a thread) become ids and names here, the one place both pass.
+  if (event.kind === 'command') {
+    try {
+      event = { ...event, options: await resolvePeople(rt.syntax.get(event.name), event.options, (id) => rt.user(id)) };
+    } catch (error) {
+      await ephemeral(rt, channel, event.user.id, warning(userMessage(error)), threadTs, ctx.respond);
+      return;
+    }
+  }
+  const outcome = await rt.callCore(event);
+  if (outcome.thread) rt.knownThreads.claim(threadKey(outcome.thread.channelId, outcome.thread.threadId));
   const notes: string[] = [];
   if (outcome.error) notes.push(warning(outcome.error.message));
   if (outcome.ephemeral && outcome.ephemeral !== outcome.error?.message) notes.push(outcome.ephemeral);

@@ -1,6 +1,9 @@
 import { LogLevel, type Logger } from '@slack/bolt';
+import type { Logger as LoggerPort } from '../../src/core/ports/logger.ts';
+import { secretScrubber } from '../../src/logging/scrub-secrets.ts';
 
-export type SlackAdapterLogger = Pick<Console, 'debug' | 'info' | 'warn' | 'error'>;
+/** The Logger port with every level: the process logger's `{ platform: 'slack' }` child by default. */
+export type SlackAdapterLogger = Required<LoggerPort>;
 
 const RANK: Record<LogLevel, number> = { [LogLevel.DEBUG]: 0, [LogLevel.INFO]: 1, [LogLevel.WARN]: 2, [LogLevel.ERROR]: 3 };
 
@@ -22,12 +25,7 @@ function describe(part: unknown): string {
 export function boltLogger(sink: SlackAdapterLogger, level: LogLevel, secrets: () => readonly string[]): Logger {
   let current = level;
   let name = 'slack';
-  const redact = (line: string) =>
-    secrets()
-      .filter((s) => s.length >= 8)
-      .reduce((acc, s) => acc.split(s).join('[redacted]'), line)
-      .replace(/\bxox[abposr]-[A-Za-z0-9-]+/g, 'xox?-[redacted]')
-      .replace(/\bxapp-[A-Za-z0-9-]+/g, 'xapp-[redacted]');
+  const redact = (line: string) => secretScrubber(secrets())(line);
   const at = (lvl: LogLevel, out: (line: string) => void) => (...msg: unknown[]) => {
     if (RANK[lvl] < RANK[current]) return;
     out(redact(`${name}: ${msg.map(describe).join(' ')}`));

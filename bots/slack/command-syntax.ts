@@ -4,7 +4,8 @@
  * which `--options` exist with which type. Commands still validate the values with zod.
  */
 
-export type OptionKind = 'string' | 'integer' | 'number' | 'boolean';
+/** `user`: a person, typed as a mention (`@Ben`, which Slack sends as `<@U123|ben>`); see mentioned-people.ts. */
+export type OptionKind = 'string' | 'integer' | 'number' | 'boolean' | 'user';
 
 export interface OptionSyntax {
   name: string;
@@ -117,8 +118,30 @@ export const DEFAULT_COMMAND_SYNTAX: readonly CommandSyntax[] = [
       { name: 'term', kind: 'string', description: 'The term to add or remove' },
     ],
   },
+  {
+    name: 'block',
+    description: 'Moderators: block a person from dailies for a while, or list who is blocked.',
+    positional: ['user', 'for', 'reason'],
+    options: [
+      { name: 'user', kind: 'user', description: 'Who: a mention, like @Ben (leave out to list who is blocked)' },
+      { name: 'for', kind: 'string', description: 'How long: 30m, 2h, 1d or 7d (at most 90 days)' },
+      { name: 'reason', kind: 'string', description: 'Why; the person sees it' },
+    ],
+  },
+  {
+    name: 'unblock',
+    description: 'Moderators: end a block early.',
+    positional: ['user'],
+    options: [{ name: 'user', kind: 'user', required: true, description: 'Who: a mention, like @Ben' }],
+  },
   { name: 'quota', description: "What is left of today's render budget, and when it resets.", options: [] },
   { name: 'why', description: 'Moderators: why the frame check withheld takes here.', options: [] },
+  {
+    name: 'remove',
+    description: 'Moderators: remove a take; its files are deleted and its posts replaced by a note.',
+    positional: ['take'],
+    options: [takeRef('take', 'The take: v2#1 (take 1 of version 2) or 1 (take 1 of the newest version)')],
+  },
   { name: 'help', description: 'How to make clips together.', options: [] },
 ];
 
@@ -165,9 +188,11 @@ export function syntaxFromCommand(command: { name: string; description: string; 
       t = next;
     }
     const base = t._zod.def.type;
-    if (base === 'object') continue;
+    // Object options: a person ({ id, name }) is typed as a mention; attachments come from shared files.
+    const shape = t._zod.def.shape;
+    if (base === 'object' && !(shape && 'id' in shape && 'name' in shape)) continue;
     const kind: OptionKind =
-      base === 'number' ? (t.format && /int/.test(t.format) ? 'integer' : 'number') : base === 'boolean' ? 'boolean' : 'string';
+      base === 'object' ? 'user' : base === 'number' ? (t.format && /int/.test(t.format) ? 'integer' : 'number') : base === 'boolean' ? 'boolean' : 'string';
     options.push({ name, kind, required, description: field.description ?? t.description });
   }
   const names = new Set(options.map((o) => o.name));

@@ -5,6 +5,7 @@ import { DISABLED_VALUE_PREFIX, FORM_CALLBACK_ID, submittedForm } from './block-
 import { parseCommandText } from './parse-command-text.ts';
 import { isRetryOfSeen, type MessageLike, type SlackRuntime } from './slack-runtime.ts';
 import { slackToPlain } from './slack-text.ts';
+import { keepMentionIds, takesPeople } from './mentioned-people.ts';
 import type { ThreadMessages } from './thread-messages.ts';
 
 /**
@@ -26,7 +27,8 @@ export function listen(app: App, rt: SlackRuntime, messages: ThreadMessages): vo
     }
     let parsed;
     try {
-      parsed = parseCommandText(syntax, slackToPlain(command.text ?? ''));
+      const text = command.text ?? '';
+      parsed = parseCommandText(syntax, slackToPlain(takesPeople(syntax) ? keepMentionIds(text) : text));
     } catch (error) {
       await ack({ response_type: 'ephemeral', text: warning(userMessage(error)) });
       return;
@@ -36,6 +38,7 @@ export function listen(app: App, rt: SlackRuntime, messages: ThreadMessages): vo
       return;
     }
     await ack();
+    const ackedAt = Date.now();
     if (isRetryOfSeen(rt, `command:${command.trigger_id}`, context.retryNum)) return;
     const options = parsed.options;
     rt.track(async () => {
@@ -44,8 +47,10 @@ export function listen(app: App, rt: SlackRuntime, messages: ThreadMessages): vo
         kind: 'command',
         id: command.trigger_id,
         platform: 'slack',
+        ...(command.team_id && { workspaceId: command.team_id }),
         user,
         receivedAt,
+        ackedAt,
         channelId: command.channel_id,
         name,
         options,
@@ -57,6 +62,7 @@ export function listen(app: App, rt: SlackRuntime, messages: ThreadMessages): vo
   app.action(/.*/, async ({ ack, body, action, respond, context }) => {
     const receivedAt = Date.now();
     await ack();
+    const ackedAt = Date.now();
     if (body.type !== 'block_actions' || !('action_id' in action)) return;
     const message = body.message as { ts?: string; thread_ts?: string } | undefined;
     const channelId = body.channel?.id ?? (body.container as { channel_id?: string } | undefined)?.channel_id;
@@ -73,8 +79,10 @@ export function listen(app: App, rt: SlackRuntime, messages: ThreadMessages): vo
         kind: 'action',
         id: body.trigger_id,
         platform: 'slack',
+        ...(body.team?.id && { workspaceId: body.team.id }),
         user,
         receivedAt,
+        ackedAt,
         thread: { platform: 'slack', channelId, threadId: message.thread_ts ?? message.ts! },
         action: action.action_id,
       };
@@ -86,21 +94,29 @@ export function listen(app: App, rt: SlackRuntime, messages: ThreadMessages): vo
     const receivedAt = Date.now();
     // Acknowledging closes the modal; a refusal then arrives as an ephemeral note in the thread.
     await ack();
+    const ackedAt = Date.now();
     const form = submittedForm(view);
     if (!form) return;
     const id = (body as { trigger_id?: string }).trigger_id ?? `${view.id}:${view.hash}`;
     if (isRetryOfSeen(rt, `view:${id}`, context.retryNum)) return;
     rt.track(async () => {
       const user = await rt.user(body.user.id, body.user.name);
-      const event: ActionEvent = { kind: 'action', id, platform: 'slack', user, receivedAt, thread: form.thread, action: form.action, values: form.values };
+      const event: ActionEvent = { kind: 'action', id, platform: 'slack', ...(body.team?.id && { workspaceId: body.team.id }), user, receivedAt, ackedAt, thread: form.thread, action: form.action, values: form.values };
       await dispatch(rt, event, {});
     });
   });
 
   app.event('message', async ({ event, body, context }) => {
-    messages.onMessage(event as unknown as MessageLike, (body as { event_id: string }).event_id, false, context.retryNum);
+    messages.onMessage(withTeam(event, body), (body as { event_id: string }).event_id, false, context.retryNum);
   });
   app.event('app_mention', async ({ event, body, context }) => {
-    messages.onMessage(event as unknown as MessageLike, (body as { event_id: string }).event_id, true, context.retryNum);
+    messages.onMessage(withTeam(event, body), (body as { event_id: string }).event_id, true, context.retryNum);
   });
+}
+
+/** The message with its workspace: the message's own `team`, else the envelope's `team_id`. */
+function withTeam(event: unknown, body: unknown): MessageLike {
+  const message = event as MessageLike;
+  const team = message.team ?? (body as { team_id?: string }).team_id;
+  return team ? { ...message, team } : message;
 }

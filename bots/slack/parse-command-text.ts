@@ -111,7 +111,7 @@ function unknownOption(syntax: CommandSyntax, name: string): DailiesError {
 /** How a missing required option is named in the refusal, where "a <name>" reads wrong. */
 const MISSING: Record<string, string> = { text: 'some text', shots: 'its shots, separated by |', from: 'the take to start from', to: 'the take to lead into' };
 
-const KIND_WORD: Record<OptionKind, string> = { string: 'text', integer: 'whole number', number: 'number', boolean: 'yes or no' };
+const KIND_WORD: Record<OptionKind, string> = { string: 'text', integer: 'whole number', number: 'number', boolean: 'yes or no', user: '@person' };
 
 function coerce(option: OptionSyntax, raw: string): CommandOptionValue {
   switch (option.kind) {
@@ -207,7 +207,7 @@ export function parseCommandText(syntax: CommandSyntax, text: string): ParsedCom
     } else {
       const next = tokens[i + 1];
       if (!next || (!next.quoted && OPTION_PREFIX.test(next.value) && findOption(syntax, next.value.replace(OPTION_PREFIX, '').split('=')[0]!))) {
-        throw bad(`--${option.name} needs a value, like --${option.name} ${option.kind === 'string' ? '"…"' : '4'}.`);
+        throw bad(`--${option.name} needs a value, like --${option.name} ${option.kind === 'string' ? '"…"' : option.kind === 'user' ? '@Ben' : '4'}.`);
       }
       raw = next.value;
       i++;

@@ -7,16 +7,17 @@ import { DailiesError } from '../../src/errors.ts';
 import { commands as coreCommands } from '../../commands/index.ts';
 import { messageBody } from './block-kit.ts';
 import type { SlackAdapterLogger } from './bolt-logger.ts';
+import { processLogger } from '../../src/logging/logger.ts';
 import { registrySyntax, type CommandSyntax } from './command-syntax.ts';
 import { DEFAULT_MAX_UPLOAD_BYTES, SLACK_MAX_UPLOAD_BYTES, loadSlackConfig, slackEnvSchema, type SlackConfig } from './config.ts';
 import { EditQueue } from './edit-queue.ts';
 import { listen } from './listeners.ts';
 import { RecentIds } from './recent-ids.ts';
 import { buildSlackApp, startSlackApp } from './slack-app.ts';
-import { fromSlackError } from './slack-errors.ts';
+import { fromSlackError, slackErrorName } from './slack-errors.ts';
 import { threadKey, type SlackAdapterOptions, type SlackRuntime } from './slack-runtime.ts';
 import { ThreadMessages } from './thread-messages.ts';
-import { attachmentNames, checkAttachments, upload } from './uploads.ts';
+import { attachmentNames, checkAttachments, deleteFiles, upload } from './uploads.ts';
 import { UserDirectory, type SlackUserInfo } from './user-directory.ts';
 
 export { WARNING_PREFIX } from './answers.ts';
@@ -53,7 +54,7 @@ export class SlackAdapter implements ChatAdapter {
 
   constructor(options: SlackAdapterOptions = {}) {
     this.options = options;
-    const logger = options.logger ?? console;
+    const logger = options.logger ?? processLogger().child({ platform: 'slack' });
     this.logger = logger;
     this.edits = new EditQueue(options.minEditIntervalMs ?? 1000);
     // Read before start() so the core can size clips early; a bad value is reported by start().
@@ -156,7 +157,7 @@ export class SlackAdapter implements ChatAdapter {
 
   async startThread(origin: CommandEvent, message: OutgoingMessage): Promise<{ thread: ThreadRef; message: MessageRef }> {
     const client = this.client();
-    await checkAttachments(message.attachments, this.maxUploadBytes);
+    await checkAttachments(message.attachments, this.maxUploadBytes, this.options.artifacts);
     const body = messageBody(message, attachmentNames(message.attachments));
     let res;
     try {
@@ -166,16 +167,16 @@ export class SlackAdapter implements ChatAdapter {
     }
     const thread: ThreadRef = { platform: 'slack', channelId: res.channel ?? origin.channelId, threadId: res.ts! };
     this.knownThreads.claim(threadKey(thread.channelId, thread.threadId));
-    if (message.attachments?.length) await upload(this.client(), thread, message.attachments);
+    if (message.attachments?.length) await upload(this.client(), thread, message.attachments, this.options.artifacts);
     return { thread, message: { thread, messageId: res.ts! } };
   }
 
   async post(thread: ThreadRef, message: OutgoingMessage): Promise<MessageRef> {
     const client = this.client();
-    await checkAttachments(message.attachments, this.maxUploadBytes);
+    await checkAttachments(message.attachments, this.maxUploadBytes, this.options.artifacts);
     await this.ensureThread(thread);
     // Files first, so a take's vote buttons sit under its clip.
-    if (message.attachments?.length) await upload(this.client(), thread, message.attachments);
+    const files = message.attachments?.length ? await upload(this.client(), thread, message.attachments, this.options.artifacts) : [];
     try {
       const res = await client.chat.postMessage({
         channel: thread.channelId,
@@ -184,10 +185,31 @@ export class SlackAdapter implements ChatAdapter {
         unfurl_links: false,
         unfurl_media: false,
       });
-      return { thread, messageId: res.ts! };
+      // The files are a message of their own on Slack: their ids travel with the ref, so
+      // `replace` can delete them, after a restart too (the core stores the ref).
+      return { thread, messageId: res.ts!, ...(files.length > 0 && { files }) };
     } catch (error) {
       throw fromSlackError(error, 'post in the session thread');
     }
+  }
+
+  /**
+   * Deletes the message's uploaded files (files.delete, so Slack serves them nowhere) and updates
+   * the message to `message` (chat.update). A message already deleted resolves: its files were
+   * deleted first.
+   */
+  async replace(ref: MessageRef, message: Omit<OutgoingMessage, 'attachments'>): Promise<void> {
+    const client = this.client();
+    await deleteFiles(client, ref.files ?? []);
+    const body = messageBody(message);
+    await this.edits.submit(threadKey(ref.thread.channelId, ref.messageId), async () => {
+      try {
+        await client.chat.update({ channel: ref.thread.channelId, ts: ref.messageId, ...body });
+      } catch (error) {
+        if (slackErrorName(error) === 'message_not_found') return;
+        throw fromSlackError(error, 'replace the message');
+      }
+    });
   }
 
   async edit(ref: MessageRef, message: OutgoingMessage): Promise<void> {

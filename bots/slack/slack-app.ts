@@ -2,6 +2,7 @@ import type { Server } from 'node:http';
 import { App, HTTPReceiver, LogLevel, webApi } from '@slack/bolt';
 import { DailiesError } from '../../src/errors.ts';
 import { redactUrl } from '../../src/redact-url.ts';
+import { processLogger } from '../../src/logging/logger.ts';
 import { boltLogger } from './bolt-logger.ts';
 import { REJECTED_APP_TOKEN_MESSAGE, WEB_API_RETRY, WEB_API_TIMEOUT_MS, type SlackConfig } from './config.ts';
 import { refuseOutsideWindow } from './request-window.ts';
@@ -10,11 +11,15 @@ import type { SlackAdapterOptions } from './slack-runtime.ts';
 
 /** Building the Bolt app from settings, and starting it (Socket Mode or Bolt's HTTP receiver), with each failure said in one sentence. */
 
+// Bolt knows four levels; the ends of LOG_LEVEL's scale fold into its nearest.
 const LOG_LEVELS: Record<NonNullable<SlackAdapterOptions['logLevel']>, LogLevel> = {
+  trace: LogLevel.DEBUG,
   debug: LogLevel.DEBUG,
   info: LogLevel.INFO,
   warn: LogLevel.WARN,
   error: LogLevel.ERROR,
+  fatal: LogLevel.ERROR,
+  silent: LogLevel.ERROR,
 };
 
 export interface BuiltApp {
@@ -27,7 +32,7 @@ export interface BuiltApp {
 /** Checks the token, then builds the app; nothing is connected yet. */
 export async function buildSlackApp(config: SlackConfig, options: Pick<SlackAdapterOptions, 'logger' | 'logLevel'>): Promise<BuiltApp> {
   const level = LOG_LEVELS[options.logLevel ?? 'info'];
-  const logger = boltLogger(options.logger ?? console, level, () => [config.botToken, config.signingSecret ?? '', config.appToken ?? '']);
+  const logger = boltLogger(options.logger ?? processLogger().child({ platform: 'slack' }), level, () => [config.botToken, config.signingSecret ?? '', config.appToken ?? '']);
   const clientOptions: webApi.WebClientOptions = {
     ...(config.apiUrl && { slackApiUrl: config.apiUrl }),
     retryConfig: { ...WEB_API_RETRY },

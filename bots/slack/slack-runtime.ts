@@ -1,7 +1,9 @@
+import type { ArtifactReader } from '../../src/core/ports/artifact-store.ts';
 import type { App, RespondFn } from '@slack/bolt';
 import type { ChatEvent, ChatUser, EventOutcome } from '../../src/core/ports/chat-adapter.ts';
 import type { AttachmentRules } from '../../src/safety/attachment-check.ts';
 import type { SlackAdapterLogger } from './bolt-logger.ts';
+import type { LogLevel } from '../../src/config.ts';
 import type { CommandSyntax } from './command-syntax.ts';
 import type { SlackConfig } from './config.ts';
 import type { RecentIds } from './recent-ids.ts';
@@ -29,7 +31,10 @@ export interface SlackAdapterOptions {
   /** How long users.info answers are trusted (default 10 min). */
   userCacheTtlMs?: number;
   logger?: SlackAdapterLogger;
-  logLevel?: 'debug' | 'info' | 'warn' | 'error';
+  /** Bolt's and WebClient's level (default info); the app passes LOG_LEVEL. */
+  logLevel?: LogLevel;
+  /** Where attachments' bytes are read from (OutgoingAttachment.key); posts with attachments need it. */
+  artifacts?: ArtifactReader;
 }
 
 /** Where an event came from, for answering it: the trigger opens modals, respond() reaches users the bot cannot post to. */
@@ -50,6 +55,8 @@ export interface MessageLike {
   parent_user_id?: string;
   channel: string;
   files?: SlackFileLike[];
+  /** The workspace (team id) the message was posted in. */
+  team?: string;
 }
 
 /** What the adapter's parts share; built by SlackAdapter. */

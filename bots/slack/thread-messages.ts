@@ -37,7 +37,8 @@ export class ThreadMessages {
       const sessionThread = known || (inThread && ev.parent_user_id === undefined && (await this.isBotThread(ev.channel, ev.thread_ts!)));
       const thread: ThreadRef | undefined = sessionThread ? { platform: 'slack', channelId: ev.channel, threadId: ev.thread_ts! } : undefined;
       const user = await rt.user(userId);
-      const base = { id: eventId, platform: 'slack' as const, user, receivedAt };
+      // Bolt acknowledged the event envelope before this listener ran.
+      const base = { id: eventId, platform: 'slack' as const, ...(ev.team && { workspaceId: ev.team }), user, receivedAt, ackedAt: receivedAt };
       const answer = (text: string) => ephemeral(rt, ev.channel, userId, text, thread?.threadId);
       const refuse = (error: unknown) => answer(warning(userMessage(error)));
 

@@ -1,6 +1,7 @@
 import * as ort from 'onnxruntime-node';
 import { relative } from 'node:path';
 import { DailiesError } from '../../src/errors.ts';
+import { logSettings, type LogLevel } from '../../src/config.ts';
 import type { TensorDtype } from './manifest.ts';
 
 /*
@@ -8,10 +9,22 @@ import type { TensorDtype } from './manifest.ts';
  * typed-array tensors, so the runtime can be swapped or faked without touching the pipeline.
  */
 
-// The session's logSeverityLevel below does not reach onnxruntime's process-wide logger, which
-// otherwise prints e.g. a missing CUDA library in red on stderr before the exception (which
-// OnnxSession.open turns into one sentence) says the same; it reads this once, at first use.
-ort.env.logLevel = 'fatal';
+/**
+ * onnxruntime's own log for a LOG_LEVEL. It prints in colour on stderr, and every error it prints
+ * (a missing CUDA library, a kernel failing on a broken graph) also comes back as the exception
+ * that OnnxSession turns into one sentence; so it is silenced but for fatal lines, and shown at
+ * debug (info and up) and trace (everything) to look inside onnxruntime.
+ */
+export function nativeLogLevel(level: LogLevel): { env: 'verbose' | 'info' | 'fatal'; severity: 0 | 1 | 4 } {
+  if (level === 'trace') return { env: 'verbose', severity: 0 };
+  if (level === 'debug') return { env: 'info', severity: 1 };
+  return { env: 'fatal', severity: 4 };
+}
+
+const NATIVE_LOG = nativeLogLevel(logSettings().level);
+// The process-wide logger (read once, at first use) covers what happens outside a session, such
+// as loading an execution provider's library; each session's own level is set in its options.
+ort.env.logLevel = NATIVE_LOG.env;
 
 export type TensorData = Float32Array | Uint16Array | BigInt64Array | Int32Array;
 
@@ -69,8 +82,8 @@ export class OnnxSession implements GraphInfo {
     const options: ort.InferenceSession.SessionOptions = {
       executionProviders: config.provider === 'cuda' ? [{ name: 'cuda', deviceId: config.deviceId ?? 0 }] : ['cpu'],
       graphOptimizationLevel: 'all',
-      // Warnings about unused initialisers etc. are noise for users; errors still surface as exceptions.
-      logSeverityLevel: 3,
+      // Covers the session's runs too: a kernel's failure would otherwise print before it is thrown.
+      logSeverityLevel: NATIVE_LOG.severity,
       ...(config.threads ? { intraOpNumThreads: config.threads, interOpNumThreads: 1 } : {}),
     };
     let session: ort.InferenceSession;

@@ -12,13 +12,14 @@ import { DailiesError } from '../errors.ts';
  *   reroll:<sessionId>                         same prompt, new seed
  *   vary:<sessionId>:<jobId>:<take>            new seeds starting from a take
  *   extend:<sessionId>:<jobId>:<take>          continue a take by the default length
+ *   remove:<sessionId>:<jobId>:<take>          moderator removes the take (files deleted, posts replaced by a note)
  *   edit-prompt:<sessionId>                    opens a form pre-filled with the current prompt
  *   edit-prompt-submit:<sessionId>             the form's submission (values.prompt, values.negative)
  */
 
 export type ParsedAction =
   | { type: 'vote' | 'pick'; sessionId: string; roundId: number; take: number }
-  | { type: 'finalize' | 'vary' | 'extend'; sessionId: string; jobId: string; take: number }
+  | { type: 'finalize' | 'vary' | 'extend' | 'remove'; sessionId: string; jobId: string; take: number }
   | { type: 'cancel'; jobId: string }
   | { type: 'reroll' | 'edit-prompt' | 'edit-prompt-submit'; sessionId: string };
 
@@ -37,6 +38,7 @@ export function actionKey(action: ParsedAction): string {
     case 'finalize':
     case 'vary':
     case 'extend':
+    case 'remove':
       key = `${action.type}:${action.sessionId}:${action.jobId}:${action.take}`;
       break;
     case 'cancel':
@@ -63,6 +65,7 @@ export function parseAction(key: string): ParsedAction | null {
     case 'finalize':
     case 'vary':
     case 'extend':
+    case 'remove':
       return id(a) && id(b) && index(c) ? { type, sessionId: a, jobId: b, take: Number(c) } : null;
     case 'cancel':
       return id(a) && b === undefined ? { type, jobId: a } : null;

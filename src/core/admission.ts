@@ -3,7 +3,7 @@ import type { JobQueue, JobStatus } from './ports/job-queue.ts';
 import type { SessionStore } from './ports/session-store.ts';
 import type { Delivery } from './delivery.ts';
 import { renderJobOf } from './render-job.ts';
-import { systemClock, consoleLogger, type Clock, type Logger } from './runtime.ts';
+import { systemClock, silentLogger, type Clock, type Logger } from './runtime.ts';
 import type { JobRecord, Session } from './session.ts';
 
 /**
@@ -67,7 +67,7 @@ export interface Admission {
 export function createAdmission(deps: AdmissionDeps): Admission {
   const { store, queue, delivery } = deps;
   const clock = deps.clock ?? systemClock;
-  const log = deps.log ?? consoleLogger;
+  const log = deps.log ?? silentLogger;
   const concurrency = deps.concurrency ?? 16;
   const graceMs = deps.graceMs ?? 20_000;
   const sweepEveryMs = deps.sweepEveryMs ?? 20_000;

@@ -3,11 +3,15 @@ import type { ActionEvent, ChatAdapter, ChatEvent, ChatEventHandler, CommandEven
 import type { JobQueue } from './ports/job-queue.ts';
 import type { SessionStore } from './ports/session-store.ts';
 import type { AuditLog } from './ports/audit-log.ts';
+import { noMetrics, type CoreMetrics } from './ports/metrics.ts';
 import { auditActor, auditPlace, recordAudit } from './audit.ts';
 import { allowAllPolicy, combinePolicies, createPromptPolicy, type PromptPolicy } from '../safety/prompt-policy.ts';
 import type { RateLimiter } from '../safety/rate-limit.ts';
 import type { RenderQuota } from '../safety/render-quota.ts';
 import type { ChannelTerms } from './ports/channel-terms.ts';
+import type { PersonBlock, PersonBlocks } from './ports/person-blocks.ts';
+import { blockScopeOf, blockedError } from './person-block-check.ts';
+import type { ArtifactStore } from './ports/artifact-store.ts';
 import { optionsError, textOption } from './command-options.ts';
 import { parseAction, type ParsedAction } from './actions.ts';
 import { channelOf, eventOrigin, type CommandContext, type CommandDefinition, type CoreServices, type ImageIntake } from './command-context.ts';
@@ -21,7 +25,8 @@ import type { Session } from './session.ts';
 import { currentVersion } from './session-state.ts';
 import { cancelJobs, extendTake, finalizeTake, resolveTake, varyTake } from './take-flow.ts';
 import { isExpired } from './vote-round.ts';
-import { DEFAULT_CONFIG, adapterDirectory, consoleLogger, randomIds, systemClock, type AdapterDirectory, type Clock, type CoreConfig, type IdSource, type Logger } from './runtime.ts';
+import { removeTake } from './take-removal.ts';
+import { DEFAULT_CONFIG, adapterDirectory, silentLogger, randomIds, systemClock, type AdapterDirectory, type Clock, type CoreConfig, type IdSource, type Logger } from './runtime.ts';
 
 /**
  * The dispatcher. Every chat event goes: dedupe (event id, SET NX) -> route (command by name,
@@ -43,14 +48,20 @@ export interface CoreDeps {
   quota?: RenderQuota | null;
   /** Channels' own blocked terms (/policy); absent: the server's list only. */
   channelTerms?: ChannelTerms | null;
+  /** People moderators blocked from the bot (/block); absent: nobody can be blocked. */
+  blocks?: PersonBlocks | null;
   /** Needed for /video with an image; without it such requests are refused with one sentence. */
   images?: ImageIntake | null;
   /** Where prompts, votes, picks, finals, cancels and refusals are recorded; absent: nowhere. */
   audit?: AuditLog | null;
+  /** Where a removed take's files are deleted; absent: /remove and the Remove button are refused. */
+  artifacts?: Pick<ArtifactStore, 'delete'> | null;
   clock?: Clock;
   ids?: IdSource;
   log?: Logger;
   config?: Partial<CoreConfig>;
+  /** Counts for operators (`/metrics`): acks, refusals, failed posts; absent: nothing is counted. */
+  metrics?: CoreMetrics;
   /** Every chat command (commands/index.ts), handed in by the entry point: the core imports none. */
   commands: readonly CommandDefinition[];
 }
@@ -78,15 +89,17 @@ export function createCore(deps: CoreDeps): Core {
     clock: deps.clock ?? systemClock,
     ids: deps.ids ?? randomIds,
     config: { ...DEFAULT_CONFIG, ...deps.config },
-    log: deps.log ?? consoleLogger,
+    log: deps.log ?? silentLogger,
     adapters: adapterDirectory(deps.adapters),
     delivery: deps.delivery,
     admission: deps.admission,
     rateLimiter: deps.rateLimiter ?? null,
     quota: deps.quota ?? null,
     channelTerms: deps.channelTerms ?? null,
+    blocks: deps.blocks ?? null,
     images: deps.images ?? null,
     audit: deps.audit ?? null,
+    artifacts: deps.artifacts ?? null,
   };
   const { store, log, clock } = services;
   const commandList = registry.map((c) => ({ name: c.name, description: c.description }));
@@ -152,12 +165,18 @@ export function createCore(deps: CoreDeps): Core {
     return session;
   }
 
-  async function onCommand(event: CommandEvent): Promise<EventOutcome> {
+  /** The person's running block, if any (read once per event, beside its dedupe claim: see `answer`). */
+  type BlockRead = Promise<PersonBlock | null>;
+  const noBlock: BlockRead = Promise.resolve(null);
+
+  async function onCommand(event: CommandEvent, blockRead: BlockRead): Promise<EventOutcome> {
     const command = findCommand(registry, event.name);
     if (!command) throw new DailiesError('bad_input', `There is no /${String(event.name).slice(0, 40)} command; type /help to see the commands.`);
+    const [session, block] = await Promise.all([sessionOfThread(event.thread), blockRead]);
+    if (block) throw blockedError(block, clock.now());
     const parsed = command.options.safeParse(event.options);
     if (!parsed.success) throw optionsError(command.name, parsed.error);
-    const ctx = await contextFor(event, await sessionOfThread(event.thread));
+    const ctx = await contextFor(event, session);
     return command.handler(ctx, parsed.data);
   }
 
@@ -166,10 +185,11 @@ export function createCore(deps: CoreDeps): Core {
    * adapter shows it to that person only: Slack ephemeral, Discord DM, the web chat's response.
    * Posting it into the thread would show one person's typo to the whole team.
    */
-  async function onReply(event: ReplyEvent): Promise<EventOutcome> {
-    const session = await sessionOfThread(event.thread);
+  async function onReply(event: ReplyEvent, blockRead: BlockRead): Promise<EventOutcome> {
+    const [session, block] = await Promise.all([sessionOfThread(event.thread), blockRead]);
     // Not a session thread, or no message content (Discord without the intent): nothing to do.
     if (!session || typeof event.text !== 'string' || event.text.trim() === '') return {};
+    if (block) return errorOutcome(blockedError(block, clock.now()), log, { thread: session.thread });
     const ctx = await contextFor(event, session);
     const parsed = parseRefinement(event.text, { maxTakes: services.config.maxTakes });
     if (!parsed.ok) {
@@ -184,19 +204,21 @@ export function createCore(deps: CoreDeps): Core {
     }
   }
 
-  async function onAction(event: ActionEvent): Promise<EventOutcome> {
+  async function onAction(event: ActionEvent, blockRead: BlockRead): Promise<EventOutcome> {
     const action = parseAction(event.action);
     if (!action) throw new DailiesError('bad_input', 'This button is not recognised (it may be from an older version of the bot); use the newest message.');
-    return runAction(event, action);
+    return runAction(event, action, blockRead);
   }
 
-  async function runAction(event: ActionEvent, action: ParsedAction): Promise<EventOutcome> {
+  async function runAction(event: ActionEvent, action: ParsedAction, blockRead: BlockRead): Promise<EventOutcome> {
     if (action.type === 'cancel') {
-      const session = await fresh(await store.getByJob(action.jobId));
+      const [session, block] = await Promise.all([store.getByJob(action.jobId).then(fresh), blockRead]);
+      if (block) throw blockedError(block, clock.now());
       if (!session || session.thread.platform !== event.platform) throw new DailiesError('not_found', 'That render is not known here any more; use /status in the thread.');
       return cancelJobs(await contextFor(event, session), session, action.jobId);
     }
-    const session = await sessionById(action.sessionId, event.platform);
+    const [session, block] = await Promise.all([sessionById(action.sessionId, event.platform), blockRead]);
+    if (block) throw blockedError(block, clock.now());
     const ctx = await contextFor(event, session);
     switch (action.type) {
       case 'vote': {
@@ -225,6 +247,8 @@ export function createCore(deps: CoreDeps): Core {
         return varyTake(ctx, session, action.take, session.settings.takes, action.jobId);
       case 'extend':
         return extendTake(ctx, session, resolveTake(session, action.take, action.jobId), ctx.config.defaultExtendFrames, 'forward');
+      case 'remove':
+        return removeTake(ctx, session, { version: null, take: action.take }, action.jobId);
       case 'reroll':
         return refineSession(ctx, session, { kind: 'reroll' });
       case 'edit-prompt': {
@@ -252,14 +276,14 @@ export function createCore(deps: CoreDeps): Core {
     }
   }
 
-  async function handleEvent(event: ChatEvent): Promise<EventOutcome> {
+  async function handleEvent(event: ChatEvent, blockRead: BlockRead): Promise<EventOutcome> {
     switch (event.kind) {
       case 'command':
-        return onCommand(event);
+        return onCommand(event, blockRead);
       case 'reply':
-        return onReply(event);
+        return onReply(event, blockRead);
       case 'action':
-        return onAction(event);
+        return onAction(event, blockRead);
       default:
         throw new DailiesError('bad_input', 'The chat event has an unknown kind; the adapter must send command, reply or action.');
     }
@@ -284,9 +308,14 @@ export function createCore(deps: CoreDeps): Core {
       // unless its job was already recorded (the bot died after the write, before confirming):
       // then the retry is answered with that job instead of rendering it twice.
       const eventKey = eventOrigin(event);
+      // Whether the person is blocked (/block) is asked in the same tick as the claim, so the
+      // bot's auto-pipelined Redis client sends both in one round trip. A duplicate event never
+      // awaits the answer, so a failed read must not become an unhandled rejection.
+      const blockRead = services.blocks ? services.blocks.get(blockScopeOf(event), event.user.id, clock.now()) : noBlock;
+      blockRead.catch(() => {});
       if (!(await store.claimEvent(eventKey, Math.min(EVENT_CLAIM_MS, services.config.eventTtlMs)))) return (await alreadyTaken(eventKey)) ?? {};
       try {
-        return (await alreadyTaken(eventKey)) ?? (await handleEvent(event));
+        return (await alreadyTaken(eventKey)) ?? (await handleEvent(event, blockRead));
       } finally {
         await store.confirmEvent(eventKey, services.config.eventTtlMs).catch((e: unknown) => log.warn(`could not confirm event ${eventKey}`, e));
       }
@@ -307,8 +336,17 @@ export function createCore(deps: CoreDeps): Core {
     recordAudit(services.audit, { at: clock.now(), kind: 'refusal', ...place, actor: auditActor(event.user), what: error.message, code: error.code }, log);
   }
 
+  const metrics = deps.metrics ?? noMetrics;
   const handler = async (event: ChatEvent): Promise<EventOutcome> => {
     const outcome = await answer(event);
+    // An event too malformed to name its platform (answered with a refusal above) is not counted.
+    const platform = (event as Partial<ChatEvent> | null)?.platform;
+    if (typeof platform === 'string') {
+      // Wall-clock like `receivedAt`, which adapters stamp with Date.now(), whatever clock the core runs on.
+      const ackMs = (event.ackedAt ?? Date.now()) - event.receivedAt;
+      if (Number.isFinite(ackMs)) metrics.answered(platform, ackMs);
+      if (outcome.error) metrics.refused(platform, outcome.error.code);
+    }
     if (outcome.error) auditRefusal(event, outcome.error, outcome.thread);
     return outcome;
   };

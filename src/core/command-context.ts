@@ -2,12 +2,13 @@ import type { z } from 'zod';
 import type { ChatEvent, ChatUser, CommandEvent, EventOutcome, IncomingAttachment, MessageRef, OutgoingMessage, Platform, ThreadRef } from './ports/chat-adapter.ts';
 import type { JobQueue } from './ports/job-queue.ts';
 import type { AuditLog } from './ports/audit-log.ts';
-import type { ArtifactRef } from './ports/artifact-store.ts';
+import type { ArtifactRef, ArtifactStore } from './ports/artifact-store.ts';
 import type { SessionStore } from './ports/session-store.ts';
 import type { PromptPolicy } from '../safety/prompt-policy.ts';
 import type { RateLimiter } from '../safety/rate-limit.ts';
 import type { RenderQuota } from '../safety/render-quota.ts';
 import type { ChannelTerms } from './ports/channel-terms.ts';
+import type { PersonBlocks } from './ports/person-blocks.ts';
 import type { Admission } from './admission.ts';
 import type { Delivery } from './delivery.ts';
 import type { Session } from './session.ts';
@@ -38,9 +39,13 @@ export interface CoreServices {
   quota: RenderQuota | null;
   /** Channels' own blocked terms (/policy); null: the server's list only. */
   channelTerms: ChannelTerms | null;
+  /** People moderators blocked from the bot for a while (/block); null: nobody can be blocked. */
+  blocks: PersonBlocks | null;
   images: ImageIntake | null;
   /** Written through recordAudit (./audit.ts), never awaited; null: nothing is recorded. */
   audit: AuditLog | null;
+  /** Where a removed take's files are deleted (/remove); null: removing is refused. */
+  artifacts: Pick<ArtifactStore, 'delete'> | null;
 }
 
 export interface CommandContext extends CoreServices {

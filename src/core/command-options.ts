@@ -100,6 +100,44 @@ export function attachmentOption() {
   return z.preprocess(emptyToUndefined, attachment.optional());
 }
 
+/**
+ * A person, as every adapter hands one over: the platform's user id and the name it shows
+ * (Discord resolves a user option, Slack a mention, the web chat a typed name).
+ */
+export function personOption(name: string) {
+  const error = `${name} must be one person, such as @Ben.`;
+  const person = z.object({ id: z.string({ error }).trim().min(1, { error }).max(100, { error }), name: z.string({ error }).trim().min(1, { error }).max(100, { error }) }, { error });
+  return z.preprocess(emptyToUndefined, person.optional());
+}
+
+const PERIOD_UNITS: Record<string, number> = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 7 * 86_400_000 };
+
+/** A length of time typed as a number and a unit (`30m`, `2h`, `1d`, `7d`, `2w`), as milliseconds up to `maxMs`. */
+export function periodOption(name: string, maxMs: number) {
+  const error = `${name} must be a length of time such as 30m, 2h, 1d or 7d.`;
+  const maxDays = Math.floor(maxMs / 86_400_000);
+  return z.preprocess(
+    emptyToUndefined,
+    z
+      .string({ error })
+      .max(20, { error })
+      .transform((text, ctx) => {
+        const m = /^(\d{1,6})\s*(m|mins?|minutes?|h|hrs?|hours?|d|days?|w|weeks?)$/i.exec(text.trim());
+        if (!m) {
+          ctx.addIssue({ code: 'custom', message: error });
+          return z.NEVER;
+        }
+        const ms = Number(m[1]) * PERIOD_UNITS[m[2]![0]!.toLowerCase()]!;
+        if (ms < 60_000 || ms > maxMs) {
+          ctx.addIssue({ code: 'custom', message: `${name} must be from 1 minute to ${maxDays} days (${maxDays}d); "${text.trim()}" is ${ms < 60_000 ? 'too short' : 'too long'}.` });
+          return z.NEVER;
+        }
+        return ms;
+      })
+      .optional(),
+  );
+}
+
 /** The raw options object itself: platforms always send one, but fuzzed input may not. */
 export function optionsObject<T extends z.ZodRawShape>(shape: T) {
   return z.preprocess((v) => (v === undefined || v === null ? {} : v), z.object(shape, { error: 'The command options must be a set of named values.' }));

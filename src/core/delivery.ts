@@ -1,5 +1,5 @@
-import { stat } from 'node:fs/promises';
 import { chainPreviewSegments } from './segment-plan.ts';
+import type { CoreMetrics } from './ports/metrics.ts';
 import type { ChatAdapter, OutgoingAttachment, Platform, ThreadRef } from './ports/chat-adapter.ts';
 import type { JobEvent, JobQueue, JobStatus } from './ports/job-queue.ts';
 import type { ArtifactRef, ArtifactStore } from './ports/artifact-store.ts';
@@ -9,11 +9,11 @@ import { describeFinding } from './ports/frame-check.ts';
 import { auditPlace, recordAudit } from './audit.ts';
 import { isDailiesError } from '../errors.ts';
 import type { JobRecord, JobStateName, PostKey, Session, VoteRound } from './session.ts';
-import { findJob, isTerminal } from './session-state.ts';
+import { findJob, isTerminal, recordPreviewPost } from './session-state.ts';
 import { findRound } from './vote-round.ts';
 import { finalMessage, previewMessage, progressMessage, roundMessage, roundResultMessage, takeMessage, withheldLabel, withheldMessage, type ProgressView } from './render-message.ts';
 import { ThreadPoster } from './thread-poster.ts';
-import { DEFAULT_CONFIG, adapterDirectory, consoleLogger, systemClock, type AdapterDirectory, type Clock, type CoreConfig, type Logger } from './runtime.ts';
+import { DEFAULT_CONFIG, adapterDirectory, silentLogger, systemClock, type AdapterDirectory, type Clock, type CoreConfig, type Logger } from './runtime.ts';
 
 /**
  * Delivery: job events in, thread messages out. For each job, in the thread it came from:
@@ -26,14 +26,14 @@ import { DEFAULT_CONFIG, adapterDirectory, consoleLogger, systemClock, type Adap
  * Events of one job are handled in order; different jobs proceed in parallel.
  */
 
-/** Shrinks a video to fit `maxBytes` (provided by the media module); returns the new file's path. */
-export type FitToSize = (path: string, maxBytes: number) => Promise<string | { path: string }>;
+/** Shrinks a stored video to fit `maxBytes` (the media module re-encodes it) and stores the result; returns the smaller artifact. */
+export type FitToSize = (ref: ArtifactRef, maxBytes: number) => Promise<ArtifactRef>;
 
 export interface DeliveryDeps {
   store: SessionStore;
   queue: Pick<JobQueue, 'onEvent'>;
   adapters: AdapterDirectory | Partial<Record<Platform, ChatAdapter>> | readonly ChatAdapter[];
-  artifacts: Pick<ArtifactStore, 'localPath' | 'publicUrl'>;
+  artifacts: Pick<ArtifactStore, 'publicUrl'>;
   fitToSize?: FitToSize;
   /** Where withheld takes are recorded; absent: nowhere. */
   audit?: AuditLog | null;
@@ -41,9 +41,9 @@ export interface DeliveryDeps {
   credentialsUrl?: (platform: Platform, ref: ArtifactRef) => string | null;
   clock?: Clock;
   log?: Logger;
+  /** Counts failed posts for operators; absent: nothing is counted. */
+  metrics?: Pick<CoreMetrics, 'postFailed'>;
   config?: Partial<CoreConfig>;
-  /** File size lookup after fitToSize; injectable for tests. */
-  fileSize?: (path: string) => Promise<number>;
   /** How often due vote rounds are swept from the store (covers restarts); default 30 s. */
   sweepIntervalMs?: number;
 }
@@ -83,12 +83,11 @@ function progressKey(jobId: string): PostKey {
 
 export function createDelivery(deps: DeliveryDeps): Delivery {
   const clock = deps.clock ?? systemClock;
-  const log = deps.log ?? consoleLogger;
+  const log = deps.log ?? silentLogger;
   const config = { ...DEFAULT_CONFIG, ...deps.config };
   const adapters = adapterDirectory(deps.adapters);
   const store = deps.store;
-  const fileSize = deps.fileSize ?? (async (p: string) => (await stat(p)).size);
-  const poster = new ThreadPoster({ store, adapters, clock, log, editIntervalMs: config.editIntervalMs });
+  const poster = new ThreadPoster({ store, adapters, clock, log, editIntervalMs: config.editIntervalMs, ...(deps.metrics && { metrics: deps.metrics }) });
   const views = new Map<string, ProgressView>();
   const chains = new Map<string, Promise<void>>();
   const opened = new Set<string>();
@@ -135,19 +134,14 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
 
   async function uploadable(thread: ThreadRef, ref: ArtifactRef, kind: OutgoingAttachment['kind'], filename: string, signed = false): Promise<{ attachment: OutgoingAttachment | null; note: string | null }> {
     const max = poster.maxUploadBytes(thread);
-    let path = await deps.artifacts.localPath(ref);
-    let bytes = ref.bytes;
+    let upload = ref;
     // A re-encode would drop a signed file's Content Credentials: such a file is linked instead.
-    if (bytes > max && deps.fitToSize && !signed) {
-      const fitted = await deps.fitToSize(path, max);
-      path = typeof fitted === 'string' ? fitted : fitted.path;
-      bytes = await fileSize(path);
-    }
-    if (bytes > max) {
+    if (upload.bytes > max && deps.fitToSize && !signed) upload = await deps.fitToSize(ref, max);
+    if (upload.bytes > max) {
       // Never hand the platform a file it will reject; link to it instead.
       return { attachment: null, note: `The file is too large to upload here; open it at ${deps.artifacts.publicUrl(ref)}` };
     }
-    return { attachment: { kind, path, filename: `${filename}.${CONTENT_EXT[ref.contentType] ?? 'bin'}`, contentType: ref.contentType, bytes, ...(signed ? { signed: true } : {}) }, note: null };
+    return { attachment: { kind, key: upload.key, filename: `${filename}.${CONTENT_EXT[upload.contentType] ?? 'bin'}`, contentType: upload.contentType, bytes: upload.bytes, ...(signed ? { signed: true } : {}) }, note: null };
   }
 
   /** Moves the stored job to `to`; returns null when the event no longer applies (e.g. completed after cancel). */
@@ -170,7 +164,9 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
     // then one preview of the newest segment at each quarter of the chain.
     if (segments > 1 && segment > 1 && !chainPreviewSegments(segments).has(segment)) return;
     const index = segments > 1 ? segment * 1000 + (segment === 1 ? event.step : 0) : event.step;
-    await poster.postOnce(session.thread, { scope: job.jobId, kind: 'preview', index }, async () => {
+    let posted = false;
+    const ref = await poster.postOnce(session.thread, { scope: job.jobId, kind: 'preview', index }, async () => {
+      posted = true;
       const attachments: OutgoingAttachment[] = [];
       let skipped = 0;
       for (const [i, ref] of event.previews.entries()) {
@@ -181,6 +177,11 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
       const withheld = event.takes ? job.takes - event.takes.length : 0;
       return previewMessage(event.step, event.totalSteps, attachments, skipped, { k: segment, n: segments }, withheld);
     });
+    // Which take's files this message shows, so removing a take finds it (src/core/take-removal.ts).
+    if (ref && posted) {
+      const files = event.previews.map((p, i) => ({ take: event.takes?.[i] ?? i, key: p.key }));
+      await store.update(session.id, (s) => ({ session: recordPreviewPost(s, job.jobId, { index, files }), value: null }));
+    }
   }
 
   /**
@@ -213,7 +214,7 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
       }
       return complete;
     }
-    const { session: withRound, round } = await store.openRound(session.id, { jobId: job.jobId, takes: job.takes, withheld: (job.withheld ?? []).map((w) => w.index), deadline: clock.now() + config.voteWindowMs, quorum: config.quorum });
+    const { session: withRound, round } = await store.openRound(session.id, { jobId: job.jobId, takes: job.takes, withheld: (job.withheld ?? []).map((w) => w.index), removed: (job.removed ?? []).map((r) => r.index), deadline: clock.now() + config.voteWindowMs, quorum: config.quorum });
     for (const take of takes) {
       const ref = await poster.postOnce(session.thread, { scope: job.jobId, kind: 'take', index: take.index }, async () => {
         const { attachment, note } = await uploadable(session.thread, take.video, 'final', `${session.id}-v${job.version}-take${take.index + 1}`);

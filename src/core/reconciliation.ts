@@ -1,7 +1,7 @@
 import type { EndEvent, JobQueue } from './ports/job-queue.ts';
 import type { SessionStore } from './ports/session-store.ts';
 import type { Delivery } from './delivery.ts';
-import { systemClock, consoleLogger, type Clock, type Logger } from './runtime.ts';
+import { systemClock, silentLogger, type Clock, type Logger } from './runtime.ts';
 import type { JobRecord } from './session.ts';
 import { findJob, isTerminal } from './session-state.ts';
 
@@ -55,7 +55,7 @@ const PAGE = 100;
 export function createReconciliation(deps: ReconciliationDeps): Reconciliation {
   const { store, queue, delivery } = deps;
   const clock = deps.clock ?? systemClock;
-  const log = deps.log ?? consoleLogger;
+  const log = deps.log ?? silentLogger;
   const everyMs = deps.everyMs ?? 15_000;
   const graceMs = deps.graceMs ?? 5_000;
   const lostAfterMs = deps.lostAfterMs ?? 15 * 60_000;

@@ -146,7 +146,27 @@ export function takeMessage(session: Session, job: JobRecord, take: number, seed
   buttons.push({ action: actionKey({ type: 'finalize', sessionId: session.id, jobId: job.jobId, take }), label: 'Finalize', style: 'success' });
   buttons.push({ action: actionKey({ type: 'vary', sessionId: session.id, jobId: job.jobId, take }), label: 'Vary' });
   buttons.push({ action: actionKey({ type: 'extend', sessionId: session.id, jobId: job.jobId, take }), label: 'Extend' });
-  return attachment ? { text, attachments: [attachment], buttons: [buttons] } : { text, buttons: [buttons] };
+  // A row of its own, apart from the everyday buttons: only moderators may use it.
+  const moderation: Button[] = [{ action: actionKey({ type: 'remove', sessionId: session.id, jobId: job.jobId, take }), label: 'Remove', style: 'danger' }];
+  return attachment ? { text, attachments: [attachment], buttons: [buttons, moderation] } : { text, buttons: [buttons, moderation] };
+}
+
+/**
+ * What takes a removed take's place, and the place of every message that carried its files: the
+ * take's post, its final, a film cut from it, the previews that showed it.
+ */
+export function removedNote(what: 'take' | 'final' | 'cut' | 'previews', session: Session, job: JobRecord, take: { version: number; index: number }, by: string): OutgoingMessage {
+  const named = `take ${take.index + 1} of v${take.version}`;
+  switch (what) {
+    case 'take':
+      return { text: `Take ${take.index + 1} of v${take.version} was removed by ${by}.` };
+    case 'final':
+      return { text: `The final of ${named} was removed by ${by}.` };
+    case 'cut':
+      return { text: `Cut ${cutNumber(session, job)} was removed by ${by}: it used ${formatTakeRef(take.version, take.index)}.` };
+    case 'previews':
+      return { text: `The previews here were removed by ${by} with ${named}.` };
+  }
 }
 
 /** How /why and the audit log name a withheld take: "v1#2", "final of v1", "cut 2". */
@@ -197,7 +217,7 @@ function votes(n: number): string {
 
 export function roundMessage(session: Session, round: VoteRound): OutgoingMessage {
   const counts = tally(round);
-  const tallyLine = counts.map((c, i) => `take ${i + 1}: ${votes(c)}`).join(' · ');
+  const tallyLine = counts.map((c, i) => `take ${i + 1}: ${round.removed?.includes(i) ? 'removed' : votes(c)}`).join(' · ');
   const voters = Object.keys(round.votes).length;
   let status: string;
   if (round.closed) {
@@ -248,5 +268,5 @@ export const GRAMMAR_HELP = [
 
 export function helpText(commands: ReadonlyArray<{ name: string; description: string }>): string {
   const list = commands.map((c) => `  /${c.name.padEnd(9)} ${c.description}`).join('\n');
-  return `Commands:\n${list}\n\n${GRAMMAR_HELP}\n\nVote with the buttons under the takes; the winner becomes the base of the next version.`;
+  return `Commands:\n${list}\n\n${GRAMMAR_HELP}\n\nVote with the buttons under the takes; the winner becomes the base of the next version. Moderators can remove a take with its Remove button or /remove v2#1: its files are deleted and its messages show a note.`;
 }

@@ -55,15 +55,7 @@ export const randomIds: IdSource = {
   seed: () => randomInt(0, 2 ** 31 - 1),
 };
 
-export interface Logger {
-  warn(message: string, error?: unknown): void;
-  error(message: string, error?: unknown): void;
-}
-
-export const consoleLogger: Logger = {
-  warn: (message, error) => console.warn(`[dailies] ${message}`, error ?? ''),
-  error: (message, error) => console.error(`[dailies] ${message}`, error ?? ''),
-};
+export { silentLogger, type Logger } from './ports/logger.ts';
 
 export type AdapterDirectory = (platform: Platform) => ChatAdapter | undefined;
 

@@ -5,6 +5,7 @@ import type {
   JobRecord,
   JobStateName,
   Person,
+  PreviewPost,
   PromptVersion,
   RenderSettings,
   Session,
@@ -45,6 +46,8 @@ export function transitionJob(
   now: number,
   patch: JobPatch = {},
 ): { job: JobRecord; changed: boolean } {
+  // A take a moderator removed stays removed, whatever a repeated 'completed' carries.
+  if (patch.artifacts && job.removed?.length) patch = { ...patch, artifacts: patch.artifacts.filter((t) => !job.removed!.some((r) => r.index === t.index)) };
   if (job.state === to) {
     const merged = { ...job, ...patch };
     const changed = JSON.stringify(merged) !== JSON.stringify(job);
@@ -224,6 +227,13 @@ export function requireJob(session: Session, jobId: string): JobRecord {
 
 export function replaceJob(session: Session, job: JobRecord): Session {
   return { ...session, jobs: session.jobs.map((j) => (j.jobId === job.jobId ? job : j)) };
+}
+
+/** Notes a preview message the job posted and the files in it (once per post key index). */
+export function recordPreviewPost(session: Session, jobId: string, post: PreviewPost): Session {
+  const job = findJob(session, jobId);
+  if (!job || job.previewPosts?.some((p) => p.index === post.index)) return session;
+  return replaceJob(session, { ...job, previewPosts: [...(job.previewPosts ?? []), post] });
 }
 
 export function activeJobs(session: Session): JobRecord[] {

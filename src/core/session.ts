@@ -59,6 +59,14 @@ export interface JobRecord {
   artifacts: TakeResult[];
   /** Takes the frame check kept back: never stored, shown in the thread as withheld. */
   withheld?: WithheldTake[];
+  /** Takes a moderator removed: gone from `artifacts`, their files deleted, their posts replaced by a note. */
+  removed?: RemovedTake[];
+  /**
+   * Preview messages posted for this job and the stored preview file of each take in them, so a
+   * removal can find every message that carries a take's files (post keys alone do not say which
+   * steps were posted, nor which files each holds).
+   */
+  previewPosts?: PreviewPost[];
   error: { code: string; message: string } | null;
   requestedBy: Person;
   /**
@@ -89,6 +97,28 @@ export interface JobRecord {
   deliveredAt?: number | null;
 }
 
+export interface RemovedTake {
+  /** 0-based, as in `artifacts`. */
+  index: number;
+  by: Person;
+  at: number;
+  /**
+   * Artifact keys of the take's own files (video, preview), recorded in the same write that takes
+   * it out of `artifacts`: deleting them comes after, so a removal interrupted by a crash is
+   * finished by the next attempt, which finds them here.
+   */
+  files: string[];
+  /** For a final or a cut removed with a take: the take that took it down ("v2#1"). */
+  with?: string;
+}
+
+export interface PreviewPost {
+  /** The preview post key's index (see delivery). */
+  index: number;
+  /** Artifact keys by 0-based take. */
+  files: Array<{ take: number; key: string }>;
+}
+
 export type RoundCloseReason = 'deadline' | 'quorum' | 'owner-pick';
 
 export interface VoteRound {
@@ -99,6 +129,8 @@ export interface VoteRound {
   takes: number;
   /** Takes the frame check withheld (never posted, not votable). */
   withheld?: number[];
+  /** Takes a moderator removed: not votable, and votes cast for them no longer count. */
+  removed?: number[];
   /** userId -> take index; one entry per person, so changing a vote overwrites it. */
   votes: Record<string, number>;
   /** userId -> the name the platform showed when they voted (for the credits of a final). */

@@ -53,12 +53,15 @@ export function postedTake(job: JobRecord, index: number, style: 'refs' | 'plain
   // Buttons and /finalize N speak of "take 2", take references of "v1#2".
   const name = (i: number) => (style === 'refs' ? formatTakeRef(job.version, i) : `take ${i + 1}`);
   const posted = [...job.artifacts].sort((a, b) => a.index - b.index).map((t) => name(t.index));
-  // A run without gaps reads as a range ("v1#1 to v1#3"); a withheld take leaves a gap to list around.
+  // A run without gaps reads as a range ("v1#1 to v1#3"); a withheld or removed take leaves a gap to list around.
   const gapless = job.artifacts.every((t) => t.index < job.artifacts.length);
   const choose =
     posted.length === 0 ? 'render the version again' : posted.length === 1 ? `pick ${posted[0]}` : gapless ? `pick ${posted[0]} to ${style === 'refs' ? posted.at(-1) : posted.length}` : `pick one of ${posted.join(', ')}`;
+  const named = style === 'refs' ? formatTakeRef(job.version, index) : `Take ${index + 1} of v${job.version}`;
   if (job.withheld?.some((w) => w.index === index)) {
-    throw new DailiesError('bad_input', `${style === 'refs' ? formatTakeRef(job.version, index) : `Take ${index + 1} of v${job.version}`} was withheld by the frame check; ${choose}.`);
+    throw new DailiesError('bad_input', `${named} was withheld by the frame check; ${choose}.`);
   }
+  const removed = job.removed?.find((r) => r.index === index);
+  if (removed) throw new DailiesError('bad_input', `${named} was removed by ${removed.by.name}; ${choose}.`);
   throw new DailiesError('bad_input', `v${job.version} has no take ${index + 1}; ${choose}.`);
 }

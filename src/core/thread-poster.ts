@@ -3,6 +3,7 @@ import type { PostKey } from './session.ts';
 import type { SessionStore } from './ports/session-store.ts';
 import { postKeyString } from './ports/session-store.ts';
 import type { AdapterDirectory, Clock, Logger } from './runtime.ts';
+import type { CoreMetrics } from './ports/metrics.ts';
 
 /**
  * Posting into threads exactly once, and editing live messages without flooding the platform.
@@ -41,6 +42,8 @@ export interface ThreadPosterDeps {
   clock: Clock;
   log: Logger;
   editIntervalMs: number;
+  /** Counts each post or edit the platform refused or that failed on the way. */
+  metrics?: Pick<CoreMetrics, 'postFailed'>;
 }
 
 const MAX_REF_LOOKUPS = 5;
@@ -83,6 +86,7 @@ export class ThreadPoster {
       await this.deps.store.recordPost(key, ref);
       return { ref, posted: true };
     } catch (error) {
+      this.deps.metrics?.postFailed(thread.platform);
       await this.deps.store.releasePost(key).catch(() => {});
       throw error;
     }
@@ -143,6 +147,7 @@ export class ThreadPoster {
       }
     } catch (error) {
       entry.failures++;
+      this.deps.metrics?.postFailed(entry.thread.platform);
       this.deps.log.warn(`could not update message ${id}`, error);
     } finally {
       entry.busy = false;

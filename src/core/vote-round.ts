@@ -18,6 +18,8 @@ export interface OpenRoundInput {
   takes: number;
   /** Takes the frame check withheld: not posted, so nobody can vote for them. */
   withheld?: number[];
+  /** Takes a moderator removed before the round opened. */
+  removed?: number[];
   deadline: number;
   quorum: number;
 }
@@ -34,6 +36,7 @@ export function openRound(session: Session, input: OpenRoundInput, now: number):
     version: job.version,
     takes: input.takes,
     ...(input.withheld?.length ? { withheld: [...input.withheld] } : {}),
+    ...(input.removed?.length ? { removed: [...input.removed] } : {}),
     votes: {},
     deadline: input.deadline,
     quorum: Math.max(0, Math.floor(input.quorum)),
@@ -169,6 +172,20 @@ function requireVotable(round: VoteRound, take: number, verb: string): void {
   if (round.withheld?.includes(take)) {
     throw new DailiesError('bad_input', `Take ${take + 1} was withheld by the frame check; ${verb} one of the posted takes.`);
   }
+  if (round.removed?.includes(take)) {
+    throw new DailiesError('bad_input', `Take ${take + 1} was removed by a moderator; ${verb} one of the posted takes.`);
+  }
+}
+
+/**
+ * Takes `take` out of the job's vote: it cannot be voted for or picked, and votes already cast for
+ * it no longer count (those people may vote again). A round already closed keeps its result: the
+ * winner was announced, and the removal note in the thread says what happened since.
+ */
+export function removeFromRound(round: VoteRound, take: number): VoteRound {
+  if (round.removed?.includes(take)) return round;
+  const votes = round.closed ? round.votes : Object.fromEntries(Object.entries(round.votes).filter(([, t]) => t !== take));
+  return { ...round, removed: [...(round.removed ?? []), take], votes };
 }
 
 /** The round's result is posted; a no-op for an open or already announced round. */

@@ -10,6 +10,7 @@ import { PoolStats, estimateFinishAll, estimateFinishMs, withOwnDuration } from 
 import { DEFAULT_PREFIX, DEFAULT_QUEUE_NAME, QueueKeys } from './queue-keys.ts';
 import { redisClientOptions } from './redis-options.ts';
 import { parseRenderJob } from './render-job-schema.ts';
+import { processLogger } from '../logging/logger.ts';
 
 export interface BullmqJobQueueOptions {
   /** Where Redis is; see `redisOptionsFromUrl`. */
@@ -97,7 +98,7 @@ export class BullmqJobQueue implements JobQueue {
     this.retainSeconds = Math.round((options.retainFinishedMs ?? 7 * DAY_MS) / 1000);
     this.positionUpdates = options.positionUpdates ?? true;
     this.positionDebounceMs = options.positionDebounceMs ?? 200;
-    this.onError = options.onError ?? ((error) => console.warn(`[queue] ${error.message}`));
+    this.onError = options.onError ?? ((error) => processLogger().warn('queue: Redis connection error', error));
     // Auto-pipelining on both producer connections: a burst of commands then sends its Redis
     // calls in a few socket writes rather than one write (and syscall) each. Neither connection
     // runs blocking commands (those belong to workers and QueueEvents).
@@ -285,6 +286,22 @@ export class BullmqJobQueue implements JobQueue {
     await this.startEvents().waitUntilReady();
   }
 
+  /**
+   * BullMQ's own Prometheus exposition of this queue: `bullmq_job_count` by state (fair-share jobs
+   * wait as `prioritized`), and the completed and failed totals. `labels` are added to every line.
+   */
+  prometheusText(labels: Record<string, string> = {}): Promise<string> {
+    return this.reachable(() => this.queue.exportPrometheusMetrics(labels));
+  }
+
+  /**
+   * The BullMQ queue itself, for the operators' dashboard (/admin/queues) and nothing else: jobs
+   * removed there are settled in fair share through the 'removed' event (see `startEvents`).
+   */
+  dashboardQueue(): Queue<RenderJob, RenderResult> {
+    return this.queue;
+  }
+
   /** The defaults of the model the pool renders with, as its workers publish them; null before any has. */
   modelScale(): Promise<ModelScale | null> {
     return this.stats.modelScale();
@@ -317,7 +334,13 @@ export class BullmqJobQueue implements JobQueue {
       this.placesChanged();
     });
     events.on('delayed', () => this.placesChanged());
-    events.on('removed', ({ jobId }) => {
+    events.on('removed', ({ jobId, prev }) => {
+      // Removed by someone else than `cancel` (the queue dashboard, a script): its owner's place in
+      // the cap and the bands behind it are freed now rather than at the owner's next enqueue.
+      // Every bot does it; settle is idempotent.
+      void this.fair.settle(jobId).catch(this.onError);
+      // A finished job cleared from the dashboard ended long ago: nothing was cancelled.
+      if (prev === 'completed' || prev === 'failed') return;
       this.taken.delete(jobId);
       this.yielded.delete(jobId);
       this.endedNow(jobId);

@@ -40,8 +40,11 @@ import type { QueueKeys } from './queue-keys.ts';
  * Bookkeeping heals itself: a job that finished without its worker reporting it (the worker was
  * killed after BullMQ recorded the result) is pruned the next time its owner enqueues or settles,
  * or when it reaches the front of its channel's order (checked on every call), by looking at
- * BullMQ's own job hash. A fresh reservation whose BullMQ job is not
- * written yet is given `reservationGraceMs` before it counts as abandoned.
+ * BullMQ's own job hash. A job removed behind our back (the queue dashboard) is settled by every
+ * listening bot on BullMQ's 'removed' event, and, should none hear it, pruned the same way: the
+ * settle that follows a job's add marks it added, after which a missing hash means removed. A
+ * fresh reservation whose BullMQ job is not written yet is given `reservationGraceMs` before it
+ * counts as abandoned.
  *
  * These scripts read BullMQ's `prioritized` sorted set and job hashes directly, as BullMQ's own
  * scripts do; the integration tests pin that layout (bullmq 5).

@@ -1,8 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { copyFile, mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { copyFile, lstat, mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { DailiesError } from '../errors.ts';
-import type { ArtifactRef, ArtifactStore } from '../core/ports/artifact-store.ts';
+import type { ArtifactRef, ArtifactStore, ByteRange } from '../core/ports/artifact-store.ts';
+import { artifactKeySegments, artifactPublicUrl } from './artifact-key.ts';
 
 export interface FsArtifactStoreOptions {
   /** Directory of the store, resolved against the working directory (processes pass ARTIFACTS_DIR from src/config.ts, default `.artifacts`). */
@@ -10,11 +12,6 @@ export interface FsArtifactStoreOptions {
   /** URL path the local web chat serves the directory under; default '/artifacts'. */
   publicPrefix?: string;
 }
-
-// Keys are relative paths of plain segments. Segments may not start with '.', which rules out
-// '.' and '..' and keeps keys apart from this store's temporary files (they start with '.').
-const SEGMENT = /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}$/;
-const MAX_KEY = 512;
 
 // The filesystem keeps no content type, so `stat` reads it from the key's extension (every key the
 // workers write has one). Anything else is plain bytes.
@@ -37,10 +34,8 @@ const CONTENT_TYPES: Record<string, string> = {
  * web chat) sees a whole file or none. Nothing is fsynced: every artifact can be rendered again,
  * and a power loss costs at worst that.
  *
- * Workers on other machines need a shared store. An S3-compatible one (MinIO, R2, S3) implements
- * the same calls: putFile/putBuffer as PutObject (multipart for large files), localPath as a GET
- * into a local cache directory keyed by the object's ETag, publicUrl as a presigned GET or CDN
- * URL, delete as DeleteObject, stat as HeadObject (404 -> null). Keys here are already valid object names, so nothing else changes.
+ * Workers on other machines use the S3-compatible store instead (s3-artifact-store.ts), which
+ * answers the same calls; keys are valid object names in both.
  */
 export class FsArtifactStore implements ArtifactStore {
   readonly root: string;
@@ -73,7 +68,17 @@ export class FsArtifactStore implements ArtifactStore {
   }
 
   publicUrl(ref: ArtifactRef): string {
-    return `${this.publicPrefix}/${this.segments(ref.key).map(encodeURIComponent).join('/')}`;
+    return artifactPublicUrl(this.publicPrefix, ref.key);
+  }
+
+  async open(key: string, options: { range?: ByteRange; signal?: AbortSignal } = {}): Promise<AsyncIterable<Uint8Array>> {
+    const file = this.pathOf(key);
+    // lstat: a symlink someone placed in the folder is not an artifact (this store never makes
+    // one), so what it points at outside the store is never read.
+    const info = await lstat(file).catch(() => null);
+    if (!info?.isFile()) throw new DailiesError('not_found', `The file "${key}" is no longer stored; render it again.`);
+    const { range, signal } = options;
+    return createReadStream(file, { ...(range && { start: range.start, end: range.end }), ...(signal && { signal }) });
   }
 
   async delete(key: string): Promise<void> {
@@ -82,7 +87,7 @@ export class FsArtifactStore implements ArtifactStore {
 
   async stat(key: string): Promise<ArtifactRef | null> {
     const file = this.pathOf(key);
-    const info = await stat(file).catch((error: NodeJS.ErrnoException) => {
+    const info = await lstat(file).catch((error: NodeJS.ErrnoException) => {
       if (error.code === 'ENOENT' || error.code === 'ENOTDIR') return null;
       throw error;
     });
@@ -97,14 +102,7 @@ export class FsArtifactStore implements ArtifactStore {
   }
 
   private segments(key: string): string[] {
-    const parts = key.split('/');
-    if (key.length > MAX_KEY || !parts.every((p) => SEGMENT.test(p))) {
-      throw new DailiesError(
-        'bad_input',
-        `The artifact key "${key.slice(0, 80)}" is not allowed; use letters, digits, ".", "-" and "_" in "/"-separated parts that do not start with ".".`,
-      );
-    }
-    return parts;
+    return artifactKeySegments(key);
   }
 
   private async atomically(target: string, write: (tmp: string) => Promise<void>): Promise<void> {

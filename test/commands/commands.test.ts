@@ -46,7 +46,14 @@ const OPTION_RULES: Record<string, Record<string, RegExp>> = {
   history: {},
   quota: {},
   policy: { action: /^action must be list, add or remove\.$/, term: /^term (must be text of at most 60 characters|is \d+ characters, over the 60 limit; shorten it|contains broken characters .*)\.$/ },
+  block: {
+    user: /^user must be one person, such as @Ben\.$/,
+    for: /^for must be (a length of time such as 30m, 2h, 1d or 7d|from 1 minute to 90 days \(90d\); "\d+\s*[a-z]+" is too (short|long))\.$/,
+    reason: /^reason (must be text of at most 200 characters|is \d+ characters, over the 200 limit; shorten it|contains broken characters .*)\.$/,
+  },
+  unblock: { user: /^user must be one person, such as @Ben\.$/ },
   why: {},
+  remove: { take: TAKE_REF('take') },
   help: {},
 };
 
@@ -85,7 +92,7 @@ function sentences(text: string): number {
 
 describe('command registry', () => {
   it('has one definition per command with a name, description, zod options and a handler', () => {
-    expect(commands.map((c) => c.name)).toEqual(['video', 'refine', 'vary', 'extend', 'bridge', 'storyboard', 'cut', 'finalize', 'status', 'cancel', 'history', 'quota', 'policy', 'why', 'help']);
+    expect(commands.map((c) => c.name)).toEqual(['video', 'refine', 'vary', 'extend', 'bridge', 'storyboard', 'cut', 'finalize', 'status', 'cancel', 'history', 'quota', 'policy', 'remove', 'block', 'unblock', 'why', 'help']);
     for (const c of commands) {
       expect(c.description.length).toBeGreaterThan(10);
       expect(c.description.length).toBeLessThanOrEqual(100);

@@ -22,6 +22,9 @@ import { refusal } from './refusal.ts';
  * - stat(key) answers with the same ref a put returned (key, bytes, content type) for a stored
  *   artifact, and null, not an error, for a key never stored or deleted: workers use it to find
  *   work a crashed attempt finished (chain segments), so "absent" is an answer, not a failure.
+ * - open(key) streams the stored bytes, whole or a byte range (both ends included), straight
+ *   from the store: chat adapters and the web chat read attachments this way, never by path. A
+ *   key with no artifact is 'not_found'.
  * - Keys are relative, "/"-separated plain segments: '..', absolute paths, empty or hidden
  *   segments are refused with DailiesError('bad_input') naming the key, by every call.
  */
@@ -162,6 +165,27 @@ export function runArtifactStoreConformance(name: string, factory: () => Promise
       expect(await store.stat('renders/j8/chain/seg-0-take-0.rgb')).toBeNull();
     });
 
+    async function drain(stream: AsyncIterable<Uint8Array>): Promise<Buffer> {
+      const chunks: Buffer[] = [];
+      for await (const chunk of stream) chunks.push(Buffer.from(chunk));
+      return Buffer.concat(chunks);
+    }
+
+    it('opens an artifact as a stream, whole or a byte range', async () => {
+      const data = randomBytes(70_000);
+      const ref = await store.putBuffer('renders/j9/take-0.mp4', data, 'video/mp4');
+      expect((await drain(await store.open(ref.key))).equals(data)).toBe(true);
+      expect((await drain(await store.open(ref.key, { range: { start: 100, end: 199 } }))).equals(data.subarray(100, 200))).toBe(true);
+      expect((await drain(await store.open(ref.key, { range: { start: 69_999, end: 69_999 } }))).equals(data.subarray(69_999))).toBe(true);
+    });
+
+    it('opens a key never stored, or deleted, as not_found', async () => {
+      expect((await refusal(store.open('renders/nobody/take-0.mp4'))).code).toBe('not_found');
+      const ref = await store.putBuffer('renders/j10/take-0.mp4', randomBytes(10), 'video/mp4');
+      await store.delete(ref.key);
+      expect((await refusal(store.open(ref.key))).code).toBe('not_found');
+    });
+
     it.each(UNSAFE_KEYS)('refuses the unsafe key %j in every call, naming it', async (key) => {
       const source = join(scratch, 'x.bin');
       await writeFile(source, 'x');
@@ -172,6 +196,7 @@ export function runArtifactStoreConformance(name: string, factory: () => Promise
         store.localPath(ref),
         store.delete(key),
         store.stat(key),
+        store.open(key),
       ]) {
         const error = await refusal(attempt);
         expect(error.code).toBe('bad_input');

@@ -1,6 +1,7 @@
-import { readFile } from 'node:fs/promises';
 import type { ChatUser, EventOutcome, ThreadRef } from '../../src/core/ports/chat-adapter.ts';
+import type { ArtifactStore } from '../../src/core/ports/artifact-store.ts';
 import { FakeAdapter } from '../core/fakes/fake-adapter.ts';
+import { tempArtifactStore } from '../storage/temp-store.ts';
 import { runChatAdapterConformance, type ActorView, type ChatPlatformDriver, type DeliveryOptions, type PlatformMessage } from './chat-adapter.conformance.ts';
 
 /**
@@ -9,7 +10,10 @@ import { runChatAdapterConformance, type ActorView, type ChatPlatformDriver, typ
  */
 class FakePlatformDriver implements ChatPlatformDriver {
   private n = 0;
-  constructor(private readonly adapter: FakeAdapter) {}
+  constructor(
+    private readonly adapter: FakeAdapter,
+    private readonly artifacts: ArtifactStore,
+  ) {}
 
   private user(handle: string): ChatUser {
     return { id: `u-${handle.toLowerCase()}`, name: handle };
@@ -48,7 +52,11 @@ class FakePlatformDriver implements ChatPlatformDriver {
         id: rec.ref.messageId,
         text: shown.text,
         buttons: (shown.buttons ?? []).map((row) => row.map((b) => ({ action: b.action, label: b.label, ...(b.disabled !== undefined && { disabled: b.disabled }) }))),
-        attachments: (shown.attachments ?? []).map((a) => ({ filename: a.filename, contentType: a.contentType, bytes: a.bytes, read: async () => new Uint8Array(await readFile(a.path)) })),
+        attachments: (shown.attachments ?? []).map((a) => ({ filename: a.filename, contentType: a.contentType, bytes: a.bytes, read: async () => {
+          const chunks: Buffer[] = [];
+          for await (const chunk of await this.artifacts.open(a.key)) chunks.push(Buffer.from(chunk));
+          return new Uint8Array(Buffer.concat(chunks));
+        } })),
       };
     });
   }
@@ -56,5 +64,6 @@ class FakePlatformDriver implements ChatPlatformDriver {
 
 runChatAdapterConformance('FakeAdapter (the core tests\' adapter)', async () => {
   const adapter = new FakeAdapter('local');
-  return { adapter, driver: new FakePlatformDriver(adapter), channel: 'general', users: ['Ana', 'Ben'], cleanup: async () => {} };
+  const { store, cleanup } = await tempArtifactStore();
+  return { adapter, driver: new FakePlatformDriver(adapter, store), channel: 'general', users: ['Ana', 'Ben'], artifacts: store, filesLiveInArtifactStore: true, cleanup };
 });

@@ -13,6 +13,7 @@ import type {
   ReplyEvent,
   ThreadRef,
 } from '../../src/core/ports/chat-adapter.ts';
+import type { ArtifactStore } from '../../src/core/ports/artifact-store.ts';
 
 /**
  * The shared conformance suite of the chat seam. Every adapter runs it through a harness: the
@@ -25,7 +26,8 @@ import type {
  * - `ThreadRef` is plain data: after a JSON round trip it still addresses the thread.
  * - Ephemeral and error outcomes are shown to the acting user only, never posted in the thread.
  * - A handler that throws does not take the adapter down; the actor is told something failed.
- * - Edits change text and buttons; attachments stay as posted.
+ * - Edits change text and buttons; attachments stay as posted. Only `replace` removes them, all
+ *   of them, from the platform too (a moderator's removal), and doing it twice is harmless.
  * - Posts go only to threads that exist; attachments over `maxUploadBytesFor` are refused.
  *
  * Every check applies to every adapter, FakeAdapter (the core tests' in-memory adapter,
@@ -81,8 +83,18 @@ export interface ChatAdapterHarness {
   channel: string;
   /** Two different people on the platform (driver-side handles). */
   users: [string, string];
+  /** The artifact store the adapter was built with: attachments name keys in it (the attachment checks need it). */
+  artifacts?: ArtifactStore;
   /** The display name the adapter reports for a driver user (default: the handle itself). */
   displayName?(user: string): string;
+  /**
+   * The platform shows files straight from `artifacts` (the web chat, FakeAdapter) rather than
+   * keeping copies of its own (Discord, Slack): `replace` then drops them from the message, and
+   * deleting them is the core's part, so the removal check deletes them itself before reading.
+   */
+  filesLiveInArtifactStore?: boolean;
+  /** A driver-side handle of a person the platform makes a moderator (`canModerate`). */
+  moderator?: string;
   cleanup(): Promise<void>;
 }
 
@@ -150,11 +162,12 @@ export function runChatAdapterConformance(name: string, makeHarness: () => Promi
       return result;
     }
 
-    async function file(filename: string, bytes: number): Promise<{ path: string; data: Buffer }> {
+    async function file(filename: string, bytes: number): Promise<{ key: string; data: Buffer }> {
       const data = randomBytes(bytes);
-      const path = join(dir, filename);
-      await writeFile(path, data);
-      return { path, data };
+      const key = `renders/conformance-${randomBytes(4).toString('hex')}/${filename}`;
+      if (!h.artifacts) throw new Error('this harness gives no artifact store; attachments name keys in one');
+      await h.artifacts.putBuffer(key, data, 'application/octet-stream');
+      return { key, data };
     }
 
     it('delivers a command with its options, user and channel', async () => {
@@ -201,8 +214,8 @@ export function runChatAdapterConformance(name: string, makeHarness: () => Promi
       const preview = await file('preview.gif', 2048);
       const final = await file('final.mp4', 4096);
       const attachments: OutgoingAttachment[] = [
-        { kind: 'preview', path: preview.path, filename: 'preview.gif', contentType: 'image/gif', bytes: preview.data.length },
-        { kind: 'final', path: final.path, filename: 'final.mp4', contentType: 'video/mp4', bytes: final.data.length },
+        { kind: 'preview', key: preview.key, filename: 'preview.gif', contentType: 'image/gif', bytes: preview.data.length },
+        { kind: 'final', key: final.key, filename: 'final.mp4', contentType: 'video/mp4', bytes: final.data.length },
       ];
       const buttons = [
         [
@@ -237,6 +250,40 @@ export function runChatAdapterConformance(name: string, makeHarness: () => Promi
 
       const ids = (await h.driver.readThread(thread)).map((m) => m.id);
       expect(ids.indexOf(ref.messageId)).toBe(ids.length - 1);
+    });
+
+    it('replaces a message by a note and removes its files from the platform, and again after a JSON round trip', async () => {
+      const { thread } = await openSession();
+      const preview = await file('take-preview.gif', 1024);
+      const final = await file('take.mp4', 3072);
+      const attachments: OutgoingAttachment[] = [
+        { kind: 'preview', key: preview.key, filename: 'take-preview.gif', contentType: 'image/gif', bytes: preview.data.length },
+        { kind: 'final', key: final.key, filename: 'take.mp4', contentType: 'video/mp4', bytes: final.data.length },
+      ];
+      const ref = await h.adapter.post(thread, { text: 'Take 1 of v2 · seed 7', attachments, buttons: [[{ action: 'remove:s1:j1:0', label: 'Remove', style: 'danger' }]] });
+      const after = await h.adapter.post(thread, { text: 'Votes for v2' });
+      const before = (await h.driver.readThread(thread)).find((m) => m.id === ref.messageId);
+      expect(before?.attachments.map((a) => a.filename)).toEqual(['take-preview.gif', 'take.mp4']);
+      const reads = (before?.attachments ?? []).flatMap((a) => (a.read ? [a.read] : []));
+
+      await h.adapter.replace(ref, { text: 'Take 1 of v2 was removed by Mo.' });
+      let thread2 = await h.driver.readThread(thread);
+      const shown = thread2.find((m) => m.id === ref.messageId);
+      expect(shown?.text).toContain('Take 1 of v2 was removed by Mo.');
+      expect(shown?.attachments).toEqual([]);
+      expect(shown?.buttons).toEqual([]);
+      // The note keeps the message's place: it is still before what was posted after it.
+      expect(thread2.findIndex((m) => m.id === ref.messageId)).toBeLessThan(thread2.findIndex((m) => m.id === after.messageId));
+      // The platform's copy is gone, not just hidden: reading a file as it was linked yields
+      // nothing. Where the platform shows the artifact store's own files, deleting them is the
+      // core's part (ArtifactStore.delete), done here as the core does it.
+      if (h.filesLiveInArtifactStore) await Promise.all([preview.key, final.key].map((key) => h.artifacts!.delete(key)));
+      for (const read of reads) expect(await read().then((bytes) => bytes.length, () => 0)).toBe(0);
+      // A second removal (a retried delivery, a restarted bot reading the stored ref) is fine.
+      await h.adapter.replace(JSON.parse(JSON.stringify(ref)), { text: 'Take 1 of v2 was removed by Mo.' });
+      thread2 = await h.driver.readThread(thread);
+      expect(thread2.filter((m) => m.text.includes('was removed by Mo'))).toHaveLength(1);
+      expect(thread2.find((m) => m.id === after.messageId)?.text).toContain('Votes for v2');
     });
 
     it('keeps thread messages in posting order', async () => {
@@ -347,7 +394,8 @@ export function runChatAdapterConformance(name: string, makeHarness: () => Promi
       const path = join(dir, 'huge.mp4');
       await writeFile(path, '');
       await truncate(path, limit + 1);
-      const attachment: OutgoingAttachment = { kind: 'final', path, filename: 'huge.mp4', contentType: 'video/mp4', bytes: limit + 1 };
+      const { key } = await h.artifacts!.putFile('renders/conformance/huge.mp4', path, 'video/mp4');
+      const attachment: OutgoingAttachment = { kind: 'final', key, filename: 'huge.mp4', contentType: 'video/mp4', bytes: limit + 1 };
       await expect(h.adapter.post(thread, { text: 'too big', attachments: [attachment] })).rejects.toThrow();
     });
   });

@@ -52,7 +52,7 @@ describe('delivery', () => {
       expect(actions).toContain(`finalize:s1:${jobId}:${i}`);
       expect(actions).toContain(`vary:s1:${jobId}:${i}`);
       expect(actions).toContain(`extend:s1:${jobId}:${i}`);
-      expect(p.message.attachments?.[0]?.path).toBe(`/artifacts/v${i}.mp4`);
+      expect(p.message.attachments?.[0]?.key).toBe(`v${i}.mp4`);
     }
     expect(texts(h, thread).filter((t) => t.startsWith('Votes for v1'))).toHaveLength(1);
     // header + progress + preview + 2 takes + vote message: nothing doubled by the second 'completed'
@@ -118,7 +118,7 @@ describe('delivery', () => {
       store: h.store,
       queue: h.queue,
       adapters: [h.adapter],
-      artifacts: { localPath: async (r) => `/artifacts/${r.key}`, publicUrl: (r) => r.key },
+      artifacts: { publicUrl: (r) => r.key },
       clock: h.clock,
       log: { warn() {}, error() {} },
     });
@@ -138,14 +138,14 @@ describe('delivery', () => {
     h.queue.emit({ type: 'completed', jobId, takes: big, timingsMs: {} });
     await h.settle(2000);
     expect(h.fitted).toEqual([
-      { path: '/artifacts/v0.mp4', max: 10_000 },
-      { path: '/artifacts/v1.mp4', max: 10_000 },
+      { key: 'v0.mp4', max: 10_000 },
+      { key: 'v1.mp4', max: 10_000 },
     ]);
     for (const p of h.adapter.postsIn(thread)) for (const a of p.message.attachments ?? []) expect(a.bytes).toBeLessThanOrEqual(10_000);
     const take1 = h.adapter.postsIn(thread).find((p) => p.message.text.startsWith('Take 1'))!;
-    expect(take1.message.attachments?.[0]?.path).toBe('/artifacts/v0.mp4.fit.mp4');
+    expect(take1.message.attachments?.[0]?.key).toBe('v0.mp4.fit.mp4');
 
-    const h2 = harness({ maxUploadBytes: 10_000, delivery: { fitToSize: async (p) => p, fileSize: async () => 50_000 } });
+    const h2 = harness({ maxUploadBytes: 10_000, delivery: { fitToSize: async (ref) => ref } });
     const second = await startVideo(h2);
     h2.queue.emit({ type: 'completed', jobId: second.jobId, takes: big, timingsMs: {} });
     await h2.settle(2000);

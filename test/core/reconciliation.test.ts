@@ -20,7 +20,7 @@ function restartedBot(h: H) {
     store: h.store,
     queue: h.queue,
     adapters: [h.adapter],
-    artifacts: { localPath: async (r) => `/artifacts/${r.key}`, publicUrl: (r) => r.key },
+    artifacts: { publicUrl: (r) => r.key },
     clock: h.clock,
     log: quietLog,
     config: { quorum: 3, voteWindowMs: 600_000 },

@@ -51,6 +51,8 @@ describe('slash commands', () => {
     expect(event).toMatchObject({ kind: 'command', platform: 'discord', id, name: 'video', channelId: rig.standIn.defaultChannelId, options: { prompt: 'a red fox running through snow', takes: 4 } });
     expect(event.thread).toBeUndefined();
     expect(event.user).toEqual({ id: DEFAULT_USER.id, name: 'Ada', canModerate: false });
+    // The deferral went out before the core ran: the event carries when, for the ack-latency metric.
+    expect(event.ackedAt).toBeGreaterThanOrEqual(event.receivedAt);
   });
 
   test('a burst of 20 commands is acknowledged, each well within 3 s, even while the core is slow', async () => {
@@ -321,6 +323,7 @@ describe('thread replies', () => {
     expect(event).toEqual({
       id: reply.id,
       platform: 'discord',
+      workspaceId: rig.standIn.guildId,
       kind: 'reply',
       user: { id: MODERATOR.id, name: 'Mo', canModerate: true },
       receivedAt: expect.any(Number),

@@ -29,7 +29,12 @@ describe('command definitions', () => {
         if (o.max_length !== undefined) expect(o.max_length).toBeLessThanOrEqual(6000);
       }
     }
-    expect(JSON.stringify(defs).length).toBeLessThan(8000);
+    // Discord's own rule: per command, the names, descriptions and choice values together are at most 4000 characters.
+    for (const d of defs) {
+      const opts = (d.options ?? []) as (Option & { choices?: { name: string; value: string }[] })[];
+      const chars = d.name.length + d.description.length + opts.reduce((n, o) => n + o.name.length + o.description.length + (o.choices ?? []).reduce((m, c) => m + c.name.length + String(c.value).length, 0), 0);
+      expect(chars, d.name).toBeLessThanOrEqual(4000);
+    }
   });
 
   test('every core command and option has a Discord description (the table keeps up with the registry)', () => {

@@ -23,6 +23,12 @@ export class DiscordStandInDriver implements ChatPlatformDriver {
     private readonly mentionBot = true,
   ) {}
 
+  /** Makes `handle` a person with Manage Messages, Discord's moderator; returns the handle. */
+  moderator(handle: string): string {
+    this.users.set(handle, { id: snowflake(), name: handle, canModerate: true });
+    return handle;
+  }
+
   user(handle: string): UserSpec {
     let u = this.users.get(handle);
     if (!u) {
@@ -64,7 +70,7 @@ export class DiscordStandInDriver implements ChatPlatformDriver {
         filename: a.filename,
         contentType: a.content_type,
         bytes: a.size,
-        ...(a.data && { read: async () => new Uint8Array(a.data!) }),
+        ...(a.data && { read: async () => new Uint8Array(a.data ?? Buffer.alloc(0)) }),
       })),
       buttons: (m.components as Row[]).map((r) => r.components.map((c) => ({ action: c.custom_id, label: c.label, ...(c.disabled && { disabled: true }) }))),
     }));

@@ -1,17 +1,21 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import type { CommandEvent, OutgoingAttachment } from '../../src/core/ports/chat-adapter.ts';
 import { checkImageAttachment, isDiscordCdnUrl } from '../../bots/discord/incoming-attachments.ts';
+import { FsArtifactStore } from '../../src/storage/fs-artifact-store.ts';
 import { startRig, type DiscordRig } from './discord-harness.ts';
 
 const MiB = 1024 * 1024;
 let dir: string;
 let rig: DiscordRig | undefined;
+/** Where the clips are stored; the adapter reads them from here by key. */
+let store: FsArtifactStore;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'dailies-discord-'));
+  store = new FsArtifactStore({ root: dir });
 });
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
@@ -22,17 +26,16 @@ afterEach(async () => {
 });
 
 async function clip(name: string, bytes: number): Promise<OutgoingAttachment> {
-  const path = join(dir, name);
   // An MP4 'ftyp' box up front, as a real encode would have.
   const data = Buffer.alloc(bytes);
   Buffer.from('000000186674797069736f6d0000020069736f6d', 'hex').copy(data);
-  await writeFile(path, data);
-  return { kind: 'preview', path, filename: name, contentType: 'video/mp4', bytes };
+  const { key } = await store.putBuffer(`renders/uploads/${name}`, data, 'video/mp4');
+  return { kind: 'preview', key, filename: name, contentType: 'video/mp4', bytes };
 }
 
 describe('uploads', () => {
   test('a clip within the limit is uploaded as multipart (payload_json + files[0]) into the thread', async () => {
-    rig = await startRig();
+    rig = await startRig({ adapter: { artifacts: store } });
     const { id } = rig.standIn.command('video', { prompt: 'waves at dusk' });
     const { outcome } = await rig.waitSettled(id);
     expect(rig.adapter.maxUploadBytesFor(outcome!.thread!)).toBe(10 * MiB);
@@ -48,7 +51,7 @@ describe('uploads', () => {
   });
 
   test('the session message can carry a file: the deferred reply is edited with a multipart body', async () => {
-    rig = await startRig();
+    rig = await startRig({ adapter: { artifacts: store } });
     const still = await clip('first-frame.mp4', 200_000);
     rig.core = async (event) => {
       const { thread } = await rig!.adapter.startThread(event as CommandEvent, { text: 'v1', attachments: [still] });
@@ -61,7 +64,7 @@ describe('uploads', () => {
   });
 
   test("the server's attachment_size_limit is remembered; an oversized file is refused before anything is sent", async () => {
-    rig = await startRig({ standIn: { attachmentSizeLimit: 2 * MiB } });
+    rig = await startRig({ standIn: { attachmentSizeLimit: 2 * MiB }, adapter: { artifacts: store } });
     const { id } = rig.standIn.command('video', { prompt: 'rain on glass' });
     const { outcome } = await rig.waitSettled(id);
     const thread = outcome!.thread!;
@@ -83,7 +86,7 @@ describe('image options', () => {
   const png = { filename: 'frame.png', size: 120_000, contentType: 'image/png' };
 
   test('an image from Discord\'s CDN reaches the core as an attachment, not as an option', async () => {
-    rig = await startRig();
+    rig = await startRig({ adapter: { artifacts: store } });
     const { id } = rig.standIn.command('video', { image: { attachment: png }, prompt: 'leaves falling', strength: 0.6 });
     await rig.waitSettled(id);
     const event = rig.events.at(-1) as CommandEvent;
@@ -97,7 +100,7 @@ describe('image options', () => {
     ['a non-image', { filename: 'notes.txt', size: 100, contentType: 'text/plain' }, /text\/plain file; attach a PNG, JPEG or WebP image/],
     ['an image that is too large', { ...png, size: 11 * MiB }, /images may be at most 10\.0 MiB/],
   ])('%s is refused privately and never reaches the core', async (_label, attachment, message) => {
-    rig = await startRig();
+    rig = await startRig({ adapter: { artifacts: store } });
     const { id, dispatchedAt } = rig.standIn.command('video', { prompt: 'p', image: { attachment } });
     await rig.waitSettled(id);
     expect(rig.events).toEqual([]);

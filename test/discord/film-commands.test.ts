@@ -4,15 +4,20 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
 import { DiscordAdapter, type SettledEvent } from '../../bots/discord/discord-adapter.ts';
 import { startCoreRig, type CoreRig } from '../local/core-rig.ts';
+import type { ArtifactStore } from '../../src/core/ports/artifact-store.ts';
+import { FsArtifactStore } from '../../src/storage/fs-artifact-store.ts';
+import { tempArtifactStore } from '../storage/temp-store.ts';
 import type { ChatAdapterHarness } from '../conformance/chat-adapter.conformance.ts';
 import { describeSafety } from '../local/safety.suite.ts';
+import { describeModeration } from '../local/moderation.suite.ts';
 import { describeFilmCommands, expectOneSentence } from '../local/film-commands.suite.ts';
 import { captureLogger } from './discord-harness.ts';
 import { DiscordStandInDriver } from './discord-driver.ts';
 import { DEFAULT_USER, DiscordStandIn, type RecordedCall } from './stand-in/discord-stand-in.ts';
 
-async function discordAdapter(standIn: DiscordStandIn, settled: SettledEvent[]): Promise<DiscordAdapter> {
+async function discordAdapter(standIn: DiscordStandIn, settled: SettledEvent[], artifacts: ArtifactStore): Promise<DiscordAdapter> {
   return new DiscordAdapter({
+    artifacts,
     config: { token: standIn.token, appId: standIn.appId, messageContent: false, apiUrl: standIn.apiUrl },
     logger: captureLogger([]),
     onEventSettled: (e) => settled.push(e),
@@ -22,12 +27,23 @@ async function discordAdapter(standIn: DiscordStandIn, settled: SettledEvent[]):
 const makeHarness = async (): Promise<ChatAdapterHarness> => {
   const standIn = await DiscordStandIn.start({ messageContentApproved: false });
   const settled: SettledEvent[] = [];
-  const adapter = await discordAdapter(standIn, settled);
-  return { adapter, driver: new DiscordStandInDriver(standIn, settled), channel: standIn.defaultChannelId, users: ['Ana', 'Ben'], cleanup: () => standIn.close() };
+  const artifacts = await tempArtifactStore();
+  const adapter = await discordAdapter(standIn, settled, artifacts.store);
+  const cleanup = async () => {
+    await standIn.close();
+    await artifacts.cleanup();
+  };
+  return { adapter, driver: new DiscordStandInDriver(standIn, settled), channel: standIn.defaultChannelId, users: ['Ana', 'Ben'], artifacts: artifacts.store, cleanup };
 };
 
 describeFilmCommands('discord (stand-in, real discord.js)', makeHarness);
 describeSafety('discord (stand-in, real discord.js)', makeHarness);
+describeModeration('discord (stand-in, real discord.js)', async () => {
+  const harness = await makeHarness();
+  // Mo has Manage Messages: Discord's moderator.
+  (harness.driver as DiscordStandInDriver).moderator('Mo');
+  return { ...harness, moderator: 'Mo' };
+});
 
 describe('film commands on Discord itself', () => {
   let standIn: DiscordStandIn;
@@ -40,7 +56,8 @@ describe('film commands on Discord itself', () => {
   async function start() {
     dir = await mkdtemp(join(tmpdir(), 'dailies-discord-film-'));
     standIn = await DiscordStandIn.start({ messageContentApproved: false });
-    rig = await startCoreRig(await discordAdapter(standIn, settled), dir);
+    const artifacts = new FsArtifactStore({ root: join(dir, 'artifacts') });
+    rig = await startCoreRig(await discordAdapter(standIn, settled, artifacts), dir, {}, artifacts);
   }
 
   afterEach(async () => {

@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REDIS_URL, getJson, postJson, startStack, waitFor, type Stack } from './stack.ts';
+import { parsePrometheusText, valueOf } from '../metrics/prometheus-text.ts';
 
 /**
  * The real stack (`dailies start` as a child process: web chat, core, Redis sessions, BullMQ, a
@@ -165,6 +166,19 @@ it('refuses bad options with one sentence, creates nothing, and keeps serving', 
   expect(ok.status).toBe(200);
   expect(ok.body.thread).toMatch(/^t_/);
   expect(stack.log()).not.toMatch(/request failed|handler failed|Unhandled|TypeError/);
+});
+
+it('serves /metrics as Prometheus text that counts the renders, acks and refusals above', { timeout: 60_000 }, async () => {
+  const res = await fetch(api('/metrics'));
+  expect(res.status).toBe(200);
+  expect(res.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+  const samples = parsePrometheusText(await res.text());
+  // The worker in `dailies start` rendered the two versions of the session above.
+  expect(valueOf(samples, 'dailies_render_seconds_count', { model: 'shapes-v1', outcome: 'completed' })).toBeGreaterThanOrEqual(2);
+  expect(valueOf(samples, 'bullmq_job_completed_total', { model: 'shapes-v1' })).toBeGreaterThanOrEqual(2);
+  expect(valueOf(samples, 'dailies_live_worker_slots', { model: 'shapes-v1' })).toBe(1);
+  expect(valueOf(samples, 'dailies_refusals_total', { platform: 'local', reason: 'bad_input' })).toBeGreaterThanOrEqual(4);
+  expect(valueOf(samples, 'dailies_ack_seconds_count', { platform: 'local' })).toBeGreaterThanOrEqual(8);
 });
 
 it('cancels a render while the worker runs it', { timeout: 180_000 }, async () => {

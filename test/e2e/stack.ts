@@ -100,7 +100,7 @@ export async function startStack(options: { env?: Record<string, string>; readyT
       'the "web chat:" line',
       () => {
         if (exit) throw new Error(`dailies start exited (${exit.code ?? exit.signal}) before it was ready:\n${output}`);
-        return /web chat: (http:\/\/\S+)/.exec(output)?.[1];
+        return /web chat: (http:\/\/[^\s"]+)/.exec(output)?.[1];
       },
       options.readyTimeoutMs ?? 120_000,
     ).catch((error: Error) => {

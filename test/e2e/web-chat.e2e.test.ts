@@ -232,8 +232,8 @@ it('renders, refines, votes and finalizes a session through the page, then stops
   expect(exit, `dailies start did not exit within 15 s of SIGTERM:\n${log}`).not.toBeNull();
   console.log(`SIGTERM -> exit ${exit!.code} in ${exit!.ms} ms`);
   expect(exit!.code, log).toBe(0);
-  expect(log).toContain('[dailies] SIGTERM: shutting down');
-  expect(log).toContain('[dailies] stopped');
+  expect(log).toContain('"msg":"SIGTERM: shutting down"');
+  expect(log).toContain('"msg":"stopped"');
   await page.close();
   passed = true;
 });

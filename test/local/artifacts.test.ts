@@ -7,7 +7,7 @@ import type { CommandEvent, OutgoingAttachment, ThreadRef } from '../../src/core
 import { artifactUrl } from '../../bots/local/artifact-files.ts';
 import { getJson, postJson, startTestChat, type TestChat } from './helpers.ts';
 
-/** /artifacts/<key>: only regular files inside the artifacts directory, with Range support. */
+/** /artifacts/<key>: only artifacts in the store (here the filesystem store's folder), with Range support. */
 
 let t: TestChat;
 let outside: string;
@@ -33,7 +33,7 @@ beforeAll(async () => {
   outside = await mkdtemp(join(tmpdir(), 'dailies-outside-'));
   await writeFile(join(outside, 'secret.txt'), 'top secret');
   await mkdir(join(t.artifactsDir, 'renders', 's1'), { recursive: true });
-  await writeFile(join(t.artifactsDir, 'renders', 's1', 'take 1.mp4'), video);
+  await writeFile(join(t.artifactsDir, 'renders', 's1', 'take-1.mp4'), video);
   await writeFile(join(t.artifactsDir, 'renders', 's1', 'preview.webp'), Buffer.from('RIFF....WEBP'));
   await writeFile(join(t.artifactsDir, 'renders', 's1', 'page.html'), '<script>alert(1)</script>');
   await writeFile(join(t.artifactsDir, '.hidden'), 'hidden');
@@ -69,37 +69,26 @@ describe('posts with a key (the core\'s post key)', () => {
 });
 
 describe('attachments posted by the core', () => {
-  it('serves files inside the artifacts directory in place, like ArtifactStore.publicUrl', async () => {
-    const attachment: OutgoingAttachment = { kind: 'final', path: join(t.artifactsDir, 'renders', 's1', 'take 1.mp4'), filename: 'take 1.mp4', contentType: 'video/mp4', bytes: video.length };
+  it('are served by their key in the artifact store, like ArtifactStore.publicUrl', async () => {
+    const attachment: OutgoingAttachment = { kind: 'final', key: 'renders/s1/take-1.mp4', filename: 'take 1.mp4', contentType: 'video/mp4', bytes: video.length };
     await t.chat.adapter.post(thread, { text: 'final', attachments: [attachment] });
     const messages = (await getJson(`${t.chat.url}/api/threads/${thread.threadId}`)).body.messages;
-    expect(messages.at(-1).attachments).toEqual([{ kind: 'final', url: '/artifacts/renders/s1/take%201.mp4', contentType: 'video/mp4', filename: 'take 1.mp4', bytes: video.length }]);
+    expect(messages.at(-1).attachments).toEqual([{ kind: 'final', url: '/artifacts/renders/s1/take-1.mp4', contentType: 'video/mp4', filename: 'take 1.mp4', bytes: video.length }]);
+    expect(t.store.publicUrl({ key: 'renders/s1/take-1.mp4', bytes: 1, contentType: 'video/mp4' })).toBe('/artifacts/renders/s1/take-1.mp4');
     expect(artifactUrl('renders/s1/take 1.mp4')).toBe('/artifacts/renders/s1/take%201.mp4');
   });
 
-  it('copies files from elsewhere into its own folder', async () => {
-    const path = join(outside, 'preview ../../x.gif');
-    await writeFile(path, 'GIF89a');
-    await t.chat.adapter.post(thread, { text: 'preview', attachments: [{ kind: 'preview', path, filename: '../../x.gif', contentType: 'image/gif', bytes: 6 }] });
-    const attachment = (await getJson(`${t.chat.url}/api/threads/${thread.threadId}`)).body.messages.at(-1).attachments[0];
-    expect(attachment.url).toMatch(/^\/artifacts\/local-chat\/m_[A-Za-z0-9_-]+\/x\.gif$/);
-    const res = await fetch(t.chat.url + attachment.url);
-    expect(res.headers.get('content-type')).toBe('image/gif');
-    expect(await res.text()).toBe('GIF89a');
-  });
-
-  it('refuses missing and oversized files', async () => {
-    const missing: OutgoingAttachment = { kind: 'final', path: join(outside, 'nope.mp4'), filename: 'nope.mp4', contentType: 'video/mp4', bytes: 1 };
+  it('refuses keys with nothing stored, and oversized files', async () => {
+    const missing: OutgoingAttachment = { kind: 'final', key: 'renders/s1/nope.mp4', filename: 'nope.mp4', contentType: 'video/mp4', bytes: 1 };
     await expect(t.chat.adapter.post(thread, { text: 'x', attachments: [missing] })).rejects.toMatchObject({ code: 'not_found' });
-    const big = join(outside, 'big.mp4');
-    await writeFile(big, Buffer.alloc(1024 * 1024 + 1));
-    await expect(t.chat.adapter.post(thread, { text: 'x', attachments: [{ ...missing, path: big }] })).rejects.toMatchObject({ code: 'bad_input', message: expect.stringMatching(/upload limit/) });
+    const big = await t.store.putBuffer('renders/s1/big.mp4', Buffer.alloc(1024 * 1024 + 1), 'video/mp4');
+    await expect(t.chat.adapter.post(thread, { text: 'x', attachments: [{ ...missing, key: big.key }] })).rejects.toMatchObject({ code: 'bad_input', message: expect.stringMatching(/upload limit/) });
   });
 });
 
 describe('GET /artifacts', () => {
   it('serves the whole file with its type and range support', async () => {
-    const res = await rawGet('/artifacts/renders/s1/take%201.mp4');
+    const res = await rawGet('/artifacts/renders/s1/take-1.mp4');
     expect(res.status).toBe(200);
     expect(res.headers['content-type']).toBe('video/mp4');
     expect(res.headers['accept-ranges']).toBe('bytes');
@@ -109,35 +98,35 @@ describe('GET /artifacts', () => {
   });
 
   it('answers byte ranges with 206 as media players need', async () => {
-    const open = await rawGet('/artifacts/renders/s1/take%201.mp4', { Range: 'bytes=0-' });
+    const open = await rawGet('/artifacts/renders/s1/take-1.mp4', { Range: 'bytes=0-' });
     expect(open.status).toBe(206);
     expect(open.headers['content-range']).toBe(`bytes 0-${video.length - 1}/${video.length}`);
-    const middle = await rawGet('/artifacts/renders/s1/take%201.mp4', { Range: 'bytes=100-199' });
+    const middle = await rawGet('/artifacts/renders/s1/take-1.mp4', { Range: 'bytes=100-199' });
     expect(middle.status).toBe(206);
     expect(middle.headers['content-range']).toBe(`bytes 100-199/${video.length}`);
     expect(middle.body.equals(video.subarray(100, 200))).toBe(true);
-    const tail = await rawGet('/artifacts/renders/s1/take%201.mp4', { Range: 'bytes=4990-9999' });
+    const tail = await rawGet('/artifacts/renders/s1/take-1.mp4', { Range: 'bytes=4990-9999' });
     expect(tail.status).toBe(206);
     expect(tail.body.equals(video.subarray(4990))).toBe(true);
-    const suffix = await rawGet('/artifacts/renders/s1/take%201.mp4', { Range: 'bytes=-100' });
+    const suffix = await rawGet('/artifacts/renders/s1/take-1.mp4', { Range: 'bytes=-100' });
     expect(suffix.status).toBe(206);
     expect(suffix.headers['content-range']).toBe(`bytes 4900-4999/${video.length}`);
     expect(suffix.body.equals(video.subarray(4900))).toBe(true);
-    const clamped = await rawGet('/artifacts/renders/s1/take%201.mp4', { Range: 'bytes=4995-5005' });
+    const clamped = await rawGet('/artifacts/renders/s1/take-1.mp4', { Range: 'bytes=4995-5005' });
     expect(clamped.headers['content-range']).toBe(`bytes 4995-4999/${video.length}`);
     expect(clamped.body.equals(video.subarray(4995))).toBe(true);
     for (const range of ['bytes=5000-', 'bytes=9000-9100', 'bytes=-0']) {
-      const res = await rawGet('/artifacts/renders/s1/take%201.mp4', { Range: range });
+      const res = await rawGet('/artifacts/renders/s1/take-1.mp4', { Range: range });
       expect(res.status, range).toBe(416);
       expect(res.headers['content-range']).toBe(`bytes */${video.length}`);
     }
     // Ranges it cannot honour are ignored, as RFC 9110 allows: the whole file.
     for (const range of ['bytes=5-1', 'items=0-1', 'bytes=0-1,5-6', 'garbage']) {
-      const res = await rawGet('/artifacts/renders/s1/take%201.mp4', { Range: range });
+      const res = await rawGet('/artifacts/renders/s1/take-1.mp4', { Range: range });
       expect(res.status, range).toBe(200);
       expect(res.body.equals(video)).toBe(true);
     }
-    const head = await rawGet('/artifacts/renders/s1/take%201.mp4', {}, 'HEAD');
+    const head = await rawGet('/artifacts/renders/s1/take-1.mp4', {}, 'HEAD');
     expect(head.status).toBe(200);
     expect(head.headers['content-length']).toBe(String(video.length));
   });
@@ -161,7 +150,7 @@ describe('GET /artifacts', () => {
       '/artifacts/..%5Cpackage.json',
       '/artifacts/%2Fetc%2Fpasswd',
       '/artifacts//etc/passwd',
-      '/artifacts/renders/s1/take%201.mp4%00.txt',
+      '/artifacts/renders/s1/take-1.mp4%00.txt',
       '/artifacts/.hidden',
       '/artifacts/renders/s1',
       '/artifacts/renders/s1/',

@@ -49,10 +49,10 @@ function fakeCore(chat: TestChat) {
     await sleep(700);
     await adapter.edit(progress, { text: '▓▓░░ · step 2/4', buttons: [[{ action: 'cancel:j1', label: 'Cancel', style: 'danger' }]] });
     await sleep(700);
-    await adapter.post(thread, { text: 'Preview at step 2/4', attachments: [{ kind: 'preview', path: previewPath, filename: 'preview.webp', contentType: 'image/webp', bytes: 0 }] });
+    await adapter.post(thread, { text: 'Preview at step 2/4', attachments: [{ kind: 'preview', key: 'renders/preview.webp', filename: 'preview.webp', contentType: 'image/webp', bytes: 0 }] });
     await adapter.edit(progress, { text: '▓▓▓▓ · step 4/4 · Done.' });
     const message = takeMessage();
-    const ref = await adapter.post(thread, { ...message, attachments: [{ kind: 'final', path: videoPath, filename: 'take-1.mp4', contentType: 'video/mp4', bytes: 0 }] });
+    const ref = await adapter.post(thread, { ...message, attachments: [{ kind: 'final', key: 'renders/take-1.mp4', filename: 'take-1.mp4', contentType: 'video/mp4', bytes: 0 }] });
     take = { ref, message };
   }
 

@@ -1,16 +1,19 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { afterEach, beforeEach } from 'vitest';
 import type { ChatAdapterHarness } from '../conformance/chat-adapter.conformance.ts';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import { commands } from '../../commands/index.ts';
 import { createAdmission, type Admission } from '../../src/core/admission.ts';
-import { createCore, type Core } from '../../src/core/app.ts';
+import { createCore, type Core, type CoreDeps } from '../../src/core/app.ts';
 import { createDelivery, type Delivery } from '../../src/core/delivery.ts';
 import type { ChatAdapter, ChatEvent, OutgoingMessage } from '../../src/core/ports/chat-adapter.ts';
 import type { RenderJob, TakeResult, WithheldTake } from '../../src/core/ports/job-queue.ts';
 import type { CoreConfig, Logger } from '../../src/core/runtime.ts';
 import { MemorySessionStore } from '../../src/storage/memory-session-store.ts';
+import { MemoryPersonBlocks } from '../../src/storage/memory-person-blocks.ts';
+import { FsArtifactStore } from '../../src/storage/fs-artifact-store.ts';
+import type { ArtifactStore } from '../../src/core/ports/artifact-store.ts';
 import { FakeJobQueue } from '../core/fakes/fake-queue.ts';
 
 /**
@@ -28,6 +31,8 @@ export interface CoreRig {
   events: ChatEvent[];
   /** What the core asked the adapter to do: thread starts and posts (edits are progress only). */
   calls: { method: 'startThread' | 'post'; message: OutgoingMessage }[];
+  /** Artifact keys the core deleted (a moderator's removal), in order. */
+  deleted: string[];
   /** Lets admission hand jobs to the queue and delivery post what follows. */
   settle(): Promise<void>;
   /**
@@ -40,7 +45,8 @@ export interface CoreRig {
 
 const quiet: Logger = { warn: () => {}, error: () => {} };
 
-export async function startCoreRig(adapter: ChatAdapter, dir: string, config: Partial<CoreConfig> = {}): Promise<CoreRig> {
+/** `artifacts` is the store the adapter reads attachments from (default: a folder in `dir`); finished takes are written there. */
+export async function startCoreRig(adapter: ChatAdapter, dir: string, config: Partial<CoreConfig> = {}, artifacts: ArtifactStore = new FsArtifactStore({ root: join(dir, 'artifacts') }), deps: Pick<CoreDeps, 'audit'> = {}): Promise<CoreRig> {
   const store = new MemorySessionStore();
   const queue = new FakeJobQueue({ perPersonCap: 20 });
   const calls: CoreRig['calls'] = [];
@@ -55,28 +61,28 @@ export async function startCoreRig(adapter: ChatAdapter, dir: string, config: Pa
       return adapter.post(...args);
     },
     edit: (...args: Parameters<ChatAdapter['edit']>) => adapter.edit(...args),
+    replace: (...args: Parameters<ChatAdapter['replace']>) => adapter.replace(...args),
     maxUploadBytesFor: (...args: Parameters<ChatAdapter['maxUploadBytesFor']>) => adapter.maxUploadBytesFor(...args),
   });
-  const files = join(dir, 'artifacts');
-  await mkdir(files, { recursive: true });
   const delivery = createDelivery({
     store,
     queue,
     adapters: [watched],
-    // Takes are small files made on first use, so every platform really uploads something.
-    artifacts: {
-      localPath: async (ref) => {
-        const path = join(files, basename(ref.key));
-        await writeFile(path, Buffer.alloc(Math.min(ref.bytes, 4096), 7));
-        return path;
-      },
-      publicUrl: (ref) => `http://files.test/${ref.key}`,
-    },
+    artifacts: { publicUrl: (ref) => `http://files.test/${ref.key}` },
     log: quiet,
     config,
   });
   const admission = createAdmission({ store, queue, delivery, log: quiet });
-  const core = createCore({ commands, store, queue, adapters: [watched], delivery, admission, log: quiet, config });
+  const deleted: string[] = [];
+  // A moderator's removal deletes from the store the adapter serves; the keys are kept for checks.
+  const removals = {
+    delete: async (key: string) => {
+      deleted.push(key);
+      await artifacts.delete(key);
+    },
+  };
+  // Blocks (/block) are on, as in every bot.
+  const core = createCore({ commands, store, queue, adapters: [watched], delivery, admission, blocks: new MemoryPersonBlocks(), artifacts: removals, log: quiet, config, ...deps });
   const events: ChatEvent[] = [];
   const rig: CoreRig = {
     core,
@@ -86,6 +92,7 @@ export async function startCoreRig(adapter: ChatAdapter, dir: string, config: Pa
     admission,
     events,
     calls,
+    deleted,
     async settle() {
       await admission.idle();
       await delivery.idle();
@@ -101,6 +108,10 @@ export async function startCoreRig(adapter: ChatAdapter, dir: string, config: Pa
         fps: 8,
         ...(options.signed ? { signed: true } : {}),
       }));
+      // Small stored files, as a worker leaves them, so every platform really uploads something.
+      for (const take of takes) {
+        for (const ref of [take.video, take.preview]) await artifacts.putBuffer(ref.key, Buffer.alloc(ref.bytes, 7), ref.contentType);
+      }
       queue.emit({ type: 'completed', jobId: job.jobId, takes, ...(withheld.length ? { withheld: [...withheld] } : {}), timingsMs: {} });
       await rig.settle();
     },
@@ -129,7 +140,7 @@ export function coreRigPerTest(makeHarness: () => Promise<ChatAdapterHarness>): 
   beforeEach(async () => {
     dir = await mkdtemp(join(tmpdir(), 'dailies-rig-'));
     h = await makeHarness();
-    rig = await startCoreRig(h.adapter, dir);
+    rig = await startCoreRig(h.adapter, dir, {}, h.artifacts);
   });
   afterEach(async () => {
     await rig?.close();

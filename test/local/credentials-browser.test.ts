@@ -33,8 +33,10 @@ beforeAll(async () => {
   });
   await postJson(`${t.chat.url}/api/commands`, { channel: 'general', user: 'Ana', name: 'video', options: { prompt: 'a red circle' } });
   const final = { kind: 'final' as const, contentType: 'video/mp4', bytes: 0 };
-  await t.chat.adapter.post(thread, { text: 'Take 1 of v1', attachments: [{ ...final, path: join(outside, 'plain.mp4'), filename: 'plain.mp4' }] });
-  await t.chat.adapter.post(thread, { text: 'Final: take 1 of v2', attachments: [{ ...final, path: join(outside, 'take-1.mp4'), filename: 'take-1.mp4', signed: true }] });
+  const plainRef = await t.store.putFile('renders/s1/plain.mp4', join(outside, 'plain.mp4'), 'video/mp4');
+  const signedRef = await t.store.putFile('renders/s1/take-1.mp4', join(outside, 'take-1.mp4'), 'video/mp4');
+  await t.chat.adapter.post(thread, { text: 'Take 1 of v1', attachments: [{ ...final, key: plainRef.key, filename: 'plain.mp4' }] });
+  await t.chat.adapter.post(thread, { text: 'Final: take 1 of v2', attachments: [{ ...final, key: signedRef.key, filename: 'take-1.mp4', signed: true }] });
   browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
 }, 120_000);
 
@@ -80,7 +82,7 @@ it('shows Content Credentials under a signed video and opens them in place', { t
   expect(await panel.locator('.cr-contributors li').allTextContents()).toEqual(['Ana: prompted, voted', 'Bo: revised, voted, finalized']);
   expect(await panel.locator('.cr-facts').textContent()).toContain('shapes-v2');
   const pageLink = panel.getByRole('link', { name: 'Open the Content Credentials page' });
-  expect(await pageLink.getAttribute('href')).toMatch(/^\/credentials\/local-chat\/m_[A-Za-z0-9_-]+\/take-1\.mp4$/);
+  expect(await pageLink.getAttribute('href')).toMatch(/^\/credentials\/renders\/s1\/take-1\.mp4$/);
 
   // A second click hides it; a third shows it again without asking the server again.
   await toggle.click();

@@ -102,7 +102,8 @@ afterAll(async () => {
 
 describe('the signed flag', () => {
   it('is stored with a posted attachment and shown in the message JSON and the live events', async () => {
-    const signed: OutgoingAttachment = { kind: 'final', path: join(outside, 'take-1.mp4'), filename: 'take-1.mp4', contentType: 'video/mp4', bytes: 0, signed: true };
+    const { key } = await t.store.putFile('renders/s2/take-1.mp4', join(outside, 'take-1.mp4'), 'video/mp4');
+    const signed: OutgoingAttachment = { kind: 'final', key, filename: 'take-1.mp4', contentType: 'video/mp4', bytes: 0, signed: true };
     const live = await readSse(`${t.chat.url}/api/threads/${thread.threadId}/events`, (events) => events.some((e) => e.event === 'message.posted'), {
       onReady: async () => {
         await t.chat.adapter.post(thread, { text: 'Final: take 1 of v2', attachments: [signed] });
@@ -110,7 +111,7 @@ describe('the signed flag', () => {
     });
     const message = await lastMessage();
     expect(message.attachments).toEqual([
-      { kind: 'final', url: expect.stringMatching(/^\/artifacts\/local-chat\/m_[A-Za-z0-9_-]+\/take-1\.mp4$/), contentType: 'video/mp4', filename: 'take-1.mp4', bytes: expect.any(Number), signed: true },
+      { kind: 'final', url: '/artifacts/renders/s2/take-1.mp4', contentType: 'video/mp4', filename: 'take-1.mp4', bytes: expect.any(Number), signed: true },
     ]);
     signedUrl = message.attachments[0].url;
     expect(live.find((e) => e.event === 'message.posted')!.data.message.attachments).toEqual(message.attachments);
@@ -121,7 +122,8 @@ describe('the signed flag', () => {
   });
 
   it('is absent when false or not given', async () => {
-    const plain: OutgoingAttachment = { kind: 'final', path: join(outside, 'plain.mp4'), filename: 'plain.mp4', contentType: 'video/mp4', bytes: 0 };
+    const { key } = await t.store.putFile('renders/s2/plain.mp4', join(outside, 'plain.mp4'), 'video/mp4');
+    const plain: OutgoingAttachment = { kind: 'final', key, filename: 'plain.mp4', contentType: 'video/mp4', bytes: 0 };
     await t.chat.adapter.post(thread, { text: 'unsigned', attachments: [plain, { ...plain, filename: 'plain-2.mp4', signed: false }] });
     const attachments = (await lastMessage()).attachments;
     expect(attachments).toHaveLength(2);

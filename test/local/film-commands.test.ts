@@ -9,17 +9,22 @@ import type { LocalChatHooks } from '../../bots/local/local-chat-adapter.ts';
 import { startCoreRig, type CoreRig } from './core-rig.ts';
 import type { ChatAdapterHarness } from '../conformance/chat-adapter.conformance.ts';
 import { describeSafety } from './safety.suite.ts';
+import { describeModeration } from './moderation.suite.ts';
 import { describeFilmCommands, expectOneSentence } from './film-commands.suite.ts';
 import { getJson, postJson, startTestChat, type TestChat } from './helpers.ts';
 import { LocalHttpDriver } from './local-driver.ts';
 
 const makeHarness = async (): Promise<ChatAdapterHarness> => {
   const t = await startTestChat();
-  return { adapter: t.chat.adapter, driver: new LocalHttpDriver(t.chat.url), channel: 'general', users: ['Ana', 'Ben'], cleanup: t.cleanup };
+  return { adapter: t.chat.adapter, driver: new LocalHttpDriver(t.chat.url), channel: 'general', users: ['Ana', 'Ben'], artifacts: t.store, cleanup: t.cleanup };
 };
 
 describeFilmCommands('local web chat (HTTP API)', makeHarness);
 describeSafety('local web chat (HTTP API)', makeHarness);
+describeModeration('local web chat (HTTP API)', async () => {
+  const t = await startTestChat({ moderators: ['Mo'] });
+  return { adapter: t.chat.adapter, driver: new LocalHttpDriver(t.chat.url), channel: 'general', users: ['Ana', 'Ben'], moderator: 'Mo', artifacts: t.store, cleanup: t.cleanup };
+});
 
 /** The list `dailies start` hands the web chat (cli/bot-runtime.ts): JSON Schema drops "text or number" options. */
 function jsonSchemaHelp(): CommandHelp[] {
@@ -46,7 +51,7 @@ describe('film commands typed in the web chat, through the real core', () => {
   async function start(hooks: LocalChatHooks = {}) {
     dir = await mkdtemp(join(tmpdir(), 'dailies-local-film-'));
     t = await startTestChat({ hooks });
-    rig = await startCoreRig(t.chat.adapter, dir);
+    rig = await startCoreRig(t.chat.adapter, dir, {}, t.store);
   }
   const typed = (text: string, where: { channel?: string; thread?: string } = { channel: 'general' }) => postJson(`${t.chat.url}/api/commands`, { ...where, user: 'Ana', text });
   const messages = async (thread: string) => (await getJson(`${t.chat.url}/api/threads/${thread}`)).body.messages as { text: string; attachments: { kind: string; contentType: string }[] }[];

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { startLocalChat, type LocalChat, type StartLocalChatOptions } from '../../bots/local/server.ts';
+import { FsArtifactStore } from '../../src/storage/fs-artifact-store.ts';
 import { deleteKeysStartingWith } from '../../src/redis/delete-keys.ts';
 
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -19,6 +20,8 @@ export interface TestChat {
   redis: Redis;
   prefix: string;
   artifactsDir: string;
+  /** The filesystem artifact store in `artifactsDir`, which the chat serves from. */
+  store: FsArtifactStore;
   /** Starts another server process object on the same Redis keys and directory (a restart). */
   restart(extra?: Partial<StartLocalChatOptions>): Promise<LocalChat>;
   cleanup(): Promise<void>;
@@ -38,6 +41,7 @@ export async function startTestChat(options: Partial<StartLocalChatOptions> = {}
     redis,
     prefix,
     artifactsDir,
+    store: new FsArtifactStore({ root: artifactsDir }),
     async restart(extra = {}) {
       const next = await startLocalChat({ ...base, ...extra });
       chats.push(next);

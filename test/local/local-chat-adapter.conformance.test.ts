@@ -9,6 +9,8 @@ describeChatAdapterConformance('local web chat', async () => {
     driver: new LocalHttpDriver(t.chat.url),
     channel: 'general',
     users: ['Ana', 'Ben'],
+    artifacts: t.store,
+    filesLiveInArtifactStore: true,
     cleanup: t.cleanup,
   };
 });

@@ -39,7 +39,11 @@ export class LocalHttpDriver implements ChatPlatformDriver {
         filename: a.filename,
         contentType: a.contentType,
         bytes: a.bytes,
-        read: async () => new Uint8Array(await (await fetch(this.baseUrl + a.url)).arrayBuffer()),
+        read: async () => {
+          const file = await fetch(this.baseUrl + a.url);
+          if (!file.ok) throw new Error(`${a.url} answered ${file.status}`);
+          return new Uint8Array(await file.arrayBuffer());
+        },
       })),
     }));
   }

@@ -30,7 +30,7 @@ it('keeps channels, threads, messages and live positions across a restart', asyn
     progress = await t.chat.adapter.post(thread, { text: 'step 1/4' });
     await t.chat.adapter.post(thread, {
       text: 'Take 1 of v1',
-      attachments: [{ kind: 'final', path: join(t.artifactsDir, 'take.mp4'), filename: 'take.mp4', contentType: 'video/mp4', bytes: 18 }],
+      attachments: [{ kind: 'final', key: 'take.mp4', filename: 'take.mp4', contentType: 'video/mp4', bytes: 18 }],
       buttons: [[{ action: 'vote:s1:1:0', label: 'Vote 1' }]],
     });
     return { thread };

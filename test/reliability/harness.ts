@@ -451,7 +451,7 @@ export class Cluster {
     if (this.bot?.alive) throw new Error('the bot is already running');
     const proc = this.spawnProc(`bot#${++this.botCount}`, process.execPath, [CLI, 'bot']);
     this.bot = proc;
-    const match = await this.waitForLine(proc, /web chat: (http:\/\/\S+)/, 'its "web chat:" line', 90_000);
+    const match = await this.waitForLine(proc, /web chat: (http:\/\/[^\s"]+)/, 'its "web chat:" line', 90_000);
     if (match[1] !== this.url) throw new Error(`the bot serves ${match[1]}, not ${this.url}: PORT/HOST were not honoured`);
     await waitFor(
       `${proc.name}'s GET /api/health`,

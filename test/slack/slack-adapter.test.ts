@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { FsArtifactStore } from '../../src/storage/fs-artifact-store.ts';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -76,7 +77,7 @@ beforeAll(async () => {
       seen.push(e);
       return behaviour(e);
     },
-    { attachmentRules: { ...SLACK_ATTACHMENT_RULES, allowedHosts: ['127.0.0.1'], allowHttp: true, maxBytes: MAX_IMAGE }, maxUploadBytes: MAX_UPLOAD },
+    { attachmentRules: { ...SLACK_ATTACHMENT_RULES, allowedHosts: ['127.0.0.1'], allowHttp: true, maxBytes: MAX_IMAGE }, maxUploadBytes: MAX_UPLOAD, artifacts: new FsArtifactStore({ root: dir }) },
   );
   h.standIn.addUser({ id: 'U100', name: 'alice', display_name: 'Alice A' });
   h.standIn.addUser({ id: 'U200', name: 'bob', is_admin: true });
@@ -118,11 +119,14 @@ describe('slash commands', () => {
       kind: 'command',
       id: trigger,
       platform: 'slack',
+      workspaceId: 'T0TEAM',
       name: 'video',
       channelId: 'C100',
       options: { prompt: 'a paper boat in the rain', takes: 4, seed: 7, negative: 'blurry', steps: 12 },
       user: { id: 'U100', name: 'Alice A', canModerate: false },
     });
+    // ack() went out before the core ran: the event carries when, for the ack-latency metric.
+    expect((seen[0] as CommandEvent).ackedAt).toBeGreaterThanOrEqual((seen[0] as CommandEvent).receivedAt);
     expect(h.standIn.callsTo('chat.postMessage')).toHaveLength(0);
     release();
     await settle();
@@ -274,11 +278,10 @@ describe('messages out', () => {
   it('uploads a clip through the external upload flow into the thread, before its caption', async () => {
     const thread = await newSession();
     const data = randomBytes(300_000);
-    const path = join(dir, 'take-1.mp4');
-    await writeFile(path, data);
+    const { key } = await new FsArtifactStore({ root: dir }).putBuffer('renders/s1/take-1.mp4', data, 'video/mp4');
     const ref = await h.adapter.post(thread, {
       text: 'Take 1',
-      attachments: [{ kind: 'preview', path, filename: 'take-1.mp4', contentType: 'video/mp4', bytes: data.length }],
+      attachments: [{ kind: 'preview', key, filename: 'take-1.mp4', contentType: 'video/mp4', bytes: data.length }],
       buttons: [[{ action: 'vote:2:0', label: 'Vote' }]],
     });
     const methods = h.standIn.calls.map((c) => c.method).slice(-4);
@@ -297,10 +300,9 @@ describe('messages out', () => {
 
   it('refuses a clip above maxUploadBytes before any upload call', async () => {
     const thread = await newSession();
-    const path = join(dir, 'big.mp4');
-    await writeFile(path, Buffer.alloc(MAX_UPLOAD + 1));
+    const { key } = await new FsArtifactStore({ root: dir }).putBuffer('renders/s1/big.mp4', Buffer.alloc(MAX_UPLOAD + 1), 'video/mp4');
     h.standIn.calls.length = 0;
-    const attempt = h.adapter.post(thread, { text: 'Final', attachments: [{ kind: 'final', path, filename: 'big.mp4', contentType: 'video/mp4', bytes: MAX_UPLOAD + 1 }] });
+    const attempt = h.adapter.post(thread, { text: 'Final', attachments: [{ kind: 'final', key, filename: 'big.mp4', contentType: 'video/mp4', bytes: MAX_UPLOAD + 1 }] });
     await expect(attempt).rejects.toMatchObject({ code: 'bad_input', message: '"big.mp4" is 1.0 MiB; this Slack app uploads at most 1.0 MiB.' });
     expect(h.standIn.calls).toHaveLength(0);
     expect(h.adapter.maxUploadBytes).toBe(MAX_UPLOAD);

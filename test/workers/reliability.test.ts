@@ -1,7 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Queue } from 'bullmq';
@@ -14,6 +13,7 @@ import { FsArtifactStore } from '../../src/storage/fs-artifact-store.ts';
 import { ChildWorker } from './fixtures/child-worker.ts';
 import type { GradientTestModelOptions } from './fixtures/gradient-test-model.ts';
 import { renderJob, sleep, testQueue, waitFor } from './fixtures/redis-test-env.ts';
+import { freePort } from '../../src/util/free-port.ts';
 
 // Real worker processes on real Redis. Renders are slow on purpose (a few hundred ms per step)
 // so there is time to kill, cancel or restart things in the middle of them.
@@ -212,14 +212,3 @@ describe('worker pool reliability', () => {
     });
   });
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}

@@ -2,7 +2,7 @@ import { Hono } from 'hono';
 import type { CommandEvent, ThreadRef } from '../../../src/core/ports/chat-adapter.ts';
 import { isDailiesError } from '../../../src/errors.ts';
 import { parseCommandLine } from '../command-line.ts';
-import { localUser } from '../local-users.ts';
+import { USER_NAME_MAX, localPerson, localUser } from '../local-users.ts';
 import { fail, type ApiContext } from './context.ts';
 import { CommandBody } from './request-schemas.ts';
 
@@ -33,6 +33,14 @@ export function commandsApi(api: ApiContext): Hono {
         if (isDailiesError(error)) return fail(c, 400, error.code, error.message);
         throw error;
       }
+    }
+    // A person option arrives as a name (`/block Ben`); the core takes the id that name has here, and the name.
+    for (const o of (await adapter.commandHelp()).find((h) => h.name === name)?.options ?? []) {
+      const typed = commandOptions[o.name];
+      if (o.type !== 'person' || typed === undefined || typed === null || typed === '') continue;
+      const person = localPerson(typed);
+      if (!person) return fail(c, 400, 'bad_input', `${o.name} must be a person's name as the web chat shows it (1 to ${USER_NAME_MAX} characters), such as Ben.`);
+      commandOptions = { ...commandOptions, [o.name]: person };
     }
     const user = localUser(body.user);
     const event: CommandEvent = {

@@ -52,6 +52,8 @@ export function updateMessage(node, view, ctx) {
   node.dataset.rev = String(view.rev);
   const edited = node.querySelector('.edited');
   if (edited) edited.hidden = !view.editedAt;
+  // Edits keep a message's files; only a moderator's removal drops them, and then all of them.
+  if ((view.attachments ?? []).length === 0) node.querySelector('.attachments')?.remove();
   fill(node, view, ctx);
   return true;
 }

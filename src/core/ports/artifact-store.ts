@@ -1,7 +1,9 @@
 /**
  * Where rendered videos, previews and input images live. Workers write; bots read and serve.
- * The filesystem store is in src/storage; an S3-compatible store must pass the same contract
- * suite (test/conformance/artifact-store.conformance.ts).
+ * Two stores pass the same contract suite (test/conformance/artifact-store.conformance.ts): the
+ * filesystem (src/storage/fs-artifact-store.ts, one machine or a shared volume) and S3-compatible
+ * object storage (src/storage/s3-artifact-store.ts: S3, MinIO, R2), which lets the bot and the
+ * workers run on machines that share no disk. Processes hand each other keys, never paths.
  */
 
 /** A stored file (video, preview, input image) in the ArtifactStore. */
@@ -11,12 +13,33 @@ export interface ArtifactRef {
   contentType: string;
 }
 
-export interface ArtifactStore {
+/** Bytes `start` to `end` of an artifact, both included (HTTP's Range form). */
+export interface ByteRange {
+  start: number;
+  end: number;
+}
+
+/**
+ * What the chat adapters need from the store: the size and type of a key, and its bytes. Adapters
+ * read attachments through this rather than from a local path, so a bot on another machine than
+ * the workers uploads and serves what they stored.
+ */
+export interface ArtifactReader {
+  stat(key: string): Promise<ArtifactRef | null>;
+  /**
+   * The bytes under `key`, whole or `range` (within the artifact), as a stream read from the store
+   * as it is consumed (an S3 GET, a file read): nothing is copied to disk first. Throws
+   * DailiesError('not_found') when there is no such artifact. `signal` stops the read.
+   */
+  open(key: string, options?: { range?: ByteRange; signal?: AbortSignal }): Promise<AsyncIterable<Uint8Array>>;
+}
+
+export interface ArtifactStore extends ArtifactReader {
   putFile(key: string, sourcePath: string, contentType: string): Promise<ArtifactRef>;
   putBuffer(key: string, data: Uint8Array, contentType: string): Promise<ArtifactRef>;
-  /** A local file path for reading (downloads to a cache first for remote stores). */
+  /** A local file path for tools that need one (ffmpeg, the signer); remote stores download to this process's own cache first. */
   localPath(ref: ArtifactRef): Promise<string>;
-  /** An address a browser can load (the local web chat serves the store's directory). */
+  /** An address a browser can load: `/artifacts/<key>`, which the web chat serves from the store. */
   publicUrl(ref: ArtifactRef): string;
   delete(key: string): Promise<void>;
   /**

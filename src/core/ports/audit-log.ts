@@ -11,15 +11,16 @@ import type { Platform } from './chat-adapter.ts';
  * (src/core/audit.ts), which does not wait and only logs a failed write.
  */
 
-export const AUDIT_KINDS = ['prompt', 'revision', 'vote', 'pick', 'finalize', 'cancel', 'removal', 'withheld', 'refusal', 'policy'] as const;
+export const AUDIT_KINDS = ['prompt', 'revision', 'vote', 'pick', 'finalize', 'cancel', 'removal', 'withheld', 'refusal', 'policy', 'block'] as const;
 
 /**
  * - prompt: a session or storyboard started; revision: a new version of a prompt.
  * - vote / pick: a vote for a take, a manager closing a vote with their pick.
  * - finalize / cancel: a final render asked for, a render cancelled.
- * - removal: a post or session taken down (no producer yet; kept so entries stay one vocabulary).
+ * - removal: a moderator removing a take (/remove, the Remove button), with the finals and films made from it.
  * - withheld: a take the frame check kept back. refusal: any request the bot turned down.
  * - policy: a moderator adding or removing a channel's blocked term (/policy).
+ * - block: a moderator blocking a person from the bot for a while, or ending it early (/block, /unblock).
  */
 export type AuditKind = (typeof AUDIT_KINDS)[number];
 

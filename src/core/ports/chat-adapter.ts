@@ -16,6 +16,12 @@ export interface ThreadRef {
 export interface MessageRef {
   thread: ThreadRef;
   messageId: string;
+  /**
+   * The platform's ids of files posted beside the message rather than inside it (Slack uploads a
+   * clip as a file share of its own, and `files.delete` needs its id). Opaque to the core; kept
+   * with the ref in the session store, so `replace` can remove them after a restart.
+   */
+  files?: string[];
 }
 
 export interface ChatUser {
@@ -36,10 +42,15 @@ export interface Button {
   disabled?: boolean;
 }
 
-/** A file to upload with a message; `path` is a local file the adapter reads. */
+/**
+ * A file to upload with a message: an artifact named by its `key` in the ArtifactStore, which the
+ * adapter reads through the ArtifactReader it was built with (Discord and Slack upload the bytes,
+ * the web chat serves the key). A key rather than a local path, because the workers that stored
+ * the file may run on machines that share no disk with the bot (an S3 bucket between them).
+ */
 export interface OutgoingAttachment {
   kind: 'preview' | 'final';
-  path: string;
+  key: string;
   filename: string;
   contentType: string;
   bytes: number;
@@ -66,8 +77,19 @@ interface EventBase {
   /** The platform's id for this delivery (interaction id, Slack trigger/event id, local request id): the same id twice is one event. */
   id: string;
   platform: Platform;
+  /**
+   * The workspace the event happened in: the Discord server (guild id), the Slack workspace
+   * (team id); absent for the web chat, which is one workspace. Moderation that holds across
+   * channels (`/block`) is kept per workspace.
+   */
+  workspaceId?: string;
   user: ChatUser;
   receivedAt: number;
+  /**
+   * When the adapter acknowledged the platform, where that happens before the core answers
+   * (Discord's deferral, Slack's `ack()`); absent where the answer is the acknowledgement.
+   */
+  ackedAt?: number;
 }
 
 export interface CommandEvent extends EventBase {
@@ -135,4 +157,13 @@ export interface ChatAdapter {
   post(thread: ThreadRef, message: OutgoingMessage, options?: { key?: string }): Promise<MessageRef>;
   /** Edit in place (progress messages, vote tallies). Attachments are not changed by edits. */
   edit(ref: MessageRef, message: OutgoingMessage): Promise<void>;
+  /**
+   * Removes every file the message carries from the platform (its copy deleted, not just hidden)
+   * and shows `message` in its place: a moderator's removal of a take. A separate call because
+   * `edit` keeps attachments by contract (a vote tally must never drop a clip), and because
+   * removing must not re-upload anything: the note takes the message's place and position.
+   * Idempotent: replacing a message already replaced, or one someone deleted by hand, resolves,
+   * so a removal that was interrupted can simply be run again.
+   */
+  replace(ref: MessageRef, message: Omit<OutgoingMessage, 'attachments'>): Promise<void>;
 }

@@ -1,7 +1,7 @@
 --[[
   Admits a job into fair-share bookkeeping just before it is added to BullMQ: refuses it when
   its owner is at the cap, reserves it, and rewrites the bands its arrival changes.
-  KEYS[1] fair:jobs (hash jobId -> {u, c, s, t})
+  KEYS[1] fair:jobs (hash jobId -> {u, c, s, t, w}; settle adds a = 1 once BullMQ holds the job)
   KEYS[2] BullMQ prioritized (sorted set)
   KEYS[3] fair:seq (counter)
   ARGV[1] key base, ARGV[2] now ms, ARGV[3] reservation grace ms, ARGV[4] 'fair' | 'fifo' (stored
@@ -15,6 +15,11 @@ local jobId, userId, channel, cap = ARGV[5], ARGV[6], ARGV[7], tonumber(ARGV[8])
 if ARGV[4] ~= '' then rcall('SET', base .. 'fair:mode', ARGV[4]) end
 if rcall('EXISTS', base .. jobId) == 1 then return {0, 0, 0} end
 local reserved = entryOf(jobId)
+if reserved and reserved.a == 1 then
+  -- Added once and removed since (its hash is gone): that job is over; this is a new one.
+  forget(jobId, reserved)
+  reserved = nil
+end
 if reserved then
   -- The producer that reserved it died before BullMQ's add (or the add failed and its cleanup
   -- did not run). Answering "duplicate" here lost such jobs for good: the caller must add it.

@@ -35,11 +35,13 @@ local function entryOf(jobId)
   return nil
 end
 
--- Finished (BullMQ wrote finishedOn), removed, or a reservation whose add never happened.
+-- Finished (BullMQ wrote finishedOn), removed, or a reservation whose add never happened. A job
+-- whose add was seen (entry.a, set by the settle that follows it) and whose hash is gone was
+-- removed (a dashboard, a cancel) and is settled at once; only a reservation waits out the grace.
 local function isSettled(jobId, entry)
   local jobKey = base .. jobId
   if rcall('EXISTS', jobKey) == 0 then
-    return now - tonumber(entry.t) > graceMs
+    return entry.a == 1 or now - tonumber(entry.t) > graceMs
   end
   return rcall('HEXISTS', jobKey, 'finishedOn') == 1
 end

@@ -14,6 +14,11 @@ if not e then return 0 end
 if ARGV[6] == '1' or isSettled(jobId, e) then
   forget(jobId, e)
 else
+  -- BullMQ holds it now: from here on a missing hash means it was removed, not not-yet-added.
+  if e.a == nil and rcall('EXISTS', base .. jobId) == 1 then
+    e.a = 1
+    rcall('HSET', fairJobsKey, jobId, cjson.encode(e))
+  end
   local key = orderKey(e.c)
   local at = rcall('ZRANK', key, jobId)
   if at then applyBand(jobId, bandAt(at + 1, tonumber(rcall('ZSCORE', key, jobId)))) end

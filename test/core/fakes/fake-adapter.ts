@@ -7,6 +7,8 @@ export interface RecordedMessage {
   ref: MessageRef;
   message: OutgoingMessage;
   edits: OutgoingMessage[];
+  /** Set by `replace`: the message's files are gone from the platform. */
+  filesRemoved?: boolean;
 }
 
 const quiet: Logger = { warn: () => {}, error: () => {} };
@@ -82,12 +84,20 @@ export class FakeAdapter implements ChatAdapter {
     rec.edits.push(structuredClone(message));
   }
 
-  /** What people see now: text and buttons of the last edit; attachments stay as posted (edits do not change them). */
+  async replace(ref: MessageRef, message: Omit<OutgoingMessage, 'attachments'>): Promise<void> {
+    const rec = this.posts.find((p) => p.ref.messageId === ref.messageId && sameThread(p.ref.thread, ref.thread));
+    // A message that is gone carries no files: the removal is done.
+    if (!rec) return;
+    rec.edits.push(structuredClone({ text: message.text, ...(message.buttons ? { buttons: message.buttons } : {}) }));
+    rec.filesRemoved = true;
+  }
+
+  /** What people see now: text and buttons of the last edit; attachments stay as posted (edits do not change them) until `replace` removes them. */
   latest(rec: RecordedMessage): OutgoingMessage {
     const edit = rec.edits.at(-1);
     if (!edit) return rec.message;
     const { attachments: _ignored, ...shown } = edit;
-    return rec.message.attachments ? { ...shown, attachments: rec.message.attachments } : shown;
+    return rec.message.attachments && !rec.filesRemoved ? { ...shown, attachments: rec.message.attachments } : shown;
   }
 
   postsIn(thread: ThreadRef): RecordedMessage[] {

@@ -72,17 +72,16 @@ export function harness(options: HarnessOptions = {}) {
   const queue = new FakeJobQueue({ perPersonCap: 10 });
   const adapter = new FakeAdapter('local', options.maxUploadBytes);
   const ids = sequentialIds();
-  const fitted: Array<{ path: string; max: number }> = [];
+  const fitted: Array<{ key: string; max: number }> = [];
   const delivery = createDelivery({
     store,
     queue,
     adapters: [adapter],
-    artifacts: { localPath: async (ref) => `/artifacts/${ref.key}`, publicUrl: (ref) => `http://files.test/${ref.key}` },
-    fitToSize: async (path, max) => {
-      fitted.push({ path, max });
-      return `${path}.fit.mp4`;
+    artifacts: { publicUrl: (ref) => `http://files.test/${ref.key}` },
+    fitToSize: async (ref, max) => {
+      fitted.push({ key: ref.key, max });
+      return { ...ref, key: `${ref.key}.fit.mp4`, bytes: 5000 };
     },
-    fileSize: async (path) => (path.endsWith('.fit.mp4') ? 5000 : 1000),
     clock,
     log: quietLog,
     config: { quorum: 3, voteWindowMs: 600_000 },

@@ -81,7 +81,7 @@ export interface StandInOptions {
   heartbeatIntervalMs?: number;
 }
 
-export type OptionValue = string | number | boolean | { attachment: { filename: string; size: number; contentType: string; url?: string } };
+export type OptionValue = string | number | boolean | { attachment: { filename: string; size: number; contentType: string; url?: string } } | { user: UserSpec };
 
 export const BOT_TOKEN = 'MTIzNDU2Nzg5MDEyMzQ1Njc4.GaBcDe.stand-in-secret-token-0123456789abcdef';
 
@@ -298,7 +298,16 @@ export class DiscordStandIn {
   command(name: string, options: Record<string, OptionValue> = {}, user: UserSpec = DEFAULT_USER, channelId = this.defaultChannelId) {
     const { id, token, payload } = this.interactionBase(2, user, channelId);
     const attachments: Record<string, AttachmentState> = {};
+    // A user option (type 6) carries the id; the user and their membership come in `resolved`, as from Discord.
+    const users: Record<string, unknown> = {};
+    const members: Record<string, unknown> = {};
     const opts = Object.entries(options).map(([optName, value]) => {
+      if (typeof value === 'object' && 'user' in value) {
+        users[value.user.id] = userObject(value.user);
+        const { user: _user, ...member } = memberObject(value.user, this.rolesOf(value.user), this.permissionsOf(value.user));
+        members[value.user.id] = member;
+        return { name: optName, type: 6, value: value.user.id };
+      }
       if (typeof value === 'object') {
         const a = cdnAttachment(channelId, value.attachment.filename, value.attachment.size, value.attachment.contentType);
         if (value.attachment.url) a.url = value.attachment.url;
@@ -314,7 +323,9 @@ export class DiscordStandIn {
       type: 1,
       guild_id: this.guildId,
       options: opts,
-      ...(Object.keys(attachments).length && { resolved: { attachments } }),
+      ...((Object.keys(attachments).length || Object.keys(users).length) && {
+        resolved: { ...(Object.keys(attachments).length && { attachments }), ...(Object.keys(users).length && { users, members }) },
+      }),
     };
     return this.inject({ id, token, type: 2, channelId, user }, { ...payload, data });
   }
@@ -750,6 +761,8 @@ export class DiscordStandIn {
     // Discord keeps existing files unless `attachments` is given; new files are appended.
     if (Array.isArray(data.attachments)) {
       const keep = new Set((data.attachments as { id: string | number }[]).map((a) => String(a.id)));
+      // A file left out is gone from the CDN too: reading it afterwards yields nothing.
+      for (const a of msg.attachments) if (!keep.has(a.id)) delete a.data;
       msg.attachments = msg.attachments.filter((a) => keep.has(a.id));
     }
     msg.attachments.push(...files.map((f) => cdnAttachment(msg.channel_id, f.filename, f.size, f.contentType, f.data)));

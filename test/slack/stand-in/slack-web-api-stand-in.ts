@@ -51,6 +51,8 @@ export interface UploadRecord {
   length: number;
   bytes?: Buffer;
   completed: boolean;
+  /** Set by files.delete. */
+  deleted?: boolean;
 }
 
 interface Failure {
@@ -362,6 +364,20 @@ export class SlackWebApiStandIn {
           });
         }
         return { ok: true, files: records.map((r, i) => ({ id: r!.fileId, title: files[i]!.title ?? r!.filename, name: r!.filename, size: r!.bytes!.length })) };
+      }
+      case 'files.delete': {
+        // Slack's files.delete: the file is gone everywhere; a message that was only that file
+        // share disappears with it, a message with text keeps its text.
+        const id = str('file') ?? '';
+        const upload = this.uploads.get(id);
+        if (!upload?.completed) return { ok: false, error: upload?.deleted ? 'file_deleted' : 'file_not_found' };
+        upload.deleted = true;
+        upload.completed = false;
+        delete upload.bytes;
+        for (const m of this.messages) if (m.files?.some((f) => f.id === id)) m.files = m.files.filter((f) => f.id !== id);
+        const emptied = this.messages.filter((m) => m.files && m.files.length === 0 && m.text === '' && !m.blocks);
+        for (const m of emptied) this.messages.splice(this.messages.indexOf(m), 1);
+        return { ok: true };
       }
       default:
         return { ok: false, error: 'unknown_method' };
