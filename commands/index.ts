@@ -12,6 +12,7 @@ import { storyboardCommand } from './storyboard.ts';
 import { varyCommand } from './vary.ts';
 import { videoCommand } from './video.ts';
 import { whyCommand } from './why.ts';
+import { infoCommand } from './info.ts';
 import { quotaCommand } from './quota.ts';
 import { policyCommand } from './policy.ts';
 import { removeCommand } from './remove.ts';
@@ -37,5 +38,6 @@ export const commands: readonly CommandDefinition[] = [
   blockCommand,
   unblockCommand,
   whyCommand,
+  infoCommand,
   helpCommand,
 ];

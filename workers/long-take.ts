@@ -52,6 +52,7 @@ async function storeLongTake(ctx: RenderContext, index: number, seed: number, vi
     preview: await store.putFile(`${base}-preview.${extension(preview.contentType)}`, preview.path, preview.contentType),
     frames: video.frameCount,
     fps: video.fps,
+    model: model.name,
   };
 }
 

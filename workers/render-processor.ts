@@ -306,6 +306,7 @@ export class RenderProcessor {
       preview: await this.deps.store.putFile(`${base}-preview.${extension(preview.contentType)}`, preview.path, preview.contentType),
       frames: take.clip.frames.length,
       fps: take.clip.fps,
+      model: model.name,
       ...(stored.signed ? { signed: true } : {}),
     };
   }

@@ -137,6 +137,7 @@ export const DISCORD_LOOK: Record<string, CommandLook> = {
   },
   unblock: { reply: 'ephemeral', options: { user: { description: 'Who to unblock', required: true } } },
   why: { reply: 'ephemeral' },
+  info: { reply: 'ephemeral', options: { take: takeRef('The take, e.g. v2#1 (default: take 1 of the newest version)') } },
   remove: { reply: 'ephemeral', options: { take: takeRef('Moderators: the take to remove, e.g. v2#1 (its files are deleted)') } },
   help: { reply: 'ephemeral' },
 };

@@ -30,6 +30,7 @@ const WHERE: Record<string, CommandHelp['where']> = {
   cancel: 'thread',
   history: 'thread',
   why: 'thread',
+  info: 'thread',
   remove: 'thread',
 };
 

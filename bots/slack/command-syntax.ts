@@ -137,6 +137,12 @@ export const DEFAULT_COMMAND_SYNTAX: readonly CommandSyntax[] = [
   { name: 'quota', description: "What is left of today's render budget, and when it resets.", options: [] },
   { name: 'why', description: 'Moderators: why the frame check withheld takes here.', options: [] },
   {
+    name: 'info',
+    description: 'How a take was made: full prompt, seed, steps, model, parent.',
+    positional: ['take'],
+    options: [takeRef('take', 'The take: v2#1 (take 1 of version 2) or 1 (take 1 of the newest version)')],
+  },
+  {
     name: 'remove',
     description: 'Moderators: remove a take; its files are deleted and its posts replaced by a note.',
     positional: ['take'],

@@ -54,6 +54,7 @@ const OPTION_RULES: Record<string, Record<string, RegExp>> = {
   unblock: { user: /^user must be one person, such as @Ben\.$/ },
   why: {},
   remove: { take: TAKE_REF('take') },
+  info: { take: TAKE_REF('take') },
   help: {},
 };
 
@@ -92,7 +93,7 @@ function sentences(text: string): number {
 
 describe('command registry', () => {
   it('has one definition per command with a name, description, zod options and a handler', () => {
-    expect(commands.map((c) => c.name)).toEqual(['video', 'refine', 'vary', 'extend', 'bridge', 'storyboard', 'cut', 'finalize', 'status', 'cancel', 'history', 'quota', 'policy', 'remove', 'block', 'unblock', 'why', 'help']);
+    expect(commands.map((c) => c.name)).toEqual(['video', 'refine', 'vary', 'extend', 'bridge', 'storyboard', 'cut', 'finalize', 'status', 'cancel', 'history', 'quota', 'policy', 'remove', 'block', 'unblock', 'why', 'info', 'help']);
     for (const c of commands) {
       expect(c.description.length).toBeGreaterThan(10);
       expect(c.description.length).toBeLessThanOrEqual(100);

@@ -106,6 +106,7 @@ export async function startCoreRig(adapter: ChatAdapter, dir: string, config: Pa
         preview: { key: `${job.jobId}-take${i + 1}.png`, bytes: 100, contentType: 'image/png' },
         frames,
         fps: 8,
+        model: 'rig-model',
         ...(options.signed ? { signed: true } : {}),
       }));
       // Small stored files, as a worker leaves them, so every platform really uploads something.

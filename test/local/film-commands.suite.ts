@@ -122,6 +122,24 @@ export function describeFilmCommands(name: string, makeHarness: () => Promise<Ch
       expect(job.request).toMatchObject({ frames: 16, extend: { direction: 'forward', artifact: { key: `${rig().queue.jobs[0]!.jobId}-take2.mp4` } } });
     });
 
+    it('/info v1#2 shows the one who asked the full prompt, seed, steps and model of that take', async () => {
+      const thread = await finishedVideo();
+      const view = await send('info', { take: 'v1#2' }, thread);
+      expect(view.error).toBeUndefined();
+      const seed = rig().queue.jobs[0]!.request.seed + 1;
+      expect(view.ephemeral).toBe(
+        [
+          'v1#2: take 2 of v1',
+          'Prompt: "a red circle moving left"',
+          `seed ${seed} · the model's default steps · 16 frames at 8 fps (2.0 s) · draft quality`,
+          'Model: rig-model',
+          `v1 by ${h().displayName?.(ana()) ?? ana()}, the first version: first version`,
+        ].join('\n'),
+      );
+      // A take that does not exist is one sentence.
+      await expectRefused(await send('info', { take: 'v1#5' }, thread), 'v1 has no take 5; pick v1#1 to v1#2.');
+    });
+
     it('/bridge from:v1#1 to:v1#2 joins two takes of the thread', async () => {
       const thread = await finishedVideo();
       const view = await send('bridge', { from: 'v1#1', to: 'v1#2' }, thread);

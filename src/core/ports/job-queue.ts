@@ -76,6 +76,8 @@ export interface TakeResult {
   fps?: number;
   /** The video carries signed Content Credentials (a final whose request had `credits`). */
   signed?: boolean;
+  /** The name of the model that rendered it (absent on results recorded before it was kept). */
+  model?: string;
 }
 
 /**
