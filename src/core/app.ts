@@ -227,8 +227,10 @@ export function createCore(deps: CoreDeps): Core {
         if (!result.accepted) return { thread: session.thread, ephemeral: result.reason, error: { code: 'conflict', message: result.reason } };
         const moved = result.previous !== null && result.previous !== action.take;
         recordAudit(services.audit, { at: clock.now(), kind: 'vote', ...auditPlace(session.thread, session.id), actor: auditActor(event.user), what: `take ${action.take + 1} of v${result.round.version}${moved ? ` (moved from take ${(result.previous ?? 0) + 1})` : ''}`, jobId: result.round.jobId }, log);
-        const closed = result.closedNow ? ` That closed the vote: take ${(result.round.winner ?? action.take) + 1} won.` : '';
-        return { thread: session.thread, ephemeral: `${moved ? `Your vote moved from take ${(result.previous ?? 0) + 1} to take ${action.take + 1}.` : `You voted for take ${action.take + 1}.`}${closed}` };
+        // Named with the version: a thread holds several rounds, and people vote on older ones too.
+        const v = result.round.version;
+        const closed = result.closedNow ? ` That closed the vote: take ${(result.round.winner ?? action.take) + 1} of v${v} won.` : '';
+        return { thread: session.thread, ephemeral: `${moved ? `Your vote on v${v} moved from take ${(result.previous ?? 0) + 1} to take ${action.take + 1}.` : `You voted for take ${action.take + 1} of v${v}.`}${closed}` };
       }
       case 'pick': {
         requireManager(session, event.user, 'close the vote');

@@ -104,8 +104,8 @@ function withRound(session: Session, round: VoteRound): Session {
 }
 
 function closedSentence(round: VoteRound): string {
-  if (round.winner === null) return 'Voting on these takes has closed without a winner; the owner can still pick one.';
-  return `Voting on these takes has closed and take ${round.winner + 1} won; refine or finalize it.`;
+  if (round.winner === null) return `Voting on v${round.version} has closed without a winner; the owner can still pick a take.`;
+  return `Voting on v${round.version} has closed and take ${round.winner + 1} won; refine or finalize it.`;
 }
 
 /** Closes the round if its deadline has passed; otherwise returns the session unchanged. */

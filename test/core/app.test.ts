@@ -254,8 +254,8 @@ describe('dispatcher: buttons and permissions', () => {
     const h = make();
     const thread = await started(h);
     await finished(h, thread);
-    expect((await h.core(h.action(thread, 'vote:s1:1:0', bob))).ephemeral).toBe('You voted for take 1.');
-    expect((await h.core(h.action(thread, 'vote:s1:1:1', bob))).ephemeral).toBe('Your vote moved from take 1 to take 2.');
+    expect((await h.core(h.action(thread, 'vote:s1:1:0', bob))).ephemeral).toBe('You voted for take 1 of v1.');
+    expect((await h.core(h.action(thread, 'vote:s1:1:1', bob))).ephemeral).toBe('Your vote on v1 moved from take 1 to take 2.');
     expect((await h.store.get('s1'))?.rounds[0]?.votes).toEqual({ [bob.id]: 1 });
     const pick = await h.core(h.action(thread, 'pick:s1:1:1', alice));
     expect(pick.ephemeral).toBe('You picked take 2; it is the base of the next version.');
@@ -340,7 +340,7 @@ describe('dispatcher: buttons and permissions', () => {
     h.clock.advance(600_001);
     const out = await h.core(h.action(thread, 'vote:s1:1:0', bob));
     expect(out.error?.code).toBe('conflict');
-    expect(out.ephemeral).toBe('Voting on these takes has closed without a winner; the owner can still pick one.');
+    expect(out.ephemeral).toBe('Voting on v1 has closed without a winner; the owner can still pick a take.');
     expect((await h.store.get('s1'))?.rounds[0]?.closed?.reason).toBe('deadline');
   });
 

@@ -30,7 +30,7 @@ describe('takes the frame check withheld', () => {
 
     const vote = await h.core(h.action(thread, 'vote:s1:1:1', bob));
     expect(vote.error?.message).toBe('Take 2 was withheld by the frame check; vote for one of the posted takes.');
-    expect((await h.core(h.action(thread, 'vote:s1:1:2', bob))).ephemeral).toBe('You voted for take 3.');
+    expect((await h.core(h.action(thread, 'vote:s1:1:2', bob))).ephemeral).toBe('You voted for take 3 of v1.');
     const pick = await h.core(h.action(thread, 'pick:s1:1:1', alice));
     expect(pick.error?.message).toBe('Take 2 was withheld by the frame check; pick one of the posted takes.');
     const extend = await h.core(h.command('extend', { take: 'v1#2' }, alice, thread));

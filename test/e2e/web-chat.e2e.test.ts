@@ -148,12 +148,12 @@ it('renders, refines, votes and finalizes a session through the page, then stops
   expect(await tally.locator('.text').textContent()).toContain('take 1: 0 votes · take 2: 0 votes');
   const notice = page.locator('#thread-composer .notice');
   await take1.getByRole('button', { name: 'Vote 1', exact: true }).click();
-  await poll(() => notice.textContent()).toContain('You voted for take 1.');
+  await poll(() => notice.textContent()).toContain('You voted for take 1 of v1.');
   await poll(() => tally.locator('.text').textContent()).toContain('take 1: 1 vote · take 2: 0 votes');
 
   await setName(page, 'Ben');
   await take1.getByRole('button', { name: 'Vote 1', exact: true }).click();
-  await poll(() => notice.textContent()).toContain('You voted for take 1.');
+  await poll(() => notice.textContent()).toContain('You voted for take 1 of v1.');
   await poll(() => tally.locator('.text').textContent()).toContain('take 1: 2 votes · take 2: 0 votes');
   expect(await tally.locator('.text').textContent()).toContain('(2 voted');
 
