@@ -14,6 +14,7 @@ import type { VideoModel } from '../src/core/ports/video-model.ts';
 import { writeBenchJson } from '../src/util/stats.ts';
 import { builtinFrameCheckDir } from '../models/frame-check/frame-check-setting.ts';
 import { loadFrameCheck } from '../models/frame-check/onnx-frame-check.ts';
+import { loadPromptCheck } from '../models/prompt-check/onnx-prompt-check.ts';
 import { sampledFrameIndices } from '../src/safety/frame-sample.ts';
 import { createFinalSigner } from '../workers/final-signer.ts';
 import type { RenderCredits } from '../src/core/credits.ts';
@@ -31,6 +32,8 @@ import type { RenderCredits } from '../src/core/credits.ts';
  *   5. the frame check (the shipped classifier) on one take: a final's sampled frames and a
  *      preview's every frame, against one take's wall time (target <= 15% for the final's check)
  *   6. signing a final with Content Credentials (the worker's last step), and the bytes it adds
+ *   7. the prompt check stage (the bot's, before a prompt is stored) with the test classifier: a
+ *      prompt with its negative prompt, and a 6-shot storyboard in one batch
  */
 
 const Args = z.object({
@@ -105,6 +108,35 @@ async function timeFrameCheck(model: VideoModel, runs: number) {
       if (i > 0) previewTimes.push(performance.now() - t0);
     }
     return { classifier: check.name, loadMs, finalFrames: sampled.length, finalMs: median(finalTimes), previewFrames: frames.length, previewMs: median(previewTimes) };
+  } finally {
+    await check.close();
+  }
+}
+
+/**
+ * The prompt check stage as the bot runs it before a prompt is stored, with the test classifier
+ * (no classifier ships): the cost of tokenising and one onnxruntime call, which any classifier
+ * pays on top of its own forward pass. One review is a prompt and its negative prompt; a
+ * storyboard's is 6 shots with a negative prompt each, in one batch.
+ */
+async function timePromptCheck(runs: number) {
+  const dir = fileURLToPath(new URL('../test/fixtures/prompt-check-colour', import.meta.url));
+  const loadStart = performance.now();
+  const check = await loadPromptCheck(dir, { threads: 1 });
+  const loadMs = performance.now() - loadStart;
+  try {
+    const one = [{ prompt: `${PROMPT}, on a blue background`, negativePrompt: 'blurry, text' }];
+    const board = Array.from({ length: 6 }, (_, i) => ({ prompt: `shot ${i + 1}: ${PROMPT}`, negativePrompt: 'blurry, text' }));
+    const time = async (prompts: typeof one) => {
+      const times: number[] = [];
+      for (let i = 0; i < 20 + runs * 50; i++) {
+        const t0 = performance.now();
+        await check.review(prompts);
+        if (i >= 20) times.push(performance.now() - t0);
+      }
+      return median(times);
+    };
+    return { classifier: check.name, loadMs, promptMs: await time(one), storyboardMs: await time(board) };
   } finally {
     await check.close();
   }
@@ -198,6 +230,9 @@ export async function run(argv: string[]): Promise<number> {
     // 5. The frame check on one take.
     const frameCheck = await timeFrameCheck(model, args.runs);
 
+    // 5b. The prompt check stage (the bot's, before a prompt is stored).
+    const promptCheck = await timePromptCheck(args.runs);
+
     // 6. Signing a final.
     const signing = await timeSigning(modelDir, model.name, dir, join(dir, `${args.runs}.mp4`), args.runs);
 
@@ -227,6 +262,7 @@ export async function run(argv: string[]): Promise<number> {
         target: 2,
       },
       frameCheck: { ...frameCheck, finalOverTake: frameCheck.finalMs / median(clips.map((c) => c.total)), target: 0.15 },
+      promptCheck,
       signing,
       encoding,
       forwardBatch8: { ortMs: ortBatch8Ms },
@@ -247,6 +283,9 @@ export async function run(argv: string[]): Promise<number> {
     console.log(`| frame check (${frameCheck.classifier}) load | ${f(frameCheck.loadMs)} ms |`);
     console.log(`| frame check of a final (${frameCheck.finalFrames} sampled frames) | ${frameCheck.finalMs.toFixed(1)} ms = ${(100 * result.frameCheck.finalOverTake).toFixed(1)}% of one take (target <= 15%) |`);
     console.log(`| frame check of a preview (all ${frameCheck.previewFrames} frames) | ${frameCheck.previewMs.toFixed(1)} ms |`);
+    console.log(`| prompt check (${promptCheck.classifier}) load | ${f(promptCheck.loadMs)} ms |`);
+    console.log(`| prompt check of a prompt and its negative prompt | ${promptCheck.promptMs.toFixed(2)} ms |`);
+    console.log(`| prompt check of a 6-shot storyboard | ${promptCheck.storyboardMs.toFixed(2)} ms |`);
     console.log(`| signing a final (Content Credentials) | ${signing.ms.toFixed(1)} ms, +${signing.manifestBytes} bytes on ${signing.inputBytes} |`);
     if (torch) console.log(`| same in PyTorch ${torch.torch} eager | ${torch.median_ms.toFixed(1)} ms (${result.forwardBatch2.torchOverOrt!.toFixed(2)}x onnxruntime) |`);
     else console.log('| PyTorch eager | skipped (python3-torch not found) |');

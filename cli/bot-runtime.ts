@@ -9,10 +9,13 @@ import { createAdmission } from '../src/core/admission.ts';
 import { createCore } from '../src/core/app.ts';
 import { createDelivery } from '../src/core/delivery.ts';
 import { createReconciliation } from '../src/core/reconciliation.ts';
+import { createRetention, type Retention } from '../src/core/retention.ts';
+import { retentionSettings } from './retention.ts';
 import { createImageIntake } from '../src/core/image-intake.ts';
 import type { Session } from '../src/core/session.ts';
 import type { Config } from '../src/config.ts';
 import { frameCheckName } from '../models/frame-check/frame-check-setting.ts';
+import { loadPromptCheckSetting } from './prompt-check-loader.ts';
 import { reencodeToFit } from '../src/media/index.ts';
 import { createBotMetrics } from '../src/metrics/bot-metrics.ts';
 import { BullmqJobQueue } from '../src/queue/bullmq-job-queue.ts';
@@ -73,6 +76,8 @@ export async function startBot(options: BotOptions): Promise<BotRuntime> {
   const { config } = options;
   const logger = options.logger ?? processLogger();
   const prefix = config.DAILIES_PREFIX;
+  // 0. The prompt classifier first: a bad folder stops start-up before anything connects.
+  const promptCheck = await loadPromptCheckSetting(config.DAILIES_PROMPT_CHECK, (line) => logger.info(line));
 
   // 1. Shared state: Redis-backed sessions and queue, files in the artifact store.
   //    Commands give up fast when Redis is down or stalled (one retry, 2 s each), so a chat event
@@ -142,6 +147,7 @@ export async function startBot(options: BotOptions): Promise<BotRuntime> {
     delivery,
     admission,
     policy: createPromptPolicy(loadPolicyConfig(config)),
+    promptCheck,
     rateLimiter: new RedisTokenBucket(redis, { prefix: `${prefix}:` }),
     channelTerms: new RedisChannelTerms(redis, `${prefix}:`),
     blocks: new RedisPersonBlocks(redis, `${prefix}:`),
@@ -163,6 +169,8 @@ export async function startBot(options: BotOptions): Promise<BotRuntime> {
   const trustAnchorsPem = await readFile(join(resolve(config.DAILIES_SIGNING_DIR), 'ca.pem'), 'utf8').catch(() => undefined);
   let localUrl: string | null = null;
   const closers: (() => Promise<void>)[] = [];
+  // Retention deletes our own copy of an expired thread; only the web chat keeps one.
+  let forgetThread: ((thread: ThreadRef) => Promise<number>) | undefined;
   if (options.local !== false) {
     const { startLocalChat } = await import('../bots/local/server.ts');
     const chat = await startLocalChat({
@@ -186,11 +194,13 @@ export async function startBot(options: BotOptions): Promise<BotRuntime> {
           return session ? sessionSummary(session) : null;
         },
         frameCheck: () => frameCheckName(config.DAILIES_FRAME_CHECK),
+        promptCheck: () => promptCheck?.name ?? 'off',
       },
     });
     await chat.adapter.start(core);
     adapters.push(chat.adapter);
     closers.push(() => chat.close());
+    forgetThread = async (thread) => (thread.platform === 'local' ? chat.adapter.store.forgetThread(thread.channelId, thread.threadId) : 0);
     localUrl = chat.url;
     logger.info(`web chat: ${chat.url}`);
   }
@@ -222,17 +232,23 @@ export async function startBot(options: BotOptions): Promise<BotRuntime> {
   delivery.start();
   admission.start();
   reconciliation.start();
+  //    Retention deletes sessions idle past DAILIES_RETENTION_DAYS (0: off), with their files.
+  const retentionCutoffs = retentionSettings(config);
+  const retention: Retention | null = retentionCutoffs ? createRetention({ ...retentionCutoffs, log: logger, store, artifacts, ...(forgetThread ? { forgetThread } : {}) }) : null;
+  retention?.start();
 
   return {
     localUrl,
     adapters,
     close: async () => {
+      await retention?.stop();
       for (const close of closers.reverse()) await close().catch((e: unknown) => logger.warn('shutdown: closing an adapter failed', e));
       await reconciliation.stop();
       await admission.stop();
       await delivery.stop();
       await queue.close();
       await store.close();
+      await promptCheck?.close();
       redis.disconnect();
     },
   };

@@ -20,6 +20,7 @@ const subcommands: Record<string, Subcommand> = {
   generate: { describe: 'render a prompt to video files', load: async () => (await import('./generate.ts')).run },
   verify: { describe: "check a video's Content Credentials: validity, prompt lineage, contributors", load: async () => (await import('./verify.ts')).run },
   audit: { describe: 'export the audit log (prompts, revisions, votes, removals, withheld takes, refusals)', load: async () => (await import('./audit.ts')).run },
+  retention: { describe: 'delete the sessions past DAILIES_RETENTION_DAYS now (--dry-run: count them)', load: async () => (await import('./retention.ts')).run },
 };
 
 function usage(): string {

@@ -81,12 +81,23 @@ const Env = z.object({
    */
   DAILIES_FRAME_CHECK: z.string().trim().min(1).optional(),
   /**
+   * Bot: a text classifier folder (model.onnx + tokenizer.json + classifier.json) every prompt
+   * passes before it is stored, after the blocked terms; unset or `off`: none (none ships).
+   */
+  DAILIES_PROMPT_CHECK: z.string().trim().min(1).optional(),
+  /**
    * Worker: where the Content Credentials signing key and certificates live (created on first
    * use); give every worker the same folder's files so their finals share one CA.
    */
   DAILIES_SIGNING_DIR: z.string().min(1).default('.dailies/signing'),
   /** Bot: how long the audit log keeps prompts, votes, withheld takes and refusals (`dailies audit`). */
   DAILIES_AUDIT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
+  /** Bot: days after its last activity a session, its files and the web chat's copy of its thread are deleted; 0 keeps everything. */
+  DAILIES_RETENTION_DAYS: z.coerce.number().int().min(0).max(36_500).default(30),
+  /** Bot: the same for a session whose take won a vote or was finalized (kept whole, never sooner than DAILIES_RETENTION_DAYS); 0: forever. */
+  DAILIES_RETENTION_KEEP_DAYS: z.coerce.number().int().min(0).max(36_500).default(365),
+  /** Bot: how often retention sweeps. */
+  DAILIES_RETENTION_INTERVAL_MS: z.coerce.number().int().min(60_000).max(86_400_000).default(3_600_000),
   /** Bot: `off` writes finals' credits as "contributor 1", … instead of people's names. */
   DAILIES_CREDIT_NAMES: z.enum(['on', 'off'], 'must be on or off').default('on'),
   /**

@@ -39,6 +39,8 @@ export interface LocalChatHooks {
   matchAction?: ActionMatcher;
   /** What /api/health reports as the frame check: the classifier's folder name, or "off". */
   frameCheck?: () => string;
+  /** What /api/health reports as the prompt check: the text classifier's folder name, or "off". */
+  promptCheck?: () => string;
 }
 
 export interface LocalChatAdapterOptions {

@@ -85,6 +85,7 @@ export interface StreamBacklog {
 const WRITE_MESSAGE = LuaScript.fromFile(new URL('./lua/write-message-n.lua', import.meta.url));
 const APPEND_EVENT = LuaScript.fromFile(new URL('./lua/append-event-2.lua', import.meta.url));
 const READ_SNAPSHOT = LuaScript.fromFile(new URL('./lua/read-snapshot-3.lua', import.meta.url));
+const FORGET_THREAD = LuaScript.fromFile(new URL('./lua/forget-thread-7.lua', import.meta.url));
 
 /** Largest snapshot; also keeps Lua's unpack() far below its stack limit. */
 export const MAX_SNAPSHOT = 1000;
@@ -278,6 +279,16 @@ export class LocalChatStore {
     const first = events[0];
     const reset = afterSeq > seq || (seq > afterSeq && (!first || first.seq > afterSeq + 1));
     return { reset, seq, events };
+  }
+
+  /**
+   * Deletes a thread, its messages and its root's place in the channel (retention: the session it
+   * showed expired); answers how many messages went, 0 when it was gone already. Browsers showing
+   * it keep their copy until they reload.
+   */
+  async forgetThread(channelId: string, threadId: string): Promise<number> {
+    const keys = [this.key('threads'), this.key('messages'), ...this.streamKeys(`t:${threadId}`), this.streamKeys(`c:${channelId}`)[2], this.key('forms', threadId)];
+    return Number(await FORGET_THREAD.run(this.redis, keys, [threadId]));
   }
 
   // ---- forms and idempotent responses ---------------------------------------------------------

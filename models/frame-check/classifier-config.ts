@@ -66,7 +66,8 @@ export function parseClassifierConfig(raw: unknown, where: string): ClassifierCo
   throw new DailiesError('model_invalid', sentences.join(' '));
 }
 
-function friendly(message: string): string {
+/** A zod message as the end of a sentence that names the field (shared with models/prompt-check). */
+export function friendly(message: string): string {
   return message
     .replace(/\.$/, '')
     .replace(/^(Invalid input: )?expected (\w+), received undefined$/, (_m, _p, want: string) => `is missing (${article(want)} is required)`)

@@ -9,6 +9,7 @@ import { allowAllPolicy, combinePolicies, createPromptPolicy, type PromptPolicy 
 import type { RateLimiter } from '../safety/rate-limit.ts';
 import type { RenderQuota } from '../safety/render-quota.ts';
 import type { ChannelTerms } from './ports/channel-terms.ts';
+import type { PromptCheck } from './ports/prompt-check.ts';
 import type { PersonBlock, PersonBlocks } from './ports/person-blocks.ts';
 import { blockScopeOf, blockedError } from './person-block-check.ts';
 import type { ArtifactStore } from './ports/artifact-store.ts';
@@ -43,6 +44,8 @@ export interface CoreDeps {
   delivery: Pick<Delivery, 'track' | 'roundChanged'>;
   admission: Pick<Admission, 'submit'>;
   policy?: PromptPolicy;
+  /** A text classifier every prompt passes before it is stored (DAILIES_PROMPT_CHECK); absent: the terms only. */
+  promptCheck?: PromptCheck | null;
   rateLimiter?: RateLimiter | null;
   /** Daily work budgets (src/safety/render-quota.ts); absent: no budgets. */
   quota?: RenderQuota | null;
@@ -86,6 +89,7 @@ export function createCore(deps: CoreDeps): Core {
     store: deps.store,
     queue: deps.queue,
     policy: deps.policy ?? allowAllPolicy,
+    promptCheck: deps.promptCheck ?? null,
     clock: deps.clock ?? systemClock,
     ids: deps.ids ?? randomIds,
     config: { ...DEFAULT_CONFIG, ...deps.config },

@@ -5,6 +5,7 @@ import type { AuditLog } from './ports/audit-log.ts';
 import type { ArtifactRef, ArtifactStore } from './ports/artifact-store.ts';
 import type { SessionStore } from './ports/session-store.ts';
 import type { PromptPolicy } from '../safety/prompt-policy.ts';
+import type { PromptCheck } from './ports/prompt-check.ts';
 import type { RateLimiter } from '../safety/rate-limit.ts';
 import type { RenderQuota } from '../safety/render-quota.ts';
 import type { ChannelTerms } from './ports/channel-terms.ts';
@@ -26,6 +27,8 @@ export interface CoreServices {
   store: SessionStore;
   queue: JobQueue;
   policy: PromptPolicy;
+  /** A text classifier every prompt passes after the terms (./prompt-screen.ts); null: none. */
+  promptCheck: PromptCheck | null;
   clock: Clock;
   ids: IdSource;
   config: CoreConfig;

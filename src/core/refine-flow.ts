@@ -6,7 +6,8 @@ import { deriveVersion, type FormEdit } from './apply-edit.ts';
 import type { RefineEdit } from './refine-grammar.ts';
 import { helpText, startMessage } from './render-message.ts';
 import type { RenderSettings, Session } from './session.ts';
-import { commitVersionWithJob, newJob, openThreadOnce, spendRender } from './render-flow.ts';
+import { commitVersionWithJob, newJob, openThreadOnce, spendRender, withStyle } from './render-flow.ts';
+import { sameTexts, screenPrompts } from './prompt-screen.ts';
 import { clip } from './text.ts';
 import { checkShotEdit } from './storyboard-flow.ts';
 import { auditActor, auditPlace, recordAudit } from './audit.ts';
@@ -31,7 +32,7 @@ async function intakeImage(ctx: CommandContext, attachment: IncomingAttachment):
 }
 
 export async function startSession(ctx: CommandContext, event: CommandEvent, input: StartInput): Promise<EventOutcome> {
-  ctx.policy.assertAllowed(input.prompt, input.negativePrompt);
+  await screenPrompts(ctx, [{ prompt: input.prompt, negativePrompt: input.negativePrompt }]);
   const settings: RenderSettings = { takes: input.takes };
   if (input.steps !== undefined) settings.steps = input.steps;
   if (input.guidance !== undefined) settings.guidance = input.guidance;
@@ -78,12 +79,30 @@ export async function refineSession(ctx: CommandContext, session: Session, edit:
   if (session.storyboard) checkShotEdit(ctx, session, edit);
   const author = { id: ctx.user.id, name: ctx.user.name };
   const seeds = replayableSeeds(ctx);
-  // Checked once before spending a rate token, and again inside the atomic write.
+  // Checked once before spending a rate token (terms, then the classifier), and the terms again
+  // inside the atomic write. The classifier cannot run in there, so the write only goes ahead
+  // with the very texts it read.
   const preview = deriveVersion(session, edit, { author, newSeed: seeds() });
-  ctx.policy.assertAllowed(preview.prompt, preview.negativePrompt);
+  await screenPrompts(ctx, [{ prompt: styledPrompt(session, preview), negativePrompt: preview.negativePrompt }]);
   const spec = { kind: 'render' as const, quality: 'draft' as const, takes: session.settings.takes };
   await spendRender(ctx, session.settings, spec);
-  const committed = await commitVersionWithJob(ctx, session.id, (s) => deriveVersion(s, edit, { author, newSeed: seeds() }), spec);
+  const committed = await commitVersionWithJob(
+    ctx,
+    session.id,
+    (s) => {
+      const draft = deriveVersion(s, edit, { author, newSeed: seeds() });
+      if (ctx.promptCheck && !sameTexts(draft, preview)) {
+        throw new DailiesError('conflict', 'The prompt changed while your change was being checked; send it again to build on the new prompt.');
+      }
+      return draft;
+    },
+    spec,
+  );
   ctx.admission.submit(committed.session, committed.job);
   return { thread: session.thread, ephemeral: `v${committed.version.n} is rendering: ${committed.version.change}.` };
+}
+
+/** The prompt a version renders with: a storyboard shot's carries the board's style. */
+function styledPrompt(session: Session, draft: { prompt: string; shot?: number }): string {
+  return session.storyboard && draft.shot !== undefined ? withStyle(draft.prompt, session.storyboard.style) : draft.prompt;
 }

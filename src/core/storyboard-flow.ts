@@ -15,6 +15,7 @@ import { formatTakeRef } from './take-ref.ts';
 import { takeFrames } from './take-flow.ts';
 import { MAX_PROMPT_CHARS, charCount, cleanText } from './text.ts';
 import { auditActor, auditPlace, recordAudit } from './audit.ts';
+import { screenPrompts } from './prompt-screen.ts';
 
 /**
  * Storyboards: a thread of shots, each rendered as takes and voted on by itself, then cut into
@@ -53,17 +54,19 @@ function checkFilmLength(ctx: CommandContext, shots: number, framesPerShot: numb
   }
 }
 
-function checkPrompt(ctx: CommandContext, shot: number, prompt: string, style: string, negative: string): void {
+/** The policy reads the shot with its style (./prompt-screen.ts, run by the callers), as the model will. */
+function checkShotLength(shot: number, prompt: string, style: string): void {
   const full = withStyle(prompt, style);
   if (charCount(full) > MAX_PROMPT_CHARS) {
     throw new DailiesError('bad_input', `Shot ${shot} with the style is ${charCount(full)} characters, over the ${MAX_PROMPT_CHARS} limit; shorten the shot or the style.`);
   }
-  ctx.policy.assertAllowed(full, negative);
 }
 
 export async function startStoryboard(ctx: CommandContext, event: CommandEvent, input: StoryboardInput): Promise<EventOutcome> {
-  // 1. Check every shot before anything is created: a refusal leaves nothing half-made.
-  input.shots.forEach((prompt, i) => checkPrompt(ctx, i + 1, prompt, input.style, input.negativePrompt));
+  // 1. Check every shot before anything is created: a refusal leaves nothing half-made. The
+  //    policy reads every shot in one call (terms, then the classifier).
+  input.shots.forEach((prompt, i) => checkShotLength(i + 1, prompt, input.style));
+  await screenPrompts(ctx, input.shots.map((prompt) => ({ prompt: withStyle(prompt, input.style), negativePrompt: input.negativePrompt })));
   checkFilmLength(ctx, input.shots.length, input.frames ?? ctx.config.windowFrames);
   const settings: RenderSettings = { takes: input.takes };
   if (input.frames !== undefined) settings.frames = input.frames;
@@ -105,7 +108,7 @@ export function checkShotEdit(ctx: CommandContext, session: Session, edit: Refin
     if (board.shots.length >= ctx.config.maxShots) throw new DailiesError('bad_input', `A storyboard holds at most ${ctx.config.maxShots} shots; revise one of them instead.`);
     checkFilmLength(ctx, board.shots.length + 1, session.settings.frames ?? ctx.config.windowFrames);
     const text = edit.then.kind === 'revise' ? edit.then.text : edit.then.kind === 'replace' ? edit.then.prompt : '';
-    if (text) checkPrompt(ctx, edit.shot, text, board.style, requireVersion(session, board.shots[0]!).negativePrompt);
+    if (text) checkShotLength(edit.shot, text, board.style);
   }
 }
 

@@ -1,4 +1,5 @@
 import { DailiesError } from '../errors.ts';
+import type { CheckedPrompt, PromptCheck, PromptRefusal } from '../core/ports/prompt-check.ts';
 import { lettersAndDigits, normalizeForMatching } from './matching-form.ts';
 
 export { normalizeForMatching } from './matching-form.ts';
@@ -28,13 +29,17 @@ export { normalizeForMatching } from './matching-form.ts';
  *    "as" would hit "ass" and "but" "butt".
  *
  * `assertAllowed` checks the negative prompt too when it is passed: it is stored and shown in the
- * thread like the prompt.
+ * thread like the prompt. A policy is also a PromptCheck (src/core/ports/prompt-check.ts), the
+ * seam a text classifier plugs into; its synchronous side lets the core check again inside an
+ * atomic session write.
  */
 
 export type PolicyVerdict = { allowed: true } | { allowed: false; term: string; message: string };
 
-export interface PromptPolicy {
+export interface PromptPolicy extends PromptCheck {
   check(text: string): PolicyVerdict;
+  /** The refusal of the prompt or, when given, its negative prompt; null when both pass. */
+  refusal(prompt: string, negativePrompt?: string): PromptRefusal | null;
   /** Throws DailiesError('policy_refused') with the refusal sentence; a given negative prompt is checked too. */
   assertAllowed(prompt: string, negativePrompt?: string): void;
 }
@@ -157,7 +162,11 @@ export function negativeRefusalMessage(term: string, scope: PolicyScope = 'serve
 
 /** The server's policy, then a channel's: a prompt must pass both, and a refusal names the one it broke. */
 export function combinePolicies(first: PromptPolicy, then: PromptPolicy): PromptPolicy {
+  const refusal = (prompt: string, negativePrompt?: string) => first.refusal(prompt, negativePrompt) ?? then.refusal(prompt, negativePrompt);
   return {
+    name: `${first.name} and ${then.name}`,
+    refusal,
+    review: async (prompts) => reviewEach(prompts, refusal),
     check: (text) => {
       const verdict = first.check(text);
       return verdict.allowed ? then.check(text) : verdict;
@@ -167,6 +176,15 @@ export function combinePolicies(first: PromptPolicy, then: PromptPolicy): Prompt
       then.assertAllowed(prompt, negativePrompt);
     },
   };
+}
+
+/** The first refusal among several prompts, each with its negative prompt. */
+function reviewEach(prompts: readonly CheckedPrompt[], refusal: PromptPolicy['refusal']): PromptRefusal | null {
+  for (const p of prompts) {
+    const found = refusal(p.prompt, p.negativePrompt);
+    if (found) return found;
+  }
+  return null;
 }
 
 export function createPromptPolicy(config: { blockedTerms: readonly string[]; scope?: PolicyScope }): PromptPolicy {
@@ -220,13 +238,20 @@ export function createPromptPolicy(config: { blockedTerms: readonly string[]; sc
     const rule = refusal(text);
     return rule ? { allowed: false, term: rule.term, message: refusalMessage(rule.term, scope) } : { allowed: true };
   };
+  const refusalOf = (prompt: string, negativePrompt?: string): PromptRefusal | null => {
+    const verdict = check(prompt);
+    if (!verdict.allowed) return { rule: verdict.term, message: verdict.message };
+    const negative = negativePrompt ? refusal(negativePrompt) : null;
+    return negative ? { rule: negative.term, message: negativeRefusalMessage(negative.term, scope) } : null;
+  };
   return {
+    name: `${scope} blocked terms`,
     check,
+    refusal: refusalOf,
+    review: async (prompts) => reviewEach(prompts, refusalOf),
     assertAllowed(prompt: string, negativePrompt?: string) {
-      const verdict = check(prompt);
-      if (!verdict.allowed) throw new DailiesError('policy_refused', verdict.message);
-      const negative = negativePrompt ? refusal(negativePrompt) : null;
-      if (negative) throw new DailiesError('policy_refused', negativeRefusalMessage(negative.term, scope));
+      const found = refusalOf(prompt, negativePrompt);
+      if (found) throw new DailiesError('policy_refused', found.message);
     },
   };
 }

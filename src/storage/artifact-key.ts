@@ -18,6 +18,20 @@ export function artifactKeySegments(key: string): string[] {
   return parts;
 }
 
+/** The segments of a folder prefix ("renders/j1/"): valid key segments followed by "/"; throws DailiesError('bad_input') otherwise. */
+export function artifactPrefixSegments(prefix: string): string[] {
+  const problem = new DailiesError(
+    'bad_input',
+    `The artifact prefix "${prefix.slice(0, 80)}" is not allowed; use a folder of "/"-separated parts ending in "/", each of letters, digits, ".", "-" and "_" not starting with ".".`,
+  );
+  if (!prefix.endsWith('/')) throw problem;
+  try {
+    return artifactKeySegments(prefix.slice(0, -1));
+  } catch {
+    throw problem;
+  }
+}
+
 /** The URL path the web chat serves `key` under (`/artifacts/<key>`), each part percent-encoded. */
 export function artifactPublicUrl(publicPrefix: string, key: string): string {
   return `${publicPrefix.replace(/\/+$/, '')}/${artifactKeySegments(key).map(encodeURIComponent).join('/')}`;

@@ -17,6 +17,7 @@ import {
   type NewJob,
   type NewSessionInput,
 } from '../core/session-state.ts';
+import { keepsFinal } from '../core/session-retention.ts';
 import { closeExpiredRounds, castVote, markAnnounced, openRound, pickWinner, roundsToWatch, type OpenRoundInput } from '../core/vote-round.ts';
 import type { Mutation, PostClaim, SessionStore } from '../core/ports/session-store.ts';
 
@@ -34,6 +35,8 @@ export interface WriteIndexes {
   admission: IndexChanges;
   /** Jobs whose end is not yet shown in their thread, by creation time (member `${sessionId}:${jobId}`). */
   undelivered: IndexChanges;
+  /** Retention's activity index: the session is filed at `at` (this write's time), among sessions with a kept final or not. */
+  activity: { at: number; kept: boolean };
 }
 
 /** Members to add to (with their score) and remove from one sorted index. */
@@ -82,11 +85,17 @@ export abstract class DocumentSessionStore implements SessionStore {
   abstract recordPost(key: PostKey, ref: MessageRef): Promise<void>;
   abstract releasePost(key: PostKey): Promise<void>;
   abstract getPost(key: PostKey): Promise<MessageRef | null>;
+  abstract idleSessions(idleBefore: number, keptBefore: number | null, offset: number, limit: number): Promise<string[]>;
+  abstract retire(sessionId: string, expected: { rev: number; idleBefore: number; keptBefore: number | null }): Promise<boolean>;
+  abstract retiredSessions(before: number, limit: number): Promise<string[]>;
+  abstract getRetired(sessionId: string): Promise<Session | null>;
+  abstract purge(sessionId: string): Promise<void>;
   abstract close(): Promise<void>;
 
   async create(input: NewSessionInput): Promise<Session> {
-    const session = createSession(input, this.now());
-    const result = await this.writeDoc(session, 0, { thread: threadKeyOf(input.thread), ...indexesOf(null, session) });
+    const now = this.now();
+    const session = createSession(input, now);
+    const result = await this.writeDoc(session, 0, { thread: threadKeyOf(input.thread), ...indexesOf(null, session, now) });
     if (result === 'thread-taken') throw new DailiesError('conflict', 'This thread already has a session; refine it with a reply instead of starting a new one.');
     if (result === 'conflict') throw new DailiesError('conflict', `Session ${input.id} already exists; retry the command.`);
     return session;
@@ -115,10 +124,11 @@ export abstract class DocumentSessionStore implements SessionStore {
     for (let attempt = 0; attempt < this.maxAttempts; attempt++) {
       const current = await this.readDoc(sessionId);
       if (!current) throw new DailiesError('not_found', `Session ${sessionId} does not exist (it may have expired); start a new one with /video.`);
-      const { session, value } = mutate(current, this.now());
+      const now = this.now();
+      const { session, value } = mutate(current, now);
       if (session === current) return { session, value };
       const next: Session = { ...session, rev: current.rev + 1 };
-      const result = await this.writeDoc(next, current.rev, indexesOf(current, next));
+      const result = await this.writeDoc(next, current.rev, indexesOf(current, next, now));
       if (result === 'ok') return { session: next, value };
       // Contention: spread the retries out so a burst of voters does not retry in lockstep.
       if (attempt > 2) await sleep(Math.random() * Math.min(20, attempt));
@@ -207,7 +217,7 @@ export abstract class DocumentSessionStore implements SessionStore {
   }
 }
 
-function indexesOf(before: Session | null, after: Session): WriteIndexes {
+function indexesOf(before: Session | null, after: Session, now: number): WriteIndexes {
   const known = new Set(before?.jobs.map((j) => j.jobId));
   // A job awaits admission from the write that records it until admission says the queue has it
   // (`admitted`) or it leaves 'queued' some other way (failed, cancelled, or a worker took it).
@@ -228,6 +238,8 @@ function indexesOf(before: Session | null, after: Session): WriteIndexes {
       add: after.jobs.filter((j) => !known.has(j.jobId) && isUndelivered(j)).map((j) => ({ member: admissionMember(after.id, j.jobId), score: j.createdAt })),
       remove: [...wasUndelivered].filter((id) => !nowUndelivered.has(id)).map((id) => admissionMember(after.id, id)),
     },
+    // Every write is activity: a session anyone touched recently stays whole.
+    activity: { at: now, kept: keepsFinal(after) },
   };
 }
 

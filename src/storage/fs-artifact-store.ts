@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { copyFile, lstat, mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, lstat, mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { DailiesError } from '../errors.ts';
 import type { ArtifactRef, ArtifactStore, ByteRange } from '../core/ports/artifact-store.ts';
-import { artifactKeySegments, artifactPublicUrl } from './artifact-key.ts';
+import { artifactKeySegments, artifactPrefixSegments, artifactPublicUrl } from './artifact-key.ts';
 
 export interface FsArtifactStoreOptions {
   /** Directory of the store, resolved against the working directory (processes pass ARTIFACTS_DIR from src/config.ts, default `.artifacts`). */
@@ -83,6 +83,20 @@ export class FsArtifactStore implements ArtifactStore {
 
   async delete(key: string): Promise<void> {
     await rm(this.pathOf(key), { force: true });
+  }
+
+  async deletePrefix(prefix: string, options: { signal?: AbortSignal } = {}): Promise<number> {
+    const folder = path.join(this.root, ...artifactPrefixSegments(prefix));
+    options.signal?.throwIfAborted();
+    // Counted first (temporary files of a write in progress, which start with '.', are not artifacts), then removed whole.
+    const entries = await readdir(folder, { recursive: true, withFileTypes: true }).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT' || error.code === 'ENOTDIR') return null;
+      throw error;
+    });
+    if (!entries) return 0;
+    const count = entries.filter((e) => e.isFile() && !e.name.startsWith('.')).length;
+    await rm(folder, { recursive: true, force: true });
+    return count;
   }
 
   async stat(key: string): Promise<ArtifactRef | null> {

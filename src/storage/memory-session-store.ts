@@ -17,6 +17,10 @@ export class MemorySessionStore extends DocumentSessionStore {
   private readonly due = new Map<string, number>();
   private readonly admission = new Map<string, number>();
   private readonly undeliveredJobs = new Map<string, number>();
+  /** Retention's activity indexes (session id -> last write) and retired documents (id -> retired at). */
+  private readonly idle = new Map<string, number>();
+  private readonly kept = new Map<string, number>();
+  private readonly retired = new Map<string, { doc: string; at: number }>();
   private readonly events = new Map<string, number>();
   private readonly originThreads = new Map<string, { thread: ThreadRef; until: number }>();
   /** A posted message's ref, or the expiry of a claim's lease. */
@@ -47,6 +51,8 @@ export class MemorySessionStore extends DocumentSessionStore {
     applyChanges(this.due, indexes.due);
     applyChanges(this.admission, indexes.admission);
     applyChanges(this.undeliveredJobs, indexes.undelivered);
+    (indexes.activity.kept ? this.kept : this.idle).set(next.id, indexes.activity.at);
+    (indexes.activity.kept ? this.idle : this.kept).delete(next.id);
     return 'ok';
   }
 
@@ -87,6 +93,55 @@ export class MemorySessionStore extends DocumentSessionStore {
 
   async admitted(sessionId: string, jobId: string): Promise<boolean> {
     return this.admission.delete(admissionMember(sessionId, jobId));
+  }
+
+  async idleSessions(idleBefore: number, keptBefore: number | null, offset: number, limit: number): Promise<string[]> {
+    const entries = [...[...this.idle].filter(([, at]) => at <= idleBefore), ...[...this.kept].filter(([, at]) => keptBefore !== null && at <= keptBefore)];
+    return entries
+      .sort((a, b) => a[1] - b[1])
+      .slice(offset, offset + limit)
+      .map(([id]) => id);
+  }
+
+  async retire(sessionId: string, expected: { rev: number; idleBefore: number; keptBefore: number | null }): Promise<boolean> {
+    const doc = this.docs.get(sessionId);
+    if (!doc || this.revs.get(sessionId) !== expected.rev) return false;
+    const idleAt = this.idle.get(sessionId);
+    const keptAt = this.kept.get(sessionId);
+    const due = (idleAt !== undefined && idleAt <= expected.idleBefore) || (keptAt !== undefined && expected.keptBefore !== null && keptAt <= expected.keptBefore);
+    if (!due) return false;
+    const session = JSON.parse(doc) as Session;
+    this.docs.delete(sessionId);
+    this.revs.delete(sessionId);
+    this.idle.delete(sessionId);
+    this.kept.delete(sessionId);
+    this.retired.set(sessionId, { doc, at: this.now() });
+    for (const index of [this.threads, this.jobs, this.origins]) for (const [k, id] of index) if (id === sessionId) index.delete(k);
+    for (const r of session.rounds) this.due.delete(`${sessionId}:${r.id}`);
+    for (const j of session.jobs) {
+      this.admission.delete(admissionMember(sessionId, j.jobId));
+      this.undeliveredJobs.delete(admissionMember(sessionId, j.jobId));
+    }
+    return true;
+  }
+
+  async retiredSessions(before: number, limit: number): Promise<string[]> {
+    return [...this.retired]
+      .filter(([, r]) => r.at <= before)
+      .sort((a, b) => a[1].at - b[1].at)
+      .slice(0, limit)
+      .map(([id]) => id);
+  }
+
+  async getRetired(sessionId: string): Promise<Session | null> {
+    const r = this.retired.get(sessionId);
+    return r ? (JSON.parse(r.doc) as Session) : null;
+  }
+
+  async purge(sessionId: string): Promise<void> {
+    const session = await this.getRetired(sessionId);
+    for (const job of session?.jobs ?? []) for (const k of this.posts.keys()) if (k.startsWith(`${job.jobId}:`)) this.posts.delete(k);
+    this.retired.delete(sessionId);
   }
 
   async confirmEvent(eventId: string, ttlMs: number): Promise<void> {

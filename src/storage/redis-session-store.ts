@@ -10,7 +10,8 @@ import { DEFAULT_POST_LEASE_MS, postKeyString, type PostClaim } from '../core/po
 
 // The scripts, one file each in ./lua (KEYS and ARGV at the top of each), read once at load.
 const WRITE_SESSION = LuaScript.fromFile(new URL('./lua/write-session-n.lua', import.meta.url));
-const CLAIM_POST = LuaScript.fromFile(new URL('./lua/claim-post-1.lua', import.meta.url));
+const CLAIM_POST = LuaScript.fromFile(new URL('./lua/claim-post-2.lua', import.meta.url));
+const RETIRE_SESSION = LuaScript.fromFile(new URL('./lua/retire-session-n.lua', import.meta.url));
 const RELEASE_POST = LuaScript.fromFile(new URL('./lua/release-post-1.lua', import.meta.url));
 
 export interface RedisSessionStoreOptions {
@@ -67,7 +68,17 @@ export class RedisSessionStore extends DocumentSessionStore {
 
   protected async writeDoc(next: Session, expectedRev: number, indexes: WriteIndexes): Promise<WriteResult> {
     const threadKey = this.key('thread', threadKeyOf(next.thread));
-    const keys = [this.key('session', next.id), this.key('rounds', 'due'), this.key('jobs', 'awaiting-admission'), this.key('jobs', 'undelivered'), threadKey, ...next.jobs.map((j) => this.key('job', j.jobId)), ...indexes.origins.map((o) => this.key('origin', o))];
+    const keys = [
+      this.key('session', next.id),
+      this.key('rounds', 'due'),
+      this.key('jobs', 'awaiting-admission'),
+      this.key('jobs', 'undelivered'),
+      this.key('activity', 'idle'),
+      this.key('activity', 'kept'),
+      threadKey,
+      ...next.jobs.map((j) => this.key('job', j.jobId)),
+      ...indexes.origins.map((o) => this.key('origin', o)),
+    ];
     const args: Array<string | number> = [
       expectedRev,
       next.rev,
@@ -75,6 +86,8 @@ export class RedisSessionStore extends DocumentSessionStore {
       next.id,
       indexes.thread !== undefined ? '1' : '0',
       this.ttlMs,
+      indexes.activity.at,
+      indexes.activity.kept ? '1' : '0',
       ...changeArgs(indexes.due),
       ...changeArgs(indexes.admission),
       ...changeArgs(indexes.undelivered),
@@ -124,6 +137,58 @@ export class RedisSessionStore extends DocumentSessionStore {
     return (await reachRedis(this.redis.zrem(this.key('jobs', 'awaiting-admission'), admissionMember(sessionId, jobId)))) === 1;
   }
 
+  async idleSessions(idleBefore: number, keptBefore: number | null, offset: number, limit: number): Promise<string[]> {
+    // The first offset + limit of each index, merged: the page of the two together by time.
+    const idle = await reachRedis(this.redis.zrangebyscore(this.key('activity', 'idle'), '-inf', idleBefore, 'WITHSCORES', 'LIMIT', 0, offset + limit));
+    const kept = keptBefore === null ? [] : await reachRedis(this.redis.zrangebyscore(this.key('activity', 'kept'), '-inf', keptBefore, 'WITHSCORES', 'LIMIT', 0, offset + limit));
+    return [...pairs(idle), ...pairs(kept)]
+      .sort((a, b) => a.score - b.score)
+      .slice(offset, offset + limit)
+      .map((e) => e.member);
+  }
+
+  async retire(sessionId: string, expected: { rev: number; idleBefore: number; keptBefore: number | null }): Promise<boolean> {
+    const session = await this.readDoc(sessionId);
+    if (!session || session.rev !== expected.rev) return false;
+    const keys = [
+      this.key('session', sessionId),
+      this.key('retired', sessionId),
+      this.key('activity', 'idle'),
+      this.key('activity', 'kept'),
+      this.key('retired'),
+      this.key('rounds', 'due'),
+      this.key('jobs', 'awaiting-admission'),
+      this.key('jobs', 'undelivered'),
+      this.key('thread', threadKeyOf(session.thread)),
+      ...session.jobs.map((j) => this.key('job', j.jobId)),
+      ...session.jobs.flatMap((j) => (j.origin ? [this.key('origin', j.origin)] : [])),
+    ];
+    const args = [expected.rev, sessionId, expected.idleBefore, expected.keptBefore ?? -1, this.now(), session.rounds.length, ...session.rounds.map((r) => `${sessionId}:${r.id}`), ...session.jobs.map((j) => j.jobId)];
+    return (await reachRedis(RETIRE_SESSION.run(this.redis, keys, args))) === 1;
+  }
+
+  async retiredSessions(before: number, limit: number): Promise<string[]> {
+    return reachRedis(this.redis.zrangebyscore(this.key('retired'), '-inf', before, 'LIMIT', 0, limit));
+  }
+
+  async getRetired(sessionId: string): Promise<Session | null> {
+    const json = await reachRedis(this.redis.hget(this.key('retired', sessionId), 'doc'));
+    return json ? (JSON.parse(json) as Session) : null;
+  }
+
+  async purge(sessionId: string): Promise<void> {
+    const session = await this.getRetired(sessionId);
+    const sets = (session?.jobs ?? []).map((j) => this.key('posts', j.jobId));
+    const posts = sets.length > 0 ? await reachRedis(this.redis.sunion(...sets)) : [];
+    await reachRedis(
+      this.redis
+        .multi()
+        .del(this.key('retired', sessionId), ...sets, ...posts)
+        .zrem(this.key('retired'), sessionId)
+        .exec(),
+    );
+  }
+
   async confirmEvent(eventId: string, ttlMs: number): Promise<void> {
     await reachRedis(this.redis.set(this.key('event', eventId), '1', 'PX', Math.max(1, Math.floor(ttlMs)), 'XX'));
   }
@@ -148,15 +213,18 @@ export class RedisSessionStore extends DocumentSessionStore {
   }
 
   async claimPost(key: PostKey): Promise<PostClaim> {
-    const [claimed, ref] = (await reachRedis(CLAIM_POST.run(this.redis, [this.key('post', postKeyString(key))], [this.now(), this.postLeaseMs, this.postTtlMs]))) as [number, string?];
+    const [claimed, ref] = (await reachRedis(CLAIM_POST.run(this.redis, [this.key('post', postKeyString(key)), this.key('posts', key.scope)], [this.now(), this.postLeaseMs, this.postTtlMs]))) as [number, string?];
     if (claimed === 1) return { claimed: true };
     return { claimed: false, ref: parseRef(ref ?? null) };
   }
 
   async recordPost(key: PostKey, ref: MessageRef): Promise<void> {
     const k = this.key('post', postKeyString(key));
-    if (this.postTtlMs > 0) await reachRedis(this.redis.set(k, JSON.stringify(ref), 'PX', this.postTtlMs));
-    else await reachRedis(this.redis.set(k, JSON.stringify(ref)));
+    // Filed under its scope (a job) too, as the claim does, so retention finds it without a scan.
+    const write = this.redis.multi().sadd(this.key('posts', key.scope), k);
+    if (this.postTtlMs > 0) write.set(k, JSON.stringify(ref), 'PX', this.postTtlMs).pexpire(this.key('posts', key.scope), this.postTtlMs);
+    else write.set(k, JSON.stringify(ref));
+    await reachRedis(write.exec());
   }
 
   async releasePost(key: PostKey): Promise<void> {
@@ -179,6 +247,13 @@ function parseRef(value: string | null): MessageRef | null {
   } catch {
     return null;
   }
+}
+
+/** [member, score, member, score, ...] as ZRANGEBYSCORE WITHSCORES answers. */
+function pairs(flat: string[]): Array<{ member: string; score: number }> {
+  const out: Array<{ member: string; score: number }> = [];
+  for (let i = 0; i + 1 < flat.length; i += 2) out.push({ member: flat[i]!, score: Number(flat[i + 1]) });
+  return out;
 }
 
 function changeArgs(changes: IndexChanges): Array<string | number> {

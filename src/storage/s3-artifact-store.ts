@@ -4,11 +4,11 @@ import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, DeleteObjectsCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { DailiesError } from '../errors.ts';
 import type { ArtifactRef, ArtifactStore, ByteRange } from '../core/ports/artifact-store.ts';
-import { artifactKeySegments, artifactPublicUrl } from './artifact-key.ts';
+import { artifactKeySegments, artifactPrefixSegments, artifactPublicUrl } from './artifact-key.ts';
 
 export interface S3ArtifactStoreOptions {
   /** A client for S3, MinIO or R2 (endpoint, region, path style and credentials are its own settings). */
@@ -104,6 +104,28 @@ export class S3ArtifactStore implements ArtifactStore {
     // S3 answers 204 for a key that is not there, so a retried cleanup never fails.
     await this.send(() => this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: objectKey })), key);
     await rm(this.cacheFolder(objectKey), { recursive: true, force: true });
+  }
+
+  async deletePrefix(prefix: string, options: { signal?: AbortSignal } = {}): Promise<number> {
+    artifactPrefixSegments(prefix);
+    const objectPrefix = this.prefix + prefix;
+    const sendOptions = options.signal ? { abortSignal: options.signal } : {};
+    let deleted = 0;
+    // One listing page (up to 1000 keys) and one DeleteObjects per batch; what is deleted drops
+    // out of the next listing, so the loop ends when the folder is empty.
+    for (;;) {
+      options.signal?.throwIfAborted();
+      const page = await this.send(() => this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: objectPrefix, MaxKeys: 1000 }), sendOptions), prefix);
+      const keys = (page?.Contents ?? []).flatMap((o) => (o.Key ? [o.Key] : []));
+      if (keys.length === 0) return deleted;
+      const out = await this.send(() => this.client.send(new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: keys.map((Key) => ({ Key })), Quiet: true } }), sendOptions), prefix);
+      const failed = out?.Errors ?? [];
+      if (failed.length > 0) {
+        throw new DailiesError('unavailable', `The artifact store (bucket "${this.bucket}") kept ${failed.length} files under "${prefix}" (${failed[0]?.Code ?? 'no reason given'}); the next sweep tries again.`, { retryable: true });
+      }
+      deleted += keys.length;
+      for (const key of keys) await rm(this.cacheFolder(key), { recursive: true, force: true });
+    }
   }
 
   async stat(key: string): Promise<ArtifactRef | null> {

@@ -6,6 +6,8 @@ describe('safety and provenance settings', () => {
   it('default to the shipped frame check, a local signing folder, names in credits and no public address', () => {
     const config = loadConfig({});
     expect(config.DAILIES_FRAME_CHECK).toBeUndefined();
+    // No text classifier ships: the prompt check is off unless a folder is named.
+    expect(config.DAILIES_PROMPT_CHECK).toBeUndefined();
     expect(config.DAILIES_SIGNING_DIR).toBe('.dailies/signing');
     expect(config.DAILIES_CREDIT_NAMES).toBe('on');
     expect(config.DAILIES_PUBLIC_URL).toBeUndefined();

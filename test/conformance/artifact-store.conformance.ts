@@ -22,6 +22,8 @@ import { refusal } from './refusal.ts';
  * - stat(key) answers with the same ref a put returned (key, bytes, content type) for a stored
  *   artifact, and null, not an error, for a key never stored or deleted: workers use it to find
  *   work a crashed attempt finished (chain segments), so "absent" is an answer, not a failure.
+ * - deletePrefix("folder/") deletes every artifact whose key starts with it (not a neighbour whose
+ *   name merely starts the same), answers how many, and treats an empty folder as done.
  * - open(key) streams the stored bytes, whole or a byte range (both ends included), straight
  *   from the store: chat adapters and the web chat read attachments this way, never by path. A
  *   key with no artifact is 'not_found'.
@@ -184,6 +186,27 @@ export function runArtifactStoreConformance(name: string, factory: () => Promise
       const ref = await store.putBuffer('renders/j10/take-0.mp4', randomBytes(10), 'video/mp4');
       await store.delete(ref.key);
       expect((await refusal(store.open(ref.key))).code).toBe('not_found');
+    });
+
+    it('deletes every artifact under a folder prefix, and only those, answering how many', async () => {
+      const inside = ['renders/j11/take-0.mp4', 'renders/j11/take-0-preview.webp', 'renders/j11/take-0.fit8000000.mp4', 'renders/j11/chain/seg-0-take-0.rgb'];
+      for (const key of inside) await store.putBuffer(key, randomBytes(16), 'application/octet-stream');
+      // Neighbours sharing the start of the name, not the folder, stay.
+      const outside = await store.putBuffer('renders/j110/take-0.mp4', randomBytes(16), 'video/mp4');
+      const sibling = await store.putBuffer('renders/j12/take-0.mp4', randomBytes(16), 'video/mp4');
+      expect(await store.deletePrefix('renders/j11/')).toBe(4);
+      for (const key of inside) expect(await store.stat(key)).toBeNull();
+      expect(await store.stat(outside.key)).toEqual(outside);
+      expect(await store.stat(sibling.key)).toEqual(sibling);
+      // Again, or a folder never written: nothing to do, not an error.
+      expect(await store.deletePrefix('renders/j11/')).toBe(0);
+      expect(await store.deletePrefix('renders/nobody/')).toBe(0);
+    });
+
+    it.each(['renders/j1', '../', 'renders/../', '/', '', 'renders/.tmp/'])('refuses the prefix %j, naming it', async (prefix) => {
+      const error = await refusal(store.deletePrefix(prefix));
+      expect(error.code).toBe('bad_input');
+      expect(error.message).toContain(`"${prefix}"`);
     });
 
     it.each(UNSAFE_KEYS)('refuses the unsafe key %j in every call, naming it', async (key) => {

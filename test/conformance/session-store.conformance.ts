@@ -342,6 +342,67 @@ export function runSessionStoreConformance(name: string, factory: (now: () => nu
       expect(await store.claimPost(key)).toEqual({ claimed: false, ref });
     });
 
+    it('files sessions by their last write, those with a kept final apart, oldest first', async () => {
+      const t0 = time;
+      await newSession('s1');
+      time += 10;
+      await newSession('s2');
+      time += 10;
+      await newSession('s3');
+      time += 10;
+      await store.updateSettings('s1', { takes: 3 }); // s1 is touched: the newest now
+      expect(await store.idleSessions(t0 + 20, null, 0, 10)).toEqual(['s2', 's3']);
+      expect(await store.idleSessions(time, null, 0, 10)).toEqual(['s2', 's3', 's1']);
+      expect(await store.idleSessions(time, null, 1, 1)).toEqual(['s3']);
+      expect(await store.idleSessions(t0 - 1, null, 0, 10)).toEqual([]);
+      // A take that won a vote moves its session to the kept index: only a kept cutoff lists it.
+      await store.create({ id: 's4', thread: thread(), owner, first: { prompt: 'a fox', negativePrompt: '', seed: 1, author: owner, change: 'first version' }, settings: { takes: 2 } });
+      await store.addJob('s4', { jobId: 'j4', version: 1, kind: 'render', quality: 'draft', takes: 1, requestedBy: owner });
+      await store.transitionJob('j4', 'done', { artifacts: [{ index: 0, seed: 1, video: { key: 'v', bytes: 1, contentType: 'video/mp4' }, preview: { key: 'p', bytes: 1, contentType: 'image/png' } }] });
+      await store.openRound('s4', { jobId: 'j4', takes: 1, deadline: time + 60_000, quorum: 0 });
+      expect(await store.idleSessions(time, null, 0, 10)).toContain('s4');
+      await store.closeRound('s4', 1, { take: 0, by: owner });
+      expect(await store.idleSessions(time, null, 0, 10)).not.toContain('s4');
+      expect(await store.idleSessions(time, time, 0, 10)).toEqual(['s2', 's3', 's1', 's4']);
+    });
+
+    it('retires an idle session in one step, only while untouched, then purges it', async () => {
+      const t = thread();
+      await store.create({ id: 's1', thread: t, owner, first: { prompt: 'a fox', negativePrompt: '', seed: 1, author: owner, change: 'first version' }, settings: { takes: 1 }, job: { jobId: 'j1', version: 1, kind: 'render', quality: 'draft', takes: 1, requestedBy: owner, origin: 'local:cmd-1' } });
+      await store.claimPost({ scope: 'j1', kind: 'progress', index: 0 });
+      await store.recordPost({ scope: 'j1', kind: 'progress', index: 0 }, { thread: t, messageId: 'm1' });
+      const written = time;
+      time += 1_000;
+      const s = (await store.get('s1'))!;
+      // Written after the cutoff, or since it was read: not retired.
+      expect(await store.retire('s1', { rev: s.rev, idleBefore: written - 1, keptBefore: null })).toBe(false);
+      expect(await store.retire('s1', { rev: s.rev - 1, idleBefore: written, keptBefore: null })).toBe(false);
+      expect((await store.get('s1'))?.rev).toBe(s.rev);
+      expect(await store.retire('s1', { rev: s.rev, idleBefore: written, keptBefore: null })).toBe(true);
+      // Once: a second sweeper loses.
+      expect(await store.retire('s1', { rev: s.rev, idleBefore: written, keptBefore: null })).toBe(false);
+      // Out of use: no index finds it, no write reaches it, the thread is free for a new session.
+      expect(await store.get('s1')).toBeNull();
+      expect(await store.getByThread(t)).toBeNull();
+      expect(await store.getByJob('j1')).toBeNull();
+      expect(await store.getByOrigin('local:cmd-1')).toBeNull();
+      expect(await store.undelivered()).toEqual([]);
+      expect(await store.awaitingAdmission(time)).toEqual([]);
+      expect(await store.idleSessions(time, time, 0, 10)).toEqual([]);
+      expect(await code(store.updateSettings('s1', { takes: 2 }))).toBe('not_found');
+      // Its document waits for the purge.
+      expect((await store.getRetired('s1'))?.jobs.map((j) => j.jobId)).toEqual(['j1']);
+      expect(await store.retiredSessions(time - 1, 10)).toEqual([]);
+      expect(await store.retiredSessions(time, 10)).toEqual(['s1']);
+      await store.purge('s1');
+      expect(await store.getRetired('s1')).toBeNull();
+      expect(await store.retiredSessions(time, 10)).toEqual([]);
+      expect(await store.getPost({ scope: 'j1', kind: 'progress', index: 0 })).toBeNull();
+      await expect(store.purge('s1')).resolves.toBeUndefined();
+      await newSession('s2', t);
+      expect((await store.getByThread(t))?.id).toBe('s2');
+    });
+
     it('loses nothing when reopened', async () => {
       if (!fixture.reopen) return;
       const t = thread();

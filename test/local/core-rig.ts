@@ -46,7 +46,7 @@ export interface CoreRig {
 const quiet: Logger = { warn: () => {}, error: () => {} };
 
 /** `artifacts` is the store the adapter reads attachments from (default: a folder in `dir`); finished takes are written there. */
-export async function startCoreRig(adapter: ChatAdapter, dir: string, config: Partial<CoreConfig> = {}, artifacts: ArtifactStore = new FsArtifactStore({ root: join(dir, 'artifacts') }), deps: Pick<CoreDeps, 'audit'> = {}): Promise<CoreRig> {
+export async function startCoreRig(adapter: ChatAdapter, dir: string, config: Partial<CoreConfig> = {}, artifacts: ArtifactStore = new FsArtifactStore({ root: join(dir, 'artifacts') }), deps: Pick<CoreDeps, 'audit' | 'promptCheck'> = {}): Promise<CoreRig> {
   const store = new MemorySessionStore();
   const queue = new FakeJobQueue({ perPersonCap: 20 });
   const calls: CoreRig['calls'] = [];
@@ -132,16 +132,16 @@ export async function startCoreRig(adapter: ChatAdapter, dir: string, config: Pa
 
 /**
  * For a describe block run on one platform: a fresh stand-in harness and core rig for each test,
- * torn down after it. Read them through the returned getters inside the tests.
+ * torn down after it; `deps` adds the audit log or prompt check a block needs. Read them through the returned getters inside the tests.
  */
-export function coreRigPerTest(makeHarness: () => Promise<ChatAdapterHarness>): { h: () => ChatAdapterHarness; rig: () => CoreRig } {
+export function coreRigPerTest(makeHarness: () => Promise<ChatAdapterHarness>, deps: () => Pick<CoreDeps, 'audit' | 'promptCheck'> = () => ({})): { h: () => ChatAdapterHarness; rig: () => CoreRig } {
   let h: ChatAdapterHarness | undefined;
   let rig: CoreRig | undefined;
   let dir: string | undefined;
   beforeEach(async () => {
     dir = await mkdtemp(join(tmpdir(), 'dailies-rig-'));
     h = await makeHarness();
-    rig = await startCoreRig(h.adapter, dir, {}, h.artifacts);
+    rig = await startCoreRig(h.adapter, dir, {}, h.artifacts, deps());
   });
   afterEach(async () => {
     await rig?.close();

@@ -1,12 +1,21 @@
-import { describe, expect, it } from 'vitest';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChatAdapterHarness } from '../conformance/chat-adapter.conformance.ts';
 import { coreRigPerTest } from './core-rig.ts';
 import { expectOneSentence } from './film-commands.suite.ts';
+import { loadPromptCheck, type LoadedPromptCheck } from '../../models/prompt-check/onnx-prompt-check.ts';
+import { MemoryAuditLog } from '../../src/storage/memory-audit-log.ts';
+import { eventOrigin } from '../../src/core/command-context.ts';
+
+/** The test classifier (built by its committed script): "purple" scores 0.99 on label test-flag, blocked at 0.80. */
+const PROMPT_CHECK_DIR = fileURLToPath(new URL('../fixtures/prompt-check-colour', import.meta.url));
+const CLASSIFIER_REFUSAL = 'This prompt was refused by the prompt classifier (test-flag 0.99 ≥ 0.80); rephrase it.';
 
 /**
  * What safety and provenance look like on a platform: a take the frame check withheld is a note
  * in the thread (never an attachment, never a vote button), the kept takes post as usual, /why
- * is for moderators, and a signed final carries its Content Credentials line. Run by test/local,
+ * is for moderators, a signed final carries its Content Credentials line, and a prompt the
+ * prompt classifier flags is refused with its rule before anything is made. Run by test/local,
  * test/discord and test/slack through their real adapters and the real core; the check and the
  * signing themselves are tested in test/safety, test/provenance and test/workers.
  */
@@ -72,6 +81,76 @@ export function describeSafety(name: string, makeHarness: () => Promise<ChatAdap
       const view = await h().driver.sendCommand(h().channel, h().users[0], 'policy', { action: 'add', term: 'dragon' });
       expect(view.error?.message).toBe("Only a moderator can see or change this channel's blocked terms; ask one of your server or workspace moderators.");
       expectOneSentence(view.error?.message);
+    });
+  });
+
+  describe(`the prompt check (a text classifier folder) refuses before anything is stored: ${name}`, () => {
+    let check: LoadedPromptCheck;
+    let audit: MemoryAuditLog;
+    beforeAll(async () => {
+      check = await loadPromptCheck(PROMPT_CHECK_DIR, { threads: 1 });
+    });
+    afterAll(async () => {
+      await check?.close();
+    });
+    const { h, rig } = coreRigPerTest(makeHarness, () => {
+      audit = new MemoryAuditLog();
+      return { audit, promptCheck: check };
+    });
+
+    it('refuses a /video the classifier flags with the rule it broke, opens no thread, stores and queues nothing, and records the refusal', async () => {
+      const ana = h().users[0];
+      const refused = await h().driver.sendCommand(h().channel, ana, 'video', { prompt: 'a purple ball bouncing', takes: 2 });
+      expect(refused.error?.message).toBe(CLASSIFIER_REFUSAL);
+      expectOneSentence(refused.error?.message);
+      await rig().settle();
+      expect(rig().queue.jobs).toHaveLength(0);
+      expect(rig().calls.filter((c) => c.method === 'startThread')).toHaveLength(0);
+      const event = rig().events.at(-1)!;
+      expect(await rig().store.getByOrigin(eventOrigin(event))).toBeNull();
+      // The audit write is not awaited by the answer: poll briefly.
+      let entries: Awaited<ReturnType<MemoryAuditLog['list']>> = [];
+      for (let i = 0; i < 50 && entries.length === 0; i++) {
+        entries = await audit.list({ since: 0 });
+        if (entries.length === 0) await new Promise((r) => setTimeout(r, 10));
+      }
+      expect(entries.map((e) => [e.kind, e.code, e.what])).toEqual([['refusal', 'policy_refused', CLASSIFIER_REFUSAL]]);
+
+      const negative = await h().driver.sendCommand(h().channel, ana, 'video', { prompt: 'a red ball', negative: 'purple' });
+      expect(negative.error?.message).toBe('This negative prompt was refused by the prompt classifier (test-flag 0.99 ≥ 0.80); rephrase it.');
+      expect(rig().queue.jobs).toHaveLength(0);
+    });
+
+    it('renders a clean prompt, then refuses a reply that adds the flagged word and keeps the thread at v1', async () => {
+      const [ana, ben] = h().users;
+      const started = await h().driver.sendCommand(h().channel, ana, 'video', { prompt: 'a red ball bouncing', takes: 2 });
+      expect(started.error).toBeUndefined();
+      await rig().settle();
+      const job = rig().queue.jobs.at(-1)!;
+      expect(job.request.prompt).toBe('a red ball bouncing');
+      await rig().finish(job);
+      const takes = (await h().driver.readThread(job.thread)).filter((m) => /^Take \d of v1 · seed/.test(m.text));
+      expect(takes).toHaveLength(2);
+
+      const reply = await h().driver.sendReply(job.thread, ben, 'on a purple background');
+      expect(reply.error?.message).toBe(CLASSIFIER_REFUSAL);
+      await rig().settle();
+      expect(rig().queue.jobs).toHaveLength(1);
+      expect((await rig().store.getByThread(job.thread))!.versions).toHaveLength(1);
+
+      const clean = await h().driver.sendReply(job.thread, ben, 'on a blue background');
+      expect(clean.error).toBeUndefined();
+      await rig().settle();
+      expect(rig().queue.jobs).toHaveLength(2);
+      expect(rig().queue.jobs.at(-1)!.request.prompt).toBe('a red ball bouncing, on a blue background');
+    });
+
+    it('refuses a storyboard when one shot is flagged, with nothing made', async () => {
+      const refused = await h().driver.sendCommand(h().channel, h().users[0], 'storyboard', { shots: 'a red ball | a purple cat | a blue sky' });
+      expect(refused.error?.message).toBe(CLASSIFIER_REFUSAL);
+      await rig().settle();
+      expect(rig().queue.jobs).toHaveLength(0);
+      expect(rig().calls.filter((c) => c.method === 'startThread')).toHaveLength(0);
     });
   });
 }

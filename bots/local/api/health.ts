@@ -29,7 +29,8 @@ export function healthApi(api: ApiContext): Hono {
     }
     const ok = redis === 'ok';
     const frameCheck = adapter.hooks.frameCheck?.();
-    return c.json({ ok, platform: 'local', running: adapter.running, redis, maxUploadBytes: adapter.maxUploadBytes, ...(frameCheck ? { frameCheck } : {}) }, ok ? 200 : 503);
+    const promptCheck = adapter.hooks.promptCheck?.();
+    return c.json({ ok, platform: 'local', running: adapter.running, redis, maxUploadBytes: adapter.maxUploadBytes, ...(frameCheck ? { frameCheck } : {}), ...(promptCheck ? { promptCheck } : {}) }, ok ? 200 : 503);
   });
 
   return app;

@@ -43,6 +43,13 @@ export interface ArtifactStore extends ArtifactReader {
   publicUrl(ref: ArtifactRef): string;
   delete(key: string): Promise<void>;
   /**
+   * Deletes every artifact whose key starts with `prefix`, a folder ending in "/" (`renders/<jobId>/`),
+   * and answers how many there were: retention's way to take a job's files, including those no
+   * record names (fitted copies, chain segments). Nothing there is not an error, so a retried
+   * sweep never fails; `signal` stops it between batches.
+   */
+  deletePrefix(prefix: string, options?: { signal?: AbortSignal }): Promise<number>;
+  /**
    * The stored artifact under `key`, or null when there is none (one metadata read: a stat, an
    * S3 HeadObject). Writes are whole-or-nothing, so a ref here is a complete artifact: workers
    * use it to find work a crashed attempt already finished. Stores that keep no content type

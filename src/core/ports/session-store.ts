@@ -96,6 +96,28 @@ export interface SessionStore {
   releasePost(key: PostKey): Promise<void>;
   getPost(key: PostKey): Promise<MessageRef | null>;
 
+  /**
+   * Retention (src/core/retention.ts). Every write files the session by its time under one of two
+   * activity indexes: sessions with a kept final (session-retention.ts `keepsFinal`) and the rest.
+   * Ids of sessions last written at or before `idleBefore` (no kept final) or `keptBefore` (with
+   * one; null: kept forever), oldest first, `limit` from `offset` (past the ones a sweep skipped).
+   */
+  idleSessions(idleBefore: number, keptBefore: number | null, offset: number, limit: number): Promise<string[]>;
+  /**
+   * Takes an idle session out of use in one atomic step, only while it is still at `rev` and still
+   * filed at or before its cutoff (a write since then makes it fresh and this false): its thread,
+   * job and origin indexes and its places in every sorted index go, and it is filed as retired
+   * with its document kept, so the files it names can be deleted next. False also when another
+   * process retired it first.
+   */
+  retire(sessionId: string, expected: { rev: number; idleBefore: number; keptBefore: number | null }): Promise<boolean>;
+  /** Retired sessions whose purge has not happened, retired at or before `before`: a sweeper that died half way. */
+  retiredSessions(before: number, limit: number): Promise<string[]>;
+  /** The document of a retired session (gone from `get`'s indexes, not from here), or null once purged. */
+  getRetired(sessionId: string): Promise<Session | null>;
+  /** Deletes a retired session's document and the post records of its jobs; a no-op when already purged. */
+  purge(sessionId: string): Promise<void>;
+
   close(): Promise<void>;
 }
 
