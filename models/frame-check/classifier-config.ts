@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { DailiesError } from '../../src/errors.ts';
+import { blockThresholds, checkLabelsAndBlock, classifierLabels } from './classifier-labels.ts';
 
 /**
  * classifier.json: what a frame-check folder says about its model.onnx.
@@ -17,7 +18,7 @@ const triple = z.array(z.number().finite()).length(3, 'must list 3 numbers (red,
 
 export const ClassifierConfig = z
   .object({
-    labels: z.array(z.string().trim().min(1, 'must not be empty').max(40, 'must be at most 40 characters')).min(1, 'must list at least one label'),
+    labels: classifierLabels,
     input: z.object({
       size: z.tuple([z.number().int().min(8).max(1024), z.number().int().min(8).max(1024)], 'must be [height, width] in pixels, each 8 to 1024'),
       layout: z.enum(['NHWC', 'NCHW'], 'must be "NHWC" or "NCHW"'),
@@ -25,20 +26,9 @@ export const ClassifierConfig = z
       mean: triple.optional(),
       std: triple.refine((s) => s.every((v) => v > 0), 'must hold positive numbers').optional(),
     }),
-    block: z.record(z.string(), z.number().gt(0, 'must be above 0').max(1, 'must be at most 1')),
+    block: blockThresholds,
   })
-  .superRefine((c, ctx) => {
-    const seen = new Set<string>();
-    for (const label of c.labels) {
-      if (seen.has(label)) ctx.addIssue({ code: 'custom', path: ['labels'], message: `names "${label}" twice` });
-      seen.add(label);
-    }
-    const blocked = Object.keys(c.block);
-    if (blocked.length === 0) ctx.addIssue({ code: 'custom', path: ['block'], message: 'must name at least one label with its threshold, e.g. {"porn": 0.8}' });
-    for (const label of blocked) {
-      if (!seen.has(label)) ctx.addIssue({ code: 'custom', path: ['block', label], message: `is not one of the labels (${c.labels.join(', ')})` });
-    }
-  });
+  .superRefine((c, ctx) => checkLabelsAndBlock(c, ctx, '{"porn": 0.8}'));
 export type ClassifierConfig = z.output<typeof ClassifierConfig>;
 
 /** Reads and validates DIR/classifier.json; DailiesError('model_invalid') naming every problem. */

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { DailiesError } from '../../src/errors.ts';
 import { friendly } from '../frame-check/classifier-config.ts';
+import { blockThresholds, checkLabelsAndBlock, classifierLabels } from '../frame-check/classifier-labels.ts';
 
 /**
  * classifier.json: what a prompt-check folder says about its model.onnx and tokenizer.json.
@@ -16,22 +17,11 @@ import { friendly } from '../frame-check/classifier-config.ts';
 
 export const PromptClassifierConfig = z
   .object({
-    labels: z.array(z.string().trim().min(1, 'must not be empty').max(40, 'must be at most 40 characters')).min(1, 'must list at least one label'),
+    labels: classifierLabels,
     maxLength: z.number().int('must be a whole number of tokens').min(4, 'must be at least 4 tokens').max(2048, 'must be at most 2048 tokens'),
-    block: z.record(z.string(), z.number().gt(0, 'must be above 0').max(1, 'must be at most 1')),
+    block: blockThresholds,
   })
-  .superRefine((c, ctx) => {
-    const seen = new Set<string>();
-    for (const label of c.labels) {
-      if (seen.has(label)) ctx.addIssue({ code: 'custom', path: ['labels'], message: `names "${label}" twice` });
-      seen.add(label);
-    }
-    const blocked = Object.keys(c.block);
-    if (blocked.length === 0) ctx.addIssue({ code: 'custom', path: ['block'], message: 'must name at least one label with its threshold, e.g. {"violence": 0.8}' });
-    for (const label of blocked) {
-      if (!seen.has(label)) ctx.addIssue({ code: 'custom', path: ['block', label], message: `is not one of the labels (${c.labels.join(', ')})` });
-    }
-  });
+  .superRefine((c, ctx) => checkLabelsAndBlock(c, ctx, '{"violence": 0.8}'));
 export type PromptClassifierConfig = z.output<typeof PromptClassifierConfig>;
 
 /** Reads and validates DIR/classifier.json; DailiesError('model_invalid') naming every problem. */
