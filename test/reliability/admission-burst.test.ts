@@ -71,9 +71,11 @@ describe('the bot dies (SIGKILL) during admission', () => {
     expect.soft(unacknowledged(all), 'every command is acknowledged (re-sent with its id when its answer was lost)').toEqual([]);
     note(`burst: re-sent ${unanswered.length}; ${unanswered.filter((c) => !c.thread).length} of them answered without a thread id (looked up in the channel)`);
 
-    const results = await waitForOutcomes(cluster, all, 240_000);
+    // Idle, the last final lands ~80 s after the restart; on two cores shared with other work it
+    // has taken over 240 s, with every command queued and none lost, so the wait is generous.
+    const results = await waitForOutcomes(cluster, all, 420_000);
     const lastFinal = Math.max(...results.map((o) => o.lastFinalAt ?? 0));
     note(`burst: ${summary(results)}; the last final was posted ${((lastFinal - restartAt) / 1000).toFixed(1)} s after the restart`);
     expect(problems(results)).toEqual([]);
-  }, 480_000);
+  }, 660_000);
 });
