@@ -8,19 +8,12 @@ import { builtinFrameCheckDir, frameCheckDir, frameCheckName } from '../../model
 import { loadFrameCheck, worstFinding } from '../../models/frame-check/onnx-frame-check.ts';
 import type { FrameCheck } from '../../src/core/ports/frame-check.ts';
 import { sampledFrameIndices } from '../../src/safety/frame-sample.ts';
-import { isDailiesError } from '../../src/errors.ts';
+import { refusal } from '../conformance/refusal.ts';
 
 /** The frame check's classifier folder: its format, its errors, and the shipped classifier on real renders. */
 
-async function failure(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (error) {
-    if (isDailiesError(error)) return error.message;
-    throw error;
-  }
-  throw new Error('expected a refusal');
-}
+/** The one sentence a refused promise gives (the shared `refusal` fails the test on anything else). */
+const failure = async (promise: Promise<unknown>): Promise<string> => (await refusal(promise)).message;
 
 describe('classifier folders', () => {
   let dir: string;

@@ -6,7 +6,7 @@ import { loadPromptCheck, type LoadedPromptCheck } from '../../models/prompt-che
 import { promptCheckDir, promptCheckName } from '../../models/prompt-check/prompt-check-setting.ts';
 import { loadPromptCheckSetting } from '../../cli/prompt-check-loader.ts';
 import { createPromptPolicy } from '../../src/safety/prompt-policy.ts';
-import { isDailiesError } from '../../src/errors.ts';
+import { refusal } from '../conformance/refusal.ts';
 import { expectOneSentence } from '../local/film-commands.suite.ts';
 
 /**
@@ -18,15 +18,8 @@ import { expectOneSentence } from '../local/film-commands.suite.ts';
 
 const FIXTURE = 'test/fixtures/prompt-check-colour';
 
-async function failure(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (error) {
-    if (isDailiesError(error)) return error.message;
-    throw error;
-  }
-  throw new Error('expected a refusal');
-}
+/** The one sentence a refused promise gives (the shared `refusal` fails the test on anything else). */
+const failure = async (promise: Promise<unknown>): Promise<string> => (await refusal(promise)).message;
 
 describe('prompt classifier folders', () => {
   let dir: string;
