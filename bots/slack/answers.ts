@@ -55,7 +55,8 @@ export async function dispatch(rt: SlackRuntime, event: ChatEvent, ctx: ReplyCon
 }
 
 /** A note only `user` sees; falls back to the command's response_url when the bot cannot post in the channel. */
-export async function ephemeral(rt: SlackRuntime, channel: string, user: string, text: string, threadTs?: string, respond?: RespondFn): Promise<void> {
+export async function ephemeral(rt: SlackRuntime, channel: string, user: string, note: string, threadTs?: string, respond?: RespondFn): Promise<void> {
+  const text = rt.wording(note);
   try {
     await rt.client().chat.postEphemeral({ channel, user, text, ...(threadTs && { thread_ts: threadTs }) });
   } catch (error) {

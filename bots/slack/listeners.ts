@@ -4,6 +4,7 @@ import { dispatch, ephemeral, userMessage, warning } from './answers.ts';
 import { DISABLED_VALUE_PREFIX, FORM_CALLBACK_ID, submittedForm } from './block-kit.ts';
 import { parseCommandText } from './parse-command-text.ts';
 import { isRetryOfSeen, type MessageLike, type SlackRuntime } from './slack-runtime.ts';
+import { routeSlashCommand } from './slash-command-route.ts';
 import { slackToPlain } from './slack-text.ts';
 import { keepMentionIds, takesPeople } from './mentioned-people.ts';
 import type { ThreadMessages } from './thread-messages.ts';
@@ -17,24 +18,26 @@ export function listen(app: App, rt: SlackRuntime, messages: ThreadMessages): vo
     rt.logger.error(`slack: ${error.code ?? 'error'}: ${error.message}`);
   });
 
+  // Every slash command: /video, /dailies <command>, and the older per-command names (see ./slash-command-route.ts).
   app.command(/.*/, async ({ command, ack, respond, context }) => {
     const receivedAt = Date.now();
-    const name = command.command.replace(/^\//, '').toLowerCase();
-    const syntax = rt.syntax.get(name);
-    if (!syntax) {
-      await ack({ response_type: 'ephemeral', text: warning(`This app has no /${name} command; try /help.`) });
+    const answerInAck = (text: string) => ack({ response_type: 'ephemeral', text: rt.wording(text) });
+    const route = routeSlashCommand(command.command, command.text ?? '', rt.syntax);
+    if (route.kind === 'unknown') {
+      await answerInAck(warning(route.message));
       return;
     }
+    const { syntax, text } = route;
+    const name = syntax.name;
     let parsed;
     try {
-      const text = command.text ?? '';
       parsed = parseCommandText(syntax, slackToPlain(takesPeople(syntax) ? keepMentionIds(text) : text));
     } catch (error) {
-      await ack({ response_type: 'ephemeral', text: warning(userMessage(error)) });
+      await answerInAck(warning(userMessage(error)));
       return;
     }
     if (parsed.kind === 'help') {
-      await ack({ response_type: 'ephemeral', text: parsed.text });
+      await answerInAck(parsed.text);
       return;
     }
     await ack();

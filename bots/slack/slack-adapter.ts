@@ -9,6 +9,7 @@ import { messageBody } from './block-kit.ts';
 import type { SlackAdapterLogger } from './bolt-logger.ts';
 import { processLogger } from '../../src/logging/logger.ts';
 import { registrySyntax, type CommandSyntax } from './command-syntax.ts';
+import { slackWording } from './command-wording.ts';
 import { DEFAULT_MAX_UPLOAD_BYTES, SLACK_MAX_UPLOAD_BYTES, loadSlackConfig, slackEnvSchema, type SlackConfig } from './config.ts';
 import { EditQueue } from './edit-queue.ts';
 import { listen } from './listeners.ts';
@@ -61,10 +62,12 @@ export class SlackAdapter implements ChatAdapter {
     const fromEnv = slackEnvSchema.shape.SLACK_MAX_UPLOAD_MB.safeParse((options.env ?? process.env).SLACK_MAX_UPLOAD_MB);
     const configured = options.maxUploadBytes ?? options.config?.maxUploadBytes ?? (fromEnv.success && fromEnv.data !== undefined ? Math.floor(fromEnv.data * 1024 * 1024) : DEFAULT_MAX_UPLOAD_BYTES);
     this.maxUploadBytes = Math.min(configured, SLACK_MAX_UPLOAD_BYTES);
+    const syntax = new Map<string, CommandSyntax>((options.commands ?? registrySyntax(coreCommands)).map((c) => [c.name, c]));
     this.rt = {
       options,
       logger,
-      syntax: new Map<string, CommandSyntax>((options.commands ?? registrySyntax(coreCommands)).map((c) => [c.name, c])),
+      syntax,
+      wording: slackWording(syntax.keys()),
       recent: new RecentIds(),
       knownThreads: this.knownThreads,
       botUserId: () => this.botUserId,
@@ -158,7 +161,7 @@ export class SlackAdapter implements ChatAdapter {
   async startThread(origin: CommandEvent, message: OutgoingMessage): Promise<{ thread: ThreadRef; message: MessageRef }> {
     const client = this.client();
     await checkAttachments(message.attachments, this.maxUploadBytes, this.options.artifacts);
-    const body = messageBody(message, attachmentNames(message.attachments));
+    const body = this.body(message, attachmentNames(message.attachments));
     let res;
     try {
       res = await client.chat.postMessage({ channel: origin.channelId, ...body, unfurl_links: false, unfurl_media: false });
@@ -181,7 +184,7 @@ export class SlackAdapter implements ChatAdapter {
       const res = await client.chat.postMessage({
         channel: thread.channelId,
         thread_ts: thread.threadId,
-        ...messageBody(message, attachmentNames(message.attachments)),
+        ...this.body(message, attachmentNames(message.attachments)),
         unfurl_links: false,
         unfurl_media: false,
       });
@@ -201,7 +204,7 @@ export class SlackAdapter implements ChatAdapter {
   async replace(ref: MessageRef, message: Omit<OutgoingMessage, 'attachments'>): Promise<void> {
     const client = this.client();
     await deleteFiles(client, ref.files ?? []);
-    const body = messageBody(message);
+    const body = this.body(message);
     await this.edits.submit(threadKey(ref.thread.channelId, ref.messageId), async () => {
       try {
         await client.chat.update({ channel: ref.thread.channelId, ts: ref.messageId, ...body });
@@ -214,7 +217,7 @@ export class SlackAdapter implements ChatAdapter {
 
   async edit(ref: MessageRef, message: OutgoingMessage): Promise<void> {
     const client = this.client();
-    const body = messageBody(message);
+    const body = this.body(message);
     await this.edits.submit(threadKey(ref.thread.channelId, ref.messageId), async () => {
       try {
         await client.chat.update({ channel: ref.thread.channelId, ts: ref.messageId, ...body });
@@ -239,6 +242,11 @@ export class SlackAdapter implements ChatAdapter {
     }
     if (root?.ts !== thread.threadId) throw new DailiesError('not_found', 'Could not find the session thread: it no longer exists on Slack.');
     this.knownThreads.claim(key);
+  }
+
+  /** A message as Block Kit, its command hints in Slack's form (`/dailies cut`, see ./command-wording.ts). */
+  private body(message: Omit<OutgoingMessage, 'attachments'>, fallbackText?: string) {
+    return messageBody({ ...message, text: this.rt.wording(message.text) }, fallbackText);
   }
 
   private client(): App['client'] {

@@ -64,6 +64,8 @@ export interface SlackRuntime {
   readonly options: SlackAdapterOptions;
   readonly logger: SlackAdapterLogger;
   readonly syntax: ReadonlyMap<string, CommandSyntax>;
+  /** Text the adapter shows, with each command in the form Slack users type it (./command-wording.ts). */
+  wording(text: string): string;
   /** Deliveries taken lately (retries and a mention's twin event are dropped by these). */
   readonly recent: RecentIds;
   /** Session threads this process knows, by threadKey. */

@@ -153,7 +153,7 @@ describe('slash commands', () => {
     expect(help.json?.response_type).toBe('ephemeral');
     expect(String(help.json?.text)).toContain('Usage: /video <prompt>');
     const other = await command('', { name: 'teleport' });
-    expect(other.json).toEqual({ response_type: 'ephemeral', text: `${W}This app has no /teleport command; try /help.` });
+    expect(other.json).toEqual({ response_type: 'ephemeral', text: `${W}This app has no /teleport command; type /dailies help to list its commands.` });
     await settle();
     expect(seen).toHaveLength(0);
     expect(r.ms).toBeLessThan(1000);

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { ThreadRef } from '../../src/core/ports/chat-adapter.ts';
 import { DISABLED_VALUE_PREFIX } from '../../bots/slack/block-kit.ts';
 import { DEFAULT_COMMAND_SYNTAX } from '../../bots/slack/command-syntax.ts';
+import { slashForm, UMBRELLA_COMMAND } from '../../bots/slack/command-wording.ts';
 import { formatCommandText } from '../../bots/slack/parse-command-text.ts';
 import { WARNING_PREFIX, type SlackAdapter } from '../../bots/slack/slack-adapter.ts';
 import { slackToPlain } from '../../bots/slack/slack-text.ts';
@@ -18,6 +19,10 @@ import type { SlackWebApiStandIn, StoredMessage } from './stand-in/slack-web-api
  * message with files no buttons) directly followed by its caption with the buttons. People see
  * the pair as one post, so a text-less bot file message is shown together with the bot message
  * right after it, under that message's id (the MessageRef the adapter returned).
+ *
+ * Slack shows command hints in its own form (`/dailies cut`); the shared suites compare the
+ * platform-neutral sentence, so what people are shown is read back with `/cut` (see
+ * `neutralCommands`). test/slack/dailies-command.test.ts checks the Slack form itself.
  */
 export class SlackPlatformDriver implements ChatPlatformDriver {
   constructor(
@@ -73,9 +78,11 @@ export class SlackPlatformDriver implements ChatPlatformDriver {
       return view;
     }
     const tag = `R-${user}-${randomUUID()}`;
+    // As the manifest declares them: /video, and every other command as a word after /dailies.
+    const [command, ...words] = slashForm(name).split(' ');
     const body = slashCommandBody({
-      command: `/${name}`,
-      text,
+      command: command!,
+      text: [...words, text].join(' ').trim(),
       user_id: user,
       channel_id: channel,
       response_url: this.standIn.responseUrl(tag),
@@ -154,7 +161,12 @@ export function buttonRows(m: StoredMessage): { action: string; label: string; v
 
 export function messageText(m: StoredMessage): string {
   const sections = ((m.blocks ?? []) as BlockLike[]).filter((b) => b.type === 'section').map((b) => b.text?.text ?? '');
-  return slackToPlain(sections.length > 0 ? sections.join('') : m.text).replace(/\u200b/g, '');
+  return neutralCommands(slackToPlain(sections.length > 0 ? sections.join('') : m.text).replace(/\u200b/g, ''));
+}
+
+/** `/dailies cut` -> `/cut`: a hint as the other platforms word it. */
+export function neutralCommands(text: string): string {
+  return text.replace(new RegExp(`/${UMBRELLA_COMMAND} ([a-z][a-z0-9_-]*)`, 'g'), '/$1');
 }
 
 /** Slack shows errors as ephemeral notes too; the adapter marks them with a warning sign. */
@@ -162,7 +174,7 @@ function toActorView(shown: string[]): ActorView {
   const errors: string[] = [];
   const notes: string[] = [];
   for (const text of shown) {
-    for (const line of text.split('\n')) (line.startsWith(WARNING_PREFIX) ? errors : notes).push(line.replace(WARNING_PREFIX, ''));
+    for (const line of neutralCommands(text).split('\n')) (line.startsWith(WARNING_PREFIX) ? errors : notes).push(line.replace(WARNING_PREFIX, ''));
   }
   const view: ActorView = {};
   if (notes.length > 0) view.ephemeral = notes.join('\n');
