@@ -8,6 +8,7 @@ import { Redis } from 'ioredis';
 import type { JobEvent, RenderJob } from '../src/core/ports/job-queue.ts';
 import { DailiesError } from '../src/errors.ts';
 import { BullmqJobQueue } from '../src/queue/bullmq-job-queue.ts';
+import { ModelQueues } from '../src/queue/model-queues.ts';
 import { redisOptionsFromUrl } from '../src/queue/redis-options.ts';
 import { FsArtifactStore } from '../src/storage/fs-artifact-store.ts';
 import { parseCliArgs, runIfMain, wholeNumber } from '../src/util/cli-args.ts';
@@ -146,7 +147,8 @@ interface ThroughputRow {
 
 async function throughputRun(redisUrl: string, workers: number, jobs: number, dir: string): Promise<Omit<ThroughputRow, 'ratioToOne'>> {
   const prefix = `scale-${randomBytes(3).toString('hex')}`;
-  const queue = new BullmqJobQueue({ redis: redisOptionsFromUrl(redisUrl), prefix, perPersonCap: jobs + 1, positionUpdates: false });
+  // The bot's own queue: one per model, and the CLI workers serve the built-in model's.
+  const queue = new ModelQueues({ redis: redisOptionsFromUrl(redisUrl), prefix, perPersonCap: jobs + 1, positionUpdates: false, defaultModel: 'shapes-v1' });
   const done = new Set<string>();
   queue.onEvent((e: JobEvent) => {
     if (e.type === 'completed' || e.type === 'failed') done.add(e.jobId);
@@ -161,7 +163,7 @@ async function throughputRun(redisUrl: string, workers: number, jobs: number, di
       children.push(child);
     }
     // Ready means heartbeating: every process has loaded its model and takes jobs.
-    await until(`${workers} worker(s) to load the model`, async () => (await queue.stats.liveSlots()) >= workers, 180_000, 200);
+    await until(`${workers} worker(s) to load the model`, async () => ((await queue.liveSlots())['shapes-v1'] ?? 0) >= workers, 180_000, 200);
     const started = performance.now();
     for (let n = 0; n < jobs; n++) await queue.enqueue(benchJob(n, jobs, prefix));
     await until(`${jobs} renders to finish`, () => done.size >= jobs, 60_000 + jobs * 30_000);

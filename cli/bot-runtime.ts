@@ -18,7 +18,8 @@ import { frameCheckName } from '../models/frame-check/frame-check-setting.ts';
 import { loadPromptCheckSetting } from './prompt-check-loader.ts';
 import { reencodeToFit } from '../src/media/index.ts';
 import { createBotMetrics } from '../src/metrics/bot-metrics.ts';
-import { BullmqJobQueue } from '../src/queue/bullmq-job-queue.ts';
+import { ModelQueues } from '../src/queue/model-queues.ts';
+import { builtinModelDir, readModelName } from '../models/engine/load-model.ts';
 import { redisOptionsFromUrl } from '../src/queue/redis-options.ts';
 import { loadPolicyConfig } from '../src/safety/policy-config.ts';
 import { createPromptPolicy } from '../src/safety/prompt-policy.ts';
@@ -52,6 +53,8 @@ export interface BotOptions {
   logger?: AppLogger;
   /** Metrics of a worker in this same process (`dailies start`), served with the bot's on /metrics. */
   workerMetrics?: { text(): Promise<string> };
+  /** Where jobs that name no model go; default DAILIES_MODEL, else the built-in model. */
+  defaultModel?: string;
 }
 
 /** What the web page shows beside a thread: the lineage, jobs and vote tallies (no user ids). */
@@ -86,14 +89,23 @@ export async function startBot(options: BotOptions): Promise<BotRuntime> {
   const redis = new Redis(config.REDIS_URL, { enableAutoPipelining: true, maxRetriesPerRequest: 1, commandTimeout: 2_000 });
   redis.on('error', (e) => logger.warn('redis: connection error', e));
   const store = new RedisSessionStore({ redis, prefix: `${prefix}:s:`, postLeaseMs: config.DAILIES_POST_LEASE_MS });
-  const queue = new BullmqJobQueue({ redis: redisOptionsFromUrl(config.REDIS_URL), prefix, perPersonCap: config.DAILIES_MAX_OUTSTANDING, queueName: config.DAILIES_QUEUE });
+  //    One queue per model: a job goes to its model's workers, the default model's when it names none.
+  const queue = new ModelQueues({
+    redis: redisOptionsFromUrl(config.REDIS_URL),
+    prefix,
+    perPersonCap: config.DAILIES_MAX_OUTSTANDING,
+    queueName: config.DAILIES_QUEUE,
+    defaultModel: options.defaultModel ?? config.DAILIES_MODEL ?? (await readModelName(builtinModelDir())),
+    unservedAfterMs: config.DAILIES_UNSERVED_AFTER_MS,
+    sweepEveryMs: config.DAILIES_SWEEP_INTERVAL_MS,
+  });
   // The folder or the bucket the workers write to; adapters read attachments from it by key.
   const artifacts = await artifactStoreFromConfig(config);
   // Who asked for what and what was refused or withheld, read back by `dailies audit`.
   const audit = new RedisAuditLog({ redis, prefix, retentionMs: config.DAILIES_AUDIT_RETENTION_DAYS * 24 * 3_600_000 });
 
   // Operators' numbers (GET /metrics on the web chat's port): the core counts, the pool is read at scrape time.
-  const metrics = createBotMetrics({ queueText: (labels) => queue.prometheusText(labels), liveSlots: () => queue.stats.liveSlots(), modelName: () => queue.stats.modelName() });
+  const metrics = createBotMetrics({ queueText: () => queue.prometheusText(), liveSlots: () => queue.liveSlots() });
 
   // 2. Delivery posts job events into threads; files over a platform's cap are re-encoded.
   const adapters: ChatAdapter[] = [];
@@ -143,6 +155,7 @@ export async function startBot(options: BotOptions): Promise<BotRuntime> {
     commands,
     store,
     queue,
+    models: queue,
     adapters: (platform) => adapters.find((a) => a.platform === platform),
     delivery,
     admission,
@@ -187,7 +200,7 @@ export async function startBot(options: BotOptions): Promise<BotRuntime> {
       },
       ...(trustAnchorsPem !== undefined ? { trustAnchorsPem } : {}),
       // The queue dashboard, only with a token: without one there is no route, and bull-board is never loaded.
-      ...(config.DAILIES_ADMIN_TOKEN ? { adminQueues: { token: config.DAILIES_ADMIN_TOKEN, write: config.DAILIES_ADMIN_WRITE === 'on', queues: () => [queue.dashboardQueue()] } } : {}),
+      ...(config.DAILIES_ADMIN_TOKEN ? { adminQueues: { token: config.DAILIES_ADMIN_TOKEN, write: config.DAILIES_ADMIN_WRITE === 'on', queues: () => queue.dashboardQueues() } } : {}),
       hooks: {
         describeSession: async (thread: ThreadRef) => {
           const session = await store.getByThread(thread);
@@ -231,6 +244,9 @@ export async function startBot(options: BotOptions): Promise<BotRuntime> {
   //    posts into threads (overdue vote results, finished jobs), which needs the adapters.
   delivery.start();
   admission.start();
+  //    The queues of every model seen lately are open (their events heard) before the sweeps run.
+  await queue.eventsReady().catch((e: unknown) => logger.warn('queue: could not open the models\' queues yet; the sweep will', e));
+  queue.start();
   reconciliation.start();
   //    Retention deletes sessions idle past DAILIES_RETENTION_DAYS (0: off), with their files.
   const retentionCutoffs = retentionSettings(config);

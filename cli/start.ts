@@ -1,6 +1,7 @@
 import os from 'node:os';
 import { resolve } from 'node:path';
-import { builtinModelDir } from '../models/engine/load-model.ts';
+import { builtinModelDir, readModelName } from '../models/engine/load-model.ts';
+import { modelQueueName } from '../src/queue/model-queue-name.ts';
 import { engineSpec, workerName } from './worker.ts';
 import { ffmpegRenderMedia } from '../workers/render-media.ts';
 import { ThreadedVideoModel } from '../workers/threaded-video-model.ts';
@@ -56,16 +57,18 @@ async function serve(argv: string[], withWorker: boolean): Promise<number> {
   let modelName = 'unknown';
   let worker: RenderWorker | undefined;
   const workerMetrics = runsWorker ? createWorkerMetrics({ model: () => modelName, slots: 1, activeJobs: () => worker?.activeJobs ?? 0 }, { processMetrics: false }) : undefined;
-  const bot = await startBot({ config, logger, ...(workerMetrics && { workerMetrics }) });
+  //    Jobs that name no model go to the one this worker loads, unless DAILIES_MODEL says otherwise.
+  const modelDir = resolve(config.MODEL_DIR ?? builtinModelDir());
+  const defaultModel = config.DAILIES_MODEL ?? (runsWorker ? await readModelName(modelDir) : undefined);
+  const bot = await startBot({ config, logger, ...(workerMetrics && { workerMetrics }), ...(defaultModel && { defaultModel }) });
 
   // 3. One worker on this machine, rendering in a thread so the web chat stays responsive.
   if (runsWorker) {
-    const modelDir = resolve(config.MODEL_DIR ?? builtinModelDir());
     const threads = Math.max(1, os.availableParallelism());
     worker = new RenderWorker({
       redis: redisOptionsFromUrl(config.REDIS_URL),
       prefix: config.DAILIES_PREFIX,
-      queueName: config.DAILIES_QUEUE,
+      queueName: modelQueueName(config.DAILIES_QUEUE, await readModelName(modelDir)),
       lockDurationMs: config.DAILIES_LOCK_DURATION_MS,
       stalledIntervalMs: config.DAILIES_STALLED_INTERVAL_MS,
       workerId: workerName(undefined),

@@ -1,6 +1,7 @@
 import os from 'node:os';
 import path from 'node:path';
-import { builtinModelDir } from '../models/engine/load-model.ts';
+import { builtinModelDir, readModelName } from '../models/engine/load-model.ts';
+import { modelQueueName } from '../src/queue/model-queue-name.ts';
 import { DEFAULT_REDIS_URL, loadConfigWithRedisFlag, type Config } from '../src/config.ts';
 import { DailiesError } from '../src/errors.ts';
 import { redisOptionsFromUrl } from '../src/queue/redis-options.ts';
@@ -24,11 +25,12 @@ all pointed at the same Redis.
 Options:
   --device N         Render on GPU N (CUDA provider, device N); also names the worker
   --concurrency N    Render slots in this process, one job each (default 1)
-  --model DIR        Model folder (default $MODEL_DIR, else the built-in model)
+  --model DIR        Model folder (default $MODEL_DIR, else the built-in model); the
+                     worker serves that model's queue, and /video model:<its name> picks it
   --provider P       cpu or cuda (default cpu, or cuda with --device)
   --threads N        CPU threads per slot (default: cores / slots)
   --redis URL        Redis address (default $REDIS_URL or ${DEFAULT_REDIS_URL})
-  --queue NAME       Queue name (default $DAILIES_QUEUE or renders)
+  --queue NAME       Base of the queue names, <base>.<model> (default $DAILIES_QUEUE or renders)
   --grace SECONDS    On SIGTERM, time running renders get to finish before they are
                      handed back to the queue (default 30)
   --metrics-port N   Serve GET /metrics (Prometheus) and GET /health on this port
@@ -130,7 +132,8 @@ export async function run(argv: string[]): Promise<number> {
   const metrics = args.metrics ? createWorkerMetrics({ model: () => modelName, slots: args.concurrency, activeJobs: () => worker.activeJobs }) : null;
   const worker: RenderWorker = new RenderWorker({
     redis: redisOptionsFromUrl(args.redisUrl),
-    queueName: args.queueName,
+    // One queue per model: bots send a job to the queue of the model it asks for.
+    queueName: modelQueueName(args.queueName, await readModelName(args.modelDir)),
     // the bot side reads the same variable, so both ends meet on the same keys
     prefix: config.DAILIES_PREFIX,
     // How soon a dead worker's job starts elsewhere: its lock must lapse, then a stall check see it.

@@ -14,6 +14,7 @@ import { videoCommand } from './video.ts';
 import { whyCommand } from './why.ts';
 import { infoCommand } from './info.ts';
 import { quotaCommand } from './quota.ts';
+import { modelsCommand } from './models.ts';
 import { policyCommand } from './policy.ts';
 import { removeCommand } from './remove.ts';
 import { blockCommand } from './block.ts';
@@ -33,6 +34,7 @@ export const commands: readonly CommandDefinition[] = [
   cancelCommand,
   historyCommand,
   quotaCommand,
+  modelsCommand,
   policyCommand,
   removeCommand,
   blockCommand,

@@ -17,6 +17,7 @@ export const storyboardCommand = defineCommand({
     takes: intOption('takes', 1, 4),
     duration: durationOption('duration'),
     seed: intOption('seed', 0, MAX_SEED),
+    model: optionalText('model', 100),
   }),
   async handler(ctx, o) {
     if (ctx.session) throw new DailiesError('bad_input', 'Start a storyboard with /storyboard in a channel; inside this thread, reply to refine instead.');
@@ -30,6 +31,7 @@ export const storyboardCommand = defineCommand({
       takes: Math.min(o.takes ?? ctx.config.defaultTakes, ctx.config.maxTakes),
       ...(frames !== undefined ? { frames } : {}),
       ...(o.seed !== undefined ? { seed: o.seed } : {}),
+      ...(o.model !== undefined ? { model: o.model } : {}),
     });
   },
 });

@@ -1,9 +1,10 @@
 import { DailiesError } from '../src/errors.ts';
 import { defineCommand } from '../src/core/command-context.ts';
-import { refineSession, startSession } from '../src/core/refine-flow.ts';
+import { DEFAULT_IMAGE_STRENGTH, refineSession, startSession } from '../src/core/refine-flow.ts';
 import { MAX_SEED } from '../src/core/refine-grammar.ts';
 import { attachmentOption, durationOption, intOption, numberOption, optionalText, optionsObject, textOption } from '../src/core/command-options.ts';
 import { checkLength } from '../src/core/video-length.ts';
+import { pickModel } from '../src/core/model-choice.ts';
 
 /**
  * /video <prompt>: in a channel, opens a session thread and renders v1; inside a session thread,
@@ -23,11 +24,16 @@ export const videoCommand = defineCommand({
     guidance: numberOption('guidance', 0, 30),
     strength: numberOption('strength', 0, 1),
     image: attachmentOption(),
+    model: optionalText('model', 100),
   }),
   async handler(ctx, o) {
     const frames = checkLength(ctx.config, o);
     if (ctx.session) {
-      return refineSession(ctx, ctx.session, { kind: 'form', prompt: o.prompt, ...(o.negative !== undefined ? { negativePrompt: o.negative } : {}), ...(o.seed !== undefined ? { seed: o.seed } : {}) });
+      // In a session's thread, model: switches the session's model from this version on.
+      if (o.model !== undefined) await ctx.store.updateSettings(ctx.session.id, { model: await pickModel(ctx, o.model) });
+      // An image given here replaces the session's still from this version on.
+      const still = o.image ?? (ctx.event.kind === 'command' ? ctx.event.attachments?.[0] : undefined);
+      return refineSession(ctx, ctx.session, { kind: 'form', prompt: o.prompt, ...(o.negative !== undefined ? { negativePrompt: o.negative } : {}), ...(o.seed !== undefined ? { seed: o.seed } : {}) }, still && { attachment: still, ...(o.strength !== undefined ? { strength: o.strength } : {}) });
     }
     if (ctx.event.kind !== 'command') throw new DailiesError('bad_input', 'Start a video with the /video command.');
     const image = o.image ?? ctx.event.attachments?.[0];
@@ -35,12 +41,13 @@ export const videoCommand = defineCommand({
       prompt: o.prompt,
       negativePrompt: o.negative ?? '',
       takes: Math.min(o.takes ?? ctx.config.defaultTakes, ctx.config.maxTakes),
-      strength: o.strength ?? 0.7,
+      strength: o.strength ?? DEFAULT_IMAGE_STRENGTH,
       ...(o.seed !== undefined ? { seed: o.seed } : {}),
       ...(o.steps !== undefined ? { steps: o.steps } : {}),
       ...(o.guidance !== undefined ? { guidance: o.guidance } : {}),
       ...(frames !== undefined ? { frames } : {}),
       ...(image ? { image } : {}),
+      ...(o.model !== undefined ? { model: o.model } : {}),
     });
   },
 });

@@ -49,8 +49,12 @@ const Env = z.object({
   MODEL_DIR: z.string().optional(),
   /** Redis key prefix, so several installations can share one Redis. */
   DAILIES_PREFIX: z.string().regex(/^[a-z0-9:_-]+$/i).default(DEFAULT_PREFIX),
-  /** BullMQ queue name; the bot enqueues to it and workers take from it, so both ends read this. */
-  DAILIES_QUEUE: z.string().min(1).default(DEFAULT_QUEUE_NAME),
+  /** Base of the BullMQ queue names, one queue per model (`<base>.<model>`); bot and workers both read it. */
+  DAILIES_QUEUE: z.string().regex(/^[A-Za-z0-9._-]{1,100}$/, 'must be 1-100 letters, digits, ".", "_" or "-"').default(DEFAULT_QUEUE_NAME),
+  /** The model a job goes to when it names none; unset: the built-in model (`dailies start`: the model it loads). */
+  DAILIES_MODEL: z.preprocess((v) => (typeof v === 'string' && !v.trim() ? undefined : v), z.string().trim().max(100).optional()),
+  /** How long a model may go without a live worker before jobs for it are refused and its waiting ones fail. */
+  DAILIES_UNSERVED_AFTER_MS: z.coerce.number().int().min(1_000).max(7 * 24 * 3_600_000).default(10 * 60_000),
   /** Waiting + running renders one person may have at once. */
   DAILIES_MAX_OUTSTANDING: z.coerce.number().int().min(1).max(100).default(3),
   /** Worker: serve GET /metrics and GET /health on this port (`dailies worker --metrics-port`); unset: not served. */

@@ -6,6 +6,7 @@ import { shapeOf, workUnits, type ModelScale } from '../src/queue/job-cost.ts';
 import type { RenderJob } from '../src/core/ports/job-queue.ts';
 import type { ArtifactStore } from '../src/core/ports/artifact-store.ts';
 import type { RenderResult } from '../src/queue/job-wire.ts';
+import { ModelRegistry } from '../src/queue/model-registry.ts';
 import { PoolStats } from '../src/queue/pool-stats.ts';
 import { DEFAULT_PREFIX, DEFAULT_QUEUE_NAME, QueueKeys } from '../src/queue/queue-keys.ts';
 import { redisClientOptions } from '../src/queue/redis-options.ts';
@@ -18,7 +19,11 @@ import { processLogger } from '../src/logging/logger.ts';
 
 export interface RenderWorkerOptions {
   redis: RedisOptions;
-  /** Must match the bot's BullmqJobQueue; defaults DEFAULT_QUEUE_NAME and DEFAULT_PREFIX ('renders', 'dailies'). */
+  /**
+   * The queue this worker takes jobs from: its model's (`modelQueueName(base, model)`, which the
+   * CLI passes), or any name a test or bench pairs with its own BullmqJobQueue. Default
+   * DEFAULT_QUEUE_NAME; the prefix defaults to DEFAULT_PREFIX ('renders', 'dailies').
+   */
   queueName?: string;
   prefix?: string;
   /** Shown in 'started' events and BullMQ's worker list, e.g. "gpu-box:gpu1:4242". */
@@ -61,6 +66,7 @@ export class RenderWorker {
   private readonly subscriber: Redis;
   private readonly fair: FairShare;
   private readonly stats: PoolStats;
+  private readonly registry: ModelRegistry;
   private readonly models: ModelPool;
   private readonly log: (line: string) => void;
   private worker: Worker<RenderJob, RenderResult> | undefined;
@@ -81,6 +87,7 @@ export class RenderWorker {
     for (const client of [this.redis, this.subscriber]) client.on('error', (e: Error) => this.log(`[worker] redis: ${e.message}`));
     this.fair = new FairShare(this.redis, this.keys);
     this.stats = new PoolStats(this.redis, this.keys);
+    this.registry = new ModelRegistry(this.redis, this.keys.prefix);
     this.models = new ModelPool(options.createModel, options.concurrency ?? 1);
   }
 
@@ -118,8 +125,15 @@ export class RenderWorker {
     await this.subscriber.subscribe(this.keys.cancelChannel);
 
     // The model's defaults ride with every heartbeat, so they are back soon after a Redis restart.
+    // Its model's entry in the registry moves forward too: that is how bots route jobs to this
+    // queue and see whether anyone serves the model (src/queue/model-queues.ts).
+    const ttlMs = 3 * (o.heartbeatMs ?? 5_000);
     const beat = () =>
-      Promise.all([this.stats.heartbeat(o.workerId, slots, 3 * (o.heartbeatMs ?? 5_000)), this.stats.publishModelScale(scale), this.stats.publishModelName(model.name)]).catch(() => {});
+      Promise.all([
+        this.stats.heartbeat(o.workerId, slots, ttlMs),
+        this.stats.publishModelScale(scale),
+        this.registry.announce(model.name, this.keys.queueName, Date.now() + ttlMs),
+      ]).catch(() => {});
     await beat();
     this.heartbeat = setInterval(beat, o.heartbeatMs ?? 5_000);
 

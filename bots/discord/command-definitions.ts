@@ -81,6 +81,7 @@ export const DISCORD_LOOK: Record<string, CommandLook> = {
       guidance: { description: 'How closely to follow the prompt' },
       strength: { description: 'With an image: how far the clip may drift from it (0-1)' },
       image: { description: 'Start from this picture (PNG, JPEG or WebP)' },
+      model: { description: 'Render with this model (/models lists them); default: the server\'s', maxLength: 100 },
     },
   },
   refine: {
@@ -115,6 +116,7 @@ export const DISCORD_LOOK: Record<string, CommandLook> = {
       duration: { description: 'Seconds per shot; the whole film is at most 60 s by default' },
       negative: { description: 'What to keep out of every shot', maxLength: MAX_PROMPT_CHARS },
       seed: { description: 'Fix the seed of every shot' },
+      model: { description: 'Render every shot with this model (/models lists them)', maxLength: 100 },
     },
   },
   cut: {
@@ -126,6 +128,7 @@ export const DISCORD_LOOK: Record<string, CommandLook> = {
   cancel: { reply: 'ephemeral' },
   history: { reply: 'ephemeral' },
   quota: { reply: 'ephemeral' },
+  models: { reply: 'ephemeral' },
   policy: { reply: 'ephemeral', options: { action: { description: 'list (default), add or remove' }, term: { description: 'The term to add or remove', maxLength: 60 } } },
   block: {
     reply: 'ephemeral',

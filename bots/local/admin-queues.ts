@@ -23,7 +23,7 @@ export interface AdminQueuesOptions {
   token: string;
   /** DAILIES_ADMIN_WRITE=on: jobs may be removed, retried and cleaned from the dashboard. */
   write: boolean;
-  /** The queues shown (BullmqJobQueue.dashboardQueue()). */
+  /** The queues shown, read on every request (ModelQueues.dashboardQueues(): one per model). */
   queues: () => Queue[];
 }
 
@@ -81,12 +81,20 @@ async function loadBoard(options: AdminQueuesOptions): Promise<Hono> {
     import('@hono/node-server/serve-static'),
   ]);
   const server = new HonoAdapter(serveStatic).setBasePath(ADMIN_QUEUES_PATH);
-  createBullBoard({
-    queues: options.queues().map((queue) => new BullMQAdapter(queue, { readOnlyMode: !options.write, allowRetries: options.write })),
-    serverAdapter: server,
-    options: { uiConfig: { boardTitle: 'dailies queues' } },
-  });
+  const adapt = (queues: Queue[]) => queues.map((queue) => new BullMQAdapter(queue, { readOnlyMode: !options.write, allowRetries: options.write }));
+  let shown = options.queues();
+  const board = createBullBoard({ queues: adapt(shown), serverAdapter: server, options: { uiConfig: { boardTitle: 'dailies queues' } } });
   const app = new Hono();
+  // One queue per model, and a model's queue opens when its first worker is seen: the board
+  // follows the set on every request instead of keeping the one it started with.
+  app.use('*', async (_c, next) => {
+    const now = options.queues();
+    if (now.length !== shown.length || now.some((q, i) => q !== shown[i])) {
+      shown = now;
+      board.replaceQueues(adapt(now));
+    }
+    await next();
+  });
   app.route(ADMIN_QUEUES_PATH, server.registerPlugin());
   app.notFound((c) => refuse(c, 404, 'There is nothing at this address.'));
   // Up to the web chat's own error handler (logged, one sentence).

@@ -1,9 +1,9 @@
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DailiesError } from '../../src/errors.ts';
 import { diffusersManifest, readDiffusersFolder } from './diffusers-layout.ts';
 import type { ModelManifest } from './manifest.ts';
-import { detectModelFormat, openModelPackage } from './package.ts';
+import { detectModelFormat, openModelPackage, readModelJson } from './package.ts';
 import { OnnxSession, type ExpectedTensor, type SessionConfig } from './ort.ts';
 import { DiffusionPipeline, type SchedulerFactory } from './pipeline.ts';
 import { Tokenizer } from './tokenizer.ts';
@@ -17,6 +17,17 @@ export interface LoadOptions extends SessionConfig {
 /** The built-in model package shipped in the repository (models/shapes-v1). */
 export function builtinModelDir(): string {
   return fileURLToPath(new URL('../shapes-v1', import.meta.url));
+}
+
+/**
+ * The name a model folder's model goes by, read without opening a graph: a worker serves the
+ * queue named for it (src/queue/model-queue-name.ts), and `dailies start` makes it the default.
+ * Errors are the ones loading would give (no model there, a bad model.json).
+ */
+export async function readModelName(dir: string): Promise<string> {
+  const abs = resolve(dir);
+  if ((await detectModelFormat(abs)) === 'model.json') return (await readModelJson(abs)).name;
+  return (await readDiffusersFolder(abs)).overrides.name ?? basename(abs);
 }
 
 /**

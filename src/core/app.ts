@@ -11,6 +11,7 @@ import type { RenderQuota } from '../safety/render-quota.ts';
 import type { ChannelTerms } from './ports/channel-terms.ts';
 import type { PromptCheck } from './ports/prompt-check.ts';
 import type { PersonBlock, PersonBlocks } from './ports/person-blocks.ts';
+import type { ModelCatalog } from './ports/model-catalog.ts';
 import { blockScopeOf, blockedError } from './person-block-check.ts';
 import type { ArtifactStore } from './ports/artifact-store.ts';
 import { optionsError, textOption } from './command-options.ts';
@@ -59,6 +60,8 @@ export interface CoreDeps {
   audit?: AuditLog | null;
   /** Where a removed take's files are deleted; absent: /remove and the Remove button are refused. */
   artifacts?: Pick<ArtifactStore, 'delete'> | null;
+  /** The models the pool serves (/models, `/video model:`); absent: one model, and `model:` is refused. */
+  models?: ModelCatalog | null;
   clock?: Clock;
   ids?: IdSource;
   log?: Logger;
@@ -102,6 +105,7 @@ export function createCore(deps: CoreDeps): Core {
     channelTerms: deps.channelTerms ?? null,
     blocks: deps.blocks ?? null,
     images: deps.images ?? null,
+    models: deps.models ?? null,
     audit: deps.audit ?? null,
     artifacts: deps.artifacts ?? null,
   };
@@ -200,7 +204,8 @@ export function createCore(deps: CoreDeps): Core {
       return { thread: session.thread, ephemeral: parsed.error, error: { code: 'bad_input', message: parsed.error } };
     }
     try {
-      const outcome = await refineSession(ctx, session, parsed.edit);
+      const attachment = event.attachments?.[0];
+      const outcome = await refineSession(ctx, session, parsed.edit, attachment && { attachment });
       const note = parsed.edit.kind === 'help' || parsed.edit.kind === 'takes' ? outcome.ephemeral : undefined;
       return { thread: session.thread, ...(note ? { ephemeral: note } : {}) };
     } catch (error) {

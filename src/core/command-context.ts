@@ -10,6 +10,7 @@ import type { RateLimiter } from '../safety/rate-limit.ts';
 import type { RenderQuota } from '../safety/render-quota.ts';
 import type { ChannelTerms } from './ports/channel-terms.ts';
 import type { PersonBlocks } from './ports/person-blocks.ts';
+import type { ModelCatalog } from './ports/model-catalog.ts';
 import type { Admission } from './admission.ts';
 import type { Delivery } from './delivery.ts';
 import type { Session } from './session.ts';
@@ -49,6 +50,8 @@ export interface CoreServices {
   audit: AuditLog | null;
   /** Where a removed take's files are deleted (/remove); null: removing is refused. */
   artifacts: Pick<ArtifactStore, 'delete'> | null;
+  /** The models the pool serves, one queue each (/models, `/video model:`); null: one model only. */
+  models: ModelCatalog | null;
 }
 
 export interface CommandContext extends CoreServices {

@@ -11,6 +11,7 @@ import { sameTexts, screenPrompts } from './prompt-screen.ts';
 import { clip } from './text.ts';
 import { checkShotEdit } from './storyboard-flow.ts';
 import { auditActor, auditPlace, recordAudit } from './audit.ts';
+import { pickModel } from './model-choice.ts';
 
 /** Starting a session (/video in a channel) and making its next versions (replies, /refine, forms, buttons). */
 
@@ -24,6 +25,8 @@ export interface StartInput {
   frames?: number;
   image?: IncomingAttachment;
   strength: number;
+  /** `model:` as typed; checked against the pool's models before anything is recorded. */
+  model?: string;
 }
 
 async function intakeImage(ctx: CommandContext, attachment: IncomingAttachment): Promise<ArtifactRef> {
@@ -37,6 +40,7 @@ export async function startSession(ctx: CommandContext, event: CommandEvent, inp
   if (input.steps !== undefined) settings.steps = input.steps;
   if (input.guidance !== undefined) settings.guidance = input.guidance;
   if (input.frames !== undefined) settings.frames = input.frames;
+  if (input.model !== undefined) settings.model = await pickModel(ctx, input.model);
   const spec = { kind: 'render' as const, quality: 'draft' as const, takes: input.takes };
   await spendRender(ctx, settings, spec);
   const image = input.image ? { artifact: await intakeImage(ctx, input.image), strength: input.strength } : undefined;
@@ -55,7 +59,8 @@ export async function startSession(ctx: CommandContext, event: CommandEvent, inp
   // The command is durable now; the queue's part follows the answer (see ./admission.ts).
   ctx.admission.submit(session, session.jobs[0]!);
   recordAudit(ctx.audit, { at: ctx.clock.now(), kind: 'prompt', ...auditPlace(thread, session.id), actor: auditActor(owner), what: `"${first.prompt}"${first.negativePrompt ? ` (avoid "${first.negativePrompt}")` : ''}${image ? ' from an image' : ''}`, jobId: session.jobs[0]!.jobId }, ctx.log);
-  return { thread, ephemeral: `Started "${clip(input.prompt)}" with ${input.takes} take${input.takes === 1 ? '' : 's'} in a new thread.` };
+  const on = settings.model ? ` on ${settings.model}` : '';
+  return { thread, ephemeral: `Started "${clip(input.prompt)}" with ${input.takes} take${input.takes === 1 ? '' : 's'}${on} in a new thread.` };
 }
 
 /** A seed source that replays the same seeds on every call, so a retried atomic write derives the same version. */
@@ -70,12 +75,18 @@ function replayableSeeds(ctx: CommandContext): () => () => number {
   };
 }
 
-export async function refineSession(ctx: CommandContext, session: Session, edit: RefineEdit | FormEdit): Promise<EventOutcome> {
+/** How much of a still survives when no strength is asked for (`/video strength:`). */
+export const DEFAULT_IMAGE_STRENGTH = 0.7;
+
+/** `image`: a still that reply (or `/video` in the thread) brings; it replaces the session's from this version on. */
+export async function refineSession(ctx: CommandContext, session: Session, edit: RefineEdit | FormEdit, image?: { attachment: IncomingAttachment; strength?: number }): Promise<EventOutcome> {
   if (edit.kind === 'help') return { thread: session.thread, ephemeral: helpText(ctx.commands) };
   if (edit.kind === 'takes') {
     await ctx.store.updateSettings(session.id, { takes: edit.takes });
     return { thread: session.thread, ephemeral: `From now on, renders in this session make ${edit.takes} take${edit.takes === 1 ? '' : 's'}.` };
   }
+  // A session's still is shared by its versions, and a storyboard's versions are different shots.
+  if (image && session.storyboard) throw new DailiesError('bad_input', 'A storyboard does not take an image; start a video with /video and the image instead.');
   if (session.storyboard) checkShotEdit(ctx, session, edit);
   const author = { id: ctx.user.id, name: ctx.user.name };
   const seeds = replayableSeeds(ctx);
@@ -86,6 +97,7 @@ export async function refineSession(ctx: CommandContext, session: Session, edit:
   await screenPrompts(ctx, [{ prompt: styledPrompt(session, preview), negativePrompt: preview.negativePrompt }]);
   const spec = { kind: 'render' as const, quality: 'draft' as const, takes: session.settings.takes };
   await spendRender(ctx, session.settings, spec);
+  const still = image && { image: { artifact: await intakeImage(ctx, image.attachment), strength: image.strength ?? session.settings.image?.strength ?? DEFAULT_IMAGE_STRENGTH } };
   const committed = await commitVersionWithJob(
     ctx,
     session.id,
@@ -97,6 +109,7 @@ export async function refineSession(ctx: CommandContext, session: Session, edit:
       return draft;
     },
     spec,
+    still,
   );
   ctx.admission.submit(committed.session, committed.job);
   return { thread: session.thread, ephemeral: `v${committed.version.n} is rendering: ${committed.version.change}.` };

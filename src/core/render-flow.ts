@@ -8,7 +8,7 @@ import { auditActor, auditPlace, recordAudit } from './audit.ts';
 import type { CoreConfig } from './runtime.ts';
 import type { RenderCredits } from './credits.ts';
 import type { JobKind, JobRecord, PromptVersion, RenderSettings, Session, VersionDraft } from './session.ts';
-import { addJob, appendVersion, requireVersion, type NewJob } from './session-state.ts';
+import { addJob, appendVersion, requireVersion, updateSettings, type NewJob } from './session-state.ts';
 
 /**
  * Making render jobs: the job is recorded in the session together with the exact request the
@@ -101,6 +101,7 @@ export function newJob(ctx: CommandContext, jobId: string, version: Pick<PromptV
     origin: eventOrigin(ctx.event),
     ...(spec.source ? { source: spec.source } : {}),
     ...(spec.parts ? { parts: spec.parts } : {}),
+    ...(settings.model ? { model: settings.model } : {}),
     request: renderRequestFor(ctx.config, settings, version, spec),
   };
 }
@@ -108,16 +109,19 @@ export function newJob(ctx: CommandContext, jobId: string, version: Pick<PromptV
 /**
  * Appends a version and its job in ONE atomic store write: `derive` runs against the latest
  * session (a concurrent edit cannot make two versions share a parent state unnoticed) and the
- * policy is checked on exactly the prompt that gets stored.
+ * policy is checked on exactly the prompt that gets stored. `settings` (a reply's new image)
+ * change the session in the same write, for this version's job and the ones after it.
  */
 export async function commitVersionWithJob(
   ctx: CommandContext,
   sessionId: string,
   derive: (session: Session) => VersionDraft,
   spec: JobSpec,
+  settings?: Partial<RenderSettings>,
 ): Promise<{ session: Session; version: PromptVersion; job: JobRecord }> {
   const jobId = ctx.ids.jobId();
-  const { session, value } = await ctx.store.update(sessionId, (s, now) => {
+  const { session, value } = await ctx.store.update(sessionId, (latest, now) => {
+    const s = settings ? updateSettings(latest, settings) : latest;
     const draft = derive(s);
     ctx.policy.assertAllowed(draft.prompt, draft.negativePrompt);
     const appended = appendVersion(s, draft, now);

@@ -13,5 +13,6 @@ export function renderJobOf(session: Session, job: JobRecord): RenderJob | null 
     channelKey: session.channelKey,
     thread: session.thread,
     request: job.request,
+    ...(job.model ? { model: job.model } : {}),
   };
 }

@@ -185,7 +185,7 @@ export function updateSettings(session: Session, patch: Partial<RenderSettings>)
   return { ...session, settings: { ...session.settings, ...patch } };
 }
 
-export type NewJob = Pick<JobRecord, 'jobId' | 'version' | 'kind' | 'quality' | 'takes' | 'requestedBy'> & Partial<Pick<JobRecord, 'source' | 'parts' | 'request' | 'origin'>>;
+export type NewJob = Pick<JobRecord, 'jobId' | 'version' | 'kind' | 'quality' | 'takes' | 'requestedBy'> & Partial<Pick<JobRecord, 'source' | 'parts' | 'request' | 'origin' | 'model'>>;
 
 export function addJob(session: Session, input: NewJob, now: number): { session: Session; job: JobRecord } {
   if (session.jobs.some((j) => j.jobId === input.jobId)) {
@@ -212,6 +212,7 @@ export function addJob(session: Session, input: NewJob, now: number): { session:
   if (input.parts) job.parts = input.parts;
   if (input.request) job.request = input.request;
   if (input.origin) job.origin = input.origin;
+  if (input.model) job.model = input.model;
   return { session: { ...session, jobs: [...session.jobs, job] }, job };
 }
 

@@ -39,6 +39,8 @@ export interface RenderSettings {
   frames?: number;
   /** An image to animate, kept for the versions that follow until replaced. */
   image?: { artifact: ArtifactRef; strength: number };
+  /** The model the session renders with (`/video model:`); absent: the pool's default. */
+  model?: string;
 }
 
 export type JobStateName = 'queued' | 'rendering' | 'previewed' | 'done' | 'failed' | 'cancelled';
@@ -79,6 +81,8 @@ export interface JobRecord {
   source?: { jobId: string; take: number };
   /** For a cut: the take used for each shot, in order, e.g. "shot 2: v3#1"; for a bridge, its two ends. */
   parts?: string[];
+  /** The model it renders with, from the session's settings when it was recorded; absent: the pool's default. */
+  model?: string;
   /**
    * Exactly what the queue is asked to render, stored with the job so a job recorded but never
    * handed to the queue (the bot died in between) can be admitted later. Absent on jobs recorded

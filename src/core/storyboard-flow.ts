@@ -16,6 +16,7 @@ import { takeFrames } from './take-flow.ts';
 import { MAX_PROMPT_CHARS, charCount, cleanText } from './text.ts';
 import { auditActor, auditPlace, recordAudit } from './audit.ts';
 import { screenPrompts } from './prompt-screen.ts';
+import { pickModel } from './model-choice.ts';
 
 /**
  * Storyboards: a thread of shots, each rendered as takes and voted on by itself, then cut into
@@ -33,6 +34,8 @@ export interface StoryboardInput {
   /** New frames per shot; undefined: one model window. */
   frames?: number;
   seed?: number;
+  /** `model:` as typed; checked against the pool's models before anything is recorded. */
+  model?: string;
 }
 
 /** Splits `a | b | c` into shot prompts; each problem is one sentence naming the shot. */
@@ -70,6 +73,7 @@ export async function startStoryboard(ctx: CommandContext, event: CommandEvent, 
   checkFilmLength(ctx, input.shots.length, input.frames ?? ctx.config.windowFrames);
   const settings: RenderSettings = { takes: input.takes };
   if (input.frames !== undefined) settings.frames = input.frames;
+  if (input.model !== undefined) settings.model = await pickModel(ctx, input.model);
   const spec: JobSpec = { kind: 'render', quality: 'draft', takes: input.takes, style: input.style };
   await spendRender(ctx, settings, ...input.shots.map(() => spec));
 

@@ -4,12 +4,10 @@ import { prometheusCoreMetrics } from './core-metrics.ts';
 
 /** What the bot's metrics read from the worker pool at scrape time. */
 export interface PoolReadings {
-  /** BullMQ's own exposition of the queue: job counts by state (bullmq_job_count), completed and failed totals. */
-  queueText(labels: Record<string, string>): Promise<string>;
-  /** Render slots of live workers (their heartbeats). */
-  liveSlots(): Promise<number>;
-  /** The name of the model the queue's workers render with, as they publish it; null before any has. */
-  modelName(): Promise<string | null>;
+  /** BullMQ's own exposition of every model's queue (bullmq_job_count by state, completed and failed totals), labelled with the model. */
+  queueText(): Promise<string>;
+  /** Render slots of live workers (their heartbeats), by model. */
+  liveSlots(): Promise<Record<string, number>>;
 }
 
 export interface BotMetrics {
@@ -23,13 +21,11 @@ export interface BotMetrics {
 /**
  * The bot process's `/metrics`. Queue depth and live slots are read from Redis when scraped, not
  * kept in step by events: every bot process then reports the same pool, and a scrape after a
- * restart is right at once. The queue is labelled with the model its workers render with (one
- * queue serves one model), `unknown` before a worker has published it.
+ * restart is right at once. One queue serves one model, so both are labelled with the model.
  */
 export function createBotMetrics(pool: PoolReadings, opts: { processMetrics?: boolean } = {}): BotMetrics {
   const registry = new Registry();
   if (opts.processMetrics !== false) collectDefaultMetrics({ register: registry, prefix: 'dailies_bot_' });
-  let model = 'unknown';
   new Gauge({
     name: 'dailies_live_worker_slots',
     help: 'Render slots of the workers whose heartbeat is current',
@@ -37,15 +33,14 @@ export function createBotMetrics(pool: PoolReadings, opts: { processMetrics?: bo
     registers: [registry],
     async collect() {
       this.reset();
-      this.set({ model }, await pool.liveSlots());
+      for (const [model, slots] of Object.entries(await pool.liveSlots())) this.set({ model }, slots);
     },
   });
   return {
     core: prometheusCoreMetrics(registry),
     contentType: registry.contentType,
     async text() {
-      model = (await pool.modelName()) ?? 'unknown';
-      const [own, queue] = await Promise.all([registry.metrics(), pool.queueText({ model })]);
+      const [own, queue] = await Promise.all([registry.metrics(), pool.queueText()]);
       return `${own.trimEnd()}\n${queue.trimEnd()}\n`;
     },
   };

@@ -49,7 +49,7 @@ export interface QueuedPlace {
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 const JOB_NAME = 'render';
-const CANCEL_STARTED = LuaScript.fromFile(new URL('./lua/cancel-started-8.lua', import.meta.url));
+const END_WAITING = LuaScript.fromFile(new URL('./lua/end-waiting-8.lua', import.meta.url));
 /** What a render cancelled while it waited for its next turn failed with (the worker's own words for a cancel). */
 const CANCELLED_REASON = encodeFailure('cancelled', 'The render was cancelled.');
 
@@ -148,7 +148,7 @@ export class BullmqJobQueue implements JobQueue {
    * Running: its worker is told to abort, and fails it as cancelled. Started but not running at
    * this moment — a chain waiting in line for its next segment, a retry in its backoff — its
    * thread shows it rendering, so it is ended here and now as failed with a 'cancelled' reason
-   * (cancel-started-8.lua): the queue's record then says cancelled for as long as it keeps
+   * (end-waiting-8.lua): the queue's record then says cancelled for as long as it keeps
    * finished jobs (reconciliation's `outcome` reads it), and every bot hears the end at once,
    * without waiting for a free worker to pick the job up only to fail it.
    */
@@ -179,12 +179,32 @@ export class BullmqJobQueue implements JobQueue {
   }
 
   /** Ends a started job that waits in line as cancelled; true when it did. */
-  private async endStarted(jobId: string): Promise<boolean> {
+  private endStarted(jobId: string): Promise<boolean> {
+    return this.endWaiting(jobId, CANCELLED_REASON, '');
+  }
+
+  /**
+   * Fails every job waiting in line that was added at or before `addedBy` (ms) with one reason:
+   * the unserved-model sweep (model-queues.ts) ends jobs whose model has had no worker for too
+   * long, so nobody waits forever. Each bot hears the 'failed' event and shows the reason in the
+   * job's thread. Returns how many ended.
+   */
+  async failWaiting(addedBy: number, code: string, message: string): Promise<number> {
+    return this.reachable(async () => {
+      const { waiting } = await this.fair.snapshot();
+      let ended = 0;
+      for (const jobId of waiting) if (await this.endWaiting(jobId, encodeFailure(code, message), addedBy)) ended++;
+      return ended;
+    });
+  }
+
+  /** end-waiting-8.lua for one job, then its fair-share settle; true when it ended. */
+  private async endWaiting(jobId: string, reason: string, addedBy: number | ''): Promise<boolean> {
     const k = this.keys;
-    const ended = (await CANCEL_STARTED.run(
+    const ended = (await END_WAITING.run(
       this.redis,
       [k.base + jobId, k.bull('wait'), k.bull('paused'), k.bull('prioritized'), k.bull('delayed'), k.bull('failed'), k.bull('events'), k.bull('meta')],
-      [jobId, Date.now(), CANCELLED_REASON],
+      [jobId, Date.now(), reason, addedBy],
     )) as number;
     if (ended !== 1) return false;
     await this.fair.settle(jobId);

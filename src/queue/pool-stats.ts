@@ -62,15 +62,6 @@ export class PoolStats {
     await this.redis.hset(this.keys.modelScale, 'steps', scale.steps, 'frames', scale.frames);
   }
 
-  /** Workers publish their model's name too, so the bot's metrics can label the queue with it. */
-  async publishModelName(name: string): Promise<void> {
-    await this.redis.hset(this.keys.modelScale, 'name', name);
-  }
-
-  async modelName(): Promise<string | null> {
-    return this.redis.hget(this.keys.modelScale, 'name');
-  }
-
   async modelScale(): Promise<ModelScale | null> {
     const [steps, frames] = (await this.redis.hmget(this.keys.modelScale, 'steps', 'frames')).map(Number);
     return steps! > 0 && frames! > 0 ? { steps: steps!, frames: frames! } : null;

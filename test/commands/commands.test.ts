@@ -21,6 +21,7 @@ const OPTION_RULES: Record<string, Record<string, RegExp>> = {
     guidance: /^guidance must be a number from 0 to 30\.$/,
     strength: /^strength must be a number from 0 to 1\.$/,
     image: /^image must be an attached image file\.$/,
+    model: /^model (must be text of at most 100 characters|is \d+ characters, over the 100 limit; shorten it|contains broken characters .*)\.$/,
   },
   extend: {
     take: TAKE_REF('take'),
@@ -36,6 +37,7 @@ const OPTION_RULES: Record<string, Record<string, RegExp>> = {
     takes: /^takes must be a whole number from 1 to 4\.$/,
     duration: /^duration must be a number from 0\.1 to 600\.$/,
     seed: /^seed must be a whole number from 0 to 2147483647\.$/,
+    model: /^model (must be text of at most 100 characters|is \d+ characters, over the 100 limit; shorten it|contains broken characters .*)\.$/,
   },
   cut: { transition: /^transition must be cut, fade or bridge\.$/ },
   vary: { take: /^take must be a whole number from 1 to 4\.$/, takes: /^takes must be a whole number from 1 to 4\.$/ },
@@ -45,6 +47,7 @@ const OPTION_RULES: Record<string, Record<string, RegExp>> = {
   cancel: {},
   history: {},
   quota: {},
+  models: {},
   policy: { action: /^action must be list, add or remove\.$/, term: /^term (must be text of at most 60 characters|is \d+ characters, over the 60 limit; shorten it|contains broken characters .*)\.$/ },
   block: {
     user: /^user must be one person, such as @Ben\.$/,
@@ -93,7 +96,7 @@ function sentences(text: string): number {
 
 describe('command registry', () => {
   it('has one definition per command with a name, description, zod options and a handler', () => {
-    expect(commands.map((c) => c.name)).toEqual(['video', 'refine', 'vary', 'extend', 'bridge', 'storyboard', 'cut', 'finalize', 'status', 'cancel', 'history', 'quota', 'policy', 'remove', 'block', 'unblock', 'why', 'info', 'help']);
+    expect(commands.map((c) => c.name)).toEqual(['video', 'refine', 'vary', 'extend', 'bridge', 'storyboard', 'cut', 'finalize', 'status', 'cancel', 'history', 'quota', 'models', 'policy', 'remove', 'block', 'unblock', 'why', 'info', 'help']);
     for (const c of commands) {
       expect(c.description.length).toBeGreaterThan(10);
       expect(c.description.length).toBeLessThanOrEqual(100);

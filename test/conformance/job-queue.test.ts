@@ -1,12 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
-import type { RenderJob } from '../../src/core/ports/job-queue.ts';
+import type { JobQueue, RenderJob } from '../../src/core/ports/job-queue.ts';
 import { BullmqJobQueue } from '../../src/queue/bullmq-job-queue.ts';
+import { FairShare } from '../../src/queue/fair-share.ts';
+import { ModelQueues } from '../../src/queue/model-queues.ts';
+import { modelQueueName } from '../../src/queue/model-queue-name.ts';
+import { QueueKeys } from '../../src/queue/queue-keys.ts';
 import { encodeFailure, type RenderResult } from '../../src/queue/job-wire.ts';
 import { FakeJobQueue } from '../core/fakes/fake-queue.ts';
 import { testQueue, waitFor } from '../workers/fixtures/redis-test-env.ts';
-import { runJobQueueConformance, type PlayedJob } from './job-queue.conformance.ts';
+import { runJobQueueConformance, type JobQueueFixture, type PlayedJob } from './job-queue.conformance.ts';
 
 // BullMQ on real Redis, a queue name and prefix of its own per test. The worker side is a bare
 // BullMQ Worker fetching jobs by hand (no processor), reporting and ending them the way
@@ -15,15 +19,29 @@ import { runJobQueueConformance, type PlayedJob } from './job-queue.conformance.
 runJobQueueConformance('BullmqJobQueue (real Redis)', async () => {
   const env = testQueue();
   const queue = new BullmqJobQueue({ redis: env.redis, queueName: env.queueName, prefix: env.prefix, positionDebounceMs: 10, backoffMs: 1, onError: () => {} });
-  const worker = new Worker<RenderJob, RenderResult>(env.queueName, null, { connection: env.redis, prefix: env.prefix, autorun: false });
+  return bullmqFixture(env, queue, env.queueName);
+});
+
+// One queue per model: jobs that name no model go to the default model's queue, which is the
+// one the bare worker serves here.
+runJobQueueConformance('ModelQueues (real Redis)', async () => {
+  const env = testQueue();
+  const queue = new ModelQueues({ redis: env.redis, queueName: env.queueName, prefix: env.prefix, positionDebounceMs: 10, backoffMs: 1, onError: () => {}, defaultModel: 'shapes-v1' });
+  return bullmqFixture(env, queue, modelQueueName(env.queueName, 'shapes-v1'));
+});
+
+function bullmqFixture(env: ReturnType<typeof testQueue>, queue: JobQueue & { eventsReady(): Promise<void> }, served: string): JobQueueFixture {
+  const keys = new QueueKeys(env.prefix, served);
+  const worker = new Worker<RenderJob, RenderResult>(served, null, { connection: env.redis, prefix: env.prefix, autorun: false });
   worker.on('error', () => {});
   const redis = new Redis(env.redis);
+  const fair = new FairShare(redis, keys);
 
   const played = (job: Job<RenderJob, RenderResult>, token: string): PlayedJob => {
     const jobId = job.id!;
     const end = async (finish: () => Promise<unknown>) => {
       await finish();
-      await queue.fair.settle(jobId);
+      await fair.settle(jobId);
     };
     return {
       jobId,
@@ -35,7 +53,7 @@ runJobQueueConformance('BullmqJobQueue (real Redis)', async () => {
         await job.updateProgress({ kind: 'retrying', code: error.code, message: error.message });
         await job.moveToFailed(new Error(encodeFailure(error.code, error.message)), token, false);
       },
-      cancelRequested: async () => (await redis.exists(queue.keys.cancelFlag(jobId))) === 1,
+      cancelRequested: async () => (await redis.exists(keys.cancelFlag(jobId))) === 1,
       stopCancelled: () => end(() => job.moveToFailed(new UnrecoverableError(encodeFailure('cancelled', 'The render was cancelled.')), token, false)),
     };
   };
@@ -56,7 +74,7 @@ runJobQueueConformance('BullmqJobQueue (real Redis)', async () => {
       await env.cleanup();
     },
   };
-});
+}
 
 // The fake the core tests run on; its worker side is `emit`.
 runJobQueueConformance('FakeJobQueue', async () => {

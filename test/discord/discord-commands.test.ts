@@ -100,7 +100,10 @@ describe('command definitions', () => {
     expect(option('storyboard', 'style')).toMatchObject({ type: 3, required: false, max_length: 300 });
     expect(option('storyboard', 'takes')).toMatchObject({ type: 4, min_value: 1, max_value: 4 });
     expect(option('storyboard', 'seed')).toMatchObject({ type: 4, min_value: 0, max_value: 2_147_483_647 });
-    expect((defs.find((d) => d.name === 'storyboard')!.options as Option[]).map((o) => o.name)).toEqual(['shots', 'style', 'negative', 'takes', 'duration', 'seed']);
+    expect((defs.find((d) => d.name === 'storyboard')!.options as Option[]).map((o) => o.name)).toEqual(['shots', 'style', 'negative', 'takes', 'duration', 'seed', 'model']);
+    expect(option('storyboard', 'model')).toMatchObject({ type: 3, required: false, max_length: 100 });
+    expect(option('video', 'model')).toMatchObject({ type: 3, required: false, max_length: 100 });
+    expect(defs.find((d) => d.name === 'models')).toMatchObject({ options: [] });
   });
 
   test('a command the Discord table does not know yet is still registered, with inferred options', async () => {

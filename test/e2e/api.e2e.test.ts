@@ -109,7 +109,7 @@ describe('a session over the API', () => {
     expect(s.jobs).toHaveLength(1);
     expect((await rootsInGeneral()).length).toBe(before + 1);
     // The BullMQ job exists once, under the session's job id.
-    const bullJobs = await redis.keys(`${stack.prefix}:renders:${s.jobs[0]!.jobId}*`);
+    const bullJobs = await redis.keys(`${stack.prefix}:renders.shapes-v1:${s.jobs[0]!.jobId}*`);
     expect(bullJobs.length).toBeGreaterThan(0);
     await jobIn(thread, 0, ['done']);
     // The job is done in the store before delivery has posted its take: wait for the post.
@@ -142,6 +142,15 @@ describe('a session over the API', () => {
   });
 });
 
+it('lists the models the workers serve, from their heartbeats, and renders with one named', { timeout: 60_000 }, async () => {
+  const models = await command({ user: 'Gus', name: 'models', options: {} });
+  expect(models.status).toBe(200);
+  expect(models.body.ephemeral).toMatch(/^Models you can render with .*\n• shapes-v1 \(default\): 1 render slot, \d+ waiting, /);
+  const named = await command({ user: 'Gus', text: '/video a red circle model:Shapes-V1 takes:1 steps:1' });
+  expect(named.status).toBe(200);
+  expect(named.body.ephemeral).toBe('Started "a red circle" with 1 take on shapes-v1 in a new thread.');
+});
+
 it('refuses bad options with one sentence, creates nothing, and keeps serving', { timeout: 60_000 }, async () => {
   const before = (await rootsInGeneral()).length;
   const cases: [string, Record<string, unknown>, string][] = [
@@ -149,6 +158,7 @@ it('refuses bad options with one sentence, creates nothing, and keeps serving', 
     ['a 1001-character prompt', { name: 'video', options: { prompt: 'a'.repeat(1001) } }, 'prompt is 1001 characters, over the 1000 limit; shorten it.'],
     ['a number as the prompt', { name: 'video', options: { prompt: 42 } }, 'prompt must be text of 1 to 1000 characters.'],
     ['takes:9 typed on the line', { text: '/video a blue circle takes:9' }, 'takes must be a whole number from 1 to 4.'],
+    ['a model no worker serves', { text: '/video a blue circle model:sora' }, 'No worker renders with "sora"; /models lists the models you can use.'],
   ];
   for (const [what, body, message] of cases) {
     const res = await command({ user: 'Eve', ...body });
@@ -205,7 +215,7 @@ it('cancels a render while the worker runs it', { timeout: 180_000 }, async () =
   await jobIn(thread, 0, ['cancelled'], 60_000);
   await waitFor('the progress message to say who cancelled', async () => (await messages(thread)).find((m) => m.text.startsWith('4 takes · v1') && m.text.endsWith('Cancelled by Cy.')), 30_000, 250);
   // The worker let go of the job: BullMQ records it finished as cancelled, not completed.
-  const bullKey = `${stack.prefix}:renders:${job.jobId}`;
+  const bullKey = `${stack.prefix}:renders.shapes-v1:${job.jobId}`;
   const finishedOn = await waitFor('BullMQ to finish the job', async () => Number(await redis.hget(bullKey, 'finishedOn')) || undefined, 60_000, 250);
   expect(await redis.hget(bullKey, 'failedReason')).toContain('cancelled');
   expect(stack.log()).toContain(`${job.jobId} cancel requested`);

@@ -65,7 +65,7 @@ describe('the core\'s commands typed in the web chat', () => {
       { name: 'from', type: 'string', required: true },
       { name: 'to', type: 'string', required: true },
     ]);
-    expect(byName.get('storyboard')).toMatchObject({ where: 'channel', options: [{ name: 'shots', type: 'string', required: true }, { name: 'style' }, { name: 'negative' }, { name: 'takes', type: 'integer' }, { name: 'duration', type: 'number' }, { name: 'seed', type: 'integer' }] });
+    expect(byName.get('storyboard')).toMatchObject({ where: 'channel', options: [{ name: 'shots', type: 'string', required: true }, { name: 'style' }, { name: 'negative' }, { name: 'takes', type: 'integer' }, { name: 'duration', type: 'number' }, { name: 'seed', type: 'integer' }, { name: 'model', type: 'string' }] });
     expect(byName.get('cut')).toMatchObject({ where: 'thread', options: [{ name: 'transition', choices: ['cut', 'fade', 'bridge'] }] });
     expect(byName.get('video')!.where).toBeUndefined();
     expect(byName.get('video')!.options!.map((o) => o.name)).not.toContain('image');

@@ -15,6 +15,7 @@ import { MemoryPersonBlocks } from '../../src/storage/memory-person-blocks.ts';
 import { FsArtifactStore } from '../../src/storage/fs-artifact-store.ts';
 import type { ArtifactStore } from '../../src/core/ports/artifact-store.ts';
 import { FakeJobQueue } from '../core/fakes/fake-queue.ts';
+import { fakeModels } from '../core/fakes/fake-models.ts';
 
 /**
  * The real core (commands, dispatcher, admission, delivery) around a real chat adapter, with an
@@ -46,7 +47,7 @@ export interface CoreRig {
 const quiet: Logger = { warn: () => {}, error: () => {} };
 
 /** `artifacts` is the store the adapter reads attachments from (default: a folder in `dir`); finished takes are written there. */
-export async function startCoreRig(adapter: ChatAdapter, dir: string, config: Partial<CoreConfig> = {}, artifacts: ArtifactStore = new FsArtifactStore({ root: join(dir, 'artifacts') }), deps: Pick<CoreDeps, 'audit' | 'promptCheck'> = {}): Promise<CoreRig> {
+export async function startCoreRig(adapter: ChatAdapter, dir: string, config: Partial<CoreConfig> = {}, artifacts: ArtifactStore = new FsArtifactStore({ root: join(dir, 'artifacts') }), deps: Pick<CoreDeps, 'audit' | 'promptCheck' | 'images'> = {}): Promise<CoreRig> {
   const store = new MemorySessionStore();
   const queue = new FakeJobQueue({ perPersonCap: 20 });
   const calls: CoreRig['calls'] = [];
@@ -82,7 +83,7 @@ export async function startCoreRig(adapter: ChatAdapter, dir: string, config: Pa
     },
   };
   // Blocks (/block) are on, as in every bot.
-  const core = createCore({ commands, store, queue, adapters: [watched], delivery, admission, blocks: new MemoryPersonBlocks(), artifacts: removals, log: quiet, config, ...deps });
+  const core = createCore({ commands, store, queue, adapters: [watched], delivery, admission, blocks: new MemoryPersonBlocks(), artifacts: removals, models: fakeModels(), log: quiet, config, ...deps });
   const events: ChatEvent[] = [];
   const rig: CoreRig = {
     core,
@@ -132,9 +133,9 @@ export async function startCoreRig(adapter: ChatAdapter, dir: string, config: Pa
 
 /**
  * For a describe block run on one platform: a fresh stand-in harness and core rig for each test,
- * torn down after it; `deps` adds the audit log or prompt check a block needs. Read them through the returned getters inside the tests.
+ * torn down after it; `deps` adds the audit log, prompt check or image intake a block needs. Read them through the returned getters inside the tests.
  */
-export function coreRigPerTest(makeHarness: () => Promise<ChatAdapterHarness>, deps: () => Pick<CoreDeps, 'audit' | 'promptCheck'> = () => ({})): { h: () => ChatAdapterHarness; rig: () => CoreRig } {
+export function coreRigPerTest(makeHarness: () => Promise<ChatAdapterHarness>, deps: () => Pick<CoreDeps, 'audit' | 'promptCheck' | 'images'> = () => ({})): { h: () => ChatAdapterHarness; rig: () => CoreRig } {
   let h: ChatAdapterHarness | undefined;
   let rig: CoreRig | undefined;
   let dir: string | undefined;

@@ -122,6 +122,22 @@ export function describeFilmCommands(name: string, makeHarness: () => Promise<Ch
       expect(job.request).toMatchObject({ frames: 16, extend: { direction: 'forward', artifact: { key: `${rig().queue.jobs[0]!.jobId}-take2.mp4` } } });
     });
 
+    it('/video model: renders with that model, /models lists the pool, and an unserved model is one sentence', async () => {
+      const view = await send('video', { prompt: 'a red circle moving left', takes: 1, model: 'big-t2v' });
+      expect(view.error).toBeUndefined();
+      expect(lastCommand().options).toMatchObject({ model: 'big-t2v' });
+      await rig().settle();
+      expect(rig().queue.jobs.at(-1)!.model).toBe('Big-T2V');
+      const models = await send('models', {});
+      expect(models.error).toBeUndefined();
+      expect(models.ephemeral).toContain('• shapes-v1 (default): 2 render slots, 1 waiting, about 4.2 s a render');
+      expect(models.ephemeral).toContain('• Big-T2V: no worker right now');
+      const jobs = rig().queue.jobs.length;
+      await expectRefused(await send('video', { prompt: 'a blue square', model: 'sora' }), 'No worker renders with "sora"; /models lists the models you can use.');
+      await rig().settle();
+      expect(rig().queue.jobs).toHaveLength(jobs);
+    });
+
     it('/info v1#2 shows the one who asked the full prompt, seed, steps and model of that take', async () => {
       const thread = await finishedVideo();
       const view = await send('info', { take: 'v1#2' }, thread);

@@ -1,5 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BullmqJobQueue } from '../../src/queue/bullmq-job-queue.ts';
+import { Redis } from 'ioredis';
+import { ModelQueues } from '../../src/queue/model-queues.ts';
+import { ModelRegistry } from '../../src/queue/model-registry.ts';
+import { modelQueueName } from '../../src/queue/model-queue-name.ts';
+import { PoolStats } from '../../src/queue/pool-stats.ts';
+import { QueueKeys } from '../../src/queue/queue-keys.ts';
 import { createBotMetrics } from '../../src/metrics/bot-metrics.ts';
 import { createWorkerMetrics } from '../../src/metrics/worker-metrics.ts';
 import { startMetricsServer } from '../../src/metrics/metrics-server.ts';
@@ -19,30 +24,38 @@ describe('the Prometheus text reader used by these tests', () => {
   });
 });
 
-describe('the bot process metrics on a real queue', () => {
+describe('the bot process metrics on real queues, one per model', () => {
   const env = testQueue();
-  let queue: BullmqJobQueue;
+  let queues: ModelQueues;
+  let redis: Redis;
 
   beforeAll(async () => {
-    queue = new BullmqJobQueue({ redis: env.redis, queueName: env.queueName, prefix: env.prefix, positionUpdates: false });
+    queues = new ModelQueues({ redis: env.redis, queueName: env.queueName, prefix: env.prefix, positionUpdates: false, defaultModel: 'shapes-v1' });
+    redis = new Redis(env.redis);
   });
   afterAll(async () => {
-    await queue.close();
+    await queues.close();
+    redis.disconnect();
     await env.cleanup();
   });
 
-  it('reports queue depth by state and model, live slots, acks, refusals and failed posts', async () => {
-    const metrics = createBotMetrics({ queueText: (labels) => queue.prometheusText(labels), liveSlots: () => queue.stats.liveSlots(), modelName: () => queue.stats.modelName() });
-    expect(parsePrometheusText(await metrics.text()).find((s) => s.name === 'dailies_live_worker_slots')?.labels).toEqual({ model: 'unknown' });
-    await queue.stats.publishModelName('shapes-v1');
+  it('reports queue depth by state and model, live slots by model, acks, refusals and failed posts', async () => {
+    const metrics = createBotMetrics({ queueText: () => queues.prometheusText(), liveSlots: () => queues.liveSlots() });
     const before = parsePrometheusText(await metrics.text());
-    const waitingBefore = (valueOf(before, 'bullmq_job_count', { state: 'prioritized', model: 'shapes-v1' }) ?? 0) + (valueOf(before, 'bullmq_job_count', { state: 'waiting', model: 'shapes-v1' }) ?? 0);
-    expect(waitingBefore).toBe(0);
     expect(valueOf(before, 'dailies_live_worker_slots', { model: 'shapes-v1' })).toBe(0);
 
-    await queue.enqueue(renderJob({ userId: 'ana' }));
-    await queue.enqueue(renderJob({ userId: 'ben' }));
-    await queue.stats.heartbeat('worker-a', 2, 60_000);
+    // Two models' workers announce themselves, as RenderWorker's heartbeat does.
+    const registry = new ModelRegistry(redis, env.prefix);
+    const big = new PoolStats(redis, new QueueKeys(env.prefix, modelQueueName(env.queueName, 'big-t2v')));
+    const small = new PoolStats(redis, new QueueKeys(env.prefix, modelQueueName(env.queueName, 'shapes-v1')));
+    await registry.announce('shapes-v1', modelQueueName(env.queueName, 'shapes-v1'), Date.now() + 60_000);
+    await registry.announce('big-t2v', modelQueueName(env.queueName, 'big-t2v'), Date.now() + 60_000);
+    await small.heartbeat('worker-a', 2, 60_000);
+    await big.heartbeat('worker-b', 1, 60_000);
+
+    await queues.enqueue(renderJob({ userId: 'ana' }));
+    await queues.enqueue(renderJob({ userId: 'ben' }));
+    await queues.enqueue(renderJob({ userId: 'ana', model: 'big-t2v' }));
     metrics.core.answered('discord', 120);
     metrics.core.answered('discord', 2_500);
     metrics.core.answered('slack', 40);
@@ -50,10 +63,13 @@ describe('the bot process metrics on a real queue', () => {
     metrics.core.refused('local', 'rate_limited');
     metrics.core.postFailed('slack');
 
+    // The strict reader refuses a second TYPE line for a family: both queues' texts are merged.
     const samples = parsePrometheusText(await metrics.text());
-    const waiting = (valueOf(samples, 'bullmq_job_count', { state: 'prioritized', model: 'shapes-v1' }) ?? 0) + (valueOf(samples, 'bullmq_job_count', { state: 'waiting', model: 'shapes-v1' }) ?? 0);
-    expect(waiting).toBe(2);
+    const waiting = (model: string) => (valueOf(samples, 'bullmq_job_count', { state: 'prioritized', model }) ?? 0) + (valueOf(samples, 'bullmq_job_count', { state: 'waiting', model }) ?? 0);
+    expect(waiting('shapes-v1')).toBe(2);
+    expect(waiting('big-t2v')).toBe(1);
     expect(valueOf(samples, 'dailies_live_worker_slots', { model: 'shapes-v1' })).toBe(2);
+    expect(valueOf(samples, 'dailies_live_worker_slots', { model: 'big-t2v' })).toBe(1);
     expect(valueOf(samples, 'dailies_ack_seconds_count', { platform: 'discord' })).toBe(2);
     // Histogram buckets are cumulative: one of the two Discord acks was within 0.25 s.
     expect(valueOf(samples, 'dailies_ack_seconds_bucket', { platform: 'discord', le: '0.25' })).toBe(1);

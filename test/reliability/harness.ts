@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { redisAnswers } from '../../cli/redis-connection.ts';
+import { modelQueueName } from '../../src/queue/model-queue-name.ts';
 import { onTestFailed, onTestFinished } from 'vitest';
 
 /**
@@ -49,8 +50,8 @@ export const LOCK_DURATION_MS = 2_000;
  */
 export const POST_LEASE_MS = 5_000;
 
-/** BullMQ queue name the bot and workers use by default. */
-export const QUEUE = 'renders';
+/** The queue of the built-in model, which the cluster's bots and workers use (one queue per model). */
+export const QUEUE = modelQueueName('renders', 'shapes-v1');
 
 // ---- waiting --------------------------------------------------------------------------------
 
@@ -339,7 +340,7 @@ export class Cluster {
     return join(this.dir, 'artifacts');
   }
 
-  /** BullMQ's key prefix for the render queue (`<prefix>:renders:`). */
+  /** BullMQ's key prefix for the render queue (`<prefix>:renders.shapes-v1:`). */
   get queueKeyPrefix(): string {
     return `${this.prefix}:${QUEUE}:`;
   }

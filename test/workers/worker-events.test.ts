@@ -6,6 +6,8 @@ import type { VideoModel } from '../../src/core/ports/video-model.ts';
 import { BullmqJobQueue } from '../../src/queue/bullmq-job-queue.ts';
 import type { JobEvent } from '../../src/core/ports/job-queue.ts';
 import { FsArtifactStore } from '../../src/storage/fs-artifact-store.ts';
+import { Redis } from 'ioredis';
+import { ModelRegistry } from '../../src/queue/model-registry.ts';
 import { RenderWorker } from '../../workers/worker.ts';
 import { GradientTestModel, type GradientTestModelOptions } from './fixtures/gradient-test-model.ts';
 import { rawTestMedia } from './fixtures/raw-test-media.ts';
@@ -82,6 +84,17 @@ describe('job events and retries through BullMQ', () => {
     const unitMs = (await queue.stats.averageUnitMs())!;
     const wallMs = (await queue.stats.averageDurationMs())!;
     expect(unitMs * 2 * defaults.steps * defaults.frames).toBeCloseTo(wallMs, 0);
+  });
+
+  it('announces its model and queue in the registry with every heartbeat, so bots route to it', async () => {
+    const redis = new Redis(env.redis);
+    try {
+      const models = await new ModelRegistry(redis, env.prefix).list();
+      expect(models).toEqual([{ name: new GradientTestModel().name, queueName: env.queueName, liveUntil: expect.any(Number) }]);
+      expect(models[0]!.liveUntil).toBeGreaterThan(Date.now());
+    } finally {
+      redis.disconnect();
+    }
   });
 
   it('retries a transient failure with backoff and says so', async () => {

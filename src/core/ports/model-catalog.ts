@@ -1,0 +1,29 @@
+/**
+ * The models the worker pool renders with, one queue each (src/queue/model-queues.ts). The core
+ * checks a `model:` option against it before anything is recorded, and /models lists it.
+ */
+
+export interface ModelSummary {
+  /** As its package names it, e.g. "shapes-v1". */
+  name: string;
+  /** Where jobs that name no model go. */
+  isDefault: boolean;
+  /** Render slots of its live workers (0: none right now). */
+  slots: number;
+  /** Jobs waiting for it. */
+  waiting: number;
+  /** Mean of its recent renders, null before the first. */
+  averageRenderMs: number | null;
+  /** When a worker of it was last alive; null: never seen (the default, before its first worker). */
+  lastSeenAt: number | null;
+}
+
+export interface ModelCatalog {
+  /** Every model seen lately, the default first. */
+  list(): Promise<ModelSummary[]>;
+  /**
+   * The model a job asking for `name` renders with (its canonical name), or a DailiesError
+   * 'bad_input' with one sentence when no worker serves it and none has lately.
+   */
+  resolve(name: string): Promise<string>;
+}

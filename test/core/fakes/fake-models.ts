@@ -1,0 +1,22 @@
+import { DailiesError } from '../../../src/errors.ts';
+import type { ModelCatalog, ModelSummary } from '../../../src/core/ports/model-catalog.ts';
+
+/**
+ * The pool's models for core and adapter tests, refusing unknown names the way ModelQueues does
+ * (its own rules run on real Redis in test/queue/model-queues.test.ts).
+ */
+export function fakeModels(models: ModelSummary[] = TWO_MODELS): ModelCatalog {
+  return {
+    list: async () => models,
+    async resolve(name) {
+      const found = models.find((m) => m.name.toLowerCase() === name.trim().toLowerCase());
+      if (!found) throw new DailiesError('bad_input', `No worker renders with "${name}"; /models lists the models you can use.`);
+      return found.name;
+    },
+  };
+}
+
+export const TWO_MODELS: ModelSummary[] = [
+  { name: 'shapes-v1', isDefault: true, slots: 2, waiting: 1, averageRenderMs: 4_200, lastSeenAt: Date.parse('2026-12-05T12:00:00Z') },
+  { name: 'Big-T2V', isDefault: false, slots: 0, waiting: 3, averageRenderMs: 61_000, lastSeenAt: Date.parse('2026-12-05T11:55:00Z') },
+];
