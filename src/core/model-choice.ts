@@ -12,16 +12,17 @@ export async function pickModel(ctx: Pick<CommandContext, 'models'>, name: strin
   return ctx.models.resolve(name);
 }
 
-/** One line per model for /models, e.g. `shapes-v1 (default): 2 render slots, 1 waiting, about 4 s a render`. */
+/** One line per model for /models, e.g. `shapes-v1 (default): 2 workers, 1 waiting, about 4.2 s a render`. */
 export function describeModels(models: readonly ModelSummary[], now: number): string {
   const lines = models.map((m) => {
     const name = `${m.name}${m.isDefault ? ' (default)' : ''}`;
-    if (m.slots === 0) {
+    if (m.workers === 0) {
       const seen = m.lastSeenAt === null ? 'no worker has started yet' : `no worker right now (last seen ${ago(now - m.lastSeenAt)} ago)`;
       return `• ${name}: ${seen}${m.waiting ? `, ${m.waiting} waiting` : ''}`;
     }
     const speed = m.averageRenderMs === null ? 'no render timed yet' : `about ${seconds(m.averageRenderMs)} a render`;
-    return `• ${name}: ${m.slots} render slot${m.slots === 1 ? '' : 's'}, ${m.waiting} waiting, ${speed}`;
+    const slots = m.slots === m.workers ? '' : ` (${m.slots} render slots)`;
+    return `• ${name}: ${m.workers} worker${m.workers === 1 ? '' : 's'}${slots}, ${m.waiting} waiting, ${speed}`;
   });
   return ['Models you can render with (pick one with model:<name> on /video or /storyboard):', ...lines].join('\n');
 }

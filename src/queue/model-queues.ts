@@ -137,8 +137,8 @@ export class ModelQueues implements JobQueue, ModelCatalog {
         const queue = await this.open(name);
         const seen = models.find((m) => m.name === name);
         const live = seen !== undefined && seen.liveUntil > now;
-        const [slots, waiting, averageRenderMs] = await Promise.all([live ? queue.stats.liveSlots() : 0, queue.fair.waitingCount(now), queue.stats.averageDurationMs()]);
-        return { name, isDefault: modelKey(name) === modelKey(this.options.defaultModel), slots, waiting, averageRenderMs, lastSeenAt: seen ? Math.min(seen.liveUntil, now) : null };
+        const [pool, waiting, averageRenderMs] = await Promise.all([live ? queue.stats.live() : { workers: 0, slots: 0 }, queue.fair.waitingCount(now), queue.stats.averageDurationMs()]);
+        return { name, isDefault: modelKey(name) === modelKey(this.options.defaultModel), ...pool, waiting, averageRenderMs, lastSeenAt: seen ? Math.min(seen.liveUntil, now) : null };
       }),
     );
     return summaries.sort((a, b) => Number(b.isDefault) - Number(a.isDefault) || a.name.localeCompare(b.name));

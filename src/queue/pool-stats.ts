@@ -31,15 +31,20 @@ export class PoolStats {
   }
 
   async liveSlots(): Promise<number> {
+    return (await this.live()).slots;
+  }
+
+  /** Live worker processes and their render slots together (/models shows both). */
+  async live(): Promise<{ workers: number; slots: number }> {
     const now = Date.now();
     const expired = await this.redis.zrangebyscore(this.keys.workers, '-inf', now);
     if (expired.length) {
       await this.redis.multi().zrem(this.keys.workers, ...expired).hdel(this.keys.workerSlots, ...expired).exec();
     }
     const live = await this.redis.zrangebyscore(this.keys.workers, `(${now}`, '+inf');
-    if (!live.length) return 0;
+    if (!live.length) return { workers: 0, slots: 0 };
     const slots = await this.redis.hmget(this.keys.workerSlots, ...live);
-    return slots.reduce((sum, s) => sum + (Number(s) || 1), 0);
+    return { workers: live.length, slots: slots.reduce((sum, s) => sum + (Number(s) || 1), 0) };
   }
 
   /** A finished render: its wall time, and (when known) its work units for per-unit speed. */

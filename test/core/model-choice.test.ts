@@ -56,12 +56,12 @@ describe('picking a model', () => {
   it('/models lists each model with its workers, line and speed, the default first', async () => {
     const h = make({ core: { models: catalog(POOL) } });
     const out = await h.core(h.command('models', {}));
-    expect(out.ephemeral).toContain('• shapes-v1 (default): 2 render slots, 1 waiting, about 4.2 s a render');
+    expect(out.ephemeral).toContain('• shapes-v1 (default): 1 worker (2 render slots), 1 waiting, about 4.2 s a render');
     expect(describeModels(POOL, NOW).split('\n')).toEqual([
       'Models you can render with (pick one with model:<name> on /video or /storyboard):',
-      '• shapes-v1 (default): 2 render slots, 1 waiting, about 4.2 s a render',
+      '• shapes-v1 (default): 1 worker (2 render slots), 1 waiting, about 4.2 s a render',
       '• Big-T2V: no worker right now (last seen 5 minutes ago), 3 waiting',
     ]);
-    expect(describeModels([{ ...POOL[0]!, slots: 0, lastSeenAt: null, waiting: 0 }], NOW)).toContain('• shapes-v1 (default): no worker has started yet');
+    expect(describeModels([{ ...POOL[0]!, workers: 0, slots: 0, lastSeenAt: null, waiting: 0 }], NOW)).toContain('• shapes-v1 (default): no worker has started yet');
   });
 });

@@ -145,7 +145,7 @@ describe('a session over the API', () => {
 it('lists the models the workers serve, from their heartbeats, and renders with one named', { timeout: 60_000 }, async () => {
   const models = await command({ user: 'Gus', name: 'models', options: {} });
   expect(models.status).toBe(200);
-  expect(models.body.ephemeral).toMatch(/^Models you can render with .*\n• shapes-v1 \(default\): 1 render slot, \d+ waiting, /);
+  expect(models.body.ephemeral).toMatch(/^Models you can render with .*\n• shapes-v1 \(default\): 1 worker, \d+ waiting, /);
   const named = await command({ user: 'Gus', text: '/video a red circle model:Shapes-V1 takes:1 steps:1' });
   expect(named.status).toBe(200);
   expect(named.body.ephemeral).toBe('Started "a red circle" with 1 take on shapes-v1 in a new thread.');

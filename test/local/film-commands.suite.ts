@@ -130,7 +130,7 @@ export function describeFilmCommands(name: string, makeHarness: () => Promise<Ch
       expect(rig().queue.jobs.at(-1)!.model).toBe('Big-T2V');
       const models = await send('models', {});
       expect(models.error).toBeUndefined();
-      expect(models.ephemeral).toContain('• shapes-v1 (default): 2 render slots, 1 waiting, about 4.2 s a render');
+      expect(models.ephemeral).toContain('• shapes-v1 (default): 1 worker (2 render slots), 1 waiting, about 4.2 s a render');
       expect(models.ephemeral).toContain('• Big-T2V: no worker right now');
       const jobs = rig().queue.jobs.length;
       await expectRefused(await send('video', { prompt: 'a blue square', model: 'sora' }), 'No worker renders with "sora"; /models lists the models you can use.');

@@ -141,10 +141,10 @@ describe('ModelQueues: one queue per model', () => {
     const q = queues();
     await q.enqueue(renderJob({ model: 'zeta' }));
     const models = await q.list();
-    expect(models.map((m) => [m.name, m.isDefault, m.slots, m.waiting])).toEqual([
-      ['shapes-v1', true, 0, 0],
-      ['alpha', false, 0, 0],
-      ['zeta', false, 2, 1],
+    expect(models.map((m) => [m.name, m.isDefault, m.workers, m.slots, m.waiting])).toEqual([
+      ['shapes-v1', true, 0, 0, 0],
+      ['alpha', false, 0, 0, 0],
+      ['zeta', false, 1, 2, 1],
     ]);
     expect(models[0]!.lastSeenAt).toBeNull();
     expect(models[1]!.lastSeenAt).toBeLessThan(Date.now() - 50_000);

@@ -8,7 +8,9 @@ export interface ModelSummary {
   name: string;
   /** Where jobs that name no model go. */
   isDefault: boolean;
-  /** Render slots of its live workers (0: none right now). */
+  /** Its live worker processes (0: none right now). */
+  workers: number;
+  /** Their render slots (one job each). */
   slots: number;
   /** Jobs waiting for it. */
   waiting: number;

@@ -17,6 +17,6 @@ export function fakeModels(models: ModelSummary[] = TWO_MODELS): ModelCatalog {
 }
 
 export const TWO_MODELS: ModelSummary[] = [
-  { name: 'shapes-v1', isDefault: true, slots: 2, waiting: 1, averageRenderMs: 4_200, lastSeenAt: Date.parse('2026-12-05T12:00:00Z') },
-  { name: 'Big-T2V', isDefault: false, slots: 0, waiting: 3, averageRenderMs: 61_000, lastSeenAt: Date.parse('2026-12-05T11:55:00Z') },
+  { name: 'shapes-v1', isDefault: true, workers: 1, slots: 2, waiting: 1, averageRenderMs: 4_200, lastSeenAt: Date.parse('2026-12-05T12:00:00Z') },
+  { name: 'Big-T2V', isDefault: false, workers: 0, slots: 0, waiting: 3, averageRenderMs: 61_000, lastSeenAt: Date.parse('2026-12-05T11:55:00Z') },
 ];
