@@ -30,6 +30,7 @@ import { artifactStoreFromConfig } from '../src/storage/artifact-store-from-conf
 import { RedisSessionStore } from '../src/storage/redis-session-store.ts';
 import { RedisChannelTerms } from '../src/storage/redis-channel-terms.ts';
 import { RedisPersonBlocks } from '../src/storage/redis-person-blocks.ts';
+import { RedisSettingsStore } from '../src/storage/redis-settings-store.ts';
 import { RedisAuditLog } from '../src/storage/redis-audit-log.ts';
 import { processLogger, type AppLogger } from '../src/logging/logger.ts';
 
@@ -164,6 +165,7 @@ export async function startBot(options: BotOptions): Promise<BotRuntime> {
     rateLimiter: new RedisTokenBucket(redis, { prefix: `${prefix}:` }),
     channelTerms: new RedisChannelTerms(redis, `${prefix}:`),
     blocks: new RedisPersonBlocks(redis, `${prefix}:`),
+    settings: new RedisSettingsStore(redis, `${prefix}:`),
     // Budgets count work at the defaults of the model the pool runs (published by its workers).
     quota:
       config.DAILIES_QUOTA_PERSON || config.DAILIES_QUOTA_CHANNEL

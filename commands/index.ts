@@ -15,6 +15,7 @@ import { whyCommand } from './why.ts';
 import { infoCommand } from './info.ts';
 import { quotaCommand } from './quota.ts';
 import { modelsCommand } from './models.ts';
+import { settingsCommand } from './settings.ts';
 import { policyCommand } from './policy.ts';
 import { removeCommand } from './remove.ts';
 import { blockCommand } from './block.ts';
@@ -35,6 +36,7 @@ export const commands: readonly CommandDefinition[] = [
   historyCommand,
   quotaCommand,
   modelsCommand,
+  settingsCommand,
   policyCommand,
   removeCommand,
   blockCommand,

@@ -4,6 +4,7 @@ import { MAX_SEED } from '../src/core/refine-grammar.ts';
 import { durationOption, intOption, optionalText, optionsObject, textOption } from '../src/core/command-options.ts';
 import { parseShots, startStoryboard } from '../src/core/storyboard-flow.ts';
 import { checkLength } from '../src/core/video-length.ts';
+import { withDefaults } from '../src/core/render-defaults.ts';
 
 /** /storyboard shots:"a | b | c" [style] [takes] [duration per shot]: a thread of shots cut into one film. */
 export const storyboardCommand = defineCommand({
@@ -23,15 +24,19 @@ export const storyboardCommand = defineCommand({
     if (ctx.session) throw new DailiesError('bad_input', 'Start a storyboard with /storyboard in a channel; inside this thread, reply to refine instead.');
     if (ctx.event.kind !== 'command') throw new DailiesError('bad_input', 'Start a storyboard with the /storyboard command.');
     const shots = parseShots(o.shots, ctx.config.maxShots);
-    const frames = checkLength(ctx.config, { duration: o.duration });
+    // What the command leaves out comes from the person's saved defaults, then the channel's (/settings).
+    const { values: d, note } = await withDefaults(ctx, { takes: o.takes, duration: o.duration, model: o.model, style: o.style, negative: o.negative }, false);
+    const frames = checkLength(ctx.config, { duration: d.duration });
     return startStoryboard(ctx, ctx.event, {
       shots,
-      style: o.style ?? '',
-      negativePrompt: o.negative ?? '',
-      takes: Math.min(o.takes ?? ctx.config.defaultTakes, ctx.config.maxTakes),
+      style: d.style ?? '',
+      negativePrompt: d.negative ?? '',
+      takes: Math.min(d.takes ?? ctx.config.defaultTakes, ctx.config.maxTakes),
       ...(frames !== undefined ? { frames } : {}),
+      ...(d.steps !== undefined ? { steps: d.steps } : {}),
       ...(o.seed !== undefined ? { seed: o.seed } : {}),
-      ...(o.model !== undefined ? { model: o.model } : {}),
+      ...(d.model !== undefined ? { model: d.model } : {}),
+      ...(note ? { defaultsNote: note } : {}),
     });
   },
 });

@@ -5,6 +5,7 @@ import { MAX_SEED } from '../src/core/refine-grammar.ts';
 import { attachmentOption, durationOption, intOption, numberOption, optionalText, optionsObject, textOption } from '../src/core/command-options.ts';
 import { checkLength } from '../src/core/video-length.ts';
 import { pickModel } from '../src/core/model-choice.ts';
+import { withDefaults } from '../src/core/render-defaults.ts';
 
 /**
  * /video <prompt>: in a channel, opens a session thread and renders v1; inside a session thread,
@@ -37,17 +38,23 @@ export const videoCommand = defineCommand({
     }
     if (ctx.event.kind !== 'command') throw new DailiesError('bad_input', 'Start a video with the /video command.');
     const image = o.image ?? ctx.event.attachments?.[0];
+    // What the command leaves out comes from the person's saved defaults, then the channel's (/settings).
+    const given = { takes: o.takes, steps: o.steps, model: o.model, negative: o.negative };
+    const { values: d, note } = await withDefaults(ctx, given, frames !== undefined);
+    const length = frames ?? (d.duration !== undefined ? checkLength(ctx.config, { duration: d.duration }) : undefined);
     return startSession(ctx, ctx.event, {
       prompt: o.prompt,
-      negativePrompt: o.negative ?? '',
-      takes: Math.min(o.takes ?? ctx.config.defaultTakes, ctx.config.maxTakes),
+      negativePrompt: d.negative ?? '',
+      takes: Math.min(d.takes ?? ctx.config.defaultTakes, ctx.config.maxTakes),
       strength: o.strength ?? DEFAULT_IMAGE_STRENGTH,
       ...(o.seed !== undefined ? { seed: o.seed } : {}),
-      ...(o.steps !== undefined ? { steps: o.steps } : {}),
+      ...(d.steps !== undefined ? { steps: d.steps } : {}),
       ...(o.guidance !== undefined ? { guidance: o.guidance } : {}),
-      ...(frames !== undefined ? { frames } : {}),
+      ...(length !== undefined ? { frames: length } : {}),
       ...(image ? { image } : {}),
-      ...(o.model !== undefined ? { model: o.model } : {}),
+      ...(d.model !== undefined ? { model: d.model } : {}),
+      ...(d.style !== undefined ? { style: d.style } : {}),
+      ...(note ? { defaultsNote: note } : {}),
     });
   },
 });

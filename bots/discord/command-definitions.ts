@@ -129,6 +129,19 @@ export const DISCORD_LOOK: Record<string, CommandLook> = {
   history: { reply: 'ephemeral' },
   quota: { reply: 'ephemeral' },
   models: { reply: 'ephemeral' },
+  settings: {
+    reply: 'ephemeral',
+    options: {
+      takes: { description: 'Your default number of takes' },
+      steps: { description: 'Your default denoising steps' },
+      duration: { description: 'Your default clip length in seconds' },
+      model: { description: 'Your default model (/models lists them)', maxLength: 100 },
+      style: { description: 'A clause added to your prompts, e.g. "pixel art"', maxLength: 300 },
+      negative: { description: 'Your default negative prompt', maxLength: MAX_PROMPT_CHARS },
+      channel: { description: "Moderators: change this channel's defaults instead of yours" },
+      clear: { description: 'Defaults to remove: takes, steps, duration, model, style, negative or all', maxLength: 100 },
+    },
+  },
   policy: { reply: 'ephemeral', options: { action: { description: 'list (default), add or remove' }, term: { description: 'The term to add or remove', maxLength: 60 } } },
   block: {
     reply: 'ephemeral',

@@ -12,6 +12,7 @@ import type { ChannelTerms } from './ports/channel-terms.ts';
 import type { PromptCheck } from './ports/prompt-check.ts';
 import type { PersonBlock, PersonBlocks } from './ports/person-blocks.ts';
 import type { ModelCatalog } from './ports/model-catalog.ts';
+import type { SettingsStore } from './ports/settings-store.ts';
 import { blockScopeOf, blockedError } from './person-block-check.ts';
 import type { ArtifactStore } from './ports/artifact-store.ts';
 import { optionsError, textOption } from './command-options.ts';
@@ -62,6 +63,8 @@ export interface CoreDeps {
   artifacts?: Pick<ArtifactStore, 'delete'> | null;
   /** The models the pool serves (/models, `/video model:`); absent: one model, and `model:` is refused. */
   models?: ModelCatalog | null;
+  /** People's and channels' render defaults (/settings); absent: /settings is refused and the built-in defaults apply. */
+  settings?: SettingsStore | null;
   clock?: Clock;
   ids?: IdSource;
   log?: Logger;
@@ -106,6 +109,7 @@ export function createCore(deps: CoreDeps): Core {
     blocks: deps.blocks ?? null,
     images: deps.images ?? null,
     models: deps.models ?? null,
+    settings: deps.settings ?? null,
     audit: deps.audit ?? null,
     artifacts: deps.artifacts ?? null,
   };

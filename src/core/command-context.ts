@@ -11,6 +11,7 @@ import type { RenderQuota } from '../safety/render-quota.ts';
 import type { ChannelTerms } from './ports/channel-terms.ts';
 import type { PersonBlocks } from './ports/person-blocks.ts';
 import type { ModelCatalog } from './ports/model-catalog.ts';
+import type { SettingsStore } from './ports/settings-store.ts';
 import type { Admission } from './admission.ts';
 import type { Delivery } from './delivery.ts';
 import type { Session } from './session.ts';
@@ -52,6 +53,8 @@ export interface CoreServices {
   artifacts: Pick<ArtifactStore, 'delete'> | null;
   /** The models the pool serves, one queue each (/models, `/video model:`); null: one model only. */
   models: ModelCatalog | null;
+  /** People's and channels' render defaults (/settings); null: the built-in defaults only. */
+  settings: SettingsStore | null;
 }
 
 export interface CommandContext extends CoreServices {

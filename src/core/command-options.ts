@@ -47,6 +47,18 @@ export function choiceOption<const T extends string>(name: string, choices: read
   );
 }
 
+/** Yes or no: a boolean, or the words people type for one (true/false, yes/no, on/off, 1/0). */
+export function booleanOption(name: string) {
+  const error = `${name} must be true or false.`;
+  const words: Record<string, boolean> = { true: true, yes: true, on: true, '1': true, false: false, no: false, off: false, '0': false };
+  return z.preprocess((v) => {
+    const value = emptyToUndefined(v);
+    if (typeof value === 'string') return words[value.trim().toLowerCase()] ?? value;
+    if (typeof value === 'number') return value === 1 ? true : value === 0 ? false : value;
+    return value;
+  }, z.boolean({ error }).optional());
+}
+
 /** A take reference: `v2#1`, or a bare take number for the newest version (see take-ref.ts). */
 export function takeRefOption(name: string) {
   const error = `${name} must be a take reference such as v2#1 or 1.`;

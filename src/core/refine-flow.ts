@@ -27,6 +27,10 @@ export interface StartInput {
   strength: number;
   /** `model:` as typed; checked against the pool's models before anything is recorded. */
   model?: string;
+  /** A clause added to every prompt of the session for the model, e.g. "pixel art" (a saved default). */
+  style?: string;
+  /** Which saved defaults the command used, for its answer (src/core/render-defaults.ts). */
+  defaultsNote?: string;
 }
 
 async function intakeImage(ctx: CommandContext, attachment: IncomingAttachment): Promise<ArtifactRef> {
@@ -35,8 +39,9 @@ async function intakeImage(ctx: CommandContext, attachment: IncomingAttachment):
 }
 
 export async function startSession(ctx: CommandContext, event: CommandEvent, input: StartInput): Promise<EventOutcome> {
-  await screenPrompts(ctx, [{ prompt: input.prompt, negativePrompt: input.negativePrompt }]);
+  await screenPrompts(ctx, [{ prompt: withStyle(input.prompt, input.style), negativePrompt: input.negativePrompt }]);
   const settings: RenderSettings = { takes: input.takes };
+  if (input.style !== undefined) settings.style = input.style;
   if (input.steps !== undefined) settings.steps = input.steps;
   if (input.guidance !== undefined) settings.guidance = input.guidance;
   if (input.frames !== undefined) settings.frames = input.frames;
@@ -60,7 +65,8 @@ export async function startSession(ctx: CommandContext, event: CommandEvent, inp
   ctx.admission.submit(session, session.jobs[0]!);
   recordAudit(ctx.audit, { at: ctx.clock.now(), kind: 'prompt', ...auditPlace(thread, session.id), actor: auditActor(owner), what: `"${first.prompt}"${first.negativePrompt ? ` (avoid "${first.negativePrompt}")` : ''}${image ? ' from an image' : ''}`, jobId: session.jobs[0]!.jobId }, ctx.log);
   const on = settings.model ? ` on ${settings.model}` : '';
-  return { thread, ephemeral: `Started "${clip(input.prompt)}" with ${input.takes} take${input.takes === 1 ? '' : 's'}${on} in a new thread.` };
+  const defaults = input.defaultsNote ? ` (${input.defaultsNote})` : '';
+  return { thread, ephemeral: `Started "${clip(input.prompt)}" with ${input.takes} take${input.takes === 1 ? '' : 's'}${on} in a new thread${defaults}.` };
 }
 
 /** A seed source that replays the same seeds on every call, so a retried atomic write derives the same version. */

@@ -63,7 +63,7 @@ export function quotaKeys(ctx: CommandContext): { person: string; channel: strin
 /** What the queue renders for `version` under the session's settings and the job's own spec. */
 function renderRequestFor(config: CoreConfig, settings: RenderSettings, version: Pick<PromptVersion, 'prompt' | 'negativePrompt' | 'seed'>, spec: JobSpec): RenderRequest {
   const request: RenderRequest = {
-    prompt: withStyle(version.prompt, spec.style),
+    prompt: withStyle(version.prompt, spec.style ?? settings.style),
     negativePrompt: version.negativePrompt,
     seed: spec.seed ?? version.seed,
     takes: spec.takes,

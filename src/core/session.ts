@@ -41,6 +41,8 @@ export interface RenderSettings {
   image?: { artifact: ArtifactRef; strength: number };
   /** The model the session renders with (`/video model:`); absent: the pool's default. */
   model?: string;
+  /** A clause added to every prompt for the model (a saved `style` default), e.g. "pixel art". */
+  style?: string;
 }
 
 export type JobStateName = 'queued' | 'rendering' | 'previewed' | 'done' | 'failed' | 'cancelled';

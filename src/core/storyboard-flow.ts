@@ -36,6 +36,9 @@ export interface StoryboardInput {
   seed?: number;
   /** `model:` as typed; checked against the pool's models before anything is recorded. */
   model?: string;
+  steps?: number;
+  /** Which saved defaults the command used, for its answer (src/core/render-defaults.ts). */
+  defaultsNote?: string;
 }
 
 /** Splits `a | b | c` into shot prompts; each problem is one sentence naming the shot. */
@@ -73,6 +76,7 @@ export async function startStoryboard(ctx: CommandContext, event: CommandEvent, 
   checkFilmLength(ctx, input.shots.length, input.frames ?? ctx.config.windowFrames);
   const settings: RenderSettings = { takes: input.takes };
   if (input.frames !== undefined) settings.frames = input.frames;
+  if (input.steps !== undefined) settings.steps = input.steps;
   if (input.model !== undefined) settings.model = await pickModel(ctx, input.model);
   const spec: JobSpec = { kind: 'render', quality: 'draft', takes: input.takes, style: input.style };
   await spendRender(ctx, settings, ...input.shots.map(() => spec));
@@ -99,7 +103,8 @@ export async function startStoryboard(ctx: CommandContext, event: CommandEvent, 
   const shotList = input.shots.map((prompt, i) => `shot ${i + 1}: "${prompt}"`).join(' | ');
   recordAudit(ctx.audit, { at: ctx.clock.now(), kind: 'prompt', ...auditPlace(thread, session.id), actor: auditActor(owner), what: `storyboard ${shotList}${input.style ? ` (style "${input.style}")` : ''}${input.negativePrompt ? ` (avoid "${input.negativePrompt}")` : ''}` }, ctx.log);
   const n = input.shots.length;
-  return { thread, ephemeral: `Started a storyboard of ${n} shot${n === 1 ? '' : 's'} with ${input.takes} take${input.takes === 1 ? '' : 's'} each in a new thread; vote per shot, then /cut.` };
+  const defaults = input.defaultsNote ? ` (${input.defaultsNote})` : '';
+  return { thread, ephemeral: `Started a storyboard of ${n} shot${n === 1 ? '' : 's'} with ${input.takes} take${input.takes === 1 ? '' : 's'} each in a new thread${defaults}; vote per shot, then /cut.` };
 }
 
 /** What a reply may do in a storyboard: revise or add a shot (besides help and takes). */

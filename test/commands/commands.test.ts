@@ -3,6 +3,8 @@ import { commands } from '../../commands/index.ts';
 import { findCommand as findIn } from '../../src/core/app.ts';
 const findCommand = (name: string) => findIn(commands, name);
 import { optionsError } from '../../src/core/command-options.ts';
+import { MemorySettingsStore } from '../../src/storage/memory-settings-store.ts';
+import { fakeModels } from '../core/fakes/fake-models.ts';
 import { alice, bob, harness, takes } from '../core/fakes/harness.ts';
 
 /** A take reference's two refusals: not text or a number, or text that is not `v2#1` / `1`. */
@@ -48,6 +50,16 @@ const OPTION_RULES: Record<string, Record<string, RegExp>> = {
   history: {},
   quota: {},
   models: {},
+  settings: {
+    takes: /^takes must be a whole number from 1 to 4\.$/,
+    steps: /^steps must be a whole number from 1 to 150\.$/,
+    duration: /^duration must be a number from 0\.1 to 600\.$/,
+    model: /^model (must be text of at most 100 characters|is \d+ characters, over the 100 limit; shorten it|contains broken characters .*)\.$/,
+    style: /^style (must be text of at most 300 characters|is \d+ characters, over the 300 limit; shorten it|contains broken characters .*)\.$/,
+    negative: /^negative (must be text of at most 1000 characters|is \d+ characters, over the 1000 limit; shorten it|contains broken characters .*)\.$/,
+    channel: /^channel must be true or false\.$/,
+    clear: /^clear (must be text of at most 100 characters|is \d+ characters, over the 100 limit; shorten it|contains broken characters .*)\.$/,
+  },
   policy: { action: /^action must be list, add or remove\.$/, term: /^term (must be text of at most 60 characters|is \d+ characters, over the 60 limit; shorten it|contains broken characters .*)\.$/ },
   block: {
     user: /^user must be one person, such as @Ben\.$/,
@@ -96,7 +108,7 @@ function sentences(text: string): number {
 
 describe('command registry', () => {
   it('has one definition per command with a name, description, zod options and a handler', () => {
-    expect(commands.map((c) => c.name)).toEqual(['video', 'refine', 'vary', 'extend', 'bridge', 'storyboard', 'cut', 'finalize', 'status', 'cancel', 'history', 'quota', 'models', 'policy', 'remove', 'block', 'unblock', 'why', 'info', 'help']);
+    expect(commands.map((c) => c.name)).toEqual(['video', 'refine', 'vary', 'extend', 'bridge', 'storyboard', 'cut', 'finalize', 'status', 'cancel', 'history', 'quota', 'models', 'settings', 'policy', 'remove', 'block', 'unblock', 'why', 'info', 'help']);
     for (const c of commands) {
       expect(c.description.length).toBeGreaterThan(10);
       expect(c.description.length).toBeLessThanOrEqual(100);
@@ -160,7 +172,7 @@ describe('command handlers through the dispatcher', () => {
   afterEach(async () => h?.delivery.stop());
 
   it('answers hostile options with a bad_input outcome, creating nothing', async () => {
-    h = harness();
+    h = harness({ core: { settings: new MemorySettingsStore(), models: fakeModels() } });
     for (const command of commands) {
       for (const value of HOSTILE.slice(0, 12)) {
         const options = Object.fromEntries(Object.keys(OPTION_RULES[command.name]!).map((k) => [k, value]));

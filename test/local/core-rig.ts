@@ -16,6 +16,7 @@ import { FsArtifactStore } from '../../src/storage/fs-artifact-store.ts';
 import type { ArtifactStore } from '../../src/core/ports/artifact-store.ts';
 import { FakeJobQueue } from '../core/fakes/fake-queue.ts';
 import { fakeModels } from '../core/fakes/fake-models.ts';
+import { MemorySettingsStore } from '../../src/storage/memory-settings-store.ts';
 
 /**
  * The real core (commands, dispatcher, admission, delivery) around a real chat adapter, with an
@@ -83,7 +84,7 @@ export async function startCoreRig(adapter: ChatAdapter, dir: string, config: Pa
     },
   };
   // Blocks (/block) are on, as in every bot.
-  const core = createCore({ commands, store, queue, adapters: [watched], delivery, admission, blocks: new MemoryPersonBlocks(), artifacts: removals, models: fakeModels(), log: quiet, config, ...deps });
+  const core = createCore({ commands, store, queue, adapters: [watched], delivery, admission, blocks: new MemoryPersonBlocks(), artifacts: removals, models: fakeModels(), settings: new MemorySettingsStore(), log: quiet, config, ...deps });
   const events: ChatEvent[] = [];
   const rig: CoreRig = {
     core,

@@ -138,6 +138,19 @@ export function describeFilmCommands(name: string, makeHarness: () => Promise<Ch
       expect(rig().queue.jobs).toHaveLength(jobs);
     });
 
+    it('/settings saves your defaults, the next /video uses them and says so, and a bad value is one sentence', async () => {
+      const saved = await send('settings', { takes: 1, style: 'pixel art' });
+      expect(saved.error).toBeUndefined();
+      expect(saved.ephemeral).toBe('Your defaults are now: takes 1, style "pixel art".');
+      const view = await send('video', { prompt: 'a red circle moving left' });
+      expect(view.ephemeral).toBe('Started "a red circle moving left" with 1 take in a new thread (from your settings: takes 1, style "pixel art").');
+      await rig().settle();
+      expect(rig().queue.jobs.at(-1)!.request).toMatchObject({ prompt: 'a red circle moving left, pixel art', takes: 1 });
+      await expectRefused(await send('settings', { model: 'sora' }), 'No worker renders with "sora"; /models lists the models you can use.');
+      const shown = await send('settings', {});
+      expect(shown.ephemeral?.split('\n')[0]).toBe('Your defaults: takes 1, style "pixel art".');
+    });
+
     it('/info v1#2 shows the one who asked the full prompt, seed, steps and model of that take', async () => {
       const thread = await finishedVideo();
       const view = await send('info', { take: 'v1#2' }, thread);
