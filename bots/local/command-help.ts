@@ -47,9 +47,13 @@ function optionOf(name: string, p: JsonSchemaProperty, required: boolean): Comma
   return { name, type, required, ...(choices && { choices }) };
 }
 
+function jsonSchemaOf(options: unknown): { properties?: Record<string, JsonSchemaProperty>; required?: string[] } {
+  return z.toJSONSchema(options as z.ZodType, { io: 'input', unrepresentable: 'any' }) as { properties?: Record<string, JsonSchemaProperty>; required?: string[] };
+}
+
 export function commandHelpFromRegistry(registry: Registry): CommandHelp[] {
   return registry.map((c) => {
-    const schema = z.toJSONSchema(c.options as z.ZodType, { io: 'input', unrepresentable: 'any' }) as { properties?: Record<string, JsonSchemaProperty>; required?: string[] };
+    const schema = jsonSchemaOf(c.options);
     const options = Object.entries(schema.properties ?? {}).flatMap(([name, p]) => {
       const option = optionOf(name, p, (schema.required?.includes(name) ?? false) || (NEEDED[c.name]?.includes(name) ?? false));
       return option ? [option] : [];
@@ -57,6 +61,20 @@ export function commandHelpFromRegistry(registry: Registry): CommandHelp[] {
     const where = WHERE[c.name];
     return { name: c.name, description: c.description, options, ...(where && { where }) };
   });
+}
+
+/**
+ * The option of each command that takes an attached image (`/video`'s `image`: an object with a
+ * `url`), by command name. A file is not something people type, so it is not in the command list;
+ * the web chat fills it from an upload (`"image"` beside the command, ./uploads.ts).
+ */
+export function imageOptionsFromRegistry(registry: Registry): ReadonlyMap<string, string> {
+  const found = new Map<string, string>();
+  for (const c of registry) {
+    const option = Object.entries(jsonSchemaOf(c.options).properties ?? {}).find(([, p]) => p.type === 'object' && p.properties !== undefined && 'url' in p.properties);
+    if (option) found.set(c.name, option[0]);
+  }
+  return found;
 }
 
 /**

@@ -16,6 +16,7 @@ import { credentialsApi } from './api/credentials.ts';
 import { eventsApi } from './api/events.ts';
 import { healthApi } from './api/health.ts';
 import { threadsApi } from './api/threads.ts';
+import { uploadsApi } from './api/uploads.ts';
 import { artifactsRoute } from './artifact-files.ts';
 import { CredentialsChecker } from './credentials.ts';
 import { credentialsPageRoute } from './credentials-page.ts';
@@ -27,7 +28,7 @@ import type { LocalChatAdapter } from './local-chat-adapter.ts';
  * POST is delivered to the core through the adapter and answered with the core's outcome.
  *
  * One Hono sub-app per resource in ./api (commands, threads, actions, channels, events, health,
- * credentials),
+ * credentials, uploads),
  * with the request bodies in ./api/request-schemas.ts; this file composes them and adds what
  * every request shares: error answers, security headers, the JSON-only rule, the page.
  */
@@ -68,6 +69,8 @@ export interface LocalChatApi {
   /** Ends every open event stream (a server cannot close while they are open). */
   closeStreams(): void;
 }
+
+const UPLOADS_PATH = '/api/uploads';
 
 const PAGE_CSP = [
   "default-src 'self'",
@@ -110,9 +113,10 @@ export function createLocalChatApi(options: LocalChatApiOptions): LocalChatApi {
   });
 
   // Requiring a JSON content type makes cross-site form posts need a CORS preflight, which this
-  // server never grants: another web page cannot act as a local chat user.
+  // server never grants: another web page cannot act as a local chat user. Uploads require image
+  // types instead, which need the same preflight (./api/uploads.ts).
   app.use('/api/*', async (c, next) => {
-    if (c.req.method === 'POST' && !/^application\/json\b/i.test(c.req.header('content-type') ?? '')) {
+    if (c.req.method === 'POST' && c.req.path !== UPLOADS_PATH && !/^application\/json\b/i.test(c.req.header('content-type') ?? '')) {
       return fail(c, 415, 'bad_input', 'Send the request body as JSON with Content-Type: application/json.');
     }
     return next();
@@ -124,6 +128,7 @@ export function createLocalChatApi(options: LocalChatApiOptions): LocalChatApi {
   app.route('/api/threads', actionsApi(api));
   app.route('/api/channels', channelsApi(api));
   app.route('/api/health', healthApi(api));
+  app.route(UPLOADS_PATH, uploadsApi(api));
   // Files up to the upload limit: every attachment the chat holds fits, and the wasm read is bounded.
   const credentials = new CredentialsChecker(adapter.files, {
     maxBytes: adapter.maxUploadBytes,

@@ -20,10 +20,11 @@ import { ArtifactFiles } from './artifact-files.ts';
 import type { ArtifactReader } from '../../src/core/ports/artifact-store.ts';
 import { FsArtifactStore } from '../../src/storage/fs-artifact-store.ts';
 import { commands as coreCommands } from '../../commands/index.ts';
-import { commandHelpFromRegistry, completeCommandHelp } from './command-help.ts';
+import { commandHelpFromRegistry, completeCommandHelp, imageOptionsFromRegistry } from './command-help.ts';
 import { formatCommandLine, type CommandHelp } from './command-line.ts';
 import { normalizeUserName } from './local-users.ts';
 import { LocalChatStore, type StoredAttachment, type StoredMessage, type StoredThread } from './local-store.ts';
+import { LocalUploads, canHoldUploads } from './uploads.ts';
 
 /** What the core lends the local chat besides the event handler; each may be set after start. */
 export interface LocalChatHooks {
@@ -45,7 +46,10 @@ export interface LocalChatHooks {
 
 export interface LocalChatAdapterOptions {
   redis: Redis;
-  /** The ArtifactStore (or its reading half): attachments name keys in it, served as /artifacts/<key>. */
+  /**
+   * The ArtifactStore (or its reading half): attachments name keys in it, served as /artifacts/<key>.
+   * A store that can also write and delete holds the images people upload (./uploads.ts).
+   */
   artifacts?: ArtifactReader;
   /** Without `artifacts`: the filesystem store's folder (ARTIFACTS_DIR), read through an FsArtifactStore. */
   artifactsDir?: string;
@@ -74,6 +78,7 @@ export const MESSAGE_TEXT_MAX = 40_000;
 
 /** The core's commands as the page lists them; built once, the registry does not change at run time. */
 const REGISTRY_HELP: CommandHelp[] = commandHelpFromRegistry(coreCommands);
+const IMAGE_OPTIONS = imageOptionsFromRegistry(coreCommands);
 
 const CHANNEL_ID = /^[a-z0-9][a-z0-9-]{0,31}$/;
 const OBJECT_ID = /^[A-Za-z0-9_-]{1,64}$/;
@@ -144,8 +149,11 @@ export class LocalChatAdapter implements ChatAdapter {
   readonly maxUploadBytes: number;
   readonly store: LocalChatStore;
   readonly files: ArtifactFiles;
+  readonly uploads: LocalUploads;
   readonly hooks: LocalChatHooks;
   readonly bot: { id: string; name: string; bot: true };
+  /** The core's commands that take an image (`video`). */
+  readonly imageCommands: readonly string[] = [...IMAGE_OPTIONS.keys()];
   private readonly defaultChannels: string[];
   private readonly logger: Logger;
   private readonly now: () => number;
@@ -165,7 +173,15 @@ export class LocalChatAdapter implements ChatAdapter {
       logger: this.logger,
     });
     if (!options.artifacts && options.artifactsDir === undefined) throw new DailiesError('bad_input', 'The local chat needs the artifact store (artifacts) or its folder (artifactsDir) to serve files from.');
-    this.files = new ArtifactFiles(options.artifacts ?? new FsArtifactStore({ root: options.artifactsDir! }), options.artifactsDir);
+    const artifacts = options.artifacts ?? new FsArtifactStore({ root: options.artifactsDir! });
+    this.files = new ArtifactFiles(artifacts, options.artifactsDir);
+    this.uploads = new LocalUploads({
+      redis: options.redis,
+      prefix: this.store.prefix,
+      store: canHoldUploads(artifacts) ? artifacts : null,
+      logger: this.logger,
+      now: this.now,
+    });
     this.hooks = options.hooks ?? {};
     this.moderators = new Set((options.moderators ?? []).map(normalizeUserName));
     this.bot = { id: 'dailies', name: options.botName ?? 'dailies', bot: true };
@@ -353,6 +369,11 @@ export class LocalChatAdapter implements ChatAdapter {
       this.logger.warn("local chat: commandHelp failed; using the registry's list", error);
       return REGISTRY_HELP;
     }
+  }
+
+  /** The option of core command `name` that takes an image (`/video`: `image`), filled from an upload; undefined when it takes none. */
+  imageOption(name: string): string | undefined {
+    return IMAGE_OPTIONS.get(name);
   }
 
   get matchAction(): ActionMatcher {

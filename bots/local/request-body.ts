@@ -16,8 +16,20 @@ export async function readRequestBody(source: { incoming?: IncomingMessage; fetc
     const text = await source.fetchText();
     return Buffer.byteLength(text) > maxBytes ? 'too-large' : text;
   }
+  const bytes = await readIncoming(incoming, maxBytes);
+  return bytes === 'too-large' ? bytes : bytes.toString('utf8');
+}
+
+/** The same for a binary body (an image upload). */
+export async function readRequestBytes(source: { incoming?: IncomingMessage; fetchBytes: () => Promise<ArrayBuffer> }, maxBytes: number): Promise<Buffer | 'too-large'> {
+  if (source.incoming) return readIncoming(source.incoming, maxBytes);
+  const bytes = Buffer.from(await source.fetchBytes());
+  return bytes.length > maxBytes ? 'too-large' : bytes;
+}
+
+function readIncoming(incoming: IncomingMessage, maxBytes: number): Promise<Buffer | 'too-large'> {
   const declared = Number(incoming.headers['content-length']);
-  if (Number.isFinite(declared) && declared > maxBytes) return 'too-large';
+  if (Number.isFinite(declared) && declared > maxBytes) return Promise.resolve('too-large');
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -32,7 +44,7 @@ export async function readRequestBody(source: { incoming?: IncomingMessage; fetc
       chunks.push(chunk);
     };
     incoming.on('data', onData);
-    incoming.once('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    incoming.once('end', () => resolve(Buffer.concat(chunks)));
     incoming.once('error', reject);
   });
 }

@@ -17,7 +17,10 @@ export interface StartLocalChatOptions {
   hostname?: string;
   /** A connection to share (left open on close) or a URL to connect to (closed on close). */
   redis: Redis | string;
-  /** The ArtifactStore the workers write to; attachments are served from it as /artifacts/<key>. */
+  /**
+   * The ArtifactStore the workers write to; attachments are served from it as /artifacts/<key>. Given
+   * the whole store (not only its reading half), it also keeps the images people upload to animate.
+   */
   artifacts?: ArtifactReader;
   /** Without `artifacts`: the filesystem store's folder (ARTIFACTS_DIR). */
   artifactsDir?: string;
@@ -107,6 +110,7 @@ export async function startLocalChat(options: StartLocalChatOptions): Promise<Lo
   const url = `http://${host}:${port}`;
   // Images for "animate this" on the local platform may come from this chat's own address only.
   const withdrawOrigin = acceptLocalChatOrigin(url);
+  adapter.uploads.serveFrom(url);
 
   let closing: Promise<void> | null = null;
   return {
@@ -119,6 +123,7 @@ export async function startLocalChat(options: StartLocalChatOptions): Promise<Lo
     close() {
       closing ??= (async () => {
         withdrawOrigin();
+        adapter.uploads.serveFrom(null);
         api.closeStreams();
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();

@@ -3,6 +3,7 @@ import type { CommandEvent, ThreadRef } from '../../../src/core/ports/chat-adapt
 import { isDailiesError } from '../../../src/errors.ts';
 import { parseCommandLine } from '../command-line.ts';
 import { USER_NAME_MAX, localPerson, localUser } from '../local-users.ts';
+import { UploadKey } from '../uploads.ts';
 import { fail, type ApiContext } from './context.ts';
 import { CommandBody } from './request-schemas.ts';
 
@@ -43,6 +44,23 @@ export function commandsApi(api: ApiContext): Hono {
       commandOptions = { ...commandOptions, [o.name]: person };
     }
     const user = localUser(body.user);
+    // An upload's key, beside the command or by name as its image option, becomes the attachment
+    // the core's image intake fetches; only the uploader's own keys resolve (../uploads.ts).
+    const imageOption = adapter.imageOption(name!);
+    let image = body.image;
+    const named = imageOption === undefined ? undefined : commandOptions[imageOption];
+    if (imageOption !== undefined && named !== undefined && named !== null && named !== '') {
+      if (image !== undefined) return fail(c, 400, 'bad_input', `Give the image once, as "image" or as options.${imageOption}, not both.`);
+      const key = UploadKey.safeParse(named);
+      if (!key.success) return fail(c, 400, 'bad_input', `${imageOption} ${key.error.issues[0]?.message ?? 'must be an upload key'}.`);
+      image = key.data;
+    }
+    if (image !== undefined) {
+      if (imageOption === undefined) return fail(c, 400, 'bad_input', `/${name} does not take an image; send it with ${adapter.imageCommands.map((n) => `/${n}`).join(' or ')}.`);
+      const attachment = await api.uploadOr4xx(c, user, image);
+      if (attachment instanceof Response) return attachment;
+      commandOptions = { ...commandOptions, [imageOption]: attachment };
+    }
     const event: CommandEvent = {
       id: api.eventId('command', user, body.id),
       platform: 'local',

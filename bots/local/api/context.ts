@@ -2,8 +2,9 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Context } from 'hono';
 import type { z } from 'zod';
-import type { ChatEvent, ChatUser, EventOutcome } from '../../../src/core/ports/chat-adapter.ts';
+import type { ChatEvent, ChatUser, EventOutcome, IncomingAttachment } from '../../../src/core/ports/chat-adapter.ts';
 import { STILL_RUNNING, withinDeadline } from '../../../src/core/call-core.ts';
+import { isDailiesError } from '../../../src/errors.ts';
 import type { LocalChatAdapter } from '../local-chat-adapter.ts';
 import type { LocalChatStore, StoredThread } from '../local-store.ts';
 import { readRequestBody } from '../request-body.ts';
@@ -101,6 +102,16 @@ export class ApiContext {
   async threadOr404(c: Context): Promise<StoredThread | Response> {
     const thread = await this.adapter.findThread(c.req.param('id') ?? '');
     return thread ?? fail(c, 404, 'not_found', 'There is no such thread.');
+  }
+
+  /** The upload `key` as the attachment the core's image intake fetches, or the refusal to send instead (../uploads.ts). */
+  async uploadOr4xx(c: Context, user: ChatUser, key: string): Promise<IncomingAttachment | Response> {
+    try {
+      return await this.adapter.uploads.attachment(user, key);
+    } catch (error) {
+      if (!isDailiesError(error)) throw error;
+      return fail(c, STATUS_BY_CODE[error.code] ?? 400, error.code, error.message);
+    }
   }
 
   /** Scoped by user: a client-chosen id can only ever collide with the same person's own retry. */

@@ -30,7 +30,9 @@ export function healthApi(api: ApiContext): Hono {
     const ok = redis === 'ok';
     const frameCheck = adapter.hooks.frameCheck?.();
     const promptCheck = adapter.hooks.promptCheck?.();
-    return c.json({ ok, platform: 'local', running: adapter.running, redis, maxUploadBytes: adapter.maxUploadBytes, ...(frameCheck ? { frameCheck } : {}), ...(promptCheck ? { promptCheck } : {}) }, ok ? 200 : 503);
+    // maxImageBytes: the page offers image uploads only when the server takes them.
+    const images = adapter.uploads.enabled ? { maxImageBytes: adapter.uploads.maxBytes } : {};
+    return c.json({ ok, platform: 'local', running: adapter.running, redis, maxUploadBytes: adapter.maxUploadBytes, ...images, ...(frameCheck ? { frameCheck } : {}), ...(promptCheck ? { promptCheck } : {}) }, ok ? 200 : 503);
   });
 
   return app;

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { describeZodIssues } from '../../../src/errors.ts';
 import { isChannelId } from '../local-chat-adapter.ts';
 import { isPrintableName, USER_NAME_MAX } from '../local-users.ts';
+import { UploadKey } from '../uploads.ts';
 
 /** The JSON bodies the web chat API accepts, and the one sentence a bad body is answered with. */
 
@@ -33,6 +34,8 @@ export const CommandBody = z
       .refine((o) => Object.keys(o).length <= 25, { error: 'must have at most 25 entries' })
       .optional(),
     text: z.string().min(1).max(4000).optional(),
+    /** An upload's key (POST /api/uploads): the command's image option, by name or typed. */
+    image: UploadKey.optional(),
   })
   .refine((b) => (b.name === undefined) !== (b.text === undefined), {
     error: 'needs either "name" (with "options") or "text" like "/video a red circle"',
@@ -48,7 +51,12 @@ export const ReplyBody = z.strictObject({
     .trim()
     .min(1, { error: 'must not be empty' })
     .max(4000, { error: 'must be at most 4000 characters' }),
+  /** An upload's key (POST /api/uploads): the still this reply's version animates. */
+  image: UploadKey.optional(),
 });
+
+/** POST /api/uploads?user=<name>: the uploader (the body is the image itself). */
+export const UploadQuery = z.object({ user: userName });
 
 /** POST /api/threads/:id/actions: a button (by key, or by action and take), or a submitted form. */
 export const ActionBody = z

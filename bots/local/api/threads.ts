@@ -29,6 +29,9 @@ export function threadsApi(api: ApiContext): Hono {
     const body = await api.readBody(c, ReplyBody, 'The reply');
     if (body instanceof Response) return body;
     const user = localUser(body.user);
+    // Resolved before the reply shows, so a refused image leaves nothing in the thread.
+    const image = body.image === undefined ? undefined : await api.uploadOr4xx(c, user, body.image);
+    if (image instanceof Response) return image;
     const event: ReplyEvent = {
       id: api.eventId('reply', user, body.id),
       platform: 'local',
@@ -37,6 +40,7 @@ export function threadsApi(api: ApiContext): Hono {
       receivedAt: Date.now(),
       thread: adapter.threadRef(thread),
       text: body.text,
+      ...(image && { attachments: [image] }),
     };
     await adapter.postUserReply(event.thread, user, body.text, event.id);
     return api.deliver(c, event, body.id !== undefined, thread.id);

@@ -1,14 +1,23 @@
 // The JSON API (documented in bots/local/API.md). Every call resolves to { ok, status, body };
 // failures carry body.error = { code, message } with a sentence fit to show as is.
 
-export async function request(method, path, body) {
+export function request(method, path, body) {
+  return send(path, {
+    method,
+    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+}
+
+/** POST /api/uploads: the file itself as the body, with its own type; answers { key, bytes, contentType, width, height }. */
+export function uploadImage(file, user) {
+  return send(`/api/uploads?user=${enc(user)}`, { method: 'POST', headers: { 'content-type': file.type }, body: file });
+}
+
+async function send(path, init) {
   let response;
   try {
-    response = await fetch(path, {
-      method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
+    response = await fetch(path, init);
   } catch {
     return failure(0, 'unavailable', 'The server cannot be reached; check that dailies is running.');
   }

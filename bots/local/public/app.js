@@ -3,6 +3,7 @@ import { el, randomId, showNotice } from './dom.js';
 import { createHub } from './live.js';
 import { renderMessage, setReplies, updateMessage } from './render.js';
 import { setupComposer } from './composer.js';
+import { setupAttachment } from './attach.js';
 
 // The local chat page: channels on the left, the channel's session roots in the middle, a session
 // thread on the right. The address (#/general/t_abc) names the open channel and thread, so a
@@ -265,24 +266,25 @@ async function clickButton(view, button, node) {
   showOutcome(notice, res);
 }
 
-async function sendFromChannel(text) {
+async function sendFromChannel(text, image) {
   const notice = document.querySelector('#channel-composer .notice');
   if (!text.startsWith('/')) {
     showNotice(notice, 'error', 'Start with / to run a command, for example /video a red circle.');
     return false;
   }
-  const res = await request('POST', '/api/commands', { id: randomId(), channel: state.channelId, user: state.name, text });
+  const res = await request('POST', '/api/commands', { id: randomId(), channel: state.channelId, user: state.name, text, ...(image && { image }) });
   showOutcome(notice, res);
   if (res.ok && res.body.thread) go(state.channelId, res.body.thread);
   return res.ok;
 }
 
-async function sendFromThread(text) {
+async function sendFromThread(text, image) {
   const notice = document.querySelector('#thread-composer .notice');
   const thread = state.threadId;
+  const body = { id: randomId(), user: state.name, text, ...(image && { image }) };
   const res = text.startsWith('/')
-    ? await request('POST', '/api/commands', { id: randomId(), thread, user: state.name, text })
-    : await request('POST', `/api/threads/${enc(thread)}/messages`, { id: randomId(), user: state.name, text });
+    ? await request('POST', '/api/commands', { ...body, thread })
+    : await request('POST', `/api/threads/${enc(thread)}/messages`, body);
   showOutcome(notice, res);
   if (res.ok && res.body.thread && res.body.thread !== thread) go(state.channelId, res.body.thread);
   return res.ok;
@@ -321,6 +323,12 @@ function openForm(form) {
 async function loadCommands() {
   const res = await request('GET', '/api/commands/help');
   if (res.ok && Array.isArray(res.body.commands)) state.commands = res.body.commands;
+}
+
+/** Image buttons, drop and paste, once the server says it takes uploads (GET /api/health names their limit). */
+async function offerImages(attachments) {
+  const res = await request('GET', '/api/health');
+  if (Number.isFinite(res.body.maxImageBytes)) for (const a of attachments) a.enable(res.body.maxImageBytes);
 }
 
 function setup() {
@@ -363,12 +371,14 @@ function setup() {
       go(state.channelId);
     }
   });
-  setupComposer($('channel-composer'), { where: 'channel', commands: () => state.commands, onSubmit: sendFromChannel });
-  setupComposer($('thread-composer'), { where: 'thread', commands: () => state.commands, onSubmit: sendFromThread });
+  const attachments = [$('channel-composer'), $('thread-composer')].map((form) => setupAttachment(form, { user: () => state.name, notice: form.querySelector('.notice') }));
+  setupComposer($('channel-composer'), { where: 'channel', commands: () => state.commands, onSubmit: sendFromChannel, attachment: attachments[0] });
+  setupComposer($('thread-composer'), { where: 'thread', commands: () => state.commands, onSubmit: sendFromThread, attachment: attachments[1] });
   window.addEventListener('hashchange', route);
+  return attachments;
 }
 
-setup();
-await Promise.all([loadChannels(), loadCommands()]);
+const attachments = setup();
+await Promise.all([loadChannels(), loadCommands(), offerImages(attachments)]);
 route();
 document.body.dataset.ready = 'true';

@@ -6,8 +6,9 @@ import { el } from './dom.js';
 
 /**
  * @param form the composer <form>
- * @param opts { where: 'channel' | 'thread', commands(): CommandHelp[], onSubmit(text): Promise<boolean> }
- *             onSubmit returns true to clear the box.
+ * @param opts { where: 'channel' | 'thread', commands(): CommandHelp[], onSubmit(text, image): Promise<boolean>,
+ *             attachment?: setupAttachment(…) }
+ *             onSubmit gets the attached upload's key or null, and returns true to clear the box.
  */
 export function setupComposer(form, opts) {
   const input = form.querySelector('input');
@@ -108,8 +109,11 @@ export function setupComposer(form, opts) {
     busy = true;
     form.setAttribute('aria-busy', 'true');
     try {
-      if (await opts.onSubmit(text)) {
+      // A message waits for its image's upload; a failed upload has said why, and nothing is sent.
+      const image = opts.attachment ? await opts.attachment.ready() : { ok: true, key: null };
+      if (image.ok && (await opts.onSubmit(text, image.key))) {
         input.value = '';
+        opts.attachment?.clear();
         refresh();
       }
     } finally {
