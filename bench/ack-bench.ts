@@ -66,7 +66,9 @@ class InstantAdapter implements ChatAdapter {
     return { thread, messageId: `m${++this.next}` };
   }
   async edit(_ref: MessageRef, _message: OutgoingMessage): Promise<void> {}
-  async replace(_ref: MessageRef, _message: Omit<OutgoingMessage, 'attachments'>): Promise<void> {}
+  async replace(ref: MessageRef, _message: OutgoingMessage): Promise<MessageRef> {
+    return ref;
+  }
 }
 
 export async function measureCommandAck(options: AckBenchOptions): Promise<AckBenchResult> {

@@ -183,18 +183,21 @@ export class DiscordAdapter implements ChatAdapter {
   }
 
   /**
-   * Edits the message with `attachments: []`: Discord keeps only the files that field lists, so
-   * every file goes, while the message keeps its place in the thread. A message already deleted
-   * (10008 Unknown Message) has no files left, which is what a removal wants.
+   * Edits the message with an `attachments` field listing only the new files (none for a
+   * removal): Discord keeps only the files that field lists, so every old file goes, while the
+   * message keeps its place in the thread. A message already deleted (10008 Unknown Message) has
+   * no files left, which is what a removal wants.
    */
-  async replace(ref: MessageRef, message: Omit<OutgoingMessage, 'attachments'>): Promise<void> {
+  async replace(ref: MessageRef, message: OutgoingMessage): Promise<MessageRef> {
     const client = this.requireClient();
     const channelId = ref.messageId === ref.thread.threadId ? ref.thread.channelId : ref.thread.threadId;
-    const body = { ...messageBody({ ...message, attachments: [] }), attachments: [] };
-    await client.rest.patch(Routes.channelMessage(channelId, ref.messageId), { body }).catch((e: unknown) => {
+    const files = await readUploads(message.attachments, this.maxUploadBytesFor(ref.thread), this.options.artifacts);
+    const body = { attachments: [], ...messageBody(message, files) };
+    await client.rest.patch(Routes.channelMessage(channelId, ref.messageId), { body, files }).catch((e: unknown) => {
       if (e instanceof DiscordAPIError && e.code === RESTJSONErrorCodes.UnknownMessage) return;
-      throw fromDiscordError(e, 'remove the message\'s files');
+      throw fromDiscordError(e, "replace the message's files");
     });
+    return ref;
   }
 
   private requireClient(): Client<true> {

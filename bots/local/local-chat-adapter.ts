@@ -329,19 +329,21 @@ export class LocalChatAdapter implements ChatAdapter {
   }
 
   /**
-   * A moderator's removal: the message loses its attachments and shows `message` instead. The
-   * files this chat serves are the ArtifactStore's own, which the core deletes (their
-   * /artifacts URLs then answer 404); copies older versions of this chat made for the message
-   * are deleted here. A message already gone resolves: it carries no files.
+   * The message shows `message` with `message.attachments` as its only files: none for a
+   * moderator's removal, the newest preview for a job's progress message. The files this chat
+   * serves are the ArtifactStore's own, which the core deletes on a removal (their /artifacts URLs
+   * then answer 404); copies older versions of this chat made for the message are deleted here.
+   * A message already gone resolves: it carries no files.
    */
-  async replace(ref: MessageRef, message: Omit<OutgoingMessage, 'attachments'>): Promise<void> {
+  async replace(ref: MessageRef, message: OutgoingMessage): Promise<MessageRef> {
     checkMessage(message);
-    return this.inOrder(String(ref?.thread?.threadId), async () => {
+    await this.inOrder(String(ref?.thread?.threadId), async () => {
       await this.requireThread(ref.thread);
       const current = isObjectId(ref.messageId) ? await this.store.getMessage(ref.messageId) : null;
       if (!current || current.threadId !== ref.thread.threadId) return;
       await this.files.discardCopies(current.id);
-      const next: StoredMessage = { ...current, text: message.text, attachments: [], buttons: cleanButtons(message.buttons), editedAt: this.now(), rev: current.rev + 1 };
+      const { attachments } = await this.buildMessage(current.id, current.channelId, current.threadId, current.root, message, this.now());
+      const next: StoredMessage = { ...current, text: message.text, attachments, buttons: cleanButtons(message.buttons), editedAt: this.now(), rev: current.rev + 1 };
       try {
         await this.store.writeMessage('edit', next);
       } catch (error) {
@@ -349,6 +351,7 @@ export class LocalChatAdapter implements ChatAdapter {
         throw error;
       }
     });
+    return ref;
   }
 
   /**

@@ -197,14 +197,19 @@ export class SlackAdapter implements ChatAdapter {
   }
 
   /**
-   * Deletes the message's uploaded files (files.delete, so Slack serves them nowhere) and updates
-   * the message to `message` (chat.update). A message already deleted resolves: its files were
-   * deleted first.
+   * Deletes the message's uploaded files (files.delete, so Slack serves them nowhere), uploads
+   * `message.attachments` into the thread when there are any (Slack cannot add files to a message
+   * that exists: they arrive as a file message of their own, at the end of the thread), and
+   * updates the message to `message` (chat.update). The returned ref carries the new files' ids,
+   * so the next replace deletes them. A message already deleted resolves: its files were deleted
+   * first.
    */
-  async replace(ref: MessageRef, message: Omit<OutgoingMessage, 'attachments'>): Promise<void> {
+  async replace(ref: MessageRef, message: OutgoingMessage): Promise<MessageRef> {
     const client = this.client();
+    await checkAttachments(message.attachments, this.maxUploadBytes, this.options.artifacts);
     await deleteFiles(client, ref.files ?? []);
-    const body = this.body(message);
+    const files = message.attachments?.length ? await upload(client, ref.thread, message.attachments, this.options.artifacts) : [];
+    const body = this.body(message, attachmentNames(message.attachments));
     await this.edits.submit(threadKey(ref.thread.channelId, ref.messageId), async () => {
       try {
         await client.chat.update({ channel: ref.thread.channelId, ts: ref.messageId, ...body });
@@ -213,6 +218,8 @@ export class SlackAdapter implements ChatAdapter {
         throw fromSlackError(error, 'replace the message');
       }
     });
+    const { files: _old, ...rest } = ref;
+    return { ...rest, ...(files.length > 0 && { files }) };
   }
 
   async edit(ref: MessageRef, message: OutgoingMessage): Promise<void> {

@@ -11,14 +11,14 @@ import { isDailiesError } from '../errors.ts';
 import type { JobRecord, JobStateName, PostKey, Session, VoteRound } from './session.ts';
 import { findJob, isTerminal, recordPreviewPost } from './session-state.ts';
 import { findRound } from './vote-round.ts';
-import { finalMessage, previewMessage, progressMessage, roundMessage, roundResultMessage, takeMessage, withheldLabel, withheldMessage, type ProgressView } from './render-message.ts';
+import { finalMessage, progressMessage, roundMessage, roundResultMessage, takeMessage, withheldLabel, withheldMessage, type ProgressView } from './render-message.ts';
 import { ThreadPoster } from './thread-poster.ts';
 import { DEFAULT_CONFIG, adapterDirectory, silentLogger, systemClock, type AdapterDirectory, type Clock, type CoreConfig, type Logger } from './runtime.ts';
 
 /**
  * Delivery: job events in, thread messages out. For each job, in the thread it came from:
- * one progress message edited in place (queue position, bar, step k/N; throttled, final state
- * always sent), each preview step posted once, then one message per take (video + Vote, Pick,
+ * one progress message edited in place (queue position, bar, step k/N, the newest preview;
+ * throttled, final state always sent), then one message per take (video + Vote, Pick,
  * Finalize, Vary, Extend) and one vote message whose tally is edited live. Final-quality jobs get
  * their video without a vote. Every post goes through the store's post claims, so a job retried
  * by the queue, a 'completed' delivered twice or a restarted bot never posts an item twice.
@@ -157,30 +157,31 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
     }
   }
 
-  async function postPreviews(session: Session, job: JobRecord, event: Extract<JobEvent, { type: 'preview' }>): Promise<void> {
+  /**
+   * The newest preview goes on the job's progress message (one message per job, edited in place,
+   * its file swapped for each newer preview) instead of a message per preview step: a refined
+   * session's takes are not pushed far down the thread by previews.
+   */
+  async function showPreview(session: Session, job: JobRecord, event: Extract<JobEvent, { type: 'preview' }>): Promise<void> {
     const segments = event.segments ?? 1;
     const segment = event.segment ?? 1;
-    // A chain of 40 segments would post 160 previews: it shows its first segment's as usual,
+    // A chain of 40 segments would upload 160 previews: it shows its first segment's as usual,
     // then one preview of the newest segment at each quarter of the chain.
     if (segments > 1 && segment > 1 && !chainPreviewSegments(segments).has(segment)) return;
     const index = segments > 1 ? segment * 1000 + (segment === 1 ? event.step : 0) : event.step;
-    let posted = false;
-    const ref = await poster.postOnce(session.thread, { scope: job.jobId, kind: 'preview', index }, async () => {
-      posted = true;
-      const attachments: OutgoingAttachment[] = [];
-      let skipped = 0;
-      for (const [i, ref] of event.previews.entries()) {
-        const { attachment } = await uploadable(session.thread, ref, 'preview', `v${job.version}-step${event.step}-take${(event.takes?.[i] ?? i) + 1}`);
-        if (attachment) attachments.push(attachment);
-        else skipped++;
-      }
-      const withheld = event.takes ? job.takes - event.takes.length : 0;
-      return previewMessage(event.step, event.totalSteps, attachments, skipped, { k: segment, n: segments }, withheld);
-    });
-    // Which take's files this message shows, so removing a take finds it (src/core/take-removal.ts).
-    if (ref && posted) {
-      const files = event.previews.map((p, i) => ({ take: event.takes?.[i] ?? i, key: p.key }));
-      await store.update(session.id, (s) => ({ session: recordPreviewPost(s, job.jobId, { index, files }), value: null }));
+    const attachments: OutgoingAttachment[] = [];
+    let skipped = 0;
+    for (const [i, ref] of event.previews.entries()) {
+      const { attachment } = await uploadable(session.thread, ref, 'preview', `v${job.version}-step${event.step}-take${(event.takes?.[i] ?? i) + 1}`);
+      if (attachment) attachments.push(attachment);
+      else skipped++;
+    }
+    const withheld = event.takes ? job.takes - event.takes.length : 0;
+    viewOf(job.jobId).preview = { step: event.step, totalSteps: event.totalSteps, segment: { k: segment, n: segments }, attachments, skipped, withheld };
+    // Which take's files the progress message showed, so removing a take deletes them (src/core/take-removal.ts).
+    const files = event.previews.map((p, i) => ({ take: event.takes?.[i] ?? i, key: p.key }));
+    if (!job.previewPosts?.some((p) => p.index === index)) {
+      await store.update(session.id, (s) => ({ session: recordPreviewPost(s, job.jobId, { index, files, onProgress: true }), value: null }));
     }
   }
 
@@ -332,8 +333,8 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
     }
     if (!moved) return;
     const { session, job } = moved;
+    if (event.type === 'preview') await showPreview(session, job, event);
     await showProgress(session, job);
-    if (event.type === 'preview') await postPreviews(session, job, event);
     if (isTerminal(job.state)) await finish(session, job);
   }
 

@@ -23,6 +23,20 @@ export interface ProgressView {
   segment: number;
   segments: number;
   startedAt: number | null;
+  /** The newest preview, shown on the progress message until the job ends (one message per job, not one per preview). */
+  preview?: PreviewView;
+}
+
+export interface PreviewView {
+  step: number;
+  totalSteps: number;
+  /** Segment k of n of a chained render (n = 1 for one window). */
+  segment: { k: number; n: number };
+  attachments: OutgoingAttachment[];
+  /** Previews too large to upload here. */
+  skipped: number;
+  /** Takes whose preview the frame check withheld. */
+  withheld: number;
 }
 
 const BAR_CELLS = 10;
@@ -123,17 +137,26 @@ export function progressMessage(session: Session, job: JobRecord, view: Progress
       break;
   }
   const terminal = job.state === 'done' || job.state === 'failed' || job.state === 'cancelled';
-  return terminal ? { text: lines.join('\n') } : { text: lines.join('\n'), buttons: [[{ action: actionKey({ type: 'cancel', jobId: job.jobId }), label: 'Cancel', style: 'danger' }]] };
+  if (terminal) return { text: lines.join('\n') };
+  // The newest preview rides on this message until the job ends; then the takes speak for it.
+  const preview = view.preview;
+  if (preview) lines.push(previewLine(preview));
+  return {
+    text: lines.join('\n'),
+    ...(preview?.attachments.length ? { attachments: preview.attachments } : {}),
+    buttons: [[{ action: actionKey({ type: 'cancel', jobId: job.jobId }), label: 'Cancel', style: 'danger' }]],
+  };
 }
 
-export function previewMessage(step: number, totalSteps: number, attachments: OutgoingAttachment[], skipped: number, segment?: { k: number; n: number }, withheld = 0): OutgoingMessage {
+/** "Preview at step 4/12", with what could not be shown. */
+function previewLine(p: PreviewView): string {
   const notes = [
-    ...(skipped > 0 ? [`${skipped} preview${skipped === 1 ? '' : 's'} too large to upload here`] : []),
-    ...(withheld > 0 ? [`${withheld} preview${withheld === 1 ? '' : 's'} withheld by the frame check`] : []),
+    ...(p.skipped > 0 ? [`${p.skipped} preview${p.skipped === 1 ? '' : 's'} too large to upload here`] : []),
+    ...(p.withheld > 0 ? [`${p.withheld} preview${p.withheld === 1 ? '' : 's'} withheld by the frame check`] : []),
   ];
   const note = notes.length > 0 ? ` (${notes.join('; ')})` : '';
-  const where = segment && segment.n > 1 ? `segment ${segment.k} of ${segment.n}, step ${step}/${totalSteps}` : `step ${step}/${totalSteps}`;
-  return { text: `Preview at ${where}${note}`, attachments };
+  const where = p.segment.n > 1 ? `segment ${p.segment.k} of ${p.segment.n}, step ${p.step}/${p.totalSteps}` : `step ${p.step}/${p.totalSteps}`;
+  return `Preview at ${where}${note}`;
 }
 
 export function takeMessage(session: Session, job: JobRecord, take: number, seed: number, round: VoteRound | null, attachment: OutgoingAttachment | null, note: string | null): OutgoingMessage {

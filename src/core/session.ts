@@ -119,8 +119,13 @@ export interface RemovedTake {
 }
 
 export interface PreviewPost {
-  /** The preview post key's index (see delivery). */
+  /** The preview post key's index (see delivery); for previews shown on the progress message, the step's. */
   index: number;
+  /**
+   * Shown on the job's progress message, which swaps in each newer preview and drops the last one
+   * when the job ends (absent: a preview message of its own, as posted before that).
+   */
+  onProgress?: true;
   /** Artifact keys by 0-based take. */
   files: Array<{ take: number; key: string }>;
 }

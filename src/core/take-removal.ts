@@ -109,6 +109,8 @@ function postsToReplace(session: Session, removals: readonly Removal[], takeOf: 
     const kind = r.what === 'take' ? 'take' : 'final';
     add({ scope: r.job.jobId, kind, index: r.record.index }, removedNote(r.what, session, r.job, takeOf, by));
     for (const post of r.job.previewPosts ?? []) {
+      // The progress message let go of its preview when the job ended: no post carries it now.
+      if (post.onProgress) continue;
       // A draft's preview message shows every take; a final or a film has only its own.
       if (r.what === 'take' && !post.files.some((f) => f.take === r.record.index)) continue;
       add({ scope: r.job.jobId, kind: 'preview', index: post.index }, removedNote('previews', session, r.job, takeOf, by));

@@ -13,7 +13,9 @@ import type { CoreMetrics } from './ports/metrics.ts';
  *   posts it again. If posting fails the claim is released so a later retry can post.
  * - `live`: one message per key (progress, vote tally) edited in place at most once per
  *   `editIntervalMs`; intermediate states are dropped, the latest state is always sent, and a
- *   `final` state is guaranteed to go out even if it arrives inside the interval.
+ *   `final` state is guaranteed to go out even if it arrives inside the interval. A state whose
+ *   files differ from the ones the message carries (a job's newest preview) goes out through the
+ *   adapter's `replace`, which swaps the files; text-only changes stay plain edits.
  */
 
 interface LiveEntry {
@@ -22,6 +24,8 @@ interface LiveEntry {
   ref: MessageRef | null;
   desired: OutgoingMessage | null;
   sentJson: string | null;
+  /** The files the message carries, as `filesOf` writes them; null: not known (found after a restart). */
+  sentFiles: string | null;
   lastAt: number;
   timer: unknown;
   busy: boolean;
@@ -33,7 +37,7 @@ interface LiveEntry {
 }
 
 function newEntry(key: PostKey, thread: ThreadRef, desired: OutgoingMessage | null): LiveEntry {
-  return { key, thread, ref: null, desired, sentJson: null, lastAt: Number.NEGATIVE_INFINITY, timer: null, busy: false, final: false, lookups: 0, failures: 0, waiters: [] };
+  return { key, thread, ref: null, desired, sentJson: null, sentFiles: null, lastAt: Number.NEGATIVE_INFINITY, timer: null, busy: false, final: false, lookups: 0, failures: 0, waiters: [] };
 }
 
 export interface ThreadPosterDeps {
@@ -47,6 +51,11 @@ export interface ThreadPosterDeps {
 }
 
 const MAX_REF_LOOKUPS = 5;
+
+/** The files a message carries, by artifact key, for telling a file change from a text edit. */
+function filesOf(message: OutgoingMessage): string {
+  return (message.attachments ?? []).map((a) => a.key).join('\n');
+}
 const MAX_FAILURES = 5;
 
 export class ThreadPoster {
@@ -141,7 +150,14 @@ export class ThreadPoster {
         if (!entry.ref) await this.resolveRef(entry, message, json);
         else if (json !== entry.sentJson) {
           entry.lastAt = this.deps.clock.now();
-          await this.adapterFor(entry.thread).edit(entry.ref, message);
+          const files = filesOf(message);
+          if (files !== entry.sentFiles) {
+            // The ref may change (Slack's new file ids): kept, so a restart replaces the right files.
+            const ref = await this.adapterFor(entry.thread).replace(entry.ref, message);
+            if (JSON.stringify(ref) !== JSON.stringify(entry.ref)) await this.deps.store.recordPost(entry.key, ref);
+            entry.ref = ref;
+            entry.sentFiles = files;
+          } else await this.adapterFor(entry.thread).edit(entry.ref, message);
           entry.sentJson = json;
         }
       }
@@ -188,7 +204,10 @@ export class ThreadPoster {
       const { ref, posted } = await this.claimAndPost(entry.thread, entry.key, () => message);
       entry.lookups++;
       entry.ref = ref;
-      if (posted) entry.sentJson = json;
+      if (posted) {
+        entry.sentJson = json;
+        entry.sentFiles = filesOf(message);
+      }
       return;
     }
     entry.lookups++;

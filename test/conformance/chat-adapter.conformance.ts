@@ -286,6 +286,32 @@ export function runChatAdapterConformance(name: string, makeHarness: () => Promi
       expect(thread2.find((m) => m.id === after.messageId)?.text).toContain('Votes for v2');
     });
 
+    it('swaps a message\'s files for new ones (a progress message\'s newest preview): the text stays in place, the old files go', async () => {
+      const { thread } = await openSession();
+      const first = await file('v1-step4-take1.gif', 1024);
+      const second = await file('v1-step8-take1.gif', 2048);
+      const gif = (f: { key: string; data: Buffer }, filename: string): OutgoingAttachment => ({ kind: 'preview', key: f.key, filename, contentType: 'image/gif', bytes: f.data.length });
+      const ref = await h.adapter.post(thread, { text: '2 takes · v1\nstep 4/12\nPreview at step 4/12', attachments: [gif(first, 'v1-step4-take1.gif')] });
+      const after = await h.adapter.post(thread, { text: 'someone replied' });
+      const reads = ((await h.driver.readThread(thread)).find((m) => m.id === ref.messageId)?.attachments ?? []).flatMap((a) => (a.read ? [a.read] : []));
+
+      const next = await h.adapter.replace(ref, { text: '2 takes · v1\nstep 8/12\nPreview at step 8/12', attachments: [gif(second, 'v1-step8-take1.gif')] });
+      let shown = await h.driver.readThread(thread);
+      const message = shown.find((m) => m.id === ref.messageId);
+      expect(message?.text).toContain('Preview at step 8/12');
+      expect(shown.findIndex((m) => m.id === ref.messageId)).toBeLessThan(shown.findIndex((m) => m.id === after.messageId));
+      const files = shown.flatMap((m) => m.attachments.map((a) => a.filename));
+      expect(files).toEqual(['v1-step8-take1.gif']);
+      // Where the platform keeps copies of its own, the old one is gone from it, not just hidden.
+      if (!h.filesLiveInArtifactStore) for (const read of reads) expect(await read().then((bytes) => bytes.length, () => 0)).toBe(0);
+
+      // The returned ref is the one to keep: the job's end drops the preview through it, after a JSON round trip too.
+      await h.adapter.replace(JSON.parse(JSON.stringify(next)), { text: '2 takes · v1\nDone in 9 s.' });
+      shown = await h.driver.readThread(thread);
+      expect(shown.find((m) => m.id === ref.messageId)?.text).toContain('Done in 9 s.');
+      expect(shown.flatMap((m) => m.attachments)).toEqual([]);
+    });
+
     it('keeps thread messages in posting order', async () => {
       const { thread } = await openSession();
       const refs = [];

@@ -15,7 +15,7 @@ function texts(h: H, thread: ThreadRef): string[] {
 }
 
 describe('delivery', () => {
-  it('turns a /video with 2 takes into one progress message, previews, takes with vote buttons and a vote message', async () => {
+  it('turns a /video with 2 takes into one progress message carrying the newest preview, takes with vote buttons and a vote message', async () => {
     const h = (current = harness());
     const { thread, jobId } = await startVideo(h);
 
@@ -40,9 +40,13 @@ describe('delivery', () => {
     expect(h.adapter.latest(progressMsg).buttons).toBeUndefined();
     expect(progressMsg.edits.some((e) => /▰+▱+ \d+% · step \d+\/20/.test(e.text))).toBe(true);
 
-    expect(texts(h, thread).filter((t) => t.startsWith('Preview at step 10/20'))).toHaveLength(1);
-    const preview = posts.find((p) => p.message.text.startsWith('Preview'))!;
-    expect(preview.message.attachments).toHaveLength(2);
+    // The preview rode on the progress message (its files swapped in), not in a message of its own,
+    // and left with the job's end: the takes speak for it.
+    expect(posts.filter((p) => p.message.text.startsWith('Preview'))).toHaveLength(0);
+    const withPreview = progressMsg.edits.find((e) => e.text.includes('Preview at step 10/20'))!;
+    expect(withPreview.text.split('\n').at(-1)).toBe('Preview at step 10/20');
+    expect(progressMsg.replaced).toBe(2);
+    expect(h.adapter.latest(progressMsg).attachments).toBeUndefined();
 
     const takePosts = posts.filter((p) => p.message.text.startsWith('Take '));
     expect(takePosts.map((p) => p.message.text.split(' ·')[0])).toEqual(['Take 1 of v1', 'Take 2 of v1']);
@@ -55,11 +59,31 @@ describe('delivery', () => {
       expect(p.message.attachments?.[0]?.key).toBe(`v${i}.mp4`);
     }
     expect(texts(h, thread).filter((t) => t.startsWith('Votes for v1'))).toHaveLength(1);
-    // header + progress + preview + 2 takes + vote message: nothing doubled by the second 'completed'
-    expect(posts).toHaveLength(6);
+    // header + progress + 2 takes + vote message: nothing doubled by the second 'completed'
+    expect(posts).toHaveLength(5);
     const session = await h.store.get('s1');
     expect(session?.jobs[0]?.state).toBe('done');
     expect(session?.rounds).toHaveLength(1);
+  });
+
+  it('swaps the preview on the progress message for each newer one: one message, the newest files', async () => {
+    const h = (current = harness());
+    const { thread, jobId } = await startVideo(h);
+    h.queue.emit({ type: 'started', jobId, workerId: 'w1', attempt: 1 });
+    h.queue.emit({ type: 'preview', jobId, step: 4, totalSteps: 12, previews: [artifact('s4-t0.png', 10, 'image/png'), artifact('s4-t1.png', 10, 'image/png')] });
+    await h.settle(2000);
+    const progress = h.adapter.postsIn(thread).find((p) => p.message.text.includes('2 takes · v1'))!;
+    expect(h.adapter.latest(progress).attachments?.map((a) => a.key)).toEqual(['s4-t0.png', 's4-t1.png']);
+    h.queue.emit({ type: 'progress', jobId, step: 6, totalSteps: 12 });
+    await h.settle(2000);
+    // A step without a new preview is a plain edit: the files stay.
+    expect(progress.replaced).toBe(1);
+    expect(h.adapter.latest(progress).text).toMatch(/step 6\/12\nPreview at step 4\/12$/);
+    h.queue.emit({ type: 'preview', jobId, step: 8, totalSteps: 12, previews: [artifact('s8-t0.png', 10, 'image/png'), artifact('s8-t1.png', 10, 'image/png')] });
+    await h.settle(2000);
+    expect(h.adapter.latest(progress).attachments?.map((a) => a.key)).toEqual(['s8-t0.png', 's8-t1.png']);
+    expect(progress.replaced).toBe(2);
+    expect(h.adapter.postsIn(thread)).toHaveLength(2);
   });
 
   it('edits the progress message at most once per 1.5 s and always ends on the final state', async () => {
@@ -85,7 +109,7 @@ describe('delivery', () => {
     expect(h.adapter.latest(progress).text).toContain('Cancelled');
   });
 
-  it('posts previews once even when a retried job sends them again, and shows the retry', async () => {
+  it('shows previews on the progress message, also when a retried job sends them again, and shows the retry', async () => {
     const h = (current = harness());
     const { thread, jobId } = await startVideo(h);
     const preview = { type: 'preview' as const, jobId, step: 5, totalSteps: 10, previews: [artifact('p.png', 10, 'image/png')] };
@@ -100,8 +124,12 @@ describe('delivery', () => {
     h.queue.emit({ type: 'completed', jobId, takes: takes(2), timingsMs: {} });
     await h.settle(2000);
     await h.settle(2000);
-    expect(texts(h, thread).filter((t) => t.startsWith('Preview'))).toHaveLength(1);
+    // No preview message of its own, ever; the retry's preview went on the same progress message.
+    expect(texts(h, thread).filter((t) => t.startsWith('Preview'))).toHaveLength(0);
+    const progress = h.adapter.postsIn(thread).find((p) => p.message.text.includes('v1'))!;
+    expect(progress.edits.filter((e) => e.text.includes('Preview at step 5/10')).length).toBeGreaterThan(0);
     session = await h.store.get('s1');
+    expect(session?.jobs[0]?.previewPosts).toEqual([{ index: 5, files: [{ take: 0, key: 'p.png' }], onProgress: true }]);
     expect(session?.jobs[0]?.attempt).toBe(2);
     expect(session?.jobs[0]?.state).toBe('done');
   });

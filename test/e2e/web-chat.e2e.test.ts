@@ -101,7 +101,7 @@ it('renders, refines, votes and finalizes a session through the page, then stops
 
   // The command list comes from the real core, so options like takes parse as typed.
   const input = page.locator('#channel-input');
-  await input.fill(`/video ${PROMPT} takes:2`);
+  await input.fill(`/video ${PROMPT} takes:2 steps:40`);
   await input.press('Enter');
 
   const panel = page.locator('#thread-panel');
@@ -109,7 +109,7 @@ it('renders, refines, votes and finalizes a session through the page, then stops
   await poll(() => page.locator('#thread-title').textContent()).toBe(PROMPT);
   await poll(() => input.inputValue()).toBe('');
   const thread = page.locator('#thread-messages');
-  await poll(() => thread.locator('.message').first().locator('.invocation').textContent()).toBe(`Ana used /video ${PROMPT} takes:2`);
+  await poll(() => thread.locator('.message').first().locator('.invocation').textContent()).toBe(`Ana used /video ${PROMPT} takes:2 steps:40`);
   await poll(() => thread.locator('.message').first().locator('.text').textContent()).toContain(`Ana started a video: "${PROMPT}"`);
 
   // One progress message, edited in place from queued through the steps to done.
@@ -120,13 +120,13 @@ it('renders, refines, votes and finalizes a session through the page, then stops
   expect(await sameProgress.locator('.text').textContent()).toContain(`"${PROMPT}"`);
   await poll(() => sameProgress.locator('.text').textContent(), RENDER_MS).toMatch(/step \d+\/\d+|Done in/);
 
-  // Previews of both takes show as images while the model samples.
-  const preview = thread.locator('figure.preview img').first();
+  // The newest previews of both takes ride on the progress message while the model samples: one
+  // message, its files swapped in place, never a message per preview.
+  const preview = sameProgress.locator('figure.preview img').first();
   await preview.waitFor({ timeout: RENDER_MS });
-  // Lazy images load only near the viewport, and later messages may have pushed this one away.
-  await preview.scrollIntoViewIfNeeded();
-  await poll(() => preview.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth)).toBeGreaterThan(0);
-  expect(await thread.locator('.message', { has: page.locator('figure.preview') }).first().locator('figure.preview').count()).toBe(2);
+  expect(await sameProgress.locator('figure.preview').count()).toBe(2);
+  expect(await sameProgress.locator('.text').textContent()).toMatch(/Preview at step \d+\/40/);
+  expect(await thread.locator('.message', { has: page.locator('figure.preview') }).count()).toBe(1);
 
   // Then one message per take, each with its final video, and the progress line ends.
   const take1 = messageStarting(thread, /^Take 1 of v1 · seed \d+/);
@@ -135,6 +135,8 @@ it('renders, refines, votes and finalizes a session through the page, then stops
   await take2.waitFor({ timeout: RENDER_MS });
   await poll(() => sameProgress.locator('.text').textContent()).toMatch(/Done in \d+ (s|min)\./);
   expect(await sameProgress.locator('.buttons button').count()).toBe(0);
+  // The preview left with the job's end: the takes speak for it.
+  expect(await thread.locator('figure.preview').count()).toBe(0);
   for (const take of [take1, take2]) {
     const video = take.locator('figure.final video');
     expect(await video.evaluate((v: HTMLVideoElement) => [v.controls, v.muted, v.loop, v.hasAttribute('playsinline')])).toEqual([true, true, true, true]);

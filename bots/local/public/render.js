@@ -11,6 +11,7 @@ import { el, formatBytes, formatText, formatTime, hueOf } from './dom.js';
 export function renderMessage(view, ctx) {
   const node = el('li', { class: 'message', dataset: { id: view.id } });
   node.dataset.rev = String(view.rev);
+  node.dataset.files = filesOf(view);
   const author = view.author ?? { name: 'unknown', id: '' };
   const avatar = el('div', { class: `avatar${author.bot ? ' bot' : ''}`, 'aria-hidden': 'true', text: author.bot ? '▶' : (author.name || '?').slice(0, 1).toUpperCase() });
   avatar.style.setProperty('--hue', String(hueOf(author.id || author.name)));
@@ -52,10 +53,22 @@ export function updateMessage(node, view, ctx) {
   node.dataset.rev = String(view.rev);
   const edited = node.querySelector('.edited');
   if (edited) edited.hidden = !view.editedAt;
-  // Edits keep a message's files; only a moderator's removal drops them, and then all of them.
-  if ((view.attachments ?? []).length === 0) node.querySelector('.attachments')?.remove();
+  // Edits keep a message's files; a replace swaps them (a progress message's newest preview) or
+  // drops them all (a moderator's removal, a job's end).
+  const files = filesOf(view);
+  if (node.dataset.files !== files) {
+    node.dataset.files = files;
+    node.querySelector('.attachments')?.remove();
+    const block = renderAttachments(view.attachments ?? []);
+    if (block) node.querySelector('.text').after(block);
+  }
   fill(node, view, ctx);
   return true;
+}
+
+/** The files a message shows, by address, to tell a swap from a text edit. */
+function filesOf(view) {
+  return (view.attachments ?? []).map((a) => a.url).join('\n');
 }
 
 export function setReplies(node, replies) {

@@ -159,11 +159,16 @@ export interface ChatAdapter {
   edit(ref: MessageRef, message: OutgoingMessage): Promise<void>;
   /**
    * Removes every file the message carries from the platform (its copy deleted, not just hidden)
-   * and shows `message` in its place: a moderator's removal of a take. A separate call because
-   * `edit` keeps attachments by contract (a vote tally must never drop a clip), and because
-   * removing must not re-upload anything: the note takes the message's place and position.
+   * and shows `message` in its place, with `message.attachments` as its files (none: the message
+   * keeps no file). Two uses: a moderator's removal of a take (a note, no files), and a job's
+   * progress message swapping its preview for the newest one. A separate call because `edit`
+   * keeps attachments by contract (a vote tally must never drop a clip).
+   * Discord and the web chat change the message in place. Slack cannot add files to a message
+   * that exists: it deletes the old files and uploads the new ones into the thread (a file
+   * message of their own, as every Slack upload is), so the returned ref carries the new files'
+   * ids; the caller keeps the returned ref.
    * Idempotent: replacing a message already replaced, or one someone deleted by hand, resolves,
    * so a removal that was interrupted can simply be run again.
    */
-  replace(ref: MessageRef, message: Omit<OutgoingMessage, 'attachments'>): Promise<void>;
+  replace(ref: MessageRef, message: OutgoingMessage): Promise<MessageRef>;
 }

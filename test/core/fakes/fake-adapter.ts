@@ -1,4 +1,4 @@
-import type { ChatAdapter, ChatEvent, ChatEventHandler, CommandEvent, EventOutcome, MessageRef, OutgoingMessage, Platform, ThreadRef } from '../../../src/core/ports/chat-adapter.ts';
+import type { OutgoingAttachment, ChatAdapter, ChatEvent, ChatEventHandler, CommandEvent, EventOutcome, MessageRef, OutgoingMessage, Platform, ThreadRef } from '../../../src/core/ports/chat-adapter.ts';
 import { callCore } from '../../../src/core/call-core.ts';
 import type { Logger } from '../../../src/core/runtime.ts';
 import { DailiesError } from '../../../src/errors.ts';
@@ -7,8 +7,10 @@ export interface RecordedMessage {
   ref: MessageRef;
   message: OutgoingMessage;
   edits: OutgoingMessage[];
-  /** Set by `replace`: the message's files are gone from the platform. */
-  filesRemoved?: boolean;
+  /** Set by `replace`: the files the message carries now (none: its files are gone from the platform). */
+  files?: OutgoingAttachment[];
+  /** How many times `replace` swapped its files. */
+  replaced?: number;
 }
 
 const quiet: Logger = { warn: () => {}, error: () => {} };
@@ -84,20 +86,23 @@ export class FakeAdapter implements ChatAdapter {
     rec.edits.push(structuredClone(message));
   }
 
-  async replace(ref: MessageRef, message: Omit<OutgoingMessage, 'attachments'>): Promise<void> {
+  async replace(ref: MessageRef, message: OutgoingMessage): Promise<MessageRef> {
     const rec = this.posts.find((p) => p.ref.messageId === ref.messageId && sameThread(p.ref.thread, ref.thread));
     // A message that is gone carries no files: the removal is done.
-    if (!rec) return;
+    if (!rec) return ref;
     rec.edits.push(structuredClone({ text: message.text, ...(message.buttons ? { buttons: message.buttons } : {}) }));
-    rec.filesRemoved = true;
+    rec.files = structuredClone(message.attachments ?? []);
+    rec.replaced = (rec.replaced ?? 0) + 1;
+    return ref;
   }
 
-  /** What people see now: text and buttons of the last edit; attachments stay as posted (edits do not change them) until `replace` removes them. */
+  /** What people see now: text and buttons of the last edit; attachments stay as posted (edits do not change them) until `replace` swaps them. */
   latest(rec: RecordedMessage): OutgoingMessage {
     const edit = rec.edits.at(-1);
     if (!edit) return rec.message;
     const { attachments: _ignored, ...shown } = edit;
-    return rec.message.attachments && !rec.filesRemoved ? { ...shown, attachments: rec.message.attachments } : shown;
+    const files = rec.files ?? rec.message.attachments;
+    return files?.length ? { ...shown, attachments: files } : shown;
   }
 
   postsIn(thread: ThreadRef): RecordedMessage[] {

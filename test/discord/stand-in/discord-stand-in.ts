@@ -549,7 +549,7 @@ export class DiscordStandIn {
       return { status: 204 };
     }
     if (call.method === 'POST' && (g = m(/^\/channels\/(\d+)\/messages$/))) return this.createMessage(g[1]!, body);
-    if (call.method === 'PATCH' && (g = m(/^\/channels\/(\d+)\/messages\/(\d+)$/))) return this.editMessage(g[1]!, g[2]!, body.json ?? {});
+    if (call.method === 'PATCH' && (g = m(/^\/channels\/(\d+)\/messages\/(\d+)$/))) return this.editMessage(g[1]!, g[2]!, body.json ?? {}, body.files);
     if (call.method === 'POST' && (g = m(/^\/channels\/(\d+)\/messages\/(\d+)\/threads$/))) return this.startThread(g[1]!, g[2]!, body.json ?? {});
     if (call.method === 'PUT' && (g = m(/^\/applications\/(\d+)(?:\/guilds\/(\d+))?\/commands$/))) {
       if (g[1] !== this.appId) return { status: 403, body: { message: 'Missing Access', code: 50001 } };
@@ -697,13 +697,14 @@ export class DiscordStandIn {
     return dm ? this.channelMessages(dm.id) : [];
   }
 
-  private editMessage(channelId: string, messageId: string, data: any) {
+  /** PATCH a message: JSON, or multipart with new files (`attachments` lists the files kept and the new ones by index). */
+  private editMessage(channelId: string, messageId: string, data: any, files: (RecordedFile & { data: Buffer })[]) {
     const msg = this.messages.get(messageId);
     if (!msg || msg.channel_id !== channelId || msg.deleted) return notFound(10008, 'Unknown Message');
     if (msg.author.id !== this.bot.id) return { status: 403, body: { message: 'Cannot edit a message authored by another user', code: 50005 } };
-    const invalid = this.checkMessage(data, []);
+    const invalid = this.checkMessage(data, files);
     if (invalid) return invalid;
-    this.applyEdit(msg, data, []);
+    this.applyEdit(msg, data, files);
     return { status: 200, body: messageObject(msg) };
   }
 
