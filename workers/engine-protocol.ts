@@ -26,7 +26,7 @@ export type ToEngine =
   | { type: 'dispose' };
 
 export type FromEngine =
-  | { type: 'ready'; name: string; defaults: VideoModel['defaults'] }
+  | { type: 'ready'; name: string; defaults: VideoModel['defaults']; promptVocabulary?: VideoModel['promptVocabulary'] }
   | { type: 'init-error'; error: SerializedError }
   | { type: 'step'; id: number; step: number; totalSteps: number }
   | { type: 'preview'; id: number; event: PreviewEvent }

@@ -36,7 +36,7 @@ async function load(): Promise<VideoModel | undefined> {
     const factory = mod[spec.exportName];
     if (typeof factory !== 'function') throw new Error(`${spec.module} has no function export "${spec.exportName}"`);
     const model = (await factory(...spec.args)) as VideoModel;
-    send({ type: 'ready', name: model.name, defaults: model.defaults });
+    send({ type: 'ready', name: model.name, defaults: model.defaults, promptVocabulary: model.promptVocabulary });
     return model;
   } catch (error) {
     send({ type: 'init-error', error: serializeError(error) });

@@ -37,6 +37,7 @@ export class ThreadedVideoModel implements VideoModel {
     private readonly thread: Worker,
     readonly name: string,
     readonly defaults: VideoModel['defaults'],
+    readonly promptVocabulary: VideoModel['promptVocabulary'],
     private readonly abortGraceMs: number,
   ) {
     thread.on('message', (message: FromEngine) => this.onMessage(message));
@@ -59,7 +60,7 @@ export class ThreadedVideoModel implements VideoModel {
       const onMessage = (message: FromEngine) => {
         if (message.type === 'ready') {
           cleanup();
-          resolve(new ThreadedVideoModel(thread, message.name, message.defaults, options.abortGraceMs ?? 10_000));
+          resolve(new ThreadedVideoModel(thread, message.name, message.defaults, message.promptVocabulary, options.abortGraceMs ?? 10_000));
         } else if (message.type === 'init-error') {
           cleanup();
           thread.on('error', () => {});

@@ -56,6 +56,9 @@ export interface RenderWorkerOptions {
   log?: (line: string) => void;
 }
 
+/** With the default 5-s heartbeat, the prompt vocabulary is written about once a minute. */
+const VOCABULARY_EVERY_BEATS = 12;
+
 /**
  * One worker process's share of the pool: takes render jobs from BullMQ, one per slot, and keeps
  * the pool's shared bookkeeping (fair-share bands, heartbeats, durations) up to date.
@@ -126,14 +129,21 @@ export class RenderWorker {
 
     // The model's defaults ride with every heartbeat, so they are back soon after a Redis restart.
     // Its model's entry in the registry moves forward too: that is how bots route jobs to this
-    // queue and see whether anyone serves the model (src/queue/model-queues.ts).
+    // queue and see whether anyone serves the model (src/queue/model-queues.ts). Its prompt
+    // vocabulary (the words replies match) is larger and never changes while the worker runs, so
+    // it goes with the first beat and every VOCABULARY_EVERY_BEATS-th after (back within a minute
+    // of a Redis restart), and again on the beat after any failed one.
     const ttlMs = 3 * (o.heartbeatMs ?? 5_000);
+    let beats = 0;
     const beat = () =>
       Promise.all([
         this.stats.heartbeat(o.workerId, slots, ttlMs),
         this.stats.publishModelScale(scale),
         this.registry.announce(model.name, this.keys.queueName, Date.now() + ttlMs),
-      ]).catch(() => {});
+        beats++ % VOCABULARY_EVERY_BEATS === 0 ? this.registry.publishVocabulary(model.name, model.promptVocabulary ?? null) : undefined,
+      ]).catch(() => {
+        beats = 0;
+      });
     await beat();
     this.heartbeat = setInterval(beat, o.heartbeatMs ?? 5_000);
 

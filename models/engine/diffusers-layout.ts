@@ -2,6 +2,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { DailiesError } from '../../src/errors.ts';
+import { PromptVocabulary } from '../../src/core/prompt-vocabulary.ts';
 import { ModelDefaults, SchedulerConfig, TensorDtype, type ModelManifest, type ModelManifestInput, type TokenizerSpec } from './manifest.ts';
 import { describeIssues, parseManifest } from './manifest-checks.ts';
 import type { GraphInfo, GraphValue } from './ort.ts';
@@ -11,7 +12,8 @@ import type { GraphInfo, GraphValue } from './ort.ts';
  * the same ModelManifest a model.json package has. Tensor dtypes and fixed sizes come from the
  * graphs' own metadata, because exports disagree (timestep int64 vs float32, [1] vs [B], fp16).
  * Defaults are ModelScope text-to-video's; an optional `dailies.json` in the folder overrides them
- * and maps tensor names for exports that use other ones (e.g. Wan: latent_input -> noise_prediction).
+ * and maps tensor names for exports that use other ones (e.g. Wan: latent_input -> noise_prediction),
+ * and may declare the model's prompt words for the reply grammar (`promptVocabulary`, as in model.json).
  */
 
 const Range = z.object({ min: z.number(), max: z.number() });
@@ -39,6 +41,8 @@ export const DailiesOverrides = z
     scheduler: SchedulerConfig.partial().optional(),
     defaults: ModelDefaults.partial().strict().optional(),
     limits: z.object({ frames: Range, steps: Range, guidance: Range, variations: Range }).partial().strict().optional(),
+    /** As in model.json (manifest.ts): the model's words for the reply grammar's clause classes. */
+    promptVocabulary: PromptVocabulary.optional(),
   })
   .strict();
 export type DailiesOverrides = z.infer<typeof DailiesOverrides>;
@@ -225,6 +229,7 @@ export function diffusersManifest(
       negativePrompt: o.defaults?.negativePrompt ?? '',
     },
     limits: { ...DEFAULT_LIMITS, ...(o.limits ?? {}) },
+    ...(o.promptVocabulary ? { promptVocabulary: o.promptVocabulary } : {}),
   };
   return parseManifest(raw, `The diffusers folder ${folder.dir}`);
 }

@@ -69,7 +69,12 @@ export function describeIssues(where: string, issues: ReadonlyArray<{ path: Read
 
 function friendlyMessage(message: string): string {
   return message
+    .replace(/^Unrecognized key: /, 'has an unknown key ')
+    .replace(/^Unrecognized keys: /, 'has unknown keys ')
     .replace(/^Invalid option: expected one of /, 'must be one of ')
-    .replace(/^(Invalid input: )?expected (\w+), received (\w+)$/, (_m, _p, want: string, got: string) => (got === 'undefined' ? `is missing (a ${want} is required)` : `must be a ${want} (got ${got})`))
+    .replace(/^(Invalid input: )?expected (\w+), received (\w+)$/, (_m, _p, want: string, got: string) => {
+      const a = /^[aeiou]/.test(want) ? 'an' : 'a';
+      return got === 'undefined' ? `is missing (${a} ${want} is required)` : `must be ${a} ${want} (got ${got})`;
+    })
     .replace(/^(Invalid input: )?expected /, 'must be ');
 }

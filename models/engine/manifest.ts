@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { PromptVocabulary } from '../../src/core/prompt-vocabulary.ts';
 
 /**
  * `model.json`: everything the pipeline needs to run a model package without guessing.
@@ -152,6 +153,14 @@ export const ModelManifest = z.object({
     guidance: Range,
     variations: Range,
   }),
+  /**
+   * The words the model was trained on, per clause class of the reply grammar: `colours`,
+   * `motions`, `directions` (words after a motion) and `backgrounds` (background nouns), each a
+   * list of phrases, e.g. `{ "motions": ["moving", "growing", "still"] }`. A reply then replaces
+   * "growing" when someone writes "moving up". Classes left out keep the grammar's built-in
+   * English words (src/core/prompt-vocabulary.ts); so does a model without this field.
+   */
+  promptVocabulary: PromptVocabulary.optional(),
 });
 export type ModelManifest = z.infer<typeof ModelManifest>;
 export type ModelManifestInput = z.input<typeof ModelManifest>;

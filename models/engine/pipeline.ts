@@ -48,6 +48,7 @@ interface TextEmbedding {
 export class DiffusionPipeline implements VideoModel {
   readonly name: string;
   readonly defaults: VideoModel['defaults'];
+  readonly promptVocabulary: VideoModel['promptVocabulary'];
   private readonly m: ModelManifest;
   private readonly createScheduler: SchedulerFactory;
   private disposed = false;
@@ -57,6 +58,7 @@ export class DiffusionPipeline implements VideoModel {
     this.name = this.m.name;
     const { negativePrompt: _unused, ...defaults } = this.m.defaults;
     this.defaults = defaults;
+    this.promptVocabulary = this.m.promptVocabulary;
     this.createScheduler = parts.createScheduler ?? defaultCreateScheduler;
   }
 

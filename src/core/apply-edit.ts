@@ -1,6 +1,7 @@
 import { DailiesError } from '../errors.ts';
 import type { BranchableEdit, RefineEdit } from './refine-grammar.ts';
 import { revisePrompt } from './prompt-revision.ts';
+import type { PromptVocabulary } from './prompt-vocabulary.ts';
 import type { Person, PromptVersion, Session, VersionDraft } from './session.ts';
 import { currentVersion, requireVersion } from './session-state.ts';
 import { MAX_PROMPT_CHARS, charCount, clip } from './text.ts';
@@ -21,6 +22,8 @@ export interface DeriveOptions {
   author: Person;
   newSeed: () => number;
   maxChars?: number;
+  /** The words of the session's model for plain-text revisions; null or left out: the built-in words. */
+  vocabulary?: PromptVocabulary | null;
 }
 
 export function deriveVersion(session: Session, edit: VersionEdit, options: DeriveOptions): VersionDraft {
@@ -51,7 +54,7 @@ export function deriveVersion(session: Session, edit: VersionEdit, options: Deri
   if (inner) {
     switch (inner.kind) {
       case 'revise': {
-        const revision = revisePrompt(prompt, inner.text);
+        const revision = revisePrompt(prompt, inner.text, options.vocabulary);
         if (revision.prompt === prompt) throw new DailiesError('bad_input', 'That reply does not change the prompt; describe what should be different.');
         prompt = revision.prompt;
         changes.push(...revision.changes);

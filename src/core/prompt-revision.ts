@@ -1,10 +1,12 @@
+import { DEFAULT_PROMPT_VOCABULARY, type PromptVocabulary } from './prompt-vocabulary.ts';
 import { clip } from './text.ts';
 
 /**
  * Plain-text revision of a prompt (the "<plain text>" rule of src/core/refine-grammar.ts).
  * Each comma/semicolon clause of the reply is matched as a whole against four slots, in order:
  * background, motion, style, colour + noun. A matching clause replaces the prompt's phrase of
- * that slot verbatim (the first one found); anything else is appended after ", ".
+ * that slot verbatim (the first one found); anything else is appended after ", ". The words of
+ * the background, motion and colour slots are the model's (src/core/prompt-vocabulary.ts).
  * Matching is case-insensitive; the typed text is kept as typed. Examples:
  *   "a red ball bouncing, on a white background" + "on a blue background"
  *     -> "a red ball bouncing, on a blue background"
@@ -19,44 +21,79 @@ const NOT_WORD_BEFORE = String.raw`(?<![\p{L}\p{N}])`;
 const NOT_WORD_AFTER = String.raw`(?![\p{L}\p{N}])`;
 
 const PREPOSITION = String.raw`(?:on|against|over|with|behind|in\s+front\s+of)`;
-const BACKGROUND_WORD = String.raw`(?:background|backdrop)`;
-const BACKGROUND_CLAUSE = new RegExp(String.raw`^(?:${PREPOSITION}\s+)?(?:(?:a|an|the)\s+)?(?:${W}\s+){0,3}${BACKGROUND_WORD}$`, 'iu');
-const BACKGROUND_IN_PROMPT = new RegExp(String.raw`${NOT_WORD_BEFORE}(?:${PREPOSITION}\s+)?(?:(?:a|an|the)\s+)?(?:${W}\s+){0,3}${BACKGROUND_WORD}${NOT_WORD_AFTER}`, 'iu');
-
-const MOTION_WORD = String.raw`(?:moving|moves|move|drifting|flying|floating|panning|pans|zooming|zooms|rotating|rotates|spinning|spins|turning|sliding|rolling|bouncing|falling|rising|running|walking|swimming|orbiting|circling|shaking|waving)`;
-const MOTION_TAIL = String.raw`(?:to\s+the\s+(?:left|right)|towards?\s+the\s+(?:camera|viewer)|away\s+from\s+the\s+(?:camera|viewer)|left|right|up|down|in|out|forwards?|backwards?|clockwise|counterclockwise|anticlockwise|around|away|across|sideways|diagonally|upwards?|downwards?|slowly|quickly|fast|gently|smoothly|steadily)`;
-const MOTION_CLAUSE = new RegExp(String.raw`^${MOTION_WORD}${NOT_WORD_AFTER}(?:\s+${W}){0,5}$`, 'iu');
-const MOTION_IN_PROMPT = new RegExp(String.raw`${NOT_WORD_BEFORE}${MOTION_WORD}${NOT_WORD_AFTER}(?:\s+${MOTION_TAIL}${NOT_WORD_AFTER})*`, 'iu');
+const SHADE = String.raw`(?:(?:light|dark|bright|pale|deep)\s+)?`;
 
 const STYLE_CLAUSE = new RegExp(String.raw`^in\s+(?:the\s+style\s+of\s+.+|(?:(?:a|an)\s+)?(?:${W}\s+){1,3}style)$`, 'iu');
 const STYLE_IN_PROMPT = new RegExp(String.raw`${NOT_WORD_BEFORE}in\s+(?:the\s+style\s+of\s+[^,;]+|(?:(?:a|an)\s+)?(?:${W}\s+){1,3}style${NOT_WORD_AFTER})`, 'iu');
 
-const COLOURS = 'red|orange|yellow|green|blue|purple|violet|pink|brown|black|white|grey|gray|cyan|magenta|teal|gold|golden|silver|beige|navy|turquoise|indigo|maroon|crimson|lime|olive';
-const COLOUR = String.raw`(?:(?:light|dark|bright|pale|deep)\s+)?(?:${COLOURS})`;
-const COLOUR_NOUN_CLAUSE = new RegExp(String.raw`^(?:(?:a|an|the|some)\s+)?(${COLOUR})\s+(${W}(?:\s+${W})?)$`, 'iu');
+/** The slot patterns built from one vocabulary's words. */
+interface SlotRules {
+  backgroundClause: RegExp;
+  backgroundInPrompt: RegExp;
+  motionClause: RegExp;
+  motionInPrompt: RegExp;
+  /** Source of a colour with its optional shade, for building the recolouring pattern. */
+  colour: string;
+  colourNounClause: RegExp;
+}
+
+function buildRules(vocabulary: PromptVocabulary): SlotRules {
+  const d = DEFAULT_PROMPT_VOCABULARY;
+  const background = anyOf(vocabulary.backgrounds ?? d.backgrounds);
+  const motion = anyOf(vocabulary.motions ?? d.motions);
+  const direction = anyOf(vocabulary.directions ?? d.directions);
+  const colour = String.raw`${SHADE}${anyOf(vocabulary.colours ?? d.colours)}`;
+  return {
+    backgroundClause: new RegExp(String.raw`^(?:${PREPOSITION}\s+)?(?:(?:a|an|the)\s+)?(?:${W}\s+){0,3}${background}$`, 'iu'),
+    backgroundInPrompt: new RegExp(String.raw`${NOT_WORD_BEFORE}(?:${PREPOSITION}\s+)?(?:(?:a|an|the)\s+)?(?:${W}\s+){0,3}${background}${NOT_WORD_AFTER}`, 'iu'),
+    motionClause: new RegExp(String.raw`^${motion}${NOT_WORD_AFTER}(?:\s+${W}){0,5}$`, 'iu'),
+    motionInPrompt: new RegExp(String.raw`${NOT_WORD_BEFORE}${motion}${NOT_WORD_AFTER}(?:\s+${direction}${NOT_WORD_AFTER})*`, 'iu'),
+    colour,
+    colourNounClause: new RegExp(String.raw`^(?:(?:a|an|the|some)\s+)?(${colour})\s+(${W}(?:\s+${W})?)$`, 'iu'),
+  };
+}
+
+/** Phrases as one alternation, longest first so "away from the camera" wins over "away"; any spacing between words. */
+function anyOf(phrases: readonly string[]): string {
+  const sorted = [...phrases].sort((a, b) => b.length - a.length);
+  return `(?:${sorted.map((p) => p.trim().split(/\s+/u).map(escapeRegExp).join(String.raw`\s+`)).join('|')})`;
+}
+
+const DEFAULT_RULES = buildRules({});
+/** Built once per vocabulary object: a catalog hands out the same object for a while. */
+const builtRules = new WeakMap<PromptVocabulary, SlotRules>();
+
+function rulesFor(vocabulary: PromptVocabulary | null | undefined): SlotRules {
+  if (!vocabulary) return DEFAULT_RULES;
+  let rules = builtRules.get(vocabulary);
+  if (!rules) builtRules.set(vocabulary, (rules = buildRules(vocabulary)));
+  return rules;
+}
 
 export interface Revision {
   prompt: string;
   changes: string[];
 }
 
-export function revisePrompt(prompt: string, text: string): Revision {
+/** `vocabulary`: the words of the model the prompt is for; none (or a class left out): the built-in words. */
+export function revisePrompt(prompt: string, text: string, vocabulary?: PromptVocabulary | null): Revision {
+  const rules = rulesFor(vocabulary);
   let current = prompt;
   const changes: string[] = [];
   for (const clause of text.split(/[,;]/u).map((c) => c.trim()).filter((c) => c !== '')) {
-    const step = reviseOne(current, clause);
+    const step = reviseOne(current, clause, rules);
     current = step.prompt;
     changes.push(step.change);
   }
   return { prompt: current, changes };
 }
 
-function reviseOne(prompt: string, clause: string): { prompt: string; change: string } {
-  if (BACKGROUND_CLAUSE.test(clause)) return replaceSlot(prompt, clause, BACKGROUND_IN_PROMPT, 'background');
-  if (MOTION_CLAUSE.test(clause)) return replaceSlot(prompt, clause, MOTION_IN_PROMPT, 'motion');
+function reviseOne(prompt: string, clause: string, rules: SlotRules): { prompt: string; change: string } {
+  if (rules.backgroundClause.test(clause)) return replaceSlot(prompt, clause, rules.backgroundInPrompt, 'background');
+  if (rules.motionClause.test(clause)) return replaceSlot(prompt, clause, rules.motionInPrompt, 'motion');
   if (STYLE_CLAUSE.test(clause)) return replaceSlot(prompt, clause, STYLE_IN_PROMPT, 'style');
-  const colourNoun = COLOUR_NOUN_CLAUSE.exec(clause);
-  if (colourNoun) return recolour(prompt, clause, colourNoun[1] ?? '', colourNoun[2] ?? '');
+  const colourNoun = rules.colourNounClause.exec(clause);
+  if (colourNoun) return recolour(prompt, clause, rules.colour, colourNoun[1] ?? '', colourNoun[2] ?? '');
   return append(prompt, clause);
 }
 
@@ -68,9 +105,9 @@ function replaceSlot(prompt: string, clause: string, inPrompt: RegExp, slot: str
   return { prompt: fixArticle(next, found.index), change: `${slot} '${clip(old)}' -> '${clip(clause)}'` };
 }
 
-function recolour(prompt: string, clause: string, colour: string, noun: string): { prompt: string; change: string } {
+function recolour(prompt: string, clause: string, anyColour: string, colour: string, noun: string): { prompt: string; change: string } {
   const nounPattern = noun.split(/\s+/u).map(escapeRegExp).join(String.raw`\s+`);
-  const coloured = new RegExp(String.raw`${NOT_WORD_BEFORE}${COLOUR}(\s+${nounPattern})${NOT_WORD_AFTER}`, 'iu').exec(prompt);
+  const coloured = new RegExp(String.raw`${NOT_WORD_BEFORE}${anyColour}(\s+${nounPattern})${NOT_WORD_AFTER}`, 'iu').exec(prompt);
   if (coloured) {
     const old = coloured[0];
     const next = prompt.slice(0, coloured.index) + colour + (coloured[1] ?? '') + prompt.slice(coloured.index + old.length);

@@ -96,10 +96,12 @@ export async function refineSession(ctx: CommandContext, session: Session, edit:
   if (session.storyboard) checkShotEdit(ctx, session, edit);
   const author = { id: ctx.user.id, name: ctx.user.name };
   const seeds = replayableSeeds(ctx);
+  // The words of the session's model, through the catalog's short cache: one Redis read at most.
+  const vocabulary = ctx.models ? await ctx.models.promptVocabulary(session.settings.model) : null;
   // Checked once before spending a rate token (terms, then the classifier), and the terms again
   // inside the atomic write. The classifier cannot run in there, so the write only goes ahead
   // with the very texts it read.
-  const preview = deriveVersion(session, edit, { author, newSeed: seeds() });
+  const preview = deriveVersion(session, edit, { author, newSeed: seeds(), vocabulary });
   await screenPrompts(ctx, [{ prompt: styledPrompt(session, preview), negativePrompt: preview.negativePrompt }]);
   const spec = { kind: 'render' as const, quality: 'draft' as const, takes: session.settings.takes };
   await spendRender(ctx, session.settings, spec);
@@ -108,7 +110,7 @@ export async function refineSession(ctx: CommandContext, session: Session, edit:
     ctx,
     session.id,
     (s) => {
-      const draft = deriveVersion(s, edit, { author, newSeed: seeds() });
+      const draft = deriveVersion(s, edit, { author, newSeed: seeds(), vocabulary });
       if (ctx.promptCheck && !sameTexts(draft, preview)) {
         throw new DailiesError('conflict', 'The prompt changed while your change was being checked; send it again to build on the new prompt.');
       }

@@ -23,6 +23,8 @@ import { MAX_PROMPT_CHARS, charCount, cleanText, hasLoneSurrogate } from './text
  *       - that is a style phrase ("in pixel art style", "in the style of ...") replaces the prompt's style phrase,
  *       - that is colour + noun ("blue ball") recolours that noun in the prompt (or colours it if it had none),
  *       - and otherwise, or when the prompt has no such phrase, is appended as a new clause after ", ".
+ *       The background, motion and colour words are those of the session's model when it declares
+ *       them (src/core/prompt-vocabulary.ts), else built-in English ones.
  *
  * Errors (one sentence each): an empty reply; more than 1000 characters; broken characters
  * (unpaired UTF-16 surrogates); a leading `word:` that is not a directive above; a directive

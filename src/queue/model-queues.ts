@@ -3,6 +3,7 @@ import { Redis } from 'ioredis';
 import { DailiesError } from '../errors.ts';
 import type { JobEvent, JobOutcome, JobQueue, JobStatus, RenderJob } from '../core/ports/job-queue.ts';
 import type { ModelCatalog, ModelSummary } from '../core/ports/model-catalog.ts';
+import { PromptVocabulary } from '../core/prompt-vocabulary.ts';
 import { processLogger } from '../logging/logger.ts';
 import { BullmqJobQueue, type BullmqJobQueueOptions } from './bullmq-job-queue.ts';
 import type { RenderResult } from './job-wire.ts';
@@ -27,6 +28,8 @@ export interface ModelQueuesOptions extends BullmqJobQueueOptions {
 
 /** How long a registry read is reused: enqueues in a burst then share one. */
 const REGISTRY_TTL_MS = 1_000;
+/** How long a model's prompt vocabulary is reused: it changes only when its workers are redeployed. */
+const VOCABULARY_TTL_MS = 30_000;
 /** Job ids whose model this process knows without asking Redis. */
 const KNOWN_JOBS = 10_000;
 const DAY_MS = 24 * 3_600_000;
@@ -58,6 +61,7 @@ export class ModelQueues implements JobQueue, ModelCatalog {
   private readonly listeners = new Map<(event: JobEvent) => void, Array<() => void>>();
   private readonly jobModels = new Map<string, string>();
   private registryRead: { at: number; models: Promise<RegisteredModel[]> } | undefined;
+  private readonly vocabularyReads = new Map<string, { at: number; vocabulary: Promise<PromptVocabulary | null> }>();
   private timer: NodeJS.Timeout | undefined;
   private sweeping: Promise<unknown> | undefined;
   private closed = false;
@@ -142,6 +146,27 @@ export class ModelQueues implements JobQueue, ModelCatalog {
       }),
     );
     return summaries.sort((a, b) => Number(b.isDefault) - Number(a.isDefault) || a.name.localeCompare(b.name));
+  }
+
+  async promptVocabulary(model: string = this.options.defaultModel): Promise<PromptVocabulary | null> {
+    const key = modelKey(model);
+    const now = Date.now();
+    const cached = this.vocabularyReads.get(key);
+    if (cached && now - cached.at <= VOCABULARY_TTL_MS) return cached.vocabulary;
+    const read = {
+      at: now,
+      vocabulary: this.registry.storedVocabulary(model).then(
+        (stored) => checkedVocabulary(model, stored),
+        (error: unknown) => {
+          // Replies go on with the built-in words; a failed read is not kept, the next reply asks again.
+          if (this.vocabularyReads.get(key) === read) this.vocabularyReads.delete(key);
+          processLogger().warn(`queue: could not read the prompt vocabulary of "${model}"; replies use the built-in words`, error);
+          return null;
+        },
+      ),
+    };
+    this.vocabularyReads.set(key, read);
+    return read.vocabulary;
   }
 
   /** The default model's step and frame defaults, as its workers publish them (work budgets are counted in them). */
@@ -264,6 +289,21 @@ export class ModelQueues implements JobQueue, ModelCatalog {
     }
     return this.registryRead.models;
   }
+}
+
+/** A stored vocabulary that is not valid JSON or fails the schema is not trusted: the built-in words are used. */
+function checkedVocabulary(model: string, stored: string | null): PromptVocabulary | null {
+  if (stored === null) return null;
+  let raw: unknown;
+  try {
+    raw = JSON.parse(stored);
+  } catch {
+    // Not JSON: `raw` stays undefined, which the schema refuses below.
+  }
+  const parsed = PromptVocabulary.safeParse(raw);
+  if (parsed.success) return parsed.data;
+  processLogger().warn(`queue: the stored prompt vocabulary of "${model}" is not valid; replies use the built-in words until its workers publish a valid one`);
+  return null;
 }
 
 /** "20 minutes", "1 minute", "45 seconds": how long a model has gone unserved, for a sentence. */

@@ -1,4 +1,6 @@
 import type { Redis } from 'ioredis';
+import type { PromptVocabulary } from '../core/prompt-vocabulary.ts';
+import { modelKey } from './model-queue-name.ts';
 
 /** A model some worker has served: where its queue is, and until when its newest heartbeat holds. */
 export interface RegisteredModel {
@@ -17,12 +19,15 @@ const FORGET_AFTER_MS = 30 * 24 * 3_600_000;
  * Which models the pool serves, kept by the workers' heartbeats: each beat moves its model's
  * "alive until" forward (never back: another worker of the same model may beat later) and says
  * which queue it serves. The bot reads it to route jobs, to answer /models, and to notice a
- * model whose workers are all gone. Two keys under the installation's prefix, shared by every
- * queue base name: `<prefix>:models` (sorted set, name by alive-until) and `<prefix>:models:queues`.
+ * model whose workers are all gone. Three keys under the installation's prefix, shared by every
+ * queue base name: `<prefix>:models` (sorted set, name by alive-until), `<prefix>:models:queues`
+ * and `<prefix>:models:vocabularies` (hash: model key -> JSON of the model's prompt vocabulary,
+ * the words replies match; written less often than the beat, as it is larger and rarely changes).
  */
 export class ModelRegistry {
   private readonly liveKey: string;
   private readonly queuesKey: string;
+  private readonly vocabulariesKey: string;
 
   constructor(
     private readonly redis: Redis,
@@ -30,11 +35,23 @@ export class ModelRegistry {
   ) {
     this.liveKey = `${prefix}:models`;
     this.queuesKey = `${prefix}:models:queues`;
+    this.vocabulariesKey = `${prefix}:models:vocabularies`;
   }
 
   /** A worker of `name`, serving `queueName`, is alive until `liveUntil` (epoch ms). */
   async announce(name: string, queueName: string, liveUntil: number): Promise<void> {
     await this.redis.multi().zadd(this.liveKey, 'GT', liveUntil, name).hset(this.queuesKey, name, queueName).exec();
+  }
+
+  /** The prompt vocabulary `name`'s package declares; null clears it (the model declares none). */
+  async publishVocabulary(name: string, vocabulary: PromptVocabulary | null): Promise<void> {
+    if (vocabulary) await this.redis.hset(this.vocabulariesKey, modelKey(name), JSON.stringify(vocabulary));
+    else await this.redis.hdel(this.vocabulariesKey, modelKey(name));
+  }
+
+  /** `name`'s prompt vocabulary as stored (JSON), or null; unchecked, so a reader validates it before use. */
+  storedVocabulary(name: string): Promise<string | null> {
+    return this.redis.hget(this.vocabulariesKey, modelKey(name));
   }
 
   /**
@@ -51,7 +68,14 @@ export class ModelRegistry {
       if (now - liveUntil > FORGET_AFTER_MS) stale.push(name);
       else if (queues[name]) models.push({ name, queueName: queues[name], liveUntil });
     }
-    if (stale.length) await this.redis.multi().zrem(this.liveKey, ...stale).hdel(this.queuesKey, ...stale).exec();
+    if (stale.length) {
+      await this.redis
+        .multi()
+        .zrem(this.liveKey, ...stale)
+        .hdel(this.queuesKey, ...stale)
+        .hdel(this.vocabulariesKey, ...stale.map(modelKey))
+        .exec();
+    }
     return models;
   }
 }

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { MAX_SEED, parseRefinement } from '../../src/core/refine-grammar.ts';
+import { revisePrompt } from '../../src/core/prompt-revision.ts';
+import type { PromptVocabulary } from '../../src/core/prompt-vocabulary.ts';
 
 function edit(text: string) {
   const r = parseRefinement(text);
@@ -87,5 +89,49 @@ describe('refinement grammar', () => {
   it('refuses non-text input without throwing', () => {
     expect(parseRefinement(42 as unknown as string)).toMatchObject({ ok: false });
     expect(parseRefinement(undefined as unknown as string)).toMatchObject({ ok: false });
+  });
+});
+
+// A plain-text reply is matched in the words of the session's model (its prompt vocabulary);
+// each case also shows what the built-in words make of it, so it fails if the vocabulary is ignored.
+describe('refinement grammar in a model\'s words', () => {
+  const SHAPES: PromptVocabulary = {
+    colours: ['red', 'orange', 'black', 'vermilion'],
+    motions: ['moving', 'growing', 'shrinking', 'still', 'is still'],
+    directions: ['left', 'right', 'up', 'down', 'to the left'],
+  };
+
+  function reply(prompt: string, text: string, vocabulary?: PromptVocabulary) {
+    const parsed = edit(text);
+    if (parsed.kind !== 'revise') throw new Error(`expected a revision for ${JSON.stringify(text)}, got ${JSON.stringify(parsed)}`);
+    return revisePrompt(prompt, parsed.text, vocabulary);
+  }
+
+  it.each([
+    ['a red circle growing on a black background', 'moving up', 'a red circle moving up on a black background', "motion 'growing' -> 'moving up'", 'a red circle growing on a black background, moving up'],
+    ['a red circle is still, black background', 'shrinking', 'a red circle shrinking, black background', "motion 'is still' -> 'shrinking'", 'a red circle is still, black background, shrinking'],
+    ['a red circle moving up', 'still', 'a red circle still', "motion 'moving up' -> 'still'", 'a red circle moving up, still'],
+    ['a vermilion circle moving left', 'orange circle', 'an orange circle moving left', "'vermilion circle' -> 'orange circle'", 'a vermilion orange circle moving left'],
+  ])('%j + %j', (prompt, text, expected, change, withBuiltInWords) => {
+    expect(reply(prompt, text, SHAPES)).toEqual({ prompt: expected, changes: [change] });
+    expect(reply(prompt, text).prompt).toBe(withBuiltInWords);
+  });
+
+  it('takes directions and background nouns from the model', () => {
+    const river: PromptVocabulary = { directions: ['upstream', 'downstream'], backgrounds: ['sky'] };
+    expect(reply('a fish swimming upstream slowly', 'swimming downstream', river).prompt).toBe('a fish swimming downstream slowly');
+    expect(reply('a fish swimming upstream slowly', 'swimming downstream').prompt).toBe('a fish swimming downstream upstream slowly');
+    expect(reply('a kite flying in a grey sky', 'under a stormy sky', river)).toEqual({ prompt: 'a kite flying under a stormy sky', changes: ["background 'in a grey sky' -> 'under a stormy sky'"] });
+    expect(reply('a kite flying in a grey sky', 'under a stormy sky').prompt).toBe('a kite flying in a grey sky, under a stormy sky');
+  });
+
+  it('replaces the built-in words of a class the model declares, and keeps them for classes it leaves out', () => {
+    // "blue" is no colour of this model, so "blue circle" is a new clause, not a recolouring.
+    expect(reply('a red circle moving left', 'blue circle', SHAPES).prompt).toBe('a red circle moving left, blue circle');
+    expect(reply('a red ball on a white backdrop', 'against a black backdrop', SHAPES).prompt).toBe('a red ball against a black backdrop');
+    // No vocabulary at all (a model that declares none, or no catalog): the built-in words.
+    expect(reply('a cat spinning slowly', 'moving left', undefined).prompt).toBe('a cat moving left');
+    expect(revisePrompt('a cat spinning slowly', 'moving left', null).prompt).toBe('a cat moving left');
+    expect(revisePrompt('a cat spinning slowly', 'moving left', {}).prompt).toBe('a cat moving left');
   });
 });

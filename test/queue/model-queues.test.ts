@@ -135,6 +135,36 @@ describe('ModelQueues: one queue per model', () => {
     expect((await q.enqueue(renderJob({ userId: 'ana', model: 'Big-T2V' }))).state).toBe('waiting');
   });
 
+  it("reads each model's prompt vocabulary as its workers published it, and distrusts a bad one", async () => {
+    const words = { motions: ['moving', 'growing', 'still'], directions: ['left', 'to the left'] };
+    await registry.publishVocabulary('Big-T2V', words);
+    await registry.publishVocabulary('shapes-v1', { colours: ['teal'] });
+    const q = queues();
+    // Looked up as model names are (any case); no name: the default model's.
+    expect(await q.promptVocabulary('big-t2v')).toEqual(words);
+    expect(await q.promptVocabulary()).toEqual({ colours: ['teal'] });
+    expect(await q.promptVocabulary('never-seen')).toBeNull();
+    // Cached briefly: a reply reads Redis at most once in a while.
+    await registry.publishVocabulary('Big-T2V', null);
+    expect(await q.promptVocabulary('Big-T2V')).toEqual(words);
+    const fresh = queues();
+    expect(await fresh.promptVocabulary('Big-T2V')).toBeNull();
+    // A stored value that is not JSON, or fails the schema, reads as none.
+    const key = `${env.prefix}:models:vocabularies`;
+    await redis.hset(key, 'broken', '{"motions": [');
+    await redis.hset(key, 'wrong', JSON.stringify({ motions: ['moving', '<script>'] }));
+    await redis.hset(key, 'typo', JSON.stringify({ colors: ['red'] }));
+    for (const model of ['broken', 'wrong', 'typo']) expect(await fresh.promptVocabulary(model)).toBeNull();
+  });
+
+  it("forgets a model's prompt vocabulary with the model, after 30 days unseen", async () => {
+    await announce('retired', -31 * 24 * 3_600_000);
+    await registry.publishVocabulary('retired', { motions: ['moving'] });
+    expect(await registry.storedVocabulary('retired')).not.toBeNull();
+    await registry.list();
+    expect(await registry.storedVocabulary('retired')).toBeNull();
+  });
+
   it('lists the models with their live slots, waiting jobs and the default first', async () => {
     await announce('zeta', 60_000, 2);
     await announce('alpha', -60_000);

@@ -1,3 +1,5 @@
+import type { PromptVocabulary } from '../prompt-vocabulary.ts';
+
 /**
  * The models the worker pool renders with, one queue each (src/queue/model-queues.ts). The core
  * checks a `model:` option against it before anything is recorded, and /models lists it.
@@ -28,4 +30,11 @@ export interface ModelCatalog {
    * 'bad_input' with one sentence when no worker serves it and none has lately.
    */
   resolve(name: string): Promise<string>;
+  /**
+   * The words `model` (default: the pool's default model) declares for the reply grammar's
+   * clause classes, as its workers published them; null when it declares none or no worker has
+   * said, and replies then use the built-in words. Read on every reply, so answered from a short
+   * cache; a stored value that fails its schema reads as null.
+   */
+  promptVocabulary(model?: string): Promise<PromptVocabulary | null>;
 }

@@ -1,3 +1,5 @@
+import type { PromptVocabulary } from '../prompt-vocabulary.ts';
+
 /**
  * The engine's seam: what callers (CLI, workers, benchmarks) see of a model. Implemented by the
  * diffusion pipeline in models/engine and by the worker's threaded wrapper.
@@ -68,6 +70,8 @@ export interface GenerateResult {
 export interface VideoModel {
   readonly name: string;
   readonly defaults: { frames: number; width: number; height: number; fps: number; steps: number; guidance: number; outputSize: number };
+  /** The words its package declares for the reply grammar (src/core/prompt-vocabulary.ts); absent: none. */
+  readonly promptVocabulary?: PromptVocabulary;
   generate(request: GenerateRequest, options?: GenerateOptions): Promise<GenerateResult>;
   dispose(): Promise<void>;
 }

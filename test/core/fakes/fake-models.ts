@@ -1,17 +1,23 @@
 import { DailiesError } from '../../../src/errors.ts';
 import type { ModelCatalog, ModelSummary } from '../../../src/core/ports/model-catalog.ts';
+import type { PromptVocabulary } from '../../../src/core/prompt-vocabulary.ts';
 
 /**
  * The pool's models for core and adapter tests, refusing unknown names the way ModelQueues does
- * (its own rules run on real Redis in test/queue/model-queues.test.ts).
+ * (its own rules run on real Redis in test/queue/model-queues.test.ts). `vocabularies`: the
+ * prompt vocabulary each model's workers published, by name; a model left out declares none.
  */
-export function fakeModels(models: ModelSummary[] = TWO_MODELS): ModelCatalog {
+export function fakeModels(models: ModelSummary[] = TWO_MODELS, vocabularies: Record<string, PromptVocabulary> = {}): ModelCatalog {
   return {
     list: async () => models,
     async resolve(name) {
       const found = models.find((m) => m.name.toLowerCase() === name.trim().toLowerCase());
       if (!found) throw new DailiesError('bad_input', `No worker renders with "${name}"; /models lists the models you can use.`);
       return found.name;
+    },
+    async promptVocabulary(model) {
+      const name = model ?? models.find((m) => m.isDefault)?.name;
+      return (name !== undefined && vocabularies[name]) || null;
     },
   };
 }
