@@ -11,7 +11,7 @@ import { DailiesError, isDailiesError } from '../errors.ts';
 import { assertClip, splitFrames } from './clip-check.ts';
 import { probeMedia, runFfmpeg, type MediaProbe } from './ffmpeg.ts';
 import { IMAGE_DEMUXERS, restrictedInputArgs, VIDEO_DEMUXERS } from './input-formats.ts';
-import { upscaleFlags, type ScaleFlags } from './scaling.ts';
+import { resamplerFor, scaleFilter, type Resampler } from './scaling.ts';
 
 export interface DecodeOptions {
   /** File name to show in errors when the input is a buffer (e.g. the chat attachment's name). */
@@ -96,8 +96,8 @@ export interface ResizeOptions {
 
 /**
  * Resizes every frame to exactly `width`x`height`, e.g. a user's still to the model's size.
- * Shrinking uses area averaging (no aliasing); growing uses lanczos, or nearest-neighbour
- * for pixel-art-sized sources. Returns `clip` itself when the size already matches.
+ * Shrinking uses area averaging (no aliasing); growing uses lanczos, or a halo-free Gaussian from
+ * 3x up (see scaling.ts). Returns `clip` itself when the size already matches.
  */
 export async function resizeClip(clip: Clip, width: number, height: number, opts: ResizeOptions = {}): Promise<Clip> {
   assertClip(clip);
@@ -105,7 +105,7 @@ export async function resizeClip(clip: Clip, width: number, height: number, opts
     throw new DailiesError('internal', `Cannot resize to ${width}x${height}; the target size must be positive whole pixels.`);
   }
   if (width === clip.width && height === clip.height) return clip;
-  const filter = opts.fit === 'stretch' ? `scale=${width}:${height}:flags=${resizeFlags(clip, { width, height })},setsar=1` : coverFilter(clip, { width, height });
+  const filter = opts.fit === 'stretch' ? scaleFilter(width, height, resizeResampler(clip, { width, height })) : coverFilter(clip, { width, height });
   const data = await runFfmpeg({ input: { frames: clip }, outputArgs: ['-vf', filter, ...RAW_RGB], output: 'stdout', signal: opts.signal });
   const frames = splitFrames(data, width, height);
   if (frames.length !== clip.frames.length) {
@@ -116,9 +116,10 @@ export async function resizeClip(clip: Clip, width: number, height: number, opts
 
 type Size = { width: number; height: number };
 
-/** Shrinking averages (no aliasing); growing keeps pixel art hard and uses lanczos otherwise. */
-function resizeFlags(from: Size, to: Size): ScaleFlags {
-  return to.width * to.height < from.width * from.height ? 'area' : upscaleFlags(from.width, from.height);
+/** Shrinking averages (no aliasing); growing picks by how much (see scaling.ts). */
+function resizeResampler(from: Size, to: Size): Resampler {
+  if (to.width * to.height < from.width * from.height) return 'area';
+  return resamplerFor(Math.min(to.width / from.width, to.height / from.height));
 }
 
 /** Scale to cover `to`, then crop the overflow evenly. */
@@ -131,7 +132,7 @@ function coverFilter(from: Size, to: Size): string {
   const factor = Math.max(to.width / from.width, to.height / from.height);
   const scaledW = Math.max(to.width, Math.ceil(from.width * factor));
   const scaledH = Math.max(to.height, Math.ceil(from.height * factor));
-  return `scale=${scaledW}:${scaledH}:flags=${resizeFlags(from, to)},crop=${to.width}:${to.height},setsar=1`;
+  return `${scaleFilter(scaledW, scaledH, resizeResampler(from, { width: scaledW, height: scaledH }))},crop=${to.width}:${to.height}`;
 }
 
 type Unreadable = (cause?: unknown) => DailiesError;

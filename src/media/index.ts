@@ -17,5 +17,4 @@ export { decodeImage, decodeClip, resizeClip, DEFAULT_MAX_PIXELS, type DecodeOpt
 export { clipSource, isFrameSource, sampledSource, toFrameSource, type FrameSource, type VideoInput } from './frame-source.ts';
 export { ensureFfmpeg, type FfmpegTools } from './ffmpeg.ts';
 export { SIZE_LADDER, type Rung } from './size-ladder.ts';
-export type { ScaleFlags } from './scaling.ts';
 export { FfmpegEncoder, type VideoEncoder } from './video-encoder.ts';

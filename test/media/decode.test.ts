@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeClip, decodeImage, encodePreview, resizeClip } from '../../src/media/index.ts';
 import type { Clip } from '../../src/core/ports/video-model.ts';
-import { movingSquare, near, pixel, tempDir, writeImage } from './helpers.ts';
+import { BACKGROUND, SQUARE, distinctColours, movingSquare, near, outOfRange, pixel, rampWidth, tempDir, writeImage } from './helpers.ts';
 
 const RED = [250, 20, 20];
 const GREEN = [20, 220, 40];
@@ -128,6 +128,18 @@ describe('resizeClip', () => {
     expect(pixel(small, 0, 14, 1)).toSatisfy((p: number[]) => near(p, GREEN, 12));
     expect(pixel(small, 0, 1, 14)).toSatisfy((p: number[]) => near(p, BLUE, 12));
     expect(pixel(small, 0, 14, 14)).toSatisfy((p: number[]) => near(p, WHITE, 12));
+  });
+
+  it('grows a 32 px clip 8x into soft edges without blocks or halos', async () => {
+    const big = await resizeClip(movingSquare(), 256, 256);
+    // Row 128 crosses the square's two edges (source x 5 and 13 in frame 5): nearest-neighbour
+    // would step straight across (0 pixels part-way, 2 colours in all).
+    expect(rampWidth(big, 5, 128, BACKGROUND, SQUARE)).toBeGreaterThanOrEqual(4);
+    expect(distinctColours(big, 5)).toBeGreaterThanOrEqual(32);
+    // Nothing outside the two colours' range: lanczos and bicubic ring 25-30 levels past it.
+    expect(outOfRange(big, 5, [BACKGROUND, SQUARE])).toBe(0);
+    expect(pixel(big, 5, 72, 128)).toEqual([...SQUARE]);
+    expect(pixel(big, 5, 200, 40)).toEqual([...BACKGROUND]);
   });
 
   it('stretches when asked, and returns the clip itself when the size already matches', async () => {

@@ -2,8 +2,8 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeClip, encodePreview, encodeTake, encodeVideo, FfmpegEncoder, reencodeToFit, type VideoEncoder } from '../../src/media/index.ts';
-import { BACKGROUND, SQUARE, ffprobe, movingSquare, mp4TopLevelBoxes, near, pixel, tempDir, webpChunks } from './helpers.ts';
+import { decodeClip, DEFAULT_PREVIEW_MAX_BYTES, encodePreview, encodeTake, encodeVideo, FfmpegEncoder, reencodeToFit, type VideoEncoder } from '../../src/media/index.ts';
+import { BACKGROUND, SQUARE, distinctColours, ffprobe, movingSquare, mp4TopLevelBoxes, near, outOfRange, pixel, rampWidth, tempDir, webpChunks } from './helpers.ts';
 
 let dir: string;
 let cleanup: () => Promise<void>;
@@ -43,7 +43,7 @@ describe('encodeVideo', () => {
     // Frame 5: the square spans source x 5..12, y 12..19, i.e. 40..103 x 96..159 at 8x.
     expect(pixel(back, 5, 72, 128)).toSatisfy((p: number[]) => near(p, SQUARE, 24));
     expect(pixel(back, 5, 200, 40)).toSatisfy((p: number[]) => near(p, BACKGROUND, 24));
-    // Nearest-neighbour upscale keeps the square's edge hard: one pixel outside is background.
+    // The edge stays where it was: 6 px (3/4 of a source pixel) outside the square is background.
     expect(pixel(back, 5, 72, 90)).toSatisfy((p: number[]) => near(p, BACKGROUND, 40));
   });
 
@@ -217,6 +217,59 @@ describe('encodeTake', () => {
     const aborted = await encodeTake(clip, { video: { path: path.join(d, 'b.mp4') }, preview: { path: path.join(d, 'b.webp') }, signal: AbortSignal.abort() }).catch((e: unknown) => e);
     expect(aborted).toMatchObject({ code: 'cancelled' });
     expect(await readdir(d)).toEqual([]);
+  });
+});
+
+describe('upscaling a 32 px clip', () => {
+  // Frame 5's square spans source x 5..12, so row y = height / 2 crosses two of its edges.
+  const edges = (clip: Awaited<ReturnType<typeof decodeClip>>) => rampWidth(clip, 5, clip.height / 2, BACKGROUND, SQUARE);
+
+  it('ramps across edges without halos in the MP4 and the GIF, at every size of the size ladder', async () => {
+    const d = await outDir('smooth');
+    // 256 px and the ladder's 0.75 and 0.5 rungs of it: 8x, 6x and 4x.
+    for (const size of [256, 192, 128]) {
+      const take = await encodeTake(movingSquare(), {
+        video: { path: path.join(d, `${size}.mp4`), size },
+        preview: { path: path.join(d, `${size}.gif`), size, format: 'gif' },
+      });
+      const mp4 = await decodeClip(take.video.path);
+      const gif = await decodeClip(take.preview.path);
+      const at = (x: number) => Math.round((x * size) / 32);
+      for (const back of [mp4, gif]) {
+        expect(back.width).toBe(size);
+        // Nearest-neighbour steps from background to square: no pixel in between (0).
+        expect(edges(back)).toBeGreaterThanOrEqual(2);
+        // Still the square where it was: inside, outside, and either side of its left edge (source x 5).
+        expect(pixel(back, 5, at(9), size / 2)).toSatisfy((p: number[]) => near(p, SQUARE, 24));
+        expect(pixel(back, 5, at(2), size / 2)).toSatisfy((p: number[]) => near(p, BACKGROUND, 24));
+        expect(pixel(back, 5, at(3.5), size / 2)).toSatisfy((p: number[]) => near(p, BACKGROUND, 40));
+        expect(pixel(back, 5, at(6.5), size / 2)).toSatisfy((p: number[]) => near(p, SQUARE, 40));
+      }
+      // The GIF's palette holds the ramp's blends, and nothing beyond the two colours' range:
+      // lanczos or bicubic would ring 25-30 levels past it; nearest-neighbour gives 2 colours.
+      expect(distinctColours(gif, 5)).toBeGreaterThanOrEqual(16);
+      expect(outOfRange(gif, 5, [BACKGROUND, SQUARE])).toBeLessThanOrEqual(4);
+      // H.264 adds a few levels of its own (7-10 here); lanczos or bicubic reach 30.
+      expect(outOfRange(mp4, 5, [BACKGROUND, SQUARE])).toBeLessThanOrEqual(18);
+    }
+  });
+
+  it('keeps a long take\'s 48-frame GIF preview of a grainy clip within the default budget in one encode', async () => {
+    const d = await outDir('smooth-gif-budget');
+    const preview = await encodePreview(movingSquare({ frames: 48, noise: 2 }), { path: path.join(d, 'long.gif'), format: 'gif' });
+    expect(preview).toMatchObject({ contentType: 'image/gif', width: 256, frames: 48, attempts: 1 });
+    expect(preview.bytes).toBeLessThanOrEqual(DEFAULT_PREVIEW_MAX_BYTES);
+  });
+
+  it('walks a GIF preview down the size ladder to fit a small budget, still smooth', async () => {
+    const d = await outDir('smooth-gif-ladder');
+    const clip = movingSquare({ noise: 10 });
+    const first = await encodePreview(clip, { path: path.join(d, 'a.gif'), format: 'gif' });
+    const maxBytes = Math.floor(first.bytes * 0.6);
+    const fitted = await encodePreview(clip, { path: path.join(d, 'b.gif'), format: 'gif', maxBytes });
+    expect(fitted.attempts).toBeGreaterThan(1);
+    expect(fitted.bytes).toBeLessThanOrEqual(maxBytes);
+    expect(edges(await decodeClip(fitted.path))).toBeGreaterThanOrEqual(2);
   });
 });
 

@@ -111,3 +111,44 @@ export async function webpChunks(file: string): Promise<string[]> {
   }
   return ids;
 }
+
+/** Distinct RGB colours in one frame. */
+export function distinctColours(clip: Clip, frame: number): number {
+  const f = clip.frames[frame]!;
+  const seen = new Set<number>();
+  for (let o = 0; o < f.length; o += 3) seen.add((f[o]! << 16) | (f[o + 1]! << 8) | f[o + 2]!);
+  return seen.size;
+}
+
+/**
+ * How far one frame strays outside the range its source colours span, in levels: the most any
+ * channel of any pixel is below the lowest or above the highest value of `colours` in that
+ * channel. A resampling filter with negative lobes (lanczos, bicubic) rings at a hard edge: a
+ * bright rim on one side and a dark one on the other, both out of that range.
+ */
+export function outOfRange(clip: Clip, frame: number, colours: readonly (readonly number[])[]): number {
+  const f = clip.frames[frame]!;
+  let worst = 0;
+  for (let c = 0; c < 3; c++) {
+    const lo = Math.min(...colours.map((k) => k[c]!));
+    const hi = Math.max(...colours.map((k) => k[c]!));
+    for (let o = c; o < f.length; o += 3) worst = Math.max(worst, lo - f[o]!, f[o]! - hi);
+  }
+  return worst;
+}
+
+/**
+ * Pixels of row `y` that are part-way across an edge from colour `from` to colour `to`: whose
+ * channel `c` is more than 15% and less than 85% of the way. Nearest-neighbour upscaling steps
+ * straight from one to the other (0 pixels); a smooth filter ramps over several.
+ */
+export function rampWidth(clip: Clip, frame: number, y: number, from: readonly number[], to: readonly number[], c = 0): number {
+  const a = from[c]!;
+  const b = to[c]!;
+  let n = 0;
+  for (let x = 0; x < clip.width; x++) {
+    const t = (pixel(clip, frame, x, y)[c]! - a) / (b - a);
+    if (t > 0.15 && t < 0.85) n++;
+  }
+  return n;
+}
