@@ -40,6 +40,11 @@ def check_dynamic_batch(module, example, name):
         assert got.shape[0] == b and err < 1e-4, f"{name}: batch {b} mismatch ({err})"
 
 
+def prompt_vocabulary():
+    with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "prompt-vocabulary.json")) as f:
+        return json.load(f)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--checkpoint", default=os.path.join(CKPT_DIR, "latest.pt"))
@@ -126,6 +131,9 @@ def main():
                      "negativePrompt": ""},
         "limits": {"frames": {"min": 16, "max": 16}, "steps": {"min": 1, "max": 100},
                    "guidance": {"min": 0, "max": 20}, "variations": {"min": 1, "max": 4}},
+        # The words the refinement grammar replaces (src/core/prompt-vocabulary.ts): the ones the
+        # training prompts use, kept beside this script so every export carries them.
+        "promptVocabulary": prompt_vocabulary(),
     }
     with open(os.path.join(out_dir, "model.json"), "w") as f:
         json.dump(manifest, f, indent=2)
