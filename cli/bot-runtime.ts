@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -12,6 +13,8 @@ import { createReconciliation } from '../src/core/reconciliation.ts';
 import { createRetention, type Retention } from '../src/core/retention.ts';
 import { retentionSettings } from './retention.ts';
 import { createImageIntake } from '../src/core/image-intake.ts';
+import { readGallery } from '../src/core/gallery.ts';
+import { GalleryLinks } from '../src/core/gallery-links.ts';
 import type { Session } from '../src/core/session.ts';
 import type { Config } from '../src/config.ts';
 import { frameCheckName } from '../models/frame-check/frame-check-setting.ts';
@@ -100,6 +103,14 @@ export async function startBot(options: BotOptions): Promise<BotRuntime> {
     unservedAfterMs: config.DAILIES_UNSERVED_AFTER_MS,
     sweepEveryMs: config.DAILIES_SWEEP_INTERVAL_MS,
   });
+  // The secret gallery links to Discord and Slack channels are keyed with, the same in every bot
+  // process: made once, kept in Redis (src/core/gallery-links.ts).
+  // With Redis down at start the bot still starts: this process's own key then, whose links other
+  // bot processes do not open (a new /gallery gives a new link).
+  const galleryKey = await sharedSecret(redis, `${prefix}:gallery-key`).catch((e: unknown) => {
+    logger.warn('gallery: could not read the shared link key from Redis; links made now open on this process only', e);
+    return randomBytes(32).toString('base64url');
+  });
   // The folder or the bucket the workers write to; adapters read attachments from it by key.
   const artifacts = await artifactStoreFromConfig(config);
   // Who asked for what and what was refused or withheld, read back by `dailies audit`.
@@ -175,7 +186,8 @@ export async function startBot(options: BotOptions): Promise<BotRuntime> {
     // A moderator's removal deletes a take's files from here.
     artifacts,
     images: createImageIntake({ artifacts, headers: (p) => (p === 'slack' ? slack?.attachmentHeaders() : undefined) }),
-    config: { voteWindowMs: config.DAILIES_VOTE_WINDOW_MS, maxSeconds: config.DAILIES_MAX_SECONDS, extendOverlap: config.DAILIES_OVERLAP, creditNames: config.DAILIES_CREDIT_NAMES === 'on' },
+    // /gallery links the web chat's gallery from Discord and Slack when it has a public address.
+    config: { voteWindowMs: config.DAILIES_VOTE_WINDOW_MS, maxSeconds: config.DAILIES_MAX_SECONDS, extendOverlap: config.DAILIES_OVERLAP, creditNames: config.DAILIES_CREDIT_NAMES === 'on', publicUrl: config.DAILIES_PUBLIC_URL, galleryKey },
   });
 
   // 5. Adapters: each started independently; one failing does not stop the others. The web chat
@@ -202,6 +214,8 @@ export async function startBot(options: BotOptions): Promise<BotRuntime> {
       },
       ...(trustAnchorsPem !== undefined ? { trustAnchorsPem } : {}),
       // The queue dashboard, only with a token: without one there is no route, and bull-board is never loaded.
+      // Every channel's winning and finalized takes, named as finals' Content Credentials name people.
+      gallery: { read: (channelKey, page) => readGallery(store, channelKey, page, { anonymous: config.DAILIES_CREDIT_NAMES !== 'on' }), links: new GalleryLinks(galleryKey) },
       ...(config.DAILIES_ADMIN_TOKEN ? { adminQueues: { token: config.DAILIES_ADMIN_TOKEN, write: config.DAILIES_ADMIN_WRITE === 'on', queues: () => queue.dashboardQueues() } } : {}),
       hooks: {
         describeSession: async (thread: ThreadRef) => {
@@ -270,4 +284,12 @@ export async function startBot(options: BotOptions): Promise<BotRuntime> {
       redis.disconnect();
     },
   };
+}
+
+/** A random secret kept under `key`: made by the first process that asks, read by every other. */
+async function sharedSecret(redis: Redis, key: string): Promise<string> {
+  await redis.set(key, randomBytes(32).toString('base64url'), 'NX');
+  const secret = await redis.get(key);
+  if (!secret) throw new Error(`${key} vanished right after it was written`);
+  return secret;
 }

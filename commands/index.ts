@@ -14,6 +14,7 @@ import { videoCommand } from './video.ts';
 import { whyCommand } from './why.ts';
 import { infoCommand } from './info.ts';
 import { quotaCommand } from './quota.ts';
+import { galleryCommand } from './gallery.ts';
 import { modelsCommand } from './models.ts';
 import { settingsCommand } from './settings.ts';
 import { policyCommand } from './policy.ts';
@@ -35,6 +36,7 @@ export const commands: readonly CommandDefinition[] = [
   cancelCommand,
   historyCommand,
   quotaCommand,
+  galleryCommand,
   modelsCommand,
   settingsCommand,
   policyCommand,

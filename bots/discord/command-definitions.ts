@@ -128,6 +128,7 @@ export const DISCORD_LOOK: Record<string, CommandLook> = {
   cancel: { reply: 'ephemeral' },
   history: { reply: 'ephemeral' },
   quota: { reply: 'ephemeral' },
+  gallery: { reply: 'ephemeral' },
   models: { reply: 'ephemeral' },
   settings: {
     reply: 'ephemeral',

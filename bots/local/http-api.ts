@@ -14,12 +14,15 @@ import { commandsApi } from './api/commands.ts';
 import { ApiContext, STATUS_BY_CODE, fail } from './api/context.ts';
 import { credentialsApi } from './api/credentials.ts';
 import { eventsApi } from './api/events.ts';
+import { galleryApi } from './api/gallery.ts';
 import { healthApi } from './api/health.ts';
 import { threadsApi } from './api/threads.ts';
 import { uploadsApi } from './api/uploads.ts';
 import { artifactsRoute } from './artifact-files.ts';
 import { CredentialsChecker } from './credentials.ts';
 import { credentialsPageRoute } from './credentials-page.ts';
+import { galleryPageRoute } from './gallery-page.ts';
+import type { GalleryAccess } from './api/gallery.ts';
 import type { LocalChatAdapter } from './local-chat-adapter.ts';
 
 /**
@@ -28,7 +31,7 @@ import type { LocalChatAdapter } from './local-chat-adapter.ts';
  * POST is delivered to the core through the adapter and answered with the core's outcome.
  *
  * One Hono sub-app per resource in ./api (commands, threads, actions, channels, events, health,
- * credentials, uploads),
+ * credentials, uploads, gallery),
  * with the request bodies in ./api/request-schemas.ts; this file composes them and adds what
  * every request shares: error answers, security headers, the JSON-only rule, the page.
  */
@@ -56,6 +59,8 @@ export interface LocalChatApiOptions {
   metrics?: MetricsText;
   /** Serves the queue dashboard at /admin/queues behind a token (admin-queues.ts); absent: no such route. */
   adminQueues?: AdminQueuesOptions;
+  /** Reads channels' winning and finalized takes from the bot's session store: GET /gallery and /api/gallery; absent: no such routes. */
+  gallery?: GalleryAccess;
 }
 
 /** What GET /metrics serves: text in the Prometheus exposition format and its content type. */
@@ -135,6 +140,7 @@ export function createLocalChatApi(options: LocalChatApiOptions): LocalChatApi {
     ...(options.trustAnchorsPem !== undefined && { trustAnchorsPem: options.trustAnchorsPem }),
   });
   app.route('/api/credentials', credentialsApi(credentials));
+  if (options.gallery) app.route('/api/gallery', galleryApi(options.gallery));
   app.route('/api', events.app);
   if (options.metrics) {
     const metrics = options.metrics;
@@ -148,6 +154,13 @@ export function createLocalChatApi(options: LocalChatApiOptions): LocalChatApi {
   const artifacts = artifactsRoute(adapter.files);
   app.on(['GET', 'HEAD'], '/artifacts/*', (c) => artifacts(c));
   app.get('/credentials/*', credentialsPageRoute(credentials));
+  if (options.gallery) {
+    const { store } = adapter;
+    app.get('/gallery', galleryPageRoute(options.gallery, async () => {
+      await adapter.open();
+      return (await store.listChannels()).map((channel) => channel.id);
+    }));
+  }
 
   const page = (file: string) => async (c: Context) => {
     c.header('Content-Security-Policy', PAGE_CSP);

@@ -5,6 +5,7 @@ import type { Hono } from 'hono';
 import { Redis } from 'ioredis';
 import type { ArtifactReader } from '../../src/core/ports/artifact-store.ts';
 import type { ChatEventHandler } from '../../src/core/ports/chat-adapter.ts';
+import type { GalleryAccess } from './api/gallery.ts';
 import { acceptLocalChatOrigin } from '../../src/safety/attachment-check.ts';
 import type { AdminQueuesOptions } from './admin-queues.ts';
 import { createLocalChatApi, type MetricsText } from './http-api.ts';
@@ -42,6 +43,8 @@ export interface StartLocalChatOptions {
   metrics?: MetricsText;
   /** The queue dashboard at /admin/queues (DAILIES_ADMIN_TOKEN); absent: no such route. */
   adminQueues?: AdminQueuesOptions;
+  /** Channels' winning and finalized takes (`readGallery` over the bot's session store), served as GET /gallery and /api/gallery; absent: no such routes. */
+  gallery?: GalleryAccess;
   logger?: Pick<Console, 'warn' | 'error'>;
 }
 
@@ -82,6 +85,7 @@ export async function startLocalChat(options: StartLocalChatOptions): Promise<Lo
       ...(options.trustAnchorsPem !== undefined && { trustAnchorsPem: options.trustAnchorsPem }),
       ...(options.metrics !== undefined && { metrics: options.metrics }),
       ...(options.adminQueues !== undefined && { adminQueues: options.adminQueues }),
+      ...(options.gallery !== undefined && { gallery: options.gallery }),
       ...(options.logger !== undefined && { logger: options.logger }),
     });
     await adapter.open();

@@ -95,6 +95,10 @@ export interface CoreConfig {
   finalSteps?: number;
   /** Whether finals' Content Credentials name people (false: "contributor 1", …). */
   creditNames: boolean;
+  /** The web chat's public address (DAILIES_PUBLIC_URL), which links from other platforms lead to; absent: they cannot reach it. */
+  publicUrl?: string;
+  /** The secret gallery links from other platforms are keyed with (./gallery-links.ts); absent: such links carry no key and do not open. */
+  galleryKey?: string;
 }
 
 export const DEFAULT_CONFIG: CoreConfig = {

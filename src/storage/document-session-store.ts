@@ -19,7 +19,7 @@ import {
 } from '../core/session-state.ts';
 import { keepsFinal } from '../core/session-retention.ts';
 import { closeExpiredRounds, castVote, markAnnounced, openRound, pickWinner, roundsToWatch, type OpenRoundInput } from '../core/vote-round.ts';
-import type { Mutation, PostClaim, SessionStore } from '../core/ports/session-store.ts';
+import type { FiledSession, Mutation, PostClaim, SessionStore } from '../core/ports/session-store.ts';
 
 /** What a write changes besides the document itself, so indexes move in the same atomic step. */
 export interface WriteIndexes {
@@ -35,7 +35,10 @@ export interface WriteIndexes {
   admission: IndexChanges;
   /** Jobs whose end is not yet shown in their thread, by creation time (member `${sessionId}:${jobId}`). */
   undelivered: IndexChanges;
-  /** Retention's activity index: the session is filed at `at` (this write's time), among sessions with a kept final or not. */
+  /**
+   * Retention's activity index: the session is filed at `at` (this write's time), among sessions
+   * with a kept final or not; with one, also in its channel's index (`keptByChannel`), else out of it.
+   */
   activity: { at: number; kept: boolean };
 }
 
@@ -87,6 +90,7 @@ export abstract class DocumentSessionStore implements SessionStore {
   abstract getPost(key: PostKey): Promise<MessageRef | null>;
   abstract idleSessions(idleBefore: number, keptBefore: number | null, offset: number, limit: number): Promise<string[]>;
   abstract retire(sessionId: string, expected: { rev: number; idleBefore: number; keptBefore: number | null }): Promise<boolean>;
+  abstract keptByChannel(channelKey: string, page: { limit: number; before?: FiledSession }): Promise<FiledSession[]>;
   abstract retiredSessions(before: number, limit: number): Promise<string[]>;
   abstract getRetired(sessionId: string): Promise<Session | null>;
   abstract purge(sessionId: string): Promise<void>;

@@ -1,7 +1,7 @@
 import type { MessageRef, ThreadRef } from '../core/ports/chat-adapter.ts';
 import type { PostKey, Session } from '../core/session.ts';
 import { DocumentSessionStore, admissionMember, parseAdmissionMember, parseDueMember, type IndexChanges, type DocumentStoreOptions, type WriteIndexes, type WriteResult } from './document-session-store.ts';
-import { DEFAULT_POST_LEASE_MS, postKeyString, type PostClaim } from '../core/ports/session-store.ts';
+import { DEFAULT_POST_LEASE_MS, postKeyString, type FiledSession, type PostClaim } from '../core/ports/session-store.ts';
 
 /**
  * The in-process SessionStore for unit tests and single-process demos. Documents are kept as
@@ -20,6 +20,8 @@ export class MemorySessionStore extends DocumentSessionStore {
   /** Retention's activity indexes (session id -> last write) and retired documents (id -> retired at). */
   private readonly idle = new Map<string, number>();
   private readonly kept = new Map<string, number>();
+  /** The kept index again, per channel key (keptByChannel). */
+  private readonly keptInChannel = new Map<string, Map<string, number>>();
   private readonly retired = new Map<string, { doc: string; at: number }>();
   private readonly events = new Map<string, number>();
   private readonly originThreads = new Map<string, { thread: ThreadRef; until: number }>();
@@ -53,6 +55,8 @@ export class MemorySessionStore extends DocumentSessionStore {
     applyChanges(this.undeliveredJobs, indexes.undelivered);
     (indexes.activity.kept ? this.kept : this.idle).set(next.id, indexes.activity.at);
     (indexes.activity.kept ? this.idle : this.kept).delete(next.id);
+    if (indexes.activity.kept) this.channelIndex(next.channelKey).set(next.id, indexes.activity.at);
+    else this.leaveChannel(next.channelKey, next.id);
     return 'ok';
   }
 
@@ -103,6 +107,28 @@ export class MemorySessionStore extends DocumentSessionStore {
       .map(([id]) => id);
   }
 
+  private channelIndex(channelKey: string): Map<string, number> {
+    let index = this.keptInChannel.get(channelKey);
+    if (!index) this.keptInChannel.set(channelKey, (index = new Map()));
+    return index;
+  }
+
+  private leaveChannel(channelKey: string, sessionId: string): void {
+    const index = this.keptInChannel.get(channelKey);
+    index?.delete(sessionId);
+    if (index?.size === 0) this.keptInChannel.delete(channelKey);
+  }
+
+  async keptByChannel(channelKey: string, page: { limit: number; before?: FiledSession }): Promise<FiledSession[]> {
+    const { before } = page;
+    // The order ZREVRANGEBYSCORE gives: time descending, then id descending.
+    return [...(this.keptInChannel.get(channelKey) ?? [])]
+      .map(([sessionId, at]) => ({ sessionId, at }))
+      .filter((e) => !before || e.at < before.at || (e.at === before.at && e.sessionId < before.sessionId))
+      .sort((a, b) => b.at - a.at || (a.sessionId < b.sessionId ? 1 : a.sessionId > b.sessionId ? -1 : 0))
+      .slice(0, page.limit);
+  }
+
   async retire(sessionId: string, expected: { rev: number; idleBefore: number; keptBefore: number | null }): Promise<boolean> {
     const doc = this.docs.get(sessionId);
     if (!doc || this.revs.get(sessionId) !== expected.rev) return false;
@@ -115,6 +141,7 @@ export class MemorySessionStore extends DocumentSessionStore {
     this.revs.delete(sessionId);
     this.idle.delete(sessionId);
     this.kept.delete(sessionId);
+    this.leaveChannel(session.channelKey, sessionId);
     this.retired.set(sessionId, { doc, at: this.now() });
     for (const index of [this.threads, this.jobs, this.origins]) for (const [k, id] of index) if (id === sessionId) index.delete(k);
     for (const r of session.rounds) this.due.delete(`${sessionId}:${r.id}`);

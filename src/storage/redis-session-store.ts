@@ -6,7 +6,7 @@ import type { MessageRef, ThreadRef } from '../core/ports/chat-adapter.ts';
 import type { PostKey, Session } from '../core/session.ts';
 import { threadKeyOf } from '../core/session-state.ts';
 import { DocumentSessionStore, admissionMember, parseAdmissionMember, parseDueMember, type IndexChanges, type WriteIndexes, type WriteResult } from './document-session-store.ts';
-import { DEFAULT_POST_LEASE_MS, postKeyString, type PostClaim } from '../core/ports/session-store.ts';
+import { DEFAULT_POST_LEASE_MS, postKeyString, type FiledSession, type PostClaim } from '../core/ports/session-store.ts';
 
 // The scripts, one file each in ./lua (KEYS and ARGV at the top of each), read once at load.
 const WRITE_SESSION = LuaScript.fromFile(new URL('./lua/write-session-n.lua', import.meta.url));
@@ -56,6 +56,11 @@ export class RedisSessionStore extends DocumentSessionStore {
     return this.prefix + parts.join(':');
   }
 
+  /** The sorted set of a channel's sessions with a kept final (keptByChannel). */
+  private channelIndexKey(channelKey: string): string {
+    return this.key('channel-kept', channelKey);
+  }
+
   protected async readDoc(sessionId: string): Promise<Session | null> {
     const json = await reachRedis(this.redis.hget(this.key('session', sessionId), 'doc'));
     if (!json) return null;
@@ -75,6 +80,7 @@ export class RedisSessionStore extends DocumentSessionStore {
       this.key('jobs', 'undelivered'),
       this.key('activity', 'idle'),
       this.key('activity', 'kept'),
+      this.channelIndexKey(next.channelKey),
       threadKey,
       ...next.jobs.map((j) => this.key('job', j.jobId)),
       ...indexes.origins.map((o) => this.key('origin', o)),
@@ -147,6 +153,27 @@ export class RedisSessionStore extends DocumentSessionStore {
       .map((e) => e.member);
   }
 
+  async keptByChannel(channelKey: string, page: { limit: number; before?: FiledSession }): Promise<FiledSession[]> {
+    const key = this.channelIndexKey(channelKey);
+    const { before, limit } = page;
+    if (!before) return pairs(await reachRedis(this.redis.zrevrangebyscore(key, '+inf', '-inf', 'WITHSCORES', 'LIMIT', 0, limit))).map(filed);
+    // Members of one score come in descending id order: those of the cursor's millisecond after
+    // it first (a handful at most), then older ones; read in one transaction so they agree.
+    const replies = await reachRedis(
+      this.redis
+        .multi()
+        .zrevrangebyscore(key, before.at, before.at)
+        .zrevrangebyscore(key, `(${before.at}`, '-inf', 'WITHSCORES', 'LIMIT', 0, limit)
+        .exec(),
+    );
+    const [ties, older] = (replies ?? []).map(([error, value]) => {
+      if (error) throw error;
+      return value as string[];
+    });
+    const sameMs = (ties ?? []).filter((id) => id < before.sessionId).map((sessionId) => ({ sessionId, at: before.at }));
+    return [...sameMs, ...pairs(older ?? []).map(filed)].slice(0, limit);
+  }
+
   async retire(sessionId: string, expected: { rev: number; idleBefore: number; keptBefore: number | null }): Promise<boolean> {
     const session = await this.readDoc(sessionId);
     if (!session || session.rev !== expected.rev) return false;
@@ -159,6 +186,7 @@ export class RedisSessionStore extends DocumentSessionStore {
       this.key('rounds', 'due'),
       this.key('jobs', 'awaiting-admission'),
       this.key('jobs', 'undelivered'),
+      this.channelIndexKey(session.channelKey),
       this.key('thread', threadKeyOf(session.thread)),
       ...session.jobs.map((j) => this.key('job', j.jobId)),
       ...session.jobs.flatMap((j) => (j.origin ? [this.key('origin', j.origin)] : [])),
@@ -254,6 +282,10 @@ function pairs(flat: string[]): Array<{ member: string; score: number }> {
   const out: Array<{ member: string; score: number }> = [];
   for (let i = 0; i + 1 < flat.length; i += 2) out.push({ member: flat[i]!, score: Number(flat[i + 1]) });
   return out;
+}
+
+function filed(e: { member: string; score: number }): FiledSession {
+  return { sessionId: e.member, at: e.score };
 }
 
 function changeArgs(changes: IndexChanges): Array<string | number> {

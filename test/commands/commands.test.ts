@@ -50,6 +50,7 @@ const OPTION_RULES: Record<string, Record<string, RegExp>> = {
   history: {},
   quota: {},
   models: {},
+  gallery: {},
   settings: {
     takes: /^takes must be a whole number from 1 to 4\.$/,
     steps: /^steps must be a whole number from 1 to 150\.$/,
@@ -108,7 +109,7 @@ function sentences(text: string): number {
 
 describe('command registry', () => {
   it('has one definition per command with a name, description, zod options and a handler', () => {
-    expect(commands.map((c) => c.name)).toEqual(['video', 'refine', 'vary', 'extend', 'bridge', 'storyboard', 'cut', 'finalize', 'status', 'cancel', 'history', 'quota', 'models', 'settings', 'policy', 'remove', 'block', 'unblock', 'why', 'info', 'help']);
+    expect(commands.map((c) => c.name)).toEqual(['video', 'refine', 'vary', 'extend', 'bridge', 'storyboard', 'cut', 'finalize', 'status', 'cancel', 'history', 'quota', 'gallery', 'models', 'settings', 'policy', 'remove', 'block', 'unblock', 'why', 'info', 'help']);
     for (const c of commands) {
       expect(c.description.length).toBeGreaterThan(10);
       expect(c.description.length).toBeLessThanOrEqual(100);

@@ -366,6 +366,45 @@ export function runSessionStoreConformance(name: string, factory: (now: () => nu
       expect(await store.idleSessions(time, time, 0, 10)).toEqual(['s2', 's3', 's1', 's4']);
     });
 
+    it("lists a channel's sessions with a kept final, newest write first, in pages, until retired", async () => {
+      const won = async (id: string, t: ThreadRef = thread()) => {
+        await store.create({ id, thread: t, owner, first: { prompt: 'a fox', negativePrompt: '', seed: 1, author: owner, change: 'first version' }, settings: { takes: 1 } });
+        await store.addJob(id, { jobId: `j-${id}`, version: 1, kind: 'render', quality: 'draft', takes: 1, requestedBy: owner });
+        await store.transitionJob(`j-${id}`, 'done', { artifacts: [{ index: 0, seed: 1, video: { key: 'v', bytes: 1, contentType: 'video/mp4' }, preview: { key: 'p', bytes: 1, contentType: 'image/png' } }] });
+        await store.openRound(id, { jobId: `j-${id}`, takes: 1, deadline: time + 60_000, quorum: 0 });
+        await store.closeRound(id, 1, { take: 0, by: owner });
+      };
+      const t0 = time;
+      await newSession('s0'); // no winner, no final: not listed
+      await won('s1');
+      time += 10;
+      await won('s2');
+      await won('s3'); // the same millisecond as s2
+      await won('s9', { platform: 'discord', channelId: 'c9', threadId: 'x1' });
+      expect(await store.keptByChannel('local:c1', { limit: 10 })).toEqual([
+        { sessionId: 's3', at: t0 + 10 },
+        { sessionId: 's2', at: t0 + 10 },
+        { sessionId: 's1', at: t0 },
+      ]);
+      expect(await store.keptByChannel('discord:c9', { limit: 10 })).toEqual([{ sessionId: 's9', at: t0 + 10 }]);
+      // Page by page, one at a time: the boundary inside one millisecond skips and repeats nothing.
+      const seen: string[] = [];
+      let page = await store.keptByChannel('local:c1', { limit: 1 });
+      while (page.length > 0) {
+        seen.push(page[0]!.sessionId);
+        page = await store.keptByChannel('local:c1', { limit: 1, before: page[0]! });
+      }
+      expect(seen).toEqual(['s3', 's2', 's1']);
+      // Any write is activity: s1 comes first again.
+      time += 10;
+      await store.updateSettings('s1', { takes: 2 });
+      expect((await store.keptByChannel('local:c1', { limit: 2 })).map((e) => e.sessionId)).toEqual(['s1', 's3']);
+      // Retired: gone from its channel.
+      expect(await store.retire('s1', { rev: (await store.get('s1'))!.rev, idleBefore: time, keptBefore: time })).toBe(true);
+      expect((await store.keptByChannel('local:c1', { limit: 10 })).map((e) => e.sessionId)).toEqual(['s3', 's2']);
+      expect(await store.keptByChannel('slack:nowhere', { limit: 10 })).toEqual([]);
+    });
+
     it('retires an idle session in one step, only while untouched, then purges it', async () => {
       const t = thread();
       await store.create({ id: 's1', thread: t, owner, first: { prompt: 'a fox', negativePrompt: '', seed: 1, author: owner, change: 'first version' }, settings: { takes: 1 }, job: { jobId: 'j1', version: 1, kind: 'render', quality: 'draft', takes: 1, requestedBy: owner, origin: 'local:cmd-1' } });

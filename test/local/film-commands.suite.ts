@@ -179,6 +179,23 @@ export function describeFilmCommands(name: string, makeHarness: () => Promise<Ch
       expect(rig().queue.jobs).toHaveLength(2);
     });
 
+    it("/gallery answers the web chat with its link, and Discord or Slack (no public address) with the channel's newest takes", async () => {
+      const thread = await finishedVideo();
+      const take2 = (await h().driver.readThread(thread)).find((m) => m.text.startsWith('Take 2 of v1'))!;
+      const pick = take2.buttons.flat().find((b) => b.label === 'Pick (owner)')!;
+      expect((await h().driver.click(thread, ana(), pick.action)).error).toBeUndefined();
+      await rig().settle();
+      const view = await send('gallery', {});
+      expect(view.error).toBeUndefined();
+      expect(lastCommand().name).toBe('gallery');
+      const { platform } = h().adapter;
+      expect(view.ephemeral).toBe(
+        platform === 'local'
+          ? `This channel's gallery: /gallery?channel=local:${thread.channelId}`
+          : `The newest winning and finalized takes in this channel:\n• v1#2 (won its vote): "a red circle moving left" · v1 by ${h().displayName?.(ana()) ?? ana()}`,
+      );
+    });
+
     it('bad input in a channel answers one sentence and opens nothing', async () => {
       const cases: [string, Record<string, unknown>, string][] = [
         ['storyboard', { shots: Array.from({ length: 13 }, (_, i) => `shot ${i + 1}`).join(' | ') }, 'A storyboard holds at most 12 shots and this one has 13; split it into two storyboards.'],

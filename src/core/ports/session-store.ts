@@ -15,6 +15,12 @@ export type Mutation<T> = (session: Session, now: number) => { session: Session;
 
 export type PostClaim = { claimed: true } | { claimed: false; ref: MessageRef | null };
 
+/** A session filed in a sorted index at its last write (ms). */
+export interface FiledSession {
+  sessionId: string;
+  at: number;
+}
+
 export interface SessionStore {
   /** Creates a session with v1; DailiesError('conflict') when the thread already has one. */
   create(input: NewSessionInput): Promise<Session>;
@@ -111,6 +117,14 @@ export interface SessionStore {
    * process retired it first.
    */
   retire(sessionId: string, expected: { rev: number; idleBefore: number; keptBefore: number | null }): Promise<boolean>;
+  /**
+   * A channel's sessions with a kept final (the same ones as retention's kept index: a take won a
+   * vote or a final was rendered), newest write first: what the gallery pages through without a
+   * scan. Each write files its session here or takes it out in the same atomic step, and retiring
+   * takes it out. `before` is the last one of the previous page; sessions written in the same
+   * millisecond follow in descending id order, so a page boundary between them skips none.
+   */
+  keptByChannel(channelKey: string, page: { limit: number; before?: FiledSession }): Promise<FiledSession[]>;
   /** Retired sessions whose purge has not happened, retired at or before `before`: a sweeper that died half way. */
   retiredSessions(before: number, limit: number): Promise<string[]>;
   /** The document of a retired session (gone from `get`'s indexes, not from here), or null once purged. */

@@ -5,8 +5,9 @@
 -- KEYS[4]  activity sorted set, sessions with a kept final
 -- KEYS[5]  retired sorted set (score: retired at, member: session id), until the purge
 -- KEYS[6]  due-rounds, KEYS[7] awaiting-admission, KEYS[8] undelivered sorted sets
--- KEYS[9]  thread index key
--- KEYS[10+] job index keys, then origin index keys, of the session
+-- KEYS[9]  the session's channel's sorted set of sessions with a kept final (the gallery's)
+-- KEYS[10] thread index key
+-- KEYS[11+] job index keys, then origin index keys, of the session
 -- ARGV[1]  expected rev
 -- ARGV[2]  session id
 -- ARGV[3]  idle cutoff (ms): filed without a kept final at or before it
@@ -25,8 +26,9 @@ if not due then return 0 end
 redis.call('RENAME', KEYS[1], KEYS[2])
 redis.call('ZREM', KEYS[3], ARGV[2])
 redis.call('ZREM', KEYS[4], ARGV[2])
+redis.call('ZREM', KEYS[9], ARGV[2])
 redis.call('ZADD', KEYS[5], ARGV[5], ARGV[2])
-for i = 9, #KEYS do
+for i = 10, #KEYS do
   if redis.call('GET', KEYS[i]) == ARGV[2] then redis.call('DEL', KEYS[i]) end
 end
 local n = tonumber(ARGV[6])
