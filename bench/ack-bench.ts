@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { Redis } from 'ioredis';
-import type { ChatAdapter, ChatEventHandler, CommandEvent, MessageRef, OutgoingMessage, ThreadRef } from '../src/core/ports/chat-adapter.ts';
+import type { ChatAdapter, ChatEventHandler, CommandEvent, MessageRef, OutgoingMessage, ThreadHeading, ThreadRef } from '../src/core/ports/chat-adapter.ts';
 import { DailiesError } from '../src/errors.ts';
 import type { PoolBenchHooks, PoolBenchOptions } from './pool-bench.ts';
 import { BURST_FLAGS, burstOptions, createBenchCore } from './bench-core.ts';
@@ -69,6 +69,7 @@ class InstantAdapter implements ChatAdapter {
   async replace(ref: MessageRef, _message: OutgoingMessage): Promise<MessageRef> {
     return ref;
   }
+  async retitle(_thread: ThreadRef, _heading: ThreadHeading): Promise<void> {}
 }
 
 export async function measureCommandAck(options: AckBenchOptions): Promise<AckBenchResult> {

@@ -73,7 +73,9 @@ function sessionSummary(s: Session) {
     rounds: s.rounds.map((r) => {
       const tally = Array.from({ length: r.takes }, () => 0);
       for (const take of Object.values(r.votes)) if (take < tally.length) tally[take]! += 1;
-      return { id: r.id, version: r.version, tally, open: r.closed === null, winner: r.winner };
+      // Who voted for which take, by the name they voted under (the page marks the viewer's own vote).
+      const voters = Object.fromEntries(Object.entries(r.votes).flatMap(([id, take]) => (r.voterNames?.[id] ? [[r.voterNames[id], take]] : [])));
+      return { id: r.id, version: r.version, tally, voters, open: r.closed === null, winner: r.winner };
     }),
     base: s.base,
   };

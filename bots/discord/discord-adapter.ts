@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { Client, DiscordAPIError, GatewayIntentBits, RESTJSONErrorCodes, Routes, ThreadAutoArchiveDuration, type APIMessage, type APIThreadChannel } from 'discord.js';
-import type { ChatAdapter, ChatEventHandler, CommandEvent, MessageRef, OutgoingMessage, ThreadRef } from '../../src/core/ports/chat-adapter.ts';
+import { Client, DiscordAPIError, GatewayIntentBits, RateLimitError, RESTJSONErrorCodes, Routes, ThreadAutoArchiveDuration, type APIMessage, type APIThreadChannel, type RateLimitData } from 'discord.js';
+import type { ChatAdapter, ChatEventHandler, CommandEvent, MessageRef, OutgoingMessage, ThreadHeading, ThreadRef } from '../../src/core/ports/chat-adapter.ts';
 import { callCore } from '../../src/core/call-core.ts';
 import { processLogger } from '../../src/logging/logger.ts';
 import { DailiesError } from '../../src/errors.ts';
@@ -16,6 +16,7 @@ import { PlaceMemory } from './place-memory.ts';
 import { RateLimitLog } from './rate-limit-log.ts';
 import { RecentPrompts, takeRefOfPost } from './suggestions.ts';
 import { onThreadMessage } from './thread-replies.ts';
+import { ThreadRenames, threadNameOf } from './thread-renames.ts';
 
 export type { AdapterLogger, DiscordAdapterOptions, SettledEvent } from './discord-runtime.ts';
 
@@ -42,6 +43,7 @@ export class DiscordAdapter implements ChatAdapter {
   private readonly rateLimitLog = new RateLimitLog();
   private readonly rt: DiscordRuntime;
   private readonly interactions: InteractionHandler;
+  private readonly renames: ThreadRenames;
 
   constructor(private readonly options: DiscordAdapterOptions = {}) {
     const log = options.logger ?? processLogger().child({ platform: 'discord' });
@@ -65,6 +67,19 @@ export class DiscordAdapter implements ChatAdapter {
       },
     };
     this.interactions = new InteractionHandler(this.rt);
+    this.renames = new ThreadRenames({
+      send: async (threadId, name) => {
+        await this.requireClient()
+          .rest.patch(Routes.channel(threadId), { body: { name } })
+          .catch((e: unknown) => {
+            // A 429 goes back as it is: its retry_after says when the name can be sent.
+            throw e instanceof RateLimitError ? e : fromDiscordError(e, 'rename the session thread');
+          });
+      },
+      retryAfterMs: (e) => (e instanceof RateLimitError ? Math.max(e.retryAfter, e.timeToReset, 1) : null),
+      log,
+      ...(options.renameWindowMs !== undefined && { windowMs: options.renameWindowMs }),
+    });
   }
 
   /** The per-file limit where this thread lives, from the last interaction seen there. */
@@ -81,7 +96,9 @@ export class DiscordAdapter implements ChatAdapter {
     if (config.messageContent) intents.push(GatewayIntentBits.MessageContent);
     const client = new Client({
       intents,
-      rest: config.apiUrl ? { api: config.apiUrl } : {},
+      // A rename over Discord's sublimit would otherwise sleep in discord.js for up to ten minutes
+      // and then send a name that may be stale by then; ./thread-renames.ts waits instead.
+      rest: { ...(config.apiUrl ? { api: config.apiUrl } : {}), rejectOnRateLimit: isRename },
       allowedMentions: { parse: [] },
     });
     this.client = client;
@@ -107,6 +124,7 @@ export class DiscordAdapter implements ChatAdapter {
     this.client = undefined;
     this.handler = undefined;
     this.pending.clear();
+    this.renames.clear();
     await client?.destroy();
   }
 
@@ -200,6 +218,18 @@ export class DiscordAdapter implements ChatAdapter {
     return ref;
   }
 
+  /**
+   * Edits the thread's starter message (in the parent channel, sharing the thread's id) to the
+   * header, then asks for the new name, which ./thread-renames.ts sends when Discord's two renames
+   * per ten minutes allow: this resolves without waiting for that.
+   */
+  async retitle(thread: ThreadRef, heading: ThreadHeading): Promise<void> {
+    this.requireClient();
+    if (heading.header !== undefined) await this.edit({ thread, messageId: thread.threadId }, { text: heading.header });
+    const name = threadNameOf(heading.title);
+    if (name) this.renames.want(thread.threadId, name);
+  }
+
   private requireClient(): Client<true> {
     if (!this.client?.isReady()) throw new DailiesError('unavailable', 'The Discord adapter is not connected.', { retryable: true });
     return this.client;
@@ -208,6 +238,11 @@ export class DiscordAdapter implements ChatAdapter {
   private uploadLimit(channelId: string): number | undefined {
     return this.places.uploadLimit(channelId, this.client);
   }
+}
+
+/** A PATCH of a channel: only thread renames use it here, and those wait in ./thread-renames.ts rather than in discord.js. */
+function isRename(data: RateLimitData): boolean {
+  return data.route === '/channels/:id' && data.method.toUpperCase() === 'PATCH';
 }
 
 /** Discord nonces are at most 25 characters: a digest of the post key fits and never collides in practice. */

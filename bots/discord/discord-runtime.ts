@@ -47,6 +47,8 @@ export interface DiscordAdapterOptions {
   /** How long start() waits for the gateway to become ready. */
   readyTimeoutMs?: number;
   threadArchiveMinutes?: ThreadAutoArchiveDuration;
+  /** The window of Discord's two renames per thread (10 minutes); tests against the stand-in shorten both. */
+  renameWindowMs?: number;
   logger?: AdapterLogger;
   onEventSettled?: (event: SettledEvent) => void;
   /** Where attachments' bytes are read from (OutgoingAttachment.key); posts with attachments need it. */

@@ -9,10 +9,12 @@ import type {
   EventOutcome,
   MessageRef,
   OutgoingMessage,
+  ThreadHeading,
   ThreadRef,
 } from '../../src/core/ports/chat-adapter.ts';
 import { callCore } from '../../src/core/call-core.ts';
 import { DailiesError } from '../../src/errors.ts';
+import { clip } from '../../src/core/text.ts';
 import type { Logger } from '../../src/core/ports/logger.ts';
 import { processLogger } from '../../src/logging/logger.ts';
 import { defaultActionMatcher, type ActionMatcher } from './action-match.ts';
@@ -75,6 +77,8 @@ export const LOCAL_MAX_UPLOAD_BYTES = 25 * 1024 * 1024;
 export const BUTTON_LIMITS = { rows: 5, perRow: 5, actionLength: 100, labelLength: 80 } as const;
 /** Slack's message text limit, the larger of the two platforms. */
 export const MESSAGE_TEXT_MAX = 40_000;
+/** A thread's title, as long as Discord's thread names, so the page shows what Discord would. */
+export const THREAD_TITLE_MAX = 100;
 
 /** The core's commands as the page lists them; built once, the registry does not change at run time. */
 const REGISTRY_HELP: CommandHelp[] = commandHelpFromRegistry(coreCommands);
@@ -242,7 +246,7 @@ export class LocalChatAdapter implements ChatAdapter {
       return { thread: ref, message: { thread: ref, messageId: existing.rootMessageId } };
     }
     const prompt = origin.options['prompt'];
-    const title = (typeof prompt === 'string' && prompt.trim() ? prompt : message.text.split('\n')[0] ?? '').trim().slice(0, 100) || `/${origin.name}`;
+    const title = (typeof prompt === 'string' && prompt.trim() ? prompt : message.text.split('\n')[0] ?? '').trim().slice(0, THREAD_TITLE_MAX) || `/${origin.name}`;
     const now = this.now();
     const thread: StoredThread = { id: threadId, channelId: channel.id, rootMessageId: messageId, title, createdAt: now, createdBy: { id: origin.user.id, name: origin.user.name } };
     // Attachments first: a refused file must not leave a thread without its root behind.
@@ -352,6 +356,24 @@ export class LocalChatAdapter implements ChatAdapter {
       }
     });
     return ref;
+  }
+
+  /**
+   * Gives the thread `heading.title` (clipped to THREAD_TITLE_MAX; what GET /api/threads/<id> and
+   * the page's heading show) and shows `heading.header` as its root message's text. The new title
+   * reaches open pages as `thread.updated` with `title`, on the thread's stream and its channel's.
+   */
+  async retitle(thread: ThreadRef, heading: ThreadHeading): Promise<void> {
+    const title = clip(String(heading?.title ?? '').replace(/\s+/g, ' ').trim(), THREAD_TITLE_MAX);
+    if (!title) throw new DailiesError('bad_input', 'A thread title needs at least one visible character.');
+    if (heading.header !== undefined) checkMessage({ text: heading.header });
+    return this.inOrder(String(thread?.threadId), async () => {
+      const stored = await this.requireThread(thread);
+      if (heading.header !== undefined) await this.applyEdit({ thread, messageId: stored.rootMessageId }, { text: heading.header });
+      if (title !== stored.title && !(await this.store.retitleThread(stored, title))) {
+        throw new DailiesError('not_found', 'That local chat thread no longer exists.');
+      }
+    });
   }
 
   /**

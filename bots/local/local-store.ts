@@ -62,7 +62,10 @@ export type StreamName = `c:${string}` | `t:${string}`;
 
 export type StreamEvent =
   | { stream: StreamName; seq: number; type: 'message.posted' | 'message.edited'; message: StoredMessage }
-  | { stream: StreamName; seq: number; type: 'thread.updated'; thread: { id: string; replies: number; lastActivityAt: number } };
+  | { stream: StreamName; seq: number; type: 'thread.updated'; thread: ThreadUpdate };
+
+/** What changed about a thread: its reply count after a post, or its title after a retitle (fields absent did not change). */
+export type ThreadUpdate = { id: string; replies: number; lastActivityAt: number } | { id: string; title: string };
 
 /** Delivered to live listeners; `resync` means the pub/sub link was re-established and events may have been missed. */
 export type LiveSignal = StreamEvent | { type: 'resync' };
@@ -86,6 +89,7 @@ const WRITE_MESSAGE = LuaScript.fromFile(new URL('./lua/write-message-n.lua', im
 const APPEND_EVENT = LuaScript.fromFile(new URL('./lua/append-event-2.lua', import.meta.url));
 const READ_SNAPSHOT = LuaScript.fromFile(new URL('./lua/read-snapshot-3.lua', import.meta.url));
 const FORGET_THREAD = LuaScript.fromFile(new URL('./lua/forget-thread-7.lua', import.meta.url));
+const RETITLE_THREAD = LuaScript.fromFile(new URL('./lua/retitle-thread-5.lua', import.meta.url));
 
 /** Largest snapshot; also keeps Lua's unpack() far below its stack limit. */
 export const MAX_SNAPSHOT = 1000;
@@ -240,6 +244,17 @@ export class LocalChatStore {
     const [seqKey, logKey] = this.streamKeys(stream);
     const members = `,"thread":${JSON.stringify(thread)}`;
     return Number(await APPEND_EVENT.run(this.redis, [seqKey, logKey], [stream, 'thread.updated', members, this.pubsubChannel, String(this.keep)]));
+  }
+
+  /** Stores the thread's new title and announces it on the thread's and its channel's streams; false when the thread is gone. */
+  async retitleThread(thread: StoredThread, title: string): Promise<boolean> {
+    const channel: StreamName = `c:${thread.channelId}`;
+    const own: StreamName = `t:${thread.id}`;
+    const [cSeq, cLog] = this.streamKeys(channel);
+    const [tSeq, tLog] = this.streamKeys(own);
+    const members = `,"thread":${JSON.stringify({ id: thread.id, title })}`;
+    const args = [thread.id, JSON.stringify({ ...thread, title }), members, this.pubsubChannel, String(this.keep), channel, own];
+    return Number(await RETITLE_THREAD.run(this.redis, [this.key('threads'), cSeq, cLog, tSeq, tLog], args)) === 1;
   }
 
   async snapshot(stream: StreamName, limit: number): Promise<Snapshot> {

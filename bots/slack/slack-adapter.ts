@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { App } from '@slack/bolt';
-import type { ChatAdapter, ChatEventHandler, CommandEvent, MessageRef, OutgoingMessage, ThreadRef } from '../../src/core/ports/chat-adapter.ts';
+import type { ChatAdapter, ChatEventHandler, CommandEvent, MessageRef, OutgoingMessage, ThreadHeading, ThreadRef } from '../../src/core/ports/chat-adapter.ts';
 import { callCore } from '../../src/core/call-core.ts';
 import { DailiesError } from '../../src/errors.ts';
 import { commands as coreCommands } from '../../commands/index.ts';
@@ -232,6 +232,16 @@ export class SlackAdapter implements ChatAdapter {
         throw fromSlackError(error, 'update the message');
       }
     });
+  }
+
+  /**
+   * Slack threads have no name, so the title has nowhere to go: the root message (the session
+   * header, whose ts is the thread's) shows the heading's header through chat.update, in the
+   * message's edit queue, where a newer header replaces one still waiting its turn.
+   */
+  async retitle(thread: ThreadRef, heading: ThreadHeading): Promise<void> {
+    if (heading.header === undefined) return;
+    await this.edit({ thread, messageId: thread.threadId }, { text: heading.header });
   }
 
   /**

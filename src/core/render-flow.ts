@@ -9,6 +9,7 @@ import type { CoreConfig } from './runtime.ts';
 import type { RenderCredits } from './credits.ts';
 import type { JobKind, JobRecord, PromptVersion, RenderSettings, Session, VersionDraft } from './session.ts';
 import { addJob, appendVersion, requireVersion, updateSettings, type NewJob } from './session-state.ts';
+import { showThreadHeading } from './thread-heading.ts';
 
 /**
  * Making render jobs: the job is recorded in the session together with the exact request the
@@ -131,6 +132,8 @@ export async function commitVersionWithJob(
   // Every new version is a revision in the audit log: replies, forms, vary, extend, bridge.
   const v = value.version;
   recordAudit(ctx.audit, { at: ctx.clock.now(), kind: 'revision', ...auditPlace(session.thread, session.id), actor: auditActor(ctx.user), what: `v${v.n}: ${v.change} → "${v.prompt}"${v.negativePrompt ? ` (avoid "${v.negativePrompt}")` : ''}`, jobId: value.job.jobId }, ctx.log);
+  // The write made this version current: the thread's name and header follow it.
+  showThreadHeading(ctx, session);
   return { session, ...value };
 }
 

@@ -110,14 +110,15 @@ async function expectH264(file: string) {
 }
 
 /**
- * Frames that went through the encoder twice are the same picture, not the same bytes: x264 loses
- * about 5 of 255 on the tiny model's noise-like frames, which differ from each other by far more.
+ * Frames that went through the encoder twice are the same picture, not the same bytes: back down
+ * to the model's 32 px, smoothed up again (src/media/scaling.ts) and through x264 they lose about
+ * 11 of 255 on the tiny model's noise-like frames, which differ from each other by far more.
  */
 function expectSameFrames(actual: Buffer[], expected: Buffer[]) {
   expect(actual).toHaveLength(expected.length);
   actual.forEach((f, i) => {
     const distances = expected.map((e) => meanAbsDiff(f, e));
-    expect(distances[i]).toBeLessThan(8);
+    expect(distances[i]).toBeLessThan(16);
     expect(Math.min(...distances.filter((_, j) => j !== i))).toBeGreaterThan(2 * distances[i]!);
   });
 }

@@ -43,6 +43,10 @@ class FakePlatformDriver implements ChatPlatformDriver {
     return this.view(this.adapter.deliver({ ...this.base(user, delivery), kind: 'action', thread, action }));
   }
 
+  async readTitle(thread: ThreadRef): Promise<string | null> {
+    return this.adapter.titles.get(thread.threadId) ?? null;
+  }
+
   async readThread(thread: ThreadRef): Promise<PlatformMessage[]> {
     const posts = this.adapter.postsIn(thread);
     if (posts.length === 0) throw new Error(`thread ${thread.threadId} does not exist`);

@@ -29,6 +29,8 @@ import type { ArtifactStore } from '../../src/core/ports/artifact-store.ts';
  * - Edits change text and buttons; attachments stay as posted. Only `replace` removes them, all
  *   of them, from the platform too (a moderator's removal), and doing it twice is harmless.
  * - Posts go only to threads that exist; attachments over `maxUploadBytesFor` are refused.
+ * - `retitle` names the thread where the platform names threads (the driver's `readTitle`; null on
+ *   Slack), clipped to its limit, and rewrites the root's text; the newest heading wins.
  *
  * Every check applies to every adapter, FakeAdapter (the core tests' in-memory adapter,
  * test/conformance/chat-adapter-fake.test.ts) included: none needs a network, so there are no
@@ -73,6 +75,8 @@ export interface ChatPlatformDriver {
   click(thread: ThreadRef, user: string, action: string, delivery?: DeliveryOptions): Promise<ActorView>;
   /** The thread as everyone sees it, oldest first, with the session root first. */
   readThread(thread: ThreadRef): Promise<PlatformMessage[]>;
+  /** The thread's name as the platform shows it; null where threads have none (Slack). */
+  readTitle(thread: ThreadRef): Promise<string | null>;
 }
 
 export interface ChatAdapterHarness {
@@ -101,11 +105,11 @@ export interface ChatAdapterHarness {
 type Script = (event: ChatEvent) => Promise<EventOutcome> | EventOutcome;
 
 /** Polls until `check` stops throwing; platforms may call the handler after acknowledging. */
-async function eventually<T>(check: () => T, timeoutMs = 5000): Promise<T> {
+async function eventually<T>(check: () => T | Promise<T>, timeoutMs = 5000): Promise<T> {
   const started = Date.now();
   for (;;) {
     try {
-      return check();
+      return await check();
     } catch (error) {
       if (Date.now() - started > timeoutMs) throw error;
       await new Promise((r) => setTimeout(r, 20));
@@ -405,6 +409,36 @@ export function runChatAdapterConformance(name: string, makeHarness: () => Promi
       expect(next.ephemeral).toContain('fine again');
       const ref = await h.adapter.post(thread, { text: 'still posting' });
       expect((await h.driver.readThread(thread)).map((m) => m.id)).toContain(ref.messageId);
+    });
+
+    it('shows the current state on the thread: its name and its root message, the newest heading winning', async () => {
+      const { thread, message } = await openSession('Ana started a video: "a red circle"', []);
+      const untitled = await h.driver.readTitle(thread);
+      // Two headings in a row (Discord allows two renames per thread in ten minutes): the newest shows.
+      await h.adapter.retitle(thread, { title: 'v2 · a blue circle', header: 'Ana started a video: "a red circle"\nNow at v2 by Ben: "a blue circle"' });
+      const long = `v3 · a blue circle ${'moving slowly up '.repeat(12)}`;
+      await h.adapter.retitle(JSON.parse(JSON.stringify(thread)), { title: long, header: 'Ana started a video: "a red circle"\nNow at v3 by Ben: "a blue circle moving"' });
+      const root = await eventually(async () => {
+        const shown = (await h.driver.readThread(thread))[0];
+        expect(shown?.text).toContain('Now at v3 by Ben');
+        return shown;
+      });
+      expect(root?.id).toBe(message.messageId);
+      expect(root?.text).toContain('Ana started a video');
+      if (untitled === null) expect(await h.driver.readTitle(thread)).toBeNull();
+      else {
+        // The newest name, clipped to the platform's limit (every platform allows 100 characters).
+        const title = await eventually(async () => {
+          const shown = await h.driver.readTitle(thread);
+          expect(shown).toMatch(/^v3 · a blue circle moving slowly up/);
+          return shown!;
+        });
+        expect([...title].length).toBeLessThanOrEqual(100);
+        expect(title.endsWith('…')).toBe(true);
+      }
+      // A heading without a header leaves the root as it is (a storyboard's plan stays).
+      await h.adapter.retitle(thread, { title: long });
+      expect((await h.driver.readThread(thread))[0]?.text).toContain('Now at v3 by Ben');
     });
 
     it('refuses posts to a thread that does not exist', async () => {

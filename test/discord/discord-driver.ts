@@ -62,6 +62,12 @@ export class DiscordStandInDriver implements ChatPlatformDriver {
     return this.interactionView(id, u);
   }
 
+  async readTitle(thread: ThreadRef): Promise<string | null> {
+    const channel = this.standIn.channels.get(thread.threadId);
+    if (!channel) throw new Error(`thread ${thread.threadId} does not exist`);
+    return channel.name;
+  }
+
   async readThread(thread: ThreadRef): Promise<PlatformMessage[]> {
     return this.visibleThread(thread).map((m) => ({
       id: m.id,

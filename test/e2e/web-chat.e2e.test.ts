@@ -152,6 +152,9 @@ it('renders, refines, votes and finalizes a session through the page, then stops
   await take1.getByRole('button', { name: 'Vote 1', exact: true }).click();
   await poll(() => notice.textContent()).toContain('You voted for take 1 of v1.');
   await poll(() => tally.locator('.text').textContent()).toContain('take 1: 1 vote · take 2: 0 votes');
+  // Her own vote is marked on its button, for her.
+  await poll(() => take1.getByRole('button', { name: 'Vote 1', exact: true }).getAttribute('aria-pressed')).toBe('true');
+  expect(await take2.getByRole('button', { name: 'Vote 2', exact: true }).getAttribute('aria-pressed')).toBe('false');
 
   await setName(page, 'Ben');
   await take1.getByRole('button', { name: 'Vote 1', exact: true }).click();

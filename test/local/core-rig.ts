@@ -64,6 +64,7 @@ export async function startCoreRig(adapter: ChatAdapter, dir: string, config: Pa
     },
     edit: (...args: Parameters<ChatAdapter['edit']>) => adapter.edit(...args),
     replace: (...args: Parameters<ChatAdapter['replace']>) => adapter.replace(...args),
+    retitle: (...args: Parameters<ChatAdapter['retitle']>) => adapter.retitle(...args),
     maxUploadBytesFor: (...args: Parameters<ChatAdapter['maxUploadBytesFor']>) => adapter.maxUploadBytesFor(...args),
   });
   const delivery = createDelivery({

@@ -60,6 +60,23 @@ export function describeFilmCommands(name: string, makeHarness: () => Promise<Ch
       expect(shown[0]!.text).toContain('a blue square');
     });
 
+    it('a reply makes v2 and the thread follows it: its name (where the platform has one) and its header, by people\'s names', async () => {
+      const thread = await finishedVideo();
+      const ben = h().users[1];
+      expect((await h().driver.sendReply(thread, ben, 'on a blue background')).error).toBeUndefined();
+      await rig().settle();
+      const v2 = rig().queue.jobs.at(-1)!;
+      expect(v2.request.prompt).toContain('blue background');
+      const title = await h().driver.readTitle(thread);
+      if (title !== null) {
+        await expect.poll(() => h().driver.readTitle(thread)).toBe(`v2 · ${v2.request.prompt}`.slice(0, 100));
+      }
+      await expect.poll(async () => (await h().driver.readThread(thread))[0]!.text).toContain(`Now at v2 by ${h().displayName?.(ben) ?? ben}`);
+      const header = (await h().driver.readThread(thread))[0]!.text;
+      expect(header).toContain(`${h().displayName?.(ana()) ?? ana()} started a video`);
+      expect(header).toContain('a red circle moving left');
+    });
+
     it('storyboard -> a vote on each shot -> /cut posts the film in the thread as a final video', async () => {
       const view = await send('storyboard', { shots: 'a red circle | a blue square', takes: 2 });
       expect(view.error).toBeUndefined();

@@ -27,6 +27,12 @@ export class LocalHttpDriver implements ChatPlatformDriver {
     return this.post(`/api/threads/${thread.threadId}/actions`, { user, key: action, ...(delivery.id && { id: delivery.id }) });
   }
 
+  async readTitle(thread: ThreadRef): Promise<string | null> {
+    const res = await fetch(`${this.baseUrl}/api/threads/${thread.threadId}?limit=1`);
+    if (!res.ok) throw new Error(`reading thread ${thread.threadId} answered ${res.status}`);
+    return ((await res.json()) as { thread: { title: string } }).thread.title;
+  }
+
   async readThread(thread: ThreadRef): Promise<PlatformMessage[]> {
     const res = await fetch(`${this.baseUrl}/api/threads/${thread.threadId}`);
     if (!res.ok) throw new Error(`reading thread ${thread.threadId} answered ${res.status}`);

@@ -13,6 +13,7 @@ const makeHarness = async (): Promise<ChatAdapterHarness> => {
   const standIn = new SlackWebApiStandIn();
   await standIn.start();
   standIn.addUser({ id: 'U0ANA', name: 'ana', display_name: 'Ana' });
+  standIn.addUser({ id: 'U0BEN', name: 'ben', display_name: 'Ben' });
   // A workspace admin: Slack's moderator.
   standIn.addUser({ id: 'U0MOD', name: 'mo', display_name: 'Mo', is_admin: true });
   const artifacts = await tempArtifactStore();
@@ -22,7 +23,7 @@ const makeHarness = async (): Promise<ChatAdapterHarness> => {
     minEditIntervalMs: 0,
     logger: { debug() {}, info() {}, warn() {}, error() {} },
   });
-  return { adapter, driver: new SlackPlatformDriver(standIn, () => adapter, SIGNING_SECRET), channel: 'C0GENERAL', users: ['U0ANA', 'U0BEN'], moderator: 'U0MOD', displayName: (u) => ({ U0ANA: 'Ana', U0MOD: 'Mo' })[u] ?? u,
+  return { adapter, driver: new SlackPlatformDriver(standIn, () => adapter, SIGNING_SECRET), channel: 'C0GENERAL', users: ['U0ANA', 'U0BEN'], moderator: 'U0MOD', displayName: (u) => ({ U0ANA: 'Ana', U0BEN: 'Ben', U0MOD: 'Mo' })[u] ?? u,
     artifacts: artifacts.store,
     cleanup: async () => {
       await standIn.stop();

@@ -115,6 +115,11 @@ export class SlackPlatformDriver implements ChatPlatformDriver {
     return view;
   }
 
+  /** Slack threads have no name: a thread is its root message and the replies under it. */
+  async readTitle(_thread: ThreadRef): Promise<string | null> {
+    return null;
+  }
+
   async readThread(thread: ThreadRef): Promise<PlatformMessage[]> {
     const out: PlatformMessage[] = [];
     let pendingFiles: PlatformMessage['attachments'] = [];

@@ -70,7 +70,7 @@ function route() {
 
 // ---- a live list of messages (a channel or a thread) ------------------------------------------
 
-function liveList({ path, stream, list, inThread, onLoaded, onError, onChange }) {
+function liveList({ path, stream, list, inThread, onLoaded, onError, onChange, onRetitled }) {
   const nodes = new Map();
   const roots = new Map();
   let stop = () => {};
@@ -113,8 +113,10 @@ function liveList({ path, stream, list, inThread, onLoaded, onError, onChange })
       'message.posted': (e) => add(e.message),
       'message.edited': (e) => update(e.message),
       'thread.updated': (e) => {
+        // A post brings the reply count, a retitle the title: each update carries only what changed.
         const root = roots.get(e.thread.id);
-        if (root) setReplies(root, e.thread.replies);
+        if (root && e.thread.replies !== undefined) setReplies(root, e.thread.replies);
+        if (e.thread.title !== undefined) onRetitled?.(e.thread);
       },
       reset: () => load(),
     });
@@ -199,6 +201,7 @@ function openThread(id) {
       $('thread-title').textContent = data.thread.title;
       $('thread-sub').textContent = `#${data.thread.channel} · started by ${data.thread.createdBy}`;
       renderSession(data.session);
+      markOwnVotes(data.session);
       $('thread-input').focus();
     },
     onError: (error) => {
@@ -206,6 +209,9 @@ function openThread(id) {
       showNotice(document.querySelector('#thread-composer .notice'), 'error', error.message);
     },
     onChange: scheduleSessionRefresh,
+    onRetitled: (thread) => {
+      if (thread.id === state.threadId) $('thread-title').textContent = thread.title;
+    },
   });
 }
 
@@ -224,8 +230,26 @@ function scheduleSessionRefresh() {
   sessionTimer = setTimeout(async () => {
     if (!id || id !== state.threadId) return;
     const res = await request('GET', `/api/threads/${enc(id)}/session`);
-    if (res.ok && id === state.threadId) renderSession(res.body.session);
+    if (res.ok && id === state.threadId) {
+      renderSession(res.body.session);
+      markOwnVotes(res.body.session);
+    }
   }, 500);
+}
+
+/**
+ * Marks the Vote button of the take the viewer voted for in each round (`aria-pressed`, the
+ * `.voted` style): the take messages are the same for everyone, so the page does it per viewer.
+ */
+function markOwnVotes(session) {
+  const rounds = new Map((session?.rounds ?? []).map((r) => [String(r.id), r]));
+  for (const button of document.querySelectorAll('#thread-messages button[data-action^="vote:"]')) {
+    const [, , roundId, take] = button.dataset.action.split(':');
+    const mine = rounds.get(roundId)?.voters?.[state.name];
+    const pressed = mine !== undefined && String(mine) === take;
+    button.classList.toggle('voted', pressed);
+    button.setAttribute('aria-pressed', String(pressed));
+  }
 }
 
 /** The core's session summary; its shape belongs to the core, so only plain fields are listed. */

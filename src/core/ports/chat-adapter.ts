@@ -134,6 +134,24 @@ export interface EventOutcome {
 
 export type ChatEventHandler = (event: ChatEvent) => Promise<EventOutcome>;
 
+/**
+ * What a session thread shows of the session's current state, so people scanning a channel see
+ * where each session is now rather than where it began (ChatAdapter.retitle).
+ */
+export interface ThreadHeading {
+  /**
+   * The thread's name, e.g. `v3 · a red circle moving up`. Given whole: each adapter clips it to
+   * its platform's limit (Discord 100 characters, the web chat 100; Slack threads have no name).
+   */
+  title: string;
+  /**
+   * The new text of the thread's root message (the session header: who started it, the current
+   * version and its author). The root keeps its files; a session root has no buttons. Absent:
+   * the root stays as it is.
+   */
+  header?: string;
+}
+
 export interface ChatAdapter {
   readonly platform: Platform;
   /**
@@ -171,4 +189,18 @@ export interface ChatAdapter {
    * so a removal that was interrupted can simply be run again.
    */
   replace(ref: MessageRef, message: OutgoingMessage): Promise<MessageRef>;
+  /**
+   * Shows the session's current state on its thread: the thread's name and its root message.
+   * Resolves once the platform has the change or, where it limits how often a thread may change,
+   * once the change is scheduled; a newer heading for the same thread supersedes one still waiting,
+   * so a stale name is never applied after a newer one.
+   * - Discord: renames the thread (PATCH /channels/{thread.id} `name`, 1–100 characters) and edits
+   *   its starter message. Discord allows 2 renames per thread per 10 minutes: the adapter keeps
+   *   only the newest wanted name and applies it when the window allows (its own count, and the
+   *   429's retry_after after a restart), without making the caller wait.
+   * - Slack: threads have no name; only the root message changes (chat.update, Tier 3).
+   * - Web chat: the thread's title (GET /api/threads/<id>, the page's heading) and its root
+   *   message, announced live as `thread.updated` with `title`.
+   */
+  retitle(thread: ThreadRef, heading: ThreadHeading): Promise<void>;
 }

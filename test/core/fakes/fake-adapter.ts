@@ -1,7 +1,8 @@
-import type { OutgoingAttachment, ChatAdapter, ChatEvent, ChatEventHandler, CommandEvent, EventOutcome, MessageRef, OutgoingMessage, Platform, ThreadRef } from '../../../src/core/ports/chat-adapter.ts';
+import type { OutgoingAttachment, ChatAdapter, ChatEvent, ChatEventHandler, CommandEvent, EventOutcome, MessageRef, OutgoingMessage, Platform, ThreadHeading, ThreadRef } from '../../../src/core/ports/chat-adapter.ts';
 import { callCore } from '../../../src/core/call-core.ts';
 import type { Logger } from '../../../src/core/runtime.ts';
 import { DailiesError } from '../../../src/errors.ts';
+import { clip } from '../../../src/core/text.ts';
 
 export interface RecordedMessage {
   ref: MessageRef;
@@ -25,6 +26,10 @@ export class FakeAdapter implements ChatAdapter {
   readonly threads: ThreadRef[] = [];
   readonly posts: RecordedMessage[] = [];
   failNextPost = false;
+  /** Every `retitle` call, in order; `titles` holds each thread's name now. */
+  readonly headings: Array<{ thread: ThreadRef; heading: ThreadHeading }> = [];
+  readonly titles = new Map<string, string>();
+  failNextRetitle = false;
   private nextId = 1;
   private handler: ChatEventHandler | undefined;
 
@@ -61,6 +66,8 @@ export class FakeAdapter implements ChatAdapter {
   async startThread(origin: CommandEvent, message: OutgoingMessage) {
     const thread: ThreadRef = { platform: this.platform, channelId: origin.channelId, threadId: `t${this.nextId++}` };
     this.threads.push(thread);
+    const prompt = origin.options['prompt'];
+    this.titles.set(thread.threadId, clip(typeof prompt === 'string' ? prompt : (message.text.split('\n')[0] ?? ''), 100));
     const ref = await this.post(thread, message);
     return { thread, message: ref };
   }
@@ -94,6 +101,20 @@ export class FakeAdapter implements ChatAdapter {
     rec.files = structuredClone(message.attachments ?? []);
     rec.replaced = (rec.replaced ?? 0) + 1;
     return ref;
+  }
+
+  /** Names the thread (clipped to 100 characters, the strictest platform's limit) and shows `header` on its root. */
+  async retitle(thread: ThreadRef, heading: ThreadHeading): Promise<void> {
+    if (this.failNextRetitle) {
+      this.failNextRetitle = false;
+      throw new Error('platform said no');
+    }
+    const known = this.threads.find((t) => sameThread(t, thread));
+    if (!known) throw new DailiesError('not_found', `There is no thread ${thread.threadId} in channel ${thread.channelId}.`);
+    this.headings.push({ thread: { ...known }, heading: structuredClone(heading) });
+    this.titles.set(known.threadId, clip(heading.title, 100));
+    const root = this.postsIn(known)[0];
+    if (root && heading.header !== undefined) root.edits.push({ text: heading.header });
   }
 
   /** What people see now: text and buttons of the last edit; attachments stay as posted (edits do not change them) until `replace` swaps them. */

@@ -79,11 +79,16 @@ export interface StandInOptions {
   interactionDeadlineMs?: number;
   interactionTokenTtlMs?: number;
   heartbeatIntervalMs?: number;
+  /** The window of Discord's two renames per channel or thread (10 minutes); tests shorten it. */
+  renameWindowMs?: number;
 }
 
 export type OptionValue = string | number | boolean | { attachment: { filename: string; size: number; contentType: string; url?: string } } | { user: UserSpec };
 
 export const BOT_TOKEN = 'MTIzNDU2Nzg5MDEyMzQ1Njc4.GaBcDe.stand-in-secret-token-0123456789abcdef';
+
+/** Renames Discord allows a channel or thread per window. */
+const RENAMES_PER_WINDOW = 2;
 
 /** How long Discord remembers an enforced nonce ("the past few minutes"). */
 const NONCE_WINDOW_MS = 5 * 60_000;
@@ -105,6 +110,9 @@ export class DiscordStandIn {
   attachmentSizeLimit: number;
   interactionDeadlineMs: number;
   interactionTokenTtlMs: number;
+  renameWindowMs: number;
+  /** When each channel was renamed, for the rename sublimit. */
+  private readonly renames = new Map<string, number[]>();
   gateway!: GatewayStandIn;
   apiUrl = '';
 
@@ -119,6 +127,7 @@ export class DiscordStandIn {
     this.attachmentSizeLimit = options.attachmentSizeLimit ?? 10 * 1024 * 1024;
     this.interactionDeadlineMs = options.interactionDeadlineMs ?? 3000;
     this.interactionTokenTtlMs = options.interactionTokenTtlMs ?? 15 * 60 * 1000;
+    this.renameWindowMs = options.renameWindowMs ?? 10 * 60 * 1000;
   }
 
   static async start(options: StandInOptions = {}): Promise<DiscordStandIn> {
@@ -541,6 +550,7 @@ export class DiscordStandIn {
       const c = this.channels.get(g[1]!);
       return c ? { status: 200, body: channelObject(c) } : notFound(10003, 'Unknown Channel');
     }
+    if (call.method === 'PATCH' && (g = m(/^\/channels\/(\d+)$/))) return this.editChannel(g[1]!, body.json ?? {});
     if (call.method === 'POST' && p === '/users/@me/channels') return this.openDm(String(body.json?.recipient_id ?? ''));
     if (call.method === 'PUT' && (g = m(/^\/channels\/(\d+)\/messages\/(\d+)\/reactions\/([^/]+)\/@me$/))) {
       const msg = this.messages.get(g[2]!);
@@ -695,6 +705,39 @@ export class DiscordStandIn {
   directMessagesTo(userId: string): MessageState[] {
     const dm = [...this.channels.values()].find((c) => c.type === 1 && c.recipient_id === userId);
     return dm ? this.channelMessages(dm.id) : [];
+  }
+
+  /**
+   * PATCH a channel or thread; only `name` is kept here. Discord allows two renames per channel
+   * per ten minutes: a third is a 429 whose retry_after says when the oldest leaves the window,
+   * while the route's bucket still shows room (a sublimit, which discord.js tells apart by that).
+   */
+  private editChannel(channelId: string, data: any) {
+    const channel = this.channels.get(channelId);
+    if (!channel) return notFound(10003, 'Unknown Channel');
+    if (!('name' in data)) return { status: 200, body: channelObject(channel) };
+    if (typeof data.name !== 'string' || data.name.length < 1 || data.name.length > 100) return badForm('name: Must be between 1 and 100 in length.');
+    const now = performance.now();
+    const recent = (this.renames.get(channelId) ?? []).filter((at) => at > now - this.renameWindowMs);
+    if (recent.length >= RENAMES_PER_WINDOW) {
+      const retryAfter = Math.max(0.001, (recent[0]! + this.renameWindowMs - now) / 1000);
+      return {
+        status: 429,
+        body: { message: 'You are being rate limited.', retry_after: Number(retryAfter.toFixed(3)), global: false },
+        headers: {
+          'retry-after': String(Math.ceil(retryAfter)),
+          'x-ratelimit-limit': '5',
+          'x-ratelimit-remaining': '4',
+          'x-ratelimit-reset-after': '1',
+          'x-ratelimit-bucket': 'stand-in-channel-edit',
+          'x-ratelimit-scope': 'user',
+        },
+      };
+    }
+    this.renames.set(channelId, [...recent, now]);
+    channel.name = data.name;
+    if (channel.type === 11) this.gateway.dispatch('THREAD_UPDATE', channelObject(channel));
+    return { status: 200, body: channelObject(channel) };
   }
 
   /** PATCH a message: JSON, or multipart with new files (`attachments` lists the files kept and the new ones by index). */
