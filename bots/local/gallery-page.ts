@@ -1,9 +1,8 @@
-import { createHash } from 'node:crypto';
 import type { Context } from 'hono';
 import { galleryPath } from '../../src/core/gallery.ts';
 import { GALLERY_KEY_REFUSAL, type GalleryAccess } from './api/gallery.ts';
 import { clip } from '../../src/core/text.ts';
-import { html } from './credentials-page.ts';
+import { html, scriptlessPageCsp } from './credentials-page.ts';
 import { GALLERY_PAGE_MAX, parseGalleryQuery } from './gallery-query.ts';
 import { galleryPageView, type GalleryEntryView, type GalleryPageView } from './gallery-view.ts';
 
@@ -41,15 +40,7 @@ a { color: var(--accent); }
 .more { margin: 10px 0 0; }
 `;
 
-const CSP = [
-  "default-src 'none'",
-  `style-src 'sha256-${createHash('sha256').update(STYLE).digest('base64')}'`,
-  "media-src 'self'",
-  "img-src 'self'",
-  "base-uri 'none'",
-  "form-action 'none'",
-  "frame-ancestors 'none'",
-].join('; ');
+const CSP = scriptlessPageCsp(STYLE);
 
 const KIND_TEXT: Record<GalleryEntryView['kind'], string> = { winner: 'won its vote', final: 'final', film: 'film' };
 const PLATFORM_THREADS: Record<GalleryEntryView['thread']['platform'], string> = { local: 'a web chat thread', discord: 'a Discord thread', slack: 'a Slack thread' };

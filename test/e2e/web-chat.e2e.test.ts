@@ -1,7 +1,8 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
+import type { Browser, Locator, Page } from 'playwright-core';
+import { launchChromium } from '../local/chromium.ts';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startStack, type Stack } from './stack.ts';
 
@@ -13,7 +14,6 @@ import { startStack, type Stack } from './stack.ts';
  * finalizing, Ana finalizes, and the process is stopped with SIGTERM like a service manager would.
  */
 
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync'];
 const PROMPT = 'a red circle moving left on a black background';
 // One render of the built-in model takes ~10 s on an idle 2-core machine; training in the
 // background can make it several times slower, and the finalize waits behind the v2 render.
@@ -28,7 +28,7 @@ const pageErrors: string[] = [];
 
 beforeAll(async () => {
   shotDir = process.env.E2E_SCREENSHOT_DIR ?? (await mkdtemp(join(tmpdir(), 'dailies-e2e-shot-')));
-  [stack, browser] = await Promise.all([startStack(), chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS })]);
+  [stack, browser] = await Promise.all([startStack(), launchChromium()]);
 }, 180_000);
 
 afterAll(async () => {

@@ -1,4 +1,5 @@
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from './chromium.ts';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { BullmqJobQueue } from '../../src/queue/bullmq-job-queue.ts';
 import { renderJob, testQueue, waitFor } from '../workers/fixtures/redis-test-env.ts';
@@ -12,7 +13,6 @@ import { startTestChat, type TestChat } from './helpers.ts';
  */
 
 const TOKEN = 'admin-token-browser-0123456789';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync'];
 
 const env = testQueue();
 let queue: BullmqJobQueue;
@@ -27,7 +27,7 @@ beforeAll(async () => {
   const queues = () => [queue.dashboardQueue()];
   readOnly = await startTestChat({ adminQueues: { token: TOKEN, write: false, queues } });
   writable = await startTestChat({ adminQueues: { token: TOKEN, write: true, queues } });
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  browser = await launchChromium();
 }, 60_000);
 
 afterAll(async () => {

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { launchChromium } from './chromium.ts';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { CommandEvent, ThreadRef } from '../../src/core/ports/chat-adapter.ts';
 import { loadSigningIdentity, signMp4 } from '../../src/provenance/index.ts';
@@ -12,7 +13,6 @@ import { postJson, startTestChat, type TestChat } from './helpers.ts';
  * final offers nothing.
  */
 
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync'];
 
 let t: TestChat;
 let browser: Browser;
@@ -37,7 +37,7 @@ beforeAll(async () => {
   const signedRef = await t.store.putFile('renders/s1/take-1.mp4', join(outside, 'take-1.mp4'), 'video/mp4');
   await t.chat.adapter.post(thread, { text: 'Take 1 of v1', attachments: [{ ...final, key: plainRef.key, filename: 'plain.mp4' }] });
   await t.chat.adapter.post(thread, { text: 'Final: take 1 of v2', attachments: [{ ...final, key: signedRef.key, filename: 'take-1.mp4', signed: true }] });
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  browser = await launchChromium();
 }, 120_000);
 
 afterAll(async () => {

@@ -1,7 +1,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { launchChromium } from './chromium.ts';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startCoreRig, type CoreRig } from './core-rig.ts';
 import { startTestChat, type TestChat } from './helpers.ts';
@@ -12,7 +13,6 @@ import { startTestChat, type TestChat } from './helpers.ts';
  * sentence under the box, and the next /video is unchanged by it.
  */
 
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync'];
 
 let t: TestChat;
 let rig: CoreRig;
@@ -23,7 +23,7 @@ beforeAll(async () => {
   t = await startTestChat();
   dir = await mkdtemp(join(tmpdir(), 'dailies-settings-browser-'));
   rig = await startCoreRig(t.chat.adapter, dir, {}, t.store);
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  browser = await launchChromium();
 }, 120_000);
 
 afterAll(async () => {

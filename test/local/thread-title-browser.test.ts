@@ -1,4 +1,5 @@
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { launchChromium } from './chromium.ts';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { ChatEvent, CommandEvent, EventOutcome } from '../../src/core/ports/chat-adapter.ts';
 import { startTestChat, type TestChat } from './helpers.ts';
@@ -9,7 +10,6 @@ import { startTestChat, type TestChat } from './helpers.ts';
  * too, and a reload shows the same.
  */
 
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync'];
 
 let t: TestChat;
 let browser: Browser;
@@ -40,7 +40,7 @@ function fakeCore(chat: TestChat) {
 beforeAll(async () => {
   t = await startTestChat();
   await t.chat.adapter.start(fakeCore(t));
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  browser = await launchChromium();
 }, 60_000);
 
 afterAll(async () => {

@@ -1,7 +1,8 @@
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
+import type { Browser, Locator, Page } from 'playwright-core';
+import { launchChromium } from './chromium.ts';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startStack, type Stack } from '../e2e/stack.ts';
 import { testImage } from './image-fixtures.ts';
@@ -14,7 +15,6 @@ import { testImage } from './image-fixtures.ts';
  * then she drops a second still on the thread's message box and replies with it.
  */
 
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync'];
 // One render of the built-in model takes ~10 s on an idle 2-core machine; training in the
 // background can make it several times slower.
 const RENDER_MS = 180_000;
@@ -30,7 +30,7 @@ beforeAll(async () => {
   await testImage(dir, 'still.png', '96x64');
   await testImage(dir, 'second.jpg', '64x64');
   await writeFile(join(dir, 'notes.png'), 'these are notes, not a picture\n'.repeat(10));
-  [stack, browser] = await Promise.all([startStack(), chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS })]);
+  [stack, browser] = await Promise.all([startStack(), launchChromium()]);
 }, 240_000);
 
 afterAll(async () => {
