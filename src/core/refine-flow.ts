@@ -86,7 +86,7 @@ export const DEFAULT_IMAGE_STRENGTH = 0.7;
 
 /** `image`: a still that reply (or `/video` in the thread) brings; it replaces the session's from this version on. */
 export async function refineSession(ctx: CommandContext, session: Session, edit: RefineEdit | FormEdit, image?: { attachment: IncomingAttachment; strength?: number }): Promise<EventOutcome> {
-  if (edit.kind === 'help') return { thread: session.thread, ephemeral: helpText(ctx.commands) };
+  if (edit.kind === 'help') return { thread: session.thread, ephemeral: helpText(ctx.commands, 'thread') };
   if (edit.kind === 'takes') {
     await ctx.store.updateSettings(session.id, { takes: edit.takes });
     return { thread: session.thread, ephemeral: `From now on, renders in this session make ${edit.takes} take${edit.takes === 1 ? '' : 's'}.` };

@@ -289,7 +289,14 @@ export const GRAMMAR_HELP = [
   '  help                this text',
 ].join('\n');
 
-export function helpText(commands: ReadonlyArray<{ name: string; description: string }>): string {
+/**
+ * Help worded for where it was asked: in a channel, how to start (a session opens its own
+ * thread); in a session's thread, what to do there first (reply, vote, finalize), then the rest.
+ */
+export function helpText(commands: ReadonlyArray<{ name: string; description: string }>, where: 'channel' | 'thread' = 'channel'): string {
   const list = commands.map((c) => `  /${c.name.padEnd(9)} ${c.description}`).join('\n');
-  return `Commands:\n${list}\n\n${GRAMMAR_HELP}\n\nVote with the buttons under the takes; the winner becomes the base of the next version. Moderators can remove a take with its Remove button or /remove v2#1: its files are deleted and its messages show a note.`;
+  const votes = 'Vote with the buttons under the takes; the winner becomes the base of the next version. Moderators can remove a take with its Remove button or /remove v2#1: its files are deleted and its messages show a note.';
+  if (where === 'thread') return `${GRAMMAR_HELP}\n\n${votes}\n\nCommands:\n${list}`;
+  const start = 'Start with /video <prompt> (or /storyboard for a film of several shots): it opens a thread where the team refines the prompt, votes on the takes and finalizes the winner. /settings keeps your defaults; /gallery shows what this channel made.';
+  return `${start}\n\nCommands:\n${list}\n\nIn a session's thread: ${GRAMMAR_HELP.charAt(0).toLowerCase()}${GRAMMAR_HELP.slice(1)}\n\n${votes}`;
 }

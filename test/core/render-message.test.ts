@@ -67,9 +67,14 @@ describe('message rendering', () => {
     expect(historyText(session)).toBe('Versions of this session (▶ current):\n  v1 (new, Ann): first version\n    "a red ball" · seed 7\n▶ v2 (from v1, Bob): added \'at night\'\n    "a red ball, at night" · seed 7');
   });
 
-  it('includes every command and the grammar in help', () => {
+  it('includes every command and the grammar in help, worded for where it is asked', () => {
     const text = helpText([{ name: 'video', description: 'Start.' }]);
     expect(text).toContain('/video');
     expect(text).toContain('from v2: <change>');
+    expect(text.split('\n')[0]).toMatch(/^Start with \/video <prompt>/);
+    const inThread = helpText([{ name: 'video', description: 'Start.' }], 'thread');
+    expect(inThread.split('\n')[0]).toBe('Reply in this thread to make the next version:');
+    expect(inThread).toContain('/video');
+    expect(inThread).not.toContain('Start with /video');
   });
 });
