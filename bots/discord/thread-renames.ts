@@ -100,6 +100,10 @@ export class ThreadRenames {
       .then(
         () => {
           lane.applied = name;
+          // Discord counts the rename when it arrives, somewhere before its answer: counting the
+          // window from the answer never opens it early (from the send, a slow request would).
+          const at = lane.sent.indexOf(now);
+          if (at >= 0) lane.sent[at] = this.now();
         },
         (error: unknown) => {
           const wait = this.options.retryAfterMs(error);
