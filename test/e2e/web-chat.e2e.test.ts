@@ -88,7 +88,7 @@ async function decodedFrame(video: Locator): Promise<{ mean: [number, number, nu
   return { mean: frame.mean as [number, number, number], spread: frame.spread, png: Buffer.from(frame.png.split(',')[1]!, 'base64') };
 }
 
-it('renders, refines, votes and finalizes a session through the page, then stops cleanly on SIGTERM', { timeout: 420_000 }, async () => {
+it('renders, refines, votes and finalizes a session through the page, then stops cleanly on SIGTERM', { timeout: 540_000 }, async () => {
   const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
   page.on('pageerror', (error) => pageErrors.push(error.message));
   page.on('console', (message) => {
@@ -101,7 +101,7 @@ it('renders, refines, votes and finalizes a session through the page, then stops
 
   // The command list comes from the real core, so options like takes parse as typed.
   const input = page.locator('#channel-input');
-  await input.fill(`/video ${PROMPT} takes:2 steps:40`);
+  await input.fill(`/video ${PROMPT} takes:2 steps:24`);
   await input.press('Enter');
 
   const panel = page.locator('#thread-panel');
@@ -109,7 +109,7 @@ it('renders, refines, votes and finalizes a session through the page, then stops
   await poll(() => page.locator('#thread-title').textContent()).toBe(PROMPT);
   await poll(() => input.inputValue()).toBe('');
   const thread = page.locator('#thread-messages');
-  await poll(() => thread.locator('.message').first().locator('.invocation').textContent()).toBe(`Ana used /video ${PROMPT} takes:2 steps:40`);
+  await poll(() => thread.locator('.message').first().locator('.invocation').textContent()).toBe(`Ana used /video ${PROMPT} takes:2 steps:24`);
   await poll(() => thread.locator('.message').first().locator('.text').textContent()).toContain(`Ana started a video: "${PROMPT}"`);
 
   // One progress message, edited in place from queued through the steps to done.
@@ -125,13 +125,14 @@ it('renders, refines, votes and finalizes a session through the page, then stops
   const preview = sameProgress.locator('figure.preview img').first();
   await preview.waitFor({ timeout: RENDER_MS });
   expect(await sameProgress.locator('figure.preview').count()).toBe(2);
-  expect(await sameProgress.locator('.text').textContent()).toMatch(/Preview at step \d+\/40/);
+  expect(await sameProgress.locator('.text').textContent()).toMatch(/Preview at step \d+\/24/);
   expect(await thread.locator('.message', { has: page.locator('figure.preview') }).count()).toBe(1);
 
   // Then one message per take, each with its final video, and the progress line ends.
   const take1 = messageStarting(thread, /^Take 1 of v1 · seed \d+/);
   const take2 = messageStarting(thread, /^Take 2 of v1 · seed \d+/);
-  await take1.waitFor({ timeout: RENDER_MS });
+  // Under a loaded CI machine a 24-step render of two takes has taken minutes.
+  await take1.waitFor({ timeout: 2 * RENDER_MS });
   await take2.waitFor({ timeout: RENDER_MS });
   await poll(() => sameProgress.locator('.text').textContent()).toMatch(/Done in \d+ (s|min)\./);
   expect(await sameProgress.locator('.buttons button').count()).toBe(0);
