@@ -149,6 +149,11 @@ it('renders, refines, votes and finalizes a session through the page, then stops
   const tally = messageStarting(thread, /^Votes for v1:/);
   await tally.waitFor({ timeout: UI_MS });
   expect(await tally.locator('.text').textContent()).toContain('take 1: 0 votes · take 2: 0 votes');
+  // The deadline the core writes in UTC shows in the viewer's own time, as message times do.
+  const deadline = tally.locator('.text time');
+  expect(await deadline.getAttribute('title')).toMatch(/^\d{2}:\d{2} UTC$/);
+  expect(await deadline.textContent()).not.toContain('UTC');
+  expect(Date.parse((await deadline.getAttribute('datetime'))!)).toBeGreaterThan(Date.now());
   const notice = page.locator('#thread-composer .notice');
   await take1.getByRole('button', { name: 'Vote 1', exact: true }).click();
   await poll(() => notice.textContent()).toContain('You voted for take 1 of v1.');

@@ -24,15 +24,56 @@ function append(node, children) {
 }
 
 /** Bot text with the two bits of Markdown the core uses: **bold** and `code`. Newlines are kept by CSS. */
-export function formatText(text) {
+export function formatText(text, at = Date.now()) {
   const fragment = document.createDocumentFragment();
   for (const part of String(text).split(/(\*\*[^*\n]+\*\*|`[^`\n]+`)/)) {
     if (!part) continue;
     if (part.startsWith('**') && part.endsWith('**') && part.length > 4) fragment.append(el('strong', { text: part.slice(2, -2) }));
     else if (part.startsWith('`') && part.endsWith('`') && part.length > 2) fragment.append(el('code', { text: part.slice(1, -1) }));
-    else fragment.append(document.createTextNode(part));
+    else fragment.append(withLocalTimes(part, at));
   }
   return fragment;
+}
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+// What the core writes for a time (src/core/person-block-check.ts, render-message.ts clockTime):
+// "14:05 UTC", or "7 Dec 14:05 UTC" / "7 Dec 2027 14:05 UTC" for another day.
+const UTC_TIME = /\b(?:(\d{1,2}) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)(?: (\d{4}))? )?(\d{2}):(\d{2}) UTC\b/g;
+
+/**
+ * Text with the core's UTC times shown in the viewer's own time, so the page shows times one way
+ * (message times are local too); the UTC text stays as the element's title. A time without a
+ * date is the next one at or after `at` (deadlines, block ends and budget resets lie ahead of
+ * the message that states them).
+ */
+function withLocalTimes(text, at) {
+  const fragment = document.createDocumentFragment();
+  let last = 0;
+  for (const m of text.matchAll(UTC_TIME)) {
+    const when = utcTime(m, at);
+    if (when === null) continue;
+    fragment.append(document.createTextNode(text.slice(last, m.index)));
+    const sameDay = new Date(when).toDateString() === new Date(at).toDateString();
+    const shown = new Date(when).toLocaleString([], sameDay ? { hour: '2-digit', minute: '2-digit' } : { weekday: 'short', day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' });
+    fragment.append(el('time', { datetime: new Date(when).toISOString(), title: m[0], text: shown }));
+    last = m.index + m[0].length;
+  }
+  fragment.append(document.createTextNode(text.slice(last)));
+  return fragment;
+}
+
+function utcTime(m, at) {
+  const [, day, month, year, hh, mm] = m;
+  const ref = new Date(at);
+  if (day !== undefined) {
+    const when = Date.UTC(year !== undefined ? Number(year) : ref.getUTCFullYear(), MONTHS.indexOf(month), Number(day), Number(hh), Number(mm));
+    return Number.isFinite(when) ? when : null;
+  }
+  for (const offset of [-1, 0, 1]) {
+    const when = Date.UTC(ref.getUTCFullYear(), ref.getUTCMonth(), ref.getUTCDate() + offset, Number(hh), Number(mm));
+    if (when >= at - 60_000) return when;
+  }
+  return null;
 }
 
 export function formatBytes(n) {
@@ -56,7 +97,7 @@ export function showNotice(node, kind, text) {
   node.replaceChildren();
   if (!text) return;
   if (kind === 'ephemeral') node.append(el('span', { class: 'only-you', text: 'Only you can see this' }), ' ');
-  node.append(document.createTextNode(text));
+  node.append(withLocalTimes(text, Date.now()));
 }
 
 export function randomId() {

@@ -79,7 +79,7 @@ export function setReplies(node, replies) {
 }
 
 function fill(node, view, ctx) {
-  node.querySelector('.text').replaceChildren(formatText(view.text ?? ''));
+  node.querySelector('.text').replaceChildren(formatText(view.text ?? '', view.createdAt ?? Date.now()));
   const holder = node.querySelector('.buttons');
   holder.replaceChildren(
     ...(view.buttons ?? []).map((row) =>
