@@ -5,6 +5,7 @@ import type { FiledSession, SessionStore } from './ports/session-store.ts';
 import { creditsForTake, type CreditLineageEntry, type CreditRole, type RenderCredits } from './credits.ts';
 import type { JobRecord, Person, Session, VoteRound } from './session.ts';
 import { findJob, findVersion } from './session-state.ts';
+import { cutNumber } from './render-message.ts';
 import { formatTakeRef } from './take-ref.ts';
 
 /**
@@ -145,21 +146,7 @@ function finalEntry(session: Session, job: JobRecord, options: GalleryOptions): 
   };
 }
 
-/** 1-based among the session's cuts, as the thread numbers its films. */
-function cutNumber(session: Session, job: JobRecord): number {
-  return session.jobs.filter((j) => j.kind === 'cut').findIndex((j) => j.jobId === job.jobId) + 1;
-}
-
-interface EntryFacts {
-  kind: GalleryKind;
-  won: boolean;
-  version: number;
-  take: number | null;
-  label: string;
-  prompt: string;
-  result: TakeResult;
-  at: number;
-}
+type EntryFacts = Pick<GalleryEntry, 'kind' | 'won' | 'version' | 'take' | 'label' | 'prompt' | 'at'> & { result: TakeResult };
 
 function entry(session: Session, credits: RenderCredits, options: GalleryOptions, facts: EntryFacts): GalleryEntry {
   const { result, ...rest } = facts;
