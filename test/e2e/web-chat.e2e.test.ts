@@ -32,6 +32,12 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
+  // A failed run keeps the server's log beside the screenshot: which stage a job stopped at.
+  if (!passed && stack) {
+    const logFile = join(shotDir, 'dailies-start.log');
+    await writeFile(logFile, stack.log());
+    console.log(`dailies start log: ${logFile}\n${stack.log().split('\n').slice(-60).join('\n')}`);
+  }
   await browser?.close();
   await stack?.cleanup();
   // The screenshot is kept when asked for, or to look at after a failure.
