@@ -2,7 +2,8 @@ import { channelIdOf, defineCommand, type CommandContext } from '../src/core/com
 import { optionalText, optionsObject, periodOption, personOption } from '../src/core/command-options.ts';
 import { DailiesError } from '../src/errors.ts';
 import { auditActor, recordAudit } from '../src/core/audit.ts';
-import { blockScopeOf, reasonClause, untilText } from '../src/core/person-block-check.ts';
+import { blockScopeOf, reasonClause } from '../src/core/person-block-check.ts';
+import { clockText } from '../src/core/clock-text.ts';
 import { MAX_BLOCK_MS, type PersonBlocks } from '../src/core/ports/person-blocks.ts';
 
 /**
@@ -27,7 +28,7 @@ export const blockCommand = defineCommand({
       if (o.for !== undefined || o.reason) throw new DailiesError('bad_input', 'Name the person to block, such as @Ben, with how long (30m, 2h, 1d or 7d).');
       const list = await blocks.list(scope, now);
       if (list.length === 0) return answer('Nobody is blocked from dailies here.');
-      return answer(['Blocked from dailies here:', ...list.map((b) => `• ${b.person.name} until ${untilText(b.until, now)}, by ${b.by.name}${b.reason ? `: ${b.reason}` : ''}`)].join('\n'));
+      return answer(['Blocked from dailies here:', ...list.map((b) => `• ${b.person.name} until ${clockText(b.until, now)}, by ${b.by.name}${b.reason ? `: ${b.reason}` : ''}`)].join('\n'));
     }
     const person = o.user;
     if (person.id === ctx.user.id) throw new DailiesError('bad_input', 'You cannot block yourself; name someone else.');
@@ -36,8 +37,8 @@ export const blockCommand = defineCommand({
     const previous = await blocks.get(scope, person.id, now);
     await blocks.put(scope, { person, until, ...(o.reason ? { reason: o.reason } : {}), by: { id: ctx.user.id, name: ctx.user.name }, at: now });
     recordAudit(ctx.audit, { at: now, kind: 'block', platform: ctx.event.platform, channelId: channelIdOf(ctx), actor: auditActor(ctx.user), what: `blocked ${person.name} (${person.id}) until ${new Date(until).toISOString().slice(0, 16).replace('T', ' ')} UTC${o.reason ? `: ${o.reason}` : ''}` }, ctx.log);
-    const replaced = previous ? ` (instead of until ${untilText(previous.until, now)})` : '';
-    return answer(`${person.name} is blocked from dailies until ${untilText(until, now)}${replaced}${reasonClause(o.reason)}`);
+    const replaced = previous ? ` (instead of until ${clockText(previous.until, now)})` : '';
+    return answer(`${person.name} is blocked from dailies until ${clockText(until, now)}${replaced}${reasonClause(o.reason)}`);
   },
 });
 

@@ -1,7 +1,7 @@
 import { ApplicationCommandOptionType, ChannelType, PermissionFlagsBits, type CommandInteractionOption, type Interaction } from 'discord.js';
 import type { ChatUser, CommandEvent, EventOutcome, IncomingAttachment, ThreadRef } from '../../src/core/ports/chat-adapter.ts';
 import { DEFAULT_MAX_IMAGE_BYTES, checkImageAttachment, type DiscordAttachmentLike } from './incoming-attachments.ts';
-import { truncate } from './outgoing-message.ts';
+import { discordTimes, truncate } from './outgoing-message.ts';
 
 /** Where an interaction happened, resolved once from discord.js's cache or the raw payload. */
 export interface ChannelInfo {
@@ -94,7 +94,7 @@ export function imageAttachments(list: readonly DiscordAttachmentLike[], maxImag
 export function noteFor(outcome: EventOutcome): string {
   // The core's error outcomes carry their sentence twice (outcome.ts errorOutcome): say it once.
   const ephemeral = outcome.ephemeral !== outcome.error?.message ? outcome.ephemeral : undefined;
-  return [outcome.error && `${WARNING} ${outcome.error.message}`, ephemeral].filter(Boolean).join('\n');
+  return discordTimes([outcome.error && `${WARNING} ${outcome.error.message}`, ephemeral].filter(Boolean).join('\n'));
 }
 
 /** Matches the core's `edit-prompt:<session>` and similar "edit" actions. */

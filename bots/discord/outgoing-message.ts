@@ -3,6 +3,7 @@ import type { ArtifactReader } from '../../src/core/ports/artifact-store.ts';
 import type { Button, OutgoingAttachment, OutgoingMessage } from '../../src/core/ports/chat-adapter.ts';
 import { attachmentArtifact, attachmentBytes } from '../../src/storage/attachment-bytes.ts';
 import { DailiesError } from '../../src/errors.ts';
+import { replaceClockTimes } from '../../src/core/clock-text.ts';
 
 /** Discord's documented caps (message content, components, uploads). */
 export const LIMITS = {
@@ -75,9 +76,17 @@ export function buttonRows(rows: readonly (readonly Button[])[] | undefined): AP
   }));
 }
 
+/**
+ * The core's UTC times as Discord timestamps (`<t:…:t>`, `<t:…:f>` with the day), which every
+ * reader's client shows in their own time zone.
+ */
+export function discordTimes(text: string, now = Date.now()): string {
+  return replaceClockTimes(text, now, (time) => `<t:${Math.floor(time.at / 1000)}:${time.dated ? 'f' : 't'}>`);
+}
+
 export function messageBody(message: OutgoingMessage, files: readonly UploadFile[] = []): MessageBody {
   // Discord refuses a message with neither content, components nor files.
-  const content = message.text.trim() === '' && files.length === 0 && !message.buttons?.some((r) => r.length) ? '\u200b' : message.text;
+  const content = message.text.trim() === '' && files.length === 0 && !message.buttons?.some((r) => r.length) ? '\u200b' : discordTimes(message.text);
   return {
     content: truncate(content, LIMITS.contentChars),
     components: buttonRows(message.buttons),

@@ -4,6 +4,7 @@ import { INTERNAL_MESSAGE } from '../../src/core/outcome.ts';
 import { isDailiesError } from '../../src/errors.ts';
 import { formView } from './block-kit.ts';
 import { fromSlackError } from './slack-errors.ts';
+import { slackTimes } from './slack-text.ts';
 import { resolvePeople } from './mentioned-people.ts';
 import { threadKey, type ReplyContext, type SlackRuntime } from './slack-runtime.ts';
 
@@ -56,7 +57,7 @@ export async function dispatch(rt: SlackRuntime, event: ChatEvent, ctx: ReplyCon
 
 /** A note only `user` sees; falls back to the command's response_url when the bot cannot post in the channel. */
 export async function ephemeral(rt: SlackRuntime, channel: string, user: string, note: string, threadTs?: string, respond?: RespondFn): Promise<void> {
-  const text = rt.wording(note);
+  const text = slackTimes(rt.wording(note));
   try {
     await rt.client().chat.postEphemeral({ channel, user, text, ...(threadTs && { thread_ts: threadTs }) });
   } catch (error) {

@@ -1,7 +1,7 @@
 import type { types } from '@slack/bolt';
 import type { Button, EventOutcome, OutgoingMessage, ThreadRef } from '../../src/core/ports/chat-adapter.ts';
 import { DailiesError } from '../../src/errors.ts';
-import { chunkText, markdownToMrkdwn, truncate } from './slack-text.ts';
+import { chunkText, markdownToMrkdwn, slackTimes, truncate } from './slack-text.ts';
 
 /** Block Kit's documented caps (messages, buttons, modals). */
 export const BLOCK_LIMITS = {
@@ -68,7 +68,7 @@ export function buttonBlocks(rows: readonly (readonly Button[])[] | undefined): 
 }
 
 export function messageBody(message: OutgoingMessage, fallbackText?: string): SlackMessageBody {
-  const mrkdwn = markdownToMrkdwn(message.text.trim() === '' ? (fallbackText ?? '') : message.text);
+  const mrkdwn = slackTimes(markdownToMrkdwn(message.text.trim() === '' ? (fallbackText ?? '') : message.text));
   const sections: types.KnownBlock[] =
     mrkdwn.trim() === '' ? [] : chunkText(mrkdwn, BLOCK_LIMITS.sectionChars).map((text) => ({ type: 'section', text: { type: 'mrkdwn', text } }));
   const blocks = [...sections, ...buttonBlocks(message.buttons)];

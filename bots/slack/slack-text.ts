@@ -3,6 +3,7 @@
  * links and mentions in angle brackets; the core wants plain text. Going out, the core writes
  * light Markdown (as Discord and the local chat render it), which Slack's mrkdwn spells differently.
  */
+import { replaceClockTimes } from '../../src/core/clock-text.ts';
 
 /** `<@U123>` / `<@U123|name>` for one user; used to find and strip mentions of the bot. */
 export function mentionPattern(userId: string): RegExp {
@@ -34,6 +35,14 @@ export function markdownToMrkdwn(text: string): string {
     .replace(/\*\*(?=\S)([^*\n]+?)\*\*/g, '*$1*')
     .replace(/~~(?=\S)([^~\n]+?)~~/g, '~$1~')
     .replace(/\[([^\]\n]+)\]\((https?:\/\/[^\s)]+)\)/g, (_m, label: string, url: string) => `<${url}|${label.replace(/\|/g, '¦')}>`);
+}
+
+/**
+ * The core's UTC times as Slack date tokens, which every reader's client shows in their own time
+ * zone; the UTC text stays as the fallback for clients that cannot.
+ */
+export function slackTimes(text: string, now = Date.now()): string {
+  return replaceClockTimes(text, now, (time, written) => `<!date^${Math.floor(time.at / 1000)}^${time.dated ? '{date_short_pretty} {time}' : '{time}'}|${written}>`);
 }
 
 export function truncate(text: string, max: number): string {

@@ -1,6 +1,7 @@
 import { DailiesError } from '../errors.ts';
 import type { ChatEvent } from './ports/chat-adapter.ts';
 import type { PersonBlock } from './ports/person-blocks.ts';
+import { clockText } from './clock-text.ts';
 
 /**
  * What a block means for the person's events: the workspace it holds in, and the one sentence
@@ -13,18 +14,6 @@ export function blockScopeOf(event: Pick<ChatEvent, 'platform' | 'workspaceId'>)
   return event.workspaceId ? `${event.platform}:${event.workspaceId}` : event.platform;
 }
 
-const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
-
-/** `14:05 UTC` today, `7 Dec 14:05 UTC` on another day, with the year when it is not this one. */
-export function untilText(until: number, now: number): string {
-  const end = new Date(until);
-  const today = new Date(now);
-  const time = `${String(end.getUTCHours()).padStart(2, '0')}:${String(end.getUTCMinutes()).padStart(2, '0')} UTC`;
-  if (end.toISOString().slice(0, 10) === today.toISOString().slice(0, 10)) return time;
-  const year = end.getUTCFullYear() !== today.getUTCFullYear() ? ` ${end.getUTCFullYear()}` : '';
-  return `${end.getUTCDate()} ${MONTHS[end.getUTCMonth()]}${year} ${time}`;
-}
-
 /** The moderator's reason as the end of a sentence: no doubled full stop. */
 export function reasonClause(reason: string | undefined): string {
   const text = reason?.trim().replace(/[.\s]+$/u, '');
@@ -33,5 +22,5 @@ export function reasonClause(reason: string | undefined): string {
 
 /** The refusal a blocked person gets for every command, reply and button. */
 export function blockedError(block: PersonBlock, now: number): DailiesError {
-  return new DailiesError('forbidden', `You are blocked from dailies until ${untilText(block.until, now)} by a moderator${reasonClause(block.reason)}`);
+  return new DailiesError('forbidden', `You are blocked from dailies until ${clockText(block.until, now)} by a moderator${reasonClause(block.reason)}`);
 }

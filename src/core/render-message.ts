@@ -8,6 +8,7 @@ import { findJob, findVersion } from './session-state.ts';
 import { tally } from './vote-round.ts';
 import { clip } from './text.ts';
 import { formatTakeRef } from './take-ref.ts';
+import { clockText } from './clock-text.ts';
 
 /**
  * Platform-neutral message texts and buttons. Plain text only (no markdown): Discord, Slack and
@@ -230,10 +231,6 @@ export function cutNumber(session: Session, job: JobRecord): number {
   return session.jobs.filter((j) => j.kind === 'cut').findIndex((j) => j.jobId === job.jobId) + 1;
 }
 
-function clockTime(ms: number): string {
-  return `${new Date(ms).toISOString().slice(11, 16)} UTC`;
-}
-
 function votes(n: number): string {
   return `${n} vote${n === 1 ? '' : 's'}`;
 }
@@ -248,7 +245,7 @@ export function roundMessage(session: Session, round: VoteRound): OutgoingMessag
     status = round.winner === null ? `Voting closed (${how}) with no winner.` : `Voting closed (${how}): take ${round.winner + 1} won and is the base of the next version.`;
   } else {
     const quorum = round.quorum > 0 ? ` · closes early at ${round.quorum} voters with a clear leader` : '';
-    status = `Vote with the buttons on each take (${voters} voted${quorum}) · closes at ${clockTime(round.deadline)}.`;
+    status = `Vote with the buttons on each take (${voters} voted${quorum}) · closes at ${clockText(round.deadline)}.`;
   }
   return {
     text: `Votes for v${round.version}: ${tallyLine}\n${status}`,

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryAuditLog } from '../../src/storage/memory-audit-log.ts';
 import { MemoryPersonBlocks } from '../../src/storage/memory-person-blocks.ts';
-import { untilText } from '../../src/core/person-block-check.ts';
 import { actionKey } from '../../src/core/actions.ts';
 import { alice, bob, mod, startVideo, startedHarnesses } from './fakes/harness.ts';
 
@@ -73,12 +72,5 @@ describe('moderators block a person from the bot for a while (/block, /unblock)'
     expect((await on('G1', 'video', { prompt: 'a ball' })).error?.code).toBe('forbidden');
     expect((await on('G2', 'video', { prompt: 'a ball' })).error).toBeUndefined();
     expect((await h.core(h.command('video', { prompt: 'a ball' }, bob))).error).toBeUndefined();
-  });
-
-  it('says until when in UTC, with the day when it is not today and the year when it is not this one', () => {
-    const now = Date.UTC(2026, 11, 5, 2, 0);
-    expect(untilText(Date.UTC(2026, 11, 5, 14, 5), now)).toBe('14:05 UTC');
-    expect(untilText(Date.UTC(2026, 11, 12, 9, 30), now)).toBe('12 Dec 09:30 UTC');
-    expect(untilText(Date.UTC(2027, 1, 3, 9, 30), now)).toBe('3 Feb 2027 09:30 UTC');
   });
 });

@@ -4,6 +4,7 @@ import { tempArtifactStore } from '../storage/temp-store.ts';
 import { captureLogger } from './discord-harness.ts';
 import { DiscordStandInDriver } from './discord-driver.ts';
 import { DiscordStandIn } from './stand-in/discord-stand-in.ts';
+import { DISCORD_TIME } from '../local/shown-times.ts';
 
 // Mo has Manage Messages (Discord's moderator); a person option is a USER option Discord resolves.
 describeBlocks('discord (stand-in, real discord.js)', async () => {
@@ -24,6 +25,7 @@ describeBlocks('discord (stand-in, real discord.js)', async () => {
     users: ['Ana', 'Ben'],
     moderator: driver.moderator('Mo'),
     person: (user) => ({ user: driver.user(user) }),
+    time: DISCORD_TIME,
     artifacts: artifacts.store,
     cleanup: async () => {
       await standIn.close();

@@ -172,6 +172,19 @@ describe('the session thread', () => {
     expect(new Set([first.messageId, other.messageId, plain.messageId]).size).toBe(3);
   });
 
+  test("the core's UTC times reach Discord as timestamps each reader's client shows in their own zone", async () => {
+    rig = await startRig();
+    const { thread } = await startSession(rig);
+    const deadline = Date.now() + 10 * 60_000;
+    const blockEnd = Date.now() + 3 * 86_400_000;
+    const minute = (ms: number) => Math.floor(ms / 60_000) * 60;
+    const hhmm = (ms: number) => new Date(ms).toISOString().slice(11, 16);
+    const end = new Date(blockEnd);
+    const dated = `${end.getUTCDate()} ${end.toUTCString().slice(8, 11)}${end.getUTCFullYear() !== new Date().getUTCFullYear() ? ` ${end.getUTCFullYear()}` : ''} ${hhmm(blockEnd)} UTC`;
+    const posted = await rig.adapter.post(thread, { text: `closes at ${hhmm(deadline)} UTC; blocked until ${dated}.` });
+    expect(rig.standIn.messages.get(posted.messageId)!.content).toBe(`closes at <t:${minute(deadline)}:t>; blocked until <t:${minute(blockEnd)}:f>.`);
+  });
+
   test('posts and edits after the first reply use the bot token on the thread, never the webhook', async () => {
     rig = await startRig();
     const { thread, dispatchedAt } = await startSession(rig);

@@ -3,11 +3,12 @@ import { describeBlocks } from './blocks.suite.ts';
 import { coreRigPerTest } from './core-rig.ts';
 import { getJson, postJson, startTestChat } from './helpers.ts';
 import { LocalHttpDriver } from './local-driver.ts';
+import { LOCAL_TIME } from './shown-times.ts';
 
 // The web chat's moderators are the names DAILIES_LOCAL_MODERATORS lists; a person option is a name.
 describeBlocks('local web chat (HTTP API)', async () => {
   const t = await startTestChat({ moderators: ['Mo'] });
-  return { adapter: t.chat.adapter, driver: new LocalHttpDriver(t.chat.url), channel: 'general', users: ['Ana', 'Ben'], moderator: 'Mo', person: (user) => user, artifacts: t.store, cleanup: t.cleanup };
+  return { adapter: t.chat.adapter, driver: new LocalHttpDriver(t.chat.url), channel: 'general', users: ['Ana', 'Ben'], moderator: 'Mo', person: (user) => user, time: LOCAL_TIME, artifacts: t.store, cleanup: t.cleanup };
 });
 
 describe('a person typed in the web chat', () => {

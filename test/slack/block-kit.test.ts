@@ -59,6 +59,15 @@ describe('messageBody', () => {
     expect(() => messageBody({ text: 'x', buttons: [[{ action: 'a', label: 'x' }], [{ action: 'a', label: 'y' }]] })).toThrow(/twice/);
   });
 
+  it("shows the core's UTC times as date tokens each reader's client puts in their own zone", () => {
+    const deadline = Date.now() + 10 * 60_000;
+    const written = `${new Date(deadline).toISOString().slice(11, 16)} UTC`;
+    const body = messageBody({ text: `Votes for v1: none yet · closes at ${written}.` });
+    const token = `<!date^${Math.floor(deadline / 60_000) * 60}^{time}|${written}>`;
+    expect(body.text).toBe(`Votes for v1: none yet · closes at ${token}.`);
+    expect(JSON.stringify(body.blocks)).toContain(JSON.stringify(token).slice(1, -1));
+  });
+
   it('never sends an empty message', () => {
     expect(messageBody({ text: '' }).text).toBe('\u200b');
     expect(messageBody({ text: ' ' }, 'clip.mp4').text).toBe('clip.mp4');

@@ -4,6 +4,7 @@ import { tempArtifactStore } from '../storage/temp-store.ts';
 import { SIGNING_SECRET } from './slack-harness.ts';
 import { SlackPlatformDriver } from './slack-driver.ts';
 import { SlackWebApiStandIn } from './stand-in/slack-web-api-stand-in.ts';
+import { SLACK_TIME } from '../local/shown-times.ts';
 
 // Mo is a workspace admin (Slack's moderator); a person option is a mention, sent escaped as /block's manifest asks.
 describeBlocks('slack (stand-in, real Bolt)', async () => {
@@ -26,6 +27,7 @@ describeBlocks('slack (stand-in, real Bolt)', async () => {
     moderator: 'U0MOD',
     displayName: (u) => names[u] ?? u,
     person: (user) => `<@${user}|${names[user]?.toLowerCase() ?? user}>`,
+    time: SLACK_TIME,
     artifacts: artifacts.store,
     cleanup: async () => {
       await standIn.stop();

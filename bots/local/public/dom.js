@@ -36,7 +36,8 @@ export function formatText(text, at = Date.now()) {
 }
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
-// What the core writes for a time (src/core/person-block-check.ts, render-message.ts clockTime):
+// What the core writes for a time (src/core/clock-text.ts, whose findClockTimes reads the same
+// forms for the Discord and Slack adapters; this page cannot import TypeScript):
 // "14:05 UTC", or "7 Dec 14:05 UTC" / "7 Dec 2027 14:05 UTC" for another day.
 const UTC_TIME = /\b(?:(\d{1,2}) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)(?: (\d{4}))? )?(\d{2}):(\d{2}) UTC\b/g;
 
