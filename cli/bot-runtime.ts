@@ -95,6 +95,11 @@ export async function startBot(options: BotOptions): Promise<BotRuntime> {
   const redis = new Redis(config.REDIS_URL, { enableAutoPipelining: true, maxRetriesPerRequest: 1, commandTimeout: 2_000 });
   redis.on('error', (e) => logger.warn('redis: connection error', e));
   const store = new RedisSessionStore({ redis, prefix: `${prefix}:s:`, postLeaseMs: config.DAILIES_POST_LEASE_MS });
+  //    Sessions kept before the gallery's channel index existed are filed in it, once per deployment.
+  void store
+    .fileKeptByChannel()
+    .then((n) => n > 0 && logger.info(`gallery: filed ${n} earlier sessions in their channels' galleries`))
+    .catch((e: unknown) => logger.warn("gallery: could not file earlier sessions in their channels' galleries; the next start tries again", e));
   //    One queue per model: a job goes to its model's workers, the default model's when it names none.
   const queue = new ModelQueues({
     redis: redisOptionsFromUrl(config.REDIS_URL),

@@ -13,6 +13,7 @@ const WRITE_SESSION = LuaScript.fromFile(new URL('./lua/write-session-n.lua', im
 const CLAIM_POST = LuaScript.fromFile(new URL('./lua/claim-post-2.lua', import.meta.url));
 const RETIRE_SESSION = LuaScript.fromFile(new URL('./lua/retire-session-n.lua', import.meta.url));
 const RELEASE_POST = LuaScript.fromFile(new URL('./lua/release-post-1.lua', import.meta.url));
+const FILE_KEPT = LuaScript.fromFile(new URL('./lua/file-kept-2.lua', import.meta.url));
 
 export interface RedisSessionStoreOptions {
   /** An ioredis client (left open on close) or a redis:// URL (the store owns that client). */
@@ -151,6 +152,32 @@ export class RedisSessionStore extends DocumentSessionStore {
       .sort((a, b) => a.score - b.score)
       .slice(offset, offset + limit)
       .map((e) => e.member);
+  }
+
+  /**
+   * Files every session with a kept final in its channel's gallery index. Sessions written before
+   * that index existed are only in the kept activity index; every later write files them itself.
+   * Idempotent and safe beside live writes (file-kept-2.lua); after one complete pass a marker key
+   * makes later calls one read. Returns how many sessions it filed.
+   */
+  async fileKeptByChannel(pageSize = 200): Promise<number> {
+    const done = this.key('migrated', 'channel-kept');
+    if (await reachRedis(this.redis.exists(done))) return 0;
+    let filed = 0;
+    // ZSCAN returns every member present for the whole scan, however the set changes meanwhile.
+    let cursor = '0';
+    do {
+      const [next, flat] = await reachRedis(this.redis.zscan(this.key('activity', 'kept'), cursor, 'COUNT', pageSize));
+      cursor = next;
+      const ids = flat.filter((_, i) => i % 2 === 0);
+      for (const id of ids) {
+        const session = await this.readDoc(id).catch(() => null);
+        if (!session) continue;
+        filed += Number(await reachRedis(FILE_KEPT.run(this.redis, [this.key('activity', 'kept'), this.channelIndexKey(session.channelKey)], [id])));
+      }
+    } while (cursor !== '0');
+    await reachRedis(this.redis.set(done, String(this.now())));
+    return filed;
   }
 
   async keptByChannel(channelKey: string, page: { limit: number; before?: FiledSession }): Promise<FiledSession[]> {
