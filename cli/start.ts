@@ -71,6 +71,7 @@ async function serve(argv: string[], withWorker: boolean): Promise<number> {
       queueName: modelQueueName(config.DAILIES_QUEUE, await readModelName(modelDir)),
       lockDurationMs: config.DAILIES_LOCK_DURATION_MS,
       stalledIntervalMs: config.DAILIES_STALLED_INTERVAL_MS,
+      stallTimeoutMs: config.DAILIES_STALL_TIMEOUT_MS,
       workerId: workerName(undefined),
       concurrency: 1,
       createModel: () => ThreadedVideoModel.start(engineSpec({ modelDir, provider: 'cpu', deviceId: undefined, concurrency: 1, threads })),

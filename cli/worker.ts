@@ -139,6 +139,7 @@ export async function run(argv: string[]): Promise<number> {
     // How soon a dead worker's job starts elsewhere: its lock must lapse, then a stall check see it.
     lockDurationMs: config.DAILIES_LOCK_DURATION_MS,
     stalledIntervalMs: config.DAILIES_STALLED_INTERVAL_MS,
+    stallTimeoutMs: config.DAILIES_STALL_TIMEOUT_MS,
     workerId: workerName(args.deviceId),
     concurrency: args.concurrency,
     createModel: () => ThreadedVideoModel.start(spec),

@@ -79,6 +79,8 @@ const Env = z.object({
   DAILIES_STALLED_INTERVAL_MS: z.coerce.number().int().min(500).max(600_000).default(30_000),
   /** Worker: a job's lock; a dead worker's job is taken over after it lapses (renewed at half while alive). */
   DAILIES_LOCK_DURATION_MS: z.coerce.number().int().min(1_000).max(600_000).default(30_000),
+  /** Worker: a render with no step, preview or stored take for this long is aborted and retried (a hung engine or ffmpeg). */
+  DAILIES_STALL_TIMEOUT_MS: z.coerce.number().int().min(10_000).max(86_400_000).default(600_000),
   /**
    * Worker: the frame check's classifier folder (model.onnx + classifier.json), read before any
    * preview or final is stored; `off` disables it. Default: the shipped models/frame-check-nsfw.

@@ -42,6 +42,7 @@ import { checkPreview, gateTake, gatedResult, type GatedTake } from './frame-gat
 import type { FrameCheck } from '../src/core/ports/frame-check.ts';
 import { signIfCredited, videoBudget, type FinalSigner } from './final-signer.ts';
 import { processLogger } from '../src/logging/logger.ts';
+import { StallWatch } from './stall-watch.ts';
 
 /** The parts of a BullMQ Job the processor uses (a BullMQ Job is one). */
 export interface RenderJobHandle {
@@ -83,6 +84,8 @@ export interface RenderProcessorDeps {
   progressIntervalMs?: number;
   /** Least time between cancel-flag checks during a render. Default 1 s. */
   cancelPollMs?: number;
+  /** A render with no step, preview or stored take for this long is aborted and retried (stall-watch.ts). Default 10 min. */
+  stallTimeoutMs?: number;
   /** Reads every preview and final before it is stored (DAILIES_FRAME_CHECK); null: no check. */
   frameCheck?: FrameCheck | null;
   /** Signs finals with Content Credentials (their request carries `credits`); null: unsigned. */
@@ -97,18 +100,21 @@ export interface RenderProcessorDeps {
   log?: (line: string) => void;
 }
 
-/** Abort reasons: a person's /cancel, or the worker shutting down (the job goes back in line). */
+/** Abort reasons: a person's /cancel, the worker shutting down (the job goes back in line), a render that stopped making progress (retried). */
 export const CANCEL_REASON = 'cancelled';
 export const SHUTDOWN_REASON = 'shutdown';
+export const STALL_REASON = 'stalled';
 
 export class RenderProcessor {
   private readonly progressIntervalMs: number;
   private readonly cancelPollMs: number;
+  private readonly stallTimeoutMs: number;
   private readonly log: (line: string) => void;
 
   constructor(private readonly deps: RenderProcessorDeps) {
     this.progressIntervalMs = deps.progressIntervalMs ?? 500;
     this.cancelPollMs = deps.cancelPollMs ?? 1_000;
+    this.stallTimeoutMs = deps.stallTimeoutMs ?? 600_000;
     this.log = deps.log ?? ((line) => processLogger().warn(line));
   }
 
@@ -125,7 +131,11 @@ export class RenderProcessor {
     }
     const local = new AbortController();
     const abort = signal ? AbortSignal.any([signal, local.signal]) : local.signal;
-    const turn: Turn = { job, token, payload, signal: abort, local, started: Date.now(), resumed: yieldedProgress(job.progress), discard: [] };
+    const watch = new StallWatch(this.stallTimeoutMs, (idleMs) => {
+      this.log(`[worker] ${payload.jobId} made no progress for ${Math.round(idleMs / 1000)} s; aborting this attempt`);
+      local.abort(STALL_REASON);
+    });
+    const turn: Turn = { job, token, payload, signal: abort, local, watch, started: Date.now(), resumed: yieldedProgress(job.progress), discard: [] };
     try {
       if (await this.deps.isCancelRequested(payload.jobId)) local.abort(CANCEL_REASON);
       if (abort.aborted) throw abort.reason;
@@ -134,6 +144,8 @@ export class RenderProcessor {
       return await this.render(turn);
     } catch (error) {
       throw await this.failure(turn, error);
+    } finally {
+      watch.stop();
     }
   }
 
@@ -168,8 +180,8 @@ export class RenderProcessor {
       const request = await this.generateRequest(payload, model, signal);
       timings.inputs = Date.now() - t;
 
-      const previews = this.previewPublisher(job, payload, model, tmp, signal);
-      const onStep = this.stepReporter(job, payload.jobId, local);
+      const previews = this.previewPublisher(turn, model, tmp);
+      const onStep = this.stepReporter(turn);
       t = Date.now();
       const result = await model.generate(request, { signal, onStep, onPreview: previews.push });
       timings.generate = Date.now() - t;
@@ -182,6 +194,7 @@ export class RenderProcessor {
       for (const [index, take] of result.takes.entries()) {
         signal.throwIfAborted();
         gated.push(await gateTake(this.frameCheck, index, take.seed, take.clip, signal, () => this.storeTake(payload, model, index, take, tmp, signal)));
+        turn.watch.touch();
       }
       timings.encode = Date.now() - t;
       timings.total = Date.now() - started;
@@ -214,11 +227,14 @@ export class RenderProcessor {
    * Step events become throttled job progress (with the segment of a chain); each also polls the
    * cancel flag now and then.
    */
-  private stepReporter(job: RenderJobHandle, jobId: string, local: AbortController, place?: SegmentPlace): (e: StepEvent) => void {
+  private stepReporter(turn: Turn, place?: SegmentPlace): (e: StepEvent) => void {
+    const { job, local, watch } = turn;
+    const jobId = turn.payload.jobId;
     let lastSent = 0;
     let lastPoll = Date.now();
     const segment = place ? { segment: place.k, segments: place.n } : {};
     return ({ step, totalSteps }) => {
+      watch.touch();
       const now = Date.now();
       if (step === totalSteps || now - lastSent >= this.progressIntervalMs) {
         lastSent = now;
@@ -238,7 +254,8 @@ export class RenderProcessor {
    * Previews are encoded one at a time off the step loop. When the engine gets ahead, only the
    * newest waiting preview is kept: a stale picture is worth less than keeping up.
    */
-  private previewPublisher(job: RenderJobHandle, payload: RenderJob, model: VideoModel, tmp: string, signal: AbortSignal, place?: SegmentPlace): PreviewSink {
+  private previewPublisher(turn: Turn, model: VideoModel, tmp: string, place?: SegmentPlace): PreviewSink {
+    const { job, payload, signal, watch } = turn;
     let next: PreviewEvent | undefined;
     let running: Promise<void> | undefined;
     // A chain's previews show the newest segment's window; their keys name the segment.
@@ -262,6 +279,7 @@ export class RenderProcessor {
       if (previews.length === 0) return;
       const takes = shown.length < event.takes.length ? { takes: shown } : {};
       await job.updateProgress({ kind: 'preview', step: event.step, totalSteps: event.totalSteps, previews, ...takes, ...segment });
+      watch.touch();
     };
     const pump = async () => {
       while (next && !signal.aborted) {
@@ -329,8 +347,8 @@ export class RenderProcessor {
       releaseModel,
       frameCheck: this.frameCheck,
       signer: this.deps.signer ?? null,
-      onStep: (place) => this.stepReporter(job, payload.jobId, local, place),
-      previews: (place) => this.previewPublisher(job, payload, model, tmp, signal, place),
+      onStep: (place) => this.stepReporter(turn, place),
+      previews: (place) => this.previewPublisher(turn, model, tmp, place),
       between: (done, total, settle) => this.between(turn, done, total, settle),
       onDiscard: (discard) => void turn.discard.push(discard),
       log: this.log,
@@ -392,7 +410,9 @@ export class RenderProcessor {
         return new Error(encodeFailure('unavailable', 'The worker shut down during the render; it will be tried again.'));
       }
     }
-    if (signal.aborted || (isDailiesError(error) && error.code === 'cancelled')) {
+    if (signal.aborted && signal.reason === STALL_REASON) {
+      error = new DailiesError('unavailable', `The render stopped making progress on its worker (nothing for ${Math.round(this.stallTimeoutMs / 60_000) || 1} min).`, { retryable: true });
+    } else if (signal.aborted || (isDailiesError(error) && error.code === 'cancelled')) {
       return new UnrecoverableError(encodeFailure('cancelled', 'The render was cancelled.'));
     }
     if (isDailiesError(error) && !error.retryable) {
@@ -418,6 +438,8 @@ interface Turn {
   payload: RenderJob;
   signal: AbortSignal;
   local: AbortController;
+  /** Aborts the turn when it stops making progress. */
+  watch: StallWatch;
   started: number;
   /** How far the chain got, when this turn follows its own hand-back. */
   resumed: { segment: number; activeMs: number } | undefined;

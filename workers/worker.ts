@@ -44,6 +44,8 @@ export interface RenderWorkerOptions {
   stalledIntervalMs?: number;
   /** Recoveries before a job that keeps killing its worker fails. Default 1. */
   maxStalledCount?: number;
+  /** A render that shows no progress for this long is aborted and retried (stall-watch.ts). Default 10 min. */
+  stallTimeoutMs?: number;
   heartbeatMs?: number;
   progressIntervalMs?: number;
   /**
@@ -116,6 +118,7 @@ export class RenderWorker {
       signer,
       isCancelRequested: async (jobId) => (await this.redis.exists(this.keys.cancelFlag(jobId))) === 1,
       progressIntervalMs: o.progressIntervalMs,
+      ...(o.stallTimeoutMs !== undefined && { stallTimeoutMs: o.stallTimeoutMs }),
       turns: { waitingCount: () => this.fair.waitingCount(), requeue: (jobId, startedAt) => this.fair.requeue(jobId, startedAt) },
       yieldPolicy: o.yieldPolicy,
       isClosing: () => this.closingPromise !== undefined,

@@ -48,8 +48,9 @@ describe('RenderProcessor', () => {
   let store: FsArtifactStore;
   let cancelFlags: Set<string>;
 
-  function processor(model: VideoModel, progressIntervalMs = 0) {
+  function processor(model: VideoModel, progressIntervalMs = 0, stallTimeoutMs?: number) {
     return new RenderProcessor({
+      ...(stallTimeoutMs !== undefined && { stallTimeoutMs }),
       workerId: 'test-worker',
       acquireModel: async () => ({ model, release: () => {} }),
       media: ffmpegRenderMedia(),
@@ -195,6 +196,28 @@ describe('RenderProcessor', () => {
     const error = await processor(model).process(fakeJob(data), 't', undefined).catch((e: unknown) => e);
     expect((error as Error).message).toBe('[cancelled] The render was cancelled.');
     expect(model.calls).toBe(0);
+  });
+
+  it('aborts a render that stops making progress and hands it back for a retry', async () => {
+    const model = new GradientTestModel();
+    // As a wedged engine thread or ffmpeg: three steps, then nothing until aborted.
+    const hangs: VideoModel = {
+      name: model.name,
+      defaults: model.defaults,
+      dispose: async () => {},
+      generate: (r, o) =>
+        new Promise((_resolve, reject) => {
+          for (let step = 1; step <= 3; step++) o?.onStep?.({ step, totalSteps: 30 });
+          o?.signal?.addEventListener('abort', () => reject(o.signal!.reason), { once: true });
+        }),
+    };
+    const job = fakeJob(renderJob());
+    const started = Date.now();
+    const error = await processor(hangs, 0, 300).process(job, 't', undefined).catch((e: unknown) => e);
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(error).not.toBeInstanceOf(UnrecoverableError);
+    expect((error as Error).message).toBe('[unavailable] The render stopped making progress on its worker (nothing for 1 min).');
+    expect(job.progress.at(-1)).toMatchObject({ kind: 'retrying', code: 'unavailable' });
   });
 
   it('puts a job interrupted by shutdown back in the queue without failing it', async () => {
