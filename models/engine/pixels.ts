@@ -49,6 +49,25 @@ export function resampleRgb(frame: Uint8Array, srcWidth: number, srcHeight: numb
   return out;
 }
 
+/**
+ * An RGB24 frame enlarged to `width` x `height` by repeating pixels (nearest neighbour), as HWC
+ * floats in 0..255: the source's own pixels as flat blocks, with no in-between colours invented.
+ */
+export function nearestRgb(frame: Uint8Array, srcWidth: number, srcHeight: number, width: number, height: number): Float32Array {
+  const out = new Float32Array(width * height * 3);
+  for (let y = 0; y < height; y++) {
+    const row = Math.min(Math.floor(((y + 0.5) * srcHeight) / height), srcHeight - 1) * srcWidth;
+    for (let x = 0; x < width; x++) {
+      const from = (row + Math.min(Math.floor(((x + 0.5) * srcWidth) / width), srcWidth - 1)) * 3;
+      const to = (y * width + x) * 3;
+      out[to] = frame[from]!;
+      out[to + 1] = frame[from + 1]!;
+      out[to + 2] = frame[from + 2]!;
+    }
+  }
+  return out;
+}
+
 /** CHW floats (clamped to [-1, 1]) as an RGB24 frame. */
 export function chwToRgb(chw: Float32Array, width: number, height: number): Uint8Array {
   const plane = width * height;

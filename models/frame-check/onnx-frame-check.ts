@@ -2,7 +2,7 @@ import path from 'node:path';
 import { DailiesError } from '../../src/errors.ts';
 import type { CheckedFrame, FrameCheck, FrameFinding, FrameVerdict } from '../../src/core/ports/frame-check.ts';
 import { OnnxSession, type SessionConfig } from '../engine/ort.ts';
-import { resampleRgb } from '../engine/pixels.ts';
+import { nearestRgb, resampleRgb } from '../engine/pixels.ts';
 import { readClassifierConfig, type ClassifierConfig } from './classifier-config.ts';
 
 /**
@@ -93,7 +93,12 @@ function writeFrame(frame: CheckedFrame, config: ClassifierConfig, out: Float32A
   const std = config.input.std ?? [1, 1, 1];
   const { width: sw, height: sh, rgb } = frame;
   if (rgb.length !== sw * sh * 3) throw new DailiesError('internal', `A ${sw}x${sh} frame has ${rgb.length} bytes, not ${sw * sh * 3}; the frame check reads RGB24.`);
-  const hwc = resampleRgb(rgb, sw, sh, w, h);
+  // A frame at half the classifier's size or less (the built-in model's 32 px against 224) is
+  // enlarged by repeating its pixels. A smooth enlargement invents soft gradients, and this
+  // classifier reads a soft red or orange blob on black as skin: on the built-in model's clips
+  // bilinear gave porn scores up to 0.91 (both takes of "a red square" withheld), repeated pixels
+  // 0.01-0.1 on the same frames (models/frame-check-nsfw/MODEL_CARD.md).
+  const hwc = sw * 2 <= w && sh * 2 <= h ? nearestRgb(rgb, sw, sh, w, h) : resampleRgb(rgb, sw, sh, w, h);
   for (let p = 0; p < h * w; p++) {
     for (let c = 0; c < 3; c++) {
       const v = (hwc[p * 3 + c]! * scale - mean[c]!) / std[c]!;

@@ -84,7 +84,7 @@ describe('the shipped classifier (models/frame-check-nsfw)', () => {
   }, 30_000);
   afterAll(async () => check.close());
 
-  it('passes 20 clips of the built-in model', async () => {
+  it('passes 26 clips of the built-in model, far under every threshold', async () => {
     const model = await loadModel(builtinModelDir(), { threads: 1 });
     const prompts = [
       'a red circle moving left on a black background',
@@ -97,6 +97,11 @@ describe('the shipped classifier (models/frame-check-nsfw)', () => {
       'a cyan square moving left on a red background',
       'a purple triangle growing on a yellow background',
       'a blue circle moving up on a green background',
+      // Warm blobs on black: what a smooth enlargement to 224 px made this classifier call skin
+      // (porn up to 0.91, takes withheld); its own pixels repeated score under 0.11.
+      'a red square moving right on a black background',
+      'a pink circle growing on a black background',
+      'an orange square moving up on a black background',
     ];
     const worst: number[] = [];
     for (const [i, prompt] of prompts.entries()) {
@@ -108,7 +113,9 @@ describe('the shipped classifier (models/frame-check-nsfw)', () => {
         worst.push(Math.max(verdict.scores.porn!, verdict.scores.hentai!, verdict.scores.sexy!));
       }
     }
-    expect(worst).toHaveLength(20);
+    expect(worst).toHaveLength(26);
+    // Not just under 0.8: a margin, so a new seed or model tweak does not start withholding takes.
+    expect(Math.max(...worst)).toBeLessThan(0.3);
   }, 120_000);
 
   it('flags the synthetic fixture the converter showed TF.js flags, with the same score', async () => {
