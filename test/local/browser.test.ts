@@ -159,6 +159,9 @@ it('runs a session from the page: command, live progress, preview, video, votes,
   const t0 = await video.evaluate((v: HTMLVideoElement) => v.currentTime);
   await expect.poll(() => video.evaluate((v: HTMLVideoElement) => v.currentTime), { timeout: 15_000 }).toBeGreaterThan(t0 + 0.2);
   expect(await video.evaluate((v: HTMLVideoElement) => [v.videoWidth, v.error])).toEqual([160, null]);
+  // A take's file is captioned for what it is; "Final" is for finalized renders, which their message names.
+  expect(await thread.locator('figure.final figcaption .kind').first().textContent()).toBe('Video');
+  expect(await thread.locator('figure.preview figcaption .kind').first().textContent()).toBe('Preview');
 
   // Vote as Ana; the tally updates live and the note is only for her.
   const takeMessage = thread.locator('.message', { has: page.locator('figure.final') });

@@ -111,7 +111,9 @@ function renderAttachments(attachments) {
       const caption = el(
         'figcaption',
         {},
-        el('span', { class: `kind ${a.kind}`, text: a.kind === 'final' ? 'Final' : 'Preview' }),
+        // Every posted video is of kind "final" (not a preview); only the message says whether it is
+        // a take, a finalized render or a cut, so the caption names the file's nature, not its role.
+        el('span', { class: `kind ${a.kind}`, text: fileNature(a) }),
         ' ',
         el('a', { href: a.url, download: a.filename, text: a.filename }),
         a.bytes ? ` · ${formatBytes(a.bytes)}` : '',
@@ -122,10 +124,17 @@ function renderAttachments(attachments) {
   );
 }
 
+/** "Preview", or what the file is: "Video", "Image", "File". */
+function fileNature(a) {
+  if (a.kind === 'preview') return 'Preview';
+  const type = String(a.contentType ?? '');
+  return type.startsWith('video/') ? 'Video' : type.startsWith('image/') ? 'Image' : 'File';
+}
+
 function media(a) {
   const type = String(a.contentType ?? '');
   if (type.startsWith('image/')) {
-    return el('img', { src: a.url, alt: `${a.kind === 'final' ? 'Final' : 'Preview'} image ${a.filename}`, loading: 'lazy', decoding: 'async' });
+    return el('img', { src: a.url, alt: `${fileNature(a)} ${a.filename}`, loading: 'lazy', decoding: 'async' });
   }
   if (type.startsWith('video/')) {
     const video = el('video', { src: a.url, controls: true, muted: true, loop: true, playsinline: true, preload: 'metadata', 'aria-label': `Video ${a.filename}` });
