@@ -9,9 +9,10 @@ import { galleryPageView, type GalleryEntryView, type GalleryPageView } from './
 /**
  * GET /gallery: every web chat channel's winning and finalized takes, newest first; with
  * `?channel=` one channel (any platform's: the link /gallery answers on Discord and Slack), a page
- * at a time. Rendered on the server with no script, like the credentials page: prompts and names
- * are people's text, so each one is HTML-escaped (control and bidi-override characters shown as
- * escapes) and isolated, and the CSP allows no script at all.
+ * at a time. Rendered on the server, like the credentials page: prompts and names are people's
+ * text, so each one is HTML-escaped (control and bidi-override characters shown as escapes) and
+ * isolated. The only script the CSP allows is this server's /static/local-times.js, which shows
+ * the times in the viewer's zone and reads nothing but their datetime attributes.
  */
 
 /** Takes per channel on the page of all channels; each links its channel's own pages for the rest. */
@@ -40,7 +41,7 @@ a { color: var(--accent); }
 .more { margin: 10px 0 0; }
 `;
 
-const CSP = scriptlessPageCsp(STYLE);
+const CSP = `${scriptlessPageCsp(STYLE)}; script-src 'self'`;
 
 const KIND_TEXT: Record<GalleryEntryView['kind'], string> = { winner: 'won its vote', final: 'final', film: 'film' };
 const PLATFORM_THREADS: Record<GalleryEntryView['thread']['platform'], string> = { local: 'a web chat thread', discord: 'a Discord thread', slack: 'a Slack thread' };
@@ -97,6 +98,7 @@ function page(title: string, body: string): string {
 <p class="brand"><a href="/">dailies</a> · Gallery</p>
 ${body}
 </main>
+<script type="module" src="/static/local-times.js"></script>
 </body>
 </html>
 `;

@@ -102,6 +102,11 @@ it('opens the gallery from the page header, shows the winning take, and follows 
   expect(await take.locator('.prompt b').count()).toBe(0);
   expect(await take.locator('.lineage').textContent()).toBe('v1 by Ana');
   expect(await take.locator('.credits').textContent()).toBe('Credits: Ana (prompted)');
+  // Its time in the viewer's own zone, the server's UTC text as the title.
+  const time = take.locator('time');
+  await expect.poll(() => time.getAttribute('title')).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d UTC$/);
+  expect(await time.textContent()).not.toContain('UTC');
+  expect(Math.abs(Date.parse((await time.getAttribute('datetime'))!) - Date.now())).toBeLessThan(600_000);
   expect(await page.locator('section.channel[data-channel="local:studio"] .empty').textContent()).toBe('No winning or finalized takes yet.');
 
   // Its poster and its video are the take's own files, served by this server.
