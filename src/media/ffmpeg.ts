@@ -7,7 +7,7 @@ import { constants as fsConstants } from 'node:fs';
 import { access } from 'node:fs/promises';
 import path from 'node:path';
 import { Writable } from 'node:stream';
-import type { ChildProcess } from 'node:child_process';
+import { execFile, type ChildProcess } from 'node:child_process';
 import Ffmpeg from 'fluent-ffmpeg';
 import { DailiesError } from '../errors.ts';
 
@@ -187,11 +187,33 @@ export async function probeMedia(file: string, inputArgs: string[] = []): Promis
       height: Number(stream.height ?? 0),
       pixFmt: String(stream.pix_fmt ?? ''),
       frameRate: rate,
-      rotation: Number(stream.rotation ?? stream.tags?.rotate ?? 0) || 0,
+      rotation: Number(stream.rotation ?? stream.tags?.rotate ?? 0) || (isImagePipe(probe.format) ? await firstFrameRotation(tools.ffprobe, file, inputArgs) : 0),
       ...(Number.isInteger(frames) && frames > 0 ? { frames } : {}),
     };
   }
   return probe;
+}
+
+/** Single-image demuxers (png_pipe, jpeg_pipe, …): their orientation lives on the frame, not the stream. */
+function isImagePipe(format: string): boolean {
+  return /(^|,)\w+_pipe($|,)/.test(format);
+}
+
+/**
+ * The rotation ffmpeg applies to an image's first frame when it decodes it: a phone photo's EXIF
+ * orientation comes out as frame side data, which the stream probe above does not report, and
+ * a portrait JPEG was then read at its stored size while ffmpeg turned it (a sheared picture).
+ * 0 when ffprobe cannot say.
+ */
+async function firstFrameRotation(ffprobe: string, file: string, inputArgs: string[]): Promise<number> {
+  const args = ['-v', 'error', ...inputArgs, '-select_streams', 'v:0', '-read_intervals', '%+#1', '-show_entries', 'frame_side_data=rotation', '-of', 'json', path.resolve(file)];
+  const out = await new Promise<string>((resolve) => execFile(ffprobe, args, { timeout: 15_000, windowsHide: true }, (err, stdout) => resolve(err ? '' : stdout)));
+  try {
+    const parsed = JSON.parse(out) as { frames?: Array<{ side_data_list?: Array<{ rotation?: number }> }> };
+    return Number(parsed.frames?.[0]?.side_data_list?.find((d) => d.rotation !== undefined)?.rotation ?? 0) || 0;
+  } catch {
+    return 0;
+  }
 }
 
 function validRate(rate: string | undefined): string | undefined {

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeClip, decodeImage, encodePreview, resizeClip } from '../../src/media/index.ts';
 import type { Clip } from '../../src/core/ports/video-model.ts';
+import { withExifGps } from '../local/image-fixtures.ts';
 import { BACKGROUND, SQUARE, distinctColours, movingSquare, near, outOfRange, pixel, rampWidth, tempDir, writeImage } from './helpers.ts';
 
 const RED = [250, 20, 20];
@@ -52,6 +53,20 @@ describe('decodeImage', () => {
     expect(clip).toMatchObject({ width: 40, height: 24 });
     expect(pixel(clip, 0, 5, 3)).toSatisfy((p: number[]) => near(p, RED, 40));
     expect(pixel(clip, 0, 35, 20)).toSatisfy((p: number[]) => near(p, WHITE, 40));
+  });
+
+  it("turns a phone photo upright by its EXIF orientation, as the phone shows it, instead of shearing it", async () => {
+    const jpeg = path.join(dir, 'stored-sideways.jpg');
+    await writeImage(quadrants(), 40, 24, jpeg);
+    // Orientation 6: shown turned 90° clockwise, so the stored bottom-left (blue) is shown top-left.
+    const turned = path.join(dir, 'portrait.jpg');
+    await writeFile(turned, withExifGps(await readFile(jpeg), 6));
+    const clip = await decodeImage(turned);
+    expect(clip).toMatchObject({ width: 24, height: 40 });
+    expect(pixel(clip, 0, 3, 5)).toSatisfy((p: number[]) => near(p, BLUE, 40));
+    expect(pixel(clip, 0, 20, 5)).toSatisfy((p: number[]) => near(p, RED, 40));
+    expect(pixel(clip, 0, 3, 35)).toSatisfy((p: number[]) => near(p, WHITE, 40));
+    expect(pixel(clip, 0, 20, 35)).toSatisfy((p: number[]) => near(p, GREEN, 40));
   });
 
   it('rejects a text file with one sentence, even one ffmpeg would read as ANSI art', async () => {
