@@ -1,5 +1,5 @@
 import { ApplicationCommandOptionType, ChannelType, PermissionFlagsBits, type CommandInteractionOption, type Interaction } from 'discord.js';
-import type { ChatUser, CommandEvent, EventOutcome, IncomingAttachment, ThreadRef } from '../../src/core/ports/chat-adapter.ts';
+import type { ChatEvent, ChatUser, CommandEvent, EventOutcome, IncomingAttachment, ThreadRef } from '../../src/core/ports/chat-adapter.ts';
 import { DEFAULT_MAX_IMAGE_BYTES, checkImageAttachment, type DiscordAttachmentLike } from './incoming-attachments.ts';
 import { discordTimes, truncate } from './outgoing-message.ts';
 
@@ -51,6 +51,18 @@ export function userOf(i: Interaction): ChatUser {
     name: shownName(i.member, i.user),
     // The payload's member.permissions already includes channel overwrites (and Administrator).
     canModerate: i.memberPermissions?.has(PermissionFlagsBits.ManageMessages) ?? false,
+  };
+}
+
+/** What every event from interaction `i` carries: who, where, and when it arrived and was acknowledged. */
+export function eventBasics(i: Interaction, receivedAt: number, ackedAt?: number): Pick<ChatEvent, 'id' | 'platform' | 'workspaceId' | 'user' | 'receivedAt' | 'ackedAt'> {
+  return {
+    id: i.id,
+    platform: 'discord',
+    ...(i.guildId && { workspaceId: i.guildId }),
+    user: userOf(i),
+    receivedAt,
+    ...(ackedAt !== undefined && { ackedAt }),
   };
 }
 

@@ -6,7 +6,7 @@ import { answerAutocomplete } from './autocomplete.ts';
 import { isStaleInteraction } from './discord-errors.ts';
 import type { Ack, DiscordRuntime, Pending } from './discord-runtime.ts';
 import { formModal, submittedValues } from './form-modal.ts';
-import { commandOptions, defaultOpensForm, threadOf, threadOfComponent, userOf } from './interaction-context.ts';
+import { commandOptions, defaultOpensForm, eventBasics, threadOf, threadOfComponent } from './interaction-context.ts';
 import { acknowledge, answer } from './interaction-replies.ts';
 
 /**
@@ -63,13 +63,8 @@ export class InteractionHandler {
       return;
     }
     const event: CommandEvent = {
-      id: i.id,
-      platform: 'discord',
-      ...(i.guildId && { workspaceId: i.guildId }),
+      ...eventBasics(i, receivedAt, pending.ackedAt),
       kind: 'command',
-      user: userOf(i),
-      receivedAt,
-      ...(pending.ackedAt !== undefined && { ackedAt: pending.ackedAt }),
       channelId: thread ? thread.channelId : place.id,
       ...(thread && { thread }),
       name: i.commandName,
@@ -85,12 +80,8 @@ export class InteractionHandler {
   private async onButton(i: ButtonInteraction, receivedAt: number): Promise<void> {
     const { rt } = this;
     const event: ActionEvent = {
-      id: i.id,
-      platform: 'discord',
-      ...(i.guildId && { workspaceId: i.guildId }),
+      ...eventBasics(i, receivedAt),
       kind: 'action',
-      user: userOf(i),
-      receivedAt,
       thread: threadOfComponent(i.message.id, rt.places.channelOf(i)),
       action: i.customId,
     };
@@ -155,13 +146,8 @@ export class InteractionHandler {
     const ackMs = Date.now() - receivedAt;
 
     const event: ActionEvent = {
-      id: i.id,
-      platform: 'discord',
-      ...(i.guildId && { workspaceId: i.guildId }),
+      ...eventBasics(i, receivedAt, pending.ackedAt),
       kind: 'action',
-      user: userOf(i),
-      receivedAt,
-      ...(pending.ackedAt !== undefined && { ackedAt: pending.ackedAt }),
       thread: fromMessage && i.message ? threadOfComponent(i.message.id, place) : (threadOf(place) ?? { platform: 'discord', channelId: place.id, threadId: place.id }),
       action: i.customId,
       values: submittedValues(i.components),
