@@ -1,5 +1,4 @@
-import type { CreditRole } from '../../src/core/credits.ts';
-import type { GalleryEntry, GalleryKind, GalleryPage } from '../../src/core/gallery.ts';
+import type { GalleryEntry, GalleryPage } from '../../src/core/gallery.ts';
 import type { Platform } from '../../src/core/ports/chat-adapter.ts';
 import { artifactUrl } from './artifact-files.ts';
 import { cursorText } from './gallery-query.ts';
@@ -11,23 +10,15 @@ import { cursorText } from './gallery-query.ts';
  * name only, as the session summary beside a thread shows them.
  */
 
-export interface GalleryEntryView {
+export interface GalleryEntryView extends Pick<GalleryEntry, 'kind' | 'won' | 'version' | 'take' | 'label' | 'prompt' | 'lineage' | 'credits' | 'at'> {
   session: string;
   thread: { platform: Platform; channel: string; id: string };
   /** The thread open in the web chat page; null for a Discord or Slack thread. */
   threadUrl: string | null;
-  kind: GalleryKind;
-  won: boolean;
-  version: number;
-  take: number | null;
-  label: string;
-  prompt: string;
-  lineage: string;
-  credits: Array<{ name: string; roles: CreditRole[] }>;
+  /** The take's video, at this server's address for it. */
   video: string;
   /** A still shown until the video plays; null when the take has none. */
   poster: string | null;
-  at: number;
 }
 
 export interface GalleryPageView {
