@@ -33,6 +33,8 @@ export interface UploadedImage {
 }
 
 export const UPLOAD_TTL_MS = 24 * 3600 * 1000;
+/** Uploads one person may keep at a time (each lasts UPLOAD_TTL_MS): a burst cannot fill the store. */
+export const MAX_UPLOADS_PER_PERSON = 40;
 const UPLOAD_KEY = /^uploads\/(local-[0-9a-f]{16})\/[0-9a-f]{32}\.(?:png|jpg|webp)$/;
 
 /** An upload's key as a request names it: the shape `save` makes, nothing else (no path to another artifact). */
@@ -54,7 +56,7 @@ export class LocalUploads {
   private readonly ledger: string;
 
   constructor(
-    private readonly options: { redis: Redis; prefix: string; store: UploadStore | null; logger: Logger; now: () => number },
+    private readonly options: { redis: Redis; prefix: string; store: UploadStore | null; logger: Logger; now: () => number; maxPerPerson?: number },
   ) {
     this.ledger = `${options.prefix}uploads`;
   }
@@ -75,13 +77,22 @@ export class LocalUploads {
   async save(user: ChatUser, bytes: Buffer): Promise<UploadedImage | UploadRefusal> {
     const store = this.options.store;
     if (!store) throw new DailiesError('unavailable', 'Uploading images is not enabled on this server; send the prompt without an image.');
+    // Each person's live uploads, key -> expiry, beside the ledger; the cap is checked before any decoding.
+    const mine = `${this.ledger}:by:${user.id}`;
+    const now = this.options.now();
+    await this.options.redis.zremrangebyscore(mine, '-inf', now);
+    const cap = this.options.maxPerPerson ?? MAX_UPLOADS_PER_PERSON;
+    if ((await this.options.redis.zcard(mine)) >= cap) {
+      return { status: 429, message: `You have ${cap} images uploaded in the last 24 hours, the most one person may keep; use one of them or try again later.` };
+    }
     const run = this.cleaning.catch(() => undefined).then(() => cleanImage(bytes, { maxBytes: this.maxBytes, maxPixels: this.maxPixels }));
     this.cleaning = run;
     const image = await run;
     if ('status' in image) return image;
     const key = `uploads/${user.id}/${randomBytes(16).toString('hex')}.${image.ext}`;
     // Listed before it is written: whatever a crash leaves behind, the sweep finds.
-    await this.options.redis.zadd(this.ledger, this.options.now() + UPLOAD_TTL_MS, key);
+    const expires = this.options.now() + UPLOAD_TTL_MS;
+    await this.options.redis.multi().zadd(this.ledger, expires, key).zadd(mine, expires, key).pexpire(mine, UPLOAD_TTL_MS).exec();
     const ref = await store.putBuffer(key, image.data, image.contentType);
     this.sweep().catch((error: unknown) => this.options.logger.warn('local chat: could not delete expired uploads', error));
     return { key, bytes: ref.bytes, contentType: image.contentType, width: image.width, height: image.height };

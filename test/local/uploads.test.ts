@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createImageIntake } from '../../src/core/image-intake.ts';
 import { localUser } from '../../bots/local/local-users.ts';
-import { LocalUploads, UPLOAD_TTL_MS } from '../../bots/local/uploads.ts';
+import { LocalUploads, MAX_UPLOADS_PER_PERSON, UPLOAD_TTL_MS } from '../../bots/local/uploads.ts';
 import { startCoreRig, type CoreRig } from './core-rig.ts';
 import { getJson, postJson, quietLogger, startTestChat, type TestChat } from './helpers.ts';
 import { gpsLatitudeBytes, jpegMarkers, testImage, withExifGps, withPngMetadata } from './image-fixtures.ts';
@@ -251,6 +251,29 @@ describe('an upload in a storyboard thread', () => {
 });
 
 describe('upload expiry', () => {
+  it('keeps a capped number of live uploads a person, refusing the next with one sentence and storing nothing', async () => {
+    let now = Date.UTC(2031, 0, 1);
+    const cap = 3;
+    expect(MAX_UPLOADS_PER_PERSON).toBe(40);
+    const uploads = new LocalUploads({ redis: t.redis, prefix: `${t.prefix}cap:`, store: t.store, logger: quietLogger, now: () => now, maxPerPerson: cap });
+    const ana = localUser('Ana-cap');
+    for (let i = 0; i < cap; i++) {
+      now += 1_000;
+      const saved = await uploads.save(ana, png);
+      if ('status' in saved) throw new Error(saved.message);
+    }
+    const ledger = await t.redis.zcard(`${t.prefix}cap:uploads`);
+    const refused = await uploads.save(ana, png);
+    expect(refused).toEqual({ status: 429, message: `You have ${cap} images uploaded in the last 24 hours, the most one person may keep; use one of them or try again later.` });
+    oneSentence((refused as { message: string }).message);
+    expect(await t.redis.zcard(`${t.prefix}cap:uploads`)).toBe(ledger);
+    // Someone else is not held up by it, and Ana can upload again once her first one expires.
+    expect('key' in (await uploads.save(localUser('Ben-cap'), png))).toBe(true);
+    now += UPLOAD_TTL_MS - (cap - 1) * 1_000;
+    expect('key' in (await uploads.save(ana, png))).toBe(true);
+    expect('status' in (await uploads.save(ana, png))).toBe(true);
+  });
+
   it('refuses an upload a day old and deletes it when the next one arrives', async () => {
     let now = Date.UTC(2030, 0, 1);
     const uploads = new LocalUploads({ redis: t.redis, prefix: `${t.prefix}expiry:`, store: t.store, logger: quietLogger, now: () => now });

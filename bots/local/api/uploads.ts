@@ -35,7 +35,7 @@ export function uploadsApi(api: ApiContext): Hono {
     }
     if (body.length === 0) return fail(c, 400, 'bad_input', 'The upload is empty; send the image file as the request body.');
     const saved = await uploads.save(localUser(query.data.user), body);
-    if ('status' in saved) return fail(c, saved.status, 'bad_input', saved.message);
+    if ('status' in saved) return fail(c, saved.status, saved.status === 429 ? 'rate_limited' : 'bad_input', saved.message);
     return c.json(saved, 201);
   });
 
