@@ -1,8 +1,8 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser, Locator, Page } from 'playwright-core';
-import { launchChromium } from '../local/chromium.ts';
+import type { Browser, Locator } from 'playwright-core';
+import { launchChromium, setName } from '../local/chromium.ts';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startStack, type Stack } from './stack.ts';
 
@@ -46,11 +46,6 @@ afterAll(async () => {
 
 const poll = <T>(fn: () => Promise<T> | T, timeout = UI_MS) => expect.poll(fn, { timeout, interval: 250 });
 
-async function setName(page: Page, name: string) {
-  await page.getByLabel('Your name', { exact: true }).fill(name);
-  await page.getByLabel('Your name', { exact: true }).press('Enter');
-  await poll(() => page.locator('#name-hint').textContent()).toBe(`You are now ${name}.`);
-}
 
 /** A thread message whose own text (not the author line) starts with `start`. */
 function messageStarting(thread: Locator, start: RegExp): Locator {

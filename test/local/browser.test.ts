@@ -1,8 +1,8 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import type { Browser, Page } from 'playwright-core';
-import { launchChromium } from './chromium.ts';
+import type { Browser } from 'playwright-core';
+import { launchChromium, setName } from './chromium.ts';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { ChatEvent, CommandEvent, EventOutcome, MessageRef, OutgoingMessage, ThreadRef } from '../../src/core/ports/chat-adapter.ts';
 import { startTestChat, type TestChat } from './helpers.ts';
@@ -97,11 +97,6 @@ afterAll(async () => {
   await t?.cleanup();
 });
 
-async function setName(page: Page, name: string) {
-  await page.getByLabel('Your name', { exact: true }).fill(name);
-  await page.getByLabel('Your name', { exact: true }).press('Enter');
-  await expect.poll(() => page.locator('#name-hint').textContent()).toBe(`You are now ${name}.`);
-}
 
 it('runs a session from the page: command, live progress, preview, video, votes, reply', { timeout: 120_000 }, async () => {
   const page = await browser.newPage();

@@ -3,8 +3,8 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import type { Browser, Page } from 'playwright-core';
-import { launchChromium } from './chromium.ts';
+import type { Browser } from 'playwright-core';
+import { launchChromium, setName } from './chromium.ts';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { readGallery } from '../../src/core/gallery.ts';
 import { startCoreRig, type CoreRig } from './core-rig.ts';
@@ -45,11 +45,6 @@ afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-async function setName(page: Page, name: string) {
-  await page.getByLabel('Your name', { exact: true }).fill(name);
-  await page.getByLabel('Your name', { exact: true }).press('Enter');
-  await expect.poll(() => page.locator('#name-hint').textContent()).toBe(`You are now ${name}.`);
-}
 
 it('opens the gallery from the page header, shows the winning take, and follows its thread link', { timeout: 60_000 }, async () => {
   const page = await browser.newPage();

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
-import { launchChromium } from './chromium.ts';
+import { launchChromium, openChat } from './chromium.ts';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startCoreRig, type CoreRig } from './core-rig.ts';
 import { startTestChat, type TestChat } from './helpers.ts';
@@ -34,13 +34,8 @@ afterAll(async () => {
 });
 
 it('saves your defaults with /settings and the next /video uses them', { timeout: 60_000 }, async () => {
-  const page = await browser.newPage();
   const errors: string[] = [];
-  page.on('pageerror', (error) => errors.push(error.message));
-  await page.goto(t.chat.url);
-  await page.waitForSelector('body[data-ready="true"]');
-  await page.getByLabel('Your name', { exact: true }).fill('Ana');
-  await page.getByLabel('Your name', { exact: true }).press('Enter');
+  const page = await openChat(browser, t.chat.url, 'Ana', errors);
   const input = page.locator('#channel-input');
   const notice = page.locator('#channel-composer .notice');
 

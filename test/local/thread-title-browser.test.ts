@@ -1,5 +1,5 @@
 import type { Browser } from 'playwright-core';
-import { launchChromium } from './chromium.ts';
+import { launchChromium, openChat } from './chromium.ts';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { ChatEvent, CommandEvent, EventOutcome } from '../../src/core/ports/chat-adapter.ts';
 import { startTestChat, type TestChat } from './helpers.ts';
@@ -49,13 +49,8 @@ afterAll(async () => {
 });
 
 it('a reply retitles the open thread live, and the title stays after a reload', { timeout: 60_000 }, async () => {
-  const page = await browser.newPage();
   const errors: string[] = [];
-  page.on('pageerror', (error) => errors.push(error.message));
-  await page.goto(t.chat.url);
-  await page.waitForSelector('body[data-ready="true"]');
-  await page.getByLabel('Your name', { exact: true }).fill('Ana');
-  await page.getByLabel('Your name', { exact: true }).press('Enter');
+  const page = await openChat(browser, t.chat.url, 'Ana', errors);
   const input = page.locator('#channel-input');
   await input.fill('/video a red circle');
   await input.press('Enter');
