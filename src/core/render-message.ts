@@ -235,9 +235,28 @@ function votes(n: number): string {
   return `${n} vote${n === 1 ? '' : 's'}`;
 }
 
+/** Names shown after a take's count; more than this and the rest are counted ("+2"). */
+const VOTER_NAMES_SHOWN = 3;
+
+/**
+ * Who voted for take `take`, as the platform showed them when they voted: "Ana, Ben" or
+ * "Ana, Ben, Cy +2". Everyone sees the same tally, so this is how a person finds their own vote
+ * on Discord and Slack, whose buttons look the same to all; and a team reviewing dailies sees who
+ * backs which take. Empty when no name was recorded.
+ */
+function voterNames(round: VoteRound, take: number): string {
+  const names = Object.entries(round.votes)
+    .filter(([, t]) => t === take)
+    .map(([id]) => round.voterNames?.[id])
+    .filter((name): name is string => Boolean(name));
+  if (names.length === 0) return '';
+  const more = names.length - VOTER_NAMES_SHOWN;
+  return ` (${names.slice(0, VOTER_NAMES_SHOWN).join(', ')}${more > 0 ? ` +${more}` : ''})`;
+}
+
 export function roundMessage(session: Session, round: VoteRound): OutgoingMessage {
   const counts = tally(round);
-  const tallyLine = counts.map((c, i) => `take ${i + 1}: ${round.removed?.includes(i) ? 'removed' : votes(c)}`).join(' · ');
+  const tallyLine = counts.map((c, i) => `take ${i + 1}: ${round.removed?.includes(i) ? 'removed' : `${votes(c)}${voterNames(round, i)}`}`).join(' · ');
   const voters = Object.keys(round.votes).length;
   let status: string;
   if (round.closed) {

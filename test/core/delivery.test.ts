@@ -196,7 +196,7 @@ describe('delivery', () => {
     }
     await h.settle(1600);
     const voteMsg = h.adapter.postsIn(thread).find((p) => p.message.text.startsWith('Votes for v1'))!;
-    expect(h.adapter.latest(voteMsg).text).toContain('take 1: 2 votes · take 2: 1 vote');
+    expect(h.adapter.latest(voteMsg).text).toContain('take 1: 2 votes (Bob, Carol) · take 2: 1 vote (Alice)');
     expect(h.adapter.latest(voteMsg).text).toContain('quorum reached');
     expect(texts(h, thread).filter((t) => t.startsWith('Take 1 of v1 wins'))).toHaveLength(1);
     const session = await h.store.get('s1');

@@ -62,6 +62,15 @@ describe('message rendering', () => {
     expect(closed.text).toContain('Voting closed (picked by Ann): take 2 won');
   });
 
+  it("names who voted for each take, as they were shown when voting, three then a count", () => {
+    const { session, job } = fixture();
+    const opened = openRound({ ...session, jobs: [{ ...job, state: 'done' }] }, { jobId: 'j1', takes: 3, deadline: Date.UTC(2025, 0, 1, 14, 5), quorum: 0 }, 0);
+    const votes = { a: 0, b: 0, c: 0, d: 0, e: 0, f: 1, g: 1 };
+    const voterNames = { a: 'Ana', b: 'Ben', c: 'Cy', d: 'Dee', e: 'Eli', f: 'Fay' }; // g voted before names were kept
+    const text = roundMessage(opened.session, { ...opened.round, votes, voterNames }).text;
+    expect(text.split('\n')[0]).toBe('Votes for v2: take 1: 5 votes (Ana, Ben, Cy +2) · take 2: 2 votes (Fay) · take 3: 0 votes');
+  });
+
   it('lists the lineage with what changed', () => {
     const { session } = fixture();
     expect(historyText(session)).toBe('Versions of this session (▶ current):\n  v1 (new, Ann): first version\n    "a red ball" · seed 7\n▶ v2 (from v1, Bob): added \'at night\'\n    "a red ball, at night" · seed 7');

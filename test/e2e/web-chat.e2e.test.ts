@@ -158,7 +158,7 @@ it('renders, refines, votes and finalizes a session through the page, then stops
   const notice = page.locator('#thread-composer .notice');
   await take1.getByRole('button', { name: 'Vote 1', exact: true }).click();
   await poll(() => notice.textContent()).toContain('You voted for take 1 of v1.');
-  await poll(() => tally.locator('.text').textContent()).toContain('take 1: 1 vote · take 2: 0 votes');
+  await poll(() => tally.locator('.text').textContent()).toContain('take 1: 1 vote (Ana) · take 2: 0 votes');
   // Her own vote is marked on its button, for her.
   await poll(() => take1.getByRole('button', { name: 'Vote 1', exact: true }).getAttribute('aria-pressed')).toBe('true');
   expect(await take2.getByRole('button', { name: 'Vote 2', exact: true }).getAttribute('aria-pressed')).toBe('false');
@@ -166,7 +166,7 @@ it('renders, refines, votes and finalizes a session through the page, then stops
   await setName(page, 'Ben');
   await take1.getByRole('button', { name: 'Vote 1', exact: true }).click();
   await poll(() => notice.textContent()).toContain('You voted for take 1 of v1.');
-  await poll(() => tally.locator('.text').textContent()).toContain('take 1: 2 votes · take 2: 0 votes');
+  await poll(() => tally.locator('.text').textContent()).toContain('take 1: 2 votes (Ana, Ben) · take 2: 0 votes');
   expect(await tally.locator('.text').textContent()).toContain('(2 voted');
 
   // Finalizing ends the session's exploration for everyone, so Ben (not the owner) is refused.

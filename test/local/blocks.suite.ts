@@ -73,6 +73,12 @@ export function describeBlocks(name: string, makeHarness: () => Promise<BlockHar
       expect((await h().driver.sendCommand(h().channel, ben, 'video', { prompt: 'a blue square' })).error).toBeUndefined();
       await rig().settle();
       expect(rig().queue.jobs.at(-1)!.request.prompt).toBe('a blue square');
+      // His vote counts again, and the tally names him as the platform shows him.
+      expect((await h().driver.click(job.thread, ben, vote!.action)).error).toBeUndefined();
+      // The tally is an edit coalesced with the ones before it (ThreadPoster), so it comes a moment later.
+      await expect
+        .poll(async () => (await h().driver.readThread(job.thread)).find((m) => m.text.startsWith('Votes for v1'))?.text, { timeout: 10_000 })
+        .toContain(`take 1: 1 vote (${shown(ben)})`);
     });
 
     it('refuses /block from anyone but a moderator, a bad length and a self-block, each with one sentence', async () => {
