@@ -54,13 +54,23 @@ function withLocalTimes(text, at) {
     const when = utcTime(m, at);
     if (when === null) continue;
     fragment.append(document.createTextNode(text.slice(last, m.index)));
-    const sameDay = new Date(when).toDateString() === new Date(at).toDateString();
-    const shown = new Date(when).toLocaleString([], sameDay ? { hour: '2-digit', minute: '2-digit' } : { weekday: 'short', day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' });
-    fragment.append(el('time', { datetime: new Date(when).toISOString(), title: m[0], text: shown }));
+    fragment.append(el('time', { datetime: new Date(when).toISOString(), title: m[0], text: localTimeText(when, at) }));
     last = m.index + m[0].length;
   }
   fragment.append(document.createTextNode(text.slice(last)));
   return fragment;
+}
+
+/**
+ * An instant in the viewer's own time, the one way this page and the gallery show times: the
+ * time alone on the day of `at`, else with the day (and the year when it is another year).
+ */
+export function localTimeText(when, at) {
+  const date = new Date(when);
+  const ref = new Date(at);
+  if (date.toDateString() === ref.toDateString()) return date.toLocaleString([], { hour: '2-digit', minute: '2-digit' });
+  const year = date.getFullYear() === ref.getFullYear() ? {} : { year: 'numeric' };
+  return date.toLocaleString([], { weekday: 'short', day: 'numeric', month: 'short', ...year, hour: '2-digit', minute: '2-digit' });
 }
 
 function utcTime(m, at) {
