@@ -8,6 +8,7 @@ import { commands } from '../commands/index.ts';
 import type { ChatAdapter, ThreadRef } from '../src/core/ports/chat-adapter.ts';
 import { createAdmission } from '../src/core/admission.ts';
 import { createCore } from '../src/core/app.ts';
+import { blockScopeOf } from '../src/core/person-block-check.ts';
 import { createDelivery } from '../src/core/delivery.ts';
 import { createReconciliation } from '../src/core/reconciliation.ts';
 import { createRetention, type Retention } from '../src/core/retention.ts';
@@ -168,6 +169,7 @@ export async function startBot(options: BotOptions): Promise<BotRuntime> {
   const reconciliation = createReconciliation({ log: logger, store, queue, delivery, everyMs: config.DAILIES_SWEEP_INTERVAL_MS });
 
   // 4. The core: commands, replies and buttons -> sessions and jobs.
+  const blocks = new RedisPersonBlocks(redis, `${prefix}:`);
   const core = createCore({
     log: logger,
     metrics: metrics.core,
@@ -182,7 +184,7 @@ export async function startBot(options: BotOptions): Promise<BotRuntime> {
     promptCheck,
     rateLimiter: new RedisTokenBucket(redis, { prefix: `${prefix}:` }),
     channelTerms: new RedisChannelTerms(redis, `${prefix}:`),
-    blocks: new RedisPersonBlocks(redis, `${prefix}:`),
+    blocks,
     settings: new RedisSettingsStore(redis, `${prefix}:`),
     // Budgets count work at the defaults of the model the pool runs (published by its workers).
     quota:
@@ -231,6 +233,7 @@ export async function startBot(options: BotOptions): Promise<BotRuntime> {
         },
         frameCheck: () => frameCheckName(config.DAILIES_FRAME_CHECK),
         promptCheck: () => promptCheck?.name ?? 'off',
+        personBlock: (personId) => blocks.get(blockScopeOf({ platform: 'local' }), personId, Date.now()),
       },
     });
     await chat.adapter.start(core);

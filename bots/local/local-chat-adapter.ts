@@ -27,6 +27,7 @@ import { formatCommandLine, type CommandHelp } from './command-line.ts';
 import { normalizeUserName } from './local-users.ts';
 import { LocalChatStore, type StoredAttachment, type StoredMessage, type StoredThread } from './local-store.ts';
 import { LocalUploads, canHoldUploads } from './uploads.ts';
+import type { PersonBlock } from '../../src/core/ports/person-blocks.ts';
 
 /** What the core lends the local chat besides the event handler; each may be set after start. */
 export interface LocalChatHooks {
@@ -44,6 +45,8 @@ export interface LocalChatHooks {
   frameCheck?: () => string;
   /** What /api/health reports as the prompt check: the text classifier's folder name, or "off". */
   promptCheck?: () => string;
+  /** The person's running /block in the web chat (the core's list), so uploads refuse them too. */
+  personBlock?: (personId: string) => Promise<PersonBlock | null>;
 }
 
 export interface LocalChatAdapterOptions {
@@ -185,6 +188,7 @@ export class LocalChatAdapter implements ChatAdapter {
       store: canHoldUploads(artifacts) ? artifacts : null,
       logger: this.logger,
       now: this.now,
+      blocks: async (personId) => (await this.hooks.personBlock?.(personId)) ?? null,
     });
     this.hooks = options.hooks ?? {};
     this.moderators = new Set((options.moderators ?? []).map(normalizeUserName));

@@ -64,7 +64,7 @@ export interface CleanImage {
 
 /** Why an upload is refused: the HTTP status and one sentence for the person. */
 export interface UploadRefusal {
-  status: 400 | 413 | 415 | 429;
+  status: 400 | 403 | 413 | 415 | 429;
   message: string;
 }
 

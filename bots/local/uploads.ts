@@ -5,6 +5,9 @@ import type { ArtifactReader, ArtifactStore } from '../../src/core/ports/artifac
 import type { ChatUser, IncomingAttachment } from '../../src/core/ports/chat-adapter.ts';
 import type { Logger } from '../../src/core/ports/logger.ts';
 import { DailiesError } from '../../src/errors.ts';
+import { blockedError } from '../../src/core/person-block-check.ts';
+import type { PersonBlock } from '../../src/core/ports/person-blocks.ts';
+import { LuaScript } from '../../src/redis/lua-script.ts';
 import { DEFAULT_MAX_PIXELS } from '../../src/media/decode.ts';
 import { DEFAULT_ATTACHMENT_RULES } from '../../src/safety/attachment-check.ts';
 import { artifactUrl } from './artifact-files.ts';
@@ -35,6 +38,9 @@ export interface UploadedImage {
 export const UPLOAD_TTL_MS = 24 * 3600 * 1000;
 /** Uploads one person may keep at a time (each lasts UPLOAD_TTL_MS): a burst cannot fill the store. */
 export const MAX_UPLOADS_PER_PERSON = 40;
+/** How long a place stays held for an image being cleaned when the process dies before it is stored. */
+const RESERVATION_MS = 10 * 60 * 1000;
+const RESERVE_UPLOAD = LuaScript.fromFile(new URL('./lua/reserve-upload-1.lua', import.meta.url));
 const UPLOAD_KEY = /^uploads\/(local-[0-9a-f]{16})\/[0-9a-f]{32}\.(?:png|jpg|webp)$/;
 
 /** An upload's key as a request names it: the shape `save` makes, nothing else (no path to another artifact). */
@@ -56,7 +62,16 @@ export class LocalUploads {
   private readonly ledger: string;
 
   constructor(
-    private readonly options: { redis: Redis; prefix: string; store: UploadStore | null; logger: Logger; now: () => number; maxPerPerson?: number },
+    private readonly options: {
+      redis: Redis;
+      prefix: string;
+      store: UploadStore | null;
+      logger: Logger;
+      now: () => number;
+      maxPerPerson?: number;
+      /** The person's running /block in the web chat, if any (the core's list); absent: nobody is blocked. */
+      blocks?: (personId: string) => Promise<PersonBlock | null>;
+    },
   ) {
     this.ledger = `${options.prefix}uploads`;
   }
@@ -77,25 +92,38 @@ export class LocalUploads {
   async save(user: ChatUser, bytes: Buffer): Promise<UploadedImage | UploadRefusal> {
     const store = this.options.store;
     if (!store) throw new DailiesError('unavailable', 'Uploading images is not enabled on this server; send the prompt without an image.');
-    // Each person's live uploads, key -> expiry, beside the ledger; the cap is checked before any decoding.
+    // A blocked person's commands are refused, so their uploads would only fill the store.
+    const block = await this.options.blocks?.(user.id);
+    if (block) return { status: 403, message: blockedError(block, this.options.now()).message };
+    // Each person's live uploads (key -> expiry) beside the ledger. A place is held before any
+    // decoding, in one step with the count, so uploads sent together cannot pass the cap.
     const mine = `${this.ledger}:by:${user.id}`;
-    const now = this.options.now();
-    await this.options.redis.zremrangebyscore(mine, '-inf', now);
     const cap = this.options.maxPerPerson ?? MAX_UPLOADS_PER_PERSON;
-    if ((await this.options.redis.zcard(mine)) >= cap) {
+    const place = `pending:${randomBytes(8).toString('hex')}`;
+    const held = await RESERVE_UPLOAD.run(this.options.redis, [mine], [this.options.now(), cap, place, this.options.now() + RESERVATION_MS, UPLOAD_TTL_MS]);
+    if (held !== 1) {
       return { status: 429, message: `You have ${cap} images uploaded in the last 24 hours, the most one person may keep; use one of them or try again later.` };
     }
-    const run = this.cleaning.catch(() => undefined).then(() => cleanImage(bytes, { maxBytes: this.maxBytes, maxPixels: this.maxPixels }));
-    this.cleaning = run;
-    const image = await run;
-    if ('status' in image) return image;
-    const key = `uploads/${user.id}/${randomBytes(16).toString('hex')}.${image.ext}`;
-    // Listed before it is written: whatever a crash leaves behind, the sweep finds.
-    const expires = this.options.now() + UPLOAD_TTL_MS;
-    await this.options.redis.multi().zadd(this.ledger, expires, key).zadd(mine, expires, key).pexpire(mine, UPLOAD_TTL_MS).exec();
-    const ref = await store.putBuffer(key, image.data, image.contentType);
-    this.sweep().catch((error: unknown) => this.options.logger.warn('local chat: could not delete expired uploads', error));
-    return { key, bytes: ref.bytes, contentType: image.contentType, width: image.width, height: image.height };
+    try {
+      const run = this.cleaning.catch(() => undefined).then(() => cleanImage(bytes, { maxBytes: this.maxBytes, maxPixels: this.maxPixels }));
+      this.cleaning = run;
+      const image = await run;
+      if ('status' in image) {
+        await this.options.redis.zrem(mine, place);
+        return image;
+      }
+      const key = `uploads/${user.id}/${randomBytes(16).toString('hex')}.${image.ext}`;
+      // Listed before it is written: whatever a crash leaves behind, the sweep finds.
+      const expires = this.options.now() + UPLOAD_TTL_MS;
+      await this.options.redis.multi().zadd(this.ledger, expires, key).zrem(mine, place).zadd(mine, expires, key).pexpire(mine, UPLOAD_TTL_MS).exec();
+      const ref = await store.putBuffer(key, image.data, image.contentType);
+      this.sweep().catch((error: unknown) => this.options.logger.warn('local chat: could not delete expired uploads', error));
+      return { key, bytes: ref.bytes, contentType: image.contentType, width: image.width, height: image.height };
+    } catch (error) {
+      // Give the place back; left held it would lapse only after RESERVATION_MS.
+      await this.options.redis.zrem(mine, place).catch(() => undefined);
+      throw error;
+    }
   }
 
   /**

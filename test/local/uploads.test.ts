@@ -274,6 +274,40 @@ describe('upload expiry', () => {
     expect('status' in (await uploads.save(ana, png))).toBe(true);
   });
 
+  it('holds the cap when a person’s uploads arrive at once, and a refused image takes no place', async () => {
+    const now = Date.UTC(2032, 0, 1);
+    const cap = 3;
+    const uploads = new LocalUploads({ redis: t.redis, prefix: `${t.prefix}burst:`, store: t.store, logger: quietLogger, now: () => now, maxPerPerson: cap });
+    const ana = localUser('Ana-burst');
+    // Not an image: refused by the cleaner, after a place was held; the place is given back.
+    expect(await uploads.save(ana, Buffer.from('not an image at all'))).toMatchObject({ status: 400 });
+    // Six at once: the count and the hold are one step, so exactly the cap gets through.
+    const results = await Promise.all(Array.from({ length: 2 * cap }, () => uploads.save(ana, png)));
+    expect(results.filter((r) => 'key' in r)).toHaveLength(cap);
+    expect(results.filter((r) => 'status' in r && r.status === 429)).toHaveLength(cap);
+    expect(await t.redis.zcard(`${t.prefix}burst:uploads`)).toBe(cap);
+    expect(await t.redis.zrange(`${t.prefix}burst:uploads:by:${ana.id}`, 0, -1)).toEqual(
+      expect.arrayContaining(results.flatMap((r) => ('key' in r ? [r.key] : []))),
+    );
+    expect(await t.redis.zcard(`${t.prefix}burst:uploads:by:${ana.id}`)).toBe(cap);
+  });
+
+  it('refuses a blocked person’s upload with the block’s sentence (403 forbidden), storing nothing', async () => {
+    const until = Date.now() + 3_600_000;
+    t.chat.setHooks({ personBlock: async (id) => (id === localUser('Mallory').id ? { person: { id, name: 'Mallory' }, until, by: { id: 'local-mod', name: 'Mod' }, at: Date.now(), reason: 'spam' } : null) });
+    try {
+      const before = await stored();
+      const refused = await upload(png, 'image/png', 'Mallory');
+      expect(refused.status).toBe(403);
+      expect(refused.body.error.code).toBe('forbidden');
+      expect(refused.body.error.message).toMatch(/^You are blocked from dailies until .* by a moderator: spam\.$/);
+      expect(await stored()).toEqual(before);
+      expect((await upload(png, 'image/png', 'Ben')).status).toBe(201);
+    } finally {
+      t.chat.setHooks({ personBlock: async () => null });
+    }
+  });
+
   it('refuses an upload a day old and deletes it when the next one arrives', async () => {
     let now = Date.UTC(2030, 0, 1);
     const uploads = new LocalUploads({ redis: t.redis, prefix: `${t.prefix}expiry:`, store: t.store, logger: quietLogger, now: () => now });

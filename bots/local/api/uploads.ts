@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import { Hono } from 'hono';
 import { localUser } from '../local-users.ts';
 import { readRequestBytes } from '../request-body.ts';
-import { isUploadType, megabytes } from '../upload-image.ts';
+import { isUploadType, megabytes, type UploadRefusal } from '../upload-image.ts';
 import { fail, type ApiContext } from './context.ts';
 import { UploadQuery } from './request-schemas.ts';
 
@@ -12,6 +12,9 @@ import { UploadQuery } from './request-schemas.ts';
  * preflight (which this server never grants), so another page cannot upload as someone, the same
  * guard the JSON-only rule gives every other POST; and there is no multipart parser to trust.
  */
+/** The error code each refusal answers with. */
+const REFUSAL_CODE: Partial<Record<UploadRefusal['status'], string>> = { 403: 'forbidden', 429: 'rate_limited' };
+
 export function uploadsApi(api: ApiContext): Hono {
   const { uploads } = api.adapter;
   const app = new Hono();
@@ -35,7 +38,7 @@ export function uploadsApi(api: ApiContext): Hono {
     }
     if (body.length === 0) return fail(c, 400, 'bad_input', 'The upload is empty; send the image file as the request body.');
     const saved = await uploads.save(localUser(query.data.user), body);
-    if ('status' in saved) return fail(c, saved.status, saved.status === 429 ? 'rate_limited' : 'bad_input', saved.message);
+    if ('status' in saved) return fail(c, saved.status, REFUSAL_CODE[saved.status] ?? 'bad_input', saved.message);
     return c.json(saved, 201);
   });
 
