@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { DailiesError } from '../../src/errors.ts';
-import { CONTINUATION_STRENGTH, keptFrames, planSegments, segmentKnown, segmentSeed, type Segment } from '../../src/core/segment-plan.ts';
+import { CONTINUATION_STRENGTH, fadeAtJoin, keptFrames, planSegments, renderedKnown, segmentKnown, segmentSeed, type Segment } from '../../src/core/segment-plan.ts';
 import type { Clip, GenerateRequest, GenerateResult, VideoModel } from '../../src/core/ports/video-model.ts';
 
 /*
@@ -27,6 +27,11 @@ export interface ChainOptions {
    * pure noise, lower from the nearest known frame. Default CONTINUATION_STRENGTH.
    */
   strength?: number;
+  /**
+   * Fade the chain's own frames beside each join into the next window's rendering of them
+   * (fadeAtJoin); default true. Off only to measure what the fade does.
+   */
+  fade?: boolean;
   signal?: AbortSignal;
   /** Called as segment k (1-based) of n starts. */
   onSegment?(k: number, n: number): void;
@@ -66,7 +71,21 @@ export async function renderChain(model: VideoModel, base: GenerateRequest, cont
     const known = made.map((mine) => segmentKnown(segment, [...before, ...mine.slice(0, segment.start)], [...mine.slice(segment.start + segment.newFrames), ...after]));
     const request = segmentRequest({ ...base, variations: takes }, segment, known, size, strength);
     const result = await model.generate(request, opts.signal ? { signal: opts.signal } : {});
-    result.takes.forEach(({ clip }, b) => made[b]!.splice(segment.start, segment.newFrames, ...keptFrames(segment, clip)));
+    result.takes.forEach(({ clip }, b) => {
+      const mine = made[b]!;
+      if (opts.fade !== false) {
+        // Frames this chain made on either side of the window fade into its rendering of them.
+        renderedKnown(segment, clip, 'head').forEach((fresh, i) => {
+          const at = segment.start - segment.head + i;
+          if (at >= 0 && mine[at]) mine[at] = fadeAtJoin(mine[at]!, fresh, segment.head - i, segment.head);
+        });
+        renderedKnown(segment, clip, 'tail').forEach((fresh, i) => {
+          const at = segment.start + segment.newFrames + i;
+          if (at < frames && mine[at]) mine[at] = fadeAtJoin(mine[at]!, fresh, i + 1, segment.tail);
+        });
+      }
+      mine.splice(segment.start, segment.newFrames, ...keptFrames(segment, clip));
+    });
     for (const key of Object.keys(timings) as (keyof typeof timings)[]) timings[key] += result.timingsMs[key];
   }
   return {

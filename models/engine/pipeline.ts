@@ -134,14 +134,17 @@ export class DiffusionPipeline implements VideoModel {
       const modelOutput = guided ? combineGuidance(prediction, takes * perTake, req.guidance) : prediction;
       const { prevSample, predictedOriginal } = scheduler.step(modelOutput, i, latents);
       latents = prevSample;
-      if (known) {
-        // Known frames follow their own content down the noise levels, ending clean: at every
-        // step the model sees them at the noise level it expects and makes the new frames agree.
-        const next = timesteps[i + 1];
-        keepKnown(latents, next === undefined ? known.data : scheduler.addNoise(known.data, noise, next), known, shape, takes);
-        // Previews show the known frames as they will end, not the model's guess at them.
-        keepKnown(predictedOriginal, known.data, known, shape, takes);
+      const next = timesteps[i + 1];
+      if (known && next !== undefined) {
+        // Known frames follow their own content down the noise levels: at every step the model
+        // sees them at the noise level it expects and makes the new frames agree. After the last
+        // step they stay as the model finished them, its own version of them in keeping with the
+        // new frames (which are the same either way): a chain fades its frames into that version
+        // at a join (fadeAtJoin in src/core/segment-plan.ts).
+        keepKnown(latents, scheduler.addNoise(known.data, noise, next), known, shape, takes);
       }
+      // Previews show the known frames as given, not the model's guess at them.
+      if (known) keepKnown(predictedOriginal, known.data, known, shape, takes);
       onStep?.({ step: i + 1, totalSteps });
       if (onPreview && previewSteps.has(i + 1)) {
         await onPreview({ step: i + 1, totalSteps, takes: await this.previewClips(predictedOriginal, shape, takes) });

@@ -19,8 +19,11 @@ const frame = (a: number, b: number, c: number) => Uint8Array.from({ length: 12 
 const label = (f: Uint8Array) => [f[0], f[1], f[2]];
 const clip = (count: number, tag: number): Clip => ({ ...SIZE, frames: Array.from({ length: count }, (_, i) => frame(tag, 0, i)) });
 
-/** New frame i of call k for take b is [b, k, i]; like shapes-v1, it renders only full windows. */
-function standIn(window: number) {
+/**
+ * New frame i of call k for take b is [b, k, i]; like shapes-v1, it renders only full windows.
+ * Known frames come back as given, or through `finish` (a model's own version of them).
+ */
+function standIn(window: number, finish: (f: Uint8Array) => Uint8Array = (f) => f) {
   const calls: GenerateRequest[] = [];
   const model: VideoModel = {
     name: 'stand-in',
@@ -32,7 +35,7 @@ function standIn(window: number) {
         const mine = (clips?: Clip[]) => (clips ? clips[clips.length === 1 ? 0 : b]!.frames : []);
         const [head, tail] = [mine(request.known?.head), mine(request.known?.tail)];
         const fresh = Array.from({ length: window - head.length - tail.length }, (_, i) => frame(b, k, i));
-        return { seed: request.seed + b, clip: { ...SIZE, frames: [...head, ...fresh, ...tail] } };
+        return { seed: request.seed + b, clip: { ...SIZE, frames: [...head.map(finish), ...fresh, ...tail.map(finish)] } };
       });
       return { takes, timingsMs: { total: 1, encodePrompt: 1, denoise: 1, decode: 1 } };
     },
@@ -44,6 +47,22 @@ function standIn(window: number) {
 const base = { prompt: 'a red circle', seed: 100 };
 
 describe('renderChain', () => {
+  it('fades its own frames beside each join into the next window’s version of them, nearer the join more', async () => {
+    // The stand-in finishes known frames 30 levels up: a frame d from a join of a span of 2 takes
+    // 1 - d/3 of that, so +20 right beside the join and +10 one further.
+    const up = (f: Uint8Array) => f.map((v) => v + 30);
+    const forward = await renderChain(standIn(4, up).model, { ...base, frames: 6 }, {}, { overlap: 2, window: 4 });
+    expect(forward.takes[0]!.clip.frames.map(label)).toEqual([[0, 0, 0], [0, 0, 1], [10, 10, 12], [20, 20, 23], [0, 1, 0], [0, 1, 1]]);
+    // Going backward the window's tail is the chain's own frames after it, mirrored.
+    const backward = await renderChain(standIn(4, up).model, { ...base, frames: 6 }, { after: clip(2, 200) }, { overlap: 2, window: 4 });
+    expect(backward.takes[0]!.clip.frames.map(label)).toEqual([[0, 2, 0], [0, 2, 1], [20, 21, 20], [10, 11, 11], [20, 20, 20], [10, 10, 11]]);
+    // A clip being extended is never faded, and neither is anything when the fade is off.
+    const extended = await renderChain(standIn(4, up).model, { ...base, frames: 2 }, { before: clip(2, 200) }, { overlap: 2, window: 4 });
+    expect(extended.takes[0]!.clip.frames.map(label)).toEqual([[0, 0, 0], [0, 0, 1]]);
+    const unfaded = await renderChain(standIn(4, up).model, { ...base, frames: 6 }, {}, { overlap: 2, window: 4, fade: false });
+    expect(unfaded.takes[0]!.clip.frames.map(label)).toEqual([[0, 0, 0], [0, 0, 1], [0, 0, 2], [0, 0, 3], [0, 1, 0], [0, 1, 1]]);
+  });
+
   it('continues each take from its own frames, the first segment from the shared clip', async () => {
     const { model, calls } = standIn(4);
     const segments: [number, number][] = [];

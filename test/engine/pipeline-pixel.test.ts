@@ -60,10 +60,11 @@ describe('pixel-space pipeline', () => {
     r.takes.forEach((take, b) => {
       const frames = take.clip.frames;
       expect(frames).toHaveLength(6);
-      // Pixel models keep known frames exactly: bytes -> [-1, 1] -> bytes round-trips.
-      expect(maxAbsDiff(frames[0]!, heads[b]!.frames[0]!)).toBe(0);
-      expect(maxAbsDiff(frames[1]!, heads[b]!.frames[1]!)).toBe(0);
-      expect(maxAbsDiff(frames[5]!, tail.frames[0]!)).toBe(0);
+      // Known frames come back as the model finished them from their own content at the last
+      // step: close to what was given (a few levels), unlike the new frames between them.
+      expect(meanAbsDiff(frames[0]!, heads[b]!.frames[0]!)).toBeLessThan(3);
+      expect(meanAbsDiff(frames[1]!, heads[b]!.frames[1]!)).toBeLessThan(3);
+      expect(meanAbsDiff(frames[5]!, tail.frames[0]!)).toBeLessThan(3);
       for (const f of [2, 3, 4]) expect(meanAbsDiff(frames[f]!, heads[b]!.frames[1]!)).toBeGreaterThan(10);
     });
     // Previews show the clean known frames, not their noised copies in the running sample.
@@ -91,8 +92,8 @@ describe('pixel-space pipeline', () => {
       const w = (f - 1) / 4;
       expect(meanAbsDiff(bridge[f]!, a.map((v, k) => Math.round((1 - w) * v + w * b[k]!)))).toBeLessThan(3);
     }
-    expect(maxAbsDiff(bridge[1]!, a)).toBe(0);
-    expect(maxAbsDiff(bridge[5]!, b)).toBe(0);
+    expect(meanAbsDiff(bridge[1]!, a)).toBeLessThan(3);
+    expect(meanAbsDiff(bridge[5]!, b)).toBeLessThan(3);
     // Strength 1 (the default) starts them from noise, as before.
     const free = await render({ head: [head] }, 1);
     expect(bytesOf(free)).toEqual(bytesOf((await model.generate({ prompt: 'a red circle', seed: 5, steps: 10, frames: 6, known: { head: [head] } })).takes[0]!.clip.frames));
@@ -102,7 +103,7 @@ describe('pixel-space pipeline', () => {
   it('resizes known frames of another size to the model size', async () => {
     const big = makeClip(24, 24, 1, (_f, x, _y, c) => (c === 0 ? 255 : x * 10));
     const r = await model.generate({ prompt: 'a red circle', seed: 5, frames: 3, known: { tail: [big] } });
-    expect(maxAbsDiff(r.takes[0]!.clip.frames[2]!, chwToRgb(rgbToChw(big.frames[0]!, 24, 24, 16, 16), 16, 16))).toBe(0);
+    expect(meanAbsDiff(r.takes[0]!.clip.frames[2]!, chwToRgb(rgbToChw(big.frames[0]!, 24, 24, 16, 16), 16, 16))).toBeLessThan(3);
   });
 
   it('previews the predicted clean video at the requested steps', async () => {

@@ -1,11 +1,11 @@
 import { existsSync, readdirSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { DelayedError, UnrecoverableError } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GenerateResult, VideoModel } from '../../src/core/ports/video-model.ts';
-import { CONTINUATION_STRENGTH, planSegments } from '../../src/core/segment-plan.ts';
+import { CONTINUATION_STRENGTH, fadeAtJoin, keptFrames, planSegments, renderedKnown } from '../../src/core/segment-plan.ts';
 import type { RenderJob } from '../../src/core/ports/job-queue.ts';
 import { decodeClip } from '../../src/media/index.ts';
 import type { ProgressPayload } from '../../src/queue/job-wire.ts';
@@ -153,19 +153,36 @@ describe('chained renders in the render processor (built-in model, ffmpeg)', () 
     const n = planSegments({ frames: 52, window: 16, overlap: 4, headAvailable: 0, tailAvailable: 0 }).length;
     // The engine thread dies in the third segment: a transient failure, retried by BullMQ.
     let calls = 0;
+    const outputs: GenerateResult[] = [];
     const dying: VideoModel = {
       ...model,
       name: model.name,
       defaults: model.defaults,
       generate: async (request, options) => {
         if (++calls === 3) throw new DailiesError('unavailable', 'The engine thread stopped.', { retryable: true });
-        return model.generate(request, options);
+        const result = await model.generate(request, options);
+        outputs.push(result);
+        return result;
       },
     };
     const first = await processor(dying).process(fakeJob(data), 't', undefined).catch((e: unknown) => e);
     expect(first).toBeInstanceOf(Error);
     expect(first).not.toBeInstanceOf(UnrecoverableError);
     expect(rawFiles(data.jobId).sort()).toEqual(['seg-0-take-0.rgb', 'seg-1-take-0.rgb']);
+    // Segment 1's frames before the join were faded into segment 2's rendering of them once it
+    // was stored (fadeAtJoin); the rest are as segment 1 rendered them.
+    const plan = planSegments({ frames: 52, window: 16, overlap: 4, headAvailable: 0, tailAvailable: 0 });
+    const rendered = keptFrames(plan[0]!, outputs[0]!.takes[0]!.clip);
+    const fresh = renderedKnown(plan[1]!, outputs[1]!.takes[0]!.clip, 'head');
+    const stored = await readFile(store.pathOf(`renders/${data.jobId}/chain/seg-0-take-0.rgb`));
+    const frameAt = (i: number) => stored.subarray(i * 32 * 32 * 3, (i + 1) * 32 * 32 * 3);
+    const head = plan[1]!.head;
+    rendered.forEach((frame, i) => {
+      const d = rendered.length - i;
+      const want = d <= head ? fadeAtJoin(frame, fresh[head - d]!, d, head) : frame;
+      expect(Buffer.from(frameAt(i)).equals(Buffer.from(want)), `frame ${i}`).toBe(true);
+    });
+    expect(Buffer.from(frameAt(rendered.length - 1)).equals(Buffer.from(rendered.at(-1)!))).toBe(false);
 
     const before = model.calls.length;
     const result = await processor(model).process(fakeJob(data, 1), 't', undefined);

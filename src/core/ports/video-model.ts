@@ -30,8 +30,10 @@ export interface GenerateRequest {
    * Temporal inpainting: frames the model keeps and fills around. `head` frames open the window
    * (continuing a clip forward), `tail` frames close it (leading into a clip: extending backward,
    * a bridge's far end). Each is one clip for every take, or one clip per take (a chain whose
-   * takes each continue their own video). Every frame given is known, so the caller passes
-   * exactly the frames it wants kept; head + tail must leave at least one new frame.
+   * takes each continue their own video). Every frame given is known; head + tail must leave at
+   * least one new frame. The result holds the whole window: the known frames come back as the
+   * model finished them (close to the given ones, in keeping with the new frames), so a caller
+   * that needs them exact keeps its own copies.
    * `strength` (0..1], default 1: where the new frames start. 1 is pure noise, as a text-to-video
    * render; below 1 each new frame starts from its nearest known frame (in a window with both
    * sides, a blend of the last head and first tail frame by position) noised as image-to-video
