@@ -21,8 +21,10 @@ import { CPU, meanAbsDiff } from './engine-fixtures.ts';
  * ends within 0.02-1.16 px of the clip they meet. The same renders with the known frames dropped
  * give ratios of 4.5-5.3 and 11-14 px; at strength 1 (new frames from noise, the old default)
  * 3.0-3.7 and 9-11 px, because shapes-v1 places the object from the prompt and the frame's place
- * in its window (net.py: coord_motion) and each window pulls it back. Every check runs a control
- * that fails it. DAILIES_CONTINUATION_TABLE=1 prints the table the strength was chosen from
+ * in its window (net.py: coord_motion) and each window pulls it back. With the fade at the joins
+ * (fadeAtJoin, the default) the forward joins read 1.16-1.20; the controls run without it, since
+ * a cross-fade smooths any two videos (1.24-1.48 with the known frames dropped). Every check runs
+ * a control that fails it. DAILIES_CONTINUATION_TABLE=1 prints the table the strength was chosen from
  * (about a minute; =full adds the 60 eval prompts, about 8 minutes on 2 busy cores).
  */
 const SEAM_BOUND = 2.5;
