@@ -1,4 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import type { ChatAdapter, ThreadHeading, ThreadRef } from '../../src/core/ports/chat-adapter.ts';
+import type { Session } from '../../src/core/session.ts';
+import { showThreadHeading } from '../../src/core/thread-heading.ts';
 import { bob, quietLog, startVideo, startedHarnesses, type Harness } from './fakes/harness.ts';
 
 /** The thread's name and header follow the current version: every new version retitles, and a failed retitle never fails the command. */
@@ -48,6 +51,36 @@ describe('thread heading', () => {
     // The next version retitles again.
     await h.core(h.reply(thread, 'again', bob));
     expect((await lastHeading(h))?.heading.title).toMatch(/^v3 · /);
+  });
+
+  it('sends one heading at a time per thread, only the newest write, never an older one after it', async () => {
+    const h = make();
+    const { thread } = await startVideo(h);
+    await h.core(h.reply(thread, 'moving left', bob));
+    await h.core(h.reply(thread, 'on a blue background', bob));
+    const real = (await h.store.getByThread(thread))!;
+    const at = (rev: number, current: number): Session => ({ ...structuredClone(real), rev, current });
+    // A platform that holds the first rename until released, and records the order they land in.
+    const landed: string[] = [];
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    const slow = { retitle: async (_t: ThreadRef, heading: ThreadHeading) => {
+      if (landed.length === 0) await held;
+      landed.push(heading.title.slice(0, 2));
+    } } as unknown as ChatAdapter;
+    const ctx = { adapters: () => slow, log: quietLog };
+    showThreadHeading(ctx, at(20, 2));
+    showThreadHeading(ctx, at(19, 1)); // an older write, arriving late: never shown
+    showThreadHeading(ctx, at(22, 3)); // the newest: waits for the one in flight
+    showThreadHeading(ctx, at(21, 1)); // older than what waits: dropped
+    release();
+    await expect.poll(() => landed).toEqual(['v2', 'v3']);
+    // Once idle, the thread still knows what it showed: a late older write stays unsent.
+    showThreadHeading(ctx, at(21, 1));
+    await drained();
+    expect(landed).toEqual(['v2', 'v3']);
+    showThreadHeading(ctx, at(23, 2));
+    await expect.poll(() => landed).toEqual(['v2', 'v3', 'v2']);
   });
 
   it('a storyboard keeps its plan as the header; its name follows the revised shot', async () => {
