@@ -28,8 +28,10 @@ export interface ClipReading {
   fringe: number;
   /** The same distance over the object's interior, the noise floor to read `fringe` against. */
   coreFringe: number;
-  /** Object pixels per frame (after background removal), for debugging. */
+  /** Object pixels per frame (after background removal). */
   areas: number[];
+  /** The object's centre per frame in pixels (NaN where no pixel is the object's). */
+  centres: { x: number; y: number }[];
 }
 
 type Rgb = [number, number, number];
@@ -165,7 +167,7 @@ export function analyseClip(clip: Clip, vocabulary: Vocabulary): ClipReading {
     }
   }
   const { fringe, coreFringe } = readFringe(clip, masks);
-  return { background: bg.name, object, shape, motion, flicker: counted ? diff / counted : 0, fringe, coreFringe, areas };
+  return { background: bg.name, object, shape, motion, flicker: counted ? diff / counted : 0, fringe, coreFringe, areas, centres: centroids.map(({ x, y }) => ({ x, y })) };
 }
 
 /**

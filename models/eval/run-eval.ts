@@ -5,12 +5,14 @@ import { parseCliArgs } from '../../src/util/cli-args.ts';
 import { DailiesError, describeZodIssues } from '../../src/errors.ts';
 import { builtinModelDir, loadModel } from '../engine/load-model.ts';
 import { analyseClip, type Vocabulary } from './analyse-clip.ts';
+import { continueClips, type ContinuationSummary } from './continuation.ts';
 import { heldOutPrompts, type EvalCase } from './held-out-prompts.ts';
 import { writeBenchJson } from '../../src/util/stats.ts';
 
 /**
  * `npm run eval`: prompt adherence of the built-in model, read back from the pixels of what it
- * renders (colour, background, shape, motion, flicker). Prints a table and writes JSON.
+ * renders (colour, background, shape, motion, flicker), and how it continues the moving ones
+ * across two joins (continuation.ts). Prints tables and writes JSON.
  */
 
 const Args = z.object({
@@ -20,10 +22,11 @@ const Args = z.object({
   steps: z.coerce.number().int().min(1).max(200).optional(),
   guidance: z.coerce.number().min(0).max(30).optional(),
   seed: z.coerce.number().int().min(0).default(1000),
+  'continuity-strength': z.coerce.number().gt(0).max(1).optional(),
   out: z.string().default('bench-results/eval.json'),
 });
 
-const USAGE = `Usage: dailies eval [--model DIR] [--count N] [--prompts FILE] [--steps N] [--guidance G] [--seed N] [--out FILE]
+const USAGE = `Usage: dailies eval [--model DIR] [--count N] [--prompts FILE] [--steps N] [--guidance G] [--seed N] [--continuity-strength X] [--out FILE]
 
 Renders held-out prompts (templates the training data never uses) and reads colour, background,
 shape and motion back from the pixels.
@@ -33,6 +36,8 @@ shape and motion back from the pixels.
   --steps N      sampling steps (default: the model's)
   --guidance G   classifier-free guidance (default: the model's)
   --seed N       first seed (default 1000)
+  --continuity-strength X
+                 where continued windows start, above 0 and at most 1 (default: the chains' 0.6)
   --out FILE     JSON results (default bench-results/eval.json)`;
 
 const CaseFile = z.array(
@@ -52,9 +57,11 @@ export interface EvalSummary {
   meanCoreFringe: number;
   msPerClip: number;
   failures: { prompt: string; expected: EvalCase['expect']; read: Record<string, unknown> }[];
+  /** Continuing the cases that ask for a direction (continuation.ts), when asked for. */
+  continuation?: ContinuationSummary;
 }
 
-export async function evaluate(modelDir: string, cases: EvalCase[], opts: { seed: number; steps?: number; guidance?: number }): Promise<EvalSummary> {
+export async function evaluate(modelDir: string, cases: EvalCase[], opts: { seed: number; steps?: number; guidance?: number; continuation?: boolean; continuityStrength?: number }): Promise<EvalSummary> {
   const vocabulary = JSON.parse(await readFile(join(builtinModelDir(), 'vocabulary.json'), 'utf8')) as Vocabulary;
   const model = await loadModel(modelDir);
   const hits = { colour: 0, background: 0, motion: 0, shape: 0, all: 0 };
@@ -63,6 +70,8 @@ export async function evaluate(modelDir: string, cases: EvalCase[], opts: { seed
   let coreFringe = 0;
   const failures: EvalSummary['failures'] = [];
   const started = performance.now();
+  let msPerClip = 0;
+  let continuation: ContinuationSummary | undefined;
   try {
     for (const [i, c] of cases.entries()) {
       const result = await model.generate({
@@ -85,6 +94,8 @@ export async function evaluate(modelDir: string, cases: EvalCase[], opts: { seed
       fringe += read.fringe;
       coreFringe += read.coreFringe;
     }
+    msPerClip = (performance.now() - started) / cases.length;
+    if (opts.continuation) continuation = await continueClips(model, cases, vocabulary, { seed: opts.seed, ...(opts.continuityStrength !== undefined && { strength: opts.continuityStrength }) });
   } finally {
     await model.dispose();
   }
@@ -102,15 +113,16 @@ export async function evaluate(modelDir: string, cases: EvalCase[], opts: { seed
     meanFlicker: flicker / n,
     meanFringe: fringe / n,
     meanCoreFringe: coreFringe / n,
-    msPerClip: (performance.now() - started) / n,
+    msPerClip,
     failures,
+    ...(continuation ? { continuation } : {}),
   };
 }
 
 export async function run(argv: string[]): Promise<number> {
   const values = parseCliArgs(argv, {
     model: { type: 'string' }, count: { type: 'string' }, prompts: { type: 'string' }, steps: { type: 'string' },
-    guidance: { type: 'string' }, seed: { type: 'string' }, out: { type: 'string' },
+    guidance: { type: 'string' }, seed: { type: 'string' }, out: { type: 'string' }, 'continuity-strength': { type: 'string' },
   }, { command: 'dailies eval' });
   if (values.help) {
     console.log(USAGE);
@@ -125,7 +137,7 @@ export async function run(argv: string[]): Promise<number> {
     if (!file.success) throw new DailiesError('bad_input', `${describeZodIssues(args.prompts, file.error.issues)} Each entry needs a prompt and expect {colour, shape, background, motion}.`);
     cases = file.data;
   }
-  const summary = await evaluate(args.model ?? builtinModelDir(), cases, args);
+  const summary = await evaluate(args.model ?? builtinModelDir(), cases, { ...args, continuation: true, ...(args['continuity-strength'] !== undefined && { continuityStrength: args['continuity-strength'] }) });
   const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
   console.log(`\nAdherence of ${summary.model} on ${summary.cases} held-out prompts\n`);
   console.log('| measure | value |\n| --- | --- |');
@@ -137,6 +149,16 @@ export async function run(argv: string[]): Promise<number> {
   console.log(`| mean background flicker (0-255) | ${summary.meanFlicker.toFixed(2)} |`);
   console.log(`| mean rim off-colour (RGB distance; interior for reference) | ${summary.meanFringe.toFixed(1)} (${summary.meanCoreFringe.toFixed(1)}) |`);
   console.log(`| ms per clip (render only) | ${summary.msPerClip.toFixed(0)} |`);
+  const c = summary.continuation;
+  if (c && c.cases > 0) {
+    console.log(`\nContinuing a clip: the ${c.cases} prompts that ask for a direction, ${c.frames}-frame chains joined at frames ${c.joins.join(' and ')}\n`);
+    console.log('| measure | value |\n| --- | --- |');
+    console.log(`| last window moves the asked way, or the object left by that edge | ${pct(c.onItsWay)} |`);
+    console.log(`| speed in the last window along the asked way (px a frame) | ${c.speed.toFixed(2)} |`);
+    console.log(`| frames after the first window that show the object | ${pct(c.shown)} |`);
+    console.log(`| change across a join over the change inside | ${c.joinRatio.toFixed(2)} |`);
+    console.log(`| the object's move across a join, px (between other frames) | ${c.jumpPx.toFixed(2)} (${c.stepPx.toFixed(2)}) |`);
+  }
   const out = resolve(args.out);
   await writeBenchJson(out, summary);
   console.log(`\nwrote ${out}`);
