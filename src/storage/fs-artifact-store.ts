@@ -78,7 +78,7 @@ export class FsArtifactStore implements ArtifactStore {
     const info = await lstat(file).catch(() => null);
     if (!info?.isFile()) throw new DailiesError('not_found', `The file "${key}" is no longer stored; render it again.`);
     const { range, signal } = options;
-    return createReadStream(file, { ...(range && { start: range.start, end: range.end }), ...(signal && { signal }) });
+    return readOnDemand(file, range, signal);
   }
 
   async delete(key: string): Promise<void> {
@@ -130,5 +130,26 @@ export class FsArtifactStore implements ArtifactStore {
       await rm(tmp, { force: true });
       throw error;
     }
+  }
+}
+
+/**
+ * The file's bytes, opened at the first read. Not createReadStream's own `signal`: an abort emits
+ * 'error' on the stream, and when nobody is reading yet (a browser that went away between the
+ * answer's headers and its body) nothing listens, and the error ends the process. Here the
+ * reader going away stops the read and ends the bytes quietly.
+ */
+async function* readOnDemand(file: string, range: ByteRange | undefined, signal: AbortSignal | undefined): AsyncGenerator<Uint8Array> {
+  if (signal?.aborted) return;
+  const stream = createReadStream(file, range ? { start: range.start, end: range.end } : {});
+  const stop = () => stream.destroy();
+  signal?.addEventListener('abort', stop, { once: true });
+  try {
+    for await (const chunk of stream) yield chunk as Uint8Array;
+  } catch (error) {
+    if (!signal?.aborted) throw error;
+  } finally {
+    signal?.removeEventListener('abort', stop);
+    stream.destroy();
   }
 }

@@ -181,6 +181,38 @@ export function runArtifactStoreConformance(name: string, factory: () => Promise
       expect((await drain(await store.open(ref.key, { range: { start: 69_999, end: 69_999 } }))).equals(data.subarray(69_999))).toBe(true);
     });
 
+    it('stops a read when its signal aborts, before or during it, quietly: nothing is raised anywhere', async () => {
+      const data = randomBytes(300_000);
+      const ref = await store.putBuffer('renders/j9b/take-0.mp4', data, 'video/mp4');
+      // The reader went away before the store was asked (a browser leaving while the answer was
+      // being prepared): nothing is read, and no error surfaces later with no one to catch it.
+      const gone = new AbortController();
+      gone.abort();
+      // (A store may refuse to open with the signal's error, which its caller catches.)
+      const never: AsyncIterable<Uint8Array> = await store.open(ref.key, { signal: gone.signal }).catch(() => (async function* () {})());
+      await new Promise((r) => setTimeout(r, 50));
+      expect((await drain(never).catch(() => Buffer.alloc(0))).length).toBe(0);
+      // Or after opening and before reading.
+      const early = new AbortController();
+      const unread = await store.open(ref.key, { signal: early.signal });
+      early.abort();
+      await new Promise((r) => setTimeout(r, 50));
+      expect((await drain(unread).catch(() => Buffer.alloc(0))).length).toBeLessThan(data.length);
+      // Or during the read: it ends short of the whole.
+      const late = new AbortController();
+      let read = 0;
+      try {
+        for await (const chunk of await store.open(ref.key, { signal: late.signal })) {
+          read += chunk.byteLength;
+          late.abort();
+        }
+      } catch {
+        // A store may end an aborted read with an error its reader catches; none may escape.
+      }
+      expect(read).toBeLessThan(data.length);
+      await new Promise((r) => setTimeout(r, 50));
+    });
+
     it('opens a key never stored, or deleted, as not_found', async () => {
       expect((await refusal(store.open('renders/nobody/take-0.mp4'))).code).toBe('not_found');
       const ref = await store.putBuffer('renders/j10/take-0.mp4', randomBytes(10), 'video/mp4');

@@ -29,7 +29,9 @@ export interface ArtifactReader {
   /**
    * The bytes under `key`, whole or `range` (within the artifact), as a stream read from the store
    * as it is consumed (an S3 GET, a file read): nothing is copied to disk first. Throws
-   * DailiesError('not_found') when there is no such artifact. `signal` stops the read.
+   * DailiesError('not_found') when there is no such artifact. `signal` stops the read, whenever it
+   * aborts (even before `open` is called): the stream ends or throws to its reader, or `open`
+   * rejects, and nothing is raised where no one is listening.
    */
   open(key: string, options?: { range?: ByteRange; signal?: AbortSignal }): Promise<AsyncIterable<Uint8Array>>;
 }
