@@ -332,8 +332,14 @@ export class BullmqJobQueue implements JobQueue {
     this.closed = true;
     clearTimeout(this.positionTimer);
     await this.positionsRunning?.catch(() => {});
-    await this.events?.close();
-    await this.queue.close();
+    // BullMQ closes a connection still starting up by dropping it, which rejects its own start-up
+    // commands where nothing awaits them (an unhandled rejection: "Connection is closed."). So each
+    // is let finish starting first, for a bounded while: with Redis gone it never would.
+    for (const part of [this.events, this.queue]) {
+      if (!part) continue;
+      await readyOrLater(part.waitUntilReady());
+      await part.close();
+    }
     await this.redis.quit().catch(() => this.redis.disconnect());
   }
 
@@ -509,4 +515,13 @@ function segmentOf(data: { segment?: number; segments?: number }): { segment?: n
 /** The frame check's withheld takes of a result, as an event field (absent when none). */
 function withheldOf(result: RenderResult | null): { withheld?: WithheldTake[] } {
   return result?.withheld?.length ? { withheld: result.withheld } : {};
+}
+
+/** How long close() lets a starting connection finish before it is dropped anyway. */
+const READY_WAIT_MS = 2_000;
+
+async function readyOrLater(ready: Promise<unknown>): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([ready.catch(() => {}), new Promise<void>((resolve) => (timer = setTimeout(resolve, READY_WAIT_MS)))]);
+  clearTimeout(timer);
 }
