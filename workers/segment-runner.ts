@@ -1,4 +1,4 @@
-import { CONTINUATION_STRENGTH, chainPreviewSegments, fadeAtJoin, keptFrames, renderedKnown, segmentSeed, type Segment } from '../src/core/segment-plan.ts';
+import { CONTINUATION_STRENGTH, chainPreviewSegments, fadeAtJoin, joinFades, keptFrames, segmentSeed, type Segment } from '../src/core/segment-plan.ts';
 import type { Clip, GenerateRequest } from '../src/core/ports/video-model.ts';
 import { stepsFor } from '../src/queue/job-cost.ts';
 import { FrameTrack, packFrames, pieceOf, RAW_CONTENT_TYPE } from './frame-track.ts';
@@ -155,18 +155,12 @@ async function renderSegment(ctx: RenderContext, run: ChainRun, segment: Segment
  * clips around the run (a video being extended or bridged) are never touched.
  */
 async function fadeNeighbours(ctx: RenderContext, run: ChainRun, segment: Segment, done: readonly Segment[], take: number, clip: Clip): Promise<void> {
-  // Run positions -> (fresh frame, distance from the join, frames the window knew on that side).
-  const wanted = new Map<number, { fresh: Uint8Array; distance: number; span: number }>();
-  renderedKnown(segment, clip, 'head').forEach((fresh, i) => wanted.set(segment.start - segment.head + i, { fresh, distance: segment.head - i, span: segment.head }));
-  renderedKnown(segment, clip, 'tail').forEach((fresh, i) => wanted.set(segment.start + segment.newFrames + i, { fresh, distance: i + 1, span: segment.tail }));
+  const fades = joinFades(segment, clip);
   for (const neighbour of done) {
-    const inside = [...wanted.keys()].filter((at) => at >= neighbour.start && at < neighbour.start + neighbour.newFrames);
+    const inside = fades.filter(({ at }) => at >= neighbour.start && at < neighbour.start + neighbour.newFrames);
     if (inside.length === 0) continue;
     const frames = await newFrames(ctx, run, take, [neighbour]).read(0, neighbour.newFrames);
-    for (const at of inside) {
-      const { fresh, distance, span } = wanted.get(at)!;
-      frames[at - neighbour.start] = fadeAtJoin(frames[at - neighbour.start]!, fresh, distance, span);
-    }
+    for (const { at, fresh, distance, span } of inside) frames[at - neighbour.start] = fadeAtJoin(frames[at - neighbour.start]!, fresh, distance, span);
     await ctx.store.putBuffer(segmentKey(ctx.payload.jobId, run.name, neighbour.index, take), packFrames(frames), RAW_CONTENT_TYPE);
   }
 }

@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { DailiesError } from '../../src/errors.ts';
-import { CONTINUATION_STRENGTH, fadeAtJoin, keptFrames, planSegments, renderedKnown, segmentKnown, segmentSeed, type Segment } from '../../src/core/segment-plan.ts';
+import { CONTINUATION_STRENGTH, fadeAtJoin, joinFades, keptFrames, planSegments, segmentKnown, segmentSeed, type Segment } from '../../src/core/segment-plan.ts';
 import type { Clip, GenerateRequest, GenerateResult, VideoModel } from '../../src/core/ports/video-model.ts';
 
 /*
@@ -75,14 +75,9 @@ export async function renderChain(model: VideoModel, base: GenerateRequest, cont
       const mine = made[b]!;
       if (opts.fade !== false) {
         // Frames this chain made on either side of the window fade into its rendering of them.
-        renderedKnown(segment, clip, 'head').forEach((fresh, i) => {
-          const at = segment.start - segment.head + i;
-          if (at >= 0 && mine[at]) mine[at] = fadeAtJoin(mine[at]!, fresh, segment.head - i, segment.head);
-        });
-        renderedKnown(segment, clip, 'tail').forEach((fresh, i) => {
-          const at = segment.start + segment.newFrames + i;
-          if (at < frames && mine[at]) mine[at] = fadeAtJoin(mine[at]!, fresh, i + 1, segment.tail);
-        });
+        for (const { at, fresh, distance, span } of joinFades(segment, clip)) {
+          if (at >= 0 && at < frames && mine[at]) mine[at] = fadeAtJoin(mine[at]!, fresh, distance, span);
+        }
       }
       mine.splice(segment.start, segment.newFrames, ...keptFrames(segment, clip));
     });

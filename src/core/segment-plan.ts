@@ -154,18 +154,34 @@ export function keptFrames(segment: Segment, rendered: Pick<Clip, 'frames'>): Ui
   return rendered.frames.slice(segment.newAt, segment.newAt + segment.newFrames);
 }
 
+/** One frame beside a join: where it is in the run, the window's rendering of it, and how to fade into that. */
+export interface JoinFade {
+  /** Position in the run's new frames (negative, or past the end: a context clip's, never faded). */
+  at: number;
+  /** The window's own rendering of that frame (the engine returns known frames as the model finished them). */
+  fresh: Uint8Array;
+  /** Frames from the join (1: right beside it), and how many known frames the window had on that side. */
+  distance: number;
+  span: number;
+}
+
 /**
- * The window's own rendering of its known frames on one side: the engine returns them as the model
- * finished them, in keeping with the window's new frames (src/core/ports/video-model.ts, known).
+ * Every known frame of a segment's window as a JoinFade: its head (before the new frames) and
+ * its tail (after them). The CLI's chain and the workers' segments fade the ones they made.
  */
-export function renderedKnown(segment: Segment, rendered: Pick<Clip, 'frames'>, side: 'head' | 'tail'): Uint8Array[] {
+export function joinFades(segment: Segment, rendered: Pick<Clip, 'frames'>): JoinFade[] {
   const end = segment.newAt + segment.newFrames;
-  return side === 'head' ? rendered.frames.slice(segment.newAt - segment.head, segment.newAt) : rendered.frames.slice(end, end + segment.tail);
+  const head = rendered.frames.slice(segment.newAt - segment.head, segment.newAt);
+  const tail = rendered.frames.slice(end, end + segment.tail);
+  return [
+    ...head.map((fresh, i) => ({ at: segment.start - segment.head + i, fresh, distance: segment.head - i, span: segment.head })),
+    ...tail.map((fresh, i) => ({ at: segment.start + segment.newFrames + i, fresh, distance: i + 1, span: segment.tail })),
+  ];
 }
 
 /**
  * A join without a step. A frame the chain made, `distance` frames from a join (1: right beside
- * it), cross-faded into the next window's rendering of the same frame (`fresh`, renderedKnown): the
+ * it), cross-faded into the next window's rendering of the same frame (`fresh`, joinFades): the
  * nearer the join, the more of the window's. The change across the join is spread over the `span`
  * known frames instead of falling between two frames. Measured on shapes-v1 (40-frame chains,
  * seeds 1-4, test/engine/chain-shapes.test.ts): the change across a join over the change inside
