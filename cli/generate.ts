@@ -35,7 +35,8 @@ const HELP = `Usage: dailies generate --prompt "a red circle moving left on a bl
   --continuity-strength X
                        how far new frames may stray from the known frames they join, above 0
                        and at most 1: 1 starts them from noise (a visible step at each join),
-                       lower from the known frames: smoother, but less motion (default ${CONTINUATION_STRENGTH})
+                       lower from the known frames: smoother, but less motion (default: the
+                       model's own, else ${CONTINUATION_STRENGTH})
   --model DIR          model folder: model.json package or diffusers ONNX export (default: built-in)
   --provider NAME      cpu | cuda (default cpu);  --device N  GPU id for cuda
   --out DIR            where to write files (default ./out)
@@ -72,7 +73,8 @@ export interface GenerateArgs {
   bridge?: [string, string];
   overlap?: number;
   /** Where the new frames of a chain start (GenerateRequest.known.strength). */
-  continuityStrength: number;
+  /** Absent: the model's own (continuationStrength in src/core/segment-plan.ts). */
+  continuityStrength?: number;
   model?: string;
   provider: 'cpu' | 'cuda';
   device?: number;
@@ -175,7 +177,7 @@ export function parseGenerateArgs(argv: string[]): GenerateArgs | null {
   const args: GenerateArgs = {
     prompt,
     strength: strength ?? 0.7,
-    continuityStrength: continuity ?? CONTINUATION_STRENGTH,
+    ...(continuity !== undefined && { continuityStrength: continuity }),
     provider,
     out: text('out') ?? 'out',
     json: raw.json === true,
@@ -258,7 +260,7 @@ export async function run(argv: string[]): Promise<number> {
 
     // 3. Render every take in one batched run per model window.
     const rendering: Promise<GenerateResult> = chain
-      ? renderChain(m, { ...request, frames: chain.frames }, context, { overlap: chain.overlap, window: chain.window, strength: args.continuityStrength, signal })
+      ? renderChain(m, { ...request, frames: chain.frames }, context, { overlap: chain.overlap, window: chain.window, ...(args.continuityStrength !== undefined && { strength: args.continuityStrength }), signal })
       : m.generate(request, { signal });
     const result = await rendering.catch((e: unknown) => {
       throw isDailiesError(e) ? inCliTerms(e) : e;

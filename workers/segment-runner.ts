@@ -1,4 +1,4 @@
-import { CONTINUATION_STRENGTH, chainPreviewSegments, fadeAtJoin, joinFades, keptFrames, segmentSeed, type Segment } from '../src/core/segment-plan.ts';
+import { chainPreviewSegments, continuationStrength, fadeAtJoin, joinFades, keptFrames, segmentSeed, type Segment } from '../src/core/segment-plan.ts';
 import type { Clip, GenerateRequest } from '../src/core/ports/video-model.ts';
 import { stepsFor } from '../src/queue/job-cost.ts';
 import { FrameTrack, packFrames, pieceOf, RAW_CONTENT_TYPE } from './frame-track.ts';
@@ -120,7 +120,8 @@ async function renderSegment(ctx: RenderContext, run: ChainRun, segment: Segment
   const continued = head.length > 0 || tail.length > 0;
   // A continuation skips the noisiest steps: it runs the last round(steps x strength) of them
   // (the schedulers' rule for a strength, src/core/ports/video-model.ts known.strength).
-  const runSteps = continued ? Math.max(1, Math.round(steps * CONTINUATION_STRENGTH)) : steps;
+  const strength = continuationStrength(model.defaults);
+  const runSteps = continued ? Math.max(1, Math.round(steps * strength)) : steps;
   const request: GenerateRequest = {
     prompt: run.prompt,
     seed: segmentSeed(run.seed, segment.index),
@@ -132,7 +133,7 @@ async function renderSegment(ctx: RenderContext, run: ChainRun, segment: Segment
   if (r.steps !== undefined || r.quality === 'final') request.steps = steps;
   if (r.guidance !== undefined) request.guidance = r.guidance;
   // New frames start from their nearest known frames, part-way noised: the joins the engine measured smoothest.
-  if (continued) request.known = { ...(head.length ? { head } : {}), ...(tail.length ? { tail } : {}), strength: CONTINUATION_STRENGTH };
+  if (continued) request.known = { ...(head.length ? { head } : {}), ...(tail.length ? { tail } : {}), strength };
   else if (run.image && segment.index === 0) request.image = await run.image();
 
   const previews = ctx.previews(place);

@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { DailiesError } from '../../src/errors.ts';
-import { CONTINUATION_STRENGTH, fadeAtJoin, joinFades, keptFrames, planSegments, segmentKnown, segmentSeed, type Segment } from '../../src/core/segment-plan.ts';
+import { continuationStrength, fadeAtJoin, joinFades, keptFrames, planSegments, segmentKnown, segmentSeed, type Segment } from '../../src/core/segment-plan.ts';
 import type { Clip, GenerateRequest, GenerateResult, VideoModel } from '../../src/core/ports/video-model.ts';
 
 /*
@@ -24,7 +24,7 @@ export interface ChainOptions {
   window: number;
   /**
    * Where each segment's new frames start, in (0, 1] (GenerateRequest.known.strength): 1 from
-   * pure noise, lower from the nearest known frame. Default CONTINUATION_STRENGTH.
+   * pure noise, lower from the nearest known frame. Default: the model's (continuationStrength in segment-plan.ts).
    */
   strength?: number;
   /**
@@ -52,7 +52,7 @@ export async function renderChain(model: VideoModel, base: GenerateRequest, cont
       throw new DailiesError('bad_input', `The clip ${name} the new frames is ${clip.width}x${clip.height}, but ${model.name} renders ${width}x${height}; resize it to the model's size first.`);
     }
   }
-  const strength = opts.strength ?? CONTINUATION_STRENGTH;
+  const strength = opts.strength ?? continuationStrength(model.defaults);
   if (!(strength > 0 && strength <= 1)) throw new DailiesError('bad_input', `The continuation strength must be above 0 and at most 1 (got ${strength}).`);
   const before = context.before?.frames ?? [];
   const after = context.after?.frames ?? [];

@@ -49,6 +49,13 @@ export const DenoiserSpec = OnnxComponent.extend({
   outputs: z.object({ prediction: TensorSpec }),
   /** Axis order of `sample`: B batch, C channels, F frames, H, W. */
   layout: z.enum(['BCFHW', 'BFCHW']).default('BCFHW'),
+  /**
+   * How the known frames of temporal inpainting (extend, bridge, a chain's segments) are put in
+   * the sample at every step: `noised` to the step's noise level, as any diffusion model can take
+   * them, or `clean`, for a denoiser trained to see given frames noise-free beside noisy new ones
+   * (shapes-v2: train.py --context-rate), which then reads exactly where they leave the content.
+   */
+  knownFrames: z.enum(['noised', 'clean']).default('noised'),
 });
 
 export const VaeDecoderSpec = OnnxComponent.extend({
@@ -119,6 +126,11 @@ export const ModelDefaults = z.object({
   /** Frames are upscaled (nearest/lanczos by the encoder) so the short side reaches this. */
   outputSize: z.number().int().positive(),
   negativePrompt: z.string().default(''),
+  /**
+   * Where a chain's new frames start (GenerateRequest.known.strength) with this model; absent:
+   * CONTINUATION_STRENGTH (src/core/segment-plan.ts), measured on shapes-v1.
+   */
+  continuationStrength: z.number().gt(0).max(1).optional(),
 });
 
 export const ModelManifest = z.object({

@@ -96,6 +96,7 @@ export class DiffusionPipeline implements VideoModel {
     const noise = batchNoise(req.seed, takes, perTake);
     let latents: Float32Array;
     const known = req.known && (await this.knownFrames(req.known, shape, takes));
+    const cleanKnown = this.m.components.denoiser.knownFrames === 'clean';
     if (req.image) {
       // Image-to-video (SDEdit): the still on every frame, noised to the first kept timestep.
       const still = (await this.encodeFrames([req.image.frame.frames[0]!], req.image.frame))[0]!;
@@ -109,9 +110,10 @@ export class DiffusionPipeline implements VideoModel {
       latents = scheduler.addNoise(withStartFrames(known, shape, takes), noise, timesteps[0]!);
     } else {
       latents = noise.map((v) => v * scheduler.initNoiseSigma);
-      // Temporal inpainting: known frames start as their own content at the first noise level.
-      if (known) keepKnown(latents, scheduler.addNoise(known.data, noise, timesteps[0]!), known, shape, takes);
     }
+    // Temporal inpainting: known frames start as their own content, at the first noise level or clean.
+    const knownAt = (t: number) => (cleanKnown ? known!.data : scheduler.addNoise(known!.data, noise, t));
+    if (known) keepKnown(latents, knownAt(timesteps[0]!), known, shape, takes);
 
     // ---- 4. Denoise: one batched call per step -----------------------------------------
     const den = this.m.components.denoiser;
@@ -136,12 +138,13 @@ export class DiffusionPipeline implements VideoModel {
       latents = prevSample;
       const next = timesteps[i + 1];
       if (known && next !== undefined) {
-        // Known frames follow their own content down the noise levels: at every step the model
-        // sees them at the noise level it expects and makes the new frames agree. After the last
-        // step they stay as the model finished them, its own version of them in keeping with the
-        // new frames (which are the same either way): a chain fades its frames into that version
-        // at a join (fadeAtJoin in src/core/segment-plan.ts).
-        keepKnown(latents, scheduler.addNoise(known.data, noise, next), known, shape, takes);
+        // Known frames follow their own content down the noise levels (or stay clean, for a
+        // denoiser trained so: manifest knownFrames): at every step the model sees them as it
+        // expects and makes the new frames agree. After the last step they stay as the model
+        // finished them, its own version of them in keeping with the new frames (which are the
+        // same either way): a chain fades its frames into that version at a join (fadeAtJoin in
+        // src/core/segment-plan.ts).
+        keepKnown(latents, knownAt(next), known, shape, takes);
       }
       // Previews show the known frames as given, not the model's guess at them.
       if (known) keepKnown(predictedOriginal, known.data, known, shape, takes);

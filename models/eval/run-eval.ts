@@ -37,7 +37,7 @@ shape and motion back from the pixels.
   --guidance G   classifier-free guidance (default: the model's)
   --seed N       first seed (default 1000)
   --continuity-strength X
-                 where continued windows start, above 0 and at most 1 (default: the chains' 0.6)
+                 where continued windows start, above 0 and at most 1 (default: the model's chains')
   --out FILE     JSON results (default bench-results/eval.json)`;
 
 const CaseFile = z.array(

@@ -70,6 +70,11 @@ export interface Segment {
  */
 export const CONTINUATION_STRENGTH = 0.6;
 
+/** The strength a model's chains use: its package's own (a model trained on clean known frames starts new ones from noise), else CONTINUATION_STRENGTH. */
+export function continuationStrength(defaults: { continuationStrength?: number }): number {
+  return defaults.continuationStrength ?? CONTINUATION_STRENGTH;
+}
+
 export type ChainDirection = 'forward' | 'backward';
 
 /** forward unless the only context is after the new frames (extending backward). */

@@ -7,7 +7,6 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseGenerateArgs } from '../../cli/generate.ts';
-import { CONTINUATION_STRENGTH } from '../../src/core/segment-plan.ts';
 
 /*
  * `dailies generate` as a user runs it: the real entry point in a child process, the tiny
@@ -346,8 +345,8 @@ describe('dailies generate option checks', () => {
     expect(parseGenerateArgs(['--bridge', 'a.mp4', '--help'])).toBeNull();
   });
 
-  it('starts the new frames of joins at the shared continuation strength unless told otherwise', () => {
-    expect(parseGenerateArgs(['--prompt', 'x', '--duration', '4'])).toMatchObject({ continuityStrength: CONTINUATION_STRENGTH });
+  it("leaves where the new frames of joins start to the model's chains unless told otherwise", () => {
+    expect(parseGenerateArgs(['--prompt', 'x', '--duration', '4'])).not.toHaveProperty('continuityStrength');
     expect(parseGenerateArgs(['--prompt', 'x', '--extend', 'a.mp4', '--continuity-strength', '1'])).toMatchObject({ continuityStrength: 1 });
   });
 });

@@ -133,6 +133,13 @@ describe('renderChain', () => {
     expect(e.message).toBe('The continuation strength must be above 0 and at most 1 (got 0).');
   });
 
+  it("starts them at the model's own strength where its package gives one", async () => {
+    const { model, calls } = standIn(4);
+    const own: VideoModel = { ...model, defaults: { ...model.defaults, continuationStrength: 1 } };
+    await renderChain(own, { ...base, frames: 6 }, {}, { overlap: 1, window: 4 });
+    expect(calls.map((c) => c.known?.strength)).toEqual([undefined, 1]);
+  });
+
   it('refuses a context clip that is not at the model size', async () => {
     const { model } = standIn(4);
     const e = await rejection(renderChain(model, { ...base, frames: 3 }, { after: { ...clip(2, 1), width: 4, height: 1 } }, { overlap: 1, window: 4 }));

@@ -27,6 +27,17 @@ describe('model.json packages', () => {
     await model.dispose();
   });
 
+  it("carries the package's own continuation strength, and refuses one outside (0, 1]", async () => {
+    const dir = await copyFixture(TINY_PIXEL);
+    await editJson(join(dir, 'model.json'), (m) => void (m.defaults.continuationStrength = 1));
+    const model = await loadModel(dir, CPU);
+    expect(model.defaults.continuationStrength).toBe(1);
+    await model.dispose();
+    await editJson(join(dir, 'model.json'), (m) => void (m.defaults.continuationStrength = 1.5));
+    const e = await rejection(readModelJson(dir));
+    expect(e.message).toMatch(/^model\.json in .*: defaults\.continuationStrength .*; fix it or re-export the model\.$/);
+  });
+
   it('rejects a file whose sha256 does not match, naming the file', async () => {
     const dir = await copyFixture(TINY_PIXEL);
     await editJson(join(dir, 'model.json'), (m) => {

@@ -1,15 +1,21 @@
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadModel } from '../../models/engine/load-model.ts';
+import type { SchedulerFactory } from '../../models/engine/pipeline.ts';
 import { chwToRgb, rgbToChw } from '../../models/engine/pixels.ts';
+import { createScheduler } from '../../models/engine/schedulers/index.ts';
 import type { Clip, GenerateResult, PreviewEvent, VideoModel } from '../../src/core/ports/video-model.ts';
-import { CPU, makeClip, maxAbsDiff, meanAbsDiff, rejection, TINY_PIXEL, TINY_PIXEL_FP16 } from './engine-fixtures.ts';
+import { copyFixture, CPU, editJson, makeClip, maxAbsDiff, meanAbsDiff, rejection, removeTemps, TINY_PIXEL, TINY_PIXEL_FP16 } from './engine-fixtures.ts';
 
 // tiny-pixel: random weights, pixel space, 4 frames of 16x16, BFCHW, float32 timestep per row.
 let model: VideoModel;
 beforeAll(async () => {
   model = await loadModel(TINY_PIXEL, CPU);
 });
-afterAll(async () => model.dispose());
+afterAll(async () => {
+  await model.dispose();
+  await removeTemps();
+});
 
 const bytes = (r: GenerateResult) => Buffer.concat(r.takes.flatMap((t) => t.clip.frames));
 const bytesOf = (frames: Uint8Array[]) => Buffer.concat(frames);
@@ -98,6 +104,46 @@ describe('pixel-space pipeline', () => {
     const free = await render({ head: [head] }, 1);
     expect(bytesOf(free)).toEqual(bytesOf((await model.generate({ prompt: 'a red circle', seed: 5, steps: 10, frames: 6, known: { head: [head] } })).takes[0]!.clip.frames));
     for (const f of [2, 3, 4, 5]) expect(meanAbsDiff(free[f]!, head.frames[1]!)).toBeGreaterThan(30);
+  });
+
+  it('puts known frames in the sample noised to each step, or clean for a denoiser trained on clean ones', async () => {
+    // What the denoiser sees of known frame 0 at every step: the sample the scheduler steps from.
+    const firstFrames = async (knownFrames?: 'clean') => {
+      const dir = await copyFixture(TINY_PIXEL);
+      if (knownFrames) await editJson(join(dir, 'model.json'), (m) => void (m.components.denoiser.knownFrames = knownFrames));
+      const seen: Float32Array[] = [];
+      const recording: SchedulerFactory = (name, config) => {
+        const s = createScheduler(name, config);
+        return {
+          config: s.config,
+          initNoiseSigma: s.initNoiseSigma,
+          get timesteps() { return s.timesteps; },
+          setTimesteps: (steps, strength) => s.setTimesteps(steps, strength),
+          addNoise: (original, noise, t) => s.addNoise(original, noise, t),
+          reset: () => s.reset(),
+          step: (out, i, sample) => {
+            seen.push(sample.slice(0, 3 * 16 * 16)); // BFCHW: take 0, frame 0
+            return s.step(out, i, sample);
+          },
+        };
+      };
+      const m = await loadModel(dir, { ...CPU, createScheduler: recording });
+      try {
+        await m.generate({ prompt: 'a red circle', seed: 5, steps: 4, frames: 4, known: { head: [head] } });
+      } finally {
+        await m.dispose();
+      }
+      return seen;
+    };
+    const head = makeClip(16, 16, 1, (_f, x, y, c) => (x * 13 + y * 7 + c * 60) % 256);
+    const given = rgbToChw(head.frames[0]!, 16, 16, 16, 16);
+    const gap = (a: Float32Array) => Math.max(...a.map((v, k) => Math.abs(v - given[k]!)));
+    const clean = await firstFrames('clean');
+    expect(clean).toHaveLength(4);
+    for (const frame of clean) expect(gap(frame)).toBe(0);
+    // The default: at the first (noisiest) step the frame is mostly noise.
+    const noised = await firstFrames();
+    expect(gap(noised[0]!)).toBeGreaterThan(1);
   });
 
   it('resizes known frames of another size to the model size', async () => {

@@ -71,7 +71,17 @@ export interface GenerateResult {
 
 export interface VideoModel {
   readonly name: string;
-  readonly defaults: { frames: number; width: number; height: number; fps: number; steps: number; guidance: number; outputSize: number };
+  readonly defaults: {
+    frames: number;
+    width: number;
+    height: number;
+    fps: number;
+    steps: number;
+    guidance: number;
+    outputSize: number;
+    /** Where this model's chains start new frames (known.strength); absent: CONTINUATION_STRENGTH. */
+    continuationStrength?: number;
+  };
   /** The words its package declares for the reply grammar (src/core/prompt-vocabulary.ts); absent: none. */
   readonly promptVocabulary?: PromptVocabulary;
   generate(request: GenerateRequest, options?: GenerateOptions): Promise<GenerateResult>;
