@@ -128,15 +128,16 @@ def _lap_window(rng, size, speed):
     return pos.astype(np.float32)
 
 
-def render_geometry(rng, motion):
-    """Centre x, y and size per frame (arrays [F]) for one clip, and whether it is an edge clip."""
+def render_geometry(rng, motion, lap=None):
+    """Centre x, y and size per frame (arrays [F]) for one clip, and whether it is an edge clip.
+    lap: True makes a moving clip a lap window, None leaves it to chance (EDGE_FRACTION)."""
     t = np.linspace(0.0, 1.0, FRAMES, dtype=np.float32)
     size = np.full(FRAMES, rng.uniform(*OBJECT_SIZE), dtype=np.float32)
     edge = False
     if motion in ("left", "right", "up", "down"):
         travel = rng.uniform(*TRAVEL)
         across = rng.uniform(size[0] / 2 + 1.5, SIZE - size[0] / 2 - 1.5)
-        if rng.random() < EDGE_FRACTION:
+        if (rng.random() < EDGE_FRACTION) if lap is None else lap:
             edge = True
             along = _lap_window(rng, float(size[0]), travel / (FRAMES - 1))
             if motion in ("left", "up"):
@@ -163,7 +164,7 @@ def render_geometry(rng, motion):
     return cx.astype(np.float32), cy.astype(np.float32), size.astype(np.float32), edge
 
 
-def render_clip(rng, shape, colour, background, motion, with_maps=False, geometry=None):
+def render_clip(rng, shape, colour, background, motion, with_maps=False, geometry=None, lap=None):
     """Render one clip [3,F,H,W] float32 in [-1,1]. Geometry is randomised with `rng`.
 
     with_maps: also return the loss maps [3,F,H,W] bool: the object mask, the shape-deciding
@@ -172,7 +173,7 @@ def render_clip(rng, shape, colour, background, motion, with_maps=False, geometr
     edge band (pixels either side of the outline).
     geometry: a dict to receive the per-frame centre and size ("cx", "cy", "size": [F] pixels;
     train.py supervises the denoiser's object locator with them)."""
-    cx, cy, size, _ = render_geometry(rng, motion)
+    cx, cy, size, _ = render_geometry(rng, motion, lap)
     if geometry is not None:
         geometry.update(cx=cx, cy=cy, size=size)
     mask = _masks(shape, cx, cy, size)
@@ -315,12 +316,12 @@ def sample_prompt(rng, attrs):
     return prompt, said
 
 
-def sample_example(rng):
+def sample_example(rng, lap=None):
     """One (clip, maps, prompt, attrs). Attributes the prompt leaves out are still random in the
     clip, so the model learns the unconditional spread for anything unspecified."""
     attrs = random_attrs(rng)
     geometry = {}
-    clip, maps = render_clip(rng, **attrs, with_maps=True, geometry=geometry)
+    clip, maps = render_clip(rng, **attrs, with_maps=True, geometry=geometry, lap=lap)
     prompt, _ = sample_prompt(rng, attrs)
     return clip, maps, prompt, {**attrs, "geometry": geometry}
 
@@ -339,13 +340,14 @@ def sample_prompts(rng, n):
     return prompts, np.array(labels, dtype=np.int64)
 
 
-def sample_batch(rng, batch):
+def sample_batch(rng, batch, lap=None):
     """Deterministic given the state of `rng` (a numpy Generator).
     Returns (clips float32 [B,3,F,H,W], maps bool [B,3,F,H,W] (object, shape-deciding pixels,
-    edge band: see render_clip), prompts list[str], attrs list[dict])."""
+    edge band: see render_clip), prompts list[str], attrs list[dict]). lap: None, or per clip
+    True (a moving clip is a lap window) or None (chance), see render_geometry."""
     clips, maps, prompts, attrs = [], [], [], []
-    for _ in range(batch):
-        c, m, p, a = sample_example(rng)
+    for i in range(batch):
+        c, m, p, a = sample_example(rng, None if lap is None else lap[i])
         clips.append(c)
         maps.append(m)
         prompts.append(p)

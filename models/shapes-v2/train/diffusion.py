@@ -54,14 +54,15 @@ def trailing_timesteps(steps):
 
 
 @torch.no_grad()
-def sample(model_fn, shape, steps=12, solver="dpmpp-2m", generator=None, known=None):
+def sample(model_fn, shape, steps=12, solver="dpmpp-2m", generator=None, known=None, clean_known=False):
     """Generate from pure noise. model_fn(x, t_float[B]) -> v. solver: "ddim" | "dpmpp-2m".
     Both are deterministic (eta=0) and end on the clean estimate x0, as diffusers does.
 
     known: optional clean frames [B,3,k,H,W] that are the first k frames of the clip (temporal
     inpainting, what the runtime's extension does in models/engine/pipeline.ts): they start as
     the known frames noised to the first timestep with the same noise, and after every step are
-    reset to that noise at the next timestep, ending clean."""
+    reset to that noise at the next timestep, ending clean. clean_known: the known frames stay
+    clean at every step instead (a model trained with train.py --context-rate)."""
     noise = torch.randn(shape, generator=generator)
     x = noise.clone()
     ts = trailing_timesteps(steps)
@@ -71,7 +72,7 @@ def sample(model_fn, shape, steps=12, solver="dpmpp-2m", generator=None, known=N
             return x
         k = known.shape[2]
         x = x.clone()
-        if t_next is None:
+        if t_next is None or clean_known:
             x[:, :, :k] = known
         else:
             ab = ABAR[t_next]

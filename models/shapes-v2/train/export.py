@@ -51,6 +51,9 @@ def main():
     ap.add_argument("--weights", choices=["ema", "model"], default="ema")
     ap.add_argument("--steps", type=int, default=10, help="defaults.steps in model.json")
     ap.add_argument("--guidance", type=float, default=3.0, help="defaults.guidance in model.json")
+    ap.add_argument("--continuation-strength", type=float, default=1.0,
+                    help="defaults.continuationStrength in model.json, for weights trained with "
+                         "clean known frames (train.py --context-rate)")
     ap.add_argument("--out", default=OUT_DIR, help="model folder to write (default: the shipped one)")
     args = ap.parse_args()
     out_dir = os.path.abspath(args.out)
@@ -62,6 +65,7 @@ def main():
     model.load_state_dict(ck[args.weights])
     model.eval()
     print(f"loaded {args.weights} weights from {args.checkpoint} (step {ck['step']})")
+    clean_known = ck["args"].get("context_rate", 0) > 0
 
     ids = torch.from_numpy(encode(["a red circle moving left on a black background", ""]))
     with torch.no_grad():
@@ -124,6 +128,8 @@ def main():
                 },
                 "outputs": {"prediction": {"name": "out_sample", "dtype": "float32"}},
                 "layout": "BCFHW",
+                # Trained to see a continuation's given frames noise-free (train.py --context-rate).
+                **({"knownFrames": "clean"} if clean_known else {}),
             },
         },
         "tokenizer": {"kind": "tokenizer-json", "file": {"file": "tokenizer.json", "sha256": sha256(tok_path)},
@@ -133,7 +139,8 @@ def main():
                       "default": "dpmpp-2m"},
         "defaults": {"frames": dataset.FRAMES, "width": dataset.SIZE, "height": dataset.SIZE,
                      "fps": 8, "steps": args.steps, "guidance": args.guidance, "outputSize": 256,
-                     "negativePrompt": ""},
+                     "negativePrompt": "",
+                     **({"continuationStrength": args.continuation_strength} if clean_known else {})},
         "limits": {"frames": {"min": 16, "max": 16}, "steps": {"min": 1, "max": 100},
                    "guidance": {"min": 0, "max": 20}, "variations": {"min": 1, "max": 4}},
         # The words the refinement grammar replaces (src/core/prompt-vocabulary.ts): the ones the

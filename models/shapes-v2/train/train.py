@@ -159,7 +159,8 @@ def ema_update(ema, model, step, max_decay):
 
 
 @torch.no_grad()
-def generate(model, prompts, steps=12, guidance=3.0, solver="dpmpp-2m", seed=0, chunk=8, known=None):
+def generate(model, prompts, steps=12, guidance=3.0, solver="dpmpp-2m", seed=0, chunk=8, known=None,
+             clean_known=False):
     """Classifier-free guided sampling exactly as the runtime does it (cond + "" uncond).
     known: optional [len(prompts),3,k,H,W] clean leading frames (extension)."""
     model.eval()
@@ -177,7 +178,8 @@ def generate(model, prompts, steps=12, guidance=3.0, solver="dpmpp-2m", seed=0, 
             return vu + guidance * (vc - vu)
         out.append(diffusion.sample(v_fn, (n, 3, dataset.FRAMES, dataset.SIZE, dataset.SIZE),
                                     steps=steps, solver=solver, generator=gen,
-                                    known=None if known is None else known[i:i + chunk]))
+                                    known=None if known is None else known[i:i + chunk],
+                                    clean_known=clean_known))
     return torch.cat(out).numpy()
 
 
@@ -196,7 +198,7 @@ def adherence(model, **kw):
     return hits / len(EVAL_PROMPTS), float(np.mean(flicker)), float(np.mean(fringe)), clips
 
 
-def extend_check(model, steps=12, guidance=3.0):
+def extend_check(model, steps=12, guidance=3.0, clean_known=False):
     """Chained continuations of EXTEND_PROMPTS. Returns (colour ok, background ok, share of new
     frames that show the object) over the 3 x 4 extensions, and the chains [4,3,F_total,H,W]."""
     prompts = [p[0] for p in EXTEND_PROMPTS]
@@ -204,7 +206,8 @@ def extend_check(model, steps=12, guidance=3.0):
     chains, colour_ok, bg_ok, present = [clip], 0, 0, []
     for k in range(EXTEND_TIMES):
         known = torch.from_numpy(clip[:, :, -EXTEND_OVERLAP:])
-        clip = generate(model, prompts, steps=steps, guidance=guidance, seed=2 + k, known=known)
+        clip = generate(model, prompts, steps=steps, guidance=guidance, seed=2 + k, known=known,
+                        clean_known=clean_known)
         chains.append(clip[:, :, EXTEND_OVERLAP:])
         for c, (_, colour, bg) in zip(clip, EXTEND_PROMPTS):
             got = dataset.classify_clip(c)
@@ -298,6 +301,79 @@ def shape_loss(pred, xt, t, attrs, prompts, args):
         return pred.sum() * 0.0
     labels = target[:, None].expand(-1, dataset.FRAMES).reshape(-1)
     return nn.functional.cross_entropy(logits[frames], labels[frames])
+
+
+def decoy_inputs(x0, noise, t, xt, target, attrs, prompts, rng, args):
+    """Noisy inputs drawn from the wrong shape, with the asked shape as the target.
+
+    Measured on the step-12043 package (models/shapes-v2/train/README.md, *Eighth stretch*): fed
+    x_t noised from a clip whose object has another shape at the same place, size and colour,
+    its clean estimate followed x_t, not the prompt (the asked shape in 12% of clips at t = 750,
+    19% at 850, 40% at 920), and from the undecided blob (the three shapes averaged) in 73-83%.
+    Training only ever shows x_t noised from the asked shape, so the network learnt to copy the
+    shape in x_t; at sampling time the first steps leave an undecided blob there and the noise
+    picks the shape. For a share (--decoy-rate) of the samples with a stated shape and
+    t >= --decoy-min-t, x_t is noised from the blob (half of them) or from one of the other two
+    shapes, and the target is the v that gives back the asked clip: x0 = a*x_t - s*v."""
+    use = (t >= args.decoy_min_t).numpy() & np.array([p.strip() != "" for p in prompts])
+    use &= rng.random(len(prompts)) < args.decoy_rate
+    if not use.any():
+        return xt, target
+    xt, target = xt.clone(), target.clone()
+    for i in np.flatnonzero(use):
+        a = attrs[i]
+        g = a["geometry"]
+        masks = [dataset._masks(s, g["cx"], g["cy"], g["size"]).astype(np.float32) for s in dataset.SHAPES]
+        own = dataset.SHAPES.index(a["shape"])
+        if rng.random() < 0.5:
+            mask = sum(masks) / len(masks)
+        else:
+            mask = masks[(own + 1 + int(rng.integers(2))) % 3]
+        fg = dataset.PALETTE[dataset.COLOURS.index(a["colour"])] / 127.5 - 1.0
+        bg = dataset.PALETTE[dataset.COLOURS.index(a["background"])] / 127.5 - 1.0
+        decoy = bg[:, None, None, None] + mask[None] * (fg - bg)[:, None, None, None]
+        ab = diffusion.ABAR[t[i]]
+        xt[i] = ab.sqrt() * torch.from_numpy(decoy.astype(np.float32)) + (1 - ab).sqrt() * noise[i]
+        target[i] = (ab.sqrt() * xt[i] - x0[i]) / (1 - ab).sqrt()
+    return xt, target
+
+
+CONTEXT_MODES = (("head", 0.6), ("tail", 0.25), ("both", 0.15))
+
+
+def context_inputs(x0, xt, target, t, use, rng):
+    """Clean known frames in the noisy input, for continuing, leading into and bridging clips.
+
+    The runtime keeps a continuation's known frames by putting them back after every step. Noised
+    to the step's level (how shapes-v1 was trained to see them), they say little where the
+    sampler's first steps place the object: at strength 1 each window started the object over
+    (5.37 px across a join against 1.89 inside, `npm run eval`), and below 1 it stayed where it
+    was. For the samples in `use` (--context-rate), the first and/or last 1-8 frames of x_t are
+    the clean frames themselves, and their target is the v that gives them back (the network
+    learns that a noise-free frame is given and the rest must continue it; the manifest's
+    known-frames "clean" tells the runtime to keep them clean). Their loss weight is cut to a
+    tenth so the new frames carry the step. Moving ones are lap windows (train.py draws them so):
+    a chain's next window starts where the last one ended, at the far side, which a path through
+    the middle never shows; the step-14500 export, trained on context clips of either kind, ran
+    each new window back toward the middle before moving on. Returns xt, target and per-frame
+    loss factors [B,1,F,1,1]."""
+    factor = torch.ones(xt.shape[0], 1, xt.shape[2], 1, 1)
+    if not use.any():
+        return xt, target, factor
+    xt, target = xt.clone(), target.clone()
+    names, weights = zip(*CONTEXT_MODES)
+    frames = xt.shape[2]
+    for i in np.flatnonzero(use):
+        mode = names[rng.choice(len(names), p=weights)]
+        head = int(rng.integers(1, 9)) if mode in ("head", "both") else 0
+        tail = int(rng.integers(1, 9)) if mode in ("tail", "both") else 0
+        tail = min(tail, frames - head - 4)  # leave at least 4 new frames
+        known = list(range(head)) + list(range(frames - tail, frames))
+        ab = diffusion.ABAR[t[i]]
+        xt[i, :, known] = x0[i, :, known]
+        target[i, :, known] = (ab.sqrt() - 1) * x0[i, :, known] / (1 - ab).sqrt()
+        factor[i, :, known] = 0.1
+    return xt, target, factor
 
 
 def save_checkpoint(path, model, ema, opt, step, data_rng, args):
@@ -404,6 +480,14 @@ def main():
                     help="largest timestep whose samples the shape cross-entropy uses")
     ap.add_argument("--shape-ce-sharpness", type=float, default=8.0,
                     help="scale from mean squared distance to a shape's drawing to its logit")
+    ap.add_argument("--decoy-rate", type=float, default=0.0,
+                    help="share of high-noise samples whose x_t is noised from another shape "
+                         "(the blob or a wrong shape) while the target stays the asked clip (0: off)")
+    ap.add_argument("--decoy-min-t", type=int, default=650,
+                    help="smallest timestep that may get a decoy x_t")
+    ap.add_argument("--context-rate", type=float, default=0.0,
+                    help="share of samples whose first and/or last 1-8 frames are given clean "
+                         "(continuation, lead-in, bridge; 0: off)")
     ap.add_argument("--attribute-weight", type=float, default=0.1,
                     help="weight of the attribute loss on the prompt vector (0: off)")
     ap.add_argument("--attribute-prompts", type=int, default=128,
@@ -485,13 +569,18 @@ def main():
     model.train()
     smooth, attr_smooth, locate_smooth, shape_smooth, t_start, t_last, s_last = None, None, None, None, time.time(), time.time(), step
     while not stop["now"]:
-        clips, maps, prompts, attrs = dataset.sample_batch(data_rng, args.batch)
+        # Samples that get clean known frames are lap windows when they move (context_inputs).
+        context = data_rng.random(args.batch) < args.context_rate
+        clips, maps, prompts, attrs = dataset.sample_batch(data_rng, args.batch, lap=[True if c else None for c in context])
         x0 = torch.from_numpy(clips)
         maps = torch.from_numpy(maps).float()
         ids = torch.from_numpy(encode(prompts))
         t = diffusion.sample_timesteps(args.batch)
         noise = torch.randn_like(x0)
         xt, target = diffusion.v_target(x0, noise, t)
+        if args.decoy_rate > 0:
+            xt, target = decoy_inputs(x0, noise, t, xt, target, attrs, prompts, data_rng, args)
+        xt, target, frame_factor = context_inputs(x0, xt, target, t, context, data_rng)
 
         for g in opt.param_groups:
             g["lr"] = lr_at(step, args)
@@ -506,11 +595,11 @@ def main():
         # outline, the error component off the background-object colour line (a fringe) counts
         # extra. All are fixed positive quadratic weights, so the optimum is still the posterior
         # mean: they change what the limited capacity is spent on, not what is learnt.
-        weight = loss_weights(maps, args)
+        weight = loss_weights(maps, args) * frame_factor
         err = pred - target
         err2 = err.pow(2).sum(dim=1, keepdim=True)
         off_line = err2 - (err * colour_axis(attrs)).sum(dim=1, keepdim=True).pow(2)
-        per_pixel = err2 * weight + args.fringe_weight * maps[:, 2:3] * off_line
+        per_pixel = err2 * weight + args.fringe_weight * maps[:, 2:3] * frame_factor * off_line
         per_sample = per_pixel.sum(dim=(1, 2, 3, 4)) / (3 * weight.sum(dim=(1, 2, 3, 4)))
         loss = per_sample.mean()
         if args.locate_weight > 0:
@@ -565,7 +654,7 @@ def main():
                 f"motion {acc[2]:.2f} shape {acc[3]:.2f} all {acc[4]:.2f} flicker {flicker:.2f} "
                 f"fringe {fringe:.1f} (dpmpp-2m 12 steps, cfg 3, {time.time() - t0:.0f}s)")
             t0 = time.time()
-            ec, eb, present, chains = extend_check(ema)
+            ec, eb, present, chains = extend_check(ema, clean_known=args.context_rate > 0)
             dataset.write_png(os.path.join(CKPT_DIR, "extend.png"), dataset.contact_sheet(chains))
             log(f"extend check step {step}: colour {ec:.2f} background {eb:.2f} object in "
                 f"{present:.0%} of new frames (3 chained extensions, overlap {EXTEND_OVERLAP}, "
