@@ -72,8 +72,7 @@ export interface GenerateArgs {
   /** The clip to leave and the clip to arrive at. */
   bridge?: [string, string];
   overlap?: number;
-  /** Where the new frames of a chain start (GenerateRequest.known.strength). */
-  /** Absent: the model's own (continuationStrength in src/core/segment-plan.ts). */
+  /** Where the new frames of a chain start (GenerateRequest.known.strength); absent: the model's own (continuationStrength in src/core/segment-plan.ts). */
   continuityStrength?: number;
   model?: string;
   provider: 'cpu' | 'cuda';

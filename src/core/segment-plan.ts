@@ -70,7 +70,7 @@ export interface Segment {
  */
 export const CONTINUATION_STRENGTH = 0.6;
 
-/** The strength a model's chains use: its package's own (a model trained on clean known frames starts new ones from noise), else CONTINUATION_STRENGTH. */
+/** The strength a model's chains use: its package's own (the strength measured best for that model), else CONTINUATION_STRENGTH. */
 export function continuationStrength(defaults: { continuationStrength?: number }): number {
   return defaults.continuationStrength ?? CONTINUATION_STRENGTH;
 }

@@ -164,6 +164,11 @@ def render_geometry(rng, motion, lap=None):
     return cx.astype(np.float32), cy.astype(np.float32), size.astype(np.float32), edge
 
 
+def pixel_colours(colour, background):
+    """The object's and the background's RGB in the clips' [-1, 1] pixel units."""
+    return PALETTE[COLOURS.index(colour)] / 127.5 - 1.0, PALETTE[COLOURS.index(background)] / 127.5 - 1.0
+
+
 def render_clip(rng, shape, colour, background, motion, with_maps=False, geometry=None, lap=None):
     """Render one clip [3,F,H,W] float32 in [-1,1]. Geometry is randomised with `rng`.
 
@@ -177,8 +182,7 @@ def render_clip(rng, shape, colour, background, motion, with_maps=False, geometr
     if geometry is not None:
         geometry.update(cx=cx, cy=cy, size=size)
     mask = _masks(shape, cx, cy, size)
-    fg = PALETTE[COLOURS.index(colour)] / 127.5 - 1.0
-    bg = PALETTE[COLOURS.index(background)] / 127.5 - 1.0
+    fg, bg = pixel_colours(colour, background)
     clip = np.where(mask[None], fg[:, None, None, None], bg[:, None, None, None]).astype(np.float32)
     if not with_maps:
         return clip

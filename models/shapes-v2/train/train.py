@@ -287,8 +287,8 @@ def shape_loss(pred, xt, t, attrs, prompts, args):
     ab = diffusion.ABAR[t[idx]].view(-1, 1, 1, 1, 1)
     x0 = ab.sqrt() * xt[idx] - (1 - ab).sqrt() * pred[idx]
     sub = [attrs[i] for i in idx.tolist()]
-    fg = torch.from_numpy(np.stack([dataset.PALETTE[dataset.COLOURS.index(a["colour"])] for a in sub]) / 127.5 - 1.0).float()
-    bg = torch.from_numpy(np.stack([dataset.PALETTE[dataset.COLOURS.index(a["background"])] for a in sub]) / 127.5 - 1.0).float()
+    fg, bg = zip(*(dataset.pixel_colours(a["colour"], a["background"]) for a in sub))
+    fg, bg = torch.from_numpy(np.stack(fg)).float(), torch.from_numpy(np.stack(bg)).float()
     axis = (fg - bg)[:, :, None, None, None]
     u = ((x0 - bg[:, :, None, None, None]) * axis).sum(1) / axis.pow(2).sum(1).clamp(min=1e-3)  # [b,F,H,W]
     templates, target = shape_templates(sub)  # [b,3,F,H,W]
@@ -320,20 +320,18 @@ def decoy_inputs(x0, noise, t, xt, target, attrs, prompts, rng, args):
     if not use.any():
         return xt, target
     xt, target = xt.clone(), target.clone()
-    for i in np.flatnonzero(use):
-        a = attrs[i]
-        g = a["geometry"]
-        masks = [dataset._masks(s, g["cx"], g["cy"], g["size"]).astype(np.float32) for s in dataset.SHAPES]
-        own = dataset.SHAPES.index(a["shape"])
+    chosen = np.flatnonzero(use)
+    templates, own = shape_templates([attrs[i] for i in chosen])  # [n,3,F,H,W], asked shape [n]
+    for i, masks, asked in zip(chosen, templates, own.tolist()):
         if rng.random() < 0.5:
-            mask = sum(masks) / len(masks)
+            mask = masks.mean(0)
         else:
-            mask = masks[(own + 1 + int(rng.integers(2))) % 3]
-        fg = dataset.PALETTE[dataset.COLOURS.index(a["colour"])] / 127.5 - 1.0
-        bg = dataset.PALETTE[dataset.COLOURS.index(a["background"])] / 127.5 - 1.0
-        decoy = bg[:, None, None, None] + mask[None] * (fg - bg)[:, None, None, None]
+            mask = masks[(asked + 1 + int(rng.integers(2))) % 3]
+        fg, bg = (torch.from_numpy(c.astype(np.float32))[:, None, None, None]
+                  for c in dataset.pixel_colours(attrs[i]["colour"], attrs[i]["background"]))
+        decoy = bg + mask[None] * (fg - bg)
         ab = diffusion.ABAR[t[i]]
-        xt[i] = ab.sqrt() * torch.from_numpy(decoy.astype(np.float32)) + (1 - ab).sqrt() * noise[i]
+        xt[i] = ab.sqrt() * decoy + (1 - ab).sqrt() * noise[i]
         target[i] = (ab.sqrt() * xt[i] - x0[i]) / (1 - ab).sqrt()
     return xt, target
 
