@@ -132,7 +132,7 @@ async function renderSegment(ctx: RenderContext, run: ChainRun, segment: Segment
   if (r.negativePrompt) request.negativePrompt = r.negativePrompt;
   if (r.steps !== undefined || r.quality === 'final') request.steps = steps;
   if (r.guidance !== undefined) request.guidance = r.guidance;
-  // New frames start at the model's continuation strength: below 1 from their nearest known frames, part-way noised.
+  // New frames start at the model's continuation strength: below 1 from their nearest known frames with the known move carried on, part-way noised.
   if (continued) request.known = { ...(head.length ? { head } : {}), ...(tail.length ? { tail } : {}), strength };
   else if (run.image && segment.index === 0) request.image = await run.image();
 

@@ -24,7 +24,7 @@ export interface ChainOptions {
   window: number;
   /**
    * Where each segment's new frames start, in (0, 1] (GenerateRequest.known.strength): 1 from
-   * pure noise, lower from the nearest known frame. Default: the model's (continuationStrength in segment-plan.ts).
+   * pure noise, lower from the nearest known frame with its move carried on. Default: the model's (continuationStrength in segment-plan.ts).
    */
   strength?: number;
   /**

@@ -2,6 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { DailiesError } from '../../src/errors.ts';
 import type { ModelManifest, SchedulerConfig } from './manifest.ts';
 import { batchNoise } from './noise.ts';
+import { startFrames } from './start-frames.ts';
 import { floatTensor, intTensor, toFloat32, type EngineTensor, type OnnxSession } from './ort.ts';
 import { chwToRgb, rgbToChw } from './pixels.ts';
 import { checkRequest, defaultPreviewSteps, type ResolvedRequest } from './request-schema.ts';
@@ -29,7 +30,7 @@ interface KnownFrames {
   data: Float32Array;
   head: number;
   tail: number;
-  /** Where the new frames start: 1 pure noise, below 1 the nearest known frame part-way noised. */
+  /** Where the new frames start: 1 pure noise, below 1 the nearest known frame carried on, part-way noised (start-frames.ts). */
   strength: number;
 }
 
@@ -104,10 +105,11 @@ export class DiffusionPipeline implements VideoModel {
       for (let f = 0; f < shape.frames; f++) writeFrame(clean, shape, 0, f, still);
       latents = scheduler.addNoise(tile(clean, takes), noise, timesteps[0]!);
     } else if (known && known.strength < 1) {
-      // Continuation (SDEdit): every new frame starts as its nearest known frame, the known frames
-      // as themselves, all noised to the first kept timestep. The model then only has to move
-      // the content on from where it is, instead of placing it afresh from the prompt.
-      latents = scheduler.addNoise(withStartFrames(known, shape, takes), noise, timesteps[0]!);
+      // Continuation (SDEdit): every new frame starts as its nearest known frame with what moves
+      // in it carried on, the known frames as themselves, all noised to the first kept timestep.
+      // The model then only has to clean up a move already under way, instead of placing the
+      // content afresh from the prompt.
+      latents = scheduler.addNoise(startFrames(known.data, known.head, known.tail, shape, takes), noise, timesteps[0]!);
     } else {
       latents = noise.map((v) => v * scheduler.initNoiseSigma);
     }
@@ -360,30 +362,6 @@ export class DiffusionPipeline implements VideoModel {
 function keepKnown(target: Float32Array, source: Float32Array, known: KnownFrames, shape: VideoShape, takes: number): void {
   copyFrames(target, source, shape, takes, 0, known.head);
   copyFrames(target, source, shape, takes, shape.frames - known.tail, shape.frames);
-}
-
-/**
- * The clean video a continuation starts from: the known frames, and each new frame a copy of its
- * nearest known frame in time (the last head frame going forward, the first tail frame going
- * backward). Between a head and a tail, a linear blend of those two frames by position, so a
- * bridge starts as a cross-fade; for a latent model the blend is of latents.
- */
-function withStartFrames(known: KnownFrames, shape: VideoShape, takes: number): Float32Array {
-  const data = Float32Array.from(known.data);
-  const [last, first] = [known.head - 1, shape.frames - known.tail];
-  for (let b = 0; b < takes; b++) {
-    const before = known.head > 0 ? readFrame(known.data, shape, b, last) : undefined;
-    const after = known.tail > 0 ? readFrame(known.data, shape, b, first) : undefined;
-    for (let f = known.head; f < first; f++) {
-      if (!before || !after) {
-        writeFrame(data, shape, b, f, (before ?? after)!);
-        continue;
-      }
-      const w = (f - last) / (first - last);
-      writeFrame(data, shape, b, f, before.map((v, k) => (1 - w) * v + w * after[k]!));
-    }
-  }
-  return data;
 }
 
 /** uncond + g * (cond - uncond); `prediction` holds the unconditional half first. */

@@ -57,16 +57,17 @@ export interface Segment {
 
 /**
  * Where a chain's new frames start (GenerateRequest.known.strength), shared by the worker and the
- * CLI: each new frame from its nearest known frame, noised for the last 60% of the schedule.
- * Measured on shapes-v1 (test/engine/chain-shapes.test.ts, 10 steps, overlap 4, seeds 1-4), for
- * strength 1 / 0.9 / 0.8 / 0.7 / 0.6: join ratio (change across a join over change inside)
- * 3.26 / 1.87 / 1.63 / 1.53 / 1.45; backward lead-in error 9.5 / 1.9 / 0.7 / 0.5 / 0.4 px;
- * bridge ends 10.4+9.5 / 8.7+5.4 / 2.6+0.6 / 1.3+0.3 / 0.8+0.2 px, both colours right from 0.7;
- * background flicker of those chains 1.7 / 5.3 / 5.3 / 5.1 / 4.9 (red on black) and 7.8 / 7.3 /
- * 7.3 / 7.2 / 7.1 (yellow on blue), against the eval's 7.17. 0.6: the smallest joins and the
- * least flicker below 1. Its costs are shapes-v1's (MODEL_CARD.md, "Continuing a clip"): over
- * the eval's 60 prompts a 40-frame chain flickers 7.40 (7.18 at 1), and after the first window
- * the object barely moves (0.06 px a frame; 0.66 at 1, which steps back at every join).
+ * CLI: each new frame from its nearest known frame with the known move carried on, noised for the
+ * last 60% of the schedule. Measured on shapes-v1 (test/engine/chain-shapes.test.ts, 10 steps,
+ * overlap 4, seeds 1-4), for strength 1 / 0.9 / 0.8 / 0.7 / 0.6, when that start was a still copy
+ * of the frame: join ratio (change across a join over change inside) 3.26 / 1.87 / 1.63 / 1.53 /
+ * 1.45; backward lead-in error 9.5 / 1.9 / 0.7 / 0.5 / 0.4 px; bridge ends 10.4+9.5 / 8.7+5.4 /
+ * 2.6+0.6 / 1.3+0.3 / 0.8+0.2 px, both colours right from 0.7; background flicker of those chains
+ * 1.7 / 5.3 / 5.3 / 5.1 / 4.9 (red on black) and 7.8 / 7.3 / 7.3 / 7.2 / 7.1 (yellow on blue),
+ * against the eval's 7.17. 0.6: the smallest joins and the least flicker below 1. With the move
+ * carried on, 0.6 keeps lead-in and bridge ends under 1 px (models/shapes-v1/MODEL_CARD.md,
+ * "Continuing a clip", has both tables). Its costs are shapes-v1's: after the first window the
+ * object barely moves (0.06 px a frame; 0.66 at 1, which steps back at every join).
  */
 export const CONTINUATION_STRENGTH = 0.6;
 

@@ -82,7 +82,8 @@ describe('pixel-space pipeline', () => {
   });
 
   it('starts the new frames from their nearest known frame below strength 1, and from noise at 1', async () => {
-    const head = makeClip(16, 16, 2, (f, x, y, c) => (f * 40 + x * 7 + y * 3 + c * 50) % 256);
+    // Nothing moves in these known frames, so nothing is carried on (carried-motion.ts).
+    const head = makeClip(16, 16, 2, (_f, x, y, c) => (x * 7 + y * 3 + c * 50) % 256);
     const tail = makeClip(16, 16, 1, (_f, x, y, c) => (200 + x * 11 - y * 13 + c * 30) % 256);
     const render = async (known: { head?: Clip[]; tail?: Clip[] }, strength: number) =>
       (await model.generate({ prompt: 'a red circle', seed: 5, steps: 10, frames: 6, known: { ...known, strength } })).takes[0]!.clip.frames;
@@ -104,6 +105,21 @@ describe('pixel-space pipeline', () => {
     const free = await render({ head: [head] }, 1);
     expect(bytesOf(free)).toEqual(bytesOf((await model.generate({ prompt: 'a red circle', seed: 5, steps: 10, frames: 6, known: { head: [head] } })).takes[0]!.clip.frames));
     for (const f of [2, 3, 4, 5]) expect(meanAbsDiff(free[f]!, head.frames[1]!)).toBeGreaterThan(30);
+  });
+
+  it('starts the new frames below strength 1 with what moved in the known frames carried on', async () => {
+    // A white 4x4 square on black stepping right 1 px a frame over three known frames.
+    const square = (left: number) => (x: number, y: number) => (x >= left && x < left + 4 && y >= 6 && y < 10 ? 255 : 0);
+    const head = makeClip(16, 16, 3, (f, x, y) => square(2 + f)(x, y));
+    const frames = (await model.generate({ prompt: 'a white square', seed: 5, steps: 10, frames: 8, known: { head: [head], strength: 0.1 } })).takes[0]!.clip.frames;
+    // Each new frame is the square one more pixel on, where the old start (a copy of frame 2) had it still.
+    for (const f of [3, 5, 7]) {
+      const expected = makeClip(16, 16, 1, (_f, x, y) => square(2 + f)(x, y)).frames[0]!;
+      expect(meanAbsDiff(frames[f]!, expected)).toBeLessThan(5);
+    }
+    // Three and five pixels on from the last known frame: 24 and 32 of its 256 pixels changed.
+    expect(meanAbsDiff(frames[5]!, head.frames[2]!)).toBeGreaterThan(15);
+    expect(meanAbsDiff(frames[7]!, head.frames[2]!)).toBeGreaterThan(25);
   });
 
   it('puts known frames in the sample noised to each step, or clean for a denoiser trained on clean ones', async () => {

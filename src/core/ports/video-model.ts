@@ -35,10 +35,10 @@ export interface GenerateRequest {
    * model finished them (close to the given ones, in keeping with the new frames), so a caller
    * that needs them exact keeps its own copies.
    * `strength` (0..1], default 1: where the new frames start. 1 is pure noise, as a text-to-video
-   * render; below 1 each new frame starts from its nearest known frame (in a window with both
-   * sides, a blend of the last head and first tail frame by position) noised as image-to-video
-   * noises its still, so lower keeps the new frames closer to the known ones (a chain's joins:
-   * CONTINUATION_STRENGTH in src/core/segment-plan.ts).
+   * render; below 1 each new frame starts from its nearest known frame with what moved over that
+   * side's known frames carried on at its speed (in a window with both sides, a blend of the two
+   * by position) noised as image-to-video noises its still, so lower keeps the new frames closer
+   * to that start (a chain's joins: continuationStrength in src/core/segment-plan.ts).
    */
   known?: { head?: Clip[]; tail?: Clip[]; strength?: number };
   /** Steps (1-based) after which a preview is decoded; default: about four evenly spaced. */

@@ -1,0 +1,296 @@
+/*
+ * What moves in a run of known frames, and where it will be some frames later: the start of a
+ * continuation's new frames below strength 1 (start-frames.ts).
+ *
+ * Why: starting every new frame as a copy of the nearest known frame tells the model that
+ * everything stops there, and at strength 0.6 a model mostly keeps what it starts from; chains
+ * of "moving right" stood still after their first window (shapes-v2: 2.8% of 36 chains still
+ * moving in the last window). Carried on, the start frames already hold the move and the model
+ * only has to clean them up.
+ *
+ * The model: the last frame is a background with layers on it. The background is the median of
+ * the frame's border (a solid colour for the built-in models; for a textured scene most of the
+ * frame becomes one layer, which moves only if the whole picture moves, as in a pan). A layer is
+ * a 4-connected region far from the background, with a one-pixel rim, and moves at the speed
+ * that best matches it against an earlier known frame. Works on any denoiser space (pixels or
+ * latents): only distances between channel vectors are used.
+ */
+
+export interface FrameSize {
+  channels: number;
+  height: number;
+  width: number;
+}
+
+/** A moving part of the frame: its pixels' coverage and their difference from the background. */
+interface Layer {
+  /** Pixel indices (y * width + x) in the last known frame. */
+  pixels: number[];
+  /** Coverage in [0, 1] per pixel, and the pixel minus the background per channel (pixel-major). */
+  alpha: Float32Array;
+  delta: Float32Array;
+  /** Px per frame. */
+  velocity: { x: number; y: number };
+}
+
+export interface CarriedMotion {
+  size: FrameSize;
+  background: Float32Array;
+  /** The last known frame with its moving layers taken out (CHW). */
+  still: Float32Array;
+  layers: Layer[];
+}
+
+/** A pixel this far from the background, as a share of the farthest one, belongs to a layer. */
+const FOREGROUND_SHARE = 0.25;
+/** Layers smaller than this (px, before the rim) are noise, not objects. */
+const MIN_LAYER_PIXELS = 3;
+/** Speeds are looked for up to this share of the frame's smaller side per frame. */
+const MAX_SPEED_SHARE = 1 / 8;
+/** A speed is measured against at most this many frames before the last. */
+const MAX_SPAN = 3;
+/** A move is taken only if it matches at most this share of standing still's mismatch. */
+const MOVE_EVIDENCE = 0.7;
+/** A large layer (a textured scene is mostly one) is matched on this many of its pixels, evenly spread. */
+const MAX_MATCH_PIXELS = 1024;
+/** Below this mismatch per pixel and channel standing still already fits: nothing moved. */
+const STILL_NOISE = 1e-4;
+
+/**
+ * Splits the last of `frames` (CHW, oldest first) into its still part and its moving layers,
+ * each with the speed it moved at over the last frames. One frame, or a frame with nothing on its
+ * background, gives no layers.
+ */
+export function measureMotion(frames: Float32Array[], size: FrameSize): CarriedMotion {
+  const last = frames.at(-1)!;
+  const background = borderMedian(last, size);
+  const still = Float32Array.from(last);
+  const span = Math.min(frames.length - 1, MAX_SPAN);
+  if (span < 1) return { size, background, still, layers: [] };
+
+  // 1. Pixels far from the background, grouped into 4-connected regions.
+  const plane = size.width * size.height;
+  const distance = new Float32Array(plane);
+  for (let p = 0; p < plane; p++) distance[p] = Math.sqrt(channelDistance2(last, p, background, size));
+  const farthest = distance.reduce((a, b) => Math.max(a, b), 0);
+  if (farthest <= 1e-6) return { size, background, still, layers: [] };
+  const regions = connectedRegions(distance, farthest * FOREGROUND_SHARE, size).filter((r) => r.length >= MIN_LAYER_PIXELS);
+
+  // 2. Each region with its rim, matched against an earlier frame for its speed.
+  const layers: Layer[] = [];
+  for (const region of regions) {
+    const pixels = withRim(region, size);
+    const velocity = regionVelocity(pixels, frames, span, size);
+    if (velocity.x === 0 && velocity.y === 0) continue;
+    // 3. Coverage from the distance to the background, against the region's typical peak.
+    const peak = percentile(region.map((p) => distance[p]!), 0.9);
+    const alpha = new Float32Array(pixels.length);
+    const delta = new Float32Array(pixels.length * size.channels);
+    pixels.forEach((p, i) => {
+      alpha[i] = Math.min(1, distance[p]! / peak);
+      for (let c = 0; c < size.channels; c++) {
+        delta[i * size.channels + c] = last[c * plane + p]! - background[c]!;
+        still[c * plane + p] = background[c]!;
+      }
+    });
+    layers.push({ pixels, alpha, delta, velocity });
+  }
+  return { size, background, still, layers };
+}
+
+/** The frame `distance` frames after the last known one (before it, for a negative distance): every layer moved on at its speed, over the still part. */
+export function carryOn(motion: CarriedMotion, distance: number): Float32Array {
+  const { size, background, still } = motion;
+  const { width: w, height: h, channels } = size;
+  const plane = w * h;
+  // Bilinear splat of every layer pixel onto the four pixels around its new place: coverage and
+  // coverage-weighted colour summed first, so a layer's inside stays solid at half-pixel moves.
+  const coverage = new Float32Array(plane);
+  const colour = new Float32Array(channels * plane);
+  for (const layer of motion.layers) {
+    const dx = lapShift(layer.pixels.map((p) => p % w), layer.velocity.x * distance, w);
+    const dy = lapShift(layer.pixels.map((p) => Math.floor(p / w)), layer.velocity.y * distance, h);
+    layer.pixels.forEach((p, i) => {
+      const x = (p % w) + dx;
+      const y = Math.floor(p / w) + dy;
+      const [x0, y0] = [Math.floor(x), Math.floor(y)];
+      const [fx, fy] = [x - x0, y - y0];
+      for (const [tx, ty, weight] of [[x0, y0, (1 - fx) * (1 - fy)], [x0 + 1, y0, fx * (1 - fy)], [x0, y0 + 1, (1 - fx) * fy], [x0 + 1, y0 + 1, fx * fy]] as const) {
+        if (weight <= 0 || tx < 0 || ty < 0 || tx >= w || ty >= h) continue;
+        const q = ty * w + tx;
+        const a = layer.alpha[i]! * weight;
+        coverage[q] = coverage[q]! + a;
+        // The layer's own colour at coverage a: a * background + weight * (pixel - background).
+        for (let c = 0; c < channels; c++) colour[c * plane + q] = colour[c * plane + q]! + a * background[c]! + weight * layer.delta[i * channels + c]!;
+      }
+    });
+  }
+  const out = Float32Array.from(still);
+  for (let q = 0; q < plane; q++) {
+    const a = coverage[q]!;
+    if (a <= 0) continue;
+    // Where layers overlap, their mix; elsewhere over the still part.
+    const keep = Math.max(0, 1 - a);
+    const norm = Math.max(1, a);
+    for (let c = 0; c < channels; c++) out[c * plane + q] = out[c * plane + q]! * keep + colour[c * plane + q]! / norm;
+  }
+  return out;
+}
+
+/**
+ * Where a layer spanning `along` (its pixels' places on one axis) is after a shift of `shift` on
+ * a frame `size` px long: the same place while any of it shows, and once it has left through one
+ * edge, coming back in through the other. The built-in models learnt moving clips as windows of
+ * such laps (models/shapes-v2/train/dataset.py, _lap_window): an object that leaves at the
+ * right comes back from the left. Without it a chain's object left once and later windows,
+ * started from an empty frame, stayed empty or grew an object where the model's prompt prior
+ * puts one. The path repeats every size + extent + 1 px, so one copy shows at a time.
+ */
+function lapShift(along: number[], shift: number, size: number): number {
+  if (shift === 0) return 0;
+  const low = Math.min(...along);
+  const extent = Math.max(...along) - low + 1;
+  const period = size + extent + 1;
+  // The layer's first pixel, brought into [-extent, size]: the places where some of it shows.
+  const first = low + shift + extent;
+  const wrapped = (((first % period) + period) % period) - extent;
+  return wrapped - low;
+}
+
+/**
+ * Px per frame that `pixels` of the last frame moved: the best whole-pixel move (refined to
+ * sub-pixel) against each of the `span` frames before it, fitted as one speed by least squares.
+ * Zero when standing still fits about as well: a model's own clip is noisy and its object
+ * changes shape a little, so a move must cut the mismatch clearly.
+ */
+function regionVelocity(pixels: number[], frames: Float32Array[], span: number, size: FrameSize): { x: number; y: number } {
+  const last = frames.at(-1)!;
+  const stride = Math.ceil(pixels.length / MAX_MATCH_PIXELS);
+  const probe = stride > 1 ? pixels.filter((_, i) => i % stride === 0) : pixels;
+  let [moved, still, sx, sy, ss] = [0, 0, 0, 0, 0];
+  for (let s = 1; s <= span; s++) {
+    const fit = bestMove(probe, last, frames[frames.length - 1 - s]!, Math.ceil(Math.min(size.width, size.height) * MAX_SPEED_SHARE * s), size);
+    if (!fit) continue;
+    moved += fit.cost;
+    still += fit.standing;
+    sx += s * fit.x;
+    sy += s * fit.y;
+    ss += s * s;
+  }
+  if (ss === 0 || still <= STILL_NOISE || !(moved < MOVE_EVIDENCE * still)) return { x: 0, y: 0 };
+  return { x: sx / ss, y: sy / ss };
+}
+
+/** The move (px, sub-pixel) that best takes `earlier` onto `pixels` of `last` within `reach`, with its mismatch and standing still's; undefined when the region was mostly off the frame. */
+function bestMove(pixels: number[], last: Float32Array, earlier: Float32Array, reach: number, size: FrameSize): { x: number; y: number; cost: number; standing: number } | undefined {
+  const { width: w, height: h } = size;
+  const cost = (ux: number, uy: number): number => {
+    let sum = 0;
+    let inside = 0;
+    for (const p of pixels) {
+      const x = (p % w) - ux;
+      const y = Math.floor(p / w) - uy;
+      if (x < 0 || y < 0 || x >= w || y >= h) continue;
+      inside++;
+      for (let c = 0; c < size.channels; c++) {
+        const d = last[c * w * h + p]! - earlier[c * w * h + y * w + x]!;
+        sum += d * d;
+      }
+    }
+    // Mostly off the frame earlier: no evidence either way.
+    return inside * 2 >= pixels.length ? sum / (inside * size.channels) : Infinity;
+  };
+  const standing = cost(0, 0);
+  if (!Number.isFinite(standing)) return undefined;
+  let best = { x: 0, y: 0, cost: standing };
+  const consider = (ux: number, uy: number) => {
+    const c = cost(ux, uy);
+    // Ties go to the smaller move.
+    if (c < best.cost - 1e-12 || (c <= best.cost + 1e-12 && Math.hypot(ux, uy) < Math.hypot(best.x, best.y))) best = { x: ux, y: uy, cost: c };
+  };
+  // Every second move across the reach, then the moves around the best of those: a quarter of
+  // the matches (a 160x90 latent frame took 1.5 s a take with all of them).
+  const step = reach > 4 ? 2 : 1;
+  const from = -reach + (reach % step); // the grid goes through standing still
+  for (let uy = from; uy <= reach; uy += step) for (let ux = from; ux <= reach; ux += step) consider(ux, uy);
+  if (step > 1) {
+    const { x, y } = best;
+    for (let uy = y - 1; uy <= y + 1; uy++) for (let ux = x - 1; ux <= x + 1; ux++) consider(ux, uy);
+  }
+  // Sub-pixel: the vertex of a parabola through the costs either side of the best whole move.
+  const vertex = (minus: number, at: number, plus: number): number => {
+    const curve = minus - 2 * at + plus;
+    return Number.isFinite(curve) && curve > 0 ? Math.max(-0.5, Math.min(0.5, (minus - plus) / (2 * curve))) : 0;
+  };
+  const fx = vertex(cost(best.x - 1, best.y), best.cost, cost(best.x + 1, best.y));
+  const fy = vertex(cost(best.x, best.y - 1), best.cost, cost(best.x, best.y + 1));
+  return { x: best.x + fx, y: best.y + fy, cost: best.cost, standing };
+}
+
+/** Per-channel median of the frame's outermost pixels. */
+function borderMedian(frame: Float32Array, size: FrameSize): Float32Array {
+  const { width: w, height: h } = size;
+  const border: number[] = [];
+  for (let x = 0; x < w; x++) border.push(x, (h - 1) * w + x);
+  for (let y = 1; y < h - 1; y++) border.push(y * w, y * w + w - 1);
+  return Float32Array.from({ length: size.channels }, (_, c) => percentile(border.map((p) => frame[c * w * h + p]!), 0.5));
+}
+
+function channelDistance2(frame: Float32Array, p: number, background: Float32Array, size: FrameSize): number {
+  let sum = 0;
+  for (let c = 0; c < size.channels; c++) {
+    const d = frame[c * size.width * size.height + p]! - background[c]!;
+    sum += d * d;
+  }
+  return sum;
+}
+
+/** 4-connected regions of pixels whose distance is above `threshold`. */
+function connectedRegions(distance: Float32Array, threshold: number, size: FrameSize): number[][] {
+  const { width: w, height: h } = size;
+  const seen = new Uint8Array(w * h);
+  const regions: number[][] = [];
+  for (let start = 0; start < w * h; start++) {
+    if (seen[start] || distance[start]! <= threshold) continue;
+    const region: number[] = [];
+    const stack = [start];
+    seen[start] = 1;
+    while (stack.length) {
+      const p = stack.pop()!;
+      region.push(p);
+      const x = p % w;
+      for (const q of [x > 0 ? p - 1 : -1, x < w - 1 ? p + 1 : -1, p - w, p + w]) {
+        if (q < 0 || q >= w * h || seen[q] || distance[q]! <= threshold) continue;
+        seen[q] = 1;
+        stack.push(q);
+      }
+    }
+    regions.push(region);
+  }
+  return regions;
+}
+
+/** The region and the pixels 8-adjacent to it: the soft edge goes with the object. */
+function withRim(region: number[], size: FrameSize): number[] {
+  const { width: w, height: h } = size;
+  const inside = new Set(region);
+  const rim = new Set<number>();
+  for (const p of region) {
+    const x = p % w;
+    const y = Math.floor(p / w);
+    for (let dy = -1; dy <= 1; dy++) {
+      for (let dx = -1; dx <= 1; dx++) {
+        const [nx, ny] = [x + dx, y + dy];
+        if (nx < 0 || ny < 0 || nx >= w || ny >= h) continue;
+        const q = ny * w + nx;
+        if (!inside.has(q)) rim.add(q);
+      }
+    }
+  }
+  return [...region, ...rim];
+}
+
+function percentile(values: number[], q: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
+}

@@ -1,0 +1,131 @@
+import { describe, expect, it } from 'vitest';
+import { carryOn, measureMotion, type FrameSize } from '../../models/engine/carried-motion.ts';
+
+// Frames in the denoiser's CHW layout, values in [-1, 1] as the pixel models see them.
+const SIZE: FrameSize = { channels: 3, width: 32, height: 32 };
+const BACKGROUND = [-1, -1, 0.6];
+const RED = [1, -1, -1];
+
+interface Box {
+  x: number;
+  y: number;
+  half: number;
+  colour: number[];
+}
+
+/** A frame of `boxes` (anti-aliased squares, centre and half-size in px) on the background. */
+function frame(boxes: Box[], size: FrameSize = SIZE, background = BACKGROUND): Float32Array {
+  const { width: w, height: h, channels } = size;
+  const out = new Float32Array(channels * w * h);
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      const pixel = [...background];
+      for (const b of boxes) {
+        // Coverage of the pixel [x, x+1] x [y, y+1] by the box.
+        const cover = (lo: number, hi: number, p: number) => Math.max(0, Math.min(hi, p + 1) - Math.max(lo, p));
+        const a = cover(b.x - b.half, b.x + b.half, x) * cover(b.y - b.half, b.y + b.half, y);
+        for (let c = 0; c < channels; c++) pixel[c] = pixel[c]! * (1 - a) + a * b.colour[c]!;
+      }
+      for (let c = 0; c < channels; c++) out[c * w * h + y * w + x] = pixel[c]!;
+    }
+  }
+  return out;
+}
+
+/** Centre and area of what is far from the background in a frame. */
+function objectAt(f: Float32Array, size: FrameSize = SIZE, background = BACKGROUND): { x: number; y: number; area: number } {
+  const { width: w, height: h, channels } = size;
+  let [sx, sy, n] = [0, 0, 0];
+  for (let p = 0; p < w * h; p++) {
+    let d = 0;
+    for (let c = 0; c < channels; c++) d += (f[c * w * h + p]! - background[c]!) ** 2;
+    if (Math.sqrt(d) > 0.5) {
+      sx += (p % w) + 0.5;
+      sy += Math.floor(p / w) + 0.5;
+      n++;
+    }
+  }
+  return { x: sx / n, y: sy / n, area: n };
+}
+
+const moving = (from: { x: number; y: number }, speed: { x: number; y: number }, count: number, half = 4, colour = RED): Float32Array[] =>
+  Array.from({ length: count }, (_, f) => frame([{ x: from.x + speed.x * f, y: from.y + speed.y * f, half, colour }]));
+
+describe('carried motion', () => {
+  it('measures a move over the known frames and carries the object on at that speed', () => {
+    const known = moving({ x: 8, y: 12 }, { x: 1.5, y: 0.5 }, 4);
+    const motion = measureMotion(known, SIZE);
+    expect(motion.layers).toHaveLength(1);
+    expect(motion.layers[0]!.velocity.x).toBeCloseTo(1.5, 0);
+    expect(motion.layers[0]!.velocity.y).toBeCloseTo(0.5, 0);
+    const last = objectAt(known[3]!);
+    for (const d of [1, 4, 8]) {
+      const at = objectAt(carryOn(motion, d));
+      expect(Math.abs(at.x - (last.x + 1.5 * d))).toBeLessThan(0.6);
+      expect(Math.abs(at.y - (last.y + 0.5 * d))).toBeLessThan(0.6);
+      // The whole object moves: same size, nothing left behind where it was.
+      expect(Math.abs(at.area - last.area)).toBeLessThanOrEqual(0.15 * last.area);
+    }
+  });
+
+  it('leaves a still frame as it is: nothing moved, so nothing is carried', () => {
+    const known = Array.from({ length: 4 }, () => frame([{ x: 16, y: 16, half: 5, colour: RED }]));
+    const motion = measureMotion(known, SIZE);
+    expect(motion.layers).toHaveLength(0);
+    expect(Array.from(carryOn(motion, 6))).toEqual(Array.from(known[3]!));
+    // One known frame says nothing about motion either.
+    expect(measureMotion(moving({ x: 8, y: 8 }, { x: 2, y: 0 }, 1), SIZE).layers).toHaveLength(0);
+  });
+
+  it('moves each object at its own speed', () => {
+    const green = [-1, 1, -1];
+    const known = Array.from({ length: 4 }, (_, f) => frame([
+      { x: 6 + f, y: 8, half: 3, colour: RED },
+      { x: 26 - 2 * f, y: 24, half: 3, colour: green },
+    ]));
+    const motion = measureMotion(known, SIZE);
+    expect(motion.layers.map((l) => Math.round(l.velocity.x)).sort()).toEqual([-2, 1]);
+    const later = carryOn(motion, 5);
+    // Rows 5-10 hold the red square only, rows 21-26 the green one.
+    const rows = (f: Float32Array, from: number, to: number) => objectAt(f.map((v, i) => (Math.floor((i % (32 * 32)) / 32) >= from && Math.floor((i % (32 * 32)) / 32) <= to ? v : BACKGROUND[Math.floor(i / (32 * 32))]!)));
+    expect(rows(later, 4, 12).x).toBeCloseTo(rows(known[3]!, 4, 12).x + 5, 0);
+    expect(rows(later, 20, 28).x).toBeCloseTo(rows(known[3]!, 20, 28).x - 10, 0);
+  });
+
+  it('takes an object out through the edge it moves toward and brings it back in through the other', () => {
+    const known = moving({ x: 22, y: 16 }, { x: 2, y: 0 }, 4);
+    const motion = measureMotion(known, SIZE);
+    const last = objectAt(known[3]!);
+    expect(last.x).toBe(28); // against the right edge
+    // Half out at the right edge after 2 frames, then (nearly) gone: the lap's gap of a pixel.
+    const leaving = objectAt(carryOn(motion, 2));
+    expect(leaving.x).toBeGreaterThan(29);
+    expect(leaving.area).toBeLessThan(0.75 * last.area);
+    expect(Math.min(...[4, 5, 6].map((d) => objectAt(carryOn(motion, d)).area))).toBeLessThan(0.2 * last.area);
+    // Then in from the left, still moving right.
+    const back = [8, 9, 10].map((d) => objectAt(carryOn(motion, d)));
+    expect(back[0]!.x).toBeLessThan(6);
+    expect(back[1]!.x).toBeGreaterThan(back[0]!.x);
+    expect(back[2]!.x).toBeGreaterThan(back[1]!.x);
+  });
+
+  it('carries backward in time when the frames are given newest first (a tail read away from the new frames)', () => {
+    const known = moving({ x: 10, y: 10 }, { x: 1, y: 1 }, 4).reverse();
+    const motion = measureMotion(known, SIZE);
+    const first = objectAt(known[3]!);
+    const before = objectAt(carryOn(motion, 3));
+    expect(before.x).toBeCloseTo(first.x - 3, 0);
+    expect(before.y).toBeCloseTo(first.y - 3, 0);
+  });
+
+  it('works on any number of channels, as in a latent space', () => {
+    const latent: FrameSize = { channels: 4, width: 24, height: 24 };
+    const background = [0.2, -0.4, 0.1, 0.9];
+    const known = Array.from({ length: 4 }, (_, f) => frame([{ x: 8, y: 6 + f, half: 3, colour: [-1.5, 1.2, 0.8, -0.6] }], latent, background));
+    const motion = measureMotion(known, latent);
+    expect(motion.layers).toHaveLength(1);
+    expect(motion.layers[0]!.velocity.x).toBeCloseTo(0, 0);
+    expect(motion.layers[0]!.velocity.y).toBeCloseTo(1, 0);
+    expect(objectAt(carryOn(motion, 4), latent, background).y).toBeCloseTo(objectAt(known[3]!, latent, background).y + 4, 0);
+  });
+});
