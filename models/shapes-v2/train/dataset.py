@@ -112,17 +112,24 @@ def _edge_band(mask):
     return differs
 
 
-def _lap_window(rng, size, speed):
+def _lap_window(rng, size, speed, at_exit=False):
     """Positions [F] along the motion axis (increasing direction) for a window of a periodic
     edge-to-edge path: the object enters fully from off screen, crosses, leaves fully, and after
     a short gap the next lap enters again from the same side. The window starts at a random
     phase, so clips show the object entering, crossing, leaving, absent, and re-entering.
     This is what a chained continuation ("moving right", the last frames known) needs to have
-    seen: an object at the exit edge has to go somewhere, and here it leaves and comes back."""
+    seen: an object at the exit edge has to go somewhere, and here it leaves and comes back.
+    at_exit: the window starts with the object at the exit edge (its centre from 10 px short of
+    touching it to 2 px short of gone), so it leaves within the window: what a chain's next
+    window has to do when the last one ended at the edge, and what the step-16963 package did
+    not do (given a disc's first four frames at x = 20-23, it stopped at the edge)."""
     half = size / 2.0
     start, end = -half - 0.5, SIZE + half + 0.5  # centre positions fully off screen
     period = (end - start) + rng.uniform(*LAP_GAP)
-    phase = rng.uniform(0.0, period)
+    if at_exit:
+        phase = rng.uniform(SIZE - half - 10.0 * _S, SIZE + half - 2.0 * _S) - start
+    else:
+        phase = rng.uniform(0.0, period)
     k = np.arange(FRAMES, dtype=np.float32)
     pos = start + np.mod(phase + speed * k, period)
     return pos.astype(np.float32)
@@ -130,7 +137,8 @@ def _lap_window(rng, size, speed):
 
 def render_geometry(rng, motion, lap=None):
     """Centre x, y and size per frame (arrays [F]) for one clip, and whether it is an edge clip.
-    lap: True makes a moving clip a lap window, None leaves it to chance (EDGE_FRACTION)."""
+    lap: True makes a moving clip a lap window, "exit" one that starts at the exit edge
+    (_lap_window's at_exit), None leaves it to chance (EDGE_FRACTION)."""
     t = np.linspace(0.0, 1.0, FRAMES, dtype=np.float32)
     size = np.full(FRAMES, rng.uniform(*OBJECT_SIZE), dtype=np.float32)
     edge = False
@@ -139,7 +147,7 @@ def render_geometry(rng, motion, lap=None):
         across = rng.uniform(size[0] / 2 + 1.5, SIZE - size[0] / 2 - 1.5)
         if (rng.random() < EDGE_FRACTION) if lap is None else lap:
             edge = True
-            along = _lap_window(rng, float(size[0]), travel / (FRAMES - 1))
+            along = _lap_window(rng, float(size[0]), travel / (FRAMES - 1), at_exit=lap == "exit")
             if motion in ("left", "up"):
                 along = SIZE - along
         else:
@@ -348,7 +356,8 @@ def sample_batch(rng, batch, lap=None):
     """Deterministic given the state of `rng` (a numpy Generator).
     Returns (clips float32 [B,3,F,H,W], maps bool [B,3,F,H,W] (object, shape-deciding pixels,
     edge band: see render_clip), prompts list[str], attrs list[dict]). lap: None, or per clip
-    True (a moving clip is a lap window) or None (chance), see render_geometry."""
+    True (a moving clip is a lap window), "exit" (one starting at the exit edge) or None
+    (chance), see render_geometry."""
     clips, maps, prompts, attrs = [], [], [], []
     for i in range(batch):
         c, m, p, a = sample_example(rng, None if lap is None else lap[i])

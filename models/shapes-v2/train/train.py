@@ -486,6 +486,9 @@ def main():
     ap.add_argument("--context-rate", type=float, default=0.0,
                     help="share of samples whose first and/or last 1-8 frames are given clean "
                          "(continuation, lead-in, bridge; 0: off)")
+    ap.add_argument("--exit-rate", type=float, default=0.0,
+                    help="share of the moving context clips whose lap window starts at the exit "
+                         "edge, so the object leaves within it (0: off)")
     ap.add_argument("--attribute-weight", type=float, default=0.1,
                     help="weight of the attribute loss on the prompt vector (0: off)")
     ap.add_argument("--attribute-prompts", type=int, default=128,
@@ -569,7 +572,11 @@ def main():
     while not stop["now"]:
         # Samples that get clean known frames are lap windows when they move (context_inputs).
         context = data_rng.random(args.batch) < args.context_rate
-        clips, maps, prompts, attrs = dataset.sample_batch(data_rng, args.batch, lap=[True if c else None for c in context])
+        # A share of those start at the exit edge (--exit-rate); drawn only when asked, so runs
+        # without it keep their data stream.
+        exits = data_rng.random(args.batch) < args.exit_rate if args.exit_rate > 0 else np.zeros(args.batch, bool)
+        laps = [("exit" if e else True) if c else None for c, e in zip(context, exits)]
+        clips, maps, prompts, attrs = dataset.sample_batch(data_rng, args.batch, lap=laps)
         x0 = torch.from_numpy(clips)
         maps = torch.from_numpy(maps).float()
         ids = torch.from_numpy(encode(prompts))
