@@ -12,7 +12,7 @@
  * the frame's border (a solid colour for the built-in models; for a textured scene most of the
  * frame becomes one layer, which moves only if the whole picture moves, as in a pan). A layer is
  * a 4-connected region far from the background, with a one-pixel rim, and moves at the speed
- * that best matches it against an earlier known frame. Works on any denoiser space (pixels or
+ * that best matches it against the known frames before the last. Works on any denoiser space (pixels or
  * latents): only distances between channel vectors are used.
  */
 
@@ -76,7 +76,7 @@ export function measureMotion(frames: Float32Array[], size: FrameSize): CarriedM
   if (farthest <= 1e-6) return { size, background, still, layers: [] };
   const regions = connectedRegions(distance, farthest * FOREGROUND_SHARE, size).filter((r) => r.length >= MIN_LAYER_PIXELS);
 
-  // 2. Each region with its rim, matched against an earlier frame for its speed.
+  // 2. Each region with its rim, matched against up to MAX_SPAN earlier frames for its speed.
   const layers: Layer[] = [];
   for (const region of regions) {
     const pixels = withRim(region, size);
@@ -98,7 +98,7 @@ export function measureMotion(frames: Float32Array[], size: FrameSize): CarriedM
   return { size, background, still, layers };
 }
 
-/** The frame `distance` frames after the last known one (before it, for a negative distance): every layer moved on at its speed, over the still part. */
+/** The frame `distance` frames on from the last known one: every layer moved on at its speed (lapShift past the edges), over the still part. */
 export function carryOn(motion: CarriedMotion, distance: number): Float32Array {
   const { size, background, still } = motion;
   const { width: w, height: h, channels } = size;
