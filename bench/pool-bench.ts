@@ -15,7 +15,7 @@ import { redisOptionsFromUrl } from '../src/queue/redis-options.ts';
 import { redactUrl } from '../src/redact-url.ts';
 import { rawMedia, standInModel } from './pool-bench-stand-ins.ts';
 import { deleteKeysStartingWith } from '../src/redis/delete-keys.ts';
-import { writeBenchJson } from '../src/util/stats.ts';
+import { percentile, writeBenchJson } from '../src/util/stats.ts';
 import { parseCliArgs, wholeNumber } from '../src/util/cli-args.ts';
 import { loadConfigWithRedisFlag } from '../src/config.ts';
 
@@ -283,11 +283,6 @@ function stats(values: number[]): Stats {
 }
 
 /** Nearest-rank percentile. */
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
-}
-
 function round(n: number, digits: number): number {
   return Math.round(n * 10 ** digits) / 10 ** digits;
 }

@@ -67,7 +67,8 @@ export interface Segment {
  * against the eval's 7.17. 0.6: the smallest joins and the least flicker below 1. With the move
  * carried on, 0.6 keeps lead-in and bridge ends under 1 px (models/shapes-v1/MODEL_CARD.md,
  * "Continuing a clip", has both tables). Its costs are shapes-v1's: after the first window the
- * object barely moves (0.06 px a frame; 0.66 at 1, which steps back at every join).
+ * object barely moves (0.00 px a frame carried on, 0.06 with the still start; 0.66 at 1, which
+ * steps back at every join).
  */
 export const CONTINUATION_STRENGTH = 0.6;
 
