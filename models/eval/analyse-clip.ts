@@ -95,6 +95,16 @@ function readBackground(clip: Clip, palette: Record<string, Rgb>): { name: strin
   return { name, rgb: near ? rgb : pal };
 }
 
+/** 1 for each of a frame's `pixels` further than OBJECT_DISTANCE from `background`: the object's. */
+export function objectMask(frame: Uint8Array, pixels: number, background: readonly [number, number, number]): Uint8Array {
+  const mask = new Uint8Array(pixels);
+  for (let i = 0; i < pixels; i++) {
+    const p = pixel(frame, i);
+    if (Math.hypot(p[0] - background[0], p[1] - background[1], p[2] - background[2]) > OBJECT_DISTANCE) mask[i] = 1;
+  }
+  return mask;
+}
+
 /** Shape from how much of its bounding box the object fills: square ~1, circle ~pi/4, triangle ~1/2. */
 function readShape(mask: Uint8Array, w: number, h: number): string | null {
   let minX = w, minY = h, maxX = -1, maxY = -1, count = 0;
@@ -125,17 +135,14 @@ export function analyseClip(clip: Clip, vocabulary: Vocabulary): ClipReading {
   const objectPixels: Rgb[] = [];
   const centroids: { x: number; y: number; n: number }[] = [];
   for (const frame of clip.frames) {
-    const mask = new Uint8Array(w * h);
+    const mask = objectMask(frame, w * h, bg.rgb);
     let sx = 0, sy = 0, n = 0;
     for (let i = 0; i < w * h; i++) {
-      const p = pixel(frame, i);
-      if (Math.hypot(p[0] - bg.rgb[0], p[1] - bg.rgb[1], p[2] - bg.rgb[2]) > OBJECT_DISTANCE) {
-        mask[i] = 1;
-        sx += i % w;
-        sy += Math.floor(i / w);
-        n++;
-        objectPixels.push(p);
-      }
+      if (!mask[i]) continue;
+      sx += i % w;
+      sy += Math.floor(i / w);
+      n++;
+      objectPixels.push(pixel(frame, i));
     }
     masks.push(mask);
     centroids.push({ x: n ? sx / n : NaN, y: n ? sy / n : NaN, n });

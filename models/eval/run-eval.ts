@@ -6,13 +6,15 @@ import { DailiesError, describeZodIssues } from '../../src/errors.ts';
 import { builtinModelDir, loadModel } from '../engine/load-model.ts';
 import { analyseClip, type Vocabulary } from './analyse-clip.ts';
 import { continueClips, type ContinuationSummary } from './continuation.ts';
+import { continueDrawnExits, type ExitSummary } from './edge-exit.ts';
 import { heldOutPrompts, type EvalCase } from './held-out-prompts.ts';
 import { writeBenchJson } from '../../src/util/stats.ts';
 
 /**
  * `npm run eval`: prompt adherence of the built-in model, read back from the pixels of what it
- * renders (colour, background, shape, motion, flicker), and how it continues the moving ones
- * across two joins (continuation.ts). Prints tables and writes JSON.
+ * renders (colour, background, shape, motion, flicker), how it continues the moving ones across
+ * two joins (continuation.ts), and how it carries on a drawn object heading out of the frame
+ * (edge-exit.ts). Prints tables and writes JSON.
  */
 
 const Args = z.object({
@@ -59,6 +61,8 @@ export interface EvalSummary {
   failures: { prompt: string; expected: EvalCase['expect']; read: Record<string, unknown> }[];
   /** Continuing the cases that ask for a direction (continuation.ts), when asked for. */
   continuation?: ContinuationSummary;
+  /** Continuing drawn frames of each such case's object heading for the edge (edge-exit.ts), per lead. */
+  exits?: ExitSummary[];
 }
 
 export async function evaluate(modelDir: string, cases: EvalCase[], opts: { seed: number; steps?: number; guidance?: number; continuation?: boolean; continuityStrength?: number }): Promise<EvalSummary> {
@@ -72,6 +76,7 @@ export async function evaluate(modelDir: string, cases: EvalCase[], opts: { seed
   const started = performance.now();
   let msPerClip = 0;
   let continuation: ContinuationSummary | undefined;
+  let exits: ExitSummary[] | undefined;
   try {
     for (const [i, c] of cases.entries()) {
       const result = await model.generate({
@@ -95,7 +100,11 @@ export async function evaluate(modelDir: string, cases: EvalCase[], opts: { seed
       coreFringe += read.coreFringe;
     }
     msPerClip = (performance.now() - started) / cases.length;
-    if (opts.continuation) continuation = await continueClips(model, cases, vocabulary, { seed: opts.seed, ...(opts.continuityStrength !== undefined && { strength: opts.continuityStrength }) });
+    if (opts.continuation) {
+      const strength = opts.continuityStrength !== undefined ? { strength: opts.continuityStrength } : {};
+      continuation = await continueClips(model, cases, vocabulary, { seed: opts.seed, ...strength });
+      exits = await continueDrawnExits(model, cases, vocabulary, { seed: opts.seed, ...strength });
+    }
   } finally {
     await model.dispose();
   }
@@ -116,6 +125,7 @@ export async function evaluate(modelDir: string, cases: EvalCase[], opts: { seed
     msPerClip,
     failures,
     ...(continuation ? { continuation } : {}),
+    ...(exits ? { exits } : {}),
   };
 }
 
@@ -158,6 +168,15 @@ export async function run(argv: string[]): Promise<number> {
     console.log(`| frames after the first window that show the object | ${pct(c.shown)} |`);
     console.log(`| change across a join over the change inside | ${c.joinRatio.toFixed(2)} |`);
     console.log(`| the object's move across a join, px (between other frames) | ${c.jumpPx.toFixed(2)} (${c.stepPx.toFixed(2)}) |`);
+  }
+  const exits = summary.exits?.filter((e) => e.cases > 0) ?? [];
+  if (exits.length) {
+    console.log(`\nCarrying on a drawn object: ${exits[0]!.cases} prompts' objects drawn moving their way, ${exits[0]!.known} known frames, one window continued\n`);
+    console.log('| last known centre from the exit edge | trailing edge speed / drawn speed | frames still shown after the drawn path left | background shift (RGB) |\n| --- | --- | --- | --- |');
+    for (const e of exits) {
+      const held = Number.isFinite(e.heldFrames) ? e.heldFrames.toFixed(2) : 'n/a (does not leave)';
+      console.log(`| ${(e.lead * 100).toFixed(0)}% of the frame${e.lead > 0.5 ? ' (coming in at the far edge)' : ''} | ${e.speedRatio.toFixed(2)} | ${held} | ${e.backgroundShift.toFixed(1)} |`);
+    }
   }
   const out = resolve(args.out);
   await writeBenchJson(out, summary);

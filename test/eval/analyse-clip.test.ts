@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { Clip } from '../../src/core/ports/video-model.ts';
 import { analyseClip, type Vocabulary } from '../../models/eval/analyse-clip.ts';
+import { drawShapeFrame } from '../../models/eval/draw-shape.ts';
 import { heldOutPrompts } from '../../models/eval/held-out-prompts.ts';
 
 const vocabulary = JSON.parse(readFileSync(new URL('../../models/shapes-v1/vocabulary.json', import.meta.url), 'utf8')) as Vocabulary;
@@ -20,18 +21,7 @@ function draw(shape: string, colour: string, background: string, motion: string,
     if (motion === 'down') cy = size / 2 - 8 + 16 * t;
     if (motion === 'growing') r = 2.5 + 5 * t;
     if (motion === 'shrinking') r = 7.5 - 5 * t;
-    const frame = new Uint8Array(size * size * 3);
-    for (let y = 0; y < size; y++) {
-      for (let x = 0; x < size; x++) {
-        const dx = x + 0.5 - cx, dy = y + 0.5 - cy;
-        const frac = (dy + r) / (2 * r);
-        const inside =
-          shape === 'circle' ? dx * dx + dy * dy <= r * r
-          : shape === 'square' ? Math.abs(dx) <= r && Math.abs(dy) <= r
-          : frac >= 0 && frac <= 1 && Math.abs(dx) <= frac * r;
-        frame.set(inside ? fg : bg, (y * size + x) * 3);
-      }
-    }
+    const frame = drawShapeFrame({ shape, colour: fg, background: bg, cx, cy, r, width: size, height: size });
     out.push(frame);
   }
   return { width: size, height: size, fps: 8, frames: out };
