@@ -31,6 +31,8 @@ interface Layer {
   delta: Float32Array;
   /** Px per frame. */
   velocity: { x: number; y: number };
+  /** Frames from the one the layer was read in to the last known frame (0 unless it has left since). */
+  age: number;
 }
 
 export interface CarriedMotion {
@@ -43,6 +45,8 @@ export interface CarriedMotion {
 
 /** A pixel this far from the background, as a share of the farthest one, belongs to a layer. */
 const FOREGROUND_SHARE = 0.25;
+/** An object's farthest pixel is at least this share of the farthest any known frame shows. */
+const OBJECT_CONTRAST = 0.5;
 /** Layers smaller than this (px, before the rim) are noise, not objects. */
 const MIN_LAYER_PIXELS = 3;
 /** Speeds are looked for up to this share of the frame's smaller side per frame. */
@@ -59,22 +63,65 @@ const STILL_NOISE = 1e-4;
 /**
  * Splits the last of `frames` (CHW, oldest first) into its still part and its moving layers,
  * each with the speed it moved at over the last frames. One frame, or a frame with nothing on its
- * background, gives no layers.
+ * background, gives no layers, except that an object which left during the known frames is
+ * carried on from the known frame that showed most of it.
  */
 export function measureMotion(frames: Float32Array[], size: FrameSize): CarriedMotion {
-  const last = frames.at(-1)!;
-  const background = borderMedian(last, size);
-  const still = Float32Array.from(last);
-  const span = Math.min(frames.length - 1, MAX_SPAN);
-  if (span < 1) return { size, background, still, layers: [] };
+  // Objects stand out at least OBJECT_CONTRAST of the most any known frame shows: a model's
+  // frames are noisy, and the blobs of an empty frame were carried as objects moving at the
+  // fastest speed searched (4 px a frame at 32x32), a flash in every new frame.
+  const contrast = Math.max(...frames.map((f) => farthestFromBackground(f, size).farthest));
+  const { motion, objects } = splitLast(frames, size, contrast);
+  if (motion.layers.length > 0 || objects > 0) return motion;
+  // An object that left through an edge within the known frames would otherwise be forgotten,
+  // and every later window of a chain starts from an empty frame: shapes-v1's 30-s "red circle
+  // moving right" left after 3 s and the frame stayed empty. Carried on from the known frame
+  // that showed most of it, it comes back through the other edge (lapShift).
+  let best: { layers: Layer[]; area: number } | undefined;
+  for (let k = frames.length - 2; k >= 1; k--) {
+    const { motion: earlier } = splitLast(frames.slice(0, k + 1), size, contrast);
+    const area = earlier.layers.reduce((sum, layer) => sum + layer.pixels.length, 0);
+    const age = frames.length - 1 - k;
+    if (area > (best?.area ?? 0)) best = { layers: earlier.layers.map((layer) => ({ ...leaving(layer, size), age })), area };
+  }
+  return best ? { ...motion, layers: best.layers } : motion;
+}
 
-  // 1. Pixels far from the background, grouped into 4-connected regions.
+/**
+ * A layer that is leaving keeps only its move across the edge it touches. An edge clips it, and
+ * the clipped part's other move is not measured: the chord of a disc leaving at the right shrinks
+ * toward its middle as it goes, which matched as a move up or down (3 px a frame, shapes-v1).
+ */
+function leaving(layer: Layer, size: FrameSize): Layer {
+  const xs = layer.pixels.map((p) => p % size.width);
+  const ys = layer.pixels.map((p) => Math.floor(p / size.width));
+  const sides = Math.min(...xs) === 0 || Math.max(...xs) === size.width - 1;
+  const ends = Math.min(...ys) === 0 || Math.max(...ys) === size.height - 1;
+  if (sides === ends) return layer;
+  return { ...layer, velocity: sides ? { x: layer.velocity.x, y: 0 } : { x: 0, y: layer.velocity.y } };
+}
+
+/** A frame's background (its border's median) and every pixel's distance from it. */
+function farthestFromBackground(frame: Float32Array, size: FrameSize): { background: Float32Array; distance: Float32Array; farthest: number } {
+  const background = borderMedian(frame, size);
   const plane = size.width * size.height;
   const distance = new Float32Array(plane);
-  for (let p = 0; p < plane; p++) distance[p] = Math.sqrt(channelDistance2(last, p, background, size));
-  const farthest = distance.reduce((a, b) => Math.max(a, b), 0);
-  if (farthest <= 1e-6) return { size, background, still, layers: [] };
-  const regions = connectedRegions(distance, farthest * FOREGROUND_SHARE, size).filter((r) => r.length >= MIN_LAYER_PIXELS);
+  for (let p = 0; p < plane; p++) distance[p] = Math.sqrt(channelDistance2(frame, p, background, size));
+  return { background, distance, farthest: distance.reduce((a, b) => Math.max(a, b), 0) };
+}
+
+/** measureMotion of the last frame alone, and how many objects (moving or not) it shows. */
+function splitLast(frames: Float32Array[], size: FrameSize, contrast: number): { motion: CarriedMotion; objects: number } {
+  const last = frames.at(-1)!;
+  const { background, distance, farthest } = farthestFromBackground(last, size);
+  const still = Float32Array.from(last);
+  const span = Math.min(frames.length - 1, MAX_SPAN);
+  if (span < 1 || farthest <= 1e-6) return { motion: { size, background, still, layers: [] }, objects: 0 };
+
+  // 1. Pixels far from the background, grouped into 4-connected regions that stand out as objects.
+  const plane = size.width * size.height;
+  const regions = connectedRegions(distance, farthest * FOREGROUND_SHARE, size)
+    .filter((r) => r.length >= MIN_LAYER_PIXELS && r.reduce((most, p) => Math.max(most, distance[p]!), 0) >= OBJECT_CONTRAST * contrast);
 
   // 2. Each region with its rim, matched against up to MAX_SPAN earlier frames for its speed.
   const layers: Layer[] = [];
@@ -93,9 +140,9 @@ export function measureMotion(frames: Float32Array[], size: FrameSize): CarriedM
         still[c * plane + p] = background[c]!;
       }
     });
-    layers.push({ pixels, alpha, delta, velocity });
+    layers.push({ pixels, alpha, delta, velocity, age: 0 });
   }
-  return { size, background, still, layers };
+  return { motion: { size, background, still, layers }, objects: regions.length };
 }
 
 /** The frame `distance` frames on from the last known one: every layer moved on at its speed (lapShift past the edges), over the still part. */
@@ -108,8 +155,9 @@ export function carryOn(motion: CarriedMotion, distance: number): Float32Array {
   const coverage = new Float32Array(plane);
   const colour = new Float32Array(channels * plane);
   for (const layer of motion.layers) {
-    const dx = lapShift(layer.pixels.map((p) => p % w), layer.velocity.x * distance, w);
-    const dy = lapShift(layer.pixels.map((p) => Math.floor(p / w)), layer.velocity.y * distance, h);
+    const frames = distance + layer.age;
+    const dx = lapShift(layer.pixels.map((p) => p % w), layer.velocity.x * frames, w);
+    const dy = lapShift(layer.pixels.map((p) => Math.floor(p / w)), layer.velocity.y * frames, h);
     layer.pixels.forEach((p, i) => {
       const x = (p % w) + dx;
       const y = Math.floor(p / w) + dy;

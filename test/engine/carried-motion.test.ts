@@ -109,6 +109,43 @@ describe('carried motion', () => {
     expect(back[2]!.x).toBeGreaterThan(back[1]!.x);
   });
 
+  it('brings back an object that left during the known frames, and keeps an empty clip empty', () => {
+    // Fully in, 6 px of it, 3 px, gone: a chain's window that starts just after the exit.
+    const known = moving({ x: 27, y: 16 }, { x: 3, y: 0 }, 4);
+    expect(known.map((f) => objectAt(f).area)).toEqual([64, 48, 24, 0]);
+    const motion = measureMotion(known, SIZE);
+    expect(motion.layers).toHaveLength(1);
+    expect(motion.layers[0]!.velocity.x).toBeCloseTo(3, 0);
+    // Read where most of it showed (6 px wide, two frames back), it comes in from the left
+    // and moves right; the last known frame stays the still part.
+    const back = [2, 3, 4].map((d) => objectAt(carryOn(motion, d)));
+    expect(back[0]!.x).toBeLessThan(4);
+    expect(back[1]!.x).toBeGreaterThan(back[0]!.x + 1);
+    expect(back[2]!.x).toBeGreaterThan(back[1]!.x + 1);
+    expect(back[2]!.area).toBeGreaterThanOrEqual(48);
+    // Frames that never show anything carry nothing.
+    const empty = Array.from({ length: 4 }, () => frame([]));
+    expect(measureMotion(empty, SIZE).layers).toHaveLength(0);
+  });
+
+  it('does not take a faint blob of noise for an object, moving or left', () => {
+    // A model's empty frames are noisy: a faint blob jumping about (a third of the object's
+    // contrast) next to an object that left. Only the object is carried, and it comes back.
+    const faint = [-0.5, -1, 0.2];
+    const known = [0, 1, 2, 3].map((f) => frame([{ x: 27 + 3 * f, y: 16, half: 4, colour: RED }, { x: 6 + 4 * f, y: 6 + 3 * f, half: 1.5, colour: faint }]));
+    const motion = measureMotion(known, SIZE);
+    expect(motion.layers).toHaveLength(1);
+    expect(motion.layers[0]!.velocity.x).toBeCloseTo(3, 0);
+    expect(motion.layers[0]!.velocity.y).toBeCloseTo(0, 0);
+  });
+
+  it('does not bring back an object that is still in the last frame: one that moved, then stopped', () => {
+    const known = [10, 12, 14, 14, 14, 14, 14].map((x) => frame([{ x, y: 16, half: 4, colour: RED }]));
+    const motion = measureMotion(known, SIZE);
+    expect(motion.layers).toHaveLength(0);
+    expect(Array.from(carryOn(motion, 5))).toEqual(Array.from(known.at(-1)!));
+  });
+
   it('carries backward in time when the frames are given newest first (a tail read away from the new frames)', () => {
     const known = moving({ x: 10, y: 10 }, { x: 1, y: 1 }, 4).reverse();
     const motion = measureMotion(known, SIZE);
