@@ -1,7 +1,7 @@
 """Export the EMA weights of a checkpoint to the runtime package in models/shapes-v2/:
 text_encoder.onnx, denoiser.onnx, tokenizer.json and model.json (with sha256 of each file).
 
-    python3 export.py [--checkpoint checkpoints/latest.pt] [--steps 10] [--guidance 3.0]
+    python3 export.py [--checkpoint checkpoints/latest.pt] [--steps 10] [--guidance 2.0]
 """
 import argparse
 import hashlib
@@ -50,7 +50,8 @@ def main():
     ap.add_argument("--checkpoint", default=os.path.join(CKPT_DIR, "latest.pt"))
     ap.add_argument("--weights", choices=["ema", "model"], default="ema")
     ap.add_argument("--steps", type=int, default=10, help="defaults.steps in model.json")
-    ap.add_argument("--guidance", type=float, default=3.0, help="defaults.guidance in model.json")
+    ap.add_argument("--guidance", type=float, default=2.0,
+                    help="defaults.guidance in model.json (2: best of 1-6 on the eval, MODEL_CARD.md)")
     ap.add_argument("--continuation-strength", type=float, default=1.0,
                     help="defaults.continuationStrength in model.json, for weights trained with "
                          "clean known frames (train.py --context-rate)")
