@@ -24,16 +24,20 @@ const Args = z.object({
   steps: z.coerce.number().int().min(1).max(200).optional(),
   guidance: z.coerce.number().min(0).max(30).optional(),
   seed: z.coerce.number().int().min(0).default(1000),
+  'prompt-seed': z.coerce.number().int().min(0).optional(),
   'continuity-strength': z.coerce.number().gt(0).max(1).optional(),
   out: z.string().default('bench-results/eval.json'),
 });
 
-const USAGE = `Usage: dailies eval [--model DIR] [--count N] [--prompts FILE] [--steps N] [--guidance G] [--seed N] [--continuity-strength X] [--out FILE]
+const USAGE = `Usage: dailies eval [--model DIR] [--count N] [--prompt-seed N] [--prompts FILE] [--steps N] [--guidance G] [--seed N] [--continuity-strength X] [--out FILE]
 
 Renders held-out prompts (templates the training data never uses) and reads colour, background,
 shape and motion back from the pixels.
   --model DIR    model folder (default: the built-in model)
   --count N      how many held-out prompts, 1-1000 (default 60)
+  --prompt-seed N
+                 draw another set of held-out prompts the same way, to check a setting chosen
+                 on the default set (default: the default set)
   --prompts FILE a JSON list of {prompt, expect: {colour, shape, background, motion}} instead
   --steps N      sampling steps (default: the model's)
   --guidance G   classifier-free guidance (default: the model's)
@@ -132,7 +136,7 @@ export async function evaluate(modelDir: string, cases: EvalCase[], opts: { seed
 export async function run(argv: string[]): Promise<number> {
   const values = parseCliArgs(argv, {
     model: { type: 'string' }, count: { type: 'string' }, prompts: { type: 'string' }, steps: { type: 'string' },
-    guidance: { type: 'string' }, seed: { type: 'string' }, out: { type: 'string' }, 'continuity-strength': { type: 'string' },
+    guidance: { type: 'string' }, seed: { type: 'string' }, 'prompt-seed': { type: 'string' }, out: { type: 'string' }, 'continuity-strength': { type: 'string' },
   }, { command: 'dailies eval' });
   if (values.help) {
     console.log(USAGE);
@@ -141,7 +145,7 @@ export async function run(argv: string[]): Promise<number> {
   const parsed = Args.safeParse(values);
   if (!parsed.success) throw new DailiesError('bad_input', `${describeZodIssues('Option', parsed.error.issues)} Run \`npm run eval -- --count 60\` style options.`);
   const args = parsed.data;
-  let cases = heldOutPrompts(args.count);
+  let cases = heldOutPrompts(args.count, args['prompt-seed']);
   if (args.prompts) {
     const file = CaseFile.safeParse(JSON.parse(await readFile(args.prompts, 'utf8')));
     if (!file.success) throw new DailiesError('bad_input', `${describeZodIssues(args.prompts, file.error.issues)} Each entry needs a prompt and expect {colour, shape, background, motion}.`);

@@ -101,4 +101,13 @@ describe('heldOutPrompts', () => {
     expect(swapped.length).toBeGreaterThan(5);
     for (const c of a) expect(c.expect.colour).not.toBe(c.expect.background);
   });
+
+  it('draws a second set from another seed, made the same way (`dailies eval --prompt-seed`)', () => {
+    const a = heldOutPrompts(60);
+    const b = heldOutPrompts(60, 7);
+    expect(b).toHaveLength(60);
+    expect(b.filter((c, i) => c.prompt === a[i]!.prompt).length).toBeLessThan(6);
+    expect(new Set(b.map((c) => c.expect.motion)).size).toBe(7);
+    expect(b.some((c, i) => i > 0 && c.expect.colour === b[i - 1]!.expect.background && c.expect.background === b[i - 1]!.expect.colour)).toBe(true);
+  });
 });
