@@ -76,28 +76,32 @@ export function measureMotion(frames: Float32Array[], size: FrameSize): CarriedM
   // An object that left through an edge within the known frames would otherwise be forgotten,
   // and every later window of a chain starts from an empty frame: shapes-v1's 30-s "red circle
   // moving right" left after 3 s and the frame stayed empty. Carried on from the known frame
-  // that showed most of it, it comes back through the other edge (lapShift).
+  // that showed most of it at the edge, it comes back through the other edge (lapShift).
   let best: { layers: Layer[]; area: number } | undefined;
   for (let k = frames.length - 2; k >= 1; k--) {
     const { motion: earlier } = splitLast(frames.slice(0, k + 1), size, contrast);
-    const area = earlier.layers.reduce((sum, layer) => sum + layer.pixels.length, 0);
+    const left = earlier.layers.flatMap((layer) => leaving(layer, size) ?? []);
+    const area = left.reduce((sum, layer) => sum + layer.pixels.length, 0);
     const age = frames.length - 1 - k;
-    if (area > (best?.area ?? 0)) best = { layers: earlier.layers.map((layer) => ({ ...leaving(layer, size), age })), area };
+    if (area > (best?.area ?? 0)) best = { layers: left.map((layer) => ({ ...layer, age })), area };
   }
   return best ? { ...motion, layers: best.layers } : motion;
 }
 
 /**
- * A layer that is leaving keeps only its move across the edge it touches. An edge clips it, and
- * the clipped part's other move is not measured: the chord of a disc leaving at the right shrinks
- * toward its middle as it goes, which matched as a move up or down (3 px a frame, shapes-v1).
+ * A layer at an edge, leaving, with only its move across that edge; undefined for one that
+ * touches no edge (one that vanished inside the frame was the model's doing, not an exit). An
+ * edge clips a leaving layer, and the clipped part's other move is not measured: the chord of a
+ * disc leaving at the right shrinks toward its middle, which matched as a move up (3 px a frame,
+ * shapes-v1).
  */
-function leaving(layer: Layer, size: FrameSize): Layer {
+function leaving(layer: Layer, size: FrameSize): Layer | undefined {
   const xs = layer.pixels.map((p) => p % size.width);
   const ys = layer.pixels.map((p) => Math.floor(p / size.width));
   const sides = Math.min(...xs) === 0 || Math.max(...xs) === size.width - 1;
   const ends = Math.min(...ys) === 0 || Math.max(...ys) === size.height - 1;
-  if (sides === ends) return layer;
+  if (!sides && !ends) return undefined;
+  if (sides && ends) return layer;
   return { ...layer, velocity: sides ? { x: layer.velocity.x, y: 0 } : { x: 0, y: layer.velocity.y } };
 }
 

@@ -139,6 +139,12 @@ describe('carried motion', () => {
     expect(motion.layers[0]!.velocity.y).toBeCloseTo(0, 0);
   });
 
+  it('does not bring back an object that vanished inside the frame: that was no exit', () => {
+    const known = [10, 12, 14].map((x) => frame([{ x, y: 16, half: 4, colour: RED }]));
+    known.push(frame([]));
+    expect(measureMotion(known, SIZE).layers).toHaveLength(0);
+  });
+
   it('does not bring back an object that is still in the last frame: one that moved, then stopped', () => {
     const known = [10, 12, 14, 14, 14, 14, 14].map((x) => frame([{ x, y: 16, half: 4, colour: RED }]));
     const motion = measureMotion(known, SIZE);
