@@ -282,7 +282,6 @@ function stats(values: number[]): Stats {
   };
 }
 
-/** Nearest-rank percentile. */
 function round(n: number, digits: number): number {
   return Math.round(n * 10 ** digits) / 10 ** digits;
 }

@@ -70,8 +70,9 @@ export function measureMotion(frames: Float32Array[], size: FrameSize): CarriedM
   // Objects stand out at least OBJECT_CONTRAST of the most any known frame shows: a model's
   // frames are noisy, and the blobs of an empty frame were carried as objects moving at the
   // fastest speed searched (4 px a frame at 32x32), a flash in every new frame.
-  const contrast = Math.max(...frames.map((f) => farthestFromBackground(f, size).farthest));
-  const { motion, objects } = splitLast(frames, size, contrast);
+  const readings = frames.map((f) => farthestFromBackground(f, size));
+  const contrast = Math.max(...readings.map((r) => r.farthest));
+  const { motion, objects } = splitLast(frames, readings.at(-1)!, size, contrast);
   if (motion.layers.length > 0 || objects > 0) return motion;
   // An object that left through an edge within the known frames would otherwise be forgotten,
   // and every later window of a chain starts from an empty frame: shapes-v1's 30-s "red circle
@@ -79,7 +80,7 @@ export function measureMotion(frames: Float32Array[], size: FrameSize): CarriedM
   // that showed most of it at the edge, it comes back through the other edge (lapShift).
   let best: { layers: Layer[]; area: number } | undefined;
   for (let k = frames.length - 2; k >= 1; k--) {
-    const { motion: earlier } = splitLast(frames.slice(0, k + 1), size, contrast);
+    const { motion: earlier } = splitLast(frames.slice(0, k + 1), readings[k]!, size, contrast);
     const left = earlier.layers.flatMap((layer) => leaving(layer, size) ?? []);
     const area = left.reduce((sum, layer) => sum + layer.pixels.length, 0);
     const age = frames.length - 1 - k;
@@ -106,7 +107,13 @@ function leaving(layer: Layer, size: FrameSize): Layer | undefined {
 }
 
 /** A frame's background (its border's median) and every pixel's distance from it. */
-function farthestFromBackground(frame: Float32Array, size: FrameSize): { background: Float32Array; distance: Float32Array; farthest: number } {
+interface BackgroundDistance {
+  background: Float32Array;
+  distance: Float32Array;
+  farthest: number;
+}
+
+function farthestFromBackground(frame: Float32Array, size: FrameSize): BackgroundDistance {
   const background = borderMedian(frame, size);
   const plane = size.width * size.height;
   const distance = new Float32Array(plane);
@@ -114,10 +121,10 @@ function farthestFromBackground(frame: Float32Array, size: FrameSize): { backgro
   return { background, distance, farthest: distance.reduce((a, b) => Math.max(a, b), 0) };
 }
 
-/** measureMotion of the last frame alone, and how many objects (moving or not) it shows. */
-function splitLast(frames: Float32Array[], size: FrameSize, contrast: number): { motion: CarriedMotion; objects: number } {
+/** measureMotion of the last frame alone (`reading`: its background and distances), and how many objects (moving or not) it shows. */
+function splitLast(frames: Float32Array[], reading: BackgroundDistance, size: FrameSize, contrast: number): { motion: CarriedMotion; objects: number } {
   const last = frames.at(-1)!;
-  const { background, distance, farthest } = farthestFromBackground(last, size);
+  const { background, distance, farthest } = reading;
   const still = Float32Array.from(last);
   const span = Math.min(frames.length - 1, MAX_SPAN);
   if (span < 1 || farthest <= 1e-6) return { motion: { size, background, still, layers: [] }, objects: 0 };

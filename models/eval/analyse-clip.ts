@@ -60,7 +60,7 @@ function pixel(frame: Uint8Array, i: number): Rgb {
   return [frame[i * 3]!, frame[i * 3 + 1]!, frame[i * 3 + 2]!];
 }
 
-function median(values: number[]): number {
+export function median(values: number[]): number {
   const s = [...values].sort((a, b) => a - b);
   return s.length ? s[Math.floor(s.length / 2)]! : 0;
 }

@@ -13,7 +13,7 @@ import type { EvalCase } from './held-out-prompts.ts';
  */
 
 export type Direction = 'left' | 'right' | 'up' | 'down';
-const DIRECTIONS: readonly string[] = ['left', 'right', 'up', 'down'];
+export const DIRECTIONS: readonly string[] = ['left', 'right', 'up', 'down'];
 
 /** Object pixels a frame needs for the object to count as shown. */
 const SHOWN_PIXELS = 4;

@@ -1,7 +1,7 @@
 import { renderChain } from '../engine/chain.ts';
 import type { Clip, VideoModel } from '../../src/core/ports/video-model.ts';
-import { objectMask, type Vocabulary } from './analyse-clip.ts';
-import type { Direction } from './continuation.ts';
+import { median, objectMask, type Vocabulary } from './analyse-clip.ts';
+import { DIRECTIONS, type Direction } from './continuation.ts';
 import { drawShapeFrame } from './draw-shape.ts';
 import type { EvalCase } from './held-out-prompts.ts';
 
@@ -112,10 +112,9 @@ export function readExit(fresh: Clip, asked: Direction, lead: number, background
   // The drawn path is out when its trailing edge passes the exit edge: at new frame `goneAt`.
   const goneAt = Math.ceil((span - (span * (1 - lead) - half)) / speed) - 1;
   const shouldLeave = goneAt < fresh.frames.length;
-  const mid = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
-  const rgb = border.map(mid);
+  const rgb = border.map(median);
   return {
-    speedRatio: steps.length ? mid(steps) / speed : 0,
+    speedRatio: steps.length ? median(steps) / speed : 0,
     heldFrames: shouldLeave ? Math.max(0, shownUntil - goneAt + 1) : 0,
     shouldLeave,
     backgroundShift: Math.hypot(rgb[0]! - background[0], rgb[1]! - background[1], rgb[2]! - background[2]),
@@ -126,7 +125,7 @@ export function readExit(fresh: Clip, asked: Direction, lead: number, background
 export async function continueDrawnExits(model: VideoModel, cases: EvalCase[], vocabulary: Vocabulary, opts: { seed: number; overlap?: number; strength?: number }): Promise<ExitSummary[]> {
   const { frames: window, width, height } = model.defaults;
   const overlap = opts.overlap ?? 4;
-  const moving = cases.filter((c) => ['left', 'right', 'up', 'down'].includes(c.expect.motion));
+  const moving = cases.filter((c) => DIRECTIONS.includes(c.expect.motion));
   const summaries: ExitSummary[] = [];
   for (const lead of LEADS) {
     const readings: ExitReading[] = [];
