@@ -1,4 +1,4 @@
-import { chainPreviewSegments, continuationStrength, fadeAtJoin, joinFades, keptFrames, segmentSeed, type Segment } from '../src/core/segment-plan.ts';
+import { chainPreviewSegments, continuationStrength, fadeAtJoin, joinFades, keptFrames, segmentLookback, segmentSeed, type Segment } from '../src/core/segment-plan.ts';
 import type { Clip, GenerateRequest } from '../src/core/ports/video-model.ts';
 import { stepsFor } from '../src/queue/job-cost.ts';
 import { FrameTrack, packFrames, pieceOf, RAW_CONTENT_TYPE } from './frame-track.ts';
@@ -98,29 +98,12 @@ async function renderSegment(ctx: RenderContext, run: ChainRun, segment: Segment
   const { model, payload, signal } = ctx;
   const r = payload.request;
   const steps = stepsFor(r, model.defaults.steps);
-  // Known frames, per take: what precedes the window in time (the clip before, then this run's
-  // segments before it) and what follows it (this run's segments after it, then the clip after).
-  // Cut from the clips alone they are the same for every take, and go to the model once (a latent
-  // model then encodes them once).
+  const strength = continuationStrength(model.defaults);
   const done = run.plan.filter((s) => s.index < segment.index);
-  const doneBefore = done.filter((s) => s.start < segment.start);
-  const doneAfter = done.filter((s) => s.start > segment.start);
-  const head: Clip[] = [];
-  const tail: Clip[] = [];
-  for (let take = 0; take < run.takes; take++) {
-    if (segment.head > 0 && (take === 0 || doneBefore.length > 0)) {
-      const before = run.before.concat(newFrames(ctx, run, take, doneBefore));
-      head.push(await before.clip(before.length - segment.head, segment.head));
-    }
-    if (segment.tail > 0 && (take === 0 || doneAfter.length > 0)) {
-      const after = newFrames(ctx, run, take, doneAfter).concat(run.after);
-      tail.push(await after.clip(0, segment.tail));
-    }
-  }
+  const { head, tail, earlier, later } = await segmentKnownClips(ctx, run, segment, done, strength < 1);
   const continued = head.length > 0 || tail.length > 0;
   // A continuation skips the noisiest steps: it runs the last round(steps x strength) of them
   // (the schedulers' rule for a strength, src/core/ports/video-model.ts known.strength).
-  const strength = continuationStrength(model.defaults);
   const runSteps = continued ? Math.max(1, Math.round(steps * strength)) : steps;
   const request: GenerateRequest = {
     prompt: run.prompt,
@@ -133,7 +116,7 @@ async function renderSegment(ctx: RenderContext, run: ChainRun, segment: Segment
   if (r.steps !== undefined || r.quality === 'final') request.steps = steps;
   if (r.guidance !== undefined) request.guidance = r.guidance;
   // New frames start at the model's continuation strength: below 1 from their nearest known frames with the known move carried on, part-way noised.
-  if (continued) request.known = { ...(head.length ? { head } : {}), ...(tail.length ? { tail } : {}), strength };
+  if (continued) request.known = { ...(head.length ? { head } : {}), ...(tail.length ? { tail } : {}), ...(earlier.length ? { earlier } : {}), ...(later.length ? { later } : {}), strength };
   else if (run.image && segment.index === 0) request.image = await run.image();
 
   const previews = ctx.previews(place);
@@ -148,6 +131,48 @@ async function renderSegment(ctx: RenderContext, run: ChainRun, segment: Segment
   // (a resumed chain skips this segment), never faded twice.
   for (const [take, { clip }] of result.takes.entries()) await fadeNeighbours(ctx, run, segment, done, take, clip);
   return { published: previews.drain(), previewed: !quiet };
+}
+
+/**
+ * A segment's known frames, read back from the store, per take: what precedes the window in time
+ * (the clip before, then this run's segments before it: `done` holds the segments already
+ * rendered) and what follows it (this run's segments after it, then the clip after). With
+ * `lookback` (below strength 1, where the model reads it) also the lookback beyond them
+ * (segmentLookback in src/core/segment-plan.ts), counted from the frames that exist. A side's
+ * frames that lie within the clip around the run are the same for every take: they go to the
+ * model once (a latent model then encodes them once). Empty lists for what the segment lacks.
+ */
+async function segmentKnownClips(
+  ctx: Pick<RenderContext, 'payload' | 'store' | 'model'>,
+  run: ChainRun,
+  segment: Segment,
+  done: readonly Segment[],
+  lookback: boolean,
+): Promise<{ head: Clip[]; tail: Clip[]; earlier: Clip[]; later: Clip[] }> {
+  const doneBefore = done.filter((s) => s.start < segment.start);
+  const doneAfter = done.filter((s) => s.start > segment.start);
+  const madeBefore = doneBefore.reduce((n, s) => n + s.newFrames, 0);
+  const madeAfter = doneAfter.reduce((n, s) => n + s.newFrames, 0);
+  const before = (take: number) => run.before.concat(newFrames(ctx, run, take, doneBefore));
+  const after = (take: number) => newFrames(ctx, run, take, doneAfter).concat(run.after);
+  // Frames [from, from + count) of each take's track; `shared`: within the clip around the run.
+  const read = async (track: (take: number) => FrameTrack, from: number, count: number, shared: boolean): Promise<Clip[]> => {
+    if (count === 0) return [];
+    const clips: Clip[] = [];
+    for (let take = 0; take < (shared ? 1 : run.takes); take++) clips.push(await track(take).clip(from, count));
+    return clips;
+  };
+  // Before the window: the run's clip, then its frames made so far; after it, the other way round.
+  const beforeLength = run.before.length + madeBefore;
+  const headAt = beforeLength - segment.head;
+  const reach = segmentLookback(segment, beforeLength, madeAfter + run.after.length);
+  const [earlier, later] = lookback ? [reach.earlier, reach.later] : [0, 0];
+  return {
+    head: await read(before, headAt, segment.head, beforeLength <= run.before.length),
+    earlier: await read(before, headAt - earlier, earlier, headAt <= run.before.length),
+    tail: await read(after, 0, segment.tail, madeAfter === 0),
+    later: await read(after, segment.tail, later, segment.tail >= madeAfter),
+  };
 }
 
 /**

@@ -33,6 +33,11 @@ interface Layer {
   velocity: { x: number; y: number };
   /** Frames from the one the layer was read in to the last known frame (0 unless it has left since). */
   age: number;
+  /**
+   * Whole px from where its pixels were read to where the layer is: a whole view of an object
+   * placed over the part of it an edge leaves on screen (some of it may be off the frame).
+   */
+  shift: { x: number; y: number };
 }
 
 export interface CarriedMotion {
@@ -57,14 +62,17 @@ const MAX_SPAN = 3;
 const MOVE_EVIDENCE = 0.7;
 /** A large layer (a textured scene is mostly one) is matched on this many of its pixels, evenly spread. */
 const MAX_MATCH_PIXELS = 1024;
+/** A move's smaller component below this share of its larger one is drift, not part of the move (alongMainAxis). */
+const MAIN_AXIS_SHARE = 0.35;
 /** Below this mismatch per pixel and channel standing still already fits: nothing moved. */
 const STILL_NOISE = 1e-4;
 
 /**
  * Splits the last of `frames` (CHW, oldest first) into its still part and its moving layers,
  * each with the speed it moved at over the last frames. One frame, or a frame with nothing on its
- * background, gives no layers, except that an object which left during the known frames is
- * carried on from the known frame that showed most of it.
+ * background, gives no layers, except that an object which left during the frames is carried on
+ * (see below). A chain passes frames from before its known ones too (LOOKBACK_FRAMES in
+ * src/core/segment-plan.ts): they are what lets it remember an object whole.
  */
 export function measureMotion(frames: Float32Array[], size: FrameSize): CarriedMotion {
   // Objects stand out at least OBJECT_CONTRAST of the most any known frame shows: a model's
@@ -72,12 +80,37 @@ export function measureMotion(frames: Float32Array[], size: FrameSize): CarriedM
   // fastest speed searched (4 px a frame at 32x32), a flash in every new frame.
   const readings = frames.map((f) => farthestFromBackground(f, size));
   const contrast = Math.max(...readings.map((r) => r.farthest));
-  const { motion, objects } = splitLast(frames, readings.at(-1)!, size, contrast);
-  if (motion.layers.length > 0 || objects > 0) return motion;
-  // An object that left through an edge within the known frames would otherwise be forgotten,
-  // and every later window of a chain starts from an empty frame: shapes-v1's 30-s "red circle
-  // moving right" left after 3 s and the frame stayed empty. Carried on from the known frame
-  // that showed most of it at the edge, it comes back through the other edge (lapShift).
+  const { motion, held } = splitLast(frames, readings.at(-1)!, size, contrast);
+  // 1. What an edge clips is completed from the last frame that showed it whole. Carried on as
+  //    the clipped part, an object coming back in stayed the sliver it entered as: shapes-v2's
+  //    30-s "red circle moving right" lost a third of its area with every lap. A clipped part
+  //    that did not move is completed too when the whole object was moving out through that
+  //    edge: against a few known frames a sliver's move is hard to tell from standing still (its
+  //    pixels match the object's own inside), and a model sometimes holds a leaving object at
+  //    the edge; either way, carried as still, it stayed there for the rest of the chain.
+  const clipped = motion.layers.filter((layer) => atEdge(layer, size));
+  const stuck = held.filter((layer) => atEdge(layer, size));
+  const view = clipped.length + stuck.length > 0 ? lastWholeView(frames, readings, size, contrast) : undefined;
+  if (view) {
+    motion.layers = motion.layers.map((layer) => (clipped.includes(layer) && completed(layer, view.layers, size, (v) => v.velocity.x * layer.velocity.x + v.velocity.y * layer.velocity.y > 0)) || layer);
+    for (const layer of stuck) {
+      const whole = completed(layer, view.layers, size, (v) => outThrough(v, layer, size));
+      if (!whole) continue;
+      lift(motion.still, layer, motion.background, size);
+      motion.layers.push(whole);
+    }
+  }
+  if (motion.layers.length > 0 || held.length > 0) return motion;
+  // 2. An object that left through an edge would otherwise be forgotten, and every later window
+  //    of a chain starts from an empty frame: shapes-v1's 30-s "red circle moving right" left
+  //    after 3 s and the frame stayed empty. Carried on from the last frame that showed it whole,
+  //    at its speed, it comes back through the other edge (lapShift)...
+  const seen = lastWholeView(frames, readings, size, contrast);
+  if (seen) {
+    const gone = seen.layers.filter((layer) => leftBy(layer, seen.age, size));
+    return { ...motion, layers: gone.map((layer) => ({ ...layer, age: notYetBack(layer, seen.age, size) })) };
+  }
+  // ...or, when no frame showed it whole, from the one that showed most of it at the edge.
   let best: { layers: Layer[]; area: number } | undefined;
   for (let k = frames.length - 2; k >= 1; k--) {
     const { motion: earlier } = splitLast(frames.slice(0, k + 1), readings[k]!, size, contrast);
@@ -89,6 +122,117 @@ export function measureMotion(frames: Float32Array[], size: FrameSize): CarriedM
   return best ? { ...motion, layers: best.layers } : motion;
 }
 
+/** A layer's core: the pixels it covers at least half (its rim blends into the background). */
+function core(layer: Layer): number[] {
+  return layer.pixels.filter((_, i) => layer.alpha[i]! >= 0.5);
+}
+
+/** Whether an edge of the frame clips the layer's core. */
+function atEdge(layer: Layer, size: FrameSize): boolean {
+  return core(layer).some((p) => {
+    const [x, y] = [p % size.width, Math.floor(p / size.width)];
+    return x === 0 || y === 0 || x === size.width - 1 || y === size.height - 1;
+  });
+}
+
+/**
+ * The moving layers of the most recent frame before the last that shows any whole (no edge
+ * clips it), and how many frames before the last that is; undefined when none does.
+ */
+function lastWholeView(frames: Float32Array[], readings: BackgroundDistance[], size: FrameSize, contrast: number): { layers: Layer[]; age: number } | undefined {
+  for (let k = frames.length - 2; k >= 1; k--) {
+    const { motion } = splitLast(frames.slice(0, k + 1), readings[k]!, size, contrast);
+    const whole = motion.layers.filter((layer) => !atEdge(layer, size));
+    if (whole.length > 0) return { layers: whole, age: frames.length - 1 - k };
+  }
+  return undefined;
+}
+
+/** Whether a layer moved on at its speed for `frames` frames has crossed an edge: it left, rather than vanished inside the frame. */
+function leftBy(layer: Layer, frames: number, size: FrameSize): boolean {
+  const { xs, ys } = places(core(layer), size);
+  const [dx, dy] = [layer.velocity.x * frames, layer.velocity.y * frames];
+  return Math.min(...xs) + dx < 0 || Math.min(...ys) + dy < 0 || Math.max(...xs) + dx > size.width - 1 || Math.max(...ys) + dy > size.height - 1;
+}
+
+/**
+ * `age`, or less where the lap would already have brought the layer back in by the last frame,
+ * which shows it is not: how long an object stays out is the model's, not the lap's 1 px gap. The
+ * largest age at which no part of it shows, so it comes in with the first new frame.
+ */
+function notYetBack(layer: Layer, age: number, size: FrameSize): number {
+  const speed = Math.hypot(layer.velocity.x, layer.velocity.y);
+  const lap = Math.ceil((size.width + size.height) / Math.max(speed, 1e-3));
+  for (let a = age; a >= Math.max(0, age - lap); a--) if (!showsAfter(layer, a, size)) return a;
+  return age;
+}
+
+/** Whether any of a layer's core is on the frame `frames` frames on (as carryOn moves it). */
+function showsAfter(layer: Layer, frames: number, size: FrameSize): boolean {
+  const { xs, ys } = places(core(layer), size);
+  const { dx, dy } = offsetAfter(layer, frames, size);
+  return xs.some((x, i) => x + dx > -1 && x + dx < size.width && ys[i]! + dy > -1 && ys[i]! + dy < size.height);
+}
+
+/** A completed layer must cover the clipped part it replaces at least this well (intersection over union, on screen). */
+const MIN_COMPLETION_MATCH = 0.6;
+
+/** Whether `view` moves out through an edge that clips `part`'s core. */
+function outThrough(view: Layer, part: Layer, size: FrameSize): boolean {
+  const { xs, ys } = places(core(part), size);
+  const { x: vx, y: vy } = view.velocity;
+  return (vx < 0 && Math.min(...xs) === 0) || (vx > 0 && Math.max(...xs) === size.width - 1) || (vy < 0 && Math.min(...ys) === 0) || (vy > 0 && Math.max(...ys) === size.height - 1);
+}
+
+/**
+ * The whole view (of `views` that `fits`, the nearest in colour) placed where its part on screen
+ * best matches `clipped`'s core, moving at the whole view's speed (measured on all of the object,
+ * not on a part that an edge cuts as it moves); undefined when none matches.
+ */
+function completed(clipped: Layer, views: Layer[], size: FrameSize, fits: (view: Layer) => boolean): Layer | undefined {
+  const fragment = new Set(core(clipped));
+  const same = views.filter(fits);
+  if (same.length === 0 || fragment.size === 0) return undefined;
+  const view = same.reduce((a, b) => (colourGap(a, clipped, size) <= colourGap(b, clipped, size) ? a : b));
+  const whole = places(core(view), size);
+  const part = places([...fragment], size);
+  const { width: w, height: h } = size;
+  let best = { x: 0, y: 0, match: 0 };
+  // Every placement where the whole view's box overlaps the clipped part's.
+  for (let dy = Math.min(...part.ys) - Math.max(...whole.ys); dy <= Math.max(...part.ys) - Math.min(...whole.ys); dy++) {
+    for (let dx = Math.min(...part.xs) - Math.max(...whole.xs); dx <= Math.max(...part.xs) - Math.min(...whole.xs); dx++) {
+      let [shown, shared] = [0, 0];
+      whole.xs.forEach((x0, i) => {
+        const [x, y] = [x0 + dx, whole.ys[i]! + dy];
+        if (x < 0 || y < 0 || x >= w || y >= h) return;
+        shown++;
+        if (fragment.has(y * w + x)) shared++;
+      });
+      const match = shared / (shown + fragment.size - shared);
+      if (match > best.match) best = { x: dx, y: dy, match };
+    }
+  }
+  return best.match >= MIN_COMPLETION_MATCH ? { ...view, age: 0, shift: { x: best.x, y: best.y } } : undefined;
+}
+
+/** How far apart two layers' mean colours (their difference from the background) are. */
+function colourGap(a: Layer, b: Layer, size: FrameSize): number {
+  const mean = (layer: Layer) => {
+    const sum = new Float64Array(size.channels);
+    layer.pixels.forEach((_, i) => {
+      for (let c = 0; c < size.channels; c++) sum[c] = sum[c]! + layer.delta[i * size.channels + c]!;
+    });
+    return sum.map((v) => v / Math.max(1, layer.pixels.length));
+  };
+  const [ma, mb] = [mean(a), mean(b)];
+  return ma.reduce((d, v, c) => d + (v - mb[c]!) ** 2, 0);
+}
+
+/** Pixel indices as x and y. */
+function places(pixels: number[], size: FrameSize): { xs: number[]; ys: number[] } {
+  return { xs: pixels.map((p) => p % size.width), ys: pixels.map((p) => Math.floor(p / size.width)) };
+}
+
 /**
  * A layer at an edge, leaving, with only its move across that edge; undefined for one that
  * touches no edge (one that vanished inside the frame was the model's doing, not an exit). An
@@ -97,8 +241,7 @@ export function measureMotion(frames: Float32Array[], size: FrameSize): CarriedM
  * shapes-v1).
  */
 function leaving(layer: Layer, size: FrameSize): Layer | undefined {
-  const xs = layer.pixels.map((p) => p % size.width);
-  const ys = layer.pixels.map((p) => Math.floor(p / size.width));
+  const { xs, ys } = places(layer.pixels, size);
   const sides = Math.min(...xs) === 0 || Math.max(...xs) === size.width - 1;
   const ends = Math.min(...ys) === 0 || Math.max(...ys) === size.height - 1;
   if (!sides && !ends) return undefined;
@@ -121,13 +264,16 @@ function farthestFromBackground(frame: Float32Array, size: FrameSize): Backgroun
   return { background, distance, farthest: distance.reduce((a, b) => Math.max(a, b), 0) };
 }
 
-/** measureMotion of the last frame alone (`reading`: its background and distances), and how many objects (moving or not) it shows. */
-function splitLast(frames: Float32Array[], reading: BackgroundDistance, size: FrameSize, contrast: number): { motion: CarriedMotion; objects: number } {
+/**
+ * measureMotion of the last frame alone (`reading`: its background and distances), and the
+ * objects in it that did not move (`held`: left in the still part).
+ */
+function splitLast(frames: Float32Array[], reading: BackgroundDistance, size: FrameSize, contrast: number): { motion: CarriedMotion; held: Layer[] } {
   const last = frames.at(-1)!;
   const { background, distance, farthest } = reading;
   const still = Float32Array.from(last);
   const span = Math.min(frames.length - 1, MAX_SPAN);
-  if (span < 1 || farthest <= 1e-6) return { motion: { size, background, still, layers: [] }, objects: 0 };
+  if (span < 1 || farthest <= 1e-6) return { motion: { size, background, still, layers: [] }, held: [] };
 
   // 1. Pixels far from the background, grouped into 4-connected regions that stand out as objects.
   const plane = size.width * size.height;
@@ -136,24 +282,33 @@ function splitLast(frames: Float32Array[], reading: BackgroundDistance, size: Fr
 
   // 2. Each region with its rim, matched against up to MAX_SPAN earlier frames for its speed.
   const layers: Layer[] = [];
+  const held: Layer[] = [];
   for (const region of regions) {
     const pixels = withRim(region, size);
     const velocity = regionVelocity(pixels, frames, span, size);
-    if (velocity.x === 0 && velocity.y === 0) continue;
     // 3. Coverage from the distance to the background, against the region's typical peak.
     const peak = percentile(region.map((p) => distance[p]!), 0.9);
     const alpha = new Float32Array(pixels.length);
     const delta = new Float32Array(pixels.length * size.channels);
     pixels.forEach((p, i) => {
       alpha[i] = Math.min(1, distance[p]! / peak);
-      for (let c = 0; c < size.channels; c++) {
-        delta[i * size.channels + c] = last[c * plane + p]! - background[c]!;
-        still[c * plane + p] = background[c]!;
-      }
+      for (let c = 0; c < size.channels; c++) delta[i * size.channels + c] = last[c * plane + p]! - background[c]!;
     });
-    layers.push({ pixels, alpha, delta, velocity, age: 0 });
+    const layer = { pixels, alpha, delta, velocity, age: 0, shift: { x: 0, y: 0 } };
+    if (velocity.x === 0 && velocity.y === 0) {
+      held.push(layer);
+      continue;
+    }
+    lift(still, layer, background, size);
+    layers.push(layer);
   }
-  return { motion: { size, background, still, layers }, objects: regions.length };
+  return { motion: { size, background, still, layers }, held };
+}
+
+/** Takes a layer out of the still part: its pixels become background. */
+function lift(still: Float32Array, layer: Layer, background: Float32Array, size: FrameSize): void {
+  const plane = size.width * size.height;
+  for (const p of layer.pixels) for (let c = 0; c < size.channels; c++) still[c * plane + p] = background[c]!;
 }
 
 /** The frame `distance` frames on from the last known one: every layer moved on at its speed (lapShift past the edges), over the still part. */
@@ -166,12 +321,11 @@ export function carryOn(motion: CarriedMotion, distance: number): Float32Array {
   const coverage = new Float32Array(plane);
   const colour = new Float32Array(channels * plane);
   for (const layer of motion.layers) {
-    const frames = distance + layer.age;
-    const dx = lapShift(layer.pixels.map((p) => p % w), layer.velocity.x * frames, w);
-    const dy = lapShift(layer.pixels.map((p) => Math.floor(p / w)), layer.velocity.y * frames, h);
+    const { xs, ys } = places(layer.pixels, size);
+    const { dx, dy } = offsetAfter(layer, distance + layer.age, size);
     layer.pixels.forEach((p, i) => {
-      const x = (p % w) + dx;
-      const y = Math.floor(p / w) + dy;
+      const x = xs[i]! + dx;
+      const y = ys[i]! + dy;
       const [x0, y0] = [Math.floor(x), Math.floor(y)];
       const [fx, fy] = [x - x0, y - y0];
       for (const [tx, ty, weight] of [[x0, y0, (1 - fx) * (1 - fy)], [x0 + 1, y0, fx * (1 - fy)], [x0, y0 + 1, (1 - fx) * fy], [x0 + 1, y0 + 1, fx * fy]] as const) {
@@ -194,6 +348,16 @@ export function carryOn(motion: CarriedMotion, distance: number): Float32Array {
     for (let c = 0; c < channels; c++) out[c * plane + q] = out[c * plane + q]! * keep + colour[c * plane + q]! / norm;
   }
   return out;
+}
+
+/** Px from where a layer's pixels were read to where it is `frames` frames on: its shift, then its speed with lapShift. */
+function offsetAfter(layer: Layer, frames: number, size: FrameSize): { dx: number; dy: number } {
+  const { xs, ys } = places(layer.pixels, size);
+  const { x: sx, y: sy } = layer.shift;
+  return {
+    dx: sx + lapShift(xs.map((x) => x + sx), layer.velocity.x * frames, size.width),
+    dy: sy + lapShift(ys.map((y) => y + sy), layer.velocity.y * frames, size.height),
+  };
 }
 
 /**
@@ -237,7 +401,19 @@ function regionVelocity(pixels: number[], frames: Float32Array[], span: number, 
     ss += s * s;
   }
   if (ss === 0 || still <= STILL_NOISE || !(moved < MOVE_EVIDENCE * still)) return { x: 0, y: 0 };
-  return { x: sx / ss, y: sy / ss };
+  return alongMainAxis({ x: sx / ss, y: sy / ss });
+}
+
+/**
+ * A move nearly along one axis, taken as exactly along it. A model's clip drifts a little across
+ * its move: shapes-v2's "moving right" went 0.25-0.3 px a frame down for every 1 px right, and
+ * carried on join after join for a minute the drift took the object down to the bottom edge,
+ * where it was scraped off. A real diagonal move (steeper than ~19 degrees) is kept.
+ */
+function alongMainAxis(v: { x: number; y: number }): { x: number; y: number } {
+  if (Math.abs(v.y) < MAIN_AXIS_SHARE * Math.abs(v.x)) return { x: v.x, y: 0 };
+  if (Math.abs(v.x) < MAIN_AXIS_SHARE * Math.abs(v.y)) return { x: 0, y: v.y };
+  return v;
 }
 
 /** The move (px, sub-pixel) that best takes `earlier` onto `pixels` of `last` within `reach`, with its mismatch and standing still's; undefined when the region was mostly off the frame. */

@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { DailiesError } from '../../src/errors.ts';
-import { continuationStrength, fadeAtJoin, joinFades, keptFrames, planSegments, segmentKnown, segmentSeed, type Segment } from '../../src/core/segment-plan.ts';
+import { continuationStrength, fadeAtJoin, joinFades, keptFrames, planSegments, segmentKnown, segmentSeed, type KnownCut, type Segment } from '../../src/core/segment-plan.ts';
 import type { Clip, GenerateRequest, GenerateResult, VideoModel } from '../../src/core/ports/video-model.ts';
 
 /*
@@ -92,15 +92,10 @@ export async function renderChain(model: VideoModel, base: GenerateRequest, cont
 /**
  * The model call for one segment of a chain: `base` with the segment's window, its seed, and per
  * take the known frames cut by segmentKnown (from the context and the frames made so far; `size`
- * is their frame size), which the new frames start from at `strength`.
+ * is their frame size), which the new frames start from at `strength`. Below strength 1 the
+ * lookback beyond them goes too (the model reads it only there).
  */
-function segmentRequest(
-  base: GenerateRequest,
-  segment: Segment,
-  known: { head: Uint8Array[]; tail: Uint8Array[] }[],
-  size: Pick<Clip, 'width' | 'height' | 'fps'>,
-  strength: number,
-): GenerateRequest {
+function segmentRequest(base: GenerateRequest, segment: Segment, known: KnownCut[], size: Pick<Clip, 'width' | 'height' | 'fps'>, strength: number): GenerateRequest {
   const { image, ...rest } = base;
   const side = (pick: (k: (typeof known)[number]) => Uint8Array[]): Clip[] | undefined => {
     const perTake = known.map(pick);
@@ -112,13 +107,15 @@ function segmentRequest(
   };
   const head = side((k) => k.head);
   const tail = side((k) => k.tail);
+  const earlier = strength < 1 ? side((k) => k.earlier) : undefined;
+  const later = strength < 1 ? side((k) => k.later) : undefined;
   return {
     ...rest,
     seed: segmentSeed(base.seed, segment.index),
     frames: segment.frames,
     // The still animates the first segment; later ones continue from their known frames.
     ...(image && segment.index === 0 ? { image } : {}),
-    ...(head || tail ? { known: { ...(head && { head }), ...(tail && { tail }), strength } } : {}),
+    ...(head || tail ? { known: { ...(head && { head }), ...(tail && { tail }), ...(earlier && { earlier }), ...(later && { later }), strength } } : {}),
   };
 }
 

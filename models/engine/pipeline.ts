@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { DailiesError } from '../../src/errors.ts';
 import type { ModelManifest, SchedulerConfig } from './manifest.ts';
 import { batchNoise } from './noise.ts';
-import { startFrames } from './start-frames.ts';
+import { startFrames, type Lookback } from './start-frames.ts';
 import { floatTensor, intTensor, toFloat32, type EngineTensor, type OnnxSession } from './ort.ts';
 import { chwToRgb, rgbToChw } from './pixels.ts';
 import { checkRequest, defaultPreviewSteps, type ResolvedRequest } from './request-schema.ts';
@@ -32,6 +32,8 @@ interface KnownFrames {
   tail: number;
   /** Where the new frames start: 1 pure noise, below 1 the nearest known frame carried on, part-way noised (start-frames.ts). */
   strength: number;
+  /** Below strength 1 only: each take's frames beyond its known ones, encoded, that the start reads (start-frames.ts). */
+  lookback?: Lookback;
 }
 
 interface TextEmbedding {
@@ -109,7 +111,7 @@ export class DiffusionPipeline implements VideoModel {
       // in it carried on, the known frames as themselves, all noised to the first kept timestep.
       // The model then only has to clean up a move already under way, instead of placing the
       // content afresh from the prompt.
-      latents = scheduler.addNoise(startFrames(known.data, known.head, known.tail, shape, takes), noise, timesteps[0]!);
+      latents = scheduler.addNoise(startFrames(known.data, known.head, known.tail, shape, takes, known.lookback), noise, timesteps[0]!);
     } else {
       latents = noise.map((v) => v * scheduler.initNoiseSigma);
     }
@@ -218,7 +220,8 @@ export class DiffusionPipeline implements VideoModel {
 
   /**
    * Known clips placed at both ends of every take's window: a side's single clip goes to every
-   * take (encoded once), or clip i to take i.
+   * take (encoded once), or clip i to take i. Lookback clips are encoded the same way, but only
+   * below strength 1, the one place they are read (at 1 the new frames start from noise).
    */
   private async knownFrames(known: NonNullable<ResolvedRequest['known']>, shape: VideoShape, takes: number): Promise<KnownFrames> {
     const data = new Float32Array(takes * takeSize(shape));
@@ -226,11 +229,19 @@ export class DiffusionPipeline implements VideoModel {
     const tail = known.tail?.[0]!.frames.length ?? 0;
     for (const [clips, first] of [[known.head, 0], [known.tail, shape.frames - tail]] as const) {
       if (!clips) continue;
-      const encoded: Float32Array[][] = [];
-      for (const clip of clips) encoded.push(await this.encodeFrames(clip.frames, clip));
-      for (let b = 0; b < takes; b++) encoded[clips.length === 1 ? 0 : b]!.forEach((chw, f) => writeFrame(data, shape, b, first + f, chw));
+      const encoded = await this.encodeTakes(clips, takes);
+      for (let b = 0; b < takes; b++) encoded[b]!.forEach((chw, f) => writeFrame(data, shape, b, first + f, chw));
     }
-    return { data, head, tail, strength: known.strength };
+    const lookback = known.strength < 1 && (known.earlier || known.later) ? { earlier: await this.encodeTakes(known.earlier, takes), later: await this.encodeTakes(known.later, takes) } : undefined;
+    return { data, head, tail, strength: known.strength, ...(lookback && { lookback }) };
+  }
+
+  /** Each take's frames of a side given as 1 clip for every take (encoded once, shared) or one per take; none: empty. */
+  private async encodeTakes(clips: Clip[] | undefined, takes: number): Promise<Float32Array[][]> {
+    if (!clips) return Array.from({ length: takes }, () => []);
+    const encoded: Float32Array[][] = [];
+    for (const clip of clips) encoded.push(await this.encodeFrames(clip.frames, clip));
+    return Array.from({ length: takes }, (_, b) => encoded[clips.length === 1 ? 0 : b]!);
   }
 
   /** RGB24 frames -> what the denoiser works on (CHW pixels, or scaled VAE latents). */

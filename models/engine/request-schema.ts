@@ -22,8 +22,10 @@ export interface ResolvedRequest {
   /**
    * Known frames, present only when at least one side has clips; each side 1 clip or one per take.
    * `strength` (default 1) shortens the schedule and starts the new frames from the known ones.
+   * `earlier` / `later` (lookback, only beside a head / a tail): frames further out, read only below
+   * strength 1 to work out that start.
    */
-  known?: { head?: Clip[]; tail?: Clip[]; strength: number };
+  known?: { head?: Clip[]; tail?: Clip[]; earlier?: Clip[]; later?: Clip[]; strength: number };
   /** 1-based steps after which to preview, ascending; undefined: the default spacing. */
   previewSteps?: number[];
 }
@@ -31,6 +33,12 @@ export interface ResolvedRequest {
 export const MAX_PROMPT = 1000;
 const MAX_SEED = 2 ** 32 - 1;
 const MAX_SIDE = 4096;
+/**
+ * Most frames in one lookback clip (known.earlier / known.later). A chain sends LOOKBACK_FRAMES
+ * (src/core/segment-plan.ts); more costs measuring time (and VAE encodes) for motion too old to
+ * carry on.
+ */
+export const MAX_LOOKBACK_FRAMES = 64;
 
 const got = (v: unknown): string => (typeof v === 'number' || typeof v === 'string' ? JSON.stringify(v) : typeof v);
 
@@ -83,6 +91,8 @@ function requestSchema(m: ModelManifest) {
         .object({
           head: z.array(ClipSchema, { error: 'must be a list of clips' }).optional(),
           tail: z.array(ClipSchema, { error: 'must be a list of clips' }).optional(),
+          earlier: z.array(ClipSchema, { error: 'must be a list of clips' }).optional(),
+          later: z.array(ClipSchema, { error: 'must be a list of clips' }).optional(),
           strength: z.number({ error: 'must be a number above 0 and at most 1' }).refine((v) => v > 0 && v <= 1, { error: (iss) => `must be above 0 and at most 1 (got ${got(iss.input)})` }).optional(),
         })
         .optional(),
@@ -94,8 +104,13 @@ function requestSchema(m: ModelManifest) {
       const variations = r.variations ?? Math.max(1, L.variations.min);
       const head = r.known?.head;
       const tail = r.known?.tail;
+      const earlier = r.known?.earlier;
+      const later = r.known?.later;
       if (r.image && (head || tail)) ctx.addIssue({ code: 'custom', path: ['image'], message: 'cannot be combined with known frames; start from an image or continue a clip, not both' });
-      for (const [side, clips] of [['head', head], ['tail', tail]] as const) {
+      // Lookback reaches past a side's known frames, so it needs that side.
+      if (earlier && !head) ctx.addIssue({ code: 'custom', path: ['known', 'earlier'], message: 'only goes with head clips, as the frames before them; pass head clips too, or drop it' });
+      if (later && !tail) ctx.addIssue({ code: 'custom', path: ['known', 'later'], message: 'only goes with tail clips, as the frames after them; pass tail clips too, or drop it' });
+      for (const [side, clips] of [['head', head], ['tail', tail], ['earlier', earlier], ['later', later]] as const) {
         if (!clips) continue;
         if (clips.length !== 1 && clips.length !== variations) {
           const allowed = variations === 1 ? 'one clip' : `one clip for every take or one per take, 1 or ${variations} clips`;
@@ -105,6 +120,12 @@ function requestSchema(m: ModelManifest) {
         const odd = clips.find((c) => c.frames.length !== clips[0]!.frames.length);
         if (odd) {
           ctx.addIssue({ code: 'custom', path: ['known', side], message: `clips must all hold the same number of frames (got ${clips[0]!.frames.length} and ${odd.frames.length})` });
+        }
+      }
+      for (const [side, clips] of [['earlier', earlier], ['later', later]] as const) {
+        const long = clips?.findIndex((c) => c.frames.length > MAX_LOOKBACK_FRAMES) ?? -1;
+        if (long >= 0) {
+          ctx.addIssue({ code: 'custom', path: ['known', side, long, 'frames'], message: `must hold at most ${MAX_LOOKBACK_FRAMES} frames (got ${clips![long]!.frames.length}); pass the ones nearest the window` });
         }
       }
       if (r.known?.strength !== undefined && !head && !tail) {
@@ -139,13 +160,14 @@ export function checkRequest(request: GenerateRequest, m: ModelManifest): Resolv
     variations: r.variations ?? Math.max(1, m.limits.variations.min),
     scheduler: r.scheduler ?? m.scheduler.default,
     ...(r.image ? { image: { frame: r.image.frame as Clip, strength: r.image.strength } } : {}),
-    ...(r.known?.head || r.known?.tail ? { known: resolvedKnown(r.known.head as Clip[] | undefined, r.known.tail as Clip[] | undefined, r.known.strength ?? 1) } : {}),
+    ...(r.known?.head || r.known?.tail ? { known: resolvedKnown(r.known as NonNullable<GenerateRequest['known']>) } : {}),
     ...(r.previewSteps ? { previewSteps: [...new Set(r.previewSteps)].sort((a, b) => a - b) } : {}),
   };
 }
 
-function resolvedKnown(head: Clip[] | undefined, tail: Clip[] | undefined, strength: number): NonNullable<ResolvedRequest['known']> {
-  return { ...(head ? { head } : {}), ...(tail ? { tail } : {}), strength };
+function resolvedKnown(known: NonNullable<GenerateRequest['known']>): NonNullable<ResolvedRequest['known']> {
+  const { head, tail, earlier, later, strength } = known;
+  return { ...(head ? { head } : {}), ...(tail ? { tail } : {}), ...(earlier ? { earlier } : {}), ...(later ? { later } : {}), strength: strength ?? 1 };
 }
 
 /** About four evenly spaced steps before the last (the final result follows anyway). */

@@ -142,15 +142,58 @@ function planForward(frames: number, window: number, overlap: number, headAvaila
 }
 
 /**
+ * Frames of lookback a chain gives each window beyond its known ones (GenerateRequest.known
+ * earlier / later), read below strength 1 to carry on what moved. Four known frames forget an
+ * object that left more than four frames ago, and show one coming back at an edge only as a
+ * clipped fragment: what carries it on is the last frame that showed it whole. An object ~12 px
+ * wide moving ~1 px a frame on a 32-px frame (shapes-v1's) takes ~12 frames from that frame to
+ * gone, and carried on is back through the other edge within ~45 (a lap: frame + object + 1).
+ * So the lookback must reach past the exit (~12 frames) and the new frames of the window after
+ * it (12 at window 16, overlap 4): 32 frames before the 4 known ones reach 36 back. Frames
+ * further back cost time (measureMotion reads every frame; a latent model VAE-encodes each) and
+ * hold motion too old to carry. At most MAX_LOOKBACK_FRAMES (models/engine/request-schema.ts).
+ */
+export const LOOKBACK_FRAMES = 32;
+
+/**
+ * How many lookback frames a segment gets when `before` / `after` frames exist around it in
+ * time (its known frames included): up to LOOKBACK_FRAMES beyond its head, and beyond its tail,
+ * fewer where the context runs out, none on a side without known frames (a lookback goes with
+ * its side's known frames; on a side without them the chain has not made the frames yet).
+ */
+export function segmentLookback(segment: Pick<Segment, 'head' | 'tail'>, before: number, after: number): { earlier: number; later: number } {
+  const beyond = (known: number, available: number) => (known > 0 ? Math.max(0, Math.min(LOOKBACK_FRAMES, available - known)) : 0);
+  return { earlier: beyond(segment.head, before), later: beyond(segment.tail, after) };
+}
+
+/** A segment's known frames and its lookback beyond them, each side in time order (segmentKnown). */
+export interface KnownCut {
+  head: Uint8Array[];
+  tail: Uint8Array[];
+  /** Up to LOOKBACK_FRAMES frames just before `head`; none without a head. */
+  earlier: Uint8Array[];
+  /** Up to LOOKBACK_FRAMES frames just after `tail`; none without a tail. */
+  later: Uint8Array[];
+}
+
+/**
  * A segment's known frames, cut from the frames around it in time: the last `head` frames of
  * `before` (the clip being continued, then what the chain made so far) and the first `tail`
- * frames of `after`. Throws when the context is shorter than the plan assumed.
+ * frames of `after`, with the lookback beyond them (segmentLookback). Throws when the context is
+ * shorter than the plan assumed.
  */
-export function segmentKnown(segment: Segment, before: readonly Uint8Array[], after: readonly Uint8Array[]): { head: Uint8Array[]; tail: Uint8Array[] } {
+export function segmentKnown(segment: Segment, before: readonly Uint8Array[], after: readonly Uint8Array[]): KnownCut {
   if (before.length < segment.head || after.length < segment.tail) {
     throw new DailiesError('internal', `Segment ${segment.index + 1} needs ${segment.head} frames before it and ${segment.tail} after, but has ${before.length} and ${after.length}; re-plan the chain.`);
   }
-  return { head: before.slice(before.length - segment.head), tail: after.slice(0, segment.tail) };
+  const { earlier, later } = segmentLookback(segment, before.length, after.length);
+  const headAt = before.length - segment.head;
+  return {
+    head: before.slice(headAt),
+    tail: after.slice(0, segment.tail),
+    earlier: before.slice(headAt - earlier, headAt),
+    later: after.slice(segment.tail, segment.tail + later),
+  };
 }
 
 /** The new frames a segment keeps from the model's window (known and spare frames dropped). */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { chainDirection, planSegments, type ChainInput, type Segment } from '../../src/core/segment-plan.ts';
+import { chainDirection, LOOKBACK_FRAMES, planSegments, segmentKnown, segmentLookback, type ChainInput, type KnownCut, type Segment } from '../../src/core/segment-plan.ts';
 
 /** Every new frame is made exactly once, every window fits the model, every join has known frames. */
 function checkPlan(input: ChainInput, plan: Segment[]): void {
@@ -78,5 +78,80 @@ describe('planSegments', () => {
     expect(() => planSegments({ frames: 0, window: 16, overlap: 4, headAvailable: 0, tailAvailable: 0 })).toThrow(/at least 1 new frame/);
     expect(() => planSegments({ frames: 8, window: 16, overlap: 16, headAvailable: 0, tailAvailable: 0 })).toThrow(/overlap must be/);
     expect(() => planSegments({ frames: 8, window: 8, overlap: 4, headAvailable: 8, tailAvailable: 8 })).toThrow(/lower the overlap/);
+  });
+});
+
+/**
+ * Every segment's known frames and lookback as a chain cuts them (models/engine/chain.ts): the
+ * context before the new frames at times -headAvailable..-1, the new frames 0..frames-1 (each
+ * there only once its segment has run), the context after from `frames` on. Frames as times.
+ */
+function chainCuts(input: ChainInput): { segment: Segment; cut: Record<keyof KnownCut, (number | undefined)[]> }[] {
+  const times = new Map<Uint8Array, number>();
+  const frame = (t: number) => {
+    const f = new Uint8Array(1);
+    times.set(f, t);
+    return f;
+  };
+  const span = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => frame(from + i));
+  const before = span(-input.headAvailable, 0);
+  const after = span(input.frames, input.frames + input.tailAvailable);
+  const made = new Array<Uint8Array>(input.frames);
+  return planSegments(input).map((segment) => {
+    const cut = segmentKnown(segment, [...before, ...made.slice(0, segment.start)], [...made.slice(segment.start + segment.newFrames), ...after]);
+    made.splice(segment.start, segment.newFrames, ...span(segment.start, segment.start + segment.newFrames));
+    const asTimes = (frames: Uint8Array[]) => frames.map((f) => (f ? times.get(f) : undefined));
+    return { segment, cut: { head: asTimes(cut.head), tail: asTimes(cut.tail), earlier: asTimes(cut.earlier), later: asTimes(cut.later) } };
+  });
+}
+
+const times = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => from + i);
+
+describe('segmentKnown', () => {
+  it('gives no lookback at the start of a chain, then up to LOOKBACK_FRAMES before the head', () => {
+    const cuts = chainCuts({ frames: 480, window: 16, overlap: 4, headAvailable: 0, tailAvailable: 0 });
+    expect(cuts[0]!.cut).toEqual({ head: [], tail: [], earlier: [], later: [] });
+    // Segment 2 (new frames from 16) follows 16 frames: 4 known, the 12 before them as lookback.
+    expect(cuts[1]!.cut).toEqual({ head: times(12, 16), tail: [], earlier: times(0, 12), later: [] });
+    // Segment 6 (new frames from 64): 4 known, then the 32 before them, not all 60.
+    expect(cuts[5]!.segment.start).toBe(64);
+    expect(cuts[5]!.cut).toEqual({ head: times(60, 64), tail: [], earlier: times(28, 60), later: [] });
+    // Mid chain every window reads exactly the LOOKBACK_FRAMES frames before its known ones.
+    for (const { segment, cut } of cuts.slice(3)) expect(cut.earlier).toEqual(times(segment.start - segment.head - LOOKBACK_FRAMES, segment.start - segment.head));
+  });
+
+  it('reads the lookback of a continued clip from the clip, as far as it goes', () => {
+    const long = chainCuts({ frames: 20, window: 16, overlap: 4, headAvailable: 60, tailAvailable: 0 });
+    expect(long[0]!.cut).toEqual({ head: times(-4, 0), tail: [], earlier: times(-36, -4), later: [] });
+    // Segment 2's lookback runs from the clip into the chain's own frames.
+    expect(long[1]!.cut.earlier).toEqual(times(-28, 4));
+    const short = chainCuts({ frames: 20, window: 16, overlap: 4, headAvailable: 6, tailAvailable: 0 });
+    expect(short[0]!.cut).toEqual({ head: times(-4, 0), tail: [], earlier: [-6, -5], later: [] });
+  });
+
+  it('reads a backward chain\'s lookback after its tail, and nothing before its empty head', () => {
+    const cuts = chainCuts({ frames: 60, window: 16, overlap: 4, headAvailable: 0, tailAvailable: 16 });
+    // The window next to the clip: its first 4 frames known, the other 12 of it as lookback.
+    expect(cuts[0]!.cut).toEqual({ head: [], tail: times(60, 64), earlier: [], later: times(64, 76) });
+    // Further from the clip: 32 frames after the tail, the chain's own and then the clip's.
+    const { segment, cut } = cuts[2]!;
+    const end = segment.start + segment.newFrames;
+    expect(cut).toEqual({ head: [], tail: times(end, end + 4), earlier: [], later: times(end + 4, end + 36) });
+    expect(cuts.every(({ cut }) => cut.earlier.length === 0 && cut.later.every((t) => t !== undefined))).toBe(true);
+  });
+
+  it('reads both lookbacks at a bridge\'s last window, and none after a tail-less segment', () => {
+    const cuts = chainCuts({ frames: 30, window: 16, overlap: 4, headAvailable: 16, tailAvailable: 40 });
+    // Before the last segment the frames after the window are not made yet: no tail, no lookback.
+    expect(cuts.slice(0, -1).every(({ cut }) => cut.tail.length === 0 && cut.later.length === 0)).toBe(true);
+    const last = cuts.at(-1)!;
+    const headAt = last.segment.start - last.segment.head;
+    expect(last.cut).toEqual({ head: times(headAt, last.segment.start), tail: times(30, 34), earlier: times(headAt - 32, headAt), later: times(34, 66) });
+  });
+
+  it('counts the lookback from what exists, and none for a side without known frames', () => {
+    expect(segmentLookback({ head: 4, tail: 0 }, 100, 100)).toEqual({ earlier: 32, later: 0 });
+    expect(segmentLookback({ head: 4, tail: 4 }, 10, 4)).toEqual({ earlier: 6, later: 0 });
+    expect(segmentLookback({ head: 0, tail: 8 }, 50, 20)).toEqual({ earlier: 0, later: 12 });
   });
 });

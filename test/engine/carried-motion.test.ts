@@ -53,19 +53,28 @@ const moving = (from: { x: number; y: number }, speed: { x: number; y: number },
 
 describe('carried motion', () => {
   it('measures a move over the known frames and carries the object on at that speed', () => {
-    const known = moving({ x: 8, y: 12 }, { x: 1.5, y: 0.5 }, 4);
+    const known = moving({ x: 8, y: 10 }, { x: 1.5, y: 0.75 }, 4);
     const motion = measureMotion(known, SIZE);
     expect(motion.layers).toHaveLength(1);
     expect(motion.layers[0]!.velocity.x).toBeCloseTo(1.5, 0);
-    expect(motion.layers[0]!.velocity.y).toBeCloseTo(0.5, 0);
+    expect(motion.layers[0]!.velocity.y).toBeCloseTo(0.75, 0);
     const last = objectAt(known[3]!);
     for (const d of [1, 4, 8]) {
       const at = objectAt(carryOn(motion, d));
       expect(Math.abs(at.x - (last.x + 1.5 * d))).toBeLessThan(0.6);
-      expect(Math.abs(at.y - (last.y + 0.5 * d))).toBeLessThan(0.6);
+      expect(Math.abs(at.y - (last.y + 0.75 * d))).toBeLessThan(0.6);
       // The whole object moves: same size, nothing left behind where it was.
       expect(Math.abs(at.area - last.area)).toBeLessThanOrEqual(0.15 * last.area);
     }
+  });
+
+  it('takes a move nearly along one axis as along it: a model\'s drift across its move is not carried on', () => {
+    const drifting = measureMotion(moving({ x: 8, y: 12 }, { x: 1.5, y: 0.4 }, 4), SIZE);
+    expect(drifting.layers[0]!.velocity.x).toBeCloseTo(1.5, 0);
+    expect(drifting.layers[0]!.velocity.y).toBe(0);
+    const falling = measureMotion(moving({ x: 12, y: 6 }, { x: -0.3, y: 1.5 }, 4), SIZE);
+    expect(falling.layers[0]!.velocity.x).toBe(0);
+    expect(falling.layers[0]!.velocity.y).toBeCloseTo(1.5, 0);
   });
 
   it('leaves a still frame as it is: nothing moved, so nothing is carried', () => {
@@ -126,6 +135,57 @@ describe('carried motion', () => {
     // Frames that never show anything carry nothing.
     const empty = Array.from({ length: 4 }, () => frame([]));
     expect(measureMotion(empty, SIZE).layers).toHaveLength(0);
+  });
+
+  it('remembers an object that left long before the last frame, from the last frame that showed it whole', () => {
+    // A chain's lookback: the square crosses to the right edge, leaves, and 10 empty frames follow.
+    const known = [...moving({ x: 16, y: 12 }, { x: 2, y: 0 }, 10), ...Array.from({ length: 10 }, () => frame([]))];
+    const motion = measureMotion(known, SIZE);
+    expect(motion.layers).toHaveLength(1);
+    expect(motion.layers[0]!.velocity.x).toBeCloseTo(2, 0);
+    // Seen whole at x = 26 (frame 5, 14 frames back) and moving 2 px a frame. The frames since
+    // show it has not come back yet, so it comes in from the left at once, and whole.
+    const back = [1, 2, 3, 4, 5, 6].map((d) => objectAt(carryOn(motion, d)));
+    const entered = back.findIndex((b) => b.area > 0);
+    expect(entered).toBe(0);
+    expect(back[0]!.x).toBeLessThan(2);
+    expect(Math.max(...back.map((b) => b.area || 0))).toBe(64);
+    for (let i = entered + 1; i < back.length; i++) expect(back[i]!.x).toBeGreaterThan(back[i - 1]!.x);
+  });
+
+  it('completes an object coming back in at an edge from the last frame that showed it whole', () => {
+    // Whole at x = 25, then out at the right, then its first 3 px back in at the left.
+    const whole = moving({ x: 21, y: 20 }, { x: 2, y: 0 }, 3);
+    const gone = Array.from({ length: 6 }, () => frame([]));
+    const entering = [-3, -1].map((x) => frame([{ x, y: 20, half: 4, colour: RED }]));
+    const known = [...whole, ...gone, ...entering];
+    expect(objectAt(known.at(-1)!).area).toBe(24);
+    const motion = measureMotion(known, SIZE);
+    expect(motion.layers).toHaveLength(1);
+    // Three frames on it is whole (8 x 8) at x = 5, not a 3-px sliver moved off the edge.
+    const on = objectAt(carryOn(motion, 3));
+    expect(on.area).toBe(64);
+    expect(on.x).toBeCloseTo(5, 0);
+    expect(on.y).toBeCloseTo(20, 0);
+    // Without the frames that showed it whole, only the sliver is known.
+    const short = objectAt(carryOn(measureMotion(entering, SIZE), 3));
+    expect(short.area).toBeLessThan(64);
+  });
+
+  it('takes on out a sliver held at the edge that a whole object was moving out through', () => {
+    // Whole and moving right, then half out, then a 2-px sliver the model holds at the edge.
+    const known = [...moving({ x: 18, y: 16 }, { x: 2, y: 0 }, 5), ...[30, 33, 33, 33].map((x) => frame([{ x, y: 16, half: 4, colour: RED }]))];
+    const motion = measureMotion(known, SIZE);
+    expect(motion.layers).toHaveLength(1);
+    expect(motion.layers[0]!.velocity.x).toBeCloseTo(2, 0);
+    // It leaves, and comes back whole from the left.
+    expect(objectAt(carryOn(motion, 2)).area || 0).toBe(0);
+    const back = [6, 8].map((d) => objectAt(carryOn(motion, d)));
+    expect(back[0]!.x).toBeLessThan(back[1]!.x);
+    expect(back[1]!.area).toBe(64);
+    // Held at an edge it was not moving toward, it stays held.
+    const parked = [...moving({ x: 18, y: 16 }, { x: -2, y: 0 }, 5), ...Array.from({ length: 4 }, () => frame([{ x: 33, y: 16, half: 4, colour: RED }]))];
+    expect(measureMotion(parked, SIZE).layers).toHaveLength(0);
   });
 
   it('does not take a faint blob of noise for an object, moving or left', () => {

@@ -23,13 +23,15 @@ import { CPU, meanAbsDiff } from './engine-fixtures.ts';
  * 3.0-3.7 and 9-11 px, because shapes-v1 places the object from the prompt and the frame's place
  * in its window (net.py: coord_motion) and each window pulls it back. With the fade at the joins
  * (fadeAtJoin, the default) the forward joins read 1.16-1.20; the controls run without it, since
- * a cross-fade smooths any two videos (1.24-1.48 with the known frames dropped). Every check runs
+ * a cross-fade smooths any two videos (1.24-1.48 with the known frames dropped). Measured again
+ * with carried motion that completes clipped objects and reads a chain's lookback (2026-12-05):
+ * forward joins 1.51-1.64 unfaded, 1.25-1.34 faded (before that change 1.51-1.61 and 1.26-1.34). Every check runs
  * a control that fails it. DAILIES_CONTINUATION_TABLE=1 prints the table the strength was chosen from
  * (about a minute; =full adds the 60 eval prompts, about 8 minutes on 2 busy cores).
  */
 const SEAM_BOUND = 2.5;
-/** The same with the fade at the joins (fadeAtJoin): under the unfaded 1.43-1.47 of seeds 1-4. */
-const FADED_BOUND = 1.3;
+/** The same with the fade at the joins (fadeAtJoin): between the faded 1.25-1.34 and the unfaded 1.51-1.64 of seeds 1-4. */
+const FADED_BOUND = 1.42;
 /** How far (px, of 32) the object may be from where the clip it meets has it. */
 const NEAR_PX = 2;
 const OVERLAP = 4;
@@ -121,10 +123,10 @@ describe('chains with the built-in model', { timeout: 60_000 }, () => {
     // two videos, so it is the known frames that must bring the unfaded joins under the bound.
     const dropped = await forward(blind, RED_RIGHT, 1, CONTINUATION_STRENGTH, false);
     expect(kept.frames).toHaveLength(40);
-    expect(unfaded.seam).toBeLessThanOrEqual(SEAM_BOUND); // measured 1.45
+    expect(unfaded.seam).toBeLessThanOrEqual(SEAM_BOUND); // measured 1.64
     expect(dropped.seam).toBeGreaterThan(SEAM_BOUND); // measured 4.85
     // Fading the chain's frames into each window's rendering of them spreads what is left.
-    expect(kept.seam).toBeLessThanOrEqual(FADED_BOUND); // measured 1.18
+    expect(kept.seam).toBeLessThanOrEqual(FADED_BOUND); // measured 1.34
     expect(unfaded.seam).toBeGreaterThan(FADED_BOUND);
   });
 

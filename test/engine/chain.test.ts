@@ -112,6 +112,28 @@ describe('renderChain', () => {
     expect(r.takes[0]!.clip.frames).toHaveLength(10);
   });
 
+  it('gives each segment the frames before its head (or after its tail) as lookback below strength 1', async () => {
+    const { model, calls } = standIn(4);
+    const frames = (c: Clip) => c.frames.map(label);
+    await renderChain(model, { ...base, frames: 7, variations: 2 }, { before: clip(3, 200) }, { overlap: 1, window: 4, strength: 0.5 });
+    // Segment 1: the clip's frames before the known last one, the same for both takes: one clip.
+    expect(calls[0]!.known!.earlier!.map(frames)).toEqual([[[200, 0, 0], [200, 0, 1]]]);
+    // Segment 2: per take, everything before its known frame, the clip's then its own.
+    expect(calls[1]!.known!.earlier!.map(frames)).toEqual([0, 1].map((b) => [[200, 0, 0], [200, 0, 1], [200, 0, 2], [b, 0, 0], [b, 0, 1]]));
+    expect(calls.every((c) => c.known!.later === undefined)).toBe(true);
+    // Backward: the frames after the tail, its own and then the clip's.
+    const back = standIn(4);
+    await renderChain(back.model, { ...base, frames: 5 }, { after: clip(3, 201) }, { overlap: 1, window: 4, strength: 0.5 });
+    expect(back.calls.map((c) => [c.known!.earlier, c.known!.later?.map(frames)])).toEqual([
+      [undefined, [[[201, 0, 1], [201, 0, 2]]]],
+      [undefined, [[[0, 0, 2], [201, 0, 0], [201, 0, 1], [201, 0, 2]]]],
+    ]);
+    // At strength 1 the model would not read it: none is sent.
+    const full = standIn(4);
+    await renderChain(full.model, { ...base, frames: 7 }, { before: clip(3, 200), after: clip(3, 201) }, { overlap: 1, window: 4, strength: 1 });
+    expect(full.calls.every((c) => c.known!.earlier === undefined && c.known!.later === undefined)).toBe(true);
+  });
+
   it('animates a still in the first segment only', async () => {
     const { model, calls } = standIn(4);
     const image = { frame: clip(1, 7), strength: 0.5 };

@@ -1,5 +1,6 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { loadModel } from '../../models/engine/load-model.ts';
+import { OnnxSession } from '../../models/engine/ort.ts';
 import type { Clip, PreviewEvent, VideoModel } from '../../src/core/ports/video-model.ts';
 import { CPU, makeClip, maxAbsDiff, meanAbsDiff, rejection, TINY_LATENT_CLIP, TINY_LATENT_JSON } from './engine-fixtures.ts';
 
@@ -109,6 +110,33 @@ describe('latent pipeline across tokenizer variants', () => {
     for (const f of [0, 1, 2, 3]) {
       expect(meanAbsDiff(backward[f]!, backward[4]!)).toBeLessThan(5);
       expect(meanAbsDiff(freeBackward[f]!, freeBackward[4]!)).toBeGreaterThan(30);
+    }
+  });
+
+  it('encodes lookback frames through the VAE below strength 1 only, a shared clip once', async () => {
+    const model = await open(TINY_LATENT_JSON);
+    const clip = (frames: number, shade: number) => makeClip(32, 32, frames, (f, x, y, c) => (shade + f * 20 + x * 4 + y * 2 + c * 50) % 256);
+    const [head, earlier, mine] = [clip(1, 0), clip(5, 90), clip(5, 170)];
+    // Frames through the VAE encoder, counted on the real session (the spy calls through).
+    const run = vi.spyOn(OnnxSession.prototype, 'run');
+    const encoded = async (known: { earlier?: Clip[] }, strength: number, variations = 1) => {
+      run.mockClear();
+      const r = await model.generate({ prompt: 'a red circle', seed: 3, steps: 4, frames: 4, variations, known: { head: [head], ...known, strength } });
+      const byEncoder = run.mock.calls.filter((_, i) => (run.mock.contexts[i] as OnnxSession).label === 'VAE encoder');
+      const frames = byEncoder.reduce((n, [feeds]) => n + Object.values(feeds)[0]!.dims[0]!, 0);
+      return { frames, bytes: Buffer.concat(r.takes.flatMap((t) => t.clip.frames)) };
+    };
+    try {
+      expect((await encoded({}, 0.5)).frames).toBe(1);
+      expect((await encoded({ earlier: [earlier] }, 0.5)).frames).toBe(6);
+      expect((await encoded({ earlier: [earlier] }, 0.5, 2)).frames).toBe(6);
+      expect((await encoded({ earlier: [earlier, mine] }, 0.5, 2)).frames).toBe(11);
+      // At strength 1 the new frames start from noise: the lookback costs nothing and changes nothing.
+      const [plain, looked] = [await encoded({}, 1), await encoded({ earlier: [earlier] }, 1)];
+      expect(looked.frames).toBe(1);
+      expect(looked.bytes.equals(plain.bytes)).toBe(true);
+    } finally {
+      run.mockRestore();
     }
   });
 

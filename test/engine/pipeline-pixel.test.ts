@@ -122,6 +122,47 @@ describe('pixel-space pipeline', () => {
     expect(meanAbsDiff(frames[7]!, head.frames[2]!)).toBeGreaterThan(25);
   });
 
+  it('carries on an object seen only in the lookback frames below strength 1, and ignores them at 1', async () => {
+    // A white 4x4 square on black stepping right 1 px a frame, its left edge at 10 + t: it leaves
+    // at the right edge during the lookback (t 0..5) and the known head (t 6, 7) shows only black.
+    const square = (t: number) => (x: number, y: number) => (x >= 10 + t && x < 14 + t && y >= 6 && y < 10 ? 255 : 0);
+    const earlier = makeClip(16, 16, 6, (t, x, y) => square(t)(x, y));
+    const head = makeClip(16, 16, 2, (t, x, y) => square(6 + t)(x, y));
+    expect(head.frames.every((f) => f.every((v) => v === 0))).toBe(true);
+    const render = async (known: { earlier?: Clip[] }, strength: number) =>
+      (await model.generate({ prompt: 'a white square', seed: 5, steps: 10, frames: 8, known: { head: [head], ...known, strength } })).takes[0]!.clip.frames;
+    // Strength 0.1 of 10 steps keeps the last one: the new frames stay where they started.
+    const alone = await render({}, 0.1);
+    const looked = await render({ earlier: [earlier] }, 0.1);
+    // Without the lookback nothing moved in the known frames: the new frames start black.
+    for (const f of [2, 4, 7]) expect(meanAbsDiff(alone[f]!, head.frames[1]!)).toBeLessThan(3);
+    // With it the square goes on, coming back through the left edge: 16 white pixels of 256 once whole.
+    const brightest = Math.max(...[2, 3, 4, 5, 6, 7].map((f) => meanAbsDiff(looked[f]!, alone[f]!)));
+    expect(brightest).toBeGreaterThan(8);
+    const left = (f: Uint8Array) => f.filter((v, i) => Math.floor(i / 3) % 16 < 8 && v > 128).length;
+    expect(left(looked[7]!)).toBeGreaterThan(0);
+    // At strength 1 the new frames start from noise: the lookback is not read.
+    expect(bytesOf(await render({ earlier: [earlier] }, 1))).toEqual(bytesOf(await render({}, 1)));
+  });
+
+  it('reads a tail\'s lookback backward, from the farthest frame to the first tail frame', async () => {
+    // The mirror: after the two black tail frames (t 6, 7) the square comes in at the left edge,
+    // its left edge at t - 11 (whole from t 11 on); read backward it leaves at the left.
+    const square = (t: number) => (x: number, y: number) => (x >= t - 11 && x < t - 7 && y >= 6 && y < 10 ? 255 : 0);
+    const tail = makeClip(16, 16, 2, (t, x, y) => square(6 + t)(x, y));
+    const later = makeClip(16, 16, 6, (t, x, y) => square(8 + t)(x, y));
+    expect(tail.frames.every((f) => f.every((v) => v === 0))).toBe(true);
+    const render = async (known: { later?: Clip[] }) =>
+      (await model.generate({ prompt: 'a white square', seed: 5, steps: 10, frames: 8, known: { tail: [tail], ...known, strength: 0.1 } })).takes[0]!.clip.frames;
+    const alone = await render({});
+    const looked = await render({ later: [later] });
+    for (const f of [0, 3, 5]) expect(meanAbsDiff(alone[f]!, tail.frames[0]!)).toBeLessThan(3);
+    expect(Math.max(...[0, 1, 2, 3, 4, 5].map((f) => meanAbsDiff(looked[f]!, alone[f]!)))).toBeGreaterThan(8);
+    // Going back in time it re-enters at the right edge.
+    const right = (f: Uint8Array) => f.filter((v, i) => Math.floor(i / 3) % 16 >= 8 && v > 128).length;
+    expect(right(looked[0]!)).toBeGreaterThan(0);
+  });
+
   it('puts known frames in the sample noised to each step, or clean for a denoiser trained on clean ones', async () => {
     // What the denoiser sees of known frame 0 at every step: the sample the scheduler steps from.
     const firstFrames = async (knownFrames?: 'clean') => {

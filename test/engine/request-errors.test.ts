@@ -2,8 +2,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ModelManifest } from '../../models/engine/manifest.ts';
-import { checkRequest, defaultPreviewSteps } from '../../models/engine/request-schema.ts';
+import { checkRequest, defaultPreviewSteps, MAX_LOOKBACK_FRAMES } from '../../models/engine/request-schema.ts';
 import type { GenerateRequest } from '../../src/core/ports/video-model.ts';
+import { LOOKBACK_FRAMES } from '../../src/core/segment-plan.ts';
 import { DailiesError } from '../../src/errors.ts';
 import { makeClip, TINY_PIXEL } from './engine-fixtures.ts';
 
@@ -68,6 +69,27 @@ describe('request checks', () => {
     expect(resolved.known).toEqual({ head: [clip, clip], tail: [one], strength: 1 });
     expect(checkRequest({ ...ok, known: { tail: [one], strength: 0.6 } }, manifest).known).toEqual({ tail: [one], strength: 0.6 });
     expect(checkRequest({ ...ok, known: {} }, manifest).known).toBeUndefined();
+  });
+
+  it('rejects lookback clips without their side, in the wrong number, uneven or too long', () => {
+    const clip = makeClip(16, 16, 2, () => 0);
+    const three = makeClip(16, 16, 3, () => 0);
+    const one = makeClip(16, 16, 1, () => 0);
+    expect(message({ known: { tail: [one], earlier: [clip] } })).toBe('known.earlier only goes with head clips, as the frames before them; pass head clips too, or drop it.');
+    expect(message({ known: { head: [one], later: [clip], strength: 0.5 } })).toBe('known.later only goes with tail clips, as the frames after them; pass tail clips too, or drop it.');
+    expect(message({ known: { head: [one], earlier: [clip, clip, clip] }, variations: 2 })).toBe('known.earlier must hold one clip for every take or one per take, 1 or 2 clips (got 3).');
+    expect(message({ known: { tail: [one], later: [clip, clip] } })).toBe('known.later must hold one clip (got 2).');
+    expect(message({ known: { head: [one], earlier: [clip, three] }, variations: 2 })).toBe('known.earlier clips must all hold the same number of frames (got 2 and 3).');
+    const long = makeClip(16, 16, MAX_LOOKBACK_FRAMES + 1, () => 0);
+    expect(message({ known: { tail: [one], later: [long, long] }, variations: 2 })).toBe(
+      `known.later.0.frames must hold at most ${MAX_LOOKBACK_FRAMES} frames (got ${MAX_LOOKBACK_FRAMES + 1}); pass the ones nearest the window.`,
+    );
+    expect(message({ known: { head: [one], earlier: [{ ...one, frames: [new Uint8Array(5)] }] } })).toBe('known.earlier.0.frames.0 must hold width*height*3 = 768 bytes (got 5).');
+    // A chain's lookback passes; lookback is not part of the window: up to the limit fits beside any head.
+    expect(LOOKBACK_FRAMES).toBeLessThanOrEqual(MAX_LOOKBACK_FRAMES);
+    const most = makeClip(16, 16, MAX_LOOKBACK_FRAMES, () => 0);
+    const resolved = checkRequest({ ...ok, variations: 2, known: { head: [clip], earlier: [most, most], tail: [one], later: [three], strength: 0.6 } }, manifest);
+    expect(resolved.known).toEqual({ head: [clip], earlier: [most, most], tail: [one], later: [three], strength: 0.6 });
   });
 
   it('spaces default previews before the last step', () => {

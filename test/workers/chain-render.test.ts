@@ -5,7 +5,7 @@ import path from 'node:path';
 import { DelayedError, UnrecoverableError } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GenerateResult, VideoModel } from '../../src/core/ports/video-model.ts';
-import { CONTINUATION_STRENGTH, fadeAtJoin, keptFrames, planSegments } from '../../src/core/segment-plan.ts';
+import { CONTINUATION_STRENGTH, fadeAtJoin, joinFades, keptFrames, LOOKBACK_FRAMES, planSegments, type Segment } from '../../src/core/segment-plan.ts';
 import type { RenderJob } from '../../src/core/ports/job-queue.ts';
 import { decodeClip } from '../../src/media/index.ts';
 import type { ProgressPayload } from '../../src/queue/job-wire.ts';
@@ -55,6 +55,19 @@ function recording(model: CountingModel): VideoModel & { outputs: GenerateResult
       return result;
     },
   };
+}
+
+/**
+ * Take `take`'s new frames as the store holds them when segment k starts: each earlier segment's
+ * kept frames, those beside a later window's head faded into its rendering of them.
+ */
+function storedBefore(plan: Segment[], outputs: GenerateResult[], k: number, take: number): Uint8Array[] {
+  const frames: Uint8Array[] = [];
+  for (let j = 0; j < k; j++) frames.splice(plan[j]!.start, 0, ...keptFrames(plan[j]!, outputs[j]!.takes[take]!.clip));
+  for (let j = 1; j < k; j++) {
+    for (const { at, fresh, distance, span } of joinFades(plan[j]!, outputs[j]!.takes[take]!.clip)) if (at >= 0 && at < plan[j]!.start) frames[at] = fadeAtJoin(frames[at]!, fresh, distance, span);
+  }
+  return frames;
 }
 
 const mad = (a: Uint8Array, b: Uint8Array) => a.reduce((sum, v, i) => sum + Math.abs(v - b[i]!), 0) / a.length;
@@ -109,7 +122,13 @@ describe('chained renders in the render processor (built-in model, ffmpeg)', () 
         const given = call.known!.head![take]!.frames;
         expect(given).toHaveLength(plan[k]!.head);
         given.forEach((frame, i) => expect(Buffer.from(frame).equals(Buffer.from(before[before.length - plan[k]!.head + i]!))).toBe(true));
+        // Below strength 1 the frames before the known ones go too, as stored (12, then 24 of them).
+        const stored = storedBefore(plan, m.outputs, k, take);
+        const earlier = call.known!.earlier![take]!.frames;
+        expect(earlier).toHaveLength(Math.min(LOOKBACK_FRAMES, plan[k]!.start - plan[k]!.head));
+        earlier.forEach((frame, i) => expect(Buffer.from(frame).equals(Buffer.from(stored[stored.length - plan[k]!.head - earlier.length + i]!)), `segment ${k} take ${take} frame ${i}`).toBe(true));
       }
+      expect(call.known?.later).toBeUndefined();
     }
     expect(result.takes.map((t) => [t.index, t.seed, t.frames, t.fps])).toEqual([
       [0, 7, 40, 8],
@@ -144,8 +163,23 @@ describe('chained renders in the render processor (built-in model, ffmpeg)', () 
       sourceClip.frames.forEach((frame, i) => expect(mad(clip.frames[at + i]!, frame), `${direction} frame ${i}`).toBeLessThan(6));
       const firstCall = model.calls.at(-2)!;
       expect(direction === 'forward' ? firstCall.known?.head?.[0]?.frames : firstCall.known?.tail?.[0]?.frames).toHaveLength(4);
+      // Lookback: the rest of the 16-frame source beyond the 4 known frames, on the known side only.
+      const [near, far] = direction === 'forward' ? [firstCall.known?.earlier, firstCall.known?.later] : [firstCall.known?.later, firstCall.known?.earlier];
+      expect(near?.map((c) => c.frames.length)).toEqual([12]);
+      expect(far).toBeUndefined();
       expect(rawFiles(data.jobId)).toEqual([]);
     }
+  });
+
+  it('sends no lookback for a model whose chains start from noise (strength 1)', async () => {
+    const fromNoise: VideoModel = { ...model, name: model.name, defaults: { ...model.defaults, continuationStrength: 1 }, generate: (request, options) => model.generate(request, options) };
+    const before = model.calls.length;
+    await processor(fromNoise).process(fakeJob(renderJob({ request: { prompt: 'a red circle moving right on a blue background', frames: 28 } })), 't', undefined);
+    const calls = model.calls.slice(before);
+    expect(calls.map((c) => [c.known?.head?.[0]?.frames.length, c.known?.strength, c.known?.earlier])).toEqual([
+      [undefined, undefined, undefined],
+      [4, 1, undefined],
+    ]);
   });
 
   it('resumes a retried chain from its last stored segment, not from the start', async () => {

@@ -39,8 +39,16 @@ export interface GenerateRequest {
    * side's known frames carried on at its speed (in a window with both sides, a blend of the two
    * by position) noised as image-to-video noises its still, so lower keeps the new frames closer
    * to that start (a chain's joins: continuationStrength in src/core/segment-plan.ts).
+   * `earlier` and `later`: lookback, frames further from the window than the known ones, read
+   * only below strength 1 to work out where the new frames start, so that what moved is carried on
+   * from more than a few frames back: an object that left the frame before the head's first frame,
+   * or one seen whole before an edge clipped it. `earlier` are the frames just before the head's
+   * first frame and go with `head`; `later` the frames just after the tail's last frame and go with
+   * `tail`; both in time order, one clip for every take or one per take, like head and tail. They
+   * are not part of the window and never come back (a chain's lookback: LOOKBACK_FRAMES in
+   * src/core/segment-plan.ts).
    */
-  known?: { head?: Clip[]; tail?: Clip[]; strength?: number };
+  known?: { head?: Clip[]; tail?: Clip[]; earlier?: Clip[]; later?: Clip[]; strength?: number };
   /** Steps (1-based) after which a preview is decoded; default: about four evenly spaced. */
   previewSteps?: number[];
 }
