@@ -120,7 +120,8 @@ export async function continueClips(model: VideoModel, cases: EvalCase[], vocabu
   };
 }
 
-function meanAbsDiff(a: Uint8Array, b: Uint8Array): number {
+/** Mean absolute difference of two frames, 0..255. */
+export function meanAbsDiff(a: Uint8Array, b: Uint8Array): number {
   let sum = 0;
   for (let i = 0; i < a.length; i++) sum += Math.abs(a[i]! - b[i]!);
   return sum / a.length;

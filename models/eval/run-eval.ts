@@ -8,13 +8,15 @@ import { analyseClip, type Vocabulary } from './analyse-clip.ts';
 import { continueClips, type ContinuationSummary } from './continuation.ts';
 import { continueDrawnExits, type ExitSummary } from './edge-exit.ts';
 import { heldOutPrompts, type EvalCase } from './held-out-prompts.ts';
+import { longChains, type LongChainSummary } from './long-chain.ts';
 import { writeBenchJson } from '../../src/util/stats.ts';
 
 /**
  * `npm run eval`: prompt adherence of the built-in model, read back from the pixels of what it
  * renders (colour, background, shape, motion, flicker), how it continues the moving ones across
- * two joins (continuation.ts), and how it carries on a drawn object heading out of the frame
- * (edge-exit.ts). Prints tables and writes JSON.
+ * two joins (continuation.ts), how it carries on a drawn object heading out of the frame
+ * (edge-exit.ts), and how a minute-long chain holds up (long-chain.ts). Prints tables and writes
+ * JSON.
  */
 
 const Args = z.object({
@@ -67,6 +69,8 @@ export interface EvalSummary {
   continuation?: ContinuationSummary;
   /** Continuing drawn frames of each such case's object heading for the edge (edge-exit.ts), per lead. */
   exits?: ExitSummary[];
+  /** Minute-long chains of a moving red circle (long-chain.ts), when asked for. */
+  longChain?: LongChainSummary;
 }
 
 export async function evaluate(modelDir: string, cases: EvalCase[], opts: { seed: number; steps?: number; guidance?: number; continuation?: boolean; continuityStrength?: number }): Promise<EvalSummary> {
@@ -81,6 +85,7 @@ export async function evaluate(modelDir: string, cases: EvalCase[], opts: { seed
   let msPerClip = 0;
   let continuation: ContinuationSummary | undefined;
   let exits: ExitSummary[] | undefined;
+  let longChain: LongChainSummary | undefined;
   try {
     for (const [i, c] of cases.entries()) {
       const result = await model.generate({
@@ -108,6 +113,7 @@ export async function evaluate(modelDir: string, cases: EvalCase[], opts: { seed
       const strength = opts.continuityStrength !== undefined ? { strength: opts.continuityStrength } : {};
       continuation = await continueClips(model, cases, vocabulary, { seed: opts.seed, ...strength });
       exits = await continueDrawnExits(model, cases, vocabulary, { seed: opts.seed, ...strength });
+      longChain = await longChains(model, { seed: opts.seed, ...strength });
     }
   } finally {
     await model.dispose();
@@ -130,6 +136,7 @@ export async function evaluate(modelDir: string, cases: EvalCase[], opts: { seed
     failures,
     ...(continuation ? { continuation } : {}),
     ...(exits ? { exits } : {}),
+    ...(longChain ? { longChain } : {}),
   };
 }
 
@@ -181,6 +188,17 @@ export async function run(argv: string[]): Promise<number> {
       const held = Number.isFinite(e.heldFrames) ? e.heldFrames.toFixed(2) : 'n/a (does not leave)';
       console.log(`| ${(e.lead * 100).toFixed(0)}% of the frame${e.lead > 0.5 ? ' (coming in at the far edge)' : ''} | ${e.speedRatio.toFixed(2)} | ${held} | ${e.backgroundShift.toFixed(1)} |`);
     }
+  }
+  const l = summary.longChain;
+  if (l) {
+    console.log(`\nA minute-long chain: "a red circle moving <way> on a black background", ${l.chains} ways, ${l.seconds} s (${l.frames} frames) each\n`);
+    console.log('| measure | value |\n| --- | --- |');
+    console.log(`| frames that show the object | ${pct(l.shown)} |`);
+    console.log(`| its size in the last quarter / in the first window | ${l.sizeKept.toFixed(2)} |`);
+    console.log(`| its speed in the last quarter / in the first window | ${Number.isFinite(l.speedKept) ? l.speedKept.toFixed(2) : 'n/a'} |`);
+    console.log(`| times it came back in through the far edge | ${l.laps.toFixed(1)} |`);
+    console.log(`| change across a join over the change inside | ${l.joinRatio.toFixed(2)} |`);
+    console.log(`| background shift from the first frame (RGB, largest) | ${l.backgroundShift.toFixed(1)} |`);
   }
   const out = resolve(args.out);
   await writeBenchJson(out, summary);
