@@ -1,6 +1,7 @@
 import { chainPreviewSegments, continuationStrength, fadeAtJoin, joinFades, keptFrames, segmentLookback, segmentSeed, type Segment } from '../src/core/segment-plan.ts';
 import type { Clip, GenerateRequest } from '../src/core/ports/video-model.ts';
 import { stepsFor } from '../src/queue/job-cost.ts';
+import { anchorBackground, chainAnchor } from '../src/core/background-anchor.ts';
 import { FrameTrack, packFrames, pieceOf, RAW_CONTENT_TYPE } from './frame-track.ts';
 import type { RenderContext, SegmentPlace } from './render-context.ts';
 
@@ -122,15 +123,35 @@ async function renderSegment(ctx: RenderContext, run: ChainRun, segment: Segment
   const previews = ctx.previews(place);
   const quiet = request.previewSteps?.length === 0;
   const result = await model.generate(request, { signal, onStep: ctx.onStep(place), ...(quiet ? {} : { onPreview: previews.push }) });
+  // Each take's window with its flat background kept the colour the run keeps.
+  const windows: Clip[] = [];
+  for (const [take, { clip }] of result.takes.entries()) windows.push(await anchored(ctx, run, take, clip, segment.start === 0 ? clip : undefined));
   // Every take's kept frames, each file whole or absent (the store writes atomically).
-  for (const [take, { clip }] of result.takes.entries()) {
+  for (const [take, clip] of windows.entries()) {
     const kept = keptFrames(segment, clip);
     await ctx.store.putBuffer(segmentKey(payload.jobId, run.name, segment.index, take), packFrames(kept), RAW_CONTENT_TYPE);
   }
   // Then the joins: only once the segment is stored, so a crash between leaves a join as it was
   // (a resumed chain skips this segment), never faded twice.
-  for (const [take, { clip }] of result.takes.entries()) await fadeNeighbours(ctx, run, segment, done, take, clip);
+  for (const [take, clip] of windows.entries()) await fadeNeighbours(ctx, run, segment, done, take, clip);
   return { published: previews.drain(), previewed: !quiet };
+}
+
+/**
+ * `window` with its flat background moved to the colour take `take` of the run keeps (chainAnchor
+ * in src/core/background-anchor.ts): that of the clip around the run where the new frames meet
+ * it, or the run's own first frame, read back from the store, or from `first` when the window
+ * rendered now holds it. Read again for every segment, so a resumed run keeps the same colour.
+ */
+async function anchored(ctx: Pick<RenderContext, 'payload' | 'store' | 'model'>, run: ChainRun, take: number, window: Clip, first?: Clip): Promise<Clip> {
+  const { width, height } = ctx.model.defaults;
+  const frameAt = async (track: FrameTrack, at: number) => (await track.clip(at, 1)).frames[0];
+  const before = run.before.length > 0 ? await frameAt(run.before, run.before.length - 1) : undefined;
+  const after = run.after.length > 0 ? await frameAt(run.after, 0) : undefined;
+  const opening = run.plan.find((s) => s.start === 0)!;
+  const own = before || after ? undefined : first ? first.frames[opening.newAt] : await frameAt(newFrames(ctx, run, take, [opening]), 0);
+  const anchor = chainAnchor({ before, after, first: own }, width, height);
+  return anchor ? { ...window, frames: anchorBackground(window.frames, width, height, anchor) } : window;
 }
 
 /**

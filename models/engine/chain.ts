@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { DailiesError } from '../../src/errors.ts';
+import { anchorBackground, chainAnchor, type Rgb } from '../../src/core/background-anchor.ts';
 import { continuationStrength, fadeAtJoin, joinFades, keptFrames, planSegments, segmentKnown, segmentSeed, type KnownCut, type Segment } from '../../src/core/segment-plan.ts';
 import type { Clip, GenerateRequest, GenerateResult, VideoModel } from '../../src/core/ports/video-model.ts';
 
@@ -32,6 +33,11 @@ export interface ChainOptions {
    * (fadeAtJoin); default true. Off only to measure what the fade does.
    */
   fade?: boolean;
+  /**
+   * Keep a flat background the colour the chain starts with (src/core/background-anchor.ts);
+   * default true. Off only to measure what it does.
+   */
+  anchor?: boolean;
   signal?: AbortSignal;
   /** Called as segment k (1-based) of n starts. */
   onSegment?(k: number, n: number): void;
@@ -66,13 +72,18 @@ export async function renderChain(model: VideoModel, base: GenerateRequest, cont
   const made: Uint8Array[][] = Array.from({ length: takes }, () => new Array<Uint8Array>(frames));
   const timings = { encodePrompt: 0, denoise: 0, decode: 0 };
   const size = { width, height, fps: model.defaults.fps };
+  // Per take, the background it keeps: decided at its first window (chainAnchor).
+  const anchors = new Map<number, Rgb | undefined>();
   for (const segment of plan) {
     opts.onSegment?.(segment.index + 1, plan.length);
     const known = made.map((mine) => segmentKnown(segment, [...before, ...mine.slice(0, segment.start)], [...mine.slice(segment.start + segment.newFrames), ...after]));
     const request = segmentRequest({ ...base, variations: takes }, segment, known, size, strength);
     const result = await model.generate(request, opts.signal ? { signal: opts.signal } : {});
-    result.takes.forEach(({ clip }, b) => {
+    result.takes.forEach(({ clip: rendered }, b) => {
       const mine = made[b]!;
+      if (!anchors.has(b)) anchors.set(b, opts.anchor === false ? undefined : chainAnchor({ before: before.at(-1), after: after[0], first: rendered.frames[0] }, width, height));
+      const anchor = anchors.get(b);
+      const clip = anchor ? { ...rendered, frames: anchorBackground(rendered.frames, width, height, anchor) } : rendered;
       if (opts.fade !== false) {
         // Frames this chain made on either side of the window fade into its rendering of them.
         for (const { at, fresh, distance, span } of joinFades(segment, clip)) {

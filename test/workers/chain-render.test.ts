@@ -4,7 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { DelayedError, UnrecoverableError } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { GenerateResult, VideoModel } from '../../src/core/ports/video-model.ts';
+import type { Clip, GenerateResult, VideoModel } from '../../src/core/ports/video-model.ts';
+import { anchorBackground, chainAnchor } from '../../src/core/background-anchor.ts';
 import { CONTINUATION_STRENGTH, fadeAtJoin, joinFades, keptFrames, LOOKBACK_FRAMES, planSegments, type Segment } from '../../src/core/segment-plan.ts';
 import type { RenderJob } from '../../src/core/ports/job-queue.ts';
 import { decodeClip } from '../../src/media/index.ts';
@@ -58,14 +59,24 @@ function recording(model: CountingModel): VideoModel & { outputs: GenerateResult
 }
 
 /**
+ * Window j of take `take` as the run uses it: the model's output with its flat background kept
+ * the colour of the run's first frame (a chain from nothing: src/core/background-anchor.ts).
+ */
+function window(outputs: GenerateResult[], j: number, take: number): Clip {
+  const clip = outputs[j]!.takes[take]!.clip;
+  const anchor = chainAnchor({ first: outputs[0]!.takes[take]!.clip.frames[0] }, clip.width, clip.height);
+  return anchor ? { ...clip, frames: anchorBackground(clip.frames, clip.width, clip.height, anchor) } : clip;
+}
+
+/**
  * Take `take`'s new frames as the store holds them when segment k starts: each earlier segment's
  * kept frames, those beside a later window's head faded into its rendering of them.
  */
 function storedBefore(plan: Segment[], outputs: GenerateResult[], k: number, take: number): Uint8Array[] {
   const frames: Uint8Array[] = [];
-  for (let j = 0; j < k; j++) frames.splice(plan[j]!.start, 0, ...keptFrames(plan[j]!, outputs[j]!.takes[take]!.clip));
+  for (let j = 0; j < k; j++) frames.splice(plan[j]!.start, 0, ...keptFrames(plan[j]!, window(outputs, j, take)));
   for (let j = 1; j < k; j++) {
-    for (const { at, fresh, distance, span } of joinFades(plan[j]!, outputs[j]!.takes[take]!.clip)) if (at >= 0 && at < plan[j]!.start) frames[at] = fadeAtJoin(frames[at]!, fresh, distance, span);
+    for (const { at, fresh, distance, span } of joinFades(plan[j]!, window(outputs, j, take))) if (at >= 0 && at < plan[j]!.start) frames[at] = fadeAtJoin(frames[at]!, fresh, distance, span);
   }
   return frames;
 }
@@ -118,7 +129,7 @@ describe('chained renders in the render processor (built-in model, ffmpeg)', () 
       expect(call.known?.head).toHaveLength(2);
       expect(call.known?.strength).toBe(CONTINUATION_STRENGTH);
       for (let take = 0; take < 2; take++) {
-        const before = m.outputs[k - 1]!.takes[take]!.clip.frames.slice(plan[k - 1]!.newAt, plan[k - 1]!.newAt + plan[k - 1]!.newFrames);
+        const before = window(m.outputs, k - 1, take).frames.slice(plan[k - 1]!.newAt, plan[k - 1]!.newAt + plan[k - 1]!.newFrames);
         const given = call.known!.head![take]!.frames;
         expect(given).toHaveLength(plan[k]!.head);
         given.forEach((frame, i) => expect(Buffer.from(frame).equals(Buffer.from(before[before.length - plan[k]!.head + i]!))).toBe(true));
@@ -206,9 +217,9 @@ describe('chained renders in the render processor (built-in model, ffmpeg)', () 
     // Segment 1's frames before the join were faded into segment 2's rendering of them once it
     // was stored (fadeAtJoin); the rest are as segment 1 rendered them.
     const plan = planSegments({ frames: 52, window: 16, overlap: 4, headAvailable: 0, tailAvailable: 0 });
-    const rendered = keptFrames(plan[0]!, outputs[0]!.takes[0]!.clip);
+    const rendered = keptFrames(plan[0]!, window(outputs, 0, 0));
     // Segment 2's window opens with its rendering of segment 1's last frames.
-    const fresh = outputs[1]!.takes[0]!.clip.frames.slice(plan[1]!.newAt - plan[1]!.head, plan[1]!.newAt);
+    const fresh = window(outputs, 1, 0).frames.slice(plan[1]!.newAt - plan[1]!.head, plan[1]!.newAt);
     const stored = await readFile(store.pathOf(`renders/${data.jobId}/chain/seg-0-take-0.rgb`));
     const frameAt = (i: number) => stored.subarray(i * 32 * 32 * 3, (i + 1) * 32 * 32 * 3);
     const head = plan[1]!.head;
