@@ -198,7 +198,7 @@ export async function run(argv: string[]): Promise<number> {
     console.log(`| its speed in the last quarter / in the first window | ${Number.isFinite(l.speedKept) ? l.speedKept.toFixed(2) : 'n/a'} |`);
     console.log(`| times it came back in through the far edge | ${l.laps.toFixed(1)} |`);
     console.log(`| change across a join over the change inside | ${l.joinRatio.toFixed(2)} |`);
-    console.log(`| background shift from the first frame (RGB, largest) | ${l.backgroundShift.toFixed(1)} |`);
+    console.log(`| background shift from the first frame (RGB, median over the last quarter) | ${l.backgroundShift.toFixed(1)} |`);
   }
   const out = resolve(args.out);
   await writeBenchJson(out, summary);
