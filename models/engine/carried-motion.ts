@@ -56,8 +56,17 @@ const OBJECT_CONTRAST = 0.5;
 const MIN_LAYER_PIXELS = 3;
 /** Speeds are looked for up to this share of the frame's smaller side per frame. */
 const MAX_SPEED_SHARE = 1 / 8;
-/** A speed is measured against at most this many frames before the last. */
-const MAX_SPAN = 3;
+/**
+ * A speed is measured against at most this many frames before the last: the first SEARCH_SPAN
+ * with every move in reach, the rest around where those put the region, within FOLLOW_REACH px.
+ * A model draws its object a little differently in every frame, and a slow move over 3 frames is
+ * hard to tell from standing still: discs wobbling by 15% of their radius, moving 0.5 px a frame,
+ * read as still in 12 of 20 clips over 3 frames and in none over 8. Read as still, a chain's
+ * object stood still from then on (shapes-v2 slows it at every window until that happens).
+ */
+const MAX_SPAN = 8;
+const SEARCH_SPAN = 3;
+const FOLLOW_REACH = 2;
 /** A move is taken only if it matches at most this share of standing still's mismatch. */
 const MOVE_EVIDENCE = 0.7;
 /** A large layer (a textured scene is mostly one) is matched on this many of its pixels, evenly spread. */
@@ -392,8 +401,17 @@ function regionVelocity(pixels: number[], frames: Float32Array[], span: number, 
   const probe = stride > 1 ? pixels.filter((_, i) => i % stride === 0) : pixels;
   let [moved, still, sx, sy, ss] = [0, 0, 0, 0, 0];
   for (let s = 1; s <= span; s++) {
-    const fit = bestMove(probe, last, frames[frames.length - 1 - s]!, Math.ceil(Math.min(size.width, size.height) * MAX_SPEED_SHARE * s), size);
+    // Past SEARCH_SPAN, near s times the speed the nearer frames gave; not at all when they
+    // gave none (an object that moved, then stopped, is still).
+    const follow = s > SEARCH_SPAN;
+    if (follow && (ss === 0 || (sx === 0 && sy === 0))) break;
+    const centre = follow ? { x: Math.round((s * sx) / ss), y: Math.round((s * sy) / ss) } : { x: 0, y: 0 };
+    const reach = follow ? FOLLOW_REACH : Math.ceil(Math.min(size.width, size.height) * MAX_SPEED_SHARE * s);
+    const fit = bestMove(probe, last, frames[frames.length - 1 - s]!, reach, size, centre, follow);
     if (!fit) continue;
+    // A longer span counts only where it finds the region again: a frame where the object was
+    // off the frame or not yet drawn says nothing about its speed.
+    if (follow && !(fit.cost < MOVE_EVIDENCE * fit.standing)) continue;
     moved += fit.cost;
     still += fit.standing;
     sx += s * fit.x;
@@ -416,8 +434,14 @@ function alongMainAxis(v: { x: number; y: number }): { x: number; y: number } {
   return v;
 }
 
-/** The move (px, sub-pixel) that best takes `earlier` onto `pixels` of `last` within `reach`, with its mismatch and standing still's; undefined when the region was mostly off the frame. */
-function bestMove(pixels: number[], last: Float32Array, earlier: Float32Array, reach: number, size: FrameSize): { x: number; y: number; cost: number; standing: number } | undefined {
+/**
+ * The move (px, sub-pixel) that best takes `earlier` onto `pixels` of `last` within `reach` of
+ * `centre`, with its mismatch and standing still's; undefined when the region was mostly off the
+ * frame. With `onFrame` a move must keep every pixel on the frame: over a long span a move that
+ * drops an edge sliver's bright pixels leaves its rim, which matches the background better than
+ * standing still does, and a sliver held at the edge read as moving.
+ */
+function bestMove(pixels: number[], last: Float32Array, earlier: Float32Array, reach: number, size: FrameSize, centre: { x: number; y: number }, onFrame = false): { x: number; y: number; cost: number; standing: number } | undefined {
   const { width: w, height: h } = size;
   const cost = (ux: number, uy: number): number => {
     let sum = 0;
@@ -433,6 +457,7 @@ function bestMove(pixels: number[], last: Float32Array, earlier: Float32Array, r
       }
     }
     // Mostly off the frame earlier: no evidence either way.
+    if (onFrame && inside < pixels.length) return Infinity;
     return inside * 2 >= pixels.length ? sum / (inside * size.channels) : Infinity;
   };
   const standing = cost(0, 0);
@@ -446,8 +471,8 @@ function bestMove(pixels: number[], last: Float32Array, earlier: Float32Array, r
   // Every second move across the reach, then the moves around the best of those: a quarter of
   // the matches (a 160x90 latent frame took 1.5 s a take with all of them).
   const step = reach > 4 ? 2 : 1;
-  const from = -reach + (reach % step); // the grid goes through standing still
-  for (let uy = from; uy <= reach; uy += step) for (let ux = from; ux <= reach; ux += step) consider(ux, uy);
+  const from = -reach + (reach % step); // the grid goes through its centre
+  for (let uy = from; uy <= reach; uy += step) for (let ux = from; ux <= reach; ux += step) consider(centre.x + ux, centre.y + uy);
   if (step > 1) {
     const { x, y } = best;
     for (let uy = y - 1; uy <= y + 1; uy++) for (let ux = x - 1; ux <= x + 1; ux++) consider(ux, uy);

@@ -77,6 +77,16 @@ describe('carried motion', () => {
     expect(falling.layers[0]!.velocity.y).toBeCloseTo(1.5, 0);
   });
 
+  it('reads a slow move of an object drawn a little differently in every frame, given frames enough', () => {
+    // Half a px a frame, the square's side jumping by 2 px from frame to frame, as a model draws.
+    const wobbling = Array.from({ length: 12 }, (_, f) => frame([{ x: 9 + 0.5 * f, y: 14, half: f % 2 ? 5 : 4, colour: RED }]));
+    const long = measureMotion(wobbling, SIZE);
+    expect(long.layers).toHaveLength(1);
+    expect(long.layers[0]!.velocity.x).toBeCloseTo(0.5, 1);
+    // Over the last 4 frames alone the wobble hides the move: read as still.
+    expect(measureMotion(wobbling.slice(-4), SIZE).layers).toHaveLength(0);
+  });
+
   it('leaves a still frame as it is: nothing moved, so nothing is carried', () => {
     const known = Array.from({ length: 4 }, () => frame([{ x: 16, y: 16, half: 5, colour: RED }]));
     const motion = measureMotion(known, SIZE);
