@@ -90,6 +90,14 @@ export function measureMotion(frames: Float32Array[], size: FrameSize): CarriedM
   const readings = frames.map((f) => farthestFromBackground(f, size));
   const contrast = Math.max(...readings.map((r) => r.farthest));
   const { motion, held } = splitLast(frames, readings.at(-1)!, size, contrast);
+  // Each earlier frame split as if it were the last, at most once: the look back for a whole
+  // view and the one for the most shown at the edge read the same frames.
+  const splits = new Map<number, CarriedMotion>();
+  const earlier = (k: number): CarriedMotion => {
+    let split = splits.get(k);
+    if (!split) splits.set(k, (split = splitLast(frames.slice(0, k + 1), readings[k]!, size, contrast).motion));
+    return split;
+  };
   // 1. What an edge clips is completed from the last frame that showed it whole. Carried on as
   //    the clipped part, an object coming back in stayed the sliver it entered as: shapes-v2's
   //    30-s "red circle moving right" lost a third of its area with every lap. A clipped part
@@ -99,7 +107,7 @@ export function measureMotion(frames: Float32Array[], size: FrameSize): CarriedM
   //    the edge; either way, carried as still, it stayed there for the rest of the chain.
   const clipped = motion.layers.filter((layer) => atEdge(layer, size));
   const stuck = held.filter((layer) => atEdge(layer, size));
-  const view = clipped.length + stuck.length > 0 ? lastWholeView(frames, readings, size, contrast) : undefined;
+  const view = clipped.length + stuck.length > 0 ? lastWholeView(frames.length, earlier, size) : undefined;
   if (view) {
     motion.layers = motion.layers.map((layer) => (clipped.includes(layer) && completed(layer, view.layers, size, (v) => v.velocity.x * layer.velocity.x + v.velocity.y * layer.velocity.y > 0)) || layer);
     for (const layer of stuck) {
@@ -114,7 +122,7 @@ export function measureMotion(frames: Float32Array[], size: FrameSize): CarriedM
   //    of a chain starts from an empty frame: shapes-v1's 30-s "red circle moving right" left
   //    after 3 s and the frame stayed empty. Carried on from the last frame that showed it whole,
   //    at its speed, it comes back through the other edge (lapShift)...
-  const seen = lastWholeView(frames, readings, size, contrast);
+  const seen = lastWholeView(frames.length, earlier, size);
   if (seen) {
     const gone = seen.layers.filter((layer) => leftBy(layer, seen.age, size));
     return { ...motion, layers: gone.map((layer) => ({ ...layer, age: notYetBack(layer, seen.age, size) })) };
@@ -122,8 +130,7 @@ export function measureMotion(frames: Float32Array[], size: FrameSize): CarriedM
   // ...or, when no frame showed it whole, from the one that showed most of it at the edge.
   let best: { layers: Layer[]; area: number } | undefined;
   for (let k = frames.length - 2; k >= 1; k--) {
-    const { motion: earlier } = splitLast(frames.slice(0, k + 1), readings[k]!, size, contrast);
-    const left = earlier.layers.flatMap((layer) => leaving(layer, size) ?? []);
+    const left = earlier(k).layers.flatMap((layer) => leaving(layer, size) ?? []);
     const area = left.reduce((sum, layer) => sum + layer.pixels.length, 0);
     const age = frames.length - 1 - k;
     if (area > (best?.area ?? 0)) best = { layers: left.map((layer) => ({ ...layer, age })), area };
@@ -145,14 +152,14 @@ function atEdge(layer: Layer, size: FrameSize): boolean {
 }
 
 /**
- * The moving layers of the most recent frame before the last that shows any whole (no edge
- * clips it), and how many frames before the last that is; undefined when none does.
+ * The moving layers of the most recent of `count` frames before the last that shows any whole
+ * (no edge clips it; `earlier(k)`: frame k split as the last), and how many frames before the
+ * last that is; undefined when none does.
  */
-function lastWholeView(frames: Float32Array[], readings: BackgroundDistance[], size: FrameSize, contrast: number): { layers: Layer[]; age: number } | undefined {
-  for (let k = frames.length - 2; k >= 1; k--) {
-    const { motion } = splitLast(frames.slice(0, k + 1), readings[k]!, size, contrast);
-    const whole = motion.layers.filter((layer) => !atEdge(layer, size));
-    if (whole.length > 0) return { layers: whole, age: frames.length - 1 - k };
+function lastWholeView(count: number, earlier: (k: number) => CarriedMotion, size: FrameSize): { layers: Layer[]; age: number } | undefined {
+  for (let k = count - 2; k >= 1; k--) {
+    const whole = earlier(k).layers.filter((layer) => !atEdge(layer, size));
+    if (whole.length > 0) return { layers: whole, age: count - 1 - k };
   }
   return undefined;
 }
