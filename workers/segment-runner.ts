@@ -1,7 +1,7 @@
 import { chainPreviewSegments, continuationStrength, fadeAtJoin, joinFades, keptFrames, segmentLookback, segmentSeed, type Segment } from '../src/core/segment-plan.ts';
 import type { Clip, GenerateRequest } from '../src/core/ports/video-model.ts';
 import { stepsFor } from '../src/queue/job-cost.ts';
-import { anchorBackground, chainAnchor } from '../src/core/background-anchor.ts';
+import { anchorBackground, chainAnchor, type Rgb } from '../src/core/background-anchor.ts';
 import { FrameTrack, packFrames, pieceOf, RAW_CONTENT_TYPE } from './frame-track.ts';
 import type { RenderContext, SegmentPlace } from './render-context.ts';
 
@@ -124,8 +124,12 @@ async function renderSegment(ctx: RenderContext, run: ChainRun, segment: Segment
   const quiet = request.previewSteps?.length === 0;
   const result = await model.generate(request, { signal, onStep: ctx.onStep(place), ...(quiet ? {} : { onPreview: previews.push }) });
   // Each take's window with its flat background kept the colour the run keeps.
-  const windows: Clip[] = [];
-  for (const [take, { clip }] of result.takes.entries()) windows.push(await anchored(ctx, run, take, clip, segment.start === 0 ? clip : undefined));
+  const anchors = await runAnchors(ctx, run, segment.start === 0 ? result.takes.map((t) => t.clip) : undefined);
+  const { width, height } = model.defaults;
+  const windows = result.takes.map(({ clip }, take) => {
+    const anchor = anchors[take];
+    return anchor ? { ...clip, frames: anchorBackground(clip.frames, width, height, anchor) } : clip;
+  });
   // Every take's kept frames, each file whole or absent (the store writes atomically).
   for (const [take, clip] of windows.entries()) {
     const kept = keptFrames(segment, clip);
@@ -138,20 +142,24 @@ async function renderSegment(ctx: RenderContext, run: ChainRun, segment: Segment
 }
 
 /**
- * `window` with its flat background moved to the colour take `take` of the run keeps (chainAnchor
- * in src/core/background-anchor.ts): that of the clip around the run where the new frames meet
- * it, or the run's own first frame, read back from the store, or from `first` when the window
- * rendered now holds it. Read again for every segment, so a resumed run keeps the same colour.
+ * The background colour each take of the run keeps (chainAnchor in src/core/background-anchor.ts):
+ * that of the clip around the run where the new frames meet it, read once for every take, or
+ * else each take's own first frame, from `opening` (the windows rendered now, when they hold it)
+ * or read back from the store. Read again for every segment, so a resumed run keeps the same
+ * colours.
  */
-async function anchored(ctx: Pick<RenderContext, 'payload' | 'store' | 'model'>, run: ChainRun, take: number, window: Clip, first?: Clip): Promise<Clip> {
+async function runAnchors(ctx: Pick<RenderContext, 'payload' | 'store' | 'model'>, run: ChainRun, opening?: Clip[]): Promise<(Rgb | undefined)[]> {
   const { width, height } = ctx.model.defaults;
   const frameAt = async (track: FrameTrack, at: number) => (await track.clip(at, 1)).frames[0];
   const before = run.before.length > 0 ? await frameAt(run.before, run.before.length - 1) : undefined;
   const after = run.after.length > 0 ? await frameAt(run.after, 0) : undefined;
-  const opening = run.plan.find((s) => s.start === 0)!;
-  const own = before || after ? undefined : first ? first.frames[opening.newAt] : await frameAt(newFrames(ctx, run, take, [opening]), 0);
-  const anchor = chainAnchor({ before, after, first: own }, width, height);
-  return anchor ? { ...window, frames: anchorBackground(window.frames, width, height, anchor) } : window;
+  const first = run.plan.find((s) => s.start === 0)!;
+  const anchors: (Rgb | undefined)[] = [];
+  for (let take = 0; take < run.takes; take++) {
+    const own = before || after ? undefined : opening ? opening[take]!.frames[first.newAt] : await frameAt(newFrames(ctx, run, take, [first]), 0);
+    anchors.push(chainAnchor({ before, after, first: own }, width, height));
+  }
+  return anchors;
 }
 
 /**
