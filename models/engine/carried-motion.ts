@@ -105,20 +105,33 @@ export function measureMotion(frames: Float32Array[], size: FrameSize): CarriedM
   //    edge: against a few known frames a sliver's move is hard to tell from standing still (its
   //    pixels match the object's own inside), and a model sometimes holds a leaving object at
   //    the edge; either way, carried as still, it stayed there for the rest of the chain.
+  //    So is a sliver held at the edge the whole object comes back in through, once the object
+  //    has had the time to leave: it lapped (lapShift). shapes-v2 drew a re-entering circle as a
+  //    sliver that stood at the left edge, read as still, for the rest of the chain.
   const clipped = motion.layers.filter((layer) => atEdge(layer, size));
   const stuck = held.filter((layer) => atEdge(layer, size));
   const view = clipped.length + stuck.length > 0 ? lastWholeView(frames.length, earlier, size) : undefined;
   if (view) {
     motion.layers = motion.layers.map((layer) => (clipped.includes(layer) && completed(layer, view.layers, size, (v) => v.velocity.x * layer.velocity.x + v.velocity.y * layer.velocity.y > 0)) || layer);
     for (const layer of stuck) {
-      const whole = completed(layer, view.layers, size, (v) => outThrough(v, layer, size));
+      const whole = completed(layer, view.layers, size, (v) => throughEdge(v, layer, size, 1) || (throughEdge(v, layer, size, -1) && goneBy(v, view.age, size)));
       if (!whole) continue;
       lift(motion.still, layer, motion.background, size);
       motion.layers.push(whole);
     }
   }
+  // 2. A speed read across frames where an edge clipped the object is the clipping's as much as
+  //    the object's: its pixels there are a part, and a model draws an object coming in with its
+  //    back still stuck to the edge, stretched. shapes-v2's circle came back in at 1 px a frame,
+  //    read 0.56 on the frames that followed, and was carried on at that, slower at every lap.
+  //    Such a layer moves at the speed of the last view read on frames clear of the edges (the
+  //    same object, the way it moves), when there is one.
+  const touches = (k: number) => edgeTouched(readings[k]!, size, contrast);
+  const crossed = motion.layers.some((layer) => !atEdge(layer, size)) && range(Math.max(0, frames.length - 1 - MAX_SPAN), frames.length - 1).some(touches);
+  const clear = crossed ? lastClearView(frames.length, earlier, touches, size) : undefined;
+  if (clear) motion.layers = motion.layers.map((layer) => (atEdge(layer, size) ? layer : clearSpeed(layer, clear, size)));
   if (motion.layers.length > 0 || held.length > 0) return motion;
-  // 2. An object that left through an edge would otherwise be forgotten, and every later window
+  // 3. An object that left through an edge would otherwise be forgotten, and every later window
   //    of a chain starts from an empty frame: shapes-v1's 30-s "red circle moving right" left
   //    after 3 s and the frame stayed empty. Carried on from the last frame that showed it whole,
   //    at its speed, it comes back through the other edge (lapShift)...
@@ -171,6 +184,13 @@ function leftBy(layer: Layer, frames: number, size: FrameSize): boolean {
   return Math.min(...xs) + dx < 0 || Math.min(...ys) + dy < 0 || Math.max(...xs) + dx > size.width - 1 || Math.max(...ys) + dy > size.height - 1;
 }
 
+/** Whether a layer moved on at its speed for `frames` frames is all off the frame: it has left. */
+function goneBy(layer: Layer, frames: number, size: FrameSize): boolean {
+  const { xs, ys } = places(core(layer), size);
+  const [dx, dy] = [layer.shift.x + layer.velocity.x * frames, layer.shift.y + layer.velocity.y * frames];
+  return xs.every((x, i) => x + dx < 0 || ys[i]! + dy < 0 || x + dx > size.width - 1 || ys[i]! + dy > size.height - 1);
+}
+
 /**
  * `age`, or less where the lap would already have brought the layer back in by the last frame,
  * which shows it is not: how long an object stays out is the model's, not the lap's 1 px gap. The
@@ -193,11 +213,51 @@ function showsAfter(layer: Layer, frames: number, size: FrameSize): boolean {
 /** A completed layer must cover the clipped part it replaces at least this well (intersection over union, on screen). */
 const MIN_COMPLETION_MATCH = 0.6;
 
-/** Whether `view` moves out through an edge that clips `part`'s core. */
-function outThrough(view: Layer, part: Layer, size: FrameSize): boolean {
+/** Whether `view` moves out through (way 1) or in through (way -1) an edge that clips `part`'s core. */
+function throughEdge(view: Layer, part: Layer, size: FrameSize, way: 1 | -1): boolean {
   const { xs, ys } = places(core(part), size);
-  const { x: vx, y: vy } = view.velocity;
+  const [vx, vy] = [way * view.velocity.x, way * view.velocity.y];
   return (vx < 0 && Math.min(...xs) === 0) || (vx > 0 && Math.max(...xs) === size.width - 1) || (vy < 0 && Math.min(...ys) === 0) || (vy > 0 && Math.max(...ys) === size.height - 1);
+}
+
+/** Whether any object in a frame (a region that would make a layer) touches the frame's edge. */
+function edgeTouched(reading: BackgroundDistance, size: FrameSize, contrast: number): boolean {
+  const { distance, farthest } = reading;
+  if (farthest <= 1e-6) return false;
+  const { width: w, height: h } = size;
+  return connectedRegions(distance, farthest * FOREGROUND_SHARE, size)
+    .filter((r) => r.length >= MIN_LAYER_PIXELS && r.reduce((most, p) => Math.max(most, distance[p]!), 0) >= OBJECT_CONTRAST * contrast)
+    .some((r) => r.some((p) => p % w === 0 || p % w === w - 1 || p < w || p >= (h - 1) * w));
+}
+
+/**
+ * The moving layers of the most recent frame before the last (of `count`) whose speed was read
+ * on frames where no edge touched an object (it and the MAX_SPAN before it); undefined when none was.
+ */
+function lastClearView(count: number, earlier: (k: number) => CarriedMotion, touches: (k: number) => boolean, size: FrameSize): Layer[] | undefined {
+  let clearRun = 0; // frames from k up that no edge touched, counted from the newest down
+  for (let k = count - 2; k >= 0; k--) {
+    clearRun = touches(k) ? 0 : clearRun + 1;
+    // frame j = k + MAX_SPAN is clear along with the MAX_SPAN frames before it
+    const j = k + MAX_SPAN;
+    if (clearRun > MAX_SPAN && j <= count - 2) {
+      const layers = earlier(j).layers.filter((layer) => !atEdge(layer, size));
+      if (layers.length > 0) return layers;
+    }
+  }
+  return undefined;
+}
+
+/** `layer` at the speed of the clear view nearest it in colour that moves its way; itself when none does. */
+function clearSpeed(layer: Layer, views: Layer[], size: FrameSize): Layer {
+  const same = views.filter((v) => v.velocity.x * layer.velocity.x + v.velocity.y * layer.velocity.y > 0);
+  if (same.length === 0) return layer;
+  const view = same.reduce((a, b) => (colourGap(a, layer, size) <= colourGap(b, layer, size) ? a : b));
+  return { ...layer, velocity: view.velocity };
+}
+
+function range(from: number, to: number): number[] {
+  return Array.from({ length: Math.max(0, to - from) }, (_, i) => from + i);
 }
 
 /**

@@ -149,11 +149,15 @@ function planForward(frames: number, window: number, overlap: number, headAvaila
  * wide moving ~1 px a frame on a 32-px frame (shapes-v1's) takes ~12 frames from that frame to
  * gone, and carried on is back through the other edge within ~45 (a lap: frame + object + 1).
  * So the lookback must reach past the exit (~12 frames) and the new frames of the window after
- * it (12 at window 16, overlap 4): 32 frames before the 4 known ones reach 36 back. Frames
- * further back cost time (measureMotion reads every frame; a latent model VAE-encodes each) and
- * hold motion too old to carry. At most MAX_LOOKBACK_FRAMES (models/engine/request-schema.ts).
+ * it (12 at window 16, overlap 4). And an object's speed is taken from frames where no edge clips
+ * it (the clipped frames of an exit and a re-entry misread it): on such a lap the object touches
+ * an edge for ~28 frames, and the last 9 frames clear of both edges were up to ~50 back. With 32
+ * frames shapes-v2's minute-long chains found none at about one join in two and slowed to 0.5 px
+ * a frame by the third lap; 64 keep ~1 px a frame for ten laps. Frames further back cost time
+ * (measureMotion reads every frame; a latent model VAE-encodes each) and hold motion too old to
+ * carry. At most MAX_LOOKBACK_FRAMES (models/engine/request-schema.ts).
  */
-export const LOOKBACK_FRAMES = 32;
+export const LOOKBACK_FRAMES = 64;
 
 /**
  * How many lookback frames a segment gets when `before` / `after` frames exist around it in

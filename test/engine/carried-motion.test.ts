@@ -198,6 +198,38 @@ describe('carried motion', () => {
     expect(measureMotion(parked, SIZE).layers).toHaveLength(0);
   });
 
+  it('brings in whole a sliver held at the edge an object that left comes back through', () => {
+    // Whole and moving right, then gone through the right edge, then a 3-px sliver the model
+    // holds at the left edge for four frames (read as standing still): the object coming back round.
+    const whole = moving({ x: 14, y: 16 }, { x: 2, y: 0 }, 5);
+    const gone = Array.from({ length: 6 }, () => frame([]));
+    const known = [...whole, ...gone, ...[-1, -1, -1, -1].map((x) => frame([{ x, y: 16, half: 4, colour: RED }]))];
+    const motion = measureMotion(known, SIZE);
+    expect(motion.layers).toHaveLength(1);
+    expect(motion.layers[0]!.velocity.x).toBeCloseTo(2, 0);
+    // Carried on, it comes in whole at its speed instead of standing at the edge.
+    const on = [4, 6].map((d) => objectAt(carryOn(motion, d)));
+    expect(on[1]!.x - on[0]!.x).toBeCloseTo(4, 0);
+    expect(on[1]!.area).toBe(64);
+    // Held there before the object could have left, it stays held (the parked case above).
+    const early = [...moving({ x: 14, y: 16 }, { x: 2, y: 0 }, 5), ...[-1, -1, -1, -1].map((x) => frame([{ x, y: 16, half: 4, colour: RED }]))];
+    expect(measureMotion(early, SIZE).layers).toHaveLength(0);
+  });
+
+  it('carries an object that came in through an edge at the speed it had clear of the edges', () => {
+    // 1 px a frame across the middle, out through the right edge, back in from the left; then,
+    // as it comes clear of the edge, it creeps at 0.4 px a frame, the way a model draws an
+    // object coming in with its back stuck to the edge.
+    const path = [...Array.from({ length: 40 }, (_, f) => 8 + f), ...Array.from({ length: 9 }, (_, f) => -5 + f), ...Array.from({ length: 7 }, (_, f) => 4.4 + 0.4 * f)];
+    const known = path.map((x) => frame(x > 36 ? [] : [{ x, y: 16, half: 4, colour: RED }]));
+    const motion = measureMotion(known, SIZE);
+    expect(motion.layers).toHaveLength(1);
+    expect(motion.layers[0]!.velocity.x).toBeCloseTo(1, 1);
+    // Without the frames clear of the edges it reads the creep.
+    const crept = measureMotion(known.slice(-24), SIZE);
+    expect(crept.layers[0]!.velocity.x).toBeLessThan(0.6);
+  });
+
   it('does not take a faint blob of noise for an object, moving or left', () => {
     // A model's empty frames are noisy: a faint blob jumping about (a third of the object's
     // contrast) next to an object that left. Only the object is carried, and it comes back.
