@@ -111,10 +111,19 @@ export function measureMotion(frames: Float32Array[], size: FrameSize): CarriedM
   const clipped = motion.layers.filter((layer) => atEdge(layer, size));
   const stuck = held.filter((layer) => atEdge(layer, size));
   const view = clipped.length + stuck.length > 0 ? lastWholeView(frames.length, earlier, size) : undefined;
+  //    A part too unlike the whole view to be completed still moves at its speed when it is at
+  //    the edge the view goes out or comes in through: a sliver's own move is the clipping's (a
+  //    chord of a leaving disc read as 2 px a frame sideways; shapes-v2's "moving up" circle,
+  //    coming back in at the bottom, read as moving down and left and was carried off that way).
   if (view) {
-    motion.layers = motion.layers.map((layer) => (clipped.includes(layer) && completed(layer, view.layers, size, (v) => v.velocity.x * layer.velocity.x + v.velocity.y * layer.velocity.y > 0)) || layer);
+    motion.layers = motion.layers.map((layer) => {
+      if (!clipped.includes(layer)) return layer;
+      const across = (v: Layer) => throughEdge(v, layer, size, 1) || throughEdge(v, layer, size, -1);
+      return completed(layer, view.layers, size, (v) => sameWay(v, layer) || across(v)) ?? movedAs(layer, view.layers, size, across) ?? layer;
+    });
     for (const layer of stuck) {
-      const whole = completed(layer, view.layers, size, (v) => throughEdge(v, layer, size, 1) || (throughEdge(v, layer, size, -1) && goneBy(v, view.age, size)));
+      const out = (v: Layer) => throughEdge(v, layer, size, 1);
+      const whole = completed(layer, view.layers, size, (v) => out(v) || (throughEdge(v, layer, size, -1) && goneBy(v, view.age, size))) ?? movedAs(layer, view.layers, size, out);
       if (!whole) continue;
       lift(motion.still, layer, motion.background, size);
       motion.layers.push(whole);
@@ -129,7 +138,7 @@ export function measureMotion(frames: Float32Array[], size: FrameSize): CarriedM
   const touches = (k: number) => edgeTouched(readings[k]!, size, contrast);
   const crossed = motion.layers.some((layer) => !atEdge(layer, size)) && range(Math.max(0, frames.length - 1 - MAX_SPAN), frames.length - 1).some(touches);
   const clear = crossed ? lastClearView(frames.length, earlier, touches, size) : undefined;
-  if (clear) motion.layers = motion.layers.map((layer) => (atEdge(layer, size) ? layer : clearSpeed(layer, clear, size)));
+  if (clear) motion.layers = motion.layers.map((layer) => (atEdge(layer, size) ? layer : movedAs(layer, clear, size, (v) => sameWay(v, layer)) ?? layer));
   if (motion.layers.length > 0 || held.length > 0) return motion;
   // 3. An object that left through an edge would otherwise be forgotten, and every later window
   //    of a chain starts from an empty frame: shapes-v1's 30-s "red circle moving right" left
@@ -213,6 +222,11 @@ function showsAfter(layer: Layer, frames: number, size: FrameSize): boolean {
 /** A completed layer must cover the clipped part it replaces at least this well (intersection over union, on screen). */
 const MIN_COMPLETION_MATCH = 0.6;
 
+/** Whether two layers move the same way (within a right angle). */
+function sameWay(a: Layer, b: Layer): boolean {
+  return a.velocity.x * b.velocity.x + a.velocity.y * b.velocity.y > 0;
+}
+
 /** Whether `view` moves out through (way 1) or in through (way -1) an edge that clips `part`'s core. */
 function throughEdge(view: Layer, part: Layer, size: FrameSize, way: 1 | -1): boolean {
   const { xs, ys } = places(core(part), size);
@@ -248,14 +262,6 @@ function lastClearView(count: number, earlier: (k: number) => CarriedMotion, tou
   return undefined;
 }
 
-/** `layer` at the speed of the clear view nearest it in colour that moves its way; itself when none does. */
-function clearSpeed(layer: Layer, views: Layer[], size: FrameSize): Layer {
-  const same = views.filter((v) => v.velocity.x * layer.velocity.x + v.velocity.y * layer.velocity.y > 0);
-  if (same.length === 0) return layer;
-  const view = same.reduce((a, b) => (colourGap(a, layer, size) <= colourGap(b, layer, size) ? a : b));
-  return { ...layer, velocity: view.velocity };
-}
-
 function range(from: number, to: number): number[] {
   return Array.from({ length: Math.max(0, to - from) }, (_, i) => from + i);
 }
@@ -267,9 +273,8 @@ function range(from: number, to: number): number[] {
  */
 function completed(clipped: Layer, views: Layer[], size: FrameSize, fits: (view: Layer) => boolean): Layer | undefined {
   const fragment = new Set(core(clipped));
-  const same = views.filter(fits);
-  if (same.length === 0 || fragment.size === 0) return undefined;
-  const view = same.reduce((a, b) => (colourGap(a, clipped, size) <= colourGap(b, clipped, size) ? a : b));
+  const view = nearestInColour(clipped, views.filter(fits), size);
+  if (!view || fragment.size === 0) return undefined;
   const whole = places(core(view), size);
   const part = places([...fragment], size);
   const { width: w, height: h } = size;
@@ -289,6 +294,17 @@ function completed(clipped: Layer, views: Layer[], size: FrameSize, fits: (view:
     }
   }
   return best.match >= MIN_COMPLETION_MATCH ? { ...view, age: 0, shift: { x: best.x, y: best.y } } : undefined;
+}
+
+/** `part` moving at the speed of the view (of `views` that `fits`) nearest it in colour; undefined when none fits. */
+function movedAs(part: Layer, views: Layer[], size: FrameSize, fits: (view: Layer) => boolean): Layer | undefined {
+  const view = nearestInColour(part, views.filter(fits), size);
+  return view && { ...part, velocity: view.velocity };
+}
+
+/** The one of `views` nearest `layer` in colour; undefined when there are none. */
+function nearestInColour(layer: Layer, views: Layer[], size: FrameSize): Layer | undefined {
+  return views.length === 0 ? undefined : views.reduce((a, b) => (colourGap(a, layer, size) <= colourGap(b, layer, size) ? a : b));
 }
 
 /** How far apart two layers' mean colours (their difference from the background) are. */

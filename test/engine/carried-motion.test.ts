@@ -216,6 +216,18 @@ describe('carried motion', () => {
     expect(measureMotion(early, SIZE).layers).toHaveLength(0);
   });
 
+  it('takes out at the object\'s speed a sliver at its exit edge too unlike it to be completed', () => {
+    // Whole (8 x 8) and moving right, then the model holds a tall thin bar (2 x 16) at the edge
+    // it was going out through: no placement of the whole view matches it, but it is what is
+    // left of the object, and it goes on out instead of standing there.
+    const whole = moving({ x: 18, y: 16 }, { x: 2, y: 0 }, 5);
+    const bar = Array.from({ length: 4 }, () => frame([9, 11, 13, 15, 17, 19, 21, 23].map((y) => ({ x: 31, y, half: 1, colour: RED }))));
+    const motion = measureMotion([...whole, ...bar], SIZE);
+    expect(motion.layers).toHaveLength(1);
+    expect(motion.layers[0]!.velocity.x).toBeCloseTo(2, 0);
+    expect(objectAt(carryOn(motion, 2)).area || 0).toBe(0);
+  });
+
   it('carries an object that came in through an edge at the speed it had clear of the edges', () => {
     // 1 px a frame across the middle, out through the right edge, back in from the left; then,
     // as it comes clear of the edge, it creeps at 0.4 px a frame, the way a model draws an
