@@ -112,7 +112,7 @@ def _edge_band(mask):
     return differs
 
 
-def _lap_window(rng, size, speed, at_exit=False):
+def _lap_window(rng, size, speed, at_exit=False, at_entry=False):
     """Positions [F] along the motion axis (increasing direction) for a window of a periodic
     edge-to-edge path: the object enters fully from off screen, crosses, leaves fully, and after
     a short gap the next lap enters again from the same side. The window starts at a random
@@ -122,12 +122,19 @@ def _lap_window(rng, size, speed, at_exit=False):
     at_exit: the window starts with the object at the exit edge (its centre from 10 px short of
     touching it to 2 px short of gone), so it leaves within the window: what a chain's next
     window has to do when the last one ended at the edge, and what the step-16963 package did
-    not do (given a disc's first four frames at x = 20-23, it stopped at the edge)."""
+    not do (given a disc's first four frames at x = 20-23, it stopped at the edge).
+    at_entry: the window starts with the object out of the frame (up to 6 px of path before it
+    comes in) or coming in at the entry edge (its centre up to 6 px in from fully off screen), so
+    it enters within the window at its speed: what a chain's next window has to do after a lap,
+    and what the step-25950 package did slowly (given a disc carried in at 1 px a frame, its
+    leading edge came in at 0.4), so its chains lost speed at every lap."""
     half = size / 2.0
     start, end = -half - 0.5, SIZE + half + 0.5  # centre positions fully off screen
     period = (end - start) + rng.uniform(*LAP_GAP)
     if at_exit:
         phase = rng.uniform(SIZE - half - 10.0 * _S, SIZE + half - 2.0 * _S) - start
+    elif at_entry:
+        phase = np.mod(rng.uniform(-6.0 * _S, 6.0 * _S), period)
     else:
         phase = rng.uniform(0.0, period)
     k = np.arange(FRAMES, dtype=np.float32)
@@ -138,7 +145,8 @@ def _lap_window(rng, size, speed, at_exit=False):
 def render_geometry(rng, motion, lap=None):
     """Centre x, y and size per frame (arrays [F]) for one clip, and whether it is an edge clip.
     lap: True makes a moving clip a lap window, "exit" one that starts at the exit edge
-    (_lap_window's at_exit), None leaves it to chance (EDGE_FRACTION)."""
+    (_lap_window's at_exit), "entry" one that starts just before or as it comes in (at_entry),
+    None leaves it to chance (EDGE_FRACTION)."""
     t = np.linspace(0.0, 1.0, FRAMES, dtype=np.float32)
     size = np.full(FRAMES, rng.uniform(*OBJECT_SIZE), dtype=np.float32)
     edge = False
@@ -147,7 +155,8 @@ def render_geometry(rng, motion, lap=None):
         across = rng.uniform(size[0] / 2 + 1.5, SIZE - size[0] / 2 - 1.5)
         if (rng.random() < EDGE_FRACTION) if lap is None else lap:
             edge = True
-            along = _lap_window(rng, float(size[0]), travel / (FRAMES - 1), at_exit=lap == "exit")
+            along = _lap_window(rng, float(size[0]), travel / (FRAMES - 1), at_exit=lap == "exit",
+                                 at_entry=lap == "entry")
             if motion in ("left", "up"):
                 along = SIZE - along
         else:
@@ -356,7 +365,8 @@ def sample_batch(rng, batch, lap=None):
     """Deterministic given the state of `rng` (a numpy Generator).
     Returns (clips float32 [B,3,F,H,W], maps bool [B,3,F,H,W] (object, shape-deciding pixels,
     edge band: see render_clip), prompts list[str], attrs list[dict]). lap: None, or per clip
-    True (a moving clip is a lap window), "exit" (one starting at the exit edge) or None
+    True (a moving clip is a lap window), "exit" (one starting at the exit edge), "entry" (one
+    starting as it comes in) or None
     (chance), see render_geometry."""
     clips, maps, prompts, attrs = [], [], [], []
     for i in range(batch):

@@ -339,7 +339,59 @@ def decoy_inputs(x0, noise, t, xt, target, attrs, prompts, rng, args):
 CONTEXT_MODES = (("head", 0.6), ("tail", 0.25), ("both", 0.15))
 
 
-def context_inputs(x0, xt, target, t, use, rng):
+def context_plan(use, frames, rng):
+    """Per sample, the (head, tail) counts of clean known frames context_inputs gives it, or None
+    for the samples not in `use` (--context-rate): the first and/or last 1-8 frames, at least 4 new."""
+    names, weights = zip(*CONTEXT_MODES)
+    plans = [None] * len(use)
+    for i in np.flatnonzero(use):
+        mode = names[rng.choice(len(names), p=weights)]
+        head = int(rng.integers(1, 9)) if mode in ("head", "both") else 0
+        tail = int(rng.integers(1, 9)) if mode in ("tail", "both") else 0
+        plans[i] = (head, min(tail, frames - head - 4))
+    return plans
+
+
+def path_decoys(x0, noise, t, xt, target, attrs, plans, rng, args):
+    """Noisy new frames whose object is off the known frames' path, with the path as the target.
+
+    A chain hands each window its last frames and, for the new ones, the object carried on at the
+    speed it read (SDEdit from continuationStrength 0.4: t <= ~400 at sampling). Trained only on
+    x_t noised from the true path, the network copies the path x_t shows, so whatever one window
+    got wrong (0.9 of the speed, 0.2 px across the move) was the next one's start: over a minute
+    the step-25950 package's circle drifted 7 px across its move into the frame's edge in half of
+    its "moving right" chains, and (before the engine held its speed) slowed to a stop. For a
+    share (--path-decoy-rate) of the moving samples that continue clean head frames (no tail), at
+    t within --path-decoy-t, x_t's new frames are noised from the object moving on at 0.5-1 of
+    its speed and drifting up to 0.25 px a frame across, and the target is the v that gives back
+    the true clip (x0 = a*x_t - s*v), so the known frames decide the path."""
+    lo, hi = args.path_decoy_t
+    xt, target = xt.clone(), target.clone()
+    for i, plan in enumerate(plans):
+        a = attrs[i]
+        if plan is None or plan[0] == 0 or plan[1] > 0 or a["motion"] not in ("left", "right", "up", "down"):
+            continue
+        if not (lo <= int(t[i]) <= hi) or rng.random() >= args.path_decoy_rate:
+            continue
+        g = a["geometry"]
+        steps = np.clip(np.arange(dataset.FRAMES) - (plan[0] - 1), 0, None).astype(np.float32)
+        horizontal = a["motion"] in ("left", "right")
+        along, across = (g["cx"], g["cy"]) if horizontal else (g["cy"], g["cx"])
+        speed = float(np.median(np.diff(along)))  # signed px a frame (a lap's wrap is one outlier)
+        along = along - (1.0 - rng.uniform(0.5, 1.0)) * speed * steps
+        across = across + rng.uniform(-0.25, 0.25) * steps
+        cx, cy = (along, across) if horizontal else (across, along)
+        mask = torch.from_numpy(dataset._masks(a["shape"], cx, cy, g["size"]).astype(np.float32))
+        fg, bg = (torch.from_numpy(c.astype(np.float32))[:, None, None, None]
+                  for c in dataset.pixel_colours(a["colour"], a["background"]))
+        decoy = bg + mask[None] * (fg - bg)
+        ab = diffusion.ABAR[t[i]]
+        xt[i] = ab.sqrt() * decoy + (1 - ab).sqrt() * noise[i]
+        target[i] = (ab.sqrt() * xt[i] - x0[i]) / (1 - ab).sqrt()
+    return xt, target
+
+
+def context_inputs(x0, xt, target, t, plans):
     """Clean known frames in the noisy input, for continuing, leading into and bridging clips.
 
     The runtime keeps a continuation's known frames by putting them back after every step. Noised
@@ -353,19 +405,17 @@ def context_inputs(x0, xt, target, t, use, rng):
     tenth so the new frames carry the step. Moving ones are lap windows (train.py draws them so):
     a chain's next window starts where the last one ended, at the far side, which a path through
     the middle never shows; the step-14500 export, trained on context clips of either kind, ran
-    each new window back toward the middle before moving on. Returns xt, target and per-frame
-    loss factors [B,1,F,1,1]."""
+    each new window back toward the middle before moving on. `plans`: context_plan's. Returns xt,
+    target and per-frame loss factors [B,1,F,1,1]."""
     factor = torch.ones(xt.shape[0], 1, xt.shape[2], 1, 1)
-    if not use.any():
+    if all(plan is None for plan in plans):
         return xt, target, factor
     xt, target = xt.clone(), target.clone()
-    names, weights = zip(*CONTEXT_MODES)
     frames = xt.shape[2]
-    for i in np.flatnonzero(use):
-        mode = names[rng.choice(len(names), p=weights)]
-        head = int(rng.integers(1, 9)) if mode in ("head", "both") else 0
-        tail = int(rng.integers(1, 9)) if mode in ("tail", "both") else 0
-        tail = min(tail, frames - head - 4)  # leave at least 4 new frames
+    for i, plan in enumerate(plans):
+        if plan is None:
+            continue
+        head, tail = plan
         known = list(range(head)) + list(range(frames - tail, frames))
         ab = diffusion.ABAR[t[i]]
         xt[i, :, known] = x0[i, :, known]
@@ -489,6 +539,14 @@ def main():
     ap.add_argument("--exit-rate", type=float, default=0.0,
                     help="share of the moving context clips whose lap window starts at the exit "
                          "edge, so the object leaves within it (0: off)")
+    ap.add_argument("--path-decoy-rate", type=float, default=0.0,
+                    help="share of the moving samples continuing clean head frames whose new "
+                         "frames are noised from a slowed, drifting path (path_decoys; 0: off)")
+    ap.add_argument("--path-decoy-t", type=int, nargs=2, default=(200, 600),
+                    help="timesteps (lowest, highest) that may get a path decoy")
+    ap.add_argument("--entry-rate", type=float, default=0.0,
+                    help="share of the moving context clips (of those not starting at the exit "
+                         "edge) whose lap window starts as the object comes back in (0: off)")
     ap.add_argument("--attribute-weight", type=float, default=0.1,
                     help="weight of the attribute loss on the prompt vector (0: off)")
     ap.add_argument("--attribute-prompts", type=int, default=128,
@@ -575,7 +633,9 @@ def main():
         # A share of those start at the exit edge (--exit-rate); drawn only when asked, so runs
         # without it keep their data stream.
         exits = data_rng.random(args.batch) < args.exit_rate if args.exit_rate > 0 else np.zeros(args.batch, bool)
-        laps = [("exit" if e else True) if c else None for c, e in zip(context, exits)]
+        # And a share of the others start as it comes back in (--entry-rate), likewise.
+        entries = data_rng.random(args.batch) < args.entry_rate if args.entry_rate > 0 else np.zeros(args.batch, bool)
+        laps = [("exit" if e else "entry" if n else True) if c else None for c, e, n in zip(context, exits, entries)]
         clips, maps, prompts, attrs = dataset.sample_batch(data_rng, args.batch, lap=laps)
         x0 = torch.from_numpy(clips)
         maps = torch.from_numpy(maps).float()
@@ -585,7 +645,10 @@ def main():
         xt, target = diffusion.v_target(x0, noise, t)
         if args.decoy_rate > 0:
             xt, target = decoy_inputs(x0, noise, t, xt, target, attrs, prompts, data_rng, args)
-        xt, target, frame_factor = context_inputs(x0, xt, target, t, context, data_rng)
+        plans = context_plan(context, dataset.FRAMES, data_rng)
+        if args.path_decoy_rate > 0:
+            xt, target = path_decoys(x0, noise, t, xt, target, attrs, plans, data_rng, args)
+        xt, target, frame_factor = context_inputs(x0, xt, target, t, plans)
 
         for g in opt.param_groups:
             g["lr"] = lr_at(step, args)
