@@ -119,11 +119,11 @@ export function measureMotion(frames: Float32Array[], size: FrameSize): CarriedM
     motion.layers = motion.layers.map((layer) => {
       if (!clipped.includes(layer)) return layer;
       const across = (v: Layer) => throughEdge(v, layer, size, 1) || throughEdge(v, layer, size, -1);
-      return completed(layer, view.layers, size, (v) => sameWay(v, layer) || across(v)) ?? movedAs(layer, view.layers, size, across) ?? layer;
+      return completed(layer, view.layers, size, (v) => sameWay(v, layer)) ?? completed(layer, view.layers, size, across, EDGE_COMPLETION_MATCH) ?? movedAs(layer, view.layers, size, across) ?? layer;
     });
     for (const layer of stuck) {
       const out = (v: Layer) => throughEdge(v, layer, size, 1);
-      const whole = completed(layer, view.layers, size, (v) => out(v) || (throughEdge(v, layer, size, -1) && goneBy(v, view.age, size))) ?? movedAs(layer, view.layers, size, out);
+      const whole = completed(layer, view.layers, size, (v) => out(v) || (throughEdge(v, layer, size, -1) && goneBy(v, view.age, size)), EDGE_COMPLETION_MATCH) ?? movedAs(layer, view.layers, size, out);
       if (!whole) continue;
       lift(motion.still, layer, motion.background, size);
       motion.layers.push(whole);
@@ -221,6 +221,13 @@ function showsAfter(layer: Layer, frames: number, size: FrameSize): boolean {
 
 /** A completed layer must cover the clipped part it replaces at least this well (intersection over union, on screen). */
 const MIN_COMPLETION_MATCH = 0.6;
+/**
+ * Or this well, for a part at the edge the whole view goes out or comes in through: there it can
+ * only be that object, and a model draws its leaving or arriving sliver loosely (shapes-v2: under
+ * 0.6 at about one exit in ten). Carried on as the sliver, the lap brought the sliver back in,
+ * and the model made a small object of it, or nothing.
+ */
+const EDGE_COMPLETION_MATCH = 0.3;
 
 /** Whether two layers move the same way (within a right angle). */
 function sameWay(a: Layer, b: Layer): boolean {
@@ -271,7 +278,7 @@ function range(from: number, to: number): number[] {
  * best matches `clipped`'s core, moving at the whole view's speed (measured on all of the object,
  * not on a part that an edge cuts as it moves); undefined when none matches.
  */
-function completed(clipped: Layer, views: Layer[], size: FrameSize, fits: (view: Layer) => boolean): Layer | undefined {
+function completed(clipped: Layer, views: Layer[], size: FrameSize, fits: (view: Layer) => boolean, minMatch = MIN_COMPLETION_MATCH): Layer | undefined {
   const fragment = new Set(core(clipped));
   const view = nearestInColour(clipped, views.filter(fits), size);
   if (!view || fragment.size === 0) return undefined;
@@ -293,7 +300,7 @@ function completed(clipped: Layer, views: Layer[], size: FrameSize, fits: (view:
       if (match > best.match) best = { x: dx, y: dy, match };
     }
   }
-  return best.match >= MIN_COMPLETION_MATCH ? { ...view, age: 0, shift: { x: best.x, y: best.y } } : undefined;
+  return best.match >= minMatch ? { ...view, age: 0, shift: { x: best.x, y: best.y } } : undefined;
 }
 
 /** `part` moving at the speed of the view (of `views` that `fits`) nearest it in colour; undefined when none fits. */
