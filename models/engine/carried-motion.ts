@@ -100,30 +100,16 @@ export function measureMotion(frames: Float32Array[], size: FrameSize): CarriedM
   };
   // 1. What an edge clips is completed from the last frame that showed it whole. Carried on as
   //    the clipped part, an object coming back in stayed the sliver it entered as: shapes-v2's
-  //    30-s "red circle moving right" lost a third of its area with every lap. A clipped part
-  //    that did not move is completed too when the whole object was moving out through that
-  //    edge: against a few known frames a sliver's move is hard to tell from standing still (its
-  //    pixels match the object's own inside), and a model sometimes holds a leaving object at
-  //    the edge; either way, carried as still, it stayed there for the rest of the chain.
-  //    So is a sliver held at the edge the whole object comes back in through, once the object
-  //    has had the time to leave: it lapped (lapShift). shapes-v2 drew a re-entering circle as a
-  //    sliver that stood at the left edge, read as still, for the rest of the chain.
+  //    30-s "red circle moving right" lost a third of its area with every lap. So are slivers a
+  //    model holds at the edge the object was going out through, or comes back in through after
+  //    a lap (wholeOfHeld); carried as still, they stayed there for the rest of the chain.
   const clipped = motion.layers.filter((layer) => atEdge(layer, size));
   const stuck = held.filter((layer) => atEdge(layer, size));
   const view = clipped.length + stuck.length > 0 ? lastWholeView(frames.length, earlier, size) : undefined;
-  //    A part too unlike the whole view to be completed still moves at its speed when it is at
-  //    the edge the view goes out or comes in through: a sliver's own move is the clipping's (a
-  //    chord of a leaving disc read as 2 px a frame sideways; shapes-v2's "moving up" circle,
-  //    coming back in at the bottom, read as moving down and left and was carried off that way).
   if (view) {
-    motion.layers = motion.layers.map((layer) => {
-      if (!clipped.includes(layer)) return layer;
-      const across = (v: Layer) => throughEdge(v, layer, size, 1) || throughEdge(v, layer, size, -1);
-      return completed(layer, view.layers, size, (v) => sameWay(v, layer)) ?? completed(layer, view.layers, size, across, EDGE_COMPLETION_MATCH) ?? movedAs(layer, view.layers, size, across) ?? layer;
-    });
+    motion.layers = motion.layers.map((layer) => (clipped.includes(layer) ? wholeOfClipped(layer, view.layers, size) : layer));
     for (const layer of stuck) {
-      const out = (v: Layer) => throughEdge(v, layer, size, 1);
-      const whole = completed(layer, view.layers, size, (v) => out(v) || (throughEdge(v, layer, size, -1) && goneBy(v, view.age, size)), EDGE_COMPLETION_MATCH) ?? movedAs(layer, view.layers, size, out);
+      const whole = wholeOfHeld(layer, view, size);
       if (!whole) continue;
       lift(motion.still, layer, motion.background, size);
       motion.layers.push(whole);
@@ -217,6 +203,31 @@ function showsAfter(layer: Layer, frames: number, size: FrameSize): boolean {
   const { xs, ys } = places(core(layer), size);
   const { dx, dy } = offsetAfter(layer, frames, size);
   return xs.some((x, i) => x + dx > -1 && x + dx < size.width && ys[i]! + dy > -1 && ys[i]! + dy < size.height);
+}
+
+/**
+ * A moving layer an edge clips, completed from the whole view that moves its way, or, at an edge
+ * the view goes out or comes in through, from the view loosely placed, or else moving at the
+ * view's speed: there a part's own move is the clipping's (a chord of a leaving disc read as 2 px
+ * a frame sideways; shapes-v2's "moving up" circle, coming back in at the bottom, read as moving
+ * down and left and was carried off that way). Itself when no view fits.
+ */
+function wholeOfClipped(layer: Layer, views: Layer[], size: FrameSize): Layer {
+  const across = (v: Layer) => throughEdge(v, layer, size, 1) || throughEdge(v, layer, size, -1);
+  return completed(layer, views, size, (v) => sameWay(v, layer)) ?? completed(layer, views, size, across, EDGE_COMPLETION_MATCH) ?? movedAs(layer, views, size, across) ?? layer;
+}
+
+/**
+ * A sliver held at an edge, as the whole view going out through it (against a few known frames
+ * a sliver's move is hard to tell from standing still: its pixels match the object's own inside),
+ * or coming back in through it once the view has had the time to leave (it lapped: lapShift;
+ * shapes-v2 drew a re-entering circle as a sliver standing at the left edge); undefined for one
+ * the view does neither at (held where it was not going: it stays).
+ */
+function wholeOfHeld(layer: Layer, view: { layers: Layer[]; age: number }, size: FrameSize): Layer | undefined {
+  const out = (v: Layer) => throughEdge(v, layer, size, 1);
+  const back = (v: Layer) => throughEdge(v, layer, size, -1) && goneBy(v, view.age, size);
+  return completed(layer, view.layers, size, (v) => out(v) || back(v), EDGE_COMPLETION_MATCH) ?? movedAs(layer, view.layers, size, out);
 }
 
 /** A completed layer must cover the clipped part it replaces at least this well (intersection over union, on screen). */
