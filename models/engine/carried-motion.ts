@@ -89,13 +89,21 @@ export function measureMotion(frames: Float32Array[], size: FrameSize): CarriedM
   // fastest speed searched (4 px a frame at 32x32), a flash in every new frame.
   const readings = frames.map((f) => farthestFromBackground(f, size));
   const contrast = Math.max(...readings.map((r) => r.farthest));
-  const { motion, held } = splitLast(frames, readings.at(-1)!, size, contrast);
+  // Each frame's objects found at most once: splitting it and asking whether an edge touches
+  // them read the same regions.
+  const found = new Map<number, number[][]>();
+  const regionsAt = (k: number): number[][] => {
+    let regions = found.get(k);
+    if (!regions) found.set(k, (regions = objectRegions(readings[k]!, size, contrast)));
+    return regions;
+  };
+  const { motion, held } = splitLast(frames, readings.at(-1)!, regionsAt(frames.length - 1), size);
   // Each earlier frame split as if it were the last, at most once: the look back for a whole
   // view and the one for the most shown at the edge read the same frames.
   const splits = new Map<number, CarriedMotion>();
   const earlier = (k: number): CarriedMotion => {
     let split = splits.get(k);
-    if (!split) splits.set(k, (split = splitLast(frames.slice(0, k + 1), readings[k]!, size, contrast).motion));
+    if (!split) splits.set(k, (split = splitLast(frames.slice(0, k + 1), readings[k]!, regionsAt(k), size).motion));
     return split;
   };
   // 1. What an edge clips is completed from the last frame that showed it whole. Carried on as
@@ -121,8 +129,9 @@ export function measureMotion(frames: Float32Array[], size: FrameSize): CarriedM
   //    read 0.56 on the frames that followed, and was carried on at that, slower at every lap.
   //    Such a layer moves at the speed of the last view read on frames clear of the edges (the
   //    same object, the way it moves), when there is one.
-  const touches = (k: number) => edgeTouched(readings[k]!, size, contrast);
-  const crossed = motion.layers.some((layer) => !atEdge(layer, size)) && range(Math.max(0, frames.length - 1 - MAX_SPAN), frames.length - 1).some(touches);
+  const touches = (k: number) => regionsAt(k).some((region) => region.some((p) => onBorder(p, size)));
+  const spanFrom = Math.max(0, frames.length - 1 - MAX_SPAN);
+  const crossed = motion.layers.some((layer) => !atEdge(layer, size)) && frames.slice(spanFrom, -1).some((_, i) => touches(spanFrom + i));
   const clear = crossed ? lastClearView(frames.length, earlier, touches, size) : undefined;
   if (clear) motion.layers = motion.layers.map((layer) => (atEdge(layer, size) ? layer : movedAs(layer, clear, size, (v) => sameWay(v, layer)) ?? layer));
   if (motion.layers.length > 0 || held.length > 0) return motion;
@@ -153,10 +162,13 @@ function core(layer: Layer): number[] {
 
 /** Whether an edge of the frame clips the layer's core. */
 function atEdge(layer: Layer, size: FrameSize): boolean {
-  return core(layer).some((p) => {
-    const [x, y] = [p % size.width, Math.floor(p / size.width)];
-    return x === 0 || y === 0 || x === size.width - 1 || y === size.height - 1;
-  });
+  return core(layer).some((p) => onBorder(p, size));
+}
+
+/** Whether pixel `p` is on the frame's outermost row or column. */
+function onBorder(p: number, size: FrameSize): boolean {
+  const [x, y] = [p % size.width, Math.floor(p / size.width)];
+  return x === 0 || y === 0 || x === size.width - 1 || y === size.height - 1;
 }
 
 /**
@@ -252,16 +264,6 @@ function throughEdge(view: Layer, part: Layer, size: FrameSize, way: 1 | -1): bo
   return (vx < 0 && Math.min(...xs) === 0) || (vx > 0 && Math.max(...xs) === size.width - 1) || (vy < 0 && Math.min(...ys) === 0) || (vy > 0 && Math.max(...ys) === size.height - 1);
 }
 
-/** Whether any object in a frame (a region that would make a layer) touches the frame's edge. */
-function edgeTouched(reading: BackgroundDistance, size: FrameSize, contrast: number): boolean {
-  const { distance, farthest } = reading;
-  if (farthest <= 1e-6) return false;
-  const { width: w, height: h } = size;
-  return connectedRegions(distance, farthest * FOREGROUND_SHARE, size)
-    .filter((r) => r.length >= MIN_LAYER_PIXELS && r.reduce((most, p) => Math.max(most, distance[p]!), 0) >= OBJECT_CONTRAST * contrast)
-    .some((r) => r.some((p) => p % w === 0 || p % w === w - 1 || p < w || p >= (h - 1) * w));
-}
-
 /**
  * The moving layers of the most recent frame before the last (of `count`) whose speed was read
  * on frames where no edge touched an object (it and the MAX_SPAN before it); undefined when none was.
@@ -278,10 +280,6 @@ function lastClearView(count: number, earlier: (k: number) => CarriedMotion, tou
     }
   }
   return undefined;
-}
-
-function range(from: number, to: number): number[] {
-  return Array.from({ length: Math.max(0, to - from) }, (_, i) => from + i);
 }
 
 /**
@@ -375,28 +373,36 @@ function farthestFromBackground(frame: Float32Array, size: FrameSize): Backgroun
 }
 
 /**
- * measureMotion of the last frame alone (`reading`: its background and distances), and the
- * objects in it that did not move (`held`: left in the still part).
+ * Pixels far from the background (`reading`), grouped into 4-connected regions that stand out as
+ * objects: at least MIN_LAYER_PIXELS, their farthest pixel at least OBJECT_CONTRAST of `contrast`.
  */
-function splitLast(frames: Float32Array[], reading: BackgroundDistance, size: FrameSize, contrast: number): { motion: CarriedMotion; held: Layer[] } {
+function objectRegions(reading: BackgroundDistance, size: FrameSize, contrast: number): number[][] {
+  const { distance, farthest } = reading;
+  if (farthest <= 1e-6) return [];
+  return connectedRegions(distance, farthest * FOREGROUND_SHARE, size)
+    .filter((r) => r.length >= MIN_LAYER_PIXELS && r.reduce((most, p) => Math.max(most, distance[p]!), 0) >= OBJECT_CONTRAST * contrast);
+}
+
+/**
+ * measureMotion of the last frame alone (`reading`: its background and distances; `regions`: its
+ * objectRegions), and the objects in it that did not move (`held`: left in the still part).
+ */
+function splitLast(frames: Float32Array[], reading: BackgroundDistance, regions: number[][], size: FrameSize): { motion: CarriedMotion; held: Layer[] } {
   const last = frames.at(-1)!;
   const { background, distance, farthest } = reading;
   const still = Float32Array.from(last);
   const span = Math.min(frames.length - 1, MAX_SPAN);
   if (span < 1 || farthest <= 1e-6) return { motion: { size, background, still, layers: [] }, held: [] };
 
-  // 1. Pixels far from the background, grouped into 4-connected regions that stand out as objects.
+  // 1. The regions that stand out as objects (objectRegions), each with its rim, matched against
+  //    up to MAX_SPAN earlier frames for its speed.
   const plane = size.width * size.height;
-  const regions = connectedRegions(distance, farthest * FOREGROUND_SHARE, size)
-    .filter((r) => r.length >= MIN_LAYER_PIXELS && r.reduce((most, p) => Math.max(most, distance[p]!), 0) >= OBJECT_CONTRAST * contrast);
-
-  // 2. Each region with its rim, matched against up to MAX_SPAN earlier frames for its speed.
   const layers: Layer[] = [];
   const held: Layer[] = [];
   for (const region of regions) {
     const pixels = withRim(region, size);
     const velocity = regionVelocity(pixels, frames, span, size);
-    // 3. Coverage from the distance to the background, against the region's typical peak.
+    // 2. Coverage from the distance to the background, against the region's typical peak.
     const peak = percentile(region.map((p) => distance[p]!), 0.9);
     const alpha = new Float32Array(pixels.length);
     const delta = new Float32Array(pixels.length * size.channels);
