@@ -303,6 +303,17 @@ def shape_loss(pred, xt, t, attrs, prompts, args):
     return nn.functional.cross_entropy(logits[frames], labels[frames])
 
 
+def noised_from(mask, attrs, x0, noise, t):
+    """One sample's x_t noised from a decoy (the object drawn as `mask` [F,H,W] in the sample's
+    colours) and the target v that gives back the true clip x0 from it: x0 = a*x_t - s*v."""
+    fg, bg = (torch.from_numpy(c.astype(np.float32))[:, None, None, None]
+              for c in dataset.pixel_colours(attrs["colour"], attrs["background"]))
+    decoy = bg + mask[None] * (fg - bg)
+    ab = diffusion.ABAR[t]
+    xt = ab.sqrt() * decoy + (1 - ab).sqrt() * noise
+    return xt, (ab.sqrt() * xt - x0) / (1 - ab).sqrt()
+
+
 def decoy_inputs(x0, noise, t, xt, target, attrs, prompts, rng, args):
     """Noisy inputs drawn from the wrong shape, with the asked shape as the target.
 
@@ -327,12 +338,7 @@ def decoy_inputs(x0, noise, t, xt, target, attrs, prompts, rng, args):
             mask = masks.mean(0)
         else:
             mask = masks[(asked + 1 + int(rng.integers(2))) % 3]
-        fg, bg = (torch.from_numpy(c.astype(np.float32))[:, None, None, None]
-                  for c in dataset.pixel_colours(attrs[i]["colour"], attrs[i]["background"]))
-        decoy = bg + mask[None] * (fg - bg)
-        ab = diffusion.ABAR[t[i]]
-        xt[i] = ab.sqrt() * decoy + (1 - ab).sqrt() * noise[i]
-        target[i] = (ab.sqrt() * xt[i] - x0[i]) / (1 - ab).sqrt()
+        xt[i], target[i] = noised_from(mask, attrs[i], x0[i], noise[i], t[i])
     return xt, target
 
 
@@ -382,12 +388,7 @@ def path_decoys(x0, noise, t, xt, target, attrs, plans, rng, args):
         across = across + rng.uniform(-0.25, 0.25) * steps
         cx, cy = (along, across) if horizontal else (across, along)
         mask = torch.from_numpy(dataset._masks(a["shape"], cx, cy, g["size"]).astype(np.float32))
-        fg, bg = (torch.from_numpy(c.astype(np.float32))[:, None, None, None]
-                  for c in dataset.pixel_colours(a["colour"], a["background"]))
-        decoy = bg + mask[None] * (fg - bg)
-        ab = diffusion.ABAR[t[i]]
-        xt[i] = ab.sqrt() * decoy + (1 - ab).sqrt() * noise[i]
-        target[i] = (ab.sqrt() * xt[i] - x0[i]) / (1 - ab).sqrt()
+        xt[i], target[i] = noised_from(mask, a, x0[i], noise[i], t[i])
     return xt, target
 
 
