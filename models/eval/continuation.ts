@@ -1,7 +1,7 @@
 import { renderChain } from '../engine/chain.ts';
 import { planSegments } from '../../src/core/segment-plan.ts';
 import type { Clip, VideoModel } from '../../src/core/ports/video-model.ts';
-import { analyseClip, type Vocabulary } from './analyse-clip.ts';
+import { analyseClip, median, type Vocabulary } from './analyse-clip.ts';
 import type { EvalCase } from './held-out-prompts.ts';
 
 /**
@@ -17,13 +17,15 @@ export const DIRECTIONS: readonly string[] = ['left', 'right', 'up', 'down'];
 
 /** Object pixels a frame needs for the object to count as shown. */
 const SHOWN_PIXELS = 4;
+/** A frame shows the object whole with at least this share of the most pixels it has in the window. */
+const WHOLE_SHARE = 0.8;
 /** A frame's centre this close to an edge (a fraction of the frame) is at that edge. */
 const EDGE_FRACTION = 0.25;
 
 export interface ChainReading {
-  /** The last window moves the asked way, or the object left through the edge it was moving toward. */
+  /** The last window moves the asked way, or the object left through the edge it was moving toward (and may have come back in). */
   onItsWay: boolean;
-  /** Px a frame along the asked direction in the last window, over the frames that show the object. */
+  /** Px a frame along the asked direction in the last window: the median step between frames that show the object, a lap's wrap left out. */
   speed: number;
   /** Share of the frames after the first window that show the object. */
   shown: number;
@@ -59,8 +61,21 @@ export function readChain(clip: Clip, asked: Direction, joins: number[], firstWi
   const along = (c: { x: number; y: number }) => ({ left: -c.x, right: c.x, up: -c.y, down: c.y })[asked];
   const edge = asked === 'left' || asked === 'up' ? 0 : asked === 'right' ? w : h;
   const span = asked === 'left' || asked === 'right' ? w : h;
-  const lastCentres = last.centres.filter((_, i) => last.areas[i]! >= SHOWN_PIXELS);
-  const speed = lastCentres.length >= 2 ? (along(lastCentres.at(-1)!) - along(lastCentres[0]!)) / (lastCentres.length - 1) : 0;
+  // The median step between neighbouring frames that show it whole (an edge clipping it slows its
+  // centre). A lap inside the window (out through the asked edge, back in through the other) is
+  // one step back by most of the frame: it is no step of the move, but the lap keeps the chain on
+  // its way. (A first-to-last difference read such a window as moving backward.)
+  const wholeArea = Math.max(SHOWN_PIXELS, WHOLE_SHARE * Math.max(0, ...last.areas));
+  const steps: number[] = [];
+  let [lapped, before] = [false, -1];
+  for (let i = 0; i < last.centres.length; i++) {
+    if (last.areas[i]! < SHOWN_PIXELS) continue;
+    const step = before >= 0 ? along(last.centres[i]!) - along(last.centres[before]!) : 0;
+    if (step <= -span / 2) lapped = true;
+    else if (before === i - 1 && last.areas[before]! >= wholeArea && last.areas[i]! >= wholeArea) steps.push(step);
+    before = i;
+  }
+  const speed = steps.length ? median(steps) : 0;
 
   // Left through the asked edge: the last frame that shows it has it near that edge, and a later
   // frame does not show it.
@@ -81,7 +96,7 @@ export function readChain(clip: Clip, asked: Direction, joins: number[], firstWi
   });
   const known = (xs: number[]) => xs.filter((x) => Number.isFinite(x));
   return {
-    onItsWay: last.motion === asked || left,
+    onItsWay: last.motion === asked || left || (lapped && speed > 0),
     speed,
     shown: shownAt.filter(Boolean).length / shownAt.length,
     joinRatio: inside > 0 ? mean(changes.filter((_, i) => at(i))) / inside : 1,

@@ -38,6 +38,13 @@ describe('readChain (how a 40-frame chain continues a moving clip)', () => {
     expect(leaving.shown).toBeLessThan(1);
   });
 
+  it('reads a lap inside the last window at its speed, not as a move backward', () => {
+    // 2 px a frame, out through the right edge at frame 35 and back in from the left at 38.
+    const lapping = read(Array.from({ length: 40 }, (_, f) => -6 + ((16 + 2 * f) % 44)));
+    expect(lapping.speed).toBeCloseTo(2, 0);
+    expect(lapping.onItsWay).toBe(true);
+  });
+
   it('reads a stop after the first window, a wrong way and a step back at each join as not on its way', () => {
     const stopped = read(Array.from({ length: 40 }, (_, f) => 6 + Math.min(f, 15)));
     expect(stopped.onItsWay).toBe(false);
