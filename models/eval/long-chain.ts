@@ -1,5 +1,6 @@
 import { renderChain } from '../engine/chain.ts';
 import { planSegments } from '../../src/core/segment-plan.ts';
+import { borderColour, type Rgb } from '../../src/core/background-anchor.ts';
 import type { Clip, VideoModel } from '../../src/core/ports/video-model.ts';
 import { median, objectMask } from './analyse-clip.ts';
 import { meanAbsDiff, type Direction } from './continuation.ts';
@@ -35,20 +36,6 @@ export interface LongChainSummary extends LongChainReading {
   chains: number;
   seconds: number;
   frames: number;
-}
-
-type Rgb = [number, number, number];
-
-/** A frame's background: the per-channel median of its outermost pixels. */
-function borderColour(frame: Uint8Array, w: number, h: number): Rgb {
-  const channels: number[][] = [[], [], []];
-  for (let y = 0; y < h; y++) {
-    for (let x = 0; x < w; x++) {
-      if (x > 0 && y > 0 && x < w - 1 && y < h - 1) continue;
-      for (let c = 0; c < 3; c++) channels[c]!.push(frame[(y * w + x) * 3 + c]!);
-    }
-  }
-  return channels.map((v) => median(v)) as Rgb;
 }
 
 interface Sighting {

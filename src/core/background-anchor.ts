@@ -20,13 +20,25 @@ const FLAT_DISTANCE = 40;
 /** A background is flat when at least this share of its border pixels is one colour. */
 const FLAT_SHARE = 0.6;
 
-/** A frame's background when it is flat: its border's per-channel median; undefined for a scene. */
-export function flatBackground(frame: Uint8Array, width: number, height: number): Rgb | undefined {
+/** The pixel indices of a frame's outermost rows and columns. */
+function borderPixels(width: number, height: number): number[] {
   const border: number[] = [];
   for (let x = 0; x < width; x++) border.push(x, (height - 1) * width + x);
   for (let y = 1; y < height - 1; y++) border.push(y * width, y * width + width - 1);
+  return border;
+}
+
+/** The per-channel median of a frame's (RGB) outermost pixels: its background, if it has a flat one. */
+export function borderColour(frame: Uint8Array, width: number, height: number): Rgb {
+  const border = borderPixels(width, height);
   const middle = (c: number) => border.map((p) => frame[p * 3 + c]!).sort((a, b) => a - b)[border.length >> 1]!;
-  const colour: Rgb = [middle(0), middle(1), middle(2)];
+  return [middle(0), middle(1), middle(2)];
+}
+
+/** A frame's background when it is flat: its border's per-channel median; undefined for a scene. */
+export function flatBackground(frame: Uint8Array, width: number, height: number): Rgb | undefined {
+  const border = borderPixels(width, height);
+  const colour = borderColour(frame, width, height);
   const same = border.filter((p) => Math.hypot(frame[p * 3]! - colour[0], frame[p * 3 + 1]! - colour[1], frame[p * 3 + 2]! - colour[2]) <= FLAT_DISTANCE).length;
   return same >= FLAT_SHARE * border.length ? colour : undefined;
 }
