@@ -1,10 +1,16 @@
-"""Per-noise-level health of a checkpoint: v-MSE against the predict-zero baseline.
+"""Per-noise-level health of a checkpoint: v-MSE against the predict-zero baseline, and where
+its samples put the object.
 
-    python3 diagnose.py [--checkpoint checkpoints/latest.pt] [--weights model|ema]
+    python3 diagnose.py [--checkpoint checkpoints/latest.pt] [--weights model|ema] [--package DIR]
 
 A level where the v-MSE is no better than predicting zero is not being learnt. That is how the
 low-noise failure was found (samples that keep visible noise): at t = 50 the model matched the
 baseline after 3000 steps. Adherence numbers alone do not show which noise levels are missing.
+
+The placement probe samples each shape from the same noise and compares the object's mid-clip
+centre and area with the training data's. That is how the shape cross-entropy's pull at high
+noise was found: the step-25950 package drew circles 3 px above the data's centre, triangles 7 px
+below it and a third of its size, squares twice the size (train/README.md, thirteenth stretch).
 """
 import argparse
 import os
@@ -15,7 +21,7 @@ import torch
 import dataset
 import diffusion
 from tokenizer import encode
-from train import LATEST, ShapesModel
+from train import LATEST, ShapesModel, generate, init_from_package
 
 LEVELS = [10, 50, 100, 300, 600, 900, 960, 999]
 PROBE_PROMPTS = ["a red circle moving left on a black background",
@@ -51,16 +57,56 @@ def motion_probe(model, t=999):
     return rows
 
 
+PLACEMENT_PROMPTS = [f"a red {shape} on a black background" for shape in dataset.SHAPES]
+
+
+def object_place(clip):
+    """Mid-clip (frames 4-11) centre y, x and area (px) of the pixels farthest from the border
+    colour in one clip [3,F,H,W] in [-1, 1]; NaNs when no frame shows an object."""
+    bg = np.median(np.concatenate([clip[:, :, 0], clip[:, :, -1], clip[:, :, :, 0], clip[:, :, :, -1]], axis=2)
+                   .reshape(3, -1), axis=1)
+    dist = np.abs(clip - bg[:, None, None, None]).sum(0)  # [F,H,W]
+    ys, xs = np.mgrid[0:dataset.SIZE, 0:dataset.SIZE] + 0.5
+    found = []
+    for frame in dist[4:12]:
+        mask = frame > 0.5 * max(frame.max(), 0.3)
+        if mask.sum() >= 4:
+            found.append(((ys * mask).sum() / mask.sum(), (xs * mask).sum() / mask.sum(), mask.sum()))
+    return np.mean(found, axis=0) if found else np.full(3, np.nan)
+
+
+def data_place(shape, clips=200):
+    """The same reading on rendered still clips of one shape (the renderer's own spread)."""
+    rng = np.random.default_rng(7)
+    return np.nanmean([object_place(dataset.render_clip(rng, shape, "red", "black", "still"))
+                       for _ in range(clips)], axis=0)
+
+
+def placement_probe(model, samples=8):
+    """[(shape, sampled (y, x, area), data (y, x, area))]: means over `samples` clips drawn from
+    the same noise for every shape, as the runtime samples (10 steps, guidance 2)."""
+    rows = []
+    for shape, prompt in zip(dataset.SHAPES, PLACEMENT_PROMPTS):
+        clips = generate(model, [prompt] * samples, steps=10, guidance=2.0, seed=1)
+        rows.append((shape, np.nanmean([object_place(c) for c in clips], axis=0), data_place(shape)))
+    return rows
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--checkpoint", default=LATEST)
     ap.add_argument("--weights", choices=["ema", "model"], default="model")
     ap.add_argument("--batch", type=int, default=16)
+    ap.add_argument("--package", metavar="DIR", help="read an exported package instead of a checkpoint")
     args = ap.parse_args()
     torch.set_num_threads(1)  # never slow a training run that shares the machine
-    ck = torch.load(args.checkpoint, map_location="cpu")
     model = ShapesModel()
-    model.load_state_dict(ck[args.weights])
+    if args.package:
+        ck = {"step": init_from_package(model, ShapesModel(), args.package)}
+        args.checkpoint, args.weights = args.package, "ema"
+    else:
+        ck = torch.load(args.checkpoint, map_location="cpu")
+        model.load_state_dict(ck[args.weights])
     model.eval()
     clips, _, prompts, _ = dataset.sample_batch(np.random.default_rng(123), args.batch)
     x0 = torch.from_numpy(clips)
@@ -80,6 +126,10 @@ def main():
     print("motion probe (t=999 mean clip; expect dx -/+ for left/right, dy -/+ for up/down):")
     for prompt, dx, dy in motion_probe(model):
         print(f"  {prompt:50s} dx {dx:+6.1f} dy {dy:+6.1f}")
+    print("placement probe (mid-clip centre y, x and area in px; sampled | training data):")
+    for shape, got, data in placement_probe(model):
+        print(f"  {shape:9s} y {got[0]:5.1f} x {got[1]:5.1f} area {got[2]:5.0f} | "
+              f"y {data[0]:5.1f} x {data[1]:5.1f} area {data[2]:5.0f}")
 
 
 if __name__ == "__main__":
