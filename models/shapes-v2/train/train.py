@@ -480,6 +480,10 @@ def init_from_package(model, ema, folder):
     schedule resumes at the exported step (warm-up again, see lr_at)."""
     import onnx
     from onnx import numpy_helper
+    lacking = [n for n in ("training.json", "text_encoder.onnx", "denoiser.onnx") if not os.path.isfile(os.path.join(folder, n))]
+    if lacking:
+        raise SystemExit(f"{folder} is not an exported shapes-v2 package (it lacks {', '.join(lacking)}); "
+                         "pass the folder export.py wrote, e.g. models/shapes-v2")
     with open(os.path.join(folder, "training.json")) as f:
         step = int(json.load(f)["step"])
     state = {}
