@@ -28,17 +28,21 @@ function borderPixels(width: number, height: number): number[] {
   return border;
 }
 
-/** The per-channel median of a frame's (RGB) outermost pixels: its background, if it has a flat one. */
-export function borderColour(frame: Uint8Array, width: number, height: number): Rgb {
-  const border = borderPixels(width, height);
+/** The per-channel median of the (RGB) frame's pixels `border`. */
+function medianColour(frame: Uint8Array, border: number[]): Rgb {
   const middle = (c: number) => border.map((p) => frame[p * 3 + c]!).sort((a, b) => a - b)[border.length >> 1]!;
   return [middle(0), middle(1), middle(2)];
+}
+
+/** The per-channel median of a frame's (RGB) outermost pixels: its background, if it has a flat one. */
+export function borderColour(frame: Uint8Array, width: number, height: number): Rgb {
+  return medianColour(frame, borderPixels(width, height));
 }
 
 /** A frame's background when it is flat: its border's per-channel median; undefined for a scene. */
 export function flatBackground(frame: Uint8Array, width: number, height: number): Rgb | undefined {
   const border = borderPixels(width, height);
-  const colour = borderColour(frame, width, height);
+  const colour = medianColour(frame, border);
   const same = border.filter((p) => Math.hypot(frame[p * 3]! - colour[0], frame[p * 3 + 1]! - colour[1], frame[p * 3 + 2]! - colour[2]) <= FLAT_DISTANCE).length;
   return same >= FLAT_SHARE * border.length ? colour : undefined;
 }

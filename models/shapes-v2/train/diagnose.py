@@ -9,8 +9,8 @@ baseline after 3000 steps. Adherence numbers alone do not show which noise level
 
 The placement probe samples each shape from the same noise and compares the object's mid-clip
 centre and area with the training data's. That is how the shape cross-entropy's pull at high
-noise was found: the step-25950 package drew circles 3 px above the data's centre, triangles 7 px
-below it and a third of its size, squares twice the size (train/README.md, thirteenth stretch).
+noise was found: the step-25950 package drew circles 3.5 px above the data's centre, triangles
+6.5 px below it, squares at 2.4 times the area (train/README.md, thirteenth stretch).
 """
 import argparse
 import os
