@@ -308,6 +308,22 @@ def _insert_fillers(rng, prompt):
     return " ".join(words)
 
 
+# How users open a prompt ("a video of a red ball ..."). "of" is in the vocabulary only for "in
+# front of a <background>", so without these the step-30000 package read "a video of a pink
+# triangle ... on a green background" as a pink background: 23% object colour on 48 such clips
+# where the same prompts without "a video of" got 100% (shapes-v1: 92%).
+FRAMINGS = ["a video of", "an animation of", "a clip of", "footage of", "a short film of", "a shot of",
+            "a render of", "video of"]
+
+
+def _framed(rng, prompt, rate):
+    """`prompt` opened with one of FRAMINGS for a share `rate` of prompts; the rng is drawn only
+    when rate > 0, so runs without framings keep their data stream."""
+    if rate <= 0 or not prompt or rng.random() >= rate:
+        return prompt
+    return FRAMINGS[rng.integers(len(FRAMINGS))] + " " + prompt
+
+
 def random_attrs(rng):
     shape = SHAPES[rng.integers(len(SHAPES))]
     colour = COLOURS[rng.integers(len(COLOURS))]
@@ -322,8 +338,9 @@ def random_attrs(rng):
 ATTRIBUTES = {"colour": COLOURS, "background": COLOURS, "shape": SHAPES, "motion": MOTIONS}
 
 
-def sample_prompt(rng, attrs):
-    """(prompt, said) describing `attrs`; said[name] is whether the prompt states that attribute."""
+def sample_prompt(rng, attrs, framing=0.0):
+    """(prompt, said) describing `attrs`; said[name] is whether the prompt states that attribute.
+    framing: the share of prompts opened like "a video of" (FRAMINGS)."""
     if rng.random() < 0.1:
         return "", dict.fromkeys(ATTRIBUTES, False)  # empty prompt: the unconditional branch for CFG
     said = {"colour": rng.random() > 0.05, "shape": True,
@@ -334,43 +351,42 @@ def sample_prompt(rng, attrs):
         prompt += "."
     if rng.random() < 0.3:
         prompt = _insert_fillers(rng, prompt)
-    return prompt, said
+    return _framed(rng, prompt, framing), said
 
 
-def sample_example(rng, lap=None):
+def sample_example(rng, lap=None, framing=0.0):
     """One (clip, maps, prompt, attrs). Attributes the prompt leaves out are still random in the
     clip, so the model learns the unconditional spread for anything unspecified."""
     attrs = random_attrs(rng)
     geometry = {}
     clip, maps = render_clip(rng, **attrs, with_maps=True, geometry=geometry, lap=lap)
-    prompt, _ = sample_prompt(rng, attrs)
+    prompt, _ = sample_prompt(rng, attrs, framing)
     return clip, maps, prompt, {**attrs, "geometry": geometry}
 
 
-def sample_prompts(rng, n):
+def sample_prompts(rng, n, framing=0.0):
     """n prompts without clips, and their labels [n, len(ATTRIBUTES)] int64: the class index of
     each stated attribute, -1 where the prompt leaves it out. Text-only data is ~1000x cheaper
     than a clip, so the attribute loss can see many more prompts per step than the denoiser."""
     prompts, labels = [], []
     for _ in range(n):
         attrs = random_attrs(rng)
-        prompt, said = sample_prompt(rng, attrs)
+        prompt, said = sample_prompt(rng, attrs, framing)
         prompts.append(prompt)
         labels.append([classes.index(attrs[name]) if said[name] else -1
                        for name, classes in ATTRIBUTES.items()])
     return prompts, np.array(labels, dtype=np.int64)
 
 
-def sample_batch(rng, batch, lap=None):
+def sample_batch(rng, batch, lap=None, framing=0.0):
     """Deterministic given the state of `rng` (a numpy Generator).
     Returns (clips float32 [B,3,F,H,W], maps bool [B,3,F,H,W] (object, shape-deciding pixels,
     edge band: see render_clip), prompts list[str], attrs list[dict]). lap: None, or per clip
     True (a moving clip is a lap window), "exit" (one starting at the exit edge), "entry" (one
-    starting as it comes in) or None
-    (chance), see render_geometry."""
+    starting as it comes in) or None (chance), see render_geometry. framing: see sample_prompt."""
     clips, maps, prompts, attrs = [], [], [], []
     for i in range(batch):
-        c, m, p, a = sample_example(rng, None if lap is None else lap[i])
+        c, m, p, a = sample_example(rng, None if lap is None else lap[i], framing)
         clips.append(c)
         maps.append(m)
         prompts.append(p)

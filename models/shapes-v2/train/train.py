@@ -284,28 +284,67 @@ def shape_loss(pred, xt, t, attrs, prompts, args):
     others, and the sampler keeps it. The step-25950 package, trained with every timestep
     counting, drew circles 3.5 px above the data's centre, triangles 6.5 px below it and squares
     at twice the area (diagnose.py's placement probe), and its continuations drifted toward
-    those places. So by default only t <= 750 counts (train/README.md, thirteenth stretch)."""
-    use = (t <= args.shape_ce_max_t) & torch.tensor([p.strip() != "" for p in prompts])
-    if not use.any():
+    those places. So by default only t <= 750 counts (train/README.md, thirteenth stretch), and
+    with --shape-ce-own-place the samples above it count with the shapes drawn where the
+    estimate has its own mass (own_place_templates), which asks for a shape and not a place."""
+    stated = torch.tensor([p.strip() != "" for p in prompts])
+    low = (t <= args.shape_ce_max_t) & stated
+    high = (t > args.shape_ce_max_t) & stated if args.shape_ce_own_place else torch.zeros_like(stated)
+    logits, labels = [], []
+    for use, own_place in ((low, False), (high, True)):
+        if not use.any():
+            continue
+        idx = use.nonzero().squeeze(1)
+        sub = [attrs[i] for i in idx.tolist()]
+        u = object_share(pred[idx], xt[idx], t[idx], sub)  # [b,F,H,W]
+        templates, target = own_place_templates(u.detach(), sub) if own_place else shape_templates(sub)
+        region = (templates.amax(1) - templates.amin(1))  # where the shapes disagree [b,F,H,W]
+        count = region.sum(dim=(2, 3))  # [b,F]
+        dist = ((u[:, None] - templates).pow(2) * region[:, None]).sum(dim=(3, 4)) / count[:, None].clamp(min=1.0)
+        frames = (count >= 12).reshape(-1)
+        logits.append((-args.shape_ce_sharpness * dist.permute(0, 2, 1).reshape(-1, 3))[frames])  # [b*F, 3]
+        labels.append(target[:, None].expand(-1, dataset.FRAMES).reshape(-1)[frames])
+    if sum(len(l) for l in labels) == 0:
         return pred.sum() * 0.0
-    idx = use.nonzero().squeeze(1)
-    ab = diffusion.ABAR[t[idx]].view(-1, 1, 1, 1, 1)
-    x0 = ab.sqrt() * xt[idx] - (1 - ab).sqrt() * pred[idx]
-    sub = [attrs[i] for i in idx.tolist()]
-    fg, bg = zip(*(dataset.pixel_colours(a["colour"], a["background"]) for a in sub))
+    return nn.functional.cross_entropy(torch.cat(logits), torch.cat(labels))
+
+
+def object_share(pred, xt, t, attrs):
+    """[b,F,H,W]: the clean estimate x0 = a*x_t - s*v projected on each clip's background->object
+    colour line (0 = background, 1 = object)."""
+    ab = diffusion.ABAR[t].view(-1, 1, 1, 1, 1)
+    x0 = ab.sqrt() * xt - (1 - ab).sqrt() * pred
+    fg, bg = zip(*(dataset.pixel_colours(a["colour"], a["background"]) for a in attrs))
     fg, bg = torch.from_numpy(np.stack(fg)).float(), torch.from_numpy(np.stack(bg)).float()
     axis = (fg - bg)[:, :, None, None, None]
-    u = ((x0 - bg[:, :, None, None, None]) * axis).sum(1) / axis.pow(2).sum(1).clamp(min=1e-3)  # [b,F,H,W]
-    templates, target = shape_templates(sub)  # [b,3,F,H,W]
-    region = (templates.amax(1) - templates.amin(1))  # where the shapes disagree [b,F,H,W]
-    count = region.sum(dim=(2, 3))  # [b,F]
-    dist = ((u[:, None] - templates).pow(2) * region[:, None]).sum(dim=(3, 4)) / count[:, None].clamp(min=1.0)
-    logits = -args.shape_ce_sharpness * dist.permute(0, 2, 1).reshape(-1, 3)  # [b*F, 3]
-    frames = (count >= 12).reshape(-1)
-    if not frames.any():
-        return pred.sum() * 0.0
-    labels = target[:, None].expand(-1, dataset.FRAMES).reshape(-1)
-    return nn.functional.cross_entropy(logits[frames], labels[frames])
+    return ((x0 - bg[:, :, None, None, None]) * axis).sum(1) / axis.pow(2).sum(1).clamp(min=1e-3)
+
+
+# A shape's area over its size squared (dataset._masks: size is a circle's diameter, a square's
+# side, a triangle's base and height).
+AREA_PER_SIZE2 = {"circle": math.pi / 4, "square": 1.0, "triangle": 0.5}
+
+
+def own_place_templates(u, attrs):
+    """Like shape_templates, but each frame's three shapes are drawn where the estimate `u`
+    [b,F,H,W] (object_share, detached) has its own mass: at its centroid, each shape at the size
+    whose area is the mass. Above --shape-ce-max-t x_t does not show where the object is; drawn at
+    the clip's true place the templates rewarded a place per shape (the step-25950 package drew
+    triangles 6.5 px low), drawn at the estimate's own place they reward only the shape."""
+    m = u.clamp(0, 1).numpy()
+    area = m.sum(axis=(2, 3)).clip(min=1e-3)  # [b,F]
+    cx = (m * dataset._XX).sum(axis=(2, 3)) / area
+    cy = (m * dataset._YY).sum(axis=(2, 3)) / area
+    masks = []
+    for i in range(len(attrs)):
+        drawn = []
+        for s in dataset.SHAPES:
+            size = np.sqrt(area[i] / AREA_PER_SIZE2[s]).clip(2, dataset.SIZE)
+            # A triangle's centroid is a sixth of its height below the centre _masks draws it at.
+            drawn.append(dataset._masks(s, cx[i], cy[i] - (size / 6 if s == "triangle" else 0), size))
+        masks.append(np.stack(drawn))
+    target = [dataset.SHAPES.index(a["shape"]) for a in attrs]
+    return torch.from_numpy(np.stack(masks).astype(np.float32)), torch.tensor(target)
 
 
 def noised_from(mask, attrs, x0, noise, t):
@@ -537,8 +576,13 @@ def main():
     ap.add_argument("--shape-ce-max-t", type=int, default=750,
                     help="largest timestep whose samples the shape cross-entropy uses (above "
                          "it x_t does not show the object's place, and the term moves it)")
+    ap.add_argument("--shape-ce-own-place", action="store_true",
+                    help="above --shape-ce-max-t, count the shape cross-entropy too, with the "
+                         "shapes drawn where the clean estimate has its mass (own_place_templates)")
     ap.add_argument("--shape-ce-sharpness", type=float, default=8.0,
                     help="scale from mean squared distance to a shape's drawing to its logit")
+    ap.add_argument("--framing-rate", type=float, default=0.0,
+                    help='share of prompts opened like "a video of" (dataset.FRAMINGS; 0: off)')
     ap.add_argument("--decoy-rate", type=float, default=0.0,
                     help="share of high-noise samples whose x_t is noised from another shape "
                          "(the blob or a wrong shape) while the target stays the asked clip (0: off)")
@@ -647,7 +691,7 @@ def main():
         # And a share of the others start as it comes back in (--entry-rate), likewise.
         entries = data_rng.random(args.batch) < args.entry_rate if args.entry_rate > 0 else np.zeros(args.batch, bool)
         laps = [("exit" if e else "entry" if n else True) if c else None for c, e, n in zip(context, exits, entries)]
-        clips, maps, prompts, attrs = dataset.sample_batch(data_rng, args.batch, lap=laps)
+        clips, maps, prompts, attrs = dataset.sample_batch(data_rng, args.batch, lap=laps, framing=args.framing_rate)
         x0 = torch.from_numpy(clips)
         maps = torch.from_numpy(maps).float()
         ids = torch.from_numpy(encode(prompts))
@@ -690,7 +734,7 @@ def main():
             loss = loss + args.shape_ce_weight * shaped
             shape_smooth = running_mean(shape_smooth, shaped.item())
         if args.attribute_weight > 0:
-            texts, labels = dataset.sample_prompts(data_rng, args.attribute_prompts)
+            texts, labels = dataset.sample_prompts(data_rng, args.attribute_prompts, framing=args.framing_rate)
             attribute = model.attribute_loss(torch.from_numpy(encode(texts)), torch.from_numpy(labels))
             loss = loss + args.attribute_weight * attribute
             attr_smooth = running_mean(attr_smooth, attribute.item())
