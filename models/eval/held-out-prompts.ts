@@ -1,8 +1,11 @@
 /**
  * The eval's prompts: combinations drawn with their own fixed seed and phrased with templates
- * the training generator (models/shapes-v1/train/dataset.py) never uses — other word orders,
- * relative clauses, words it has never seen. Nothing here was used to tune the model.
- * Every prompt states colour, shape, motion and background so each can be checked.
+ * the training generators (models/shapes-v1/train/dataset.py, models/shapes-v2/train/dataset.py)
+ * never use — other word orders, relative clauses, words they have never seen. Nothing here was
+ * used to tune a model, with one exception: shapes-v2 from step 30863 on also trains on prompts
+ * opened like "a video of" (its dataset.FRAMINGS), so for it the fourth template's opening is
+ * not new; "plain" and "drifting" still are. Every prompt states colour, shape, motion and
+ * background so each can be checked.
  */
 
 export interface EvalCase {

@@ -11,6 +11,10 @@ The placement probe samples each shape from the same noise and compares the obje
 centre and area with the training data's. That is how the shape cross-entropy's pull at high
 noise was found: the step-25950 package drew circles 3.5 px above the data's centre, triangles
 6.5 px below it, squares at 2.4 times the area (train/README.md, thirteenth stretch).
+
+The wording probe (--wording, alone) samples the same scenes phrased bare, opened with "a video of"
+and with "a clip with", and reads the object's and background's colours (train/README.md,
+fourteenth stretch).
 """
 import argparse
 import os
@@ -92,12 +96,39 @@ def placement_probe(model, samples=8):
     return rows
 
 
+# The wording probe's scenes (colour, shape, motion phrase, background) and openings: bare, one
+# the recipe trains on with --framing-rate (dataset.FRAMINGS), one it never uses.
+WORDING_SCENES = [("pink", "triangle", "moving left", "green"), ("black", "triangle", "moving right", "cyan"),
+                  ("blue", "square", "growing", "purple"), ("white", "triangle", "still", "black"),
+                  ("orange", "triangle", "moving right", "gray"), ("yellow", "triangle", "moving up", "red"),
+                  ("cyan", "circle", "moving down", "green"), ("red", "circle", "moving left", "blue")]
+WORDING_OPENINGS = {"bare": "a", "a video of": "a video of a", "a clip with (untrained)": "a clip with a"}
+
+
+def wording_probe(model, seeds=4):
+    """[(opening, object colour, background)]: the share of WORDING_SCENES' clips (`seeds` noises
+    each, as the runtime samples) whose object and background read as asked, per opening. How the
+    step-30000 package's "a video of a <colour> ..." failure was found: it read "of a <colour>"
+    as the background, the way "in front of a <colour> background" is."""
+    rows = []
+    for name, opening in WORDING_OPENINGS.items():
+        prompts = [f"{opening} {c} {s} {m} on a {b} background" for c, s, m, b in WORDING_SCENES for _ in range(seeds)]
+        clips = generate(model, prompts, steps=10, guidance=3.0, seed=1)
+        reads = [dataset.classify_clip(clip) for clip in clips]
+        asked = [scene for scene in WORDING_SCENES for _ in range(seeds)]
+        colour = np.mean([r["colour"] == c for r, (c, _, _, _) in zip(reads, asked)])
+        background = np.mean([r["background"] == b for r, (_, _, _, b) in zip(reads, asked)])
+        rows.append((name, colour, background))
+    return rows
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--checkpoint", default=LATEST)
     ap.add_argument("--weights", choices=["ema", "model"], default="model")
     ap.add_argument("--batch", type=int, default=16)
     ap.add_argument("--package", metavar="DIR", help="read an exported package instead of a checkpoint")
+    ap.add_argument("--wording", action="store_true", help="run only the wording probe (wording_probe)")
     args = ap.parse_args()
     torch.set_num_threads(1)  # never slow a training run that shares the machine
     model = ShapesModel()
@@ -108,6 +139,12 @@ def main():
         ck = torch.load(args.checkpoint, map_location="cpu")
         model.load_state_dict(ck[args.weights])
     model.eval()
+    if args.wording:
+        print(f"{os.path.basename(args.checkpoint)} step {ck['step']} ({args.weights} weights)")
+        print(f"wording probe ({len(WORDING_SCENES)} scenes x 4 noises; share read as asked):")
+        for name, colour, background in wording_probe(model):
+            print(f"  {name:24s} object colour {colour:5.1%} background {background:5.1%}")
+        return
     clips, _, prompts, _ = dataset.sample_batch(np.random.default_rng(123), args.batch)
     x0 = torch.from_numpy(clips)
     gen = torch.Generator().manual_seed(0)
