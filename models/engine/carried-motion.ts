@@ -131,9 +131,23 @@ export function measureMotion(frames: Float32Array[], size: FrameSize): CarriedM
   //    same object, the way it moves), when there is one.
   const touches = (k: number) => regionsAt(k).some((region) => region.some((p) => onBorder(p, size)));
   const spanFrom = Math.max(0, frames.length - 1 - MAX_SPAN);
-  const crossed = motion.layers.some((layer) => !atEdge(layer, size)) && frames.slice(spanFrom, -1).some((_, i) => touches(spanFrom + i));
+  const touched = frames.slice(spanFrom, -1).some((_, i) => touches(spanFrom + i));
+  //    So does an object the model stood still just inside the edge it came in through: after a
+  //    lap shapes-v1 brought its circle back in at 0.4 px a frame, then drew it standing a pixel
+  //    or two in, and carried as still it stood there for the rest of the chain (4 of 16
+  //    minute-long chains). Not one standing further in, which may have stopped where it meant to.
+  const entered = touched ? held.filter((layer) => !atEdge(layer, size) && nearEdge(layer, size)) : [];
+  const crossed = (motion.layers.some((layer) => !atEdge(layer, size)) || entered.length > 0) && touched;
   const clear = crossed ? lastClearView(frames.length, earlier, touches, size) : undefined;
-  if (clear) motion.layers = motion.layers.map((layer) => (atEdge(layer, size) ? layer : movedAs(layer, clear, size, (v) => sameWay(v, layer)) ?? layer));
+  if (clear) {
+    motion.layers = motion.layers.map((layer) => (atEdge(layer, size) ? layer : movedAs(layer, clear, size, (v) => sameWay(v, layer)) ?? layer));
+    for (const layer of entered) {
+      const moving = movedAs(layer, clear, size, (v) => inFrom(v, layer, size));
+      if (!moving) continue;
+      lift(motion.still, layer, motion.background, size);
+      motion.layers.push(moving);
+    }
+  }
   if (motion.layers.length > 0 || held.length > 0) return motion;
   // 3. An object that left through an edge would otherwise be forgotten, and every later window
   //    of a chain starts from an empty frame: shapes-v1's 30-s "red circle moving right" left
@@ -262,6 +276,23 @@ function throughEdge(view: Layer, part: Layer, size: FrameSize, way: 1 | -1): bo
   const { xs, ys } = places(core(part), size);
   const [vx, vy] = [way * view.velocity.x, way * view.velocity.y];
   return (vx < 0 && Math.min(...xs) === 0) || (vx > 0 && Math.max(...xs) === size.width - 1) || (vy < 0 && Math.min(...ys) === 0) || (vy > 0 && Math.max(...ys) === size.height - 1);
+}
+
+/** A layer's core comes within this many px of an edge it does not touch: it stands just inside it. */
+const ENTRY_REACH = 3;
+
+/** Whether a layer's core is within ENTRY_REACH px of an edge of the frame. */
+function nearEdge(layer: Layer, size: FrameSize): boolean {
+  const { xs, ys } = places(core(layer), size);
+  return Math.min(...xs) <= ENTRY_REACH || Math.min(...ys) <= ENTRY_REACH || Math.max(...xs) >= size.width - 1 - ENTRY_REACH || Math.max(...ys) >= size.height - 1 - ENTRY_REACH;
+}
+
+/** Whether `view` moves in from an edge that `part`'s core stands within ENTRY_REACH px of. */
+function inFrom(view: Layer, part: Layer, size: FrameSize): boolean {
+  const { xs, ys } = places(core(part), size);
+  const { x: vx, y: vy } = view.velocity;
+  const [w, h] = [size.width - 1, size.height - 1];
+  return (vx > 0 && Math.min(...xs) <= ENTRY_REACH) || (vx < 0 && Math.max(...xs) >= w - ENTRY_REACH) || (vy > 0 && Math.min(...ys) <= ENTRY_REACH) || (vy < 0 && Math.max(...ys) >= h - ENTRY_REACH);
 }
 
 /**

@@ -38,7 +38,7 @@ const MAX_SIDE = 4096;
  * (src/core/segment-plan.ts); more costs measuring time (and VAE encodes) for motion too old to
  * carry on.
  */
-export const MAX_LOOKBACK_FRAMES = 64;
+export const MAX_LOOKBACK_FRAMES = 128;
 
 const got = (v: unknown): string => (typeof v === 'number' || typeof v === 'string' ? JSON.stringify(v) : typeof v);
 

@@ -153,11 +153,14 @@ function planForward(frames: number, window: number, overlap: number, headAvaila
  * it (the clipped frames of an exit and a re-entry misread it): on such a lap the object touches
  * an edge for ~28 frames, and the last 9 frames clear of both edges were up to ~50 back. With 32
  * frames shapes-v2's minute-long chains found none at about one join in two and slowed to 0.5 px
- * a frame by the third lap; 64 keep ~1 px a frame for ten laps. Frames further back cost time
- * (measureMotion reads every frame; a latent model VAE-encodes each) and hold motion too old to
- * carry. At most MAX_LOOKBACK_FRAMES (models/engine/request-schema.ts).
+ * a frame by the third lap; 64 keep ~1 px a frame for ten laps. shapes-v1 brings its circle back
+ * in slowly and stuck to the edge: from the last frame clear of the edges to the first one clear
+ * again took it up to ~90 frames, and with 64 half of its minute-long chains (8 of 16) stood the
+ * circle still for good after a lap; with 128, none (0 of 16), at the same chain time. Frames
+ * further back cost time (measureMotion reads every frame; a latent model VAE-encodes each) and
+ * hold motion too old to carry. At most MAX_LOOKBACK_FRAMES (models/engine/request-schema.ts).
  */
-export const LOOKBACK_FRAMES = 64;
+export const LOOKBACK_FRAMES = 128;
 
 /**
  * How many lookback frames a segment gets when `before` / `after` frames exist around it in

@@ -250,6 +250,22 @@ describe('carried motion', () => {
     expect(crept.layers[0]!.velocity.x).toBeLessThan(0.6);
   });
 
+  it('moves on an object that came in through an edge and stood still just inside it, at its speed clear of the edges', () => {
+    // 1 px a frame across the middle, out through the right edge, back in from the left, then
+    // drawn standing a pixel inside the edge, its back brushing it now and then (as shapes-v1 drew
+    // its circle after a lap, for the rest of the chain).
+    const lap = [...Array.from({ length: 40 }, (_, f) => 8 + f), ...Array.from({ length: 9 }, (_, f) => -5 + f)];
+    const standing = (at: number[]) => [...lap, ...at].map((x) => frame(x > 36 ? [] : [{ x, y: 16, half: 4, colour: RED }]));
+    const brushing = [4.6, 5, 5, 4.6, 5, 5, 4.6, 5, 5, 4.6, 5];
+    const motion = measureMotion(standing(brushing), SIZE);
+    expect(motion.layers).toHaveLength(1);
+    expect(motion.layers[0]!.velocity.x).toBeCloseTo(1, 1);
+    expect(objectAt(carryOn(motion, 4)).x).toBeCloseTo(5 + 4, 0);
+    // Standing further in, it may have stopped where it meant to: it stays.
+    const stopped = measureMotion(standing([4, 6, 8, 10, 12, 14, 14, 14, 14]), SIZE);
+    expect(stopped.layers).toHaveLength(0);
+  });
+
   it('does not take a faint blob of noise for an object, moving or left', () => {
     // A model's empty frames are noisy: a faint blob jumping about (a third of the object's
     // contrast) next to an object that left. Only the object is carried, and it comes back.
