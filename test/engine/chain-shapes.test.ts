@@ -173,6 +173,19 @@ describe('chains with the built-in model', { timeout: 60_000 }, () => {
     expect((await laps(forgetful, 1)).laps).toBeLessThan(2);
   });
 
+  it('keeps a circle that came back in moving, where a shorter memory left it standing for good', async () => {
+    // shapes-v1 brings its "moving left" circle (seed 1003) back in slowly, stuck to the edge, then
+    // draws it standing just inside: with 64 lookback frames it stood there for the rest of the
+    // minute (speed kept 0, 5 laps); with 128 it keeps lapping (0.56, 6 laps).
+    const frames = 480;
+    const joins = planSegments({ frames, window: WINDOW, overlap: OVERLAP, headAvailable: 0, tailAvailable: 0 }).slice(1).map((s) => s.start);
+    const shortMemory: VideoModel = { ...blind, generate: ({ known, ...request }, options) => model.generate(known ? { ...request, known: { ...known, earlier: known.earlier?.map((c) => ({ ...c, frames: c.frames.slice(-64) })) } } : request, options) };
+    const read = async (m: VideoModel) => readLongChain((await renderChain(m, { prompt: 'a red circle moving left on a black background', seed: 1003, frames }, {}, { overlap: OVERLAP, window: WINDOW })).takes[0]!.clip, 'left', joins, WINDOW);
+    const [kept, short] = [await read(model), await read(shortMemory)];
+    expect(kept.speedKept).toBeGreaterThan(0.3); // measured 0.56
+    expect(short.speedKept).toBeLessThan(0.15); // measured 0
+  });
+
   it('extends a clip backward into its first frame, the object where the clip has it', async () => {
     const [kept, dropped, fromNoise] = [await leadIn(model, 11), await leadIn(blind, 11), await leadIn(model, 11, 1)];
     expect(kept.frames).toHaveLength(12);
