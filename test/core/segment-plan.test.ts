@@ -113,18 +113,18 @@ describe('segmentKnown', () => {
     expect(cuts[0]!.cut).toEqual({ head: [], tail: [], earlier: [], later: [] });
     // Segment 2 (new frames from 16) follows 16 frames: 4 known, the 12 before them as lookback.
     expect(cuts[1]!.cut).toEqual({ head: times(12, 16), tail: [], earlier: times(0, 12), later: [] });
-    // Segment 8 (new frames from 88): 4 known, then the 64 before them, not all 84.
-    expect(cuts[7]!.segment.start).toBe(88);
-    expect(cuts[7]!.cut).toEqual({ head: times(84, 88), tail: [], earlier: times(20, 84), later: [] });
+    // Segment 13 (new frames from 148): 4 known, then the LOOKBACK_FRAMES (128) before them, not all 144.
+    expect(cuts[12]!.segment.start).toBe(148);
+    expect(cuts[12]!.cut).toEqual({ head: times(144, 148), tail: [], earlier: times(144 - LOOKBACK_FRAMES, 144), later: [] });
     // Mid chain every window reads exactly the LOOKBACK_FRAMES frames before its known ones.
     for (const { segment, cut } of cuts.filter(({ segment }) => segment.start - segment.head >= LOOKBACK_FRAMES)) expect(cut.earlier).toEqual(times(segment.start - segment.head - LOOKBACK_FRAMES, segment.start - segment.head));
   });
 
   it('reads the lookback of a continued clip from the clip, as far as it goes', () => {
-    const long = chainCuts({ frames: 20, window: 16, overlap: 4, headAvailable: 100, tailAvailable: 0 });
-    expect(long[0]!.cut).toEqual({ head: times(-4, 0), tail: [], earlier: times(-68, -4), later: [] });
+    const long = chainCuts({ frames: 20, window: 16, overlap: 4, headAvailable: 200, tailAvailable: 0 });
+    expect(long[0]!.cut).toEqual({ head: times(-4, 0), tail: [], earlier: times(-4 - LOOKBACK_FRAMES, -4), later: [] });
     // Segment 2's lookback runs from the clip into the chain's own frames.
-    expect(long[1]!.cut.earlier).toEqual(times(-60, 4));
+    expect(long[1]!.cut.earlier).toEqual(times(4 - LOOKBACK_FRAMES, 4));
     const short = chainCuts({ frames: 20, window: 16, overlap: 4, headAvailable: 6, tailAvailable: 0 });
     expect(short[0]!.cut).toEqual({ head: times(-4, 0), tail: [], earlier: [-6, -5], later: [] });
   });
@@ -133,10 +133,10 @@ describe('segmentKnown', () => {
     const cuts = chainCuts({ frames: 60, window: 16, overlap: 4, headAvailable: 0, tailAvailable: 16 });
     // The window next to the clip: its first 4 frames known, the other 12 of it as lookback.
     expect(cuts[0]!.cut).toEqual({ head: [], tail: times(60, 64), earlier: [], later: times(64, 76) });
-    // Further from a longer clip: 64 frames after the tail, the chain's own and then the clip's.
-    const { segment, cut } = chainCuts({ frames: 60, window: 16, overlap: 4, headAvailable: 0, tailAvailable: 60 })[2]!;
+    // Further from a longer clip: LOOKBACK_FRAMES after the tail, the chain's own and then the clip's.
+    const { segment, cut } = chainCuts({ frames: 60, window: 16, overlap: 4, headAvailable: 0, tailAvailable: 160 })[2]!;
     const end = segment.start + segment.newFrames;
-    expect(cut).toEqual({ head: [], tail: times(end, end + 4), earlier: [], later: times(end + 4, end + 68) });
+    expect(cut).toEqual({ head: [], tail: times(end, end + 4), earlier: [], later: times(end + 4, end + 4 + LOOKBACK_FRAMES) });
     expect(cuts.every(({ cut }) => cut.earlier.length === 0 && cut.later.every((t) => t !== undefined))).toBe(true);
   });
 
@@ -151,7 +151,7 @@ describe('segmentKnown', () => {
   });
 
   it('counts the lookback from what exists, and none for a side without known frames', () => {
-    expect(segmentLookback({ head: 4, tail: 0 }, 100, 100)).toEqual({ earlier: LOOKBACK_FRAMES, later: 0 });
+    expect(segmentLookback({ head: 4, tail: 0 }, 200, 200)).toEqual({ earlier: LOOKBACK_FRAMES, later: 0 });
     expect(segmentLookback({ head: 4, tail: 4 }, 10, 4)).toEqual({ earlier: 6, later: 0 });
     expect(segmentLookback({ head: 0, tail: 8 }, 50, 20)).toEqual({ earlier: 0, later: 12 });
   });
