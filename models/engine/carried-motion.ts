@@ -135,7 +135,8 @@ export function measureMotion(frames: Float32Array[], size: FrameSize): CarriedM
   //    So does an object the model stood still just inside the edge it came in through: after a
   //    lap shapes-v1 brought its circle back in at 0.4 px a frame, then drew it standing a pixel
   //    or two in, and carried as still it stood there for the rest of the chain (4 of 16
-  //    minute-long chains). Not one standing further in, which may have stopped where it meant to.
+  //    minute-long chains, with 128 lookback frames; none with this). Not one standing further
+  //    in, which may have stopped where it meant to.
   const entered = touched ? held.filter((layer) => !atEdge(layer, size) && nearEdge(layer, size)) : [];
   const crossed = (motion.layers.some((layer) => !atEdge(layer, size)) || entered.length > 0) && touched;
   const clear = crossed ? lastClearView(frames.length, earlier, touches, size) : undefined;
