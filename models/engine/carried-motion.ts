@@ -113,7 +113,14 @@ export function measureMotion(frames: Float32Array[], size: FrameSize): CarriedM
   //    a lap (wholeOfHeld); carried as still, they stayed there for the rest of the chain.
   const clipped = motion.layers.filter((layer) => atEdge(layer, size));
   const stuck = held.filter((layer) => atEdge(layer, size));
-  const view = clipped.length + stuck.length > 0 ? lastWholeView(frames.length, earlier, size) : undefined;
+  // A whole view is the object, not a fleck a model leaves where it went out: shapes-v1 left a
+  // few red pixels after its circle, and carried on as the last whole view, the fleck went off
+  // diagonally and the circle never came back. So a view counts only at WHOLE_SHARE of the
+  // largest object the frames show.
+  let largest: number | undefined;
+  const objectSize = () => (largest ??= Math.max(0, ...frames.map((_, k) => Math.max(0, ...regionsAt(k).map((region) => region.length)))));
+  const lastWhole = () => lastWholeView(frames.length, earlier, size, WHOLE_SHARE * objectSize());
+  const view = clipped.length + stuck.length > 0 ? lastWhole() : undefined;
   if (view) {
     motion.layers = motion.layers.map((layer) => (clipped.includes(layer) ? wholeOfClipped(layer, view.layers, size) : layer));
     for (const layer of stuck) {
@@ -154,7 +161,7 @@ export function measureMotion(frames: Float32Array[], size: FrameSize): CarriedM
   //    of a chain starts from an empty frame: shapes-v1's 30-s "red circle moving right" left
   //    after 3 s and the frame stayed empty. Carried on from the last frame that showed it whole,
   //    at its speed, it comes back through the other edge (lapShift)...
-  const seen = lastWholeView(frames.length, earlier, size);
+  const seen = lastWhole();
   if (seen) {
     const gone = seen.layers.filter((layer) => leftBy(layer, seen.age, size));
     return { ...motion, layers: gone.map((layer) => ({ ...layer, age: notYetBack(layer, seen.age, size) })) };
@@ -186,14 +193,17 @@ function onBorder(p: number, size: FrameSize): boolean {
   return x === 0 || y === 0 || x === size.width - 1 || y === size.height - 1;
 }
 
+/** A whole view's core is at least this share of the largest object region in the frames. */
+const WHOLE_SHARE = 0.25;
+
 /**
  * The moving layers of the most recent of `count` frames before the last that shows any whole
- * (no edge clips it; `earlier(k)`: frame k split as the last), and how many frames before the
- * last that is; undefined when none does.
+ * (no edge clips it; `earlier(k)`: frame k split as the last) of at least `minPixels` core
+ * pixels, and how many frames before the last that is; undefined when none does.
  */
-function lastWholeView(count: number, earlier: (k: number) => CarriedMotion, size: FrameSize): { layers: Layer[]; age: number } | undefined {
+function lastWholeView(count: number, earlier: (k: number) => CarriedMotion, size: FrameSize, minPixels: number): { layers: Layer[]; age: number } | undefined {
   for (let k = count - 2; k >= 1; k--) {
-    const whole = earlier(k).layers.filter((layer) => !atEdge(layer, size));
+    const whole = earlier(k).layers.filter((layer) => !atEdge(layer, size) && core(layer).length >= minPixels);
     if (whole.length > 0) return { layers: whole, age: count - 1 - k };
   }
   return undefined;

@@ -266,6 +266,19 @@ describe('carried motion', () => {
     expect(stopped.layers).toHaveLength(0);
   });
 
+  it('brings back the object that left, not a fleck the model left behind it', () => {
+    // A circle-sized object out through the left edge at 1 px a frame; as it goes, a few pixels
+    // of its colour drift off up and left (shapes-v1 drew such a fleck), then nothing.
+    const path = Array.from({ length: 26 }, (_, f) => 20 - f);
+    const fleck = [{ x: 5, y: 4 }, { x: 3.5, y: 2.5 }];
+    const known = [...path.map((x) => frame([{ x, y: 16, half: 5, colour: RED }])), ...fleck.map((p) => frame([{ ...p, half: 1, colour: RED }])), ...Array.from({ length: 8 }, () => frame([]))];
+    const motion = measureMotion(known, SIZE);
+    expect(motion.layers).toHaveLength(1);
+    expect(motion.layers[0]!.pixels.length).toBeGreaterThan(80);
+    expect(motion.layers[0]!.velocity.x).toBeCloseTo(-1, 1);
+    expect(motion.layers[0]!.velocity.y).toBeCloseTo(0, 1);
+  });
+
   it('does not take a faint blob of noise for an object, moving or left', () => {
     // A model's empty frames are noisy: a faint blob jumping about (a third of the object's
     // contrast) next to an object that left. Only the object is carried, and it comes back.
