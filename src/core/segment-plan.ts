@@ -156,7 +156,8 @@ function planForward(frames: number, window: number, overlap: number, headAvaila
  * a frame by the third lap; 64 keep ~1 px a frame for ten laps. shapes-v1 brings its circle back
  * in slowly and stuck to the edge: from the last frame clear of the edges to the first one clear
  * again took it up to ~90 frames, and with 64 half of its minute-long chains (8 of 16) stood the
- * circle still for good after a lap; with 128, none (0 of 16), at the same chain time. Frames
+ * circle still for good after a lap; with 128, 4 of 16, and none with carried motion's rule for
+ * an object standing just inside its entry edge (which needs the 128), at the same chain time. Frames
  * further back cost time (measureMotion reads every frame; a latent model VAE-encodes each) and
  * hold motion too old to carry. At most MAX_LOOKBACK_FRAMES (models/engine/request-schema.ts).
  */
