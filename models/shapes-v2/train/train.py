@@ -376,7 +376,15 @@ def decoy_inputs(x0, noise, t, xt, target, attrs, prompts, rng, args):
         return xt, target
     xt, target = xt.clone(), target.clone()
     chosen = np.flatnonzero(use)
-    templates, own = shape_templates([attrs[i] for i in chosen])  # [n,3,F,H,W], asked shape [n]
+    sub = [attrs[i] for i in chosen]
+    templates, own = shape_templates(sub)  # [n,3,F,H,W], asked shape [n]
+    if args.decoy_own_place:
+        # Every decoy shape at the asked shape's own centroid and area, so that a decoy changes
+        # the shape and not the place (train/README.md, fourteenth stretch: drawn at the asked
+        # shape's centre and size, a triangle's mass sat below its decoys', and the network learnt
+        # to move a triangle down and a circle up at every sampling step).
+        asked_masks = templates[torch.arange(len(chosen)), own]  # [n,F,H,W]
+        templates, _ = own_place_templates(asked_masks, sub)
     for i, masks, asked in zip(chosen, templates, own.tolist()):
         if rng.random() < 0.5:
             mask = masks.mean(0)
@@ -586,6 +594,9 @@ def main():
     ap.add_argument("--decoy-rate", type=float, default=0.0,
                     help="share of high-noise samples whose x_t is noised from another shape "
                          "(the blob or a wrong shape) while the target stays the asked clip (0: off)")
+    ap.add_argument("--decoy-own-place", action="store_true",
+                    help="draw each decoy at the asked shape's own centroid and area, not at its "
+                         "centre and size (own_place_templates)")
     ap.add_argument("--decoy-min-t", type=int, default=650,
                     help="smallest timestep that may get a decoy x_t")
     ap.add_argument("--context-rate", type=float, default=0.0,
