@@ -150,7 +150,7 @@ export function measureMotion(frames: Float32Array[], size: FrameSize): CarriedM
   if (clear) {
     motion.layers = motion.layers.map((layer) => (atEdge(layer, size) ? layer : movedAs(layer, clear, size, (v) => sameWay(v, layer)) ?? layer));
     for (const layer of entered) {
-      const moving = movedAs(layer, clear, size, (v) => inFrom(v, layer, size));
+      const moving = movedAs(layer, clear, size, (v) => throughEdge(v, layer, size, -1, ENTRY_REACH));
       if (!moving) continue;
       lift(motion.still, layer, motion.background, size);
       motion.layers.push(moving);
@@ -282,11 +282,20 @@ function sameWay(a: Layer, b: Layer): boolean {
   return a.velocity.x * b.velocity.x + a.velocity.y * b.velocity.y > 0;
 }
 
-/** Whether `view` moves out through (way 1) or in through (way -1) an edge that clips `part`'s core. */
-function throughEdge(view: Layer, part: Layer, size: FrameSize, way: 1 | -1): boolean {
-  const { xs, ys } = places(core(part), size);
+/**
+ * Whether `view` moves out through (way 1) or in through (way -1) an edge that clips `part`'s core,
+ * or, with `reach`, that its core comes within `reach` px of.
+ */
+function throughEdge(view: Layer, part: Layer, size: FrameSize, way: 1 | -1, reach = 0): boolean {
+  const gap = edgeGaps(part, size);
   const [vx, vy] = [way * view.velocity.x, way * view.velocity.y];
-  return (vx < 0 && Math.min(...xs) === 0) || (vx > 0 && Math.max(...xs) === size.width - 1) || (vy < 0 && Math.min(...ys) === 0) || (vy > 0 && Math.max(...ys) === size.height - 1);
+  return (vx < 0 && gap.left <= reach) || (vx > 0 && gap.right <= reach) || (vy < 0 && gap.top <= reach) || (vy > 0 && gap.bottom <= reach);
+}
+
+/** How many px lie between a layer's core and each edge of the frame (0: the edge clips it). */
+function edgeGaps(layer: Layer, size: FrameSize): { left: number; right: number; top: number; bottom: number } {
+  const { xs, ys } = places(core(layer), size);
+  return { left: Math.min(...xs), right: size.width - 1 - Math.max(...xs), top: Math.min(...ys), bottom: size.height - 1 - Math.max(...ys) };
 }
 
 /** A layer's core comes within this many px of an edge it does not touch: it stands just inside it. */
@@ -294,16 +303,7 @@ const ENTRY_REACH = 3;
 
 /** Whether a layer's core is within ENTRY_REACH px of an edge of the frame. */
 function nearEdge(layer: Layer, size: FrameSize): boolean {
-  const { xs, ys } = places(core(layer), size);
-  return Math.min(...xs) <= ENTRY_REACH || Math.min(...ys) <= ENTRY_REACH || Math.max(...xs) >= size.width - 1 - ENTRY_REACH || Math.max(...ys) >= size.height - 1 - ENTRY_REACH;
-}
-
-/** Whether `view` moves in from an edge that `part`'s core stands within ENTRY_REACH px of. */
-function inFrom(view: Layer, part: Layer, size: FrameSize): boolean {
-  const { xs, ys } = places(core(part), size);
-  const { x: vx, y: vy } = view.velocity;
-  const [w, h] = [size.width - 1, size.height - 1];
-  return (vx > 0 && Math.min(...xs) <= ENTRY_REACH) || (vx < 0 && Math.max(...xs) >= w - ENTRY_REACH) || (vy > 0 && Math.min(...ys) <= ENTRY_REACH) || (vy < 0 && Math.max(...ys) >= h - ENTRY_REACH);
+  return Math.min(...Object.values(edgeGaps(layer, size))) <= ENTRY_REACH;
 }
 
 /**

@@ -326,9 +326,9 @@ AREA_PER_SIZE2 = {"circle": math.pi / 4, "square": 1.0, "triangle": 0.5}
 
 
 def own_place_templates(u, attrs):
-    """Like shape_templates, but each frame's three shapes are drawn where the estimate `u`
-    [b,F,H,W] (object_share, detached) has its own mass: at its centroid, each shape at the size
-    whose area is the mass. Above --shape-ce-max-t x_t does not show where the object is; drawn at
+    """Like shape_templates, but each frame's three shapes are drawn where `u` [b,F,H,W] (the
+    estimate's object_share, detached, or the asked shape's own mask for decoys) has its mass: at
+    its centroid, each shape at the size whose area is the mass. Above --shape-ce-max-t x_t does not show where the object is; drawn at
     the clip's true place the templates rewarded a place per shape (the step-25950 package drew
     triangles 6.5 px low), drawn at the estimate's own place they reward only the shape."""
     m = u.clamp(0, 1).numpy()
