@@ -1,7 +1,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser, Locator } from 'playwright-core';
+import type { Browser, Locator, Page } from 'playwright-core';
 import { launchChromium, setName } from '../local/chromium.ts';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startStack, type Stack } from './stack.ts';
@@ -52,6 +52,42 @@ function messageStarting(thread: Locator, start: RegExp): Locator {
   return thread.locator('.message', { has: thread.page().locator('.text', { hasText: start }) });
 }
 
+interface PreviewSeen {
+  messageId: string | null;
+  /** figure.preview elements on that message, and thread messages carrying any. */
+  previews: number;
+  messagesWithPreviews: number;
+  text: string;
+  sources: string[];
+}
+
+/**
+ * Records, from inside the page, every state of the thread that shows a preview, as the DOM
+ * changes: a preview lives only while the model samples, which on an idle machine can be shorter
+ * than a poll's interval (or than a lazy image takes to load).
+ */
+async function recordPreviews(page: Page): Promise<void> {
+  await page.evaluate(() => {
+    const seen: PreviewSeen[] = [];
+    (window as unknown as { previewsShown: PreviewSeen[] }).previewsShown = seen;
+    new MutationObserver(() => {
+      const thread = document.getElementById('thread-messages');
+      const figures = Array.from(thread?.querySelectorAll('figure.preview') ?? []);
+      if (figures.length === 0) return;
+      const message = figures[0]!.closest('.message')!;
+      seen.push({
+        messageId: message.getAttribute('data-id'),
+        previews: message.querySelectorAll('figure.preview').length,
+        messagesWithPreviews: new Set(figures.map((f) => f.closest('.message'))).size,
+        text: message.querySelector('.text')?.textContent ?? '',
+        sources: figures.map((f) => f.querySelector('img')?.src ?? ''),
+      });
+    }).observe(document.body, { childList: true, subtree: true, characterData: true });
+  });
+}
+
+const previewsShown = (page: Page) => page.evaluate(() => (window as unknown as { previewsShown: PreviewSeen[] }).previewsShown);
+
 /** Plays a muted inline video and waits until it has frames and its clock moves. */
 async function expectPlaying(video: Locator) {
   await video.evaluate((v: HTMLVideoElement) => v.play());
@@ -99,6 +135,7 @@ it('renders, refines, votes and finalizes a session through the page, then stops
   await page.goto(stack.url);
   await page.waitForSelector('body[data-ready="true"]');
   await setName(page, 'Ana');
+  await recordPreviews(page);
 
   // The command list comes from the real core, so options like takes parse as typed.
   const input = page.locator('#channel-input');
@@ -122,12 +159,22 @@ it('renders, refines, votes and finalizes a session through the page, then stops
   await poll(() => sameProgress.locator('.text').textContent(), RENDER_MS).toMatch(/step \d+\/\d+|Done in/);
 
   // The newest previews of both takes ride on the progress message while the model samples: one
-  // message, its files swapped in place, never a message per preview.
-  const preview = sameProgress.locator('figure.preview img').first();
-  await preview.waitFor({ timeout: RENDER_MS });
-  expect(await sameProgress.locator('figure.preview').count()).toBe(2);
-  expect(await sameProgress.locator('.text').textContent()).toMatch(/Preview at step \d+\/24/);
-  expect(await thread.locator('.message', { has: page.locator('figure.preview') }).count()).toBe(1);
+  // message, its files swapped in place, never a message per preview. The page's own record of
+  // every preview it showed is read, since a fast render can end (and take its preview away)
+  // before a poll would look.
+  await poll(() => previewsShown(page), RENDER_MS).not.toEqual([]);
+  const shown = await previewsShown(page);
+  for (const seen of shown) {
+    expect(seen).toMatchObject({ messageId: progressId, previews: 2, messagesWithPreviews: 1 });
+    expect(seen.text).toMatch(/Preview at step \d+\/24/);
+  }
+  // What it showed is a picture the browser decodes, not a broken link.
+  expect(await page.evaluate(async (src) => {
+    const img = new Image();
+    img.src = src;
+    await img.decode();
+    return [img.naturalWidth, img.naturalHeight];
+  }, shown[0]!.sources[0]!)).toEqual([256, 256]);
 
   // Then one message per take, each with its final video, and the progress line ends.
   const take1 = messageStarting(thread, /^Take 1 of v1 · seed \d+/);
