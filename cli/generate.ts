@@ -4,6 +4,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import type { ChainContext } from '../models/engine/chain.ts';
 import type { GenerateRequest, GenerateResult, VideoModel } from '../src/core/ports/video-model.ts';
 import { CONTINUATION_STRENGTH } from '../src/core/segment-plan.ts';
+import { SCHEDULER_NAMES, type SchedulerName } from '../models/engine/schedulers/names.ts';
 import { DailiesError, isDailiesError } from '../src/errors.ts';
 import { parseCliArgs } from '../src/util/cli-args.ts';
 
@@ -23,7 +24,7 @@ const HELP = `Usage: dailies generate --prompt "a red circle moving left on a bl
   --duration S         seconds of new video, round(S x fps) frames; past one model window the
                        render is a chain of windows joined by --overlap known frames
   --variations N       takes rendered together in one batch (default 1)
-  --scheduler NAME     ddim | dpmpp-2m (model default)
+  --scheduler NAME     ddim | dpmpp-2m | ddpm (model default)
   --image FILE         animate this still image (PNG, JPEG, WebP)
   --strength X         how far --image may change, above 0 and at most 1 (default 0.7)
   --extend CLIP        extend this video; the output is the whole video, the clip and the new
@@ -64,7 +65,7 @@ export interface GenerateArgs {
   /** Seconds of new video. */
   duration?: number;
   variations?: number;
-  scheduler?: 'ddim' | 'dpmpp-2m';
+  scheduler?: SchedulerName;
   image?: string;
   strength: number;
   extend?: string;
@@ -183,7 +184,7 @@ export function parseGenerateArgs(argv: string[]): GenerateArgs | null {
   };
   const optional = {
     negative: text('negative'), seed: number('seed'), steps: number('steps'), guidance: number('guidance'), frames: number('frames'),
-    variations: number('variations'), scheduler: oneOf('scheduler', ['ddim', 'dpmpp-2m'] as const), image, extend, overlap,
+    variations: number('variations'), scheduler: oneOf('scheduler', SCHEDULER_NAMES), image, extend, overlap,
     duration, direction, bridge: bridge as [string, string] | undefined, model: text('model'), device,
   };
   for (const [key, value] of Object.entries(optional)) if (value !== undefined) Object.assign(args, { [key]: value });

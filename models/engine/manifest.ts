@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { SCHEDULER_NAMES } from './schedulers/names.ts';
 import { PromptVocabulary } from '../../src/core/prompt-vocabulary.ts';
 
 /**
@@ -110,7 +111,7 @@ export const SchedulerConfig = z.object({
   /** DDIM's last step lands on alpha_cumprod = 1 (true, diffusers' default) or on alpha_cumprod[0] (ModelScope, SD). */
   setAlphaToOne: z.boolean().default(true),
   /** The solver used unless a request names another. */
-  default: z.enum(['ddim', 'dpmpp-2m']).default('dpmpp-2m'),
+  default: z.enum(SCHEDULER_NAMES).default('dpmpp-2m'),
 });
 export type SchedulerConfig = z.infer<typeof SchedulerConfig>;
 

@@ -71,24 +71,62 @@ function fmix32(h: number): number {
   return h >>> 0;
 }
 
-/** `count` standard normal samples for `seed`. */
-export function gaussianNoise(seed: number, count: number): Float32Array {
-  const rng = new Xoshiro128(seed);
-  const out = new Float32Array(count);
-  for (let i = 0; i < count; i += 2) {
-    // u1 in (0, 1] keeps log finite; u2 in [0, 1).
-    const u1 = (rng.nextUint32() + 1) / 2 ** 32;
-    const u2 = rng.nextUint32() / 2 ** 32;
-    const r = Math.sqrt(-2 * Math.log(u1));
-    out[i] = r * Math.cos(2 * Math.PI * u2);
-    if (i + 1 < count) out[i + 1] = r * Math.sin(2 * Math.PI * u2);
+/**
+ * Standard normal samples from one seed, drawn in order: the start noise of a take, then the
+ * fresh noise a stochastic scheduler adds at each step. Each `next` call uses whole Box–Muller
+ * pairs (an odd count drops its last spare), so the first `next(n)` is `gaussianNoise(seed, n)`.
+ */
+export class GaussianStream {
+  private readonly rng: Xoshiro128;
+
+  constructor(seed: number) {
+    this.rng = new Xoshiro128(seed);
   }
-  return out;
+
+  /** Writes `count` samples into `out` from `offset` (a new array of `count` when none is given). */
+  next(count: number, out = new Float32Array(count), offset = 0): Float32Array {
+    for (let i = 0; i < count; i += 2) {
+      // u1 in (0, 1] keeps log finite; u2 in [0, 1).
+      const u1 = (this.rng.nextUint32() + 1) / 2 ** 32;
+      const u2 = this.rng.nextUint32() / 2 ** 32;
+      const r = Math.sqrt(-2 * Math.log(u1));
+      out[offset + i] = r * Math.cos(2 * Math.PI * u2);
+      if (i + 1 < count) out[offset + i + 1] = r * Math.sin(2 * Math.PI * u2);
+    }
+    return out;
+  }
 }
 
-/** Noise for a batch of takes: take i uses seed + i, `perTake` values each, concatenated. */
+/** `count` standard normal samples for `seed`. */
+export function gaussianNoise(seed: number, count: number): Float32Array {
+  return new GaussianStream(seed).next(count);
+}
+
+/**
+ * Noise for a batch of takes: take i draws from its own stream, seeded seed + i, `perTake` values
+ * per call, concatenated. The first call is the start noise; later calls (a stochastic scheduler's
+ * per-step noise) continue each take's stream, so take i of a batch gets exactly the noise it
+ * would get rendered alone with that seed, at every step.
+ */
+export class BatchNoise {
+  private readonly streams: GaussianStream[];
+
+  constructor(
+    seed: number,
+    takes: number,
+    private readonly perTake: number,
+  ) {
+    this.streams = Array.from({ length: takes }, (_, i) => new GaussianStream(seed + i));
+  }
+
+  next(): Float32Array {
+    const out = new Float32Array(this.streams.length * this.perTake);
+    for (const [i, stream] of this.streams.entries()) stream.next(this.perTake, out, i * this.perTake);
+    return out;
+  }
+}
+
+/** The start noise of a batch of takes: take i uses seed + i, `perTake` values each, concatenated. */
 export function batchNoise(seed: number, takes: number, perTake: number): Float32Array {
-  const out = new Float32Array(takes * perTake);
-  for (let i = 0; i < takes; i++) out.set(gaussianNoise(seed + i, perTake), i * perTake);
-  return out;
+  return new BatchNoise(seed, takes, perTake).next();
 }

@@ -1,17 +1,17 @@
 import { performance } from 'node:perf_hooks';
 import { DailiesError } from '../../src/errors.ts';
 import type { ModelManifest, SchedulerConfig } from './manifest.ts';
-import { batchNoise } from './noise.ts';
+import { BatchNoise } from './noise.ts';
 import { startFrames, type Lookback } from './start-frames.ts';
 import { floatTensor, intTensor, toFloat32, type EngineTensor, type OnnxSession } from './ort.ts';
 import { chwToRgb, rgbToChw } from './pixels.ts';
 import { checkRequest, defaultPreviewSteps, type ResolvedRequest } from './request-schema.ts';
-import { createScheduler as defaultCreateScheduler, type Scheduler } from './schedulers/index.ts';
+import { createScheduler as defaultCreateScheduler, type Scheduler, type SchedulerName } from './schedulers/index.ts';
 import type { Tokenizer } from './tokenizer.ts';
 import type { Clip, GenerateOptions, GenerateRequest, GenerateResult, VideoModel } from '../../src/core/ports/video-model.ts';
 import { batchDims, copyFrames, readFrame, takeSize, tile, writeFrame, type VideoShape } from './video-tensor.ts';
 
-export type SchedulerFactory = (name: 'ddim' | 'dpmpp-2m', config: SchedulerConfig) => Scheduler;
+export type SchedulerFactory = (name: SchedulerName, config: SchedulerConfig) => Scheduler;
 
 export interface PipelineParts {
   manifest: ModelManifest;
@@ -96,7 +96,9 @@ export class DiffusionPipeline implements VideoModel {
     checkAborted(signal);
 
     // ---- 3. Prepare latents (take i's noise comes from seed + i) ------------------------
-    const noise = batchNoise(req.seed, takes, perTake);
+    // A stochastic scheduler draws each step's fresh noise from the same per-take streams.
+    const noiseStreams = new BatchNoise(req.seed, takes, perTake);
+    const noise = noiseStreams.next();
     let latents: Float32Array;
     const known = req.known && (await this.knownFrames(req.known, shape, takes));
     const cleanKnown = this.m.components.denoiser.knownFrames === 'clean';
@@ -138,7 +140,8 @@ export class DiffusionPipeline implements VideoModel {
       );
       const prediction = toFloat32(out[den.outputs.prediction.name]!);
       const modelOutput = guided ? combineGuidance(prediction, takes * perTake, req.guidance) : prediction;
-      const { prevSample, predictedOriginal } = scheduler.step(modelOutput, i, latents);
+      const stepNoise = scheduler.stochastic && i + 1 < totalSteps ? noiseStreams.next() : undefined;
+      const { prevSample, predictedOriginal } = scheduler.step(modelOutput, i, latents, stepNoise);
       latents = prevSample;
       const next = timesteps[i + 1];
       if (known && next !== undefined) {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { DailiesError } from '../../src/errors.ts';
 import type { ModelManifest } from './manifest.ts';
+import { SCHEDULER_NAMES, type SchedulerName } from './schedulers/names.ts';
 import type { Clip, GenerateRequest } from '../../src/core/ports/video-model.ts';
 
 /*
@@ -17,7 +18,7 @@ export interface ResolvedRequest {
   guidance: number;
   frames: number;
   variations: number;
-  scheduler: 'ddim' | 'dpmpp-2m';
+  scheduler: SchedulerName;
   image?: { frame: Clip; strength: number };
   /**
    * Known frames, present only when at least one side has clips; each side 1 clip or one per take.
@@ -80,7 +81,7 @@ function requestSchema(m: ModelManifest) {
       guidance: between(L.guidance.min, L.guidance.max).optional(),
       frames: whole(L.frames.min, L.frames.max).optional(),
       variations: whole(L.variations.min, L.variations.max).optional(),
-      scheduler: z.enum(['ddim', 'dpmpp-2m'], { error: 'must be "ddim" or "dpmpp-2m"' }).optional(),
+      scheduler: z.enum(SCHEDULER_NAMES, { error: `must be one of ${SCHEDULER_NAMES.map((n) => `"${n}"`).join(', ')}` }).optional(),
       image: z
         .object({
           frame: ClipSchema,

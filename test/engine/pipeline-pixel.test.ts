@@ -21,8 +21,9 @@ const bytes = (r: GenerateResult) => Buffer.concat(r.takes.flatMap((t) => t.clip
 const bytesOf = (frames: Uint8Array[]) => Buffer.concat(frames);
 
 describe('pixel-space pipeline', () => {
-  it('renders the same bytes for the same seed and settings', async () => {
-    const request = { prompt: 'a red circle moving left', seed: 11, steps: 3, guidance: 3 };
+  // ddpm adds fresh noise at every step: it too must be a function of the seed alone.
+  it.each(['dpmpp-2m', 'ddpm'] as const)('renders the same bytes for the same seed and settings (%s)', async (scheduler) => {
+    const request = { prompt: 'a red circle moving left', seed: 11, steps: 3, guidance: 3, scheduler };
     const a = await model.generate(request);
     const b = await model.generate(request);
     expect(a.takes).toHaveLength(1);
@@ -33,13 +34,23 @@ describe('pixel-space pipeline', () => {
     expect(bytes(a).equals(bytes(await model.generate({ ...request, prompt: 'a blue square' })))).toBe(false);
   });
 
-  it('renders take i of a batch as seed + i rendered alone', async () => {
-    const batch = await model.generate({ prompt: 'a green triangle', seed: 20, variations: 3, guidance: 2 });
+  it.each(['dpmpp-2m', 'ddpm'] as const)('renders take i of a batch as seed + i rendered alone (%s)', async (scheduler) => {
+    const batch = await model.generate({ prompt: 'a green triangle', seed: 20, variations: 3, guidance: 2, scheduler });
     expect(batch.takes.map((t) => t.seed)).toEqual([20, 21, 22]);
-    const alone = await model.generate({ prompt: 'a green triangle', seed: 22, guidance: 2 });
+    const alone = await model.generate({ prompt: 'a green triangle', seed: 22, guidance: 2, scheduler });
     batch.takes[2]!.clip.frames.forEach((f, i) => expect(maxAbsDiff(f, alone.takes[0]!.clip.frames[i]!)).toBeLessThanOrEqual(1));
     // The comparison means something only if takes differ from each other.
     expect(meanAbsDiff(batch.takes[0]!.clip.frames[0]!, batch.takes[2]!.clip.frames[0]!)).toBeGreaterThan(10);
+  });
+
+  it('samples differently with ddpm than with ddim on the same grid and start noise: its steps add noise', async () => {
+    const request = { prompt: 'a red circle moving left', seed: 11, steps: 4, guidance: 3 };
+    const ddim = await model.generate({ ...request, scheduler: 'ddim' });
+    const ddpm = await model.generate({ ...request, scheduler: 'ddpm' });
+    expect(meanAbsDiff(ddim.takes[0]!.clip.frames[0]!, ddpm.takes[0]!.clip.frames[0]!)).toBeGreaterThan(1);
+    // One step has no step after it to add noise to: both land on the first estimate.
+    const once = { ...request, steps: 1 };
+    expect(bytes(await model.generate({ ...once, scheduler: 'ddim' })).equals(bytes(await model.generate({ ...once, scheduler: 'ddpm' })))).toBe(true);
   });
 
   it('keeps an image-to-video result close to the image at low strength, and less so at high strength', async () => {
@@ -174,13 +185,14 @@ describe('pixel-space pipeline', () => {
         return {
           config: s.config,
           initNoiseSigma: s.initNoiseSigma,
+          stochastic: s.stochastic,
           get timesteps() { return s.timesteps; },
           setTimesteps: (steps, strength) => s.setTimesteps(steps, strength),
           addNoise: (original, noise, t) => s.addNoise(original, noise, t),
           reset: () => s.reset(),
-          step: (out, i, sample) => {
+          step: (out, i, sample, noise) => {
             seen.push(sample.slice(0, 3 * 16 * 16)); // BFCHW: take 0, frame 0
-            return s.step(out, i, sample);
+            return s.step(out, i, sample, noise);
           },
         };
       };

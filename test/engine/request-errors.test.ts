@@ -38,7 +38,7 @@ describe('request checks', () => {
     [{ guidance: 11 }, 'guidance must be a number from 0 to 10 (got 11).'],
     [{ variations: 5 }, 'variations must be a whole number from 1 to 4 (got 5).'],
     [{ seed: -1 }, 'seed must be a whole number from 0 to 4294967295 (got -1).'],
-    [{ scheduler: 'euler' }, 'scheduler must be "ddim" or "dpmpp-2m".'],
+    [{ scheduler: 'euler' }, 'scheduler must be one of "ddim", "dpmpp-2m", "ddpm".'],
     [{ previewSteps: [2, 9] }, 'previewSteps must be steps from 1 to 4 (got 9).'],
   ])('rejects %j', (request, expected) => {
     expect(message(request)).toBe(expected);

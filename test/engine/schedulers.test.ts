@@ -26,6 +26,10 @@ interface Reference {
     schedule: Schedule; spacing: Spacing; stepsOffset: number; steps: number; predictionType: Prediction; timesteps: number[];
     sample: number[]; modelOutputs: number[][]; results: { prevSample: number[]; predictedOriginal: number[] }[];
   }[];
+  ddpm: {
+    schedule: Schedule; spacing: Spacing; stepsOffset: number; steps: number; predictionType: Prediction;
+    index: number; timestep: number; sample: number[]; modelOutput: number[]; noise: number[]; prevSample: number[]; predictedOriginal: number[];
+  }[];
 }
 const ref = JSON.parse(readFileSync(new URL('./fixtures/scheduler-reference.json', import.meta.url), 'utf8')) as Reference;
 
@@ -170,6 +174,48 @@ describe('DDIM against the reference', () => {
   }
 });
 
+describe('DDPM against the reference', () => {
+  for (const c of ref.ddpm) {
+    it(`${c.predictionType}, ${c.schedule}, ${c.spacing}, index ${c.index} of ${c.steps} (t=${c.timestep})`, () => {
+      const s = createScheduler('ddpm', config({ betaSchedule: c.schedule, timestepSpacing: c.spacing, stepsOffset: c.stepsOffset, predictionType: c.predictionType }));
+      s.setTimesteps(c.steps);
+      expect(s.timesteps[c.index]).toBe(c.timestep);
+      const out = s.step(Float32Array.from(c.modelOutput), c.index, Float32Array.from(c.sample), Float32Array.from(c.noise));
+      expectClose(out.prevSample, c.prevSample);
+      expectClose(out.predictedOriginal, c.predictedOriginal);
+    });
+  }
+
+  it('needs fresh noise of the sample\'s size on every step but the last, and ignores it there', () => {
+    const s = createScheduler('ddpm', config());
+    expect(s.stochastic).toBe(true);
+    s.setTimesteps(3);
+    const x = Float32Array.from([0.5, -0.5]);
+    expect(() => s.step(x, 0, x)).toThrow(/fresh noise: pass 2 standard normal values to step 0/);
+    expect(() => s.step(x, 0, x, new Float32Array(1))).toThrow(/pass 2/);
+    expect(s.step(x, 2, x).prevSample).toEqual(s.step(x, 2, x, Float32Array.from([9, 9])).prevSample);
+  });
+
+  it('with a model that knows x0, every estimate is x0 and the last step lands on it, whatever noise is added', () => {
+    const x0 = normals(64, 7).map((v) => Math.tanh(v));
+    const c = config({ betaSchedule: 'squaredcos_cap_v2', timestepSpacing: 'trailing', predictionType: 'v_prediction' });
+    const table = alphasCumprod(c);
+    const s = createScheduler('ddpm', c);
+    s.setTimesteps(10);
+    let x = s.addNoise(x0, normals(64, 8), s.timesteps[0]!);
+    s.timesteps.forEach((t, i) => {
+      const a = Math.sqrt(table[t]!);
+      const sg = Math.sqrt(1 - table[t]!);
+      // The noise in x as it is now (fresh noise changed it): v = a eps - sg x0, eps = (x - a x0) / sg.
+      const v = x0.map((x0j, j) => (a * (x[j]! - a * x0j)) / sg - sg * x0j);
+      const out = s.step(v, i, x, normals(64, 100 + i));
+      expectClose(out.predictedOriginal, x0, 1e-3);
+      x = out.prevSample;
+    });
+    expectClose(x, x0, 1e-3);
+  });
+});
+
 describe('DPM-Solver++ 2M against the reference', () => {
   for (const c of ref.dpmpp2m) {
     it(`${c.predictionType}, ${c.schedule}, ${c.spacing}, ${c.steps} steps: first ${c.results.length}`, () => {
@@ -257,9 +303,11 @@ describe('perfect oracle recovers x0', () => {
 });
 
 describe('createScheduler', () => {
-  it('builds both and rejects unknown names', () => {
+  it('builds each and rejects unknown names', () => {
     expect(createScheduler('ddim', config()).initNoiseSigma).toBe(1);
     expect(createScheduler('dpmpp-2m', config()).initNoiseSigma).toBe(1);
+    expect(createScheduler('ddpm', config()).stochastic).toBe(true);
+    expect([createScheduler('ddim', config()).stochastic, createScheduler('dpmpp-2m', config()).stochastic]).toEqual([false, false]);
     expect(() => createScheduler('euler' as SchedulerName, config())).toThrow(/unknown scheduler/);
   });
 

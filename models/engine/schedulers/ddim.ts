@@ -22,6 +22,7 @@ export interface DdimOptions {
  */
 export class DdimScheduler implements Scheduler {
   readonly initNoiseSigma = 1;
+  readonly stochastic = false;
   private readonly table: Float64Array;
   private readonly finalAlphaCumprod: number;
   private list: number[] = [];

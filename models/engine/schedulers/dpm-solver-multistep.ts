@@ -20,6 +20,7 @@ interface Point {
  */
 export class DpmSolverMultistepScheduler implements Scheduler {
   readonly initNoiseSigma = 1;
+  readonly stochastic = false;
   private readonly table: Float64Array;
   private list: number[] = [];
   /** The previous step's x0 estimate; second-order steps extrapolate from it. */

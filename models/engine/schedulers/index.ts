@@ -1,22 +1,27 @@
 import type { SchedulerConfig } from '../manifest.ts';
 import { DdimScheduler, type DdimOptions } from './ddim.ts';
+import { DdpmScheduler } from './ddpm.ts';
 import { DpmSolverMultistepScheduler } from './dpm-solver-multistep.ts';
+import type { SchedulerName } from './names.ts';
 import type { Scheduler } from './scheduler.ts';
 
 export type { Scheduler } from './scheduler.ts';
 export { DdimScheduler, type DdimOptions } from './ddim.ts';
+export { DdpmScheduler } from './ddpm.ts';
 export { DpmSolverMultistepScheduler } from './dpm-solver-multistep.ts';
 export { alphasCumprod, betas, ddimTimesteps, dpmSolverTimesteps } from './noise-schedule.ts';
 
-export type SchedulerName = 'ddim' | 'dpmpp-2m';
+export { SCHEDULER_NAMES, type SchedulerName } from './names.ts';
 
-/** `options` only reaches DDIM: DPM-Solver++ always ends on sigma = 0. */
+/** `options` only reaches DDIM: DPM-Solver++ and DDPM always end on sigma = 0. */
 export function createScheduler(name: SchedulerName, config: SchedulerConfig, options: DdimOptions = {}): Scheduler {
   switch (name) {
     case 'ddim':
       return new DdimScheduler(config, options);
     case 'dpmpp-2m':
       return new DpmSolverMultistepScheduler(config);
+    case 'ddpm':
+      return new DdpmScheduler(config);
     default:
       // Names can arrive from requests and manifests as plain strings.
       throw new Error(`unknown scheduler: ${String(name)}`);

@@ -137,7 +137,9 @@ def main():
                       "maxLength": MAX_LEN, "padId": PAD_ID},
         "scheduler": {"numTrainTimesteps": 1000, "betaSchedule": "squaredcos_cap_v2",
                       "predictionType": "v_prediction", "timestepSpacing": "trailing",
-                      "default": "dpmpp-2m"},
+                      # Ancestral sampling: fresh noise at each step lets a sample commit to one
+                      # outline where DPM-Solver++ kept a blend (MODEL_CARD.md, sampler table).
+                      "default": "ddpm"},
         "defaults": {"frames": dataset.FRAMES, "width": dataset.SIZE, "height": dataset.SIZE,
                      "fps": 8, "steps": args.steps, "guidance": args.guidance, "outputSize": 256,
                      "negativePrompt": "",

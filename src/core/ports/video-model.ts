@@ -23,7 +23,8 @@ export interface GenerateRequest {
   frames?: number;
   /** Number of takes rendered together in one batched run. */
   variations?: number;
-  scheduler?: 'ddim' | 'dpmpp-2m';
+  /** ddim and dpmpp-2m are deterministic; ddpm adds noise at each step, drawn from the seed. */
+  scheduler?: 'ddim' | 'dpmpp-2m' | 'ddpm';
   /** Image-to-video: a still (any size; resized to the model's size) and how much to change it (0..1]. */
   image?: { frame: Clip; strength: number };
   /**
