@@ -88,10 +88,10 @@ def data_place(shape, clips=200):
 
 def placement_probe(model, samples=8):
     """[(shape, sampled (y, x, area), data (y, x, area))]: means over `samples` clips drawn from
-    the same noise for every shape, as the runtime samples (10 steps, guidance 2)."""
+    the same noise for every shape, as the runtime samples (10 steps, guidance 2, DDPM)."""
     rows = []
     for shape, prompt in zip(dataset.SHAPES, PLACEMENT_PROMPTS):
-        clips = generate(model, [prompt] * samples, steps=10, guidance=2.0, seed=1)
+        clips = generate(model, [prompt] * samples, steps=10, guidance=2.0, seed=1, solver="ddpm")
         rows.append((shape, np.nanmean([object_place(c) for c in clips], axis=0), data_place(shape)))
     return rows
 

@@ -55,8 +55,10 @@ def trailing_timesteps(steps):
 
 @torch.no_grad()
 def sample(model_fn, shape, steps=12, solver="dpmpp-2m", generator=None, known=None, clean_known=False):
-    """Generate from pure noise. model_fn(x, t_float[B]) -> v. solver: "ddim" | "dpmpp-2m".
-    Both are deterministic (eta=0) and end on the clean estimate x0, as diffusers does.
+    """Generate from pure noise. model_fn(x, t_float[B]) -> v. solver: "ddim" | "dpmpp-2m" |
+    "ddpm". The first two are deterministic (eta=0); "ddpm" draws each step from the posterior
+    with fresh noise from `generator` (models/engine/schedulers/ddpm.ts). All end on the clean
+    estimate x0, as diffusers does.
 
     known: optional clean frames [B,3,k,H,W] that are the first k frames of the clip (temporal
     inpainting, what the runtime's extension does in models/engine/pipeline.ts): they start as
@@ -90,9 +92,11 @@ def sample(model_fn, shape, steps=12, solver="dpmpp-2m", generator=None, known=N
             break
         abar_n = ABAR[ts[i + 1]]
         a_n, s_n = abar_n.sqrt(), (1 - abar_n).sqrt()
-        if solver == "ddim":
+        if solver in ("ddim", "ddpm"):
             eps = s * x + a * v
-            x = put_known(a_n * x0 + s_n * eps, ts[i + 1])
+            var = (1 - abar_n) / (1 - abar) * (1 - abar / abar_n) if solver == "ddpm" else torch.tensor(0.0)
+            fresh = var.sqrt() * torch.randn(shape, generator=generator) if solver == "ddpm" else 0.0
+            x = put_known(a_n * x0 + (1 - abar_n - var).clamp(min=0).sqrt() * eps + fresh, ts[i + 1])
             continue
         # DPM-Solver++(2M) in data-prediction form, first order on the first step.
         h = torch.log(a_n / s_n) - torch.log(a / s)
