@@ -64,6 +64,8 @@ export interface EvalSummary {
   meanFringe: number;
   meanCoreFringe: number;
   msPerClip: number;
+  /** Per asked shape: how many prompts asked for it and what the reader saw ('none': no object). */
+  shapes: ShapeConfusion;
   failures: { prompt: string; expected: EvalCase['expect']; read: Record<string, unknown> }[];
   /** Continuing the cases that ask for a direction (continuation.ts), when asked for. */
   continuation?: ContinuationSummary;
@@ -71,6 +73,19 @@ export interface EvalSummary {
   exits?: ExitSummary[];
   /** Minute-long chains of a moving red circle (long-chain.ts), when asked for. */
   longChain?: LongChainSummary;
+}
+
+export type ShapeConfusion = Record<string, { asked: number; read: Record<string, number> }>;
+
+/** Tallies what the reader saw for each asked shape: where a shape score falls short, which shape it falls to. */
+export function tallyShapes(pairs: { asked: string; read: string | null }[]): ShapeConfusion {
+  const out: ShapeConfusion = {};
+  for (const { asked, read } of pairs) {
+    const row = (out[asked] ??= { asked: 0, read: {} });
+    row.asked++;
+    row.read[read ?? 'none'] = (row.read[read ?? 'none'] ?? 0) + 1;
+  }
+  return out;
 }
 
 export async function evaluate(modelDir: string, cases: EvalCase[], opts: { seed: number; steps?: number; guidance?: number; continuation?: boolean; continuityStrength?: number }): Promise<EvalSummary> {
@@ -81,6 +96,7 @@ export async function evaluate(modelDir: string, cases: EvalCase[], opts: { seed
   let fringe = 0;
   let coreFringe = 0;
   const failures: EvalSummary['failures'] = [];
+  const shapeReads: { asked: string; read: string | null }[] = [];
   const started = performance.now();
   let msPerClip = 0;
   let continuation: ContinuationSummary | undefined;
@@ -102,6 +118,7 @@ export async function evaluate(modelDir: string, cases: EvalCase[], opts: { seed
         shape: read.shape === c.expect.shape,
       };
       for (const k of ['colour', 'background', 'motion', 'shape'] as const) if (ok[k]) hits[k]++;
+      shapeReads.push({ asked: c.expect.shape, read: read.shape });
       if (ok.colour && ok.background && ok.motion && ok.shape) hits.all++;
       else failures.push({ prompt: c.prompt, expected: c.expect, read: { colour: read.object, background: read.background, motion: read.motion, shape: read.shape } });
       flicker += read.flicker;
@@ -133,6 +150,7 @@ export async function evaluate(modelDir: string, cases: EvalCase[], opts: { seed
     meanFringe: fringe / n,
     meanCoreFringe: coreFringe / n,
     msPerClip,
+    shapes: tallyShapes(shapeReads),
     failures,
     ...(continuation ? { continuation } : {}),
     ...(exits ? { exits } : {}),
@@ -170,6 +188,12 @@ export async function run(argv: string[]): Promise<number> {
   console.log(`| mean background flicker (0-255) | ${summary.meanFlicker.toFixed(2)} |`);
   console.log(`| mean rim off-colour (RGB distance; interior for reference) | ${summary.meanFringe.toFixed(1)} (${summary.meanCoreFringe.toFixed(1)}) |`);
   console.log(`| ms per clip (render only) | ${summary.msPerClip.toFixed(0)} |`);
+  const readAs = [...new Set(Object.values(summary.shapes).flatMap((r) => Object.keys(r.read)))].sort();
+  console.log(`\nShape read back, by the shape asked for\n`);
+  console.log(`| asked | prompts | right | ${readAs.map((s) => `read as ${s}`).join(' | ')} |\n| --- | --- | --- | ${readAs.map(() => '---').join(' | ')} |`);
+  for (const [asked, row] of Object.entries(summary.shapes).sort()) {
+    console.log(`| ${asked} | ${row.asked} | ${pct((row.read[asked] ?? 0) / row.asked)} | ${readAs.map((s) => row.read[s] ?? 0).join(' | ')} |`);
+  }
   const c = summary.continuation;
   if (c && c.cases > 0) {
     console.log(`\nContinuing a clip: the ${c.cases} prompts that ask for a direction, ${c.frames}-frame chains joined at frames ${c.joins.join(' and ')}\n`);

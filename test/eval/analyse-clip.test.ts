@@ -4,6 +4,7 @@ import type { Clip } from '../../src/core/ports/video-model.ts';
 import { analyseClip, type Vocabulary } from '../../models/eval/analyse-clip.ts';
 import { drawShapeFrame } from '../../models/eval/draw-shape.ts';
 import { heldOutPrompts } from '../../models/eval/held-out-prompts.ts';
+import { tallyShapes } from '../../models/eval/run-eval.ts';
 
 const vocabulary = JSON.parse(readFileSync(new URL('../../models/shapes-v1/vocabulary.json', import.meta.url), 'utf8')) as Vocabulary;
 
@@ -109,5 +110,19 @@ describe('heldOutPrompts', () => {
     expect(b.filter((c, i) => c.prompt === a[i]!.prompt).length).toBeLessThan(6);
     expect(new Set(b.map((c) => c.expect.motion)).size).toBe(7);
     expect(b.some((c, i) => i > 0 && c.expect.colour === b[i - 1]!.expect.background && c.expect.background === b[i - 1]!.expect.colour)).toBe(true);
+  });
+});
+
+describe('tallyShapes', () => {
+  it('counts, per asked shape, what the reader saw in drawn clips, an empty clip as none', () => {
+    const blank: Clip = { width: 32, height: 32, fps: 8, frames: Array.from({ length: 16 }, () => drawShapeFrame({ shape: 'circle', colour: vocabulary.colours['black']!, background: vocabulary.colours['black']!, cx: 16, cy: 16, r: 5, width: 32, height: 32 })) };
+    const clips: [string, Clip][] = [
+      ['square', draw('square', 'red', 'blue', 'still')],
+      ['square', draw('circle', 'red', 'blue', 'still')],
+      ['square', blank],
+      ['triangle', draw('triangle', 'green', 'black', 'left')],
+    ];
+    const tally = tallyShapes(clips.map(([asked, clip]) => ({ asked, read: analyseClip(clip, vocabulary).shape })));
+    expect(tally).toEqual({ square: { asked: 3, read: { square: 1, circle: 1, none: 1 } }, triangle: { asked: 1, read: { triangle: 1 } } });
   });
 });
