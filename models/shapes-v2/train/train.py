@@ -394,6 +394,82 @@ def decoy_inputs(x0, noise, t, xt, target, attrs, prompts, rng, args):
     return xt, target
 
 
+FIRST_STEP_T = 999  # the sampler's first timestep ("trailing" spacing)
+FIRST_STEP_GUIDANCE = 2.0  # the package's default guidance
+
+
+@torch.no_grad()
+def first_estimate(model, ids):
+    """The clean estimate the runtime's first sampling step makes from pure noise (guided as the
+    package's defaults, cond and "" uncond): [b,3,F,H,W]."""
+    n = ids.shape[0]
+    x = torch.randn(n, 3, dataset.FRAMES, dataset.SIZE, dataset.SIZE)
+    uncond = torch.from_numpy(encode([""] * n))
+    t = torch.full((2 * n,), float(FIRST_STEP_T))
+    v = model(torch.cat([x, x]), t, torch.cat([ids, uncond]))
+    v = v[n:] + FIRST_STEP_GUIDANCE * (v[:n] - v[n:])
+    ab = diffusion.ABAR[FIRST_STEP_T]
+    return ab.sqrt() * x - (1 - ab).sqrt() * v
+
+
+def first_step_decoys(model, x0, noise, t, xt, target, maps, attrs, prompts, ids, eligible, rng, args):
+    """Noisy inputs noised from the model's own first estimate, with the asked clip re-drawn at
+    that estimate's place as the target.
+
+    Traced on the step-37675 package (train/README.md, sixteenth stretch): from pure noise its
+    first clean estimate for "a red square ..." is a soft blob ~20 px across, larger than any
+    square in the data (9-14 px still or moving). At the second step (t ~ 900) the network shrinks
+    it to a square of ~16 px but keeps pieces of the blob's corners, a horn above one corner or a
+    leg below; later steps keep them, the bounding box grows past the square, and the eval reads
+    a circle (1 square of 41 read right). Training shows x_t noised from data clips, never from a
+    blob that size. For a share (--first-step-decoy-rate) of the samples with a prompt, t >=
+    --decoy-min-t, no known frames and the whole path on screen, x_t is noised from the live
+    model's first estimate for that prompt, and the target is the v that gives back the clip
+    drawn as the data draws it (its shape, size, speed and colours) moved so that its mean centre
+    is the estimate's mean centroid: the step shrinks the blob to the asked shape and size in
+    place. The loss maps and the locator's geometry follow the moved clip."""
+    size_ok = []
+    for i, a in enumerate(attrs):
+        g = a["geometry"]
+        on = (g["cx"] >= 0).all() and (g["cx"] <= dataset.SIZE).all() and (g["cy"] >= 0).all() and (g["cy"] <= dataset.SIZE).all()
+        size_ok.append(bool(on))
+    use = (t >= args.decoy_min_t).numpy() & np.array([p.strip() != "" for p in prompts]) & eligible & np.array(size_ok)
+    use &= rng.random(len(prompts)) < args.first_step_decoy_rate
+    if not use.any():
+        return x0, xt, target, maps
+    chosen = np.flatnonzero(use)
+    estimate = first_estimate(model, ids[chosen])
+    fg, bg = zip(*(dataset.pixel_colours(attrs[i]["colour"], attrs[i]["background"]) for i in chosen))
+    fg, bg = torch.from_numpy(np.stack(fg)).float(), torch.from_numpy(np.stack(bg)).float()
+    axis = (fg - bg)[:, :, None, None, None]
+    share = (((estimate - bg[:, :, None, None, None]) * axis).sum(1) / axis.pow(2).sum(1).clamp(min=1e-3)).clamp(0, 1).numpy()
+    x0, xt, target, maps = x0.clone(), xt.clone(), target.clone(), maps.clone()
+    for k, i in enumerate(chosen):
+        a, g = attrs[i], attrs[i]["geometry"]
+        mass = share[k].sum()
+        if mass < 3:  # nothing drawn: keep the sample as it is
+            continue
+        mx = (share[k] * dataset._XX).sum() / mass
+        my = (share[k] * dataset._YY).sum() / mass
+        lo, hi = float(g["size"].max()) / 2 + 1.5, dataset.SIZE - float(g["size"].max()) / 2 - 1.5
+        # The estimate's centroid is a mass centre; a triangle's sits a sixth of its height below
+        # the centre _masks draws it at.
+        drop = g["size"] / 6 if a["shape"] == "triangle" else 0.0
+        cx = g["cx"] + (np.clip(mx, lo, hi) - g["cx"].mean())
+        cy = g["cy"] + (np.clip(my, lo, hi) - (g["cy"] + drop).mean())
+        moved = {"cx": cx.astype(np.float32), "cy": cy.astype(np.float32), "size": g["size"]}
+        mask = dataset._masks(a["shape"], moved["cx"], moved["cy"], moved["size"])
+        others = [dataset._masks(s, moved["cx"], moved["cy"], moved["size"]) for s in dataset.SHAPES]
+        deciding = np.logical_or.reduce(others) & ~np.logical_and.reduce(others)
+        maps[i] = torch.from_numpy(np.stack([mask, deciding, dataset._edge_band(mask)])).float()
+        x0[i] = bg[k][:, None, None, None] + torch.from_numpy(mask.astype(np.float32))[None] * (fg[k] - bg[k])[:, None, None, None]
+        attrs[i] = {**a, "geometry": moved}
+        ab = diffusion.ABAR[t[i]]
+        xt[i] = ab.sqrt() * estimate[k] + (1 - ab).sqrt() * noise[i]
+        target[i] = (ab.sqrt() * xt[i] - x0[i]) / (1 - ab).sqrt()
+    return x0, xt, target, maps
+
+
 CONTEXT_MODES = (("head", 0.6), ("tail", 0.25), ("both", 0.15))
 
 
@@ -597,6 +673,10 @@ def main():
     ap.add_argument("--decoy-own-place", action="store_true",
                     help="draw each decoy at the asked shape's own centroid and area, not at its "
                          "centre and size (own_place_templates)")
+    ap.add_argument("--first-step-decoy-rate", type=float, default=0.0,
+                    help="share of samples (t >= --decoy-min-t, no known frames) whose x_t is noised "
+                         "from the model's own first estimate, the clip re-drawn at its place "
+                         "(first_step_decoys)")
     ap.add_argument("--decoy-min-t", type=int, default=650,
                     help="smallest timestep that may get a decoy x_t")
     ap.add_argument("--context-rate", type=float, default=0.0,
@@ -711,6 +791,9 @@ def main():
         xt, target = diffusion.v_target(x0, noise, t)
         if args.decoy_rate > 0:
             xt, target = decoy_inputs(x0, noise, t, xt, target, attrs, prompts, data_rng, args)
+        if args.first_step_decoy_rate > 0:
+            x0, xt, target, maps = first_step_decoys(model, x0, noise, t, xt, target, maps, attrs, prompts, ids,
+                                                     ~context, data_rng, args)
         plans = context_plan(context, dataset.FRAMES, data_rng)
         if args.path_decoy_rate > 0:
             xt, target = path_decoys(x0, noise, t, xt, target, attrs, plans, data_rng, args)
