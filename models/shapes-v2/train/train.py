@@ -401,7 +401,7 @@ FIRST_STEP_GUIDANCE = 2.0  # the package's default guidance
 @torch.no_grad()
 def first_estimate(model, ids):
     """The clean estimate the runtime's first sampling step makes from pure noise (guided as the
-    package's defaults, cond and "" uncond): [b,3,F,H,W]."""
+    package's defaults, cond and "" uncond), and that noise: two [b,3,F,H,W]."""
     n = ids.shape[0]
     x = torch.randn(n, 3, dataset.FRAMES, dataset.SIZE, dataset.SIZE)
     uncond = torch.from_numpy(encode([""] * n))
@@ -409,7 +409,17 @@ def first_estimate(model, ids):
     v = model(torch.cat([x, x]), t, torch.cat([ids, uncond]))
     v = v[n:] + FIRST_STEP_GUIDANCE * (v[:n] - v[n:])
     ab = diffusion.ABAR[FIRST_STEP_T]
-    return ab.sqrt() * x - (1 - ab).sqrt() * v
+    return ab.sqrt() * x - (1 - ab).sqrt() * v, x
+
+
+def after_first_step(estimate, start, t, fresh):
+    """x_t as the runtime's DDPM sampler draws it from its first step, for one timestep t below
+    FIRST_STEP_T: the posterior q(x_t | x_999, x0 = estimate), whose mean keeps the noise the
+    estimate was made from (models/engine/schedulers/ddpm.ts), plus `fresh` at its variance."""
+    ab, ab0 = diffusion.ABAR[t], diffusion.ABAR[FIRST_STEP_T]
+    eps = (start - ab0.sqrt() * estimate) / (1 - ab0).sqrt()
+    var = (1 - ab) / (1 - ab0) * (1 - ab0 / ab)
+    return ab.sqrt() * estimate + (1 - ab - var).clamp(min=0).sqrt() * eps + var.sqrt() * fresh
 
 
 def first_step_decoys(model, x0, noise, t, xt, target, maps, attrs, prompts, ids, eligible, rng, args):
@@ -423,8 +433,10 @@ def first_step_decoys(model, x0, noise, t, xt, target, maps, attrs, prompts, ids
     leg below; later steps keep them, the bounding box grows past the square, and the eval reads
     a circle (1 square of 41 read right). Training shows x_t noised from data clips, never from a
     blob that size. For a share (--first-step-decoy-rate) of the samples with a prompt, t >=
-    --decoy-min-t, no known frames and the whole path on screen, x_t is noised from the live
-    model's first estimate for that prompt, and the target is the v that gives back the clip
+    --decoy-min-t, no known frames and the whole path on screen, x_t is what the runtime's DDPM
+    sampler would reach at t from its first step with the live model (after_first_step: the
+    posterior keeps the noise the estimate came from, which is where the leftover corners sit),
+    and the target is the v that gives back the clip
     drawn as the data draws it (its shape, size, speed and colours) moved so that its mean centre
     is the estimate's mean centroid: the step shrinks the blob to the asked shape and size in
     place. The loss maps and the locator's geometry follow the moved clip."""
@@ -438,7 +450,7 @@ def first_step_decoys(model, x0, noise, t, xt, target, maps, attrs, prompts, ids
     if not use.any():
         return x0, xt, target, maps
     chosen = np.flatnonzero(use)
-    estimate = first_estimate(model, ids[chosen])
+    estimate, start = first_estimate(model, ids[chosen])
     fg, bg = zip(*(dataset.pixel_colours(attrs[i]["colour"], attrs[i]["background"]) for i in chosen))
     fg, bg = torch.from_numpy(np.stack(fg)).float(), torch.from_numpy(np.stack(bg)).float()
     axis = (fg - bg)[:, :, None, None, None]
@@ -465,7 +477,7 @@ def first_step_decoys(model, x0, noise, t, xt, target, maps, attrs, prompts, ids
         x0[i] = bg[k][:, None, None, None] + torch.from_numpy(mask.astype(np.float32))[None] * (fg[k] - bg[k])[:, None, None, None]
         attrs[i] = {**a, "geometry": moved}
         ab = diffusion.ABAR[t[i]]
-        xt[i] = ab.sqrt() * estimate[k] + (1 - ab).sqrt() * noise[i]
+        xt[i] = after_first_step(estimate[k], start[k], t[i], noise[i]) if t[i] < FIRST_STEP_T else start[k]
         target[i] = (ab.sqrt() * xt[i] - x0[i]) / (1 - ab).sqrt()
     return x0, xt, target, maps
 
