@@ -125,8 +125,3 @@ export class BatchNoise {
     return out;
   }
 }
-
-/** The start noise of a batch of takes: take i uses seed + i, `perTake` values each, concatenated. */
-export function batchNoise(seed: number, takes: number, perTake: number): Float32Array {
-  return new BatchNoise(seed, takes, perTake).next();
-}

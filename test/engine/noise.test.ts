@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { batchNoise, gaussianNoise, Xoshiro128 } from '../../models/engine/noise.ts';
+import { BatchNoise, gaussianNoise, GaussianStream, Xoshiro128 } from '../../models/engine/noise.ts';
 
 describe('seeded noise', () => {
   it('is xoshiro128** (reference outputs from state 1, 2, 3, 4)', () => {
@@ -42,9 +42,16 @@ describe('seeded noise', () => {
     expect(Math.abs(tail / n - 0.05)).toBeLessThan(0.003);
   });
 
-  it('gives take i of a batch the noise of seed + i alone', () => {
-    const batch = batchNoise(40, 3, 257);
-    for (let i = 0; i < 3; i++) expect(batch.subarray(i * 257, (i + 1) * 257)).toEqual(gaussianNoise(40 + i, 257));
+  it('gives take i of a batch the noise of seed + i alone, at the start and at every later draw', () => {
+    const batch = new BatchNoise(40, 3, 257);
+    const [start, step] = [batch.next(), batch.next()];
+    for (let i = 0; i < 3; i++) {
+      const alone = new GaussianStream(40 + i);
+      expect(start.subarray(i * 257, (i + 1) * 257)).toEqual(gaussianNoise(40 + i, 257));
+      alone.next(257);
+      expect(step.subarray(i * 257, (i + 1) * 257)).toEqual(alone.next(257));
+    }
+    expect(step.subarray(0, 257)).not.toEqual(start.subarray(0, 257));
   });
 });
 
