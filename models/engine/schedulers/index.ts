@@ -1,13 +1,11 @@
 import type { SchedulerConfig } from '../manifest.ts';
 import { DdimScheduler, type DdimOptions } from './ddim.ts';
-import { DdpmScheduler } from './ddpm.ts';
 import { DpmSolverMultistepScheduler } from './dpm-solver-multistep.ts';
 import type { SchedulerName } from './names.ts';
 import type { Scheduler } from './scheduler.ts';
 
 export type { Scheduler } from './scheduler.ts';
 export { DdimScheduler, type DdimOptions } from './ddim.ts';
-export { DdpmScheduler } from './ddpm.ts';
 export { DpmSolverMultistepScheduler } from './dpm-solver-multistep.ts';
 export { alphasCumprod, betas, ddimTimesteps, dpmSolverTimesteps } from './noise-schedule.ts';
 
@@ -21,7 +19,8 @@ export function createScheduler(name: SchedulerName, config: SchedulerConfig, op
     case 'dpmpp-2m':
       return new DpmSolverMultistepScheduler(config);
     case 'ddpm':
-      return new DdpmScheduler(config);
+      // Ancestral DDPM is DDIM with eta 1; it always lands on the clean sample.
+      return new DdimScheduler(config, { eta: 1, setAlphaToOne: true });
     default:
       // Names can arrive from requests and manifests as plain strings.
       throw new Error(`unknown scheduler: ${String(name)}`);

@@ -57,7 +57,7 @@ def trailing_timesteps(steps):
 def sample(model_fn, shape, steps=12, solver="dpmpp-2m", generator=None, known=None, clean_known=False):
     """Generate from pure noise. model_fn(x, t_float[B]) -> v. solver: "ddim" | "dpmpp-2m" |
     "ddpm". The first two are deterministic (eta=0); "ddpm" draws each step from the posterior
-    with fresh noise from `generator` (models/engine/schedulers/ddpm.ts). All end on the clean
+    with fresh noise from `generator` (models/engine/schedulers/ddim.ts, eta 1). All end on the clean
     estimate x0, as diffusers does.
 
     known: optional clean frames [B,3,k,H,W] that are the first k frames of the clip (temporal

@@ -415,7 +415,7 @@ def first_estimate(model, ids):
 def after_first_step(estimate, start, t, fresh):
     """x_t as the runtime's DDPM sampler draws it from its first step, for one timestep t below
     FIRST_STEP_T: the posterior q(x_t | x_999, x0 = estimate), whose mean keeps the noise the
-    estimate was made from (models/engine/schedulers/ddpm.ts), plus `fresh` at its variance."""
+    estimate was made from (models/engine/schedulers/ddim.ts, eta 1), plus `fresh` at its variance."""
     ab, ab0 = diffusion.ABAR[t], diffusion.ABAR[FIRST_STEP_T]
     eps = (start - ab0.sqrt() * estimate) / (1 - ab0).sqrt()
     var = (1 - ab) / (1 - ab0) * (1 - ab0 / ab)
