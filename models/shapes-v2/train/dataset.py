@@ -203,11 +203,19 @@ def render_clip(rng, shape, colour, background, motion, with_maps=False, geometr
     clip = np.where(mask[None], fg[:, None, None, None], bg[:, None, None, None]).astype(np.float32)
     if not with_maps:
         return clip
+    return clip, loss_maps(shape, cx, cy, size, mask)
+
+
+def loss_maps(shape, cx, cy, size, mask=None):
+    """[3,F,H,W] bool for one shape drawn at per-frame centre/size (arrays [F]): the object mask,
+    the shape-deciding pixels and the edge band (render_clip's with_maps). `mask`: the shape's
+    own mask when the caller has it already."""
+    if mask is None:
+        mask = _masks(shape, cx, cy, size)
     all_shapes = [mask if s == shape else _masks(s, cx, cy, size) for s in SHAPES]
     union = np.logical_or.reduce(all_shapes)
     inter = np.logical_and.reduce(all_shapes)
-    maps = np.stack([mask, union & ~inter, _edge_band(mask)])
-    return clip, maps
+    return np.stack([mask, union & ~inter, _edge_band(mask)])
 
 
 # ----------------------------------------------------------------------------------------

@@ -313,7 +313,11 @@ def object_share(pred, xt, t, attrs):
     """[b,F,H,W]: the clean estimate x0 = a*x_t - s*v projected on each clip's background->object
     colour line (0 = background, 1 = object)."""
     ab = diffusion.ABAR[t].view(-1, 1, 1, 1, 1)
-    x0 = ab.sqrt() * xt - (1 - ab).sqrt() * pred
+    return colour_share(ab.sqrt() * xt - (1 - ab).sqrt() * pred, attrs)
+
+
+def colour_share(x0, attrs):
+    """[b,F,H,W]: clean clips [b,3,F,H,W] projected on each clip's background->object colour line."""
     fg, bg = zip(*(dataset.pixel_colours(a["colour"], a["background"]) for a in attrs))
     fg, bg = torch.from_numpy(np.stack(fg)).float(), torch.from_numpy(np.stack(bg)).float()
     axis = (fg - bg)[:, :, None, None, None]
@@ -347,12 +351,17 @@ def own_place_templates(u, attrs):
     return torch.from_numpy(np.stack(masks).astype(np.float32)), torch.tensor(target)
 
 
+def drawn(mask, attrs):
+    """[3,F,H,W]: the object drawn as `mask` [F,H,W] (float tensor) in the sample's colours."""
+    fg, bg = (torch.from_numpy(c.astype(np.float32))[:, None, None, None]
+              for c in dataset.pixel_colours(attrs["colour"], attrs["background"]))
+    return bg + mask[None] * (fg - bg)
+
+
 def noised_from(mask, attrs, x0, noise, t):
     """One sample's x_t noised from a decoy (the object drawn as `mask` [F,H,W] in the sample's
     colours) and the target v that gives back the true clip x0 from it: x0 = a*x_t - s*v."""
-    fg, bg = (torch.from_numpy(c.astype(np.float32))[:, None, None, None]
-              for c in dataset.pixel_colours(attrs["colour"], attrs["background"]))
-    decoy = bg + mask[None] * (fg - bg)
+    decoy = drawn(mask, attrs)
     ab = diffusion.ABAR[t]
     xt = ab.sqrt() * decoy + (1 - ab).sqrt() * noise
     return xt, (ab.sqrt() * xt - x0) / (1 - ab).sqrt()
@@ -440,21 +449,15 @@ def first_step_decoys(model, x0, noise, t, xt, target, maps, attrs, prompts, ids
     drawn as the data draws it (its shape, size, speed and colours) moved so that its mean centre
     is the estimate's mean centroid: the step shrinks the blob to the asked shape and size in
     place. The loss maps and the locator's geometry follow the moved clip."""
-    size_ok = []
-    for i, a in enumerate(attrs):
-        g = a["geometry"]
-        on = (g["cx"] >= 0).all() and (g["cx"] <= dataset.SIZE).all() and (g["cy"] >= 0).all() and (g["cy"] <= dataset.SIZE).all()
-        size_ok.append(bool(on))
-    use = (t >= args.decoy_min_t).numpy() & np.array([p.strip() != "" for p in prompts]) & eligible & np.array(size_ok)
+    on_screen = np.array([all(((a["geometry"][k] >= 0) & (a["geometry"][k] <= dataset.SIZE)).all() for k in ("cx", "cy"))
+                          for a in attrs])
+    use = (t >= args.decoy_min_t).numpy() & np.array([p.strip() != "" for p in prompts]) & eligible & on_screen
     use &= rng.random(len(prompts)) < args.first_step_decoy_rate
     if not use.any():
         return x0, xt, target, maps
     chosen = np.flatnonzero(use)
     estimate, start = first_estimate(model, ids[chosen])
-    fg, bg = zip(*(dataset.pixel_colours(attrs[i]["colour"], attrs[i]["background"]) for i in chosen))
-    fg, bg = torch.from_numpy(np.stack(fg)).float(), torch.from_numpy(np.stack(bg)).float()
-    axis = (fg - bg)[:, :, None, None, None]
-    share = (((estimate - bg[:, :, None, None, None]) * axis).sum(1) / axis.pow(2).sum(1).clamp(min=1e-3)).clamp(0, 1).numpy()
+    share = colour_share(estimate, [attrs[i] for i in chosen]).clamp(0, 1).numpy()
     x0, xt, target, maps = x0.clone(), xt.clone(), target.clone(), maps.clone()
     for k, i in enumerate(chosen):
         a, g = attrs[i], attrs[i]["geometry"]
@@ -470,11 +473,9 @@ def first_step_decoys(model, x0, noise, t, xt, target, maps, attrs, prompts, ids
         cx = g["cx"] + (np.clip(mx, lo, hi) - g["cx"].mean())
         cy = g["cy"] + (np.clip(my, lo, hi) - (g["cy"] + drop).mean())
         moved = {"cx": cx.astype(np.float32), "cy": cy.astype(np.float32), "size": g["size"]}
-        mask = dataset._masks(a["shape"], moved["cx"], moved["cy"], moved["size"])
-        others = [dataset._masks(s, moved["cx"], moved["cy"], moved["size"]) for s in dataset.SHAPES]
-        deciding = np.logical_or.reduce(others) & ~np.logical_and.reduce(others)
-        maps[i] = torch.from_numpy(np.stack([mask, deciding, dataset._edge_band(mask)])).float()
-        x0[i] = bg[k][:, None, None, None] + torch.from_numpy(mask.astype(np.float32))[None] * (fg[k] - bg[k])[:, None, None, None]
+        moved_maps = dataset.loss_maps(a["shape"], moved["cx"], moved["cy"], moved["size"])
+        maps[i] = torch.from_numpy(moved_maps).float()
+        x0[i] = drawn(torch.from_numpy(moved_maps[0].astype(np.float32)), a)
         attrs[i] = {**a, "geometry": moved}
         ab = diffusion.ABAR[t[i]]
         xt[i] = after_first_step(estimate[k], start[k], t[i], noise[i]) if t[i] < FIRST_STEP_T else start[k]
