@@ -446,7 +446,7 @@ def spur_decoys(x0, noise, t, xt, target, attrs, rng, args):
     """Noisy inputs whose object outline has a spur or a bite, with the clean clip as the target.
 
     Traced on the step-37675 package (train/README.md, seventeenth stretch): its squares have
-    straight sides and the right size for a square of 15-16 px, but most carry a spur above a
+    straight sides (15-17 px across, larger than the data's), but most carry a spur above a
     top corner or legs below the bottom ones, 2-3 px wide and 1-4 px long; the box grows and the
     eval reads a circle (1 square of 41 read right). The spurs are there from the second sampling
     step, and no later step removes them, with or without the object-frame field: trained only on
@@ -800,6 +800,10 @@ def main():
                     help="with no checkpoint: start from an exported package (its ONNX weights and "
                          "training.json step) instead of from scratch")
     args = ap.parse_args()
+    if args.spur_decoy_rate > 0 and args.first_step_decoy_rate > 0:
+        # first_step_decoys redraws x0 and x_t of the samples it picks, which would leave a spur
+        # decoy's extra loss weight on pixels of another clip.
+        ap.error("--spur-decoy-rate and --first-step-decoy-rate cannot be combined; pass one of them")
 
     torch.set_num_threads(pick_threads(args.threads, 0))
     # Zero-initialised layers produce tiny values early on; denormal floats are very slow on x86.
