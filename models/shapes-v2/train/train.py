@@ -421,9 +421,9 @@ def spurred(mask, shape, rng):
         length = int(rng.integers(2, 4)) if bite else int(rng.integers(1, 5))
         at_end, offset = rng.random() < 0.5, int(rng.integers(0, 3))
         centred = shape == "triangle" and side == "top"  # a triangle's top is its apex
+        # Work on each frame turned so that the defect's side is on top: rows run outward-in.
+        turn = {"top": 0, "left": -1, "bottom": 2, "right": 1}[side]
         for f in range(mask.shape[0]):
-            # Work on the frame turned so that the defect's side is on top: rows run outward-in.
-            turn = {"top": 0, "left": -1, "bottom": 2, "right": 1}[side]
             m, o = np.rot90(mask[f], turn), np.rot90(out[f], turn)
             cols = np.flatnonzero(m.any(0))
             if len(cols) == 0:
@@ -442,7 +442,7 @@ def spurred(mask, shape, rng):
     return out
 
 
-def spur_decoys(x0, noise, t, xt, target, attrs, rng, args):
+def spur_decoys(x0, noise, t, xt, target, maps, attrs, rng, args):
     """Noisy inputs whose object outline has a spur or a bite, with the clean clip as the target.
 
     Traced on the step-37675 package (train/README.md, seventeenth stretch): its squares have
@@ -456,7 +456,8 @@ def spur_decoys(x0, noise, t, xt, target, attrs, rng, args):
     A few pixels at weight 1 in a loss normalised over the whole clip, the defects were not
     learnt (after 1175 steps the network's clean estimate at t = 300 still kept 73% of a spur,
     against 75% before), nor at the shape-deciding pixels' weight (70% after 600 more), so their
-    pixels get --spur-weight on top. Returns xt, target and that extra weight [B,1,F,H,W]."""
+    pixels get --spur-weight on top. `maps`: the batch's loss maps, whose first is the object
+    mask. Returns xt, target and that extra weight [B,1,F,H,W]."""
     lo, hi = args.spur_decoy_t
     use = ((t >= lo) & (t <= hi)).numpy() & (rng.random(len(attrs)) < args.spur_decoy_rate)
     extra = torch.zeros(xt.shape[0], 1, *xt.shape[2:])
@@ -464,8 +465,8 @@ def spur_decoys(x0, noise, t, xt, target, attrs, rng, args):
         return xt, target, extra
     xt, target = xt.clone(), target.clone()
     for i in np.flatnonzero(use):
-        a, g = attrs[i], attrs[i]["geometry"]
-        clean = dataset._masks(a["shape"], g["cx"], g["cy"], g["size"])
+        a = attrs[i]
+        clean = maps[i, 0].numpy() > 0
         mask = spurred(clean, a["shape"], rng)
         xt[i], target[i] = noised_from(torch.from_numpy(mask.astype(np.float32)), a, x0[i], noise[i], t[i])
         extra[i, 0] = args.spur_weight * torch.from_numpy(mask != clean).float()
@@ -886,7 +887,7 @@ def main():
             xt, target = decoy_inputs(x0, noise, t, xt, target, attrs, prompts, data_rng, args)
         spur_extra = 0.0
         if args.spur_decoy_rate > 0:
-            xt, target, spur_extra = spur_decoys(x0, noise, t, xt, target, attrs, data_rng, args)
+            xt, target, spur_extra = spur_decoys(x0, noise, t, xt, target, maps, attrs, data_rng, args)
         if args.first_step_decoy_rate > 0:
             x0, xt, target, maps = first_step_decoys(model, x0, noise, t, xt, target, maps, attrs, prompts, ids,
                                                      ~context, data_rng, args)
