@@ -9,5 +9,9 @@ export default defineConfig({
     maxWorkers: 2,
     testTimeout: 60_000,
     hookTimeout: 60_000,
+    // expect.poll waits on real processes (a browser, a worker, Redis) that share the two cores
+    // with the other test file; its 1 s default failed a browser check under CI load. A poll still
+    // fails when the state never arrives, only later.
+    expect: { poll: { timeout: 10_000 } },
   },
 });
