@@ -2,11 +2,17 @@
 text_encoder.onnx, denoiser.onnx, tokenizer.json and model.json (with sha256 of each file).
 
     python3 export.py [--checkpoint checkpoints/latest.pt] [--steps 10] [--guidance 2.0]
+
+The files are written to a staging folder inside the package and moved in one by one, model.json
+last: an export stopped midway leaves the package as it was, or (stopped during the moves) new
+files under the old model.json, whose sums the runtime then refuses, never a half-written file.
 """
 import argparse
 import hashlib
 import json
 import os
+import shutil
+import tempfile
 
 import numpy as np
 import onnx
@@ -59,7 +65,19 @@ def main():
     args = ap.parse_args()
     out_dir = os.path.abspath(args.out)
     os.makedirs(out_dir, exist_ok=True)
+    stage = tempfile.mkdtemp(prefix=".export-", dir=out_dir)
+    try:
+        write_package(args, stage)
+        # model.json names the others' sums, so it goes last.
+        for name in ("text_encoder.onnx", "denoiser.onnx", "tokenizer.json", "training.json", "model.json"):
+            os.replace(os.path.join(stage, name), os.path.join(out_dir, name))
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+    print(f"wrote {out_dir}/model.json")
 
+
+def write_package(args, out_dir):
+    """Every file of the package, into out_dir."""
     ck = torch.load(args.checkpoint, map_location="cpu")
     assert ck["vocab"] == TOKENS, "checkpoint was trained with a different vocabulary"
     model = ShapesModel()
@@ -158,7 +176,7 @@ def main():
         json.dump({"step": ck["step"], "scheduleSteps": ck["args"]["steps"], "weights": args.weights}, f, indent=2)
         f.write("\n")
     total = sum(os.path.getsize(p) for p in (te_path, dn_path, tok_path))
-    print(f"wrote {out_dir}/model.json ({total / 1e6:.2f} MB of model files)")
+    print(f"{total / 1e6:.2f} MB of model files")
 
 
 if __name__ == "__main__":
