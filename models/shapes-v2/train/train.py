@@ -818,6 +818,8 @@ def main():
                     help="with no checkpoint: start from an exported package (its ONNX weights and "
                          "training.json step) instead of from scratch")
     args = ap.parse_args()
+    if args.weight_fade_t is not None and not 0 <= args.weight_fade_t[0] < args.weight_fade_t[1]:
+        ap.error("--weight-fade-t takes two timesteps, the first smaller (for example 300 600)")
     if args.spur_decoy_rate > 0 and args.first_step_decoy_rate > 0:
         # first_step_decoys redraws x0 and x_t of the samples it picks, which would leave a spur
         # decoy's extra loss weight on pixels of another clip.
