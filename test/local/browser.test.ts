@@ -135,15 +135,15 @@ it('runs a session from the page: command, live progress, preview, video, votes,
   await progress.waitFor();
   const progressId = await progress.getAttribute('data-id');
   const sameProgress = thread.locator(`.message[data-id="${progressId}"]`);
-  await expect.poll(() => sameProgress.locator('.text').textContent(), { timeout: 10_000 }).toContain('step 2/4');
-  await expect.poll(() => sameProgress.locator('.text').textContent(), { timeout: 10_000 }).toContain('step 4/4');
+  await expect.poll(() => sameProgress.locator('.text').textContent()).toContain('step 2/4');
+  await expect.poll(() => sameProgress.locator('.text').textContent()).toContain('step 4/4');
   expect(await sameProgress.locator('.edited').isVisible()).toBe(true);
   expect(await sameProgress.locator('.buttons button').count()).toBe(0);
 
   // The animated preview loads.
   const preview = thread.locator('figure.preview img');
   await preview.waitFor();
-  await expect.poll(() => preview.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth), { timeout: 10_000 }).toBe(160);
+  await expect.poll(() => preview.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth)).toBe(160);
 
   // The final video loads and plays inline (muted, so no gesture is needed).
   const video = thread.locator('figure.final video');
