@@ -68,8 +68,8 @@ def main():
     stage = tempfile.mkdtemp(prefix=".export-", dir=out_dir)
     try:
         write_package(args, stage)
-        # model.json names the others' sums, so it goes last.
-        for name in ("text_encoder.onnx", "denoiser.onnx", "tokenizer.json", "training.json", "model.json"):
+        # Whatever write_package wrote; model.json names the others' sums, so it goes last.
+        for name in sorted(os.listdir(stage), key=lambda n: n == "model.json"):
             os.replace(os.path.join(stage, name), os.path.join(out_dir, name))
     finally:
         shutil.rmtree(stage, ignore_errors=True)

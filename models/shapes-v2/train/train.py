@@ -237,7 +237,7 @@ def loss_weights(maps, t, args):
     extra = args.object_weight * obj + args.shape_weight * shape + args.edge_weight * edge
     if args.weight_fade_t is not None:
         lo, hi = args.weight_fade_t
-        fade = ((hi - t.float()) / max(1, hi - lo)).clamp(0.0, 1.0)
+        fade = ((hi - t.float()) / (hi - lo)).clamp(0.0, 1.0)  # main() checks lo < hi
         extra = extra * fade.view(-1, 1, 1, 1, 1)
     return 1.0 + extra
 
