@@ -232,7 +232,18 @@ def loss_weights(maps, t, args):
     sides it leaves empty), a circle's on both sides; the step-40650 package draws squares at 1.6x
     the data's area, triangles at 0.85x and circles at 1.04x. Above the fade's top the object is
     still undecided in x_t and the weights are 1; below its bottom x_t fixes the outline and
-    the weights only steer capacity."""
+    the weights only steer capacity.
+
+    The outline's place is open by a pixel or more wherever x_t is noisy enough (the renderer's
+    centres and sizes are continuous). --weight-margin PX spreads the three maps PX pixels past
+    their outlines, so a pixel the outline may fall on either side of weighs the same both ways
+    and the optimum there is the posterior mean. Measured on the step-40650 package (trained
+    without a fade; train/README.md, nineteenth stretch), the clean estimate from x_t noised from
+    still clips holds 0.90-1.01x the object's mass at t = 100-300, but squares 1.09x at t = 500
+    and 1.36x at t = 700: the bias is where x_t leaves more than a pixel open, the fade's range."""
+    if args.weight_margin:
+        m = args.weight_margin
+        maps = nn.functional.max_pool3d(maps, (1, 2 * m + 1, 2 * m + 1), stride=1, padding=(0, m, m))
     obj, shape, edge = maps[:, 0:1], maps[:, 1:2], maps[:, 2:3]
     extra = args.object_weight * obj + args.shape_weight * shape + args.edge_weight * edge
     if args.weight_fade_t is not None:
@@ -484,6 +495,76 @@ def spur_decoys(x0, noise, t, xt, target, maps, attrs, rng, args):
         mask = spurred(clean, a["shape"], rng)
         xt[i], target[i] = noised_from(torch.from_numpy(mask.astype(np.float32)), a, x0[i], noise[i], t[i])
         extra[i, 0] = args.spur_weight * torch.from_numpy(mask != clean).float()
+    return xt, target, extra
+
+
+SIDE_STEPS = {"top": (-1, 0), "bottom": (1, 0), "left": (0, -1), "right": (0, 1)}
+
+
+def softened(mask, rng):
+    """The object mask [F,H,W] (bool numpy) as an object share [F,H,W] float with the soft
+    outline the step-42150 weights' samples end on (train/README.md, nineteenth stretch): on one
+    or two sides, the row of background pixels just outside the outline at a share of 0.1-0.6
+    (each pixel +-0.15), over the whole side or a run of at least 3 pixels of it, and on a third
+    of those sides the object's own outermost row at 0.6-0.9. The choice keeps its place
+    relative to the object's box in every frame, and follows the outline (a circle's curve, a
+    triangle's slope)."""
+    out = mask.astype(np.float32)
+    frames, h, w = mask.shape
+    for side in rng.choice(list(SIDE_STEPS), size=1 + int(rng.random() < 0.5), replace=False):
+        dy, dx = SIDE_STEPS[side]
+        share = rng.uniform(0.1, 0.6)
+        inner = rng.uniform(0.6, 0.9) if rng.random() < 1 / 3 else None
+        whole, start, span = rng.random() < 0.5, rng.random(), rng.uniform(3, 8)
+        for f in range(frames):
+            m = mask[f]
+            # Pixels outside the object whose neighbour toward the object's inside is object.
+            inward = np.roll(m, (-dy, -dx), axis=(0, 1))
+            if dy:
+                inward[0 if dy < 0 else -1] = False  # no wrap-around at the frame's edge
+            else:
+                inward[:, 0 if dx < 0 else -1] = False
+            ring = inward & ~m
+            along = np.flatnonzero(ring.any(0) if dy else ring.any(1))
+            if len(along) == 0:
+                continue
+            if not whole:
+                lo = along.min() + start * max(0.0, along.max() - along.min() + 1 - span)
+                keep = (np.arange(w if dy else h) >= lo) & (np.arange(w if dy else h) < lo + span)
+                ring &= keep[None, :] if dy else keep[:, None]
+            jitter = rng.uniform(-0.15, 0.15, size=ring.shape).astype(np.float32)
+            out[f][ring] = np.clip(share + jitter[ring], 0.05, 0.95)
+            if inner is not None:
+                edge = np.roll(ring, (-dy, -dx), axis=(0, 1)) & m
+                out[f][edge] = inner
+    return out
+
+
+def soft_edge_decoys(x0, noise, t, xt, target, maps, attrs, taken, rng, args):
+    """Noisy inputs whose object outline is soft on a side or two, with the clean clip as the
+    target: the partial rows the sampler leaves, which the reader counts into the object's box.
+
+    The step-42150 weights' samples of "square" are square at every sampling step (nearest of
+    the three shapes drawn at the estimate's own place, 24 of 24), yet most end with a row of
+    pixels at a share of 0.1-0.4 above or below the body, or a partial column beside it: the
+    eval's reader counts them, the box grows by a row and its fill falls under 0.89. The data's
+    outlines are hard, so no training x_t ever shows a soft row, and at t = 99 the network keeps
+    what x_t shows. For a share (--soft-edge-decoy-rate) of the samples at t within
+    --soft-edge-decoy-t that no other decoy took (`taken` [B] bool), x_t is noised from the
+    object drawn with such an outline (softened) and the target is the v that gives back the
+    clean clip; the changed pixels get --spur-weight on top. Returns xt, target and that extra
+    weight [B,1,F,H,W]."""
+    lo, hi = args.soft_edge_decoy_t
+    use = ((t >= lo) & (t <= hi)).numpy() & ~taken & (rng.random(len(attrs)) < args.soft_edge_decoy_rate)
+    extra = torch.zeros(xt.shape[0], 1, *xt.shape[2:])
+    if not use.any():
+        return xt, target, extra
+    xt, target = xt.clone(), target.clone()
+    for i in np.flatnonzero(use):
+        clean = maps[i, 0].numpy() > 0
+        share = softened(clean, rng)
+        xt[i], target[i] = noised_from(torch.from_numpy(share), attrs[i], x0[i], noise[i], t[i])
+        extra[i, 0] = args.spur_weight * torch.from_numpy(share != clean).float()
     return xt, target, extra
 
 
@@ -777,6 +858,9 @@ def main():
     ap.add_argument("--weight-fade-t", type=int, nargs=2, default=None, metavar=("FULL", "NONE"),
                     help="the object, shape and edge weights apply in full at t <= FULL and fade to "
                          "none (plain v-MSE) at t >= NONE (loss_weights; default: full at every t)")
+    ap.add_argument("--weight-margin", type=int, default=0, metavar="PX",
+                    help="the object, shape and edge weights reach PX pixels past their outlines, on "
+                         "both sides alike (loss_weights; default 0: the clean clip's own pixels)")
     ap.add_argument("--spur-decoy-rate", type=float, default=0.0,
                     help="share of samples whose x_t is noised from the object with a spur or a bite "
                          "at its outline while the target stays the clean clip (spur_decoys; 0: off)")
@@ -784,6 +868,11 @@ def main():
                     help="extra loss weight on a spur decoy's defect pixels")
     ap.add_argument("--spur-decoy-t", type=int, nargs=2, default=(150, 900),
                     help="timesteps (lowest, highest) that may get a spur decoy")
+    ap.add_argument("--soft-edge-decoy-rate", type=float, default=0.0,
+                    help="share of samples whose x_t is noised from the object with a soft row at its "
+                         "outline while the target stays the clean clip (soft_edge_decoys; 0: off)")
+    ap.add_argument("--soft-edge-decoy-t", type=int, nargs=2, default=(30, 500), metavar=("LO", "HI"),
+                    help="timesteps (lowest, highest) that may get a soft-edge decoy")
     ap.add_argument("--decoy-min-t", type=int, default=650,
                     help="smallest timestep that may get a decoy x_t")
     ap.add_argument("--context-rate", type=float, default=0.0,
@@ -818,12 +907,16 @@ def main():
                     help="with no checkpoint: start from an exported package (its ONNX weights and "
                          "training.json step) instead of from scratch")
     args = ap.parse_args()
+    if not 0 <= args.weight_margin <= 8:
+        ap.error("--weight-margin takes a number of pixels from 0 to 8 (for example 2)")
     if args.weight_fade_t is not None and not 0 <= args.weight_fade_t[0] < args.weight_fade_t[1]:
         ap.error("--weight-fade-t takes two timesteps, the first smaller (for example 300 600)")
-    if args.spur_decoy_rate > 0 and args.first_step_decoy_rate > 0:
+    if (args.spur_decoy_rate > 0 or args.soft_edge_decoy_rate > 0) and args.first_step_decoy_rate > 0:
         # first_step_decoys redraws x0 and x_t of the samples it picks, which would leave a spur
-        # decoy's extra loss weight on pixels of another clip.
-        ap.error("--spur-decoy-rate and --first-step-decoy-rate cannot be combined; pass one of them")
+        # or soft-edge decoy's extra loss weight on pixels of another clip.
+        ap.error("--first-step-decoy-rate cannot be combined with --spur-decoy-rate or --soft-edge-decoy-rate; pass one of them")
+    if not 0 <= args.soft_edge_decoy_t[0] <= args.soft_edge_decoy_t[1] < diffusion.T:
+        ap.error(f"--soft-edge-decoy-t takes two timesteps from 0 to {diffusion.T - 1}, the first not larger (for example 30 500)")
 
     torch.set_num_threads(pick_threads(args.threads, 0))
     # Zero-initialised layers produce tiny values early on; denormal floats are very slow on x86.
@@ -907,6 +1000,10 @@ def main():
         spur_extra = 0.0
         if args.spur_decoy_rate > 0:
             xt, target, spur_extra = spur_decoys(x0, noise, t, xt, target, maps, attrs, data_rng, args)
+        if args.soft_edge_decoy_rate > 0:
+            taken = (spur_extra.flatten(1) > 0).any(1).numpy() if torch.is_tensor(spur_extra) else np.zeros(args.batch, bool)
+            xt, target, soft_extra = soft_edge_decoys(x0, noise, t, xt, target, maps, attrs, taken, data_rng, args)
+            spur_extra = spur_extra + soft_extra
         if args.first_step_decoy_rate > 0:
             x0, xt, target, maps = first_step_decoys(model, x0, noise, t, xt, target, maps, attrs, prompts, ids,
                                                      ~context, data_rng, args)
@@ -927,7 +1024,8 @@ def main():
         # and a clean edge are a large share of the loss rather than ~2% of it. And on the
         # outline, the error component off the background-object colour line (a fringe) counts
         # extra. The weights are drawn from the clean clip, so where x_t leaves the outline open
-        # they move the optimum off the posterior mean (loss_weights; --weight-fade-t).
+        # they move the optimum off the posterior mean (loss_weights; --weight-fade-t and
+        # --weight-margin keep it there).
         weight = (loss_weights(maps, t, args) + spur_extra) * frame_factor
         err = pred - target
         err2 = err.pow(2).sum(dim=1, keepdim=True)
