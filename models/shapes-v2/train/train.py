@@ -545,7 +545,7 @@ def soft_edge_decoys(x0, noise, t, xt, target, maps, attrs, taken, rng, args):
     target: the partial rows the sampler leaves, which the reader counts into the object's box.
 
     The step-42150 weights' samples of "square" are square at every sampling step (nearest of
-    the three shapes drawn at the estimate's own place, 24 of 24), yet most end with a row of
+    the three shapes drawn at the estimate's own place, 23-24 of 24), yet most end with a row of
     pixels at a share of 0.1-0.4 above or below the body, or a partial column beside it: the
     eval's reader counts them, the box grows by a row and its fill falls under 0.89. The data's
     outlines are hard, so no training x_t ever shows a soft row, and at t = 99 the network keeps
@@ -553,7 +553,9 @@ def soft_edge_decoys(x0, noise, t, xt, target, maps, attrs, taken, rng, args):
     --soft-edge-decoy-t that no other decoy took (`taken` [B] bool), x_t is noised from the
     object drawn with such an outline (softened) and the target is the v that gives back the
     clean clip; the changed pixels get --spur-weight on top. Returns xt, target and that extra
-    weight [B,1,F,H,W]."""
+    weight [B,1,F,H,W]. Measured in the nineteenth stretch: 5347 steps of it took the soft share
+    the network keeps at t = 50 from 9.9 to 7.2 pixels a frame (9.7 given) and squares to 13 of
+    41, but the objects of a minute-long chain to 0.34 of their size (0.66 without it)."""
     lo, hi = args.soft_edge_decoy_t
     use = ((t >= lo) & (t <= hi)).numpy() & ~taken & (rng.random(len(attrs)) < args.soft_edge_decoy_rate)
     extra = torch.zeros(xt.shape[0], 1, *xt.shape[2:])
