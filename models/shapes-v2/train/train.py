@@ -554,7 +554,7 @@ def soft_edge_decoys(x0, noise, t, xt, target, maps, attrs, taken, rng, args):
     object drawn with such an outline (softened) and the target is the v that gives back the
     clean clip; the changed pixels get --spur-weight on top. Returns xt, target and that extra
     weight [B,1,F,H,W]. Measured in the nineteenth stretch: 5347 steps of it took the soft share
-    the network keeps at t = 50 from 9.9 to 7.2 pixels a frame (9.7 given) and squares to 13 of
+    the network keeps at t = 50 from 10.7 to 7.2 pixels a frame (9.7 given) and squares to 13 of
     41, but the objects of a minute-long chain to 0.34 of their size (0.66 without it)."""
     lo, hi = args.soft_edge_decoy_t
     use = ((t >= lo) & (t <= hi)).numpy() & ~taken & (rng.random(len(attrs)) < args.soft_edge_decoy_rate)
