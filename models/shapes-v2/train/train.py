@@ -485,16 +485,24 @@ def spur_decoys(x0, noise, t, xt, target, maps, attrs, rng, args):
     mask. Returns xt, target and that extra weight [B,1,F,H,W]."""
     lo, hi = args.spur_decoy_t
     use = ((t >= lo) & (t <= hi)).numpy() & (rng.random(len(attrs)) < args.spur_decoy_rate)
+    return outline_decoys(x0, noise, t, xt, target, maps, attrs, use,
+                          lambda clean, a: spurred(clean, a["shape"], rng), args)
+
+
+def outline_decoys(x0, noise, t, xt, target, maps, attrs, use, redraw, args):
+    """For the samples in `use` [B] bool: x_t noised from the object redrawn with a defect at its
+    outline (`redraw(clean mask [F,H,W] bool, attrs)` -> the defective object share [F,H,W]), the
+    target the v that gives back the clean clip, and --spur-weight on top at the pixels the defect
+    changed (spur_decoys, soft_edge_decoys). Returns xt, target and that extra weight [B,1,F,H,W]."""
     extra = torch.zeros(xt.shape[0], 1, *xt.shape[2:])
     if not use.any():
         return xt, target, extra
     xt, target = xt.clone(), target.clone()
     for i in np.flatnonzero(use):
-        a = attrs[i]
         clean = maps[i, 0].numpy() > 0
-        mask = spurred(clean, a["shape"], rng)
-        xt[i], target[i] = noised_from(torch.from_numpy(mask.astype(np.float32)), a, x0[i], noise[i], t[i])
-        extra[i, 0] = args.spur_weight * torch.from_numpy(mask != clean).float()
+        drawn_as = redraw(clean, attrs[i])
+        xt[i], target[i] = noised_from(torch.from_numpy(drawn_as.astype(np.float32)), attrs[i], x0[i], noise[i], t[i])
+        extra[i, 0] = args.spur_weight * torch.from_numpy(drawn_as != clean).float()
     return xt, target, extra
 
 
@@ -558,16 +566,7 @@ def soft_edge_decoys(x0, noise, t, xt, target, maps, attrs, taken, rng, args):
     41, but the objects of a minute-long chain to 0.34 of their size (0.66 without it)."""
     lo, hi = args.soft_edge_decoy_t
     use = ((t >= lo) & (t <= hi)).numpy() & ~taken & (rng.random(len(attrs)) < args.soft_edge_decoy_rate)
-    extra = torch.zeros(xt.shape[0], 1, *xt.shape[2:])
-    if not use.any():
-        return xt, target, extra
-    xt, target = xt.clone(), target.clone()
-    for i in np.flatnonzero(use):
-        clean = maps[i, 0].numpy() > 0
-        share = softened(clean, rng)
-        xt[i], target[i] = noised_from(torch.from_numpy(share), attrs[i], x0[i], noise[i], t[i])
-        extra[i, 0] = args.spur_weight * torch.from_numpy(share != clean).float()
-    return xt, target, extra
+    return outline_decoys(x0, noise, t, xt, target, maps, attrs, use, lambda clean, _: softened(clean, rng), args)
 
 
 FIRST_STEP_T = 999  # the sampler's first timestep ("trailing" spacing)
