@@ -1,4 +1,5 @@
 import type { Clip } from '../../src/core/ports/video-model.ts';
+import { readShape } from './read-shape.ts';
 
 /**
  * Reads back what a built-in-model clip shows, from pixels alone: background colour, object
@@ -105,26 +106,6 @@ export function objectMask(frame: Uint8Array, pixels: number, background: readon
   return mask;
 }
 
-/** Shape from how much of its bounding box the object fills: square ~1, circle ~pi/4, triangle ~1/2. */
-function readShape(mask: Uint8Array, w: number, h: number): string | null {
-  let minX = w, minY = h, maxX = -1, maxY = -1, count = 0;
-  for (let y = 0; y < h; y++) {
-    for (let x = 0; x < w; x++) {
-      if (!mask[y * w + x]) continue;
-      count++;
-      minX = Math.min(minX, x);
-      maxX = Math.max(maxX, x);
-      minY = Math.min(minY, y);
-      maxY = Math.max(maxY, y);
-    }
-  }
-  if (count < 4) return null;
-  const fill = count / ((maxX - minX + 1) * (maxY - minY + 1));
-  if (fill > 0.89) return 'square';
-  if (fill > 0.64) return 'circle';
-  return 'triangle';
-}
-
 export function analyseClip(clip: Clip, vocabulary: Vocabulary): ClipReading {
   const palette = vocabulary.colours;
   const { width: w, height: h } = clip;
@@ -157,9 +138,7 @@ export function analyseClip(clip: Clip, vocabulary: Vocabulary): ClipReading {
       ])
     : null;
 
-  // Shape from the frame where the object is largest (least clipped by motion or small size).
-  const largest = areas.indexOf(Math.max(...areas));
-  const shape = readShape(masks[largest]!, w, h);
+  const shape = readShape(masks, w, h);
 
   const motion = readMotion(centroids, w, h);
 

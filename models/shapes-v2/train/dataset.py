@@ -418,18 +418,74 @@ MOVE_FRACTION = 0.12
 GROW_RATIO = 1.6
 
 
-def read_shape(mask):
-    """Shape from how much of its bounding box a mask [H,W] fills: square ~1, circle ~pi/4,
-    triangle ~1/2 (thresholds as analyse-clip.ts). None for fewer than 4 pixels."""
-    ys, xs = np.nonzero(mask)
-    if len(ys) < 4:
+# The shape reader of models/eval/read-shape.ts, step by step (its comment says why it fits
+# outlines rather than reading a bounding box's fill ratio).
+_FIT_OFFSETS = np.array([-1.0, -0.5, 0.0, 0.5, 1.0], dtype=np.float32)
+_FIT_SCALES = np.array([0.8, 0.85, 0.9, 0.95, 1.0, 1.05, 1.1, 1.15, 1.2], dtype=np.float32)
+
+
+def _largest_piece(mask):
+    """Step 1: the largest 4-connected piece of a mask [H,W] (bool [H,W]) and whether it
+    touches the frame's edge."""
+    h, w = mask.shape
+    seen = np.zeros_like(mask, dtype=bool)
+    best, best_edge = np.zeros_like(mask, dtype=bool), False
+    for y0, x0 in zip(*np.nonzero(mask)):
+        if seen[y0, x0]:
+            continue
+        stack, piece, edge = [(y0, x0)], [], False
+        seen[y0, x0] = True
+        while stack:
+            y, x = stack.pop()
+            piece.append((y, x))
+            edge |= x == 0 or y == 0 or x == w - 1 or y == h - 1
+            for ny, nx in ((y - 1, x), (y + 1, x), (y, x - 1), (y, x + 1)):
+                if 0 <= ny < h and 0 <= nx < w and mask[ny, nx] and not seen[ny, nx]:
+                    seen[ny, nx] = True
+                    stack.append((ny, nx))
+        if len(piece) > best.sum():
+            best = np.zeros_like(mask, dtype=bool)
+            best[tuple(np.array(piece).T)] = True
+            best_edge = edge
+    return best, best_edge
+
+
+def fit_shape(shape, piece):
+    """Step 3: the best intersection over union of `shape` with a piece (bool [H,W]) over
+    centres and sizes near the piece's moments."""
+    ys, xs = np.nonzero(piece)
+    area = len(ys)
+    mx, my = xs.mean() + 0.5, ys.mean() + 0.5
+    r0 = {"circle": np.sqrt(area / np.pi), "square": np.sqrt(area) / 2,
+          "triangle": np.sqrt(2 * area) / 2}[shape]
+    cy0 = my - r0 / 3 if shape == "triangle" else my
+    r, oy, ox = np.meshgrid(r0 * _FIT_SCALES, _FIT_OFFSETS, _FIT_OFFSETS, indexing="ij")
+    r, cx, cy = r.ravel(), (mx + ox).ravel(), (cy0 + oy).ravel()
+    drawn = _masks(shape, cx, cy, 2 * r)  # [K,H,W], one candidate per "frame"
+    both = (drawn & piece[None]).sum((1, 2))
+    return float((both / (area + drawn.sum((1, 2)) - both)).max())
+
+
+def read_shape(masks):
+    """The clip's shape from its object masks [F,H,W] (steps 1-4 of read-shape.ts): the largest
+    piece per frame; the frames where it is whole and at least half its largest size (else the
+    largest); each votes for the shape that fits it best; most votes, then summed fit, wins.
+    None for fewer than 4 pixels."""
+    pieces = [_largest_piece(m) for m in masks]
+    sizes = [int(p.sum()) for p, _ in pieces]
+    largest = max(sizes)
+    if largest < 4:
         return None
-    fill = len(ys) / ((xs.max() - xs.min() + 1) * (ys.max() - ys.min() + 1))
-    if fill > 0.89:
-        return "square"
-    if fill > 0.64:
-        return "circle"
-    return "triangle"
+    read = [p for (p, edge), n in zip(pieces, sizes) if not edge and n >= max(4, largest / 2)]
+    if not read:
+        read = [pieces[sizes.index(largest)][0]]
+    votes, overlap = dict.fromkeys(SHAPES, 0), dict.fromkeys(SHAPES, 0.0)
+    for piece in read:
+        fits = {s: fit_shape(s, piece) for s in SHAPES}
+        votes[max(SHAPES, key=fits.get)] += 1
+        for s in SHAPES:
+            overlap[s] += fits[s]
+    return max(SHAPES, key=lambda s: (votes[s], overlap[s]))
 
 
 def _read_motion(cx, cy, n):
@@ -457,9 +513,9 @@ def classify_clip(clip):
 
     A port of models/eval/analyse-clip.ts (background = palette colour most border pixels are
     nearest to, measured from the first frame's top row when close to it; object = pixels more
-    than 60 RGB units from it; object colour = nearest palette colour to their median; shape from
-    the fill ratio of the largest frame's object mask; motion from the centroid track or the
-    area ratio; flicker = mean change of background pixels between frames), plus:
+    than 60 RGB units from it; object colour = nearest palette colour to their median; shape by
+    fitting the three shapes to the object's outline (read_shape); motion from the centroid
+    track or the area ratio; flicker = mean change of background pixels between frames), plus:
     fringe: the rim chroma, the mean distance (0..255) of the pixels on the object's outline
     from the RGB segment between the background and object colours. A clean edge only mixes the
     two colours (distance 0); v1's blue/red rims around white/black objects are off that line."""
@@ -486,7 +542,7 @@ def classify_clip(clip):
         return out
     obj_rgb = np.median(px[mask], axis=0)
     out["colour"] = _nearest_colour(obj_rgb)
-    out["shape"] = read_shape(mask[int(np.argmax(n))])
+    out["shape"] = read_shape(mask)
     ys, xs = np.mgrid[0:SIZE, 0:SIZE]
     with np.errstate(invalid="ignore", divide="ignore"):
         cx = (mask * xs).reshape(FRAMES, -1).sum(1) / n
