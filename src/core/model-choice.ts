@@ -12,7 +12,7 @@ export async function pickModel(ctx: Pick<CommandContext, 'models'>, name: strin
   return ctx.models.resolve(name);
 }
 
-/** One line per model for /models, e.g. `shapes-v1 (default): 2 workers, 1 waiting, about 4.2 s a render`. */
+/** One line per model for /models, e.g. `shapes-v2 (default): 2 workers, 1 waiting, about 4.2 s a render`. */
 export function describeModels(models: readonly ModelSummary[], now: number): string {
   const lines = models.map((m) => {
     const name = `${m.name}${m.isDefault ? ' (default)' : ''}`;

@@ -9,7 +9,7 @@ export function modelKey(name: string): string {
   return name.trim().toLowerCase().replace(/[^a-z0-9._-]+/g, '-');
 }
 
-/** The queue the workers of `model` serve, e.g. `renders.shapes-v1` for the base name `renders`. */
+/** The queue the workers of `model` serve, e.g. `renders.shapes-v2` for the base name `renders`. */
 export function modelQueueName(base: string, model: string): string {
   return `${base}.${modelKey(model)}`;
 }

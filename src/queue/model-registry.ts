@@ -4,7 +4,7 @@ import { modelKey } from './model-queue-name.ts';
 
 /** A model some worker has served: where its queue is, and until when its newest heartbeat holds. */
 export interface RegisteredModel {
-  /** As the model's package names it, e.g. "shapes-v1". */
+  /** As the model's package names it, e.g. "shapes-v2". */
   name: string;
   /** The BullMQ queue its workers take jobs from. */
   queueName: string;

@@ -109,7 +109,7 @@ describe('a session over the API', () => {
     expect(s.jobs).toHaveLength(1);
     expect((await rootsInGeneral()).length).toBe(before + 1);
     // The BullMQ job exists once, under the session's job id.
-    const bullJobs = await redis.keys(`${stack.prefix}:renders.shapes-v1:${s.jobs[0]!.jobId}*`);
+    const bullJobs = await redis.keys(`${stack.prefix}:renders.shapes-v2:${s.jobs[0]!.jobId}*`);
     expect(bullJobs.length).toBeGreaterThan(0);
     await jobIn(thread, 0, ['done']);
     // The job is done in the store before delivery has posted its take: wait for the post.
@@ -145,10 +145,10 @@ describe('a session over the API', () => {
 it('lists the models the workers serve, from their heartbeats, and renders with one named', { timeout: 60_000 }, async () => {
   const models = await command({ user: 'Gus', name: 'models', options: {} });
   expect(models.status).toBe(200);
-  expect(models.body.ephemeral).toMatch(/^Models you can render with .*\n• shapes-v1 \(default\): 1 worker, \d+ waiting, /);
-  const named = await command({ user: 'Gus', text: '/video a red circle model:Shapes-V1 takes:1 steps:1' });
+  expect(models.body.ephemeral).toMatch(/^Models you can render with .*\n• shapes-v2 \(default\): 1 worker, \d+ waiting, /);
+  const named = await command({ user: 'Gus', text: '/video a red circle model:Shapes-V2 takes:1 steps:1' });
   expect(named.status).toBe(200);
-  expect(named.body.ephemeral).toBe('Started "a red circle" with 1 take on shapes-v1 in a new thread.');
+  expect(named.body.ephemeral).toBe('Started "a red circle" with 1 take on shapes-v2 in a new thread.');
 });
 
 it('refuses bad options with one sentence, creates nothing, and keeps serving', { timeout: 60_000 }, async () => {
@@ -184,9 +184,9 @@ it('serves /metrics as Prometheus text that counts the renders, acks and refusal
   expect(res.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
   const samples = parsePrometheusText(await res.text());
   // The worker in `dailies start` rendered the two versions of the session above.
-  expect(valueOf(samples, 'dailies_render_seconds_count', { model: 'shapes-v1', outcome: 'completed' })).toBeGreaterThanOrEqual(2);
-  expect(valueOf(samples, 'bullmq_job_completed_total', { model: 'shapes-v1' })).toBeGreaterThanOrEqual(2);
-  expect(valueOf(samples, 'dailies_live_worker_slots', { model: 'shapes-v1' })).toBe(1);
+  expect(valueOf(samples, 'dailies_render_seconds_count', { model: 'shapes-v2', outcome: 'completed' })).toBeGreaterThanOrEqual(2);
+  expect(valueOf(samples, 'bullmq_job_completed_total', { model: 'shapes-v2' })).toBeGreaterThanOrEqual(2);
+  expect(valueOf(samples, 'dailies_live_worker_slots', { model: 'shapes-v2' })).toBe(1);
   expect(valueOf(samples, 'dailies_refusals_total', { platform: 'local', reason: 'bad_input' })).toBeGreaterThanOrEqual(4);
   expect(valueOf(samples, 'dailies_ack_seconds_count', { platform: 'local' })).toBeGreaterThanOrEqual(8);
 });
@@ -215,7 +215,7 @@ it('cancels a render while the worker runs it', { timeout: 180_000 }, async () =
   await jobIn(thread, 0, ['cancelled'], 60_000);
   await waitFor('the progress message to say who cancelled', async () => (await messages(thread)).find((m) => m.text.startsWith('4 takes · v1') && m.text.endsWith('Cancelled by Cy.')), 30_000, 250);
   // The worker let go of the job: BullMQ records it finished as cancelled, not completed.
-  const bullKey = `${stack.prefix}:renders.shapes-v1:${job.jobId}`;
+  const bullKey = `${stack.prefix}:renders.shapes-v2:${job.jobId}`;
   const finishedOn = await waitFor('BullMQ to finish the job', async () => Number(await redis.hget(bullKey, 'finishedOn')) || undefined, 60_000, 250);
   expect(await redis.hget(bullKey, 'failedReason')).toContain('cancelled');
   expect(stack.log()).toContain(`${job.jobId} cancel requested`);

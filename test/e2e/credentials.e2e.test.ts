@@ -64,7 +64,7 @@ it('signs the final with the lineage and the names of everyone who made it', { t
     ['Ben', ['revised']],
     ['Cy', ['voted']],
   ]);
-  expect(report.credits!.model.name).toBe('shapes-v1');
+  expect(report.credits!.model.name).toBe('shapes-v2');
 
   // The web chat reads the same file against this installation's CA.
   const key = final.attachments[0]!.url.replace(/^\/artifacts\//, '');

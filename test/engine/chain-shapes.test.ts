@@ -2,17 +2,22 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderChain } from '../../models/engine/chain.ts';
-import { builtinModelDir, loadModel } from '../../models/engine/load-model.ts';
+import { loadModel } from '../../models/engine/load-model.ts';
 import { analyseClip, type Vocabulary } from '../../models/eval/analyse-clip.ts';
 import { heldOutPrompts } from '../../models/eval/held-out-prompts.ts';
 import { readLongChain } from '../../models/eval/long-chain.ts';
 import { CONTINUATION_STRENGTH, planSegments } from '../../src/core/segment-plan.ts';
 import type { Clip, VideoModel } from '../../src/core/ports/video-model.ts';
-import { CPU, meanAbsDiff } from './engine-fixtures.ts';
+import { CPU, meanAbsDiff, SHAPES_V1 } from './engine-fixtures.ts';
 
 /*
- * Chains with the shipped model (shapes-v1: 16-frame windows of 32x32), read back from the
- * pixels. Two measures: the seam ratio, the mean absolute change across a join divided by the
+ * Chains with shapes-v1 (16-frame windows of 32x32), read back from the pixels. It was the
+ * built-in model when these bounds were measured, and it stays the model here: every check pairs
+ * an engine rule with a control that fails it, and the controls fail on v1's defects. shapes-v2,
+ * the built-in model since, has less of them (unanchored, its black background drifts 4.5 RGB
+ * over 12 s where v1's drifts past 15; with a short memory its circle keeps 0.76 of its speed
+ * after a lap where v1's stops), so with it the controls pass too and the checks prove nothing;
+ * `npm run eval` measures v2's chains. Two measures: the seam ratio, the mean absolute change across a join divided by the
  * mean change between neighbouring frames away from it; and where the object is (its centroid)
  * on either side of a join.
  *
@@ -40,7 +45,7 @@ const NEAR_PX = 2;
 const OVERLAP = 4;
 const WINDOW = 16;
 
-const vocabulary = JSON.parse(readFileSync(join(builtinModelDir(), 'vocabulary.json'), 'utf8')) as Vocabulary;
+const vocabulary = JSON.parse(readFileSync(join(SHAPES_V1, 'vocabulary.json'), 'utf8')) as Vocabulary;
 const RED_RIGHT = 'a red circle moving right on a black background';
 const GREEN_RIGHT = 'a green square moving right on a black background';
 const YELLOW_LEFT = 'a yellow square moving left on a blue background';
@@ -53,7 +58,7 @@ let red: Clip;
 /** One window of GREEN_RIGHT, what bridges arrive at. */
 let green: Clip;
 beforeAll(async () => {
-  model = await loadModel(builtinModelDir(), CPU);
+  model = await loadModel(SHAPES_V1, CPU);
   red = (await model.generate({ prompt: RED_RIGHT, seed: 1 })).takes[0]!.clip;
   green = (await model.generate({ prompt: GREEN_RIGHT, seed: 6 })).takes[0]!.clip;
   blind = {
@@ -123,7 +128,7 @@ async function bridge(m: VideoModel, seed: number, strength = CONTINUATION_STREN
   };
 }
 
-describe('chains with the built-in model', { timeout: 60_000 }, () => {
+describe('chains with shapes-v1', { timeout: 60_000 }, () => {
   it('joins the windows of a 40-frame clip with a seam ratio under the bound', async () => {
     expect(planSegments({ frames: 40, window: WINDOW, overlap: OVERLAP, headAvailable: 0, tailAvailable: 0 }).slice(1).map((s) => s.start)).toEqual(JOINS);
     const [kept, unfaded] = [await forward(model, RED_RIGHT, 1), await forward(model, RED_RIGHT, 1, CONTINUATION_STRENGTH, false)];

@@ -13,6 +13,13 @@ export const TINY_PIXEL_FP16 = join(FIXTURES, 'tiny-pixel-fp16');
 export const TINY_LATENT_CLIP = join(FIXTURES, 'tiny-latent', 'clip-slow');
 export const TINY_LATENT_JSON = join(FIXTURES, 'tiny-latent', 'tokenizer-json');
 
+/**
+ * The first built-in model, the default until shapes-v2 replaced it. Tests that show an engine
+ * rule mending a model's defect render with it: it has the defects (a background that drifts
+ * across joins, a circle that stops at the edge after a lap) that v2 shows less or not at all.
+ */
+export const SHAPES_V1 = fileURLToPath(new URL('../../models/shapes-v1', import.meta.url));
+
 /** One intra-op thread: the test machine is shared with training and other suites. */
 export const CPU = { threads: 1 } as const;
 

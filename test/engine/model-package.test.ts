@@ -175,7 +175,7 @@ describe('model.json packages', () => {
 
   it('locates the built-in model folder next to the engine', () => {
     const dir = builtinModelDir();
-    expect(dir).toMatch(/models[\\/]shapes-v1$/);
+    expect(dir).toMatch(/models[\\/]shapes-v2$/);
     expect(existsSync(join(dir, 'vocabulary.json'))).toBe(true);
   });
 });

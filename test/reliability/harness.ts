@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { redisAnswers } from '../../cli/redis-connection.ts';
+import { builtinModelDir, readModelName } from '../../models/engine/load-model.ts';
 import { modelQueueName } from '../../src/queue/model-queue-name.ts';
 import { onTestFailed, onTestFinished } from 'vitest';
 
@@ -51,7 +52,7 @@ export const LOCK_DURATION_MS = 2_000;
 export const POST_LEASE_MS = 5_000;
 
 /** The queue of the built-in model, which the cluster's bots and workers use (one queue per model). */
-export const QUEUE = modelQueueName('renders', 'shapes-v1');
+export const QUEUE = modelQueueName('renders', await readModelName(builtinModelDir()));
 
 // ---- waiting --------------------------------------------------------------------------------
 
@@ -340,7 +341,7 @@ export class Cluster {
     return join(this.dir, 'artifacts');
   }
 
-  /** BullMQ's key prefix for the render queue (`<prefix>:renders.shapes-v1:`). */
+  /** BullMQ's key prefix for the render queue (`<prefix>:renders.shapes-v2:`). */
   get queueKeyPrefix(): string {
     return `${this.prefix}:${QUEUE}:`;
   }

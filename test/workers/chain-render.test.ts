@@ -6,7 +6,7 @@ import { DelayedError, UnrecoverableError } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Clip, GenerateResult, VideoModel } from '../../src/core/ports/video-model.ts';
 import { anchorBackground, chainAnchor } from '../../src/core/background-anchor.ts';
-import { CONTINUATION_STRENGTH, fadeAtJoin, joinFades, keptFrames, LOOKBACK_FRAMES, planSegments, type Segment } from '../../src/core/segment-plan.ts';
+import { continuationStrength, fadeAtJoin, joinFades, keptFrames, LOOKBACK_FRAMES, planSegments, type Segment } from '../../src/core/segment-plan.ts';
 import type { RenderJob } from '../../src/core/ports/job-queue.ts';
 import { decodeClip } from '../../src/media/index.ts';
 import type { ProgressPayload } from '../../src/queue/job-wire.ts';
@@ -127,7 +127,7 @@ describe('chained renders in the render processor (built-in model, ffmpeg)', () 
       const call = model.calls.at(-plan.length + k)!;
       expect(call.frames).toBe(16);
       expect(call.known?.head).toHaveLength(2);
-      expect(call.known?.strength).toBe(CONTINUATION_STRENGTH);
+      expect(call.known?.strength).toBe(continuationStrength(model.defaults)); // the package's own, 0.25 for shapes-v2
       for (let take = 0; take < 2; take++) {
         const before = window(m.outputs, k - 1, take).frames.slice(plan[k - 1]!.newAt, plan[k - 1]!.newAt + plan[k - 1]!.newFrames);
         const given = call.known!.head![take]!.frames;

@@ -41,10 +41,10 @@ describe('dailies worker --metrics-port', () => {
         const res = await fetch(`http://127.0.0.1:${port}/health`);
         return res.status === 200 ? ((await res.json()) as Record<string, unknown>) : undefined;
       }, 90_000, 250);
-      expect(health).toMatchObject({ ok: true, model: 'shapes-v1', slots: 1, activeJobs: 0 });
+      expect(health).toMatchObject({ ok: true, model: 'shapes-v2', slots: 1, activeJobs: 0 });
 
       const samples = parsePrometheusText(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text());
-      expect(valueOf(samples, 'dailies_worker_slots', { model: 'shapes-v1', state: 'idle' })).toBe(1);
+      expect(valueOf(samples, 'dailies_worker_slots', { model: 'shapes-v2', state: 'idle' })).toBe(1);
       expect(samples.some((s) => s.name === 'dailies_worker_process_cpu_seconds_total')).toBe(true);
 
       child.kill('SIGTERM');

@@ -6,7 +6,7 @@ import type { PromptVocabulary } from '../prompt-vocabulary.ts';
  */
 
 export interface ModelSummary {
-  /** As its package names it, e.g. "shapes-v1". */
+  /** As its package names it, e.g. "shapes-v2". */
   name: string;
   /** Where jobs that name no model go. */
   isDefault: boolean;
