@@ -29,6 +29,8 @@ export interface ClipReading {
   fringe: number;
   /** The same distance over the object's interior, the noise floor to read `fringe` against. */
   coreFringe: number;
+  /** The same distance over the background away from the object: the floor on the rim's other side. */
+  backgroundFringe: number;
   /** Object pixels per frame (after background removal). */
   areas: number[];
   /** The object's centre per frame in pixels (NaN where no pixel is the object's). */
@@ -152,8 +154,8 @@ export function analyseClip(clip: Clip, vocabulary: Vocabulary): ClipReading {
       counted++;
     }
   }
-  const { fringe, coreFringe } = readFringe(clip, masks);
-  return { background: bg.name, object, shape, motion, flicker: counted ? diff / counted : 0, fringe, coreFringe, areas, centres: centroids.map(({ x, y }) => ({ x, y })) };
+  const { fringe, coreFringe, backgroundFringe } = readFringe(clip, masks);
+  return { background: bg.name, object, shape, motion, flicker: counted ? diff / counted : 0, fringe, coreFringe, backgroundFringe, areas, centres: centroids.map(({ x, y }) => ({ x, y })) };
 }
 
 /**
@@ -161,10 +163,9 @@ export function analyseClip(clip: Clip, vocabulary: Vocabulary): ClipReading {
  * colours are measured, not taken from the palette: the median of interior object pixels and of
  * pixels away from the object.
  */
-function readFringe(clip: Clip, masks: Uint8Array[]): { fringe: number; coreFringe: number } {
+function readFringe(clip: Clip, masks: Uint8Array[]): { fringe: number; coreFringe: number; backgroundFringe: number } {
   const { width: w, height: h } = clip;
-  const inner: Rgb[] = [], outer: Rgb[] = [];
-  const edges: Rgb[] = [], cores: Rgb[] = [];
+  const edges: Rgb[] = [], cores: Rgb[] = [], outer: Rgb[] = [];
   clip.frames.forEach((frame, f) => {
     const mask = masks[f]!;
     for (let y = 0; y < h; y++) {
@@ -178,18 +179,16 @@ function readFringe(clip: Clip, masks: Uint8Array[]): { fringe: number; coreFrin
         }
         const p = pixel(frame, i);
         if (differs > 0) edges.push(p);
-        else if (mask[i]) {
-          inner.push(p);
-          cores.push(p);
-        } else if (same === 4) outer.push(p);
+        else if (mask[i]) cores.push(p);
+        else if (same === 4) outer.push(p);
       }
     }
   });
-  if (inner.length === 0 || outer.length === 0) return { fringe: 0, coreFringe: 0 };
+  if (cores.length === 0 || outer.length === 0) return { fringe: 0, coreFringe: 0, backgroundFringe: 0 };
   const mid = (ps: Rgb[]): Rgb => [median(ps.map((p) => p[0])), median(ps.map((p) => p[1])), median(ps.map((p) => p[2]))];
-  const object = mid(inner), background = mid(outer);
+  const object = mid(cores), background = mid(outer);
   const mean = (ps: Rgb[]) => (ps.length ? ps.reduce((sum, p) => sum + offLine(p, background, object), 0) / ps.length : 0);
-  return { fringe: mean(edges), coreFringe: mean(cores) };
+  return { fringe: mean(edges), coreFringe: mean(cores), backgroundFringe: mean(outer) };
 }
 
 /** Distance from `p` to the segment a-b in RGB: how much of `p` is neither colour nor a blend. */

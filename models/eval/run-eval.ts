@@ -63,6 +63,8 @@ export interface EvalSummary {
   /** Mean rim off-colour (analyse-clip.ts `fringe`) and the same over object interiors. */
   meanFringe: number;
   meanCoreFringe: number;
+  /** The same over the background away from the object. */
+  meanBackgroundFringe: number;
   msPerClip: number;
   /** Per asked shape: how many prompts asked for it and what the reader saw ('none': no object). */
   shapes: ShapeConfusion;
@@ -95,6 +97,7 @@ export async function evaluate(modelDir: string, cases: EvalCase[], opts: { seed
   let flicker = 0;
   let fringe = 0;
   let coreFringe = 0;
+  let backgroundFringe = 0;
   const failures: EvalSummary['failures'] = [];
   const shapeReads: { asked: string; read: string | null }[] = [];
   const started = performance.now();
@@ -124,6 +127,7 @@ export async function evaluate(modelDir: string, cases: EvalCase[], opts: { seed
       flicker += read.flicker;
       fringe += read.fringe;
       coreFringe += read.coreFringe;
+      backgroundFringe += read.backgroundFringe;
     }
     msPerClip = (performance.now() - started) / cases.length;
     if (opts.continuation) {
@@ -149,6 +153,7 @@ export async function evaluate(modelDir: string, cases: EvalCase[], opts: { seed
     meanFlicker: flicker / n,
     meanFringe: fringe / n,
     meanCoreFringe: coreFringe / n,
+    meanBackgroundFringe: backgroundFringe / n,
     msPerClip,
     shapes: tallyShapes(shapeReads),
     failures,
@@ -186,7 +191,7 @@ export async function run(argv: string[]): Promise<number> {
   console.log(`| shape | ${pct(summary.accuracy.shape)} |`);
   console.log(`| all four right | ${pct(summary.accuracy.all)} |`);
   console.log(`| mean background flicker (0-255) | ${summary.meanFlicker.toFixed(2)} |`);
-  console.log(`| mean rim off-colour (RGB distance; interior for reference) | ${summary.meanFringe.toFixed(1)} (${summary.meanCoreFringe.toFixed(1)}) |`);
+  console.log(`| mean rim off-colour (RGB distance; interior / background for reference) | ${summary.meanFringe.toFixed(1)} (${summary.meanCoreFringe.toFixed(1)} / ${summary.meanBackgroundFringe.toFixed(1)}) |`);
   console.log(`| ms per clip (render only) | ${summary.msPerClip.toFixed(0)} |`);
   const readAs = [...new Set(Object.values(summary.shapes).flatMap((r) => Object.keys(r.read)))].sort();
   console.log(`\nShape read back, by the shape asked for\n`);

@@ -54,10 +54,11 @@ describe('analyseClip', () => {
     expect(analyseClip(clip, vocabulary).flicker).toBeGreaterThan(0.5);
   });
 
-  it('scores clean edges and blended edges near 0, and coloured rims high', () => {
+  it('scores clean edges and blended edges near 0, coloured rims high, and the background on its own', () => {
     const clean = analyseClip(draw('square', 'white', 'black', 'still'), vocabulary);
     expect(clean.fringe).toBeLessThan(1);
     expect(clean.coreFringe).toBeLessThan(1);
+    expect(clean.backgroundFringe).toBeLessThan(1);
 
     // Anti-aliased: edge pixels halfway between white and black are a blend, not a fringe.
     const blended = draw('square', 'white', 'black', 'still');
@@ -81,6 +82,14 @@ describe('analyseClip', () => {
     }
     expect(analyseClip(blended, vocabulary).fringe).toBeLessThan(1);
     expect(analyseClip(rimmed, vocabulary).fringe).toBeGreaterThan(40);
+    // The rim is not the background: a blue rim leaves the background's figure at 0, and a
+    // background speckled off the white-black line (every 7th pixel greenish) raises it alone.
+    expect(analyseClip(rimmed, vocabulary).backgroundFringe).toBeLessThan(1);
+    const speckled = draw('square', 'white', 'black', 'still');
+    for (const f of speckled.frames) for (let i = 0; i < 32 * 32; i += 7) if (f[i * 3]! < 128) f.set([10, 40, 10], i * 3);
+    const read = analyseClip(speckled, vocabulary);
+    expect(read.backgroundFringe).toBeGreaterThan(3);
+    expect(read.coreFringe).toBeLessThan(1);
   });
 
   it('reports no object on an empty clip', () => {
