@@ -16,16 +16,20 @@ export interface DrawnShape {
   height: number;
 }
 
+/** Whether the pixel whose centre is (px, py) lies inside `shape` centred at (cx, cy) with half-size r. */
+export function insideShape(shape: string, px: number, py: number, cx: number, cy: number, r: number): boolean {
+  const dx = px - cx, dy = py - cy;
+  if (shape === 'circle') return dx * dx + dy * dy <= r * r;
+  if (shape === 'square') return Math.abs(dx) <= r && Math.abs(dy) <= r;
+  const frac = (dy + r) / (2 * r); // 0 at a triangle's apex, 1 at its base
+  return frac >= 0 && frac <= 1 && Math.abs(dx) <= frac * r;
+}
+
 export function drawShapeFrame(s: DrawnShape): Uint8Array {
   const frame = new Uint8Array(s.width * s.height * 3);
   for (let y = 0; y < s.height; y++) {
     for (let x = 0; x < s.width; x++) {
-      const dx = x + 0.5 - s.cx, dy = y + 0.5 - s.cy;
-      const frac = (dy + s.r) / (2 * s.r); // 0 at a triangle's apex, 1 at its base
-      const inside =
-        s.shape === 'circle' ? dx * dx + dy * dy <= s.r * s.r
-        : s.shape === 'square' ? Math.abs(dx) <= s.r && Math.abs(dy) <= s.r
-        : frac >= 0 && frac <= 1 && Math.abs(dx) <= frac * s.r;
+      const inside = insideShape(s.shape, x + 0.5, y + 0.5, s.cx, s.cy, s.r);
       frame.set(inside ? s.colour : s.background, (y * s.width + x) * 3);
     }
   }

@@ -1,3 +1,5 @@
+import { insideShape } from './draw-shape.ts';
+
 /**
  * Reads which of the world's three shapes a clip's object is, from its per-frame object masks,
  * by fitting each shape to the outline as a whole.
@@ -60,15 +62,6 @@ export function largestPiece(mask: Uint8Array, w: number, h: number): Piece {
   return best;
 }
 
-/** Whether the pixel whose centre is (px, py) lies inside `shape` at centre (cx, cy), half-size r. */
-function inside(shape: Shape, px: number, py: number, cx: number, cy: number, r: number): boolean {
-  const dx = px - cx, dy = py - cy;
-  if (shape === 'circle') return dx * dx + dy * dy <= r * r;
-  if (shape === 'square') return Math.abs(dx) <= r && Math.abs(dy) <= r;
-  const frac = (dy + r) / (2 * r); // 0 at the apex, 1 at the base
-  return frac >= 0 && frac <= 1 && Math.abs(dx) <= frac * r;
-}
-
 /** Step 3: the best intersection over union of `shape` with a piece, over centres and sizes near its moments. */
 export function fitShape(shape: Shape, piece: number[], w: number, h: number): number {
   const set = new Uint8Array(w * h);
@@ -95,7 +88,7 @@ export function fitShape(shape: Shape, piece: number[], w: number, h: number): n
         let drawn = 0, both = 0;
         for (let y = y0; y <= y1; y++) {
           for (let x = x0; x <= x1; x++) {
-            if (!inside(shape, x + 0.5, y + 0.5, cx, cy, r)) continue;
+            if (!insideShape(shape, x + 0.5, y + 0.5, cx, cy, r)) continue;
             drawn++;
             both += set[y * w + x]!;
           }

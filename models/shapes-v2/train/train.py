@@ -555,7 +555,8 @@ def soft_edge_decoys(x0, noise, t, xt, target, maps, attrs, taken, rng, args):
     The step-42150 weights' samples of "square" are square at every sampling step (nearest of
     the three shapes drawn at the estimate's own place, 23-24 of 24), yet most end with a row of
     pixels at a share of 0.1-0.4 above or below the body, or a partial column beside it: the
-    eval's reader counts them, the box grows by a row and its fill falls under 0.89. The data's
+    eval's fill-ratio reader of the time counted them, the box grew by a row and its fill fell
+    under 0.89 (the outline fit that replaced it reads them as squares). The data's
     outlines are hard, so no training x_t ever shows a soft row, and at t = 99 the network keeps
     what x_t shows. For a share (--soft-edge-decoy-rate) of the samples at t within
     --soft-edge-decoy-t that no other decoy took (`taken` [B] bool), x_t is noised from the
